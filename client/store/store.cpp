@@ -1,0 +1,612 @@
+#include "client/store/store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "client/embedded/client_migrations.hpp"
+#include "shared/crypto/ed25519.hpp"
+#include "shared/crypto/random.hpp"
+#include "shared/encoding/canonical.hpp"
+#include "shared/protocol/messages.hpp"
+
+namespace vigil::client::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t k_max_id_length = 128;
+constexpr std::size_t k_max_answer_bytes = 1'000'000;
+constexpr char k_plain_sqlite_header[] = "SQLite format 3";
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+Error dir_error(int e, const fs::path& dir, std::string_view doing) {
+  if (e == EROFS || e == EACCES || e == EPERM) {
+    return Error(Errc::read_only, "the data folder " + dir.string() + " is read-only (" + errno_text(e) +
+                                      "): Vigil needs to write there to keep your answers safe");
+  }
+  if (e == ENOSPC || e == EDQUOT) {
+    return Error(Errc::disk_full, "the disk holding " + dir.string() + " is full: free some space and try again");
+  }
+  return Error(Errc::io, std::string(doing) + " " + dir.string() + ": " + errno_text(e));
+}
+
+// Rewrites SQLite's terse messages for the two failures a candidate may meet while saving.
+Error storage_error(Error e, const fs::path& dir) {
+  if (e.code == Errc::disk_full) {
+    e.message = "the disk holding " + dir.string() +
+                " is full, so this change was not saved (everything saved before it is safe): free some space and try again";
+  } else if (e.code == Errc::read_only) {
+    e.message = "the data folder " + dir.string() + " has become read-only, so this change was not saved (" + e.message + ")";
+  }
+  return e;
+}
+
+Status fsync_path(const fs::path& p, bool directory) {
+  const int fd = ::open(p.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) return fail(dir_error(errno, p, "opening"));
+  const int rc = ::fsync(fd);
+  const int e = errno;
+  ::close(fd);
+  if (rc != 0) return fail(dir_error(e, p, "syncing"));
+  return {};
+}
+
+bool starts_with_plain_sqlite_header(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  char head[sizeof k_plain_sqlite_header] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == sizeof head && std::memcmp(head, k_plain_sqlite_header, sizeof head) == 0;
+}
+
+// SQLCipher takes a raw 256-bit key as the text x'<64 hex digits>' (no key derivation: the key
+// is already uniformly random, so PBKDF2 would only slow every open).
+Status apply_key(Db& db, const crypto::SecretBytes& key) {
+  crypto::SecretBytes text;
+  text.reserve(3 + 2 * key.size());
+  const std::string hex = to_hex(crypto::view(key));
+  text.push_back('x');
+  text.push_back('\'');
+  text.insert(text.end(), hex.begin(), hex.end());
+  text.push_back('\'');
+  crypto::wipe({reinterpret_cast<std::uint8_t*>(const_cast<char*>(hex.data())), hex.size()});
+  const int rc = sqlite3_key(db.handle(), text.data(), static_cast<int>(text.size()));
+  if (rc != SQLITE_OK) return fail(db.error(rc, "setting the store key"));
+  return {};
+}
+
+Status migrate(Db& db) {
+  auto current = db.query_int("PRAGMA user_version");
+  if (!current) return fail(current.error());
+  if (*current > k_schema_version) {
+    return fail(Errc::unsupported_version, "this store was written by a newer version of Vigil (schema " +
+                                               std::to_string(*current) + "); please update Vigil");
+  }
+  const auto files = client_migrations();
+  for (std::size_t i = static_cast<std::size_t>(*current); i < files.size(); ++i) {
+    auto tx = Transaction::begin(db);
+    if (!tx) return fail(tx.error());
+    VIGIL_TRY(db.exec(files[i].text));
+    VIGIL_TRY(db.exec("PRAGMA user_version = " + std::to_string(i + 1)));
+    VIGIL_TRY(tx->commit());
+  }
+  return {};
+}
+
+Status put_meta(Db& db, std::string_view key, ByteView value) {
+  auto st = Statement::prepare(db, "INSERT INTO meta(key, value) VALUES (?, ?)");
+  if (!st) return fail(st.error());
+  st->bind(1, key).bind(2, value);
+  return st->run();
+}
+
+Result<Bytes> get_meta(Db& db, std::string_view key) {
+  auto st = Statement::prepare(db, "SELECT value FROM meta WHERE key = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, key);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return fail(Errc::not_a_store, "the store has no " + std::string(key) + " entry");
+  return st->column_blob(0);
+}
+
+Status validate_id(std::string_view what, std::string_view id) {
+  if (id.empty() || id.size() > k_max_id_length) {
+    return fail(Errc::invalid_argument, std::string(what) + " must be 1 to 128 characters");
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    if (!ok) return fail(Errc::invalid_argument, std::string(what) + " may hold only letters, digits, '-', '_' and '.'");
+  }
+  return {};
+}
+
+// Creates a complete, empty store under a temporary name and renames it into place (invariant 4).
+Status create_store(const fs::path& dir, const fs::path& path, const crypto::SecretBytes& key, const time::Clock& clock,
+                    const char* vfs) {
+  const fs::path tmp = path.string() + ".creating";
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((tmp.string() + suffix).c_str());
+
+  {
+    auto db = Db::open(tmp.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs);
+    if (!db) return fail(std::move(db).error().context("creating the store"));
+    VIGIL_TRY(apply_key(*db, key));
+    // Rollback-journal mode while creating: the finished file is self-contained at rename time.
+    VIGIL_TRY(db->exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL"));
+    VIGIL_TRY(migrate(*db));
+
+    auto identity = crypto::ed25519_generate();
+    if (!identity) return fail(identity.error());
+    auto device_id = crypto::random_bytes(16);
+    if (!device_id) return fail(device_id.error());
+    auto tx = Transaction::begin(*db);
+    if (!tx) return fail(tx.error());
+    VIGIL_TRY(put_meta(*db, "format", as_bytes(k_store_format)));
+    VIGIL_TRY(put_meta(*db, "device_id", as_bytes(to_hex(*device_id))));
+    VIGIL_TRY(put_meta(*db, "device_seed", crypto::view(identity->seed)));
+    VIGIL_TRY(put_meta(*db, "device_public", identity->public_key));
+    VIGIL_TRY(put_meta(*db, "created_wall_ms", as_bytes(std::to_string(clock.wall_ms()))));
+    VIGIL_TRY(tx->commit());
+  }
+  // The store (and the WAL and shared-memory files SQLite later creates with the same mode) is
+  // readable by this user only, whatever the umask.
+  if (::chmod(tmp.c_str(), 0600) != 0) return fail(dir_error(errno, dir, "protecting the new store in"));
+  VIGIL_TRY(fsync_path(tmp, false));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(dir_error(errno, dir, "installing the new store in"));
+  return fsync_path(dir, true);
+}
+
+}  // namespace
+
+Store::~Store() {
+  db_.close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
+  std::unique_ptr<Store> s(new Store());
+  s->dir_ = options.dir;
+  s->path_ = options.dir / "store.db";
+  s->clock_ = options.clock != nullptr ? options.clock : &time::system_clock();
+  s->checkpoint_every_ = std::max<std::uint32_t>(1, options.checkpoint_every);
+
+  std::error_code ec;
+  if (!fs::exists(s->dir_, ec)) {
+    if (!fs::create_directories(s->dir_, ec)) return fail(dir_error(ec.value(), s->dir_, "creating"));
+    fs::permissions(s->dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
+  if (::access(s->dir_.c_str(), W_OK) != 0) return fail(dir_error(errno, s->dir_, "writing to"));
+
+  // Invariant 5: one process per store.
+  const fs::path lock_path = s->dir_ / "store.lock";
+  s->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd_ < 0) return fail(dir_error(errno, s->dir_, "locking the store in"));
+  if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return fail(Errc::busy, "another Vigil client is already using the store in " + s->dir_.string() +
+                                  ": close it first (only one may run at a time)");
+    }
+    return fail(dir_error(errno, s->dir_, "locking the store in"));
+  }
+
+  s->key_store_ = options.key_store ? std::move(options.key_store) : choose_key_store(s->dir_, options.key_storage);
+  auto stored_key = s->key_store_->load();
+  if (!stored_key) return fail(std::move(stored_key).error());
+
+  if (!fs::exists(s->path_, ec)) {
+    crypto::SecretBytes key;
+    if (*stored_key) {
+      key = std::move(**stored_key);  // a key whose store creation was interrupted: reuse it
+    } else {
+      auto fresh = crypto::random_secret(k_store_key_size);
+      if (!fresh) return fail(fresh.error());
+      key = std::move(*fresh);
+      VIGIL_TRY(s->key_store_->save(key));
+    }
+    VIGIL_TRY(create_store(s->dir_, s->path_, key, *s->clock_, options.sqlite_vfs));
+    stored_key = std::optional<crypto::SecretBytes>(std::move(key));
+  }
+
+  // Invariant 4: never treat an existing file as a new store.
+  const auto size = fs::file_size(s->path_, ec);
+  if (ec) return fail(Errc::io, "reading " + s->path_.string() + ": " + ec.message());
+  if (size == 0) {
+    return fail(Errc::not_a_store, "the store file " + s->path_.string() +
+                                       " is empty, which Vigil never writes: it was damaged outside Vigil. "
+                                       "It has been left as it is; contact support before removing it");
+  }
+  if (!*stored_key) {
+    return fail(Errc::wrong_key, "the store in " + s->dir_.string() + " exists but its key was not found (looked in the " +
+                                     s->key_store_->description() + ")");
+  }
+
+  auto db = Db::open(s->path_.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, options.sqlite_vfs);
+  if (!db) return fail(std::move(db).error().context("opening the store"));
+  s->db_ = std::move(*db);
+  VIGIL_TRY(apply_key(s->db_, **stored_key));
+  if (auto probe = s->db_.query_int("SELECT count(*) FROM sqlite_schema"); !probe) {
+    if (probe.error().code != Errc::wrong_key && probe.error().code != Errc::integrity) return fail(probe.error());
+    if (starts_with_plain_sqlite_header(s->path_)) {
+      return fail(Errc::not_a_store,
+                  s->path_.string() + " is an unencrypted SQLite database, not a Vigil store; it was left untouched");
+    }
+    return fail(Errc::wrong_key, "the store " + s->path_.string() + " could not be decrypted with the key from the " +
+                                     s->key_store_->description() + ": the key is wrong or the file is not a Vigil store");
+  }
+  auto mode = s->db_.query_text("PRAGMA journal_mode = WAL");
+  if (!mode) return fail(storage_error(mode.error(), s->dir_));
+  if (!*mode || **mode != "wal") return fail(Errc::io, "the store could not switch to write-ahead logging");
+  VIGIL_TRY(s->db_.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000"));
+  if (auto m = migrate(s->db_); !m) return fail(storage_error(m.error(), s->dir_));
+  VIGIL_TRY(s->load_identity());
+  return s;
+}
+
+Status Store::load_identity() {
+  auto format = get_meta(db_, "format");
+  if (!format || as_chars(*format) != k_store_format) {
+    return fail(Errc::not_a_store, path_.string() + " is not a Vigil client store");
+  }
+  auto id = get_meta(db_, "device_id");
+  auto seed = get_meta(db_, "device_seed");
+  auto pub = get_meta(db_, "device_public");
+  if (!id || !seed || !pub) return fail(Errc::not_a_store, "the store's device identity is incomplete");
+  device_id_ = std::string(as_chars(*id));
+  device_seed_ = crypto::SecretBytes(seed->begin(), seed->end());
+  crypto::wipe(*seed);
+  device_public_ = std::move(*pub);
+  return {};
+}
+
+Status Store::begin_session(std::string_view session_id, std::string_view assessment_id) {
+  VIGIL_TRY(validate_id("session id", session_id));
+  VIGIL_TRY(validate_id("assessment id", assessment_id));
+  {
+    auto st = Statement::prepare(db_, "SELECT assessment_id FROM sessions WHERE session_id = ?");
+    if (!st) return fail(st.error());
+    st->bind(1, session_id);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (*row) {
+      if (st->column_text(0) == assessment_id) return {};
+      return fail(Errc::conflict, "session " + std::string(session_id) + " belongs to another assessment");
+    }
+  }
+  auto tx = Transaction::begin(db_);
+  if (!tx) return fail(storage_error(tx.error(), dir_));
+  auto ins = Statement::prepare(db_, "INSERT INTO sessions(session_id, assessment_id, created_wall_ms) VALUES (?, ?, ?)");
+  if (!ins) return fail(ins.error());
+  ins->bind(1, session_id).bind(2, assessment_id).bind(3, clock_->wall_ms());
+  if (auto r = ins->run(); !r) return fail(storage_error(r.error(), dir_));
+
+  journal::Appender app(journal::chain_id_for(device_id_, session_id), journal::Head::genesis(journal::chain_id_for(device_id_, session_id)));
+  const std::string payload = nlohmann::json{{"v", 1}, {"assessment_id", assessment_id}}.dump();
+  auto rec = append_in_tx(app, "session.started", as_bytes(payload), OutboxPriority::submission);
+  if (!rec) return fail(storage_error(rec.error(), dir_));
+  if (auto c = tx->commit(); !c) return fail(storage_error(c.error(), dir_));
+  app.commit(*rec);
+  appenders_.emplace_back(std::string(session_id), std::move(app));
+  return {};
+}
+
+Result<std::vector<std::string>> Store::session_ids() {
+  auto st = Statement::prepare(db_, "SELECT session_id FROM sessions ORDER BY created_wall_ms, session_id");
+  if (!st) return fail(st.error());
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(st->column_text(0));
+  }
+  return out;
+}
+
+Result<journal::Appender*> Store::appender(std::string_view session_id) {
+  for (auto& [id, app] : appenders_) {
+    if (id == session_id) return &app;
+  }
+  auto exists = Statement::prepare(db_, "SELECT 1 FROM sessions WHERE session_id = ?");
+  if (!exists) return fail(exists.error());
+  exists->bind(1, session_id);
+  auto found = exists->step();
+  if (!found) return fail(found.error());
+  if (!*found) return fail(Errc::not_found, "there is no session " + std::string(session_id) + " on this device");
+
+  const std::string chain = journal::chain_id_for(device_id_, session_id);
+  journal::Head head = journal::Head::genesis(chain);
+  auto st = Statement::prepare(db_,
+                               "SELECT seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash FROM journal "
+                               "WHERE session_id = ? ORDER BY seq DESC LIMIT 1");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (*row) {
+    journal::Record r;
+    r.seq = static_cast<std::uint64_t>(st->column_int(0));
+    const Bytes prev = st->column_blob(1);
+    const Bytes ph = st->column_blob(6);
+    if (prev.size() != r.prev_hash.size() || ph.size() != r.payload_hash.size()) {
+      return fail(Errc::integrity, "the journal of session " + std::string(session_id) + " is damaged");
+    }
+    std::copy(prev.begin(), prev.end(), r.prev_hash.begin());
+    std::copy(ph.begin(), ph.end(), r.payload_hash.begin());
+    r.boot_id = st->column_text(2);
+    r.monotonic_ns = static_cast<std::uint64_t>(st->column_int(3));
+    r.wall_ms = st->column_int(4);
+    r.type = st->column_text(5);
+    head = journal::Head::after(r);
+  }
+  appenders_.emplace_back(std::string(session_id), journal::Appender(chain, head));
+  return &appenders_.back().second;
+}
+
+Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
+                                            OutboxPriority priority) {
+  journal::Record r = app.next(type, payload, *clock_);
+  const std::string session_id = app.chain_id().substr(device_id_.size() + 1);
+  auto ins = Statement::prepare(db_,
+                                "INSERT INTO journal(session_id, seq, prev_hash, boot_id, mono_ns, wall_ms, type, "
+                                "payload_hash, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!ins) return fail(ins.error());
+  ins->bind(1, session_id)
+      .bind(2, static_cast<std::int64_t>(r.seq))
+      .bind(3, ByteView(r.prev_hash))
+      .bind(4, r.boot_id)
+      .bind(5, static_cast<std::int64_t>(r.monotonic_ns))
+      .bind(6, r.wall_ms)
+      .bind(7, r.type)
+      .bind(8, ByteView(r.payload_hash))
+      .bind(9, payload);
+  VIGIL_TRY(ins->run());
+
+  auto out = Statement::prepare(db_, "INSERT INTO outbox(session_id, seq, priority, created_wall_ms) VALUES (?, ?, ?, ?)");
+  if (!out) return fail(out.error());
+  out->bind(1, session_id).bind(2, static_cast<std::int64_t>(r.seq)).bind(3, static_cast<std::int64_t>(priority)).bind(4, r.wall_ms);
+  VIGIL_TRY(out->run());
+
+  if (r.seq % checkpoint_every_ == 0) {
+    auto cp = journal::make_checkpoint(app.chain_id(), journal::Head::after(r), crypto::view(device_seed_));
+    if (!cp) return fail(cp.error());
+    auto ci = Statement::prepare(db_, "INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?)");
+    if (!ci) return fail(ci.error());
+    ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp->seq)).bind(3, ByteView(cp->head_hash)).bind(4, cp->wall_ms).bind(5, ByteView(cp->signature));
+    VIGIL_TRY(ci->run());
+  }
+  return r;
+}
+
+Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_view item_id, std::string_view value) {
+  VIGIL_TRY(validate_id("item id", item_id));
+  if (value.size() > k_max_answer_bytes) return fail(Errc::invalid_argument, "the answer is longer than 1,000,000 bytes");
+  if (!canonical::is_valid_utf8(value)) return fail(Errc::invalid_argument, "the answer is not valid UTF-8 text");
+  auto app = appender(session_id);
+  if (!app) return fail(app.error());
+
+  auto tx = Transaction::begin(db_);
+  if (!tx) return fail(storage_error(tx.error(), dir_));
+  std::uint64_t revision = 1;
+  {
+    auto st = Statement::prepare(db_, "SELECT revision FROM answers WHERE session_id = ? AND item_id = ?");
+    if (!st) return fail(st.error());
+    st->bind(1, session_id).bind(2, item_id);
+    auto row = st->step();
+    if (!row) return fail(storage_error(row.error(), dir_));
+    if (*row) revision = static_cast<std::uint64_t>(st->column_int(0)) + 1;
+  }
+  const std::string payload =
+      protocol::encode_answer_saved({std::string(item_id), revision, std::string(value)});
+  auto rec = append_in_tx(**app, "answer.saved", as_bytes(payload), OutboxPriority::answers);
+  if (!rec) return fail(storage_error(rec.error(), dir_));
+
+  for (const char* sql : {"INSERT INTO answers(session_id, item_id, revision, value, saved_wall_ms, journal_seq) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(session_id, item_id) DO UPDATE SET "
+                          "revision = excluded.revision, value = excluded.value, saved_wall_ms = excluded.saved_wall_ms, "
+                          "journal_seq = excluded.journal_seq",
+                          "INSERT INTO answer_revisions(session_id, item_id, revision, value, saved_wall_ms, journal_seq) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"}) {
+    auto st = Statement::prepare(db_, sql);
+    if (!st) return fail(st.error());
+    st->bind(1, session_id).bind(2, item_id).bind(3, static_cast<std::int64_t>(revision)).bind(4, value)
+        .bind(5, rec->wall_ms).bind(6, static_cast<std::int64_t>(rec->seq));
+    if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  }
+  if (auto c = tx->commit(); !c) return fail(storage_error(c.error(), dir_));
+  (*app)->commit(*rec);
+  return SaveReceipt{revision, rec->seq};
+}
+
+Result<std::uint64_t> Store::record_event(std::string_view session_id, std::string_view type, std::string_view payload,
+                                          OutboxPriority priority) {
+  if (type.empty() || type.size() > 64) return fail(Errc::invalid_argument, "event type must be 1 to 64 characters");
+  for (char c : type) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')) {
+      return fail(Errc::invalid_argument, "event type may hold only a-z, 0-9, '.' and '_'");
+    }
+  }
+  auto app = appender(session_id);
+  if (!app) return fail(app.error());
+  auto tx = Transaction::begin(db_);
+  if (!tx) return fail(storage_error(tx.error(), dir_));
+  auto rec = append_in_tx(**app, type, as_bytes(payload), priority);
+  if (!rec) return fail(storage_error(rec.error(), dir_));
+  if (auto c = tx->commit(); !c) return fail(storage_error(c.error(), dir_));
+  (*app)->commit(*rec);
+  return rec->seq;
+}
+
+Result<journal::Checkpoint> Store::checkpoint(std::string_view session_id) {
+  auto app = appender(session_id);
+  if (!app) return fail(app.error());
+  auto cp = journal::make_checkpoint((*app)->chain_id(), (*app)->head(), crypto::view(device_seed_));
+  if (!cp) return fail(cp.error());
+  auto ci = Statement::prepare(db_,
+                               "INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?) "
+                               "ON CONFLICT(session_id, seq) DO NOTHING");
+  if (!ci) return fail(ci.error());
+  ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp->seq)).bind(3, ByteView(cp->head_hash)).bind(4, cp->wall_ms).bind(5, ByteView(cp->signature));
+  if (auto r = ci->run(); !r) return fail(storage_error(r.error(), dir_));
+  return cp;
+}
+
+namespace {
+Result<std::vector<Answer>> read_answers(Statement& st) {
+  std::vector<Answer> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(Answer{st.column_text(0), static_cast<std::uint64_t>(st.column_int(1)), st.column_text(2),
+                         st.column_int(3), static_cast<std::uint64_t>(st.column_int(4))});
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::string_view item_id) {
+  auto st = Statement::prepare(db_, "SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
+                                    "WHERE session_id = ? AND item_id = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id).bind(2, item_id);
+  auto all = read_answers(*st);
+  if (!all) return fail(all.error());
+  if (all->empty()) return std::optional<Answer>{};
+  return std::optional<Answer>{std::move(all->front())};
+}
+
+Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
+  auto st = Statement::prepare(db_, "SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
+                                    "WHERE session_id = ? ORDER BY item_id");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id);
+  return read_answers(*st);
+}
+
+Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, std::string_view item_id) {
+  auto st = Statement::prepare(db_, "SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answer_revisions "
+                                    "WHERE session_id = ? AND item_id = ? ORDER BY revision");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id).bind(2, item_id);
+  return read_answers(*st);
+}
+
+Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view session_id) {
+  auto st = Statement::prepare(db_,
+                               "SELECT seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash, payload FROM journal "
+                               "WHERE session_id = ? ORDER BY seq");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id);
+  std::vector<journal::Entry> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    journal::Entry e;
+    e.record.seq = static_cast<std::uint64_t>(st->column_int(0));
+    const Bytes prev = st->column_blob(1);
+    const Bytes ph = st->column_blob(6);
+    // A wrong-sized hash cannot match anything; keep zeros so the verifier reports the record.
+    if (prev.size() == e.record.prev_hash.size()) std::copy(prev.begin(), prev.end(), e.record.prev_hash.begin());
+    if (ph.size() == e.record.payload_hash.size()) std::copy(ph.begin(), ph.end(), e.record.payload_hash.begin());
+    e.record.boot_id = st->column_text(2);
+    e.record.monotonic_ns = static_cast<std::uint64_t>(st->column_int(3));
+    e.record.wall_ms = st->column_int(4);
+    e.record.type = st->column_text(5);
+    e.payload = st->column_blob(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view session_id) {
+  auto st = Statement::prepare(db_, "SELECT seq, head_hash, wall_ms, signature FROM checkpoints WHERE session_id = ? ORDER BY seq");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id);
+  std::vector<journal::Checkpoint> out;
+  const std::string chain = journal::chain_id_for(device_id_, session_id);
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    journal::Checkpoint c;
+    c.chain_id = chain;
+    c.seq = static_cast<std::uint64_t>(st->column_int(0));
+    const Bytes h = st->column_blob(1);
+    if (h.size() == c.head_hash.size()) std::copy(h.begin(), h.end(), c.head_hash.begin());
+    c.wall_ms = st->column_int(2);
+    c.signature = st->column_blob(3);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<journal::Report> Store::verify_journal(std::string_view session_id) {
+  auto entries = journal_entries(session_id);
+  if (!entries) return fail(entries.error());
+  auto cps = checkpoints(session_id);
+  if (!cps) return fail(cps.error());
+  const std::string chain = journal::chain_id_for(device_id_, session_id);
+  journal::VerifyInput in{chain, journal::Head::genesis(chain), *entries, *cps, device_public_};
+  return journal::verify(in);
+}
+
+Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
+  auto st = Statement::prepare(db_, "SELECT id, session_id, seq, priority FROM outbox ORDER BY priority, id LIMIT ?");
+  if (!st) return fail(st.error());
+  st->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<OutboxItem> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(OutboxItem{st->column_int(0), st->column_text(1), static_cast<std::uint64_t>(st->column_int(2)),
+                             static_cast<OutboxPriority>(st->column_int(3))});
+  }
+  return out;
+}
+
+Result<OutboxCounts> Store::outbox_counts() {
+  auto st = Statement::prepare(db_,
+                               "SELECT count(*), coalesce(sum(length(j.payload)), 0) FROM outbox o "
+                               "JOIN journal j ON j.session_id = o.session_id AND j.seq = o.seq");
+  if (!st) return fail(st.error());
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  return OutboxCounts{static_cast<std::uint64_t>(st->column_int(0)), static_cast<std::uint64_t>(st->column_int(1))};
+}
+
+Status Store::acknowledge(std::string_view session_id, std::uint64_t up_to_seq) {
+  auto st = Statement::prepare(db_, "DELETE FROM outbox WHERE session_id = ? AND seq <= ?");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id).bind(2, static_cast<std::int64_t>(up_to_seq));
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Result<std::string> Store::integrity_check() {
+  auto st = Statement::prepare(db_, "PRAGMA integrity_check");
+  if (!st) return fail(st.error());
+  std::string out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    if (!out.empty()) out += "\n";
+    out += st->column_text(0);
+  }
+  return out;
+}
+
+}  // namespace vigil::client::store

@@ -1,0 +1,140 @@
+#pragma once
+// The candidate's local store: one SQLCipher database per device that holds every session's
+// answers, journal and outbox, encrypted at rest, and survives a crash or power cut at any
+// instant without losing anything it acknowledged.
+//
+// Invariants:
+//  (1) A save returns success only after its transaction is durable: the store runs in WAL mode
+//      with synchronous=FULL, so COMMIT returns after the WAL is fsynced.
+//  (2) Every change writes its journal record and its outbox row in the same transaction as the
+//      change itself; there is no state in which an answer exists without its record, or a
+//      record without its outbox row (until the server acknowledges it).
+//  (3) A row leaves the outbox only when the server has acknowledged its (session, seq).
+//  (4) The store file exists under its final name only once it is complete: creation happens
+//      under a temporary name and is renamed into place. A missing file is created; an empty,
+//      foreign or undecryptable file is an error, never silently replaced by a new store.
+//  (5) One process at a time: an exclusive lock on <dir>/store.lock, released by the kernel if
+//      the process dies.
+//  (6) The journal of each session verifies (shared/journal/verifier.hpp) after any crash.
+//
+// Thread safety: a Store is used from one thread at a time (the client serialises access).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/store/key_store.hpp"
+#include "client/store/sqlite.hpp"
+#include "shared/core/result.hpp"
+#include "shared/journal/journal.hpp"
+#include "shared/journal/verifier.hpp"
+#include "shared/time/clock.hpp"
+
+namespace vigil::client::store {
+
+inline constexpr int k_schema_version = 1;
+inline constexpr std::string_view k_store_format = "vigil-client-store";
+
+struct StoreOptions {
+  std::filesystem::path dir;                 // created (0700) if missing
+  KeyStorePreference key_storage = KeyStorePreference::automatic;
+  std::unique_ptr<KeyStore> key_store;       // overrides key_storage when set (tests)
+  const time::Clock* clock = nullptr;        // defaults to the system clock
+  std::uint32_t checkpoint_every = 32;       // sign a journal checkpoint every N records
+  const char* sqlite_vfs = nullptr;          // fault-injection seam for tests; nullptr = default
+};
+
+enum class OutboxPriority : int { submission = 0, answers = 1, events = 2, evidence = 3 };
+
+struct SaveReceipt {
+  std::uint64_t revision = 0;   // of this item, from 1
+  std::uint64_t seq = 0;        // journal sequence of the save
+};
+
+struct Answer {
+  std::string item_id;
+  std::uint64_t revision = 0;
+  std::string value;
+  std::int64_t saved_wall_ms = 0;
+  std::uint64_t seq = 0;
+};
+
+struct OutboxItem {
+  std::int64_t id = 0;
+  std::string session_id;
+  std::uint64_t seq = 0;
+  OutboxPriority priority = OutboxPriority::events;
+};
+
+struct OutboxCounts {
+  std::uint64_t records = 0;
+  std::uint64_t payload_bytes = 0;
+};
+
+class Store {
+ public:
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Opens the store in options.dir, creating it (and its key) only if no store file exists.
+  static Result<std::unique_ptr<Store>> open(StoreOptions options);
+
+  const std::string& device_id() const noexcept { return device_id_; }
+  const Bytes& device_public_key() const noexcept { return device_public_; }
+  std::string key_storage_description() const { return key_store_->description(); }
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+  // Sessions. begin_session is idempotent for the same (session, assessment).
+  Status begin_session(std::string_view session_id, std::string_view assessment_id);
+  Result<std::vector<std::string>> session_ids();
+
+  // Saves an answer; durable when this returns (invariant 1). Journal type "answer.saved".
+  Result<SaveReceipt> save_answer(std::string_view session_id, std::string_view item_id, std::string_view value);
+  // Appends any other event to the session journal (payload: compact JSON). Durable on return.
+  Result<std::uint64_t> record_event(std::string_view session_id, std::string_view type, std::string_view payload,
+                                     OutboxPriority priority = OutboxPriority::events);
+  // Signs a checkpoint of the session's current head and stores it.
+  Result<journal::Checkpoint> checkpoint(std::string_view session_id);
+
+  Result<std::optional<Answer>> answer(std::string_view session_id, std::string_view item_id);
+  Result<std::vector<Answer>> answers(std::string_view session_id);
+  Result<std::vector<Answer>> answer_history(std::string_view session_id, std::string_view item_id);
+
+  Result<std::vector<journal::Entry>> journal_entries(std::string_view session_id);
+  Result<std::vector<journal::Checkpoint>> checkpoints(std::string_view session_id);
+  Result<journal::Report> verify_journal(std::string_view session_id);
+
+  // Outbox, lowest priority value first, then oldest.
+  Result<std::vector<OutboxItem>> outbox_pending(std::size_t limit);
+  Result<OutboxCounts> outbox_counts();
+  // The server holds every record of session up to and including seq (invariant 3).
+  Status acknowledge(std::string_view session_id, std::uint64_t up_to_seq);
+
+  // PRAGMA integrity_check: "ok" or SQLite's list of problems.
+  Result<std::string> integrity_check();
+
+ private:
+  Store() = default;
+  Result<journal::Appender*> appender(std::string_view session_id);
+  // Appends a record inside the caller's open transaction; returns the record.
+  Result<journal::Record> append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
+                                       OutboxPriority priority);
+  Status load_identity();
+
+  std::filesystem::path dir_;
+  std::filesystem::path path_;
+  int lock_fd_ = -1;
+  std::unique_ptr<KeyStore> key_store_;
+  const time::Clock* clock_ = nullptr;
+  std::uint32_t checkpoint_every_ = 32;
+  Db db_;
+  std::string device_id_;
+  crypto::SecretBytes device_seed_;
+  Bytes device_public_;
+  std::vector<std::pair<std::string, journal::Appender>> appenders_;
+};
+
+}  // namespace vigil::client::store

@@ -1,0 +1,194 @@
+#include <catch2/catch_test_macros.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "shared/core/bytes.hpp"
+#include "shared/core/result.hpp"
+
+using vigil::Bytes;
+using vigil::Errc;
+
+namespace {
+
+Bytes all_byte_values() {
+  Bytes out(256);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(i);
+  return out;
+}
+
+vigil::Result<int> parse_positive(int v) {
+  if (v <= 0) return vigil::fail(Errc::invalid_argument, "must be positive");
+  return v;
+}
+
+vigil::Status uses_try(int v, bool& reached_end) {
+  VIGIL_TRY(parse_positive(v));
+  reached_end = true;
+  return {};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Hex
+
+TEST_CASE("hex encodes lower case and decodes either case") {
+  CHECK(vigil::to_hex(vigil::as_bytes("foobar")) == "666f6f626172");
+  CHECK(vigil::to_hex({}).empty());
+  auto upper = vigil::from_hex("666F6F626172");  // RFC 4648 section 10, BASE16
+  REQUIRE(upper.has_value());
+  CHECK(vigil::as_chars(*upper) == "foobar");
+  auto mixed = vigil::from_hex("aBcD");
+  REQUIRE(mixed.has_value());
+  CHECK(*mixed == Bytes{0xab, 0xcd});
+  auto empty = vigil::from_hex("");
+  REQUIRE(empty.has_value());
+  CHECK(empty->empty());
+}
+
+TEST_CASE("hex round-trips every byte value") {
+  const Bytes all = all_byte_values();
+  auto back = vigil::from_hex(vigil::to_hex(all));
+  REQUIRE(back.has_value());
+  CHECK(*back == all);
+}
+
+TEST_CASE("hex decoding rejects odd lengths and non-hex characters") {
+  for (std::string_view bad : {"0", "abc", "0g", "zz", " 00", "00 ", "0x00", "-1"}) {
+    INFO(bad);
+    auto r = vigil::from_hex(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::invalid_argument);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base64 / base64url
+
+TEST_CASE("base64 matches the RFC 4648 section 10 test vectors") {
+  const std::pair<std::string_view, std::string_view> vectors[] = {
+      {"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},       {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, encoded] : vectors) {
+    INFO(plain);
+    CHECK(vigil::to_base64(vigil::as_bytes(plain)) == encoded);
+    auto decoded = vigil::from_base64(encoded);
+    REQUIRE(decoded.has_value());
+    CHECK(vigil::as_chars(*decoded) == plain);
+  }
+}
+
+TEST_CASE("base64url is the RFC 4648 vectors without padding") {
+  const std::pair<std::string_view, std::string_view> vectors[] = {
+      {"", ""},        {"f", "Zg"},         {"fo", "Zm8"},       {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, encoded] : vectors) {
+    INFO(plain);
+    CHECK(vigil::to_base64url(vigil::as_bytes(plain)) == encoded);
+    auto decoded = vigil::from_base64url(encoded);
+    REQUIRE(decoded.has_value());
+    CHECK(vigil::as_chars(*decoded) == plain);
+  }
+}
+
+TEST_CASE("base64 and base64url use their own alphabets for the last two symbols") {
+  const Bytes b{0xfb, 0xff, 0xbf};
+  CHECK(vigil::to_base64(b) == "+/+/");
+  CHECK(vigil::to_base64url(b) == "-_-_");
+  CHECK(vigil::from_base64url("+/+/").error().code == Errc::invalid_argument);
+  CHECK(vigil::from_base64("-_-_").error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("base64 and base64url round-trip every length and byte value") {
+  const Bytes all = all_byte_values();
+  for (std::size_t n = 0; n <= all.size(); ++n) {
+    const Bytes prefix(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+    auto std_back = vigil::from_base64(vigil::to_base64(prefix));
+    auto url_back = vigil::from_base64url(vigil::to_base64url(prefix));
+    REQUIRE(std_back.has_value());
+    REQUIRE(url_back.has_value());
+    CHECK(*std_back == prefix);
+    CHECK(*url_back == prefix);
+  }
+}
+
+TEST_CASE("base64 decoding rejects bad padding, stray characters and non-canonical text") {
+  for (std::string_view bad : {
+           "Zg",         // padding missing
+           "Zg=",        // padding short
+           "Zg===",      // padding long
+           "Zm9v====",   // padding on a full group
+           "Z===",       // too much padding
+           "====",       // nothing but padding
+           "Zg==Zg==",   // padding in the middle
+           "Zm=v",       // '=' inside a group
+           "Zm9v\n",     // whitespace
+           "Zm 9v",      // whitespace
+           "Zm9*",       // outside the alphabet
+           "Zh==",       // non-zero padding bits: a second spelling of "f"
+           "Zm9=",       // non-zero padding bits
+       }) {
+    INFO(bad);
+    auto r = vigil::from_base64(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::invalid_argument);
+  }
+}
+
+TEST_CASE("base64url decoding rejects padding, impossible lengths and stray characters") {
+  for (std::string_view bad : {"Zg==", "Zm8=", "Z", "Zm9vY", "Zm9v!", "Zh", "Zm9"}) {
+    INFO(bad);
+    auto r = vigil::from_base64url(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == Errc::invalid_argument);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error and Result
+
+TEST_CASE("Error::describe puts the stable code name before the message") {
+  const vigil::Error e{Errc::not_found, "no such exam"};
+  CHECK(e.describe() == "not_found: no such exam");
+  CHECK(vigil::Error{}.code == Errc::internal);
+}
+
+TEST_CASE("Error::context prefixes the message and keeps the code") {
+  vigil::Error e{Errc::disk_full, "no space left"};
+  vigil::Error outer = std::move(e).context("writing journal");
+  CHECK(outer.code == Errc::disk_full);
+  CHECK(outer.message == "writing journal: no space left");
+  CHECK(std::move(outer).context("closing exam").describe() == "disk_full: closing exam: writing journal: no space left");
+}
+
+TEST_CASE("every error code has a distinct name") {
+  CHECK(vigil::errc_name(Errc::invalid_argument) == "invalid_argument");
+  CHECK(vigil::errc_name(Errc::auth_failed) == "auth_failed");
+  CHECK(vigil::errc_name(Errc::unsupported_version) == "unsupported_version");
+  CHECK(vigil::errc_name(Errc::internal) == "internal");
+  const Errc all[] = {Errc::invalid_argument, Errc::not_found,   Errc::already_exists, Errc::conflict,
+                      Errc::integrity,        Errc::crypto,      Errc::auth_failed,    Errc::wrong_key,
+                      Errc::not_a_store,      Errc::disk_full,   Errc::read_only,      Errc::io,
+                      Errc::busy,             Errc::unavailable, Errc::unsupported_version, Errc::internal};
+  for (std::size_t i = 0; i < std::size(all); ++i) {
+    for (std::size_t j = i + 1; j < std::size(all); ++j) CHECK(vigil::errc_name(all[i]) != vigil::errc_name(all[j]));
+  }
+}
+
+TEST_CASE("VIGIL_TRY returns the error early and continues on success") {
+  bool reached = false;
+  auto bad = uses_try(-1, reached);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code == Errc::invalid_argument);
+  CHECK(bad.error().message == "must be positive");
+  CHECK_FALSE(reached);
+
+  auto good = uses_try(3, reached);
+  CHECK(good.has_value());
+  CHECK(reached);
+}
