@@ -72,6 +72,8 @@ bool starts_with_plain_sqlite_header(const fs::path& p) {
 // SQLCipher takes a raw 256-bit key as the text x'<64 hex digits>' (no key derivation: the key
 // is already uniformly random, so PBKDF2 would only slow every open).
 Status apply_key(Db& db, const crypto::SecretBytes& key) {
+  // SQLCipher logs decryption failures to stderr; a wrong key is reported through our own error.
+  (void)db.exec("PRAGMA cipher_log_level = NONE");
   crypto::SecretBytes text;
   text.reserve(3 + 2 * key.size());
   const std::string hex = to_hex(crypto::view(key));

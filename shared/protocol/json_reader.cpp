@@ -1,5 +1,6 @@
 #include "shared/protocol/json_reader.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 #include <utility>

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A real read-only filesystem: a store is written on a tmpfs, the tmpfs is remounted read-only,
+# and opening the store must give a clear read_only error; remounted read-write, every answer is
+# still there, the journal verifies and the integrity check passes.
+# Needs root (mount namespaces); exits 77 (skipped) otherwise.
+set -euo pipefail
+probe=$1
+if [[ $(id -u) -ne 0 ]] || ! unshare -m true 2>/dev/null; then
+  echo "skipped: needs root and mount namespaces"; exit 77
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+out=$(unshare -m bash -c '
+  set -e
+  mount -t tmpfs -o size=16m vigiltest "$1"
+  "$2" seed "$1/store" 40
+  mount -o remount,ro "$1"
+  "$2" open "$1/store" || true
+  mount -o remount,rw "$1"
+  "$2" check "$1/store" 40
+' _ "$work" "$probe" 2>&1) || { echo "$out"; echo "FAIL: probe failed"; exit 1; }
+echo "$out"
+grep -q '^ERROR read_only .*read-only' <<<"$out" || { echo "FAIL: no clear read-only error"; exit 1; }
+grep -q '^CHECKED 40$' <<<"$out" || { echo "FAIL: answers not intact"; exit 1; }
+echo "PASS"

@@ -1,0 +1,312 @@
+// The client store on real SQLCipher files in a temp dir.
+#include <catch2/catch_test_macros.hpp>
+
+#include <fstream>
+#include <iterator>
+
+#include <sys/stat.h>
+
+#include "client/store/store.hpp"
+#include "shared/crypto/hash.hpp"
+#include "shared/protocol/messages.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vigil;
+using namespace vigil::client::store;
+using vigil::testing::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<std::unique_ptr<Store>> open_in(const fs::path& dir, const time::Clock* clock = nullptr) {
+  StoreOptions so;
+  so.dir = dir;
+  so.key_storage = KeyStorePreference::file;
+  so.clock = clock;
+  so.checkpoint_every = 4;
+  return Store::open(std::move(so));
+}
+
+std::unique_ptr<Store> must_open(const fs::path& dir, const time::Clock* clock = nullptr) {
+  auto s = open_in(dir, clock);
+  if (!s) FAIL(s.error().describe());
+  return std::move(*s);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+crypto::Digest file_hash(const fs::path& p) { return crypto::sha256(as_bytes(read_file(p))); }
+
+}  // namespace
+
+TEST_CASE("a saved answer is there after the store is closed and reopened") {
+  TempDir dir;
+  std::string device;
+  {
+    auto s = must_open(dir.path());
+    device = s->device_id();
+    REQUIRE(s->begin_session("s1", "naas-pr-1"));
+    auto r = s->save_answer("s1", "pr-k-001", "B");
+    REQUIRE(r);
+    CHECK(r->revision == 1);
+    CHECK(r->seq == 2);  // after session.started
+  }
+  auto s = must_open(dir.path());
+  CHECK(s->device_id() == device);
+  auto a = s->answer("s1", "pr-k-001");
+  REQUIRE(a);
+  REQUIRE(a->has_value());
+  CHECK((*a)->value == "B");
+  CHECK((*a)->revision == 1);
+}
+
+TEST_CASE("every revision of a written answer is kept in order") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  for (const char* v : {"First draft.", "First draft. More.", "Final."}) REQUIRE(s->save_answer("s1", "pr-w-001", v));
+  auto h = s->answer_history("s1", "pr-w-001");
+  REQUIRE(h);
+  REQUIRE(h->size() == 3);
+  CHECK((*h)[0].value == "First draft.");
+  CHECK((*h)[2].value == "Final.");
+  CHECK((*h)[2].revision == 3);
+  CHECK(s->answer("s1", "pr-w-001").value()->value == "Final.");
+}
+
+TEST_CASE("each save writes its journal record and outbox row in the same transaction") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s1", "pr-k-001", "B"));
+  REQUIRE(s->save_answer("s1", "pr-k-002", "A;C"));
+
+  auto entries = s->journal_entries("s1");
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 3);
+  const auto& last = entries->back();
+  CHECK(last.record.type == "answer.saved");
+  auto payload = protocol::parse_answer_saved(as_chars(*last.payload));
+  REQUIRE(payload);
+  CHECK(payload->item_id == "pr-k-002");
+  CHECK(payload->value == "A;C");
+
+  auto pending = s->outbox_pending(10);
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 3);
+  // Session start is a submission-class record and goes first; answers before events.
+  CHECK((*pending)[0].priority == OutboxPriority::submission);
+  CHECK((*pending)[1].priority == OutboxPriority::answers);
+  CHECK((*pending)[2].seq == 3);
+}
+
+TEST_CASE("the outbox keeps a record until the server acknowledges it") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  for (int i = 0; i < 5; ++i) REQUIRE(s->save_answer("s1", "item-" + std::to_string(i), "A"));
+  CHECK(s->outbox_counts().value().records == 6);
+  REQUIRE(s->acknowledge("s1", 4));
+  auto left = s->outbox_pending(10).value();
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].seq == 5);
+  CHECK(left[1].seq == 6);
+  // Acknowledging does not touch the answers or the journal.
+  CHECK(s->answers("s1").value().size() == 5);
+  CHECK(s->journal_entries("s1").value().size() == 6);
+}
+
+TEST_CASE("the journal verifies, carries signed checkpoints and continues across reopening") {
+  TempDir dir;
+  time::ManualClock clock;
+  {
+    auto s = must_open(dir.path(), &clock);
+    REQUIRE(s->begin_session("s1", "naas-pr-1"));
+    for (int i = 0; i < 6; ++i) {
+      clock.advance_ms(1500);
+      REQUIRE(s->save_answer("s1", "item-" + std::to_string(i), "A"));
+    }
+  }
+  clock.reboot("boot-2", 60'000);
+  auto s = must_open(dir.path(), &clock);
+  clock.advance_ms(500);
+  REQUIRE(s->record_event("s1", "session.resumed", "{\"v\":1}"));
+  auto report = s->verify_journal("s1");
+  REQUIRE(report);
+  INFO(report->summary());
+  CHECK(report->ok());
+  CHECK(report->last_seq == 8);
+  CHECK(s->checkpoints("s1").value().size() == 2);  // at 4 and 8
+}
+
+TEST_CASE("a clock set back during a session shows in the journal verification") {
+  TempDir dir;
+  time::ManualClock clock;
+  auto s = must_open(dir.path(), &clock);
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  clock.advance_ms(1000);
+  REQUIRE(s->save_answer("s1", "a", "A"));
+  clock.set_wall_ms(clock.wall_ms() - 3'600'000);
+  REQUIRE(s->save_answer("s1", "b", "B"));
+  auto report = s->verify_journal("s1");
+  REQUIRE(report);
+  CHECK(report->has(journal::FindingKind::time_backwards));
+}
+
+TEST_CASE("bad input to the store is refused with a clear error and nothing is written") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  CHECK(s->save_answer("nope", "a", "A").error().code == Errc::not_found);
+  CHECK(s->save_answer("s1", "", "A").error().code == Errc::invalid_argument);
+  CHECK(s->save_answer("s1", "a b", "A").error().code == Errc::invalid_argument);
+  CHECK(s->save_answer("s1", "a", std::string("\xff\xfe", 2)).error().code == Errc::invalid_argument);
+  CHECK(s->save_answer("s1", "a", std::string(1'000'001, 'x')).error().code == Errc::invalid_argument);
+  CHECK(s->record_event("s1", "Not A Type", "{}").error().code == Errc::invalid_argument);
+  CHECK(s->begin_session("s1", "other-assessment").error().code == Errc::conflict);
+  CHECK(s->journal_entries("s1").value().size() == 1);
+  CHECK(s->outbox_counts().value().records == 1);
+}
+
+TEST_CASE("a second client on the same store is refused while the first is open") {
+  TempDir dir;
+  auto first = must_open(dir.path());
+  auto second = open_in(dir.path());
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == Errc::busy);
+  CHECK(second.error().message.find("another Vigil client") != std::string::npos);
+  first.reset();
+  CHECK(open_in(dir.path()));  // the lock goes with the process that held it
+}
+
+TEST_CASE("a wrong key is a clear error and the store file is left untouched") {
+  TempDir dir;
+  {
+    auto s = must_open(dir.path());
+    REQUIRE(s->begin_session("s1", "naas-pr-1"));
+    REQUIRE(s->save_answer("s1", "a", "A"));
+  }
+  const auto before = file_hash(dir / "store.db");
+  fs::remove(dir / "store.key");
+  {
+    std::ofstream key(dir / "store.key");
+    key << "vigil-store-key-v1 " << std::string(64, 'a') << "\n";
+  }
+  ::chmod((dir / "store.key").c_str(), 0600);
+  auto s = open_in(dir.path());
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::wrong_key);
+  CHECK(s.error().message.find("could not be decrypted") != std::string::npos);
+  CHECK(file_hash(dir / "store.db") == before);
+}
+
+TEST_CASE("a store whose key has gone missing is an error, never a new empty store") {
+  TempDir dir;
+  {
+    auto s = must_open(dir.path());
+    REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  }
+  const auto before = file_hash(dir / "store.db");
+  fs::remove(dir / "store.key");
+  auto s = open_in(dir.path());
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::wrong_key);
+  CHECK(s.error().message.find("key was not found") != std::string::npos);
+  CHECK(file_hash(dir / "store.db") == before);
+  CHECK_FALSE(fs::exists(dir / "store.key"));
+}
+
+TEST_CASE("foreign, empty and unencrypted files are refused as not a Vigil store") {
+  TempDir dir;
+  { auto s = must_open(dir.path()); }  // creates the key
+
+  SECTION("an empty file") {
+    std::ofstream(dir / "store.db", std::ios::trunc).close();
+    auto s = open_in(dir.path());
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == Errc::not_a_store);
+    CHECK(fs::file_size(dir / "store.db") == 0);
+  }
+  SECTION("random bytes") {
+    std::ofstream out(dir / "store.db", std::ios::trunc | std::ios::binary);
+    for (int i = 0; i < 8192; ++i) out.put(static_cast<char>((i * 7919) & 0xff));
+    out.close();
+    const auto before = file_hash(dir / "store.db");
+    auto s = open_in(dir.path());
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == Errc::wrong_key);
+    CHECK(file_hash(dir / "store.db") == before);
+  }
+  SECTION("a plain SQLite database") {
+    fs::remove(dir / "store.db");
+    {
+      auto plain = Db::open((dir / "store.db").string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+      REQUIRE(plain);
+      REQUIRE(plain->exec("CREATE TABLE t(x); INSERT INTO t VALUES ('Maya Okafor');"));
+    }
+    const auto before = file_hash(dir / "store.db");
+    auto s = open_in(dir.path());
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == Errc::not_a_store);
+    CHECK(s.error().message.find("unencrypted SQLite") != std::string::npos);
+    CHECK(file_hash(dir / "store.db") == before);
+  }
+}
+
+TEST_CASE("a key file readable by other users is refused") {
+  TempDir dir;
+  { auto s = must_open(dir.path()); }
+  ::chmod((dir / "store.key").c_str(), 0644);
+  auto s = open_in(dir.path());
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message.find("chmod 600") != std::string::npos);
+}
+
+TEST_CASE("the store and its key are readable by their owner only") {
+  TempDir dir;
+  { auto s = must_open(dir.path()); }
+  struct stat st {};
+  REQUIRE(::stat((dir / "store.db").c_str(), &st) == 0);
+  CHECK((st.st_mode & 077) == 0);
+  REQUIRE(::stat((dir / "store.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 077) == 0);
+}
+
+TEST_CASE("answer text and candidate names never appear in the store file or its WAL") {
+  TempDir dir;
+  const std::string name = "Adaeze Whitfield-Okonkwo";
+  const std::string answer = "I would arrange a strategy discussion with the police and health colleagues";
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  REQUIRE(s->record_event("s1", "identity.confirmed", "{\"name\":\"" + name + "\",\"v\":1}"));
+  for (int i = 0; i < 50; ++i) REQUIRE(s->save_answer("s1", "pr-w-001", answer + " (draft " + std::to_string(i) + ")"));
+
+  // While the store is open the recent pages live in the WAL: check both files, like `strings`.
+  const fs::path wal = dir.path() / "store.db-wal";
+  REQUIRE(fs::exists(wal));
+  REQUIRE(fs::file_size(wal) > 0);
+  for (const fs::path& f : {dir.path() / "store.db", wal}) {
+    const std::string bytes = read_file(f);
+    INFO(f.string());
+    CHECK(bytes.find("strategy discussion") == std::string::npos);
+    CHECK(bytes.find("Whitfield") == std::string::npos);
+    CHECK(bytes.find("answer.saved") == std::string::npos);   // not even the schema or record types
+    CHECK(bytes.find("CREATE TABLE") == std::string::npos);
+  }
+  // And the same store does read back through the key.
+  CHECK(s->answer("s1", "pr-w-001").value()->value.find("strategy discussion") != std::string::npos);
+}
+
+TEST_CASE("an interrupted store creation leaves no half-made store behind") {
+  TempDir dir;
+  // What a crash during creation leaves: a key and a partial temporary file, but no store.db.
+  { auto s = must_open(dir.path()); }
+  fs::remove(dir / "store.db");
+  std::ofstream(dir / "store.db.creating") << "partial";
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  CHECK_FALSE(fs::exists(dir / "store.db.creating"));
+}
