@@ -25,12 +25,15 @@ Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
     close();
     db_ = o.db_;
+    cache_ = std::move(o.cache_);
     o.db_ = nullptr;
   }
   return *this;
 }
 
 void Db::close() noexcept {
+  for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+  cache_.clear();
   if (db_ != nullptr) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
@@ -86,15 +89,32 @@ Result<std::int64_t> Db::query_int(std::string_view sql) {
   return st->column_int(0);
 }
 
+Result<Statement> Db::cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    sqlite3_stmt* st = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) return fail(error(rc, "preparing statement"));
+    it = cache_.emplace(std::string(sql), st).first;
+  }
+  return Statement(this, it->second, false);
+}
+
 Statement::~Statement() {
-  if (st_ != nullptr) sqlite3_finalize(st_);
+  if (st_ == nullptr) return;
+  if (owned_) {
+    sqlite3_finalize(st_);
+  } else {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
 }
 
 Result<Statement> Statement::prepare(Db& db, std::string_view sql) {
   sqlite3_stmt* st = nullptr;
   const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &st, nullptr);
   if (rc != SQLITE_OK) return fail(db.error(rc, "preparing statement"));
-  return Statement(&db, st);
+  return Statement(&db, st, true);
 }
 
 Statement& Statement::bind(int i, std::int64_t v) {

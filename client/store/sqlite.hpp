@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <sqlcipher/sqlite3.h>
 
@@ -18,11 +19,13 @@ namespace vigil::client::store {
 // Maps an SQLite (extended) result code to our error codes.
 Errc errc_from_sqlite(int rc) noexcept;
 
+class Statement;
+
 class Db {
  public:
   Db() = default;
   ~Db();
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
@@ -35,6 +38,11 @@ class Db {
   Result<std::optional<std::string>> query_text(std::string_view sql);
   Result<std::int64_t> query_int(std::string_view sql);
 
+  // A prepared statement kept for the life of the connection (the hot paths run the same few
+  // statements thousands of times). The returned Statement resets it when it goes out of scope.
+  // The SQL text is the cache key.
+  Result<Statement> cached(std::string_view sql);
+
   sqlite3* handle() const noexcept { return db_; }
   Error error(int rc, std::string_view what) const;
   void close() noexcept;
@@ -42,13 +50,14 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 class Statement {
  public:
   Statement() = default;
   ~Statement();
-  Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+  Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), owned_(o.owned_) { o.st_ = nullptr; }
   Statement& operator=(Statement&&) = delete;
   Statement(const Statement&) = delete;
 
@@ -72,9 +81,11 @@ class Statement {
   bool column_is_null(int i) const noexcept;
 
  private:
-  Statement(Db* db, sqlite3_stmt* st) : db_(db), st_(st) {}
+  friend class Db;
+  Statement(Db* db, sqlite3_stmt* st, bool owned) : db_(db), st_(st), owned_(owned) {}
   Db* db_ = nullptr;
   sqlite3_stmt* st_ = nullptr;
+  bool owned_ = true;  // false: borrowed from Db's cache, reset instead of finalized
   int bind_rc_ = SQLITE_OK;
 };
 

@@ -62,7 +62,6 @@ struct Answer {
 };
 
 struct OutboxItem {
-  std::int64_t id = 0;
   std::string session_id;
   std::uint64_t seq = 0;
   OutboxPriority priority = OutboxPriority::events;
@@ -112,6 +111,10 @@ class Store {
   Result<OutboxCounts> outbox_counts();
   // The server holds every record of session up to and including seq (invariant 3).
   Status acknowledge(std::string_view session_id, std::uint64_t up_to_seq);
+
+  // Copies the write-ahead log into the database file and truncates it. Call when the candidate
+  // is idle (not typing): it costs several fsyncs that should not land on a save.
+  Status checkpoint_wal();
 
   // PRAGMA integrity_check: "ok" or SQLite's list of problems.
   Result<std::string> integrity_check();

@@ -62,12 +62,13 @@ CREATE TABLE checkpoints (
 -- What still has to reach the server. Written in the same transaction as the change it
 -- describes; a row is deleted only when the server has acknowledged it.
 -- priority: 0 submission, 1 answers, 2 events, 3 evidence (lower goes first).
+-- (No AUTOINCREMENT: it would write sqlite_sequence on every save; (session, seq) already
+-- orders rows within a session.)
 CREATE TABLE outbox (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   session_id  TEXT NOT NULL,
   seq         INTEGER NOT NULL,
   priority    INTEGER NOT NULL,
   created_wall_ms INTEGER NOT NULL,
-  UNIQUE (session_id, seq)
-);
-CREATE INDEX outbox_by_priority ON outbox(priority, id);
+  PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX outbox_by_priority ON outbox(priority, created_wall_ms, session_id, seq);

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh NAME [ARGS...]: builds the release preset and runs one benchmark. Each prints
+# readable figures and, as its last line, one line of JSON with its figures.
+#
+#   store [DIR] [SAVES] [JOURNAL_RECORDS]
+#       durable answer save p50/p99 vs raw 4 KiB write+fdatasync on the same filesystem (DIR,
+#       default: a folder under build/, i.e. the repository's filesystem), journal append/verify.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+name=${1:-}
+[[ -n "$name" ]] || { sed -n '2,8p' "$0"; exit 64; }
+shift
+
+cd "$root"
+if [[ ! -f build/release/build.ninja ]]; then
+  cmake --preset release >/dev/null
+fi
+build() { cmake --build build/release -j"$(nproc)" --target "$@" >/dev/null; }
+
+case "$name" in
+  store)
+    build vigil_bench_store
+    dir=${1:-$root/build/bench-store}
+    exec build/release/tests/bench/vigil_bench_store "$dir" "${2:-2000}" "${3:-500000}"
+    ;;
+  *)
+    echo "unknown benchmark: $name (known: store)" >&2
+    exit 64
+    ;;
+esac
