@@ -19,7 +19,9 @@ MAIN_PACKAGES=(
   ca-certificates
   ccache
   cmake
+  dbus-daemon               # tests: a private D-Bus session for the Secret Service key store test
   git
+  gnome-keyring             # tests: a real Secret Service (desktop keyring) for the store key
   libboost1.81-dev          # Asio/Beast (1.81 set only: it conflicts with the unversioned 1.74 -dev)
   libcli11-dev
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20

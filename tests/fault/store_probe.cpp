@@ -5,7 +5,8 @@
 //                                        "ACK <n> <item> <revision>" after each save returns
 //   store_probe disk-full DIR FILLER     fill the disk with saves until it is full (see below)
 //   store_probe seed DIR COUNT           save COUNT answers and exit
-//   store_probe open DIR                 open the store; print "OPENED" or "ERROR <code> <message>"
+//   store_probe open DIR                 open the store; print "OPENED <key storage>" or
+//                                        "ERROR <code> <message>"
 //   store_probe check DIR COUNT          check answers 0..COUNT-1 from `seed` are intact
 //
 // The value of answer n is probe_value(n): the driver recomputes it to check what it reads back.
@@ -51,7 +52,11 @@ void say(const std::string& line) {
 vigil::Result<std::unique_ptr<Store>> open_store(const fs::path& dir) {
   StoreOptions so;
   so.dir = dir;
-  so.key_storage = vigil::client::store::KeyStorePreference::file;
+  // VIGIL_PROBE_KEY_STORAGE=auto|file|secret-service (default file).
+  const char* pref = std::getenv("VIGIL_PROBE_KEY_STORAGE");
+  auto parsed = vigil::client::store::parse_key_store_preference(pref != nullptr ? pref : "file");
+  if (!parsed) return vigil::fail(parsed.error());
+  so.key_storage = *parsed;
   so.checkpoint_every = 8;
   auto s = Store::open(std::move(so));
   if (s) {
@@ -125,7 +130,7 @@ int cmd_seed(const fs::path& dir, long count) {
 int cmd_open(const fs::path& dir) {
   auto s = open_store(dir);
   if (!s) return error_exit(s.error());
-  say("OPENED");
+  say("OPENED " + (*s)->key_storage_description());
   return 0;
 }
 

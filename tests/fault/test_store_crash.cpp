@@ -91,12 +91,25 @@ TEST_CASE("every acknowledged save survives SIGKILL at random points, and the st
   const long iterations = env_long("VIGIL_CRASH_ITERATIONS", 200);
   const auto seed = static_cast<std::uint64_t>(env_long("VIGIL_CRASH_SEED", static_cast<long>(std::random_device{}())));
   std::mt19937_64 rng(seed);
-  // Up to 40 ms: early kills land in process start, key loading and store creation; later ones
-  // in the middle of transactions and WAL writes.
-  std::uniform_int_distribution<long> delay_us(0, 40'000);
 
   const fs::path dir = fs::temp_directory_path() / ("vigil-crash-" + std::to_string(::getpid()));
   fs::remove_all(dir);
+  // How long the writer takes to start and open the store on this build (sanitizers slow it):
+  // kills are spread over that start-up and 40 ms of saving after it, so some land in process
+  // start, key loading and store creation, most in the middle of transactions and WAL writes.
+  long startup_us = 0;
+  {
+    const fs::path probe_dir = dir.string() + "-calibration";
+    const std::string cmd = std::string(VIGIL_STORE_PROBE) + " open " + probe_dir.string() + " >/dev/null";
+    for (int i = 0; i < 3; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      REQUIRE(std::system(cmd.c_str()) == 0);
+      startup_us = std::max<long>(startup_us, std::chrono::duration_cast<std::chrono::microseconds>(
+                                                   std::chrono::steady_clock::now() - t0).count());
+    }
+    fs::remove_all(probe_dir);
+  }
+  std::uniform_int_distribution<long> delay_us(0, startup_us + 40'000);
   std::set<long> acked;
   long next_first = 0;
   long killed_mid_save = 0;
@@ -146,7 +159,7 @@ TEST_CASE("every acknowledged save survives SIGKILL at random points, and the st
     REQUIRE(ic);
     REQUIRE(*ic == "ok");
   }
-  std::cout << "crash test: " << iterations << " kills (" << killed_before_open << " before the store was open, "
+  std::cout << "crash test: start-up " << startup_us / 1000 << " ms, " << iterations << " kills (" << killed_before_open << " before the store was open, "
             << killed_mid_save << " while saving), " << acked.size() << " acknowledged saves all present, seed "
             << seed << "\n";
   CHECK(acked.size() > static_cast<std::size_t>(iterations));  // the writer really was saving when killed
