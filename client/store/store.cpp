@@ -302,7 +302,7 @@ Status Store::begin_session(std::string_view session_id, std::string_view assess
   if (!rec) return fail(storage_error(rec.error(), dir_));
   if (auto c = tx->commit(); !c) return fail(storage_error(c.error(), dir_));
   app.commit(*rec);
-  appenders_.emplace_back(std::string(session_id), std::move(app));
+  appenders_.insert_or_assign(std::string(session_id), std::move(app));
   return {};
 }
 
@@ -320,9 +320,7 @@ Result<std::vector<std::string>> Store::session_ids() {
 }
 
 Result<journal::Appender*> Store::appender(std::string_view session_id) {
-  for (auto& [id, app] : appenders_) {
-    if (id == session_id) return &app;
-  }
+  if (auto it = appenders_.find(session_id); it != appenders_.end()) return &it->second;
   auto exists = db_.cached("SELECT 1 FROM sessions WHERE session_id = ?");
   if (!exists) return fail(exists.error());
   exists->bind(1, session_id);
@@ -355,8 +353,7 @@ Result<journal::Appender*> Store::appender(std::string_view session_id) {
     r.type = st->column_text(5);
     head = journal::Head::after(r);
   }
-  appenders_.emplace_back(std::string(session_id), journal::Appender(chain, head));
-  return &appenders_.back().second;
+  return &appenders_.insert_or_assign(std::string(session_id), journal::Appender(chain, head)).first->second;
 }
 
 Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
@@ -398,39 +395,34 @@ Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_
   VIGIL_TRY(validate_id("item id", item_id));
   if (value.size() > k_max_answer_bytes) return fail(Errc::invalid_argument, "the answer is longer than 1,000,000 bytes");
   if (!canonical::is_valid_utf8(value)) return fail(Errc::invalid_argument, "the answer is not valid UTF-8 text");
-  auto app = appender(session_id);
-  if (!app) return fail(app.error());
-
-  auto tx = Transaction::begin(db_);
-  if (!tx) return fail(storage_error(tx.error(), dir_));
   std::uint64_t revision = 1;
-  {
-    auto st = db_.cached("SELECT revision FROM answers WHERE session_id = ? AND item_id = ?");
-    if (!st) return fail(st.error());
-    st->bind(1, session_id).bind(2, item_id);
-    auto row = st->step();
-    if (!row) return fail(storage_error(row.error(), dir_));
-    if (*row) revision = static_cast<std::uint64_t>(st->column_int(0)) + 1;
-  }
-  const std::string payload =
-      protocol::encode_answer_saved({std::string(item_id), revision, std::string(value)});
-  auto rec = append_in_tx(**app, "answer.saved", as_bytes(payload), OutboxPriority::answers);
-  if (!rec) return fail(storage_error(rec.error(), dir_));
-
-  for (const char* sql : {"INSERT INTO answers(session_id, item_id, revision, value, saved_wall_ms, journal_seq) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(session_id, item_id) DO UPDATE SET "
-                          "revision = excluded.revision, value = excluded.value, saved_wall_ms = excluded.saved_wall_ms, "
-                          "journal_seq = excluded.journal_seq",
-                          "INSERT INTO answer_revisions(session_id, item_id, revision, value, saved_wall_ms, journal_seq) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"}) {
-    auto st = db_.cached( sql);
-    if (!st) return fail(st.error());
-    st->bind(1, session_id).bind(2, item_id).bind(3, static_cast<std::int64_t>(revision)).bind(4, value)
-        .bind(5, rec->wall_ms).bind(6, static_cast<std::int64_t>(rec->seq));
-    if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  }
-  if (auto c = tx->commit(); !c) return fail(storage_error(c.error(), dir_));
-  (*app)->commit(*rec);
+  auto rec = change(session_id, [&](journal::Appender& app) -> Result<journal::Record> {
+    {
+      auto st = db_.cached("SELECT revision FROM answers WHERE session_id = ? AND item_id = ?");
+      if (!st) return fail(st.error());
+      st->bind(1, session_id).bind(2, item_id);
+      auto row = st->step();
+      if (!row) return fail(row.error());
+      revision = *row ? static_cast<std::uint64_t>(st->column_int(0)) + 1 : 1;
+    }
+    const std::string payload = protocol::encode_answer_saved({std::string(item_id), revision, std::string(value)});
+    auto r = append_in_tx(app, "answer.saved", as_bytes(payload), OutboxPriority::answers);
+    if (!r) return r;
+    for (const char* sql : {"INSERT INTO answers(session_id, item_id, revision, value, saved_wall_ms, journal_seq) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(session_id, item_id) DO UPDATE SET "
+                            "revision = excluded.revision, value = excluded.value, "
+                            "saved_wall_ms = excluded.saved_wall_ms, journal_seq = excluded.journal_seq",
+                            "INSERT INTO answer_revisions(session_id, item_id, revision, value, saved_wall_ms, "
+                            "journal_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"}) {
+      auto st = db_.cached(sql);
+      if (!st) return fail(st.error());
+      st->bind(1, session_id).bind(2, item_id).bind(3, static_cast<std::int64_t>(revision)).bind(4, value)
+          .bind(5, r->wall_ms).bind(6, static_cast<std::int64_t>(r->seq));
+      VIGIL_TRY(st->run());
+    }
+    return r;
+  });
+  if (!rec) return fail(rec.error());
   return SaveReceipt{revision, rec->seq};
 }
 
@@ -442,15 +434,31 @@ Result<std::uint64_t> Store::record_event(std::string_view session_id, std::stri
       return fail(Errc::invalid_argument, "event type may hold only a-z, 0-9, '.' and '_'");
     }
   }
+  auto rec = change(session_id, [&](journal::Appender& app) { return append_in_tx(app, type, as_bytes(payload), priority); });
+  if (!rec) return fail(rec.error());
+  return rec->seq;
+}
+
+Result<journal::Record> Store::change(std::string_view session_id,
+                                      const std::function<Result<journal::Record>(journal::Appender&)>& body) {
   auto app = appender(session_id);
   if (!app) return fail(app.error());
-  auto tx = Transaction::begin(db_);
-  if (!tx) return fail(storage_error(tx.error(), dir_));
-  auto rec = append_in_tx(**app, type, as_bytes(payload), priority);
-  if (!rec) return fail(storage_error(rec.error(), dir_));
-  if (auto c = tx->commit(); !c) return fail(storage_error(c.error(), dir_));
-  (*app)->commit(*rec);
-  return rec->seq;
+  auto result = [&]() -> Result<journal::Record> {
+    auto tx = Transaction::begin(db_);
+    if (!tx) return fail(tx.error());
+    auto rec = body(**app);
+    if (!rec) return rec;  // the transaction rolls back as tx goes out of scope
+    VIGIL_TRY(tx->commit());
+    return rec;
+  }();
+  if (!result) {
+    // A failed COMMIT may or may not have reached the disk: forget the cached head so the next
+    // change reloads it from the database, the only source of truth.
+    if (auto it = appenders_.find(session_id); it != appenders_.end()) appenders_.erase(it);
+    return fail(storage_error(result.error(), dir_));
+  }
+  (*app)->commit(*result);
+  return result;
 }
 
 Result<journal::Checkpoint> Store::checkpoint(std::string_view session_id) {

@@ -20,6 +20,8 @@
 // Thread safety: a Store is used from one thread at a time (the client serialises access).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,6 +124,10 @@ class Store {
  private:
   Store() = default;
   Result<journal::Appender*> appender(std::string_view session_id);
+  // Runs body in one transaction with the session's appender and commits; advances the appender
+  // only if COMMIT succeeded (invariant 2: body writes the change, its record and its outbox row).
+  Result<journal::Record> change(std::string_view session_id,
+                                 const std::function<Result<journal::Record>(journal::Appender&)>& body);
   // Appends a record inside the caller's open transaction; returns the record.
   Result<journal::Record> append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
                                        OutboxPriority priority);
@@ -137,7 +143,9 @@ class Store {
   std::string device_id_;
   crypto::SecretBytes device_seed_;
   Bytes device_public_;
-  std::vector<std::pair<std::string, journal::Appender>> appenders_;
+  // Each session's chain head, loaded on first use. std::map: pointers stay valid as sessions are
+  // added.
+  std::map<std::string, journal::Appender, std::less<>> appenders_;
 };
 
 }  // namespace vigil::client::store

@@ -18,5 +18,6 @@ out=$(unshare -m bash -c '
 ' _ "$work" "$probe" 2>&1) || { echo "$out"; echo "FAIL: probe failed"; exit 1; }
 echo "$out"
 grep -q '^FULL_AFTER [0-9]* disk_full .*disk .* is full' <<<"$out" || { echo "FAIL: no clear disk-full error"; exit 1; }
+grep -q "^SAVED_AFTER_SPACE_FREED$" <<<"$out" || { echo "FAIL: the running client could not save once space was freed"; exit 1; }
 grep -q '^DISK_FULL_OK ' <<<"$out" || { echo "FAIL: state not intact after freeing space"; exit 1; }
 echo "PASS"
