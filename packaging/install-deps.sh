@@ -18,15 +18,18 @@ MAIN_PACKAGES=(
   build-essential
   ca-certificates
   ccache
+  clang                     # libFuzzer targets (tests/fuzz)
   cmake
   dbus-daemon               # tests: a private D-Bus session for the Secret Service key store test
   git
   gnome-keyring             # tests: a real Secret Service (desktop keyring) for the store key
   libboost1.81-dev          # Asio/Beast (1.81 set only: it conflicts with the unversioned 1.74 -dev)
+  libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   libcli11-dev
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20
   libsecret-1-dev           # Secret Service key storage for the client store key
   libspdlog-dev
+  libsqlite3-dev            # the server's storage (plain SQLite; the client uses SQLCipher)
   libssl-dev
   ninja-build
   nlohmann-json3-dev

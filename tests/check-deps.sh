@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Module dependency rules (docs/ARCHITECTURE.md), checked on every test run:
-#  - shared/ includes no Asio/Beast, OpenCV or SQLite;
+#  - shared/ includes no Asio/Beast or OpenCV, and SQLite only in shared/sqlite/;
 #  - client/ and server/ never include each other;
 #  - only client/vision/ includes OpenCV; only server/net/ includes Beast on the server side.
 set -euo pipefail
@@ -15,8 +15,9 @@ violations() {  # description, grep pattern, paths...
     echo "VIOLATION: $what"; echo "$hits"; status=1
   fi
 }
-violations "shared/ must not use Asio, Beast, OpenCV or SQLite" \
-  '#include *[<"](boost/|opencv|sqlite3|sqlcipher)' shared
+violations "shared/ must not use Asio, Beast or OpenCV" '#include *[<"](boost/|opencv)' shared
+violations "only shared/sqlite/ may use SQLite in shared/" \
+  '#include *[<"](sqlite3|sqlcipher)' $(find shared -mindepth 1 -maxdepth 1 -type d ! -name sqlite)
 violations "client/ must not include server/" '#include *"server/' client
 violations "server/ must not include client/" '#include *"client/' server
 if [[ -d client ]]; then

@@ -113,12 +113,16 @@ Status FileKeyStore::save(const crypto::SecretBytes& key) {
   ::unlink(tmp.c_str());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail(errc_from_errno(errno), "creating the store key in " + dir.string() + ": " + errno_text(errno));
-  std::string text(k_key_file_magic);
-  text += to_hex(crypto::view(key));
-  text += '\n';
-  const bool ok = write_all(fd, text.data(), text.size()) && ::fsync(fd) == 0;
+  // Built in wiping memory: no copy of the key's hex survives in freed heap.
+  static constexpr char k_hex_digits[] = "0123456789abcdef";
+  crypto::SecretBytes text(k_key_file_magic.begin(), k_key_file_magic.end());
+  for (std::uint8_t b : key) {
+    text.push_back(static_cast<std::uint8_t>(k_hex_digits[b >> 4]));
+    text.push_back(static_cast<std::uint8_t>(k_hex_digits[b & 0x0f]));
+  }
+  text.push_back('\n');
+  const bool ok = write_all(fd, reinterpret_cast<const char*>(text.data()), text.size()) && ::fsync(fd) == 0;
   const int e = errno;
-  crypto::wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
   ::close(fd);
   if (!ok) {
     ::unlink(tmp.c_str());

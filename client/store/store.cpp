@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t k_max_id_length = 128;
-constexpr std::size_t k_max_answer_bytes = 1'000'000;
 constexpr char k_plain_sqlite_header[] = "SQLite format 3";
 
 std::string errno_text(int e) { return std::strerror(e); }
@@ -138,7 +137,14 @@ Status validate_id(std::string_view what, std::string_view id) {
 Status create_store(const fs::path& dir, const fs::path& path, const crypto::SecretBytes& key, const time::Clock& clock,
                     const char* vfs) {
   const fs::path tmp = path.string() + ".creating";
-  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((tmp.string() + suffix).c_str());
+  // The temporary file doubles as the marker that a creation is under way (see Store::open), so
+  // it is emptied, never removed; an empty file is an empty database to SQLite.
+  for (const char* suffix : {"-journal", "-wal", "-shm"}) ::unlink((tmp.string() + suffix).c_str());
+  {
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(dir_error(errno, dir, "creating the store in"));
+    ::close(fd);
+  }
 
   {
     auto db = Db::open(tmp.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs);
@@ -207,10 +213,31 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
   if (!stored_key) return fail(std::move(stored_key).error());
 
   if (!fs::exists(s->path_, ec)) {
+    const fs::path creating = s->path_.string() + ".creating";
+    for (const char* suffix : {"-wal", "-shm"}) {
+      if (fs::exists(s->path_.string() + suffix, ec)) {
+        return fail(Errc::not_a_store, "the store file " + s->path_.string() + " is missing but its " + suffix +
+                                           " file is still there: the store was damaged outside Vigil. Nothing was "
+                                           "changed; contact support");
+      }
+    }
+    if (*stored_key && !fs::exists(creating, ec)) {
+      return fail(Errc::not_a_store,
+                  "the store file " + s->path_.string() + " is missing although its key exists (in the " +
+                      s->key_store_->description() +
+                      "): it was removed outside Vigil, and answers not yet sent to the server may be lost. Nothing "
+                      "was changed. To start a new store, remove that key first; contact support if unsure");
+    }
     crypto::SecretBytes key;
     if (*stored_key) {
-      key = std::move(**stored_key);  // a key whose store creation was interrupted: reuse it
+      key = std::move(**stored_key);  // a creation was interrupted after the key was saved: reuse it
     } else {
+      // Mark the creation as under way before the key exists, so that a key without a store is
+      // only ever accepted while this marker is present.
+      const int fd = ::open(creating.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return fail(dir_error(errno, s->dir_, "creating the store in"));
+      ::close(fd);
+      VIGIL_TRY(fsync_path(s->dir_, true));
       auto fresh = crypto::random_secret(k_store_key_size);
       if (!fresh) return fail(fresh.error());
       key = std::move(*fresh);
@@ -393,7 +420,9 @@ Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_
 
 Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_view item_id, std::string_view value) {
   VIGIL_TRY(validate_id("item id", item_id));
-  if (value.size() > k_max_answer_bytes) return fail(Errc::invalid_argument, "the answer is longer than 1,000,000 bytes");
+  if (value.size() > protocol::k_max_answer_bytes) {
+    return fail(Errc::invalid_argument, "the answer is longer than 100,000 bytes (about 15,000 words)");
+  }
   if (!canonical::is_valid_utf8(value)) return fail(Errc::invalid_argument, "the answer is not valid UTF-8 text");
   std::uint64_t revision = 1;
   auto rec = change(session_id, [&](journal::Appender& app) -> Result<journal::Record> {
@@ -433,6 +462,9 @@ Result<std::uint64_t> Store::record_event(std::string_view session_id, std::stri
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')) {
       return fail(Errc::invalid_argument, "event type may hold only a-z, 0-9, '.' and '_'");
     }
+  }
+  if (payload.size() > protocol::k_max_payload_bytes) {
+    return fail(Errc::invalid_argument, "an event payload may be at most 1 MiB");
   }
   auto rec = change(session_id, [&](journal::Appender& app) { return append_in_tx(app, type, as_bytes(payload), priority); });
   if (!rec) return fail(rec.error());

@@ -28,13 +28,17 @@
 #include <vector>
 
 #include "client/store/key_store.hpp"
-#include "client/store/sqlite.hpp"
+#include "shared/sqlite/sqlite.hpp"
 #include "shared/core/result.hpp"
 #include "shared/journal/journal.hpp"
 #include "shared/journal/verifier.hpp"
 #include "shared/time/clock.hpp"
 
 namespace vigil::client::store {
+
+using sqlite::Db;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 inline constexpr int k_schema_version = 1;
 inline constexpr std::string_view k_store_format = "vigil-client-store";

@@ -68,3 +68,13 @@ inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::m
     auto&& vigil_try_r_ = (expr);                              \
     if (!vigil_try_r_) return ::vigil::fail(std::move(vigil_try_r_).error()); \
   } while (0)
+
+// `lhs = *expr`, or return expr's error from the enclosing function (which returns a Result).
+// lhs may be a declaration: VIGIL_ASSIGN(auto x, parse(...));
+#define VIGIL_CAT2_(a, b) a##b
+#define VIGIL_CAT_(a, b) VIGIL_CAT2_(a, b)
+#define VIGIL_ASSIGN_IMPL_(tmp, lhs, expr)                 \
+  auto tmp = (expr);                                       \
+  if (!tmp) return ::vigil::fail(std::move(tmp).error()); \
+  lhs = std::move(*tmp)
+#define VIGIL_ASSIGN(lhs, expr) VIGIL_ASSIGN_IMPL_(VIGIL_CAT_(vigil_assign_r_, __LINE__), lhs, expr)

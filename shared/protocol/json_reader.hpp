@@ -115,4 +115,12 @@ class ObjectReader {
   std::set<std::string, std::less<>> read_;
 };
 
+// Decodes a top-level message: checks j is an object, then runs decode(ObjectReader&).
+template <class T, class Decode>
+Result<T> decode_top(const nlohmann::json& j, Decode&& decode) {
+  auto r = ObjectReader::from(j);
+  if (!r) return fail(std::move(r).error());
+  return decode(*r);
+}
+
 }  // namespace vigil::protocol

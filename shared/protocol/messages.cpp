@@ -7,23 +7,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// `lhs = *expr`, or return expr's error. (VIGIL_TRY propagates but does not hand back the value.)
-#define VIGIL_PROTO_CAT2(a, b) a##b
-#define VIGIL_PROTO_CAT(a, b) VIGIL_PROTO_CAT2(a, b)
-#define VIGIL_PROTO_ASSIGN_IMPL(tmp, lhs, expr)            \
-  auto tmp = (expr);                                       \
-  if (!tmp) return ::vigil::fail(std::move(tmp).error()); \
-  lhs = std::move(*tmp)
-#define VIGIL_ASSIGN(lhs, expr) VIGIL_PROTO_ASSIGN_IMPL(VIGIL_PROTO_CAT(vigil_assign_r_, __LINE__), lhs, expr)
-
 std::string hex(const journal::Hash& h) { return to_hex(ByteView(h)); }
-
-template <class T, class Decode>
-Result<T> decode_top(const json& j, Decode&& decode) {
-  auto r = ObjectReader::from(j);
-  if (!r) return fail(std::move(r).error());
-  return decode(*r);
-}
 
 }  // namespace
 

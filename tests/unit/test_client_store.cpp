@@ -164,7 +164,7 @@ TEST_CASE("bad input to the store is refused with a clear error and nothing is w
   CHECK(s->save_answer("s1", "", "A").error().code == Errc::invalid_argument);
   CHECK(s->save_answer("s1", "a b", "A").error().code == Errc::invalid_argument);
   CHECK(s->save_answer("s1", "a", std::string("\xff\xfe", 2)).error().code == Errc::invalid_argument);
-  CHECK(s->save_answer("s1", "a", std::string(1'000'001, 'x')).error().code == Errc::invalid_argument);
+  CHECK(s->save_answer("s1", "a", std::string(protocol::k_max_answer_bytes + 1, 'x')).error().code == Errc::invalid_argument);
   CHECK(s->record_event("s1", "Not A Type", "{}").error().code == Errc::invalid_argument);
   CHECK(s->begin_session("s1", "other-assessment").error().code == Errc::conflict);
   CHECK(s->journal_entries("s1").value().size() == 1);
@@ -300,12 +300,39 @@ TEST_CASE("answer text and candidate names never appear in the store file or its
   CHECK(s->answer("s1", "pr-w-001").value()->value.find("strategy discussion") != std::string::npos);
 }
 
+TEST_CASE("a store file removed while its key remains is an error, never a silent new store") {
+  TempDir dir;
+  std::string device;
+  {
+    auto s = must_open(dir.path());
+    device = s->device_id();
+  }
+  fs::remove(dir / "store.db");
+  auto s = open_in(dir.path());
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::not_a_store);
+  CHECK(s.error().message.find("missing although its key exists") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "store.db"));
+}
+
+TEST_CASE("a write-ahead log without its store file is refused rather than replayed into a new store") {
+  TempDir dir;
+  { auto s = must_open(dir.path()); }
+  fs::remove(dir / "store.db");
+  std::ofstream(dir / "store.db-wal") << "old frames";
+  auto s = open_in(dir.path());
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::not_a_store);
+  CHECK(s.error().message.find("-wal") != std::string::npos);
+}
+
 TEST_CASE("an interrupted store creation leaves no half-made store behind") {
   TempDir dir;
   // What a crash during creation leaves: a key and a partial temporary file, but no store.db.
   { auto s = must_open(dir.path()); }
   fs::remove(dir / "store.db");
   std::ofstream(dir / "store.db.creating") << "partial";
+  ::chmod((dir / "store.db.creating").c_str(), 0600);
   auto s = must_open(dir.path());
   REQUIRE(s->begin_session("s1", "naas-pr-1"));
   CHECK_FALSE(fs::exists(dir / "store.db.creating"));

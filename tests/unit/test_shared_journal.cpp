@@ -2,6 +2,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include "shared/crypto/ed25519.hpp"
 #include "shared/journal/journal.hpp"
@@ -246,4 +247,16 @@ TEST_CASE("the summary names each finding for a human reader") {
   const std::string s = f.run().summary();
   CHECK(s.find("deleted @4: record 4 is missing") != std::string::npos);
   CHECK(s.find("intact through record 3") != std::string::npos);
+}
+
+TEST_CASE("extreme times from a hostile device are reported, not overflowed") {
+  // Regression: wall-clock differences were computed in 64 bits and overflowed (UBSan abort).
+  Fixture f(2);
+  f.clock.set_wall_ms(std::numeric_limits<std::int64_t>::min());
+  f.append("answer.saved", "{}");
+  f.clock.set_wall_ms(std::numeric_limits<std::int64_t>::max() - 10);
+  f.clock.set_monotonic_ns(std::numeric_limits<std::uint64_t>::max() - 10);
+  f.append("answer.saved", "{}");
+  const Report r = f.run();
+  CHECK(kinds(r) == Expected{{K::time_backwards, 3}, {K::clock_jump, 4}});
 }

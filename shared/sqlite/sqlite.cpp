@@ -1,6 +1,6 @@
-#include "client/store/sqlite.hpp"
+#include "shared/sqlite/sqlite.hpp"
 
-namespace vigil::client::store {
+namespace vigil::sqlite {
 
 Errc errc_from_sqlite(int rc) noexcept {
   switch (rc & 0xff) {
@@ -192,4 +192,4 @@ Status Transaction::commit() {
   return st;
 }
 
-}  // namespace vigil::client::store
+}  // namespace vigil::sqlite

@@ -1,5 +1,5 @@
 #pragma once
-// A small RAII layer over SQLite (here: SQLCipher's build of it). Db owns a connection,
+// A small RAII layer over SQLite. Db owns a connection,
 // Statement a prepared statement, Transaction a BEGIN IMMEDIATE ... COMMIT that rolls back unless
 // committed. Every failure becomes a Result with an Errc chosen from SQLite's result code, so the
 // caller can tell a full disk from a wrong key from a busy file.
@@ -9,12 +9,19 @@
 #include <string_view>
 #include <unordered_map>
 
+// Compiled twice: into vigil_sqlite_cipher for the client (SQLCipher's build of SQLite, with
+// VIGIL_SQLITE_CIPHER defined) and into vigil_sqlite_plain for the server. The two libraries are
+// never linked into one binary: their SQLite symbols clash.
+#if defined(VIGIL_SQLITE_CIPHER)
 #include <sqlcipher/sqlite3.h>
+#else
+#include <sqlite3.h>
+#endif
 
 #include "shared/core/bytes.hpp"
 #include "shared/core/result.hpp"
 
-namespace vigil::client::store {
+namespace vigil::sqlite {
 
 // Maps an SQLite (extended) result code to our error codes.
 Errc errc_from_sqlite(int rc) noexcept;
@@ -109,4 +116,4 @@ class Transaction {
   bool open_;
 };
 
-}  // namespace vigil::client::store
+}  // namespace vigil::sqlite

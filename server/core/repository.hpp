@@ -1,0 +1,131 @@
+#pragma once
+// Repository: everything the API handlers store or read, behind one interface, so that SQL and
+// its dialect live only in the storage implementation (SQLite now; PostgreSQL is the planned
+// engine when one machine is no longer enough, DESIGN.md section 3).
+//
+// Invariants the implementations keep:
+//  (1) transaction(fn) runs fn atomically and durably (SQLite: BEGIN IMMEDIATE ... COMMIT with
+//      synchronous=FULL); a failed fn leaves nothing behind.
+//  (2) A record is stored at most once per (device, session, seq); the session's head only
+//      moves forward, to a record that is stored.
+//  (3) A used or locked enrolment code is never accepted again.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/core/bytes.hpp"
+#include "shared/core/result.hpp"
+#include "shared/journal/journal.hpp"
+#include "shared/protocol/messages.hpp"
+
+namespace vigil::server::core {
+
+struct CandidateRow {
+  std::string candidate_id;
+  std::string council_id;
+  std::string full_name;
+  std::string work_email;
+  std::string level;
+};
+
+struct EnrolmentCodeRow {
+  std::string handle;
+  std::string candidate_id;
+  Bytes salt;
+  Bytes secret_hash;
+  std::int64_t expires_wall_ms = 0;
+  std::optional<std::int64_t> used_wall_ms;
+  std::int64_t failed_attempts = 0;
+};
+
+struct DeviceRow {
+  std::string device_id;
+  std::string candidate_id;
+  std::string cert_serial;
+  Bytes signing_public_key;
+  std::int64_t enrolled_wall_ms = 0;
+  std::optional<std::int64_t> revoked_wall_ms;
+};
+
+struct SessionRow {
+  std::string device_id;
+  std::string session_id;
+  std::string candidate_id;
+  journal::Head head;
+  std::optional<std::uint64_t> submitted_seq;
+  std::string manifest;   // payload of the session.submitted record, if received
+  std::string receipt;    // receipt JSON, once complete
+};
+
+struct StoredRecord {
+  journal::Hash record_hash{};
+  journal::Hash payload_hash{};
+};
+
+struct FlagRow {
+  std::string device_id;
+  std::string session_id;
+  std::uint64_t seq = 0;
+  std::string kind;
+  std::string detail;
+};
+
+struct BlobRow {
+  std::int64_t blob_id = 0;
+  std::array<std::uint8_t, 32> sha256{};
+  std::uint64_t size = 0;
+  std::uint64_t received = 0;
+  bool complete = false;
+};
+
+class Repository {
+ public:
+  virtual ~Repository() = default;
+
+  // (1) Runs fn inside one transaction; commits if it succeeds, rolls back otherwise.
+  virtual Status transaction(const std::function<Status()>& fn) = 0;
+
+  // Councils and candidates (the staff API of issue 6 builds on these).
+  virtual Status add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) = 0;
+  virtual Status add_candidate(const CandidateRow& c, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<CandidateRow>> candidate(std::string_view candidate_id) = 0;
+
+  virtual Status add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<EnrolmentCodeRow>> enrolment_code(std::string_view handle) = 0;
+  virtual Status count_failed_enrolment(std::string_view handle) = 0;
+  virtual Status mark_enrolment_code_used(std::string_view handle, std::string_view device_id, std::int64_t now_ms) = 0;
+
+  virtual Status add_device(const DeviceRow& d) = 0;
+  virtual Result<std::optional<DeviceRow>> device(std::string_view device_id) = 0;
+  virtual Status revoke_device(std::string_view device_id, std::string_view reason, std::int64_t now_ms) = 0;
+
+  virtual Result<std::optional<SessionRow>> session(std::string_view device_id, std::string_view session_id) = 0;
+  // Creates the session row or moves its head (2); also sets last_seen.
+  virtual Status put_session_head(const SessionRow& s, std::int64_t now_ms) = 0;
+  virtual Status set_session_submitted(std::string_view device_id, std::string_view session_id, std::uint64_t seq,
+                                       std::string_view manifest) = 0;
+  virtual Status set_session_receipt(std::string_view device_id, std::string_view session_id,
+                                     std::string_view receipt_json) = 0;
+
+  virtual Result<std::optional<StoredRecord>> record(std::string_view device_id, std::string_view session_id,
+                                                     std::uint64_t seq) = 0;
+  virtual Status insert_record(std::string_view device_id, std::string_view session_id, const protocol::RecordDto& r,
+                               std::int64_t now_ms) = 0;
+  virtual Status insert_checkpoint(std::string_view device_id, std::string_view session_id,
+                                   const journal::Checkpoint& c) = 0;
+  virtual Status add_flag(const FlagRow& f, std::int64_t now_ms) = 0;
+  virtual Result<std::vector<FlagRow>> flags(std::string_view device_id, std::string_view session_id) = 0;
+  virtual Result<std::uint64_t> count_records(std::string_view device_id, std::string_view session_id) = 0;
+
+  virtual Result<std::optional<BlobRow>> blob(std::string_view device_id, ByteView sha256) = 0;
+  // Allocates a blob of `size` bytes (zero-filled) and returns it.
+  virtual Result<BlobRow> create_blob(std::string_view device_id, ByteView sha256, std::uint64_t size) = 0;
+  virtual Status write_blob(const BlobRow& b, std::uint64_t offset, ByteView data) = 0;
+  virtual Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) = 0;
+  virtual Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) = 0;
+};
+
+}  // namespace vigil::server::core

@@ -1,0 +1,62 @@
+#pragma once
+// The embedded default Repository: one SQLite database in WAL mode (synchronous=FULL), numbered
+// migrations embedded in the binary. Serialised by a mutex: SQLite has one writer at a time
+// anyway, and every request's work here is short.
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "server/core/repository.hpp"
+#include "shared/sqlite/sqlite.hpp"
+
+namespace vigil::server::core {
+
+class SqliteRepository final : public Repository {
+ public:
+  static Result<std::unique_ptr<SqliteRepository>> open(const std::filesystem::path& db_path);
+
+  Status transaction(const std::function<Status()>& fn) override;
+
+  Status add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) override;
+  Status add_candidate(const CandidateRow& c, std::int64_t now_ms) override;
+  Result<std::optional<CandidateRow>> candidate(std::string_view candidate_id) override;
+
+  Status add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) override;
+  Result<std::optional<EnrolmentCodeRow>> enrolment_code(std::string_view handle) override;
+  Status count_failed_enrolment(std::string_view handle) override;
+  Status mark_enrolment_code_used(std::string_view handle, std::string_view device_id, std::int64_t now_ms) override;
+
+  Status add_device(const DeviceRow& d) override;
+  Result<std::optional<DeviceRow>> device(std::string_view device_id) override;
+  Status revoke_device(std::string_view device_id, std::string_view reason, std::int64_t now_ms) override;
+
+  Result<std::optional<SessionRow>> session(std::string_view device_id, std::string_view session_id) override;
+  Status put_session_head(const SessionRow& s, std::int64_t now_ms) override;
+  Status set_session_submitted(std::string_view device_id, std::string_view session_id, std::uint64_t seq,
+                               std::string_view manifest) override;
+  Status set_session_receipt(std::string_view device_id, std::string_view session_id,
+                             std::string_view receipt_json) override;
+
+  Result<std::optional<StoredRecord>> record(std::string_view device_id, std::string_view session_id,
+                                             std::uint64_t seq) override;
+  Status insert_record(std::string_view device_id, std::string_view session_id, const protocol::RecordDto& r,
+                       std::int64_t now_ms) override;
+  Status insert_checkpoint(std::string_view device_id, std::string_view session_id,
+                           const journal::Checkpoint& c) override;
+  Status add_flag(const FlagRow& f, std::int64_t now_ms) override;
+  Result<std::vector<FlagRow>> flags(std::string_view device_id, std::string_view session_id) override;
+  Result<std::uint64_t> count_records(std::string_view device_id, std::string_view session_id) override;
+
+  Result<std::optional<BlobRow>> blob(std::string_view device_id, ByteView sha256) override;
+  Result<BlobRow> create_blob(std::string_view device_id, ByteView sha256, std::uint64_t size) override;
+  Status write_blob(const BlobRow& b, std::uint64_t offset, ByteView data) override;
+  Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) override;
+  Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) override;
+
+ private:
+  SqliteRepository() = default;
+  std::recursive_mutex mu_;  // transaction() holds it while fn calls the other methods
+  sqlite::Db db_;
+};
+
+}  // namespace vigil::server::core

@@ -1,0 +1,72 @@
+#pragma once
+// The server's TLS listener: Boost.Beast over Asio coroutines, the only Beast user on the
+// server. It accepts HTTPS (TLS 1.3 only, Mozilla "modern"), enforces limits and timeouts,
+// verifies optional client certificates against the device CA, and hands each request to a pure
+// handler (server/core) as plain protocol::HttpRequest -> protocol::HttpResponse.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "shared/core/result.hpp"
+#include "shared/protocol/http.hpp"
+
+namespace vigil::server::net {
+
+struct ListenerConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;                        // 0: the OS picks; see HttpsServer::port()
+  std::filesystem::path certificate_chain_pem;   // server certificate, then intermediates
+  std::filesystem::path private_key_pem;
+  std::filesystem::path client_ca_pem;           // CA(s) that issue device certificates
+  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = 2 * 1024 * 1024;
+  std::chrono::seconds handshake_timeout{10};
+  std::chrono::seconds read_timeout{30};         // for one whole request once its first byte arrived
+  std::chrono::seconds write_timeout{30};
+  std::chrono::seconds idle_timeout{120};        // keep-alive connection with no request
+  std::size_t max_connections = 20'000;
+  // Per device (client certificate serial) or, without one, per remote address: a token bucket.
+  double rate_per_second = 50.0;
+  double rate_burst = 200.0;
+  unsigned threads = 1;                          // io_context threads
+};
+
+// The application: a pure function of the request and the verified peer.
+using Handler = std::function<protocol::HttpResponse(const protocol::HttpRequest&, const protocol::PeerIdentity&)>;
+
+class HttpsServer {
+ public:
+  HttpsServer(ListenerConfig config, Handler handler);
+  ~HttpsServer();
+  HttpsServer(const HttpsServer&) = delete;
+  HttpsServer& operator=(const HttpsServer&) = delete;
+
+  // Loads certificates and binds. Errors: unreadable/invalid certificate or key, address in use.
+  Status start();
+  std::uint16_t port() const noexcept;
+
+  // Runs the io_context threads until stop() completes. Blocks.
+  void run();
+  // Graceful: stop accepting, let in-flight requests finish (up to `grace`), then close idle
+  // keep-alive connections and return from run(). Thread-safe; callable from a signal handler
+  // thread (not from an async-signal context).
+  void stop(std::chrono::seconds grace = std::chrono::seconds(10));
+
+  // Live figures for tests and benchmarks.
+  std::size_t open_connections() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// JSON error response in the one format of the API (docs/api/openapi.yaml):
+// {"v":1,"error":{"code":"...","message":"..."}}. The net layer uses it for its own refusals
+// (413 body too large, 431 headers too large, 429 rate limited, 400 malformed HTTP).
+protocol::HttpResponse net_error(int status, std::string_view code, std::string_view message);
+
+}  // namespace vigil::server::net
