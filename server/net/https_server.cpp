@@ -269,7 +269,7 @@ struct ServerState {
 
   ListenerConfig config;
   Handler handler;
-  ssl::context tls{ssl::context::tls_server};  // before ioc: streams may outlive nothing of it
+  ssl::context tls{ssl::context::tls_server};  // declared before ioc, so it outlives every stream
   asio::io_context ioc;
   Strand server_strand;
   tcp::acceptor acceptor;         // server_strand

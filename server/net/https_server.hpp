@@ -27,12 +27,17 @@ struct ListenerConfig {
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds read_timeout{30};         // for one whole request once its first byte arrived
   std::chrono::seconds write_timeout{30};
-  std::chrono::seconds idle_timeout{120};        // keep-alive connection with no request
-  std::size_t max_connections = 20'000;
+  std::chrono::seconds idle_timeout{120};        // until the first byte of a request (keep-alive)
+  std::size_t max_connections = 20'000;          // beyond it, new connections are closed at once
   // Per device (client certificate serial) or, without one, per remote address: a token bucket.
+  // rate_per_second <= 0 turns rate limiting off.
   double rate_per_second = 50.0;
   double rate_burst = 200.0;
   unsigned threads = 1;                          // io_context threads
+  // Receives one key=value line per notable event (TLS handshake failed, request refused,
+  // connection refused, handler threw, stop grace expired). Never keys or request bodies. Called
+  // from io_context threads: it must be thread-safe when threads > 1. May be empty.
+  std::function<void(const std::string& line)> log;
 };
 
 // The application: a pure function of the request and the verified peer.
@@ -41,6 +46,8 @@ using Handler = std::function<protocol::HttpResponse(const protocol::HttpRequest
 class HttpsServer {
  public:
   HttpsServer(ListenerConfig config, Handler handler);
+  // Stops (without grace) and waits for the connections to close. REQUIRES: run() is not
+  // executing on another thread.
   ~HttpsServer();
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
@@ -49,11 +56,14 @@ class HttpsServer {
   Status start();
   std::uint16_t port() const noexcept;
 
-  // Runs the io_context threads until stop() completes. Blocks.
+  // Runs the io_context on `threads` threads (this one included) until stop() completes. Blocks.
+  // Returns at once if start() did not succeed.
   void run();
-  // Graceful: stop accepting, let in-flight requests finish (up to `grace`), then close idle
-  // keep-alive connections and return from run(). Thread-safe; callable from a signal handler
-  // thread (not from an async-signal context).
+  // Graceful: stop accepting and close idle keep-alive connections at once; a request in flight
+  // is answered (with "Connection: close") and its connection then closed. Whatever is still
+  // open after `grace` is closed by force. run() returns when every connection is gone.
+  // Thread-safe; callable before or during run() from any thread, including a signal handler
+  // thread (not from an async-signal context). A later call can only shorten the grace.
   void stop(std::chrono::seconds grace = std::chrono::seconds(10));
 
   // Live figures for tests and benchmarks.

@@ -254,8 +254,8 @@ TEST_CASE("extreme times from a hostile device are reported, not overflowed") {
   Fixture f(2);
   f.clock.set_wall_ms(std::numeric_limits<std::int64_t>::min());
   f.append("answer.saved", "{}");
-  f.clock.set_wall_ms(std::numeric_limits<std::int64_t>::max() - 10);
-  f.clock.set_monotonic_ns(std::numeric_limits<std::uint64_t>::max() - 10);
+  f.clock.set_wall_ms(std::numeric_limits<std::int64_t>::max() - 10'000);
+  f.clock.set_monotonic_ns(std::numeric_limits<std::uint64_t>::max() - 2'000'000'000u);
   f.append("answer.saved", "{}");
   const Report r = f.run();
   CHECK(kinds(r) == Expected{{K::time_backwards, 3}, {K::clock_jump, 4}});
