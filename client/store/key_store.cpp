@@ -165,6 +165,7 @@ Result<std::optional<crypto::SecretBytes>> SecretServiceKeyStore::load() {
   auto key = from_hex(hex);
   secret_password_free(hex);  // wipes the copy libsecret made
   if (!key || key->size() != k_store_key_size) {
+    if (key) crypto::wipe(*key);
     return fail(Errc::not_a_store, "the desktop keyring holds a damaged Vigil store key");
   }
   crypto::SecretBytes out(key->begin(), key->end());

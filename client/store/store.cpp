@@ -61,6 +61,17 @@ Status fsync_path(const fs::path& p, bool directory) {
   return {};
 }
 
+// Whether p exists; only "no such file" counts as absent, any other failure (EIO, ESTALE, ELOOP,
+// EACCES) is an error, so a transient fault never looks like "no store yet".
+Result<bool> path_exists(const fs::path& p) {
+  std::error_code ec;
+  const auto st = fs::symlink_status(p, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return fail(Errc::io, "checking " + p.string() + ": " + ec.message());
+  }
+  return !ec && st.type() != fs::file_type::not_found;
+}
+
 bool starts_with_plain_sqlite_header(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   char head[sizeof k_plain_sqlite_header] = {};
@@ -171,7 +182,13 @@ Status create_store(const fs::path& dir, const fs::path& path, const crypto::Sec
   // readable by this user only, whatever the umask.
   if (::chmod(tmp.c_str(), 0600) != 0) return fail(dir_error(errno, dir, "protecting the new store in"));
   VIGIL_TRY(fsync_path(tmp, false));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(dir_error(errno, dir, "installing the new store in"));
+  // link() never replaces an existing file: if a store appeared at `path` meanwhile (or an
+  // existence check was wrong), creation fails instead of overwriting it.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    if (errno == EEXIST) return fail(Errc::already_exists, "a store already exists at " + path.string() + "; it was left as it is");
+    return fail(dir_error(errno, dir, "installing the new store in"));
+  }
+  ::unlink(tmp.c_str());
   return fsync_path(dir, true);
 }
 
@@ -212,16 +229,19 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
   auto stored_key = s->key_store_->load();
   if (!stored_key) return fail(std::move(stored_key).error());
 
-  if (!fs::exists(s->path_, ec)) {
+  VIGIL_ASSIGN(const bool store_exists, path_exists(s->path_));
+  if (!store_exists) {
     const fs::path creating = s->path_.string() + ".creating";
     for (const char* suffix : {"-wal", "-shm"}) {
-      if (fs::exists(s->path_.string() + suffix, ec)) {
+      VIGIL_ASSIGN(const bool leftover, path_exists(s->path_.string() + suffix));
+      if (leftover) {
         return fail(Errc::not_a_store, "the store file " + s->path_.string() + " is missing but its " + suffix +
                                            " file is still there: the store was damaged outside Vigil. Nothing was "
                                            "changed; contact support");
       }
     }
-    if (*stored_key && !fs::exists(creating, ec)) {
+    VIGIL_ASSIGN(const bool creation_under_way, path_exists(creating));
+    if (*stored_key && !creation_under_way) {
       return fail(Errc::not_a_store,
                   "the store file " + s->path_.string() + " is missing although its key exists (in the " +
                       s->key_store_->description() +
@@ -263,6 +283,10 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
   auto db = Db::open(s->path_.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, options.sqlite_vfs);
   if (!db) return fail(std::move(db).error().context("opening the store"));
   s->db_ = std::move(*db);
+  // Until the key and the format marker are verified, closing this connection must not
+  // checkpoint a leftover WAL into the file (SQLite does that on close by default): a wrong key
+  // or a foreign file is left exactly as it was found.
+  sqlite3_db_config(s->db_.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   VIGIL_TRY(apply_key(s->db_, **stored_key));
   if (auto probe = s->db_.query_int("SELECT count(*) FROM sqlite_schema"); !probe) {
     if (probe.error().code != Errc::wrong_key && probe.error().code != Errc::integrity) return fail(probe.error());
@@ -273,6 +297,14 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
     return fail(Errc::wrong_key, "the store " + s->path_.string() + " could not be decrypted with the key from the " +
                                      s->key_store_->description() + ": the key is wrong or the file is not a Vigil store");
   }
+  {
+    // Ours? (A foreign SQLCipher database that happens to open with this key is not.)
+    auto format = s->db_.query_text("SELECT value FROM meta WHERE key = 'format'");
+    if (!format || !*format || **format != k_store_format) {
+      return fail(Errc::not_a_store, s->path_.string() + " is not a Vigil client store; it was left untouched");
+    }
+  }
+  sqlite3_db_config(s->db_.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
   auto mode = s->db_.query_text("PRAGMA journal_mode = WAL");
   if (!mode) return fail(storage_error(mode.error(), s->dir_));
   if (!*mode || **mode != "wal") return fail(Errc::io, "the store could not switch to write-ahead logging");
@@ -294,7 +326,10 @@ Status Store::load_identity() {
   auto id = get_meta(db_, "device_id");
   auto seed = get_meta(db_, "device_seed");
   auto pub = get_meta(db_, "device_public");
-  if (!id || !seed || !pub) return fail(Errc::not_a_store, "the store's device identity is incomplete");
+  if (!id || !seed || !pub) {
+    if (seed) crypto::wipe(*seed);
+    return fail(Errc::not_a_store, "the store's device identity is incomplete");
+  }
   device_id_ = std::string(as_chars(*id));
   device_seed_ = crypto::SecretBytes(seed->begin(), seed->end());
   crypto::wipe(*seed);
@@ -609,7 +644,7 @@ Result<journal::Report> Store::verify_journal(std::string_view session_id) {
 }
 
 Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
-  auto st = db_.cached("SELECT session_id, seq, priority FROM outbox ORDER BY priority, created_wall_ms, session_id, seq LIMIT ?");
+  auto st = db_.cached("SELECT session_id, seq, priority FROM outbox ORDER BY priority, session_id, seq LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
   std::vector<OutboxItem> out;
@@ -634,6 +669,15 @@ Result<OutboxCounts> Store::outbox_counts() {
 }
 
 Status Store::acknowledge(std::string_view session_id, std::uint64_t up_to_seq) {
+  // Invariant 3 must hold against a buggy or hostile server too: an acknowledgement beyond the
+  // records this store has written would drop rows that were never sent.
+  auto app = appender(session_id);
+  if (!app) return fail(app.error());
+  if (up_to_seq > (*app)->head().seq) {
+    return fail(Errc::invalid_argument, "the server acknowledged record " + std::to_string(up_to_seq) + " of session " +
+                                            std::string(session_id) + ", which only has " +
+                                            std::to_string((*app)->head().seq) + " records; ignored");
+  }
   auto st = db_.cached("DELETE FROM outbox WHERE session_id = ? AND seq <= ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id).bind(2, static_cast<std::int64_t>(up_to_seq));
@@ -642,8 +686,10 @@ Status Store::acknowledge(std::string_view session_id, std::uint64_t up_to_seq) 
 }
 
 Status Store::checkpoint_wal() {
-  auto r = db_.query_text("PRAGMA wal_checkpoint(TRUNCATE)");
-  if (!r) return fail(storage_error(r.error(), dir_));
+  // Returns one row (busy, log pages, checkpointed pages); busy = 1 means it could not finish.
+  auto busy = db_.query_int("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (!busy) return fail(storage_error(busy.error(), dir_));
+  if (*busy != 0) return fail(Errc::busy, "the write-ahead log could not be checkpointed now; it will be later");
   return {};
 }
 

@@ -112,10 +112,12 @@ class Store {
   Result<std::vector<journal::Checkpoint>> checkpoints(std::string_view session_id);
   Result<journal::Report> verify_journal(std::string_view session_id);
 
-  // Outbox, lowest priority value first, then oldest.
+  // Outbox, lowest priority value first, then by session and sequence (never by wall time,
+  // which the candidate can change).
   Result<std::vector<OutboxItem>> outbox_pending(std::size_t limit);
   Result<OutboxCounts> outbox_counts();
-  // The server holds every record of session up to and including seq (invariant 3).
+  // The server holds every record of session up to and including seq (invariant 3). Refused
+  // (invalid_argument) when seq is beyond what this store has written.
   Status acknowledge(std::string_view session_id, std::uint64_t up_to_seq);
 
   // Copies the write-ahead log into the database file and truncates it. Call when the candidate

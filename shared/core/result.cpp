@@ -19,6 +19,9 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::busy: return "busy";
     case Errc::unavailable: return "unavailable";
     case Errc::unsupported_version: return "unsupported_version";
+    case Errc::forbidden: return "forbidden";
+    case Errc::expired: return "expired";
+    case Errc::rate_limited: return "rate_limited";
     case Errc::internal: return "internal";
   }
   return "internal";

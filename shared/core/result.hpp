@@ -29,6 +29,9 @@ enum class Errc {
   busy,               // another process holds the resource (a second client on one store)
   unavailable,        // a service we depend on is not reachable (keystore, server)
   unsupported_version,
+  forbidden,          // authenticated (or not) but not allowed: unknown or revoked device
+  expired,            // a code, certificate or window whose time has passed
+  rate_limited,       // too many attempts: slow down or ask for a new code
   internal,
 };
 

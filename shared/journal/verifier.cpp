@@ -54,9 +54,8 @@ class Verifier {
 
  private:
   void add(FindingKind k, std::uint64_t seq, std::string detail) {
-    for (const auto& f : report_.findings) {
-      if (f.kind == k && f.seq == seq) return;  // one finding per kind and position
-    }
+    // One finding per kind and position; a set keeps hostile input with many findings linear.
+    if (!seen_.emplace(k, seq).second) return;
     report_.findings.push_back({k, seq, std::move(detail)});
   }
 
@@ -99,14 +98,23 @@ class Verifier {
         gap = true;
       }
 
-      // Records at this seq that continue a fork branch we are not following are not news.
+      // Records at this seq that continue a fork branch we are not following are not news. A
+      // second copy of the very same record is an insertion (and its payload is checked too).
       std::vector<Candidate> mine;
       for (const auto& c : cands) {
         if (other_branch.count(c.entry->record.prev_hash) != 0) {
           other_branch.insert(c.hash);
-        } else {
-          mine.push_back(c);
+          continue;
         }
+        const auto same = std::find_if(mine.begin(), mine.end(), [&](const Candidate& m) { return m.hash == c.hash; });
+        if (same != mine.end()) {
+          add(FindingKind::inserted, seq, "record " + std::to_string(seq) + " is stored more than once");
+          if (c.entry->payload && payload_hash(*c.entry->payload) != c.entry->record.payload_hash) {
+            add(FindingKind::modified, seq, "the payload of record " + std::to_string(seq) + " was changed");
+          }
+          continue;
+        }
+        mine.push_back(c);
       }
       if (mine.empty()) continue;
 
@@ -159,7 +167,7 @@ class Verifier {
           std::to_string(linked.size()) + " different records continue the chain at record " + std::to_string(seq) +
               ": the device ran more than one history");
       for (const auto* c : linked) {
-        if (c != chosen) other_branch.insert(c->hash);
+        if (c->hash != chosen->hash) other_branch.insert(c->hash);
       }
     }
     for (const auto& c : mine) {
@@ -243,6 +251,7 @@ class Verifier {
   const VerifyOptions& opt_;
   Report report_;
   std::map<std::uint64_t, Hash> chosen_;
+  std::set<std::pair<FindingKind, std::uint64_t>> seen_;
 };
 
 }  // namespace

@@ -123,7 +123,10 @@ Statement& Statement::bind(int i, std::int64_t v) {
   return *this;
 }
 Statement& Statement::bind(int i, std::string_view v) {
-  const int rc = sqlite3_bind_text64(st_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  // An empty string_view may carry a null data(), which SQLite would bind as NULL, not ''.
+  static const char k_empty = 0;
+  const char* p = v.empty() ? &k_empty : v.data();
+  const int rc = sqlite3_bind_text64(st_, i, p, v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) bind_rc_ = rc;
   return *this;
 }

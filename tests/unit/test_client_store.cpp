@@ -2,6 +2,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <fstream>
+#include <limits>
 #include <iterator>
 
 #include <sys/stat.h>
@@ -336,4 +337,67 @@ TEST_CASE("an interrupted store creation leaves no half-made store behind") {
   auto s = must_open(dir.path());
   REQUIRE(s->begin_session("s1", "naas-pr-1"));
   CHECK_FALSE(fs::exists(dir / "store.db.creating"));
+}
+
+TEST_CASE("a wrong key leaves a store with a live write-ahead log exactly as it was") {
+  // Regression: SQLite checkpointed the leftover WAL into the file when the failed connection
+  // closed, so a "left untouched" store had in fact been rewritten.
+  TempDir dir;
+  TempDir copy;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  for (int i = 0; i < 20; ++i) REQUIRE(s->save_answer("s1", "a" + std::to_string(i), "A"));
+  // A copy taken while the store is open has a hot WAL, as after a crash.
+  for (const char* f : {"store.db", "store.db-wal"}) fs::copy_file(dir / f, copy / f);
+  REQUIRE(fs::file_size(copy / "store.db-wal") > 0);
+  {
+    std::ofstream key(copy / "store.key");
+    key << "vigil-store-key-v1 " << std::string(64, 'b') << "\n";
+  }
+  ::chmod((copy / "store.key").c_str(), 0600);
+  const auto db_before = file_hash(copy / "store.db");
+  const auto wal_before = file_hash(copy / "store.db-wal");
+  auto wrong = open_in(copy.path());
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().code == Errc::wrong_key);
+  REQUIRE(fs::exists(copy / "store.db-wal"));
+  CHECK(file_hash(copy / "store.db") == db_before);
+  CHECK(file_hash(copy / "store.db-wal") == wal_before);
+}
+
+TEST_CASE("an acknowledgement beyond what the store wrote is refused and drops nothing") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s1", "a", "A"));
+  auto r = s->acknowledge("s1", 3);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::invalid_argument);
+  CHECK(s->outbox_counts().value().records == 2);
+  CHECK_FALSE(s->acknowledge("s1", std::numeric_limits<std::uint64_t>::max()));
+  CHECK(s->outbox_counts().value().records == 2);
+}
+
+TEST_CASE("an empty answer is saved as empty text") {
+  // Regression: an empty string_view was bound as SQL NULL and the save failed.
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s1", "pr-w-001", "Draft"));
+  REQUIRE(s->save_answer("s1", "pr-w-001", std::string_view{}));
+  CHECK(s->answer("s1", "pr-w-001").value()->value.empty());
+}
+
+TEST_CASE("the outbox stays in sequence order when the wall clock is set back") {
+  TempDir dir;
+  time::ManualClock clock;
+  auto s = must_open(dir.path(), &clock);
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s1", "a", "A"));
+  clock.set_wall_ms(clock.wall_ms() - 86'400'000);
+  REQUIRE(s->save_answer("s1", "b", "B"));
+  auto pending = s->outbox_pending(10).value();
+  REQUIRE(pending.size() == 3);
+  CHECK(pending[1].seq == 2);
+  CHECK(pending[2].seq == 3);
 }

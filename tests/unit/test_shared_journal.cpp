@@ -260,3 +260,14 @@ TEST_CASE("extreme times from a hostile device are reported, not overflowed") {
   const Report r = f.run();
   CHECK(kinds(r) == Expected{{K::time_backwards, 3}, {K::clock_jump, 4}});
 }
+
+TEST_CASE("an exact second copy of a record is an insertion and does not hide later tampering") {
+  // Regression: two identical copies were taken for a fork and everything after them skipped.
+  Fixture f;
+  f.entries.insert(f.entries.begin() + 2, f.entries[1]);  // record 2 twice
+  f.entries[f.index_of(7)].payload = to_bytes("{\"n\":\"changed\"}");
+  const Report r = f.run();
+  INFO(r.summary());
+  CHECK(kinds(r) == Expected{{K::inserted, 2}, {K::modified, 7}});
+  CHECK(r.last_seq == 10);
+}

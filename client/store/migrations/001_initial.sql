@@ -71,4 +71,4 @@ CREATE TABLE outbox (
   created_wall_ms INTEGER NOT NULL,
   PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX outbox_by_priority ON outbox(priority, created_wall_ms, session_id, seq);
+CREATE INDEX outbox_by_priority ON outbox(priority, session_id, seq);
