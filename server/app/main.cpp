@@ -1,16 +1,183 @@
-// vigil-server: the sync server and the staff web pages. Subcommands (serve, init, admin ...) are
-// added as each capability lands; see docs/ROADMAP in the README.
+// vigil-server: receives candidates' sessions over TLS; admin subcommands manage its data.
+// Thin: every subcommand is a call into server/core or server/net.
+#include <csignal>
 #include <iostream>
+#include <thread>
+
+#include <pthread.h>
 
 #include <CLI/CLI.hpp>
 
+#include "server/core/api.hpp"
+#include "server/core/server_home.hpp"
+#include "server/core/sqlite_repository.hpp"
+#include "server/net/https_server.hpp"
 #include "shared/core/version.hpp"
+#include "shared/protocol/sync.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace vigil::server;
+
+int failed(const vigil::Error& e) {
+  std::cerr << "vigil-server: " << e.message << "\n";
+  return e.code == vigil::Errc::invalid_argument ? 64 : 1;
+}
+
+int cmd_serve(const fs::path& dir, int port_override) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  core::Api api(**repo, home->keys, vigil::time::system_clock());
+
+  net::ListenerConfig lc;
+  lc.address = home->config.listen_address;
+  lc.port = port_override >= 0 ? static_cast<std::uint16_t>(port_override) : home->config.port;
+  lc.certificate_chain_pem = home->server_chain();
+  lc.private_key_pem = home->server_key();
+  lc.client_ca_pem = home->device_ca();
+  lc.body_limit = home->config.body_limit;
+  lc.rate_per_second = home->config.device_rate_per_second;
+  lc.rate_burst = home->config.device_rate_burst;
+  lc.threads = home->config.threads;
+
+  // SIGTERM / SIGINT: stop accepting, finish requests in flight, then exit. The signals are
+  // blocked in every thread and taken by one waiting thread, so stop() runs in a normal context.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  net::HttpsServer server(lc, [&api](const vigil::protocol::HttpRequest& req, const vigil::protocol::PeerIdentity& peer) {
+    return api.handle(req, peer);
+  });
+  if (auto st = server.start(); !st) return failed(st.error());
+  std::cout << "vigil-server " << vigil::k_version << " listening on https://" << lc.address << ":" << server.port()
+            << " (data in " << dir.string() << ")" << std::endl;
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cout << "vigil-server: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+              << ": finishing requests in flight, then stopping" << std::endl;
+    server.stop(std::chrono::seconds(10));
+  });
+  server.run();
+  // run() returned: if it was not the signal, wake the waiter so it can be joined.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  std::cout << "vigil-server: stopped" << std::endl;
+  return 0;
+}
+
+int cmd_add_candidate(const fs::path& dir, const std::string& council, const std::string& council_name,
+                      const std::string& candidate_id, const std::string& name, const std::string& email,
+                      const std::string& level, int valid_days) {
+  if (level != "practitioner" && level != "practice_supervisor") {
+    return failed({vigil::Errc::invalid_argument, "--level must be practitioner or practice_supervisor"});
+  }
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  const auto& clock = vigil::time::system_clock();
+  if (auto st = (*repo)->add_council(council, council_name.empty() ? council : council_name, clock.wall_ms()); !st) {
+    return failed(st.error());
+  }
+  if (auto st = (*repo)->add_candidate({candidate_id, council, name, email, level}, clock.wall_ms()); !st) {
+    return failed(st.error().code == vigil::Errc::conflict
+                      ? vigil::Error(vigil::Errc::conflict, "candidate " + candidate_id + " already exists")
+                      : st.error());
+  }
+  auto code = core::create_enrolment_code(**repo, candidate_id, clock, valid_days);
+  if (!code) return failed(code.error());
+  std::cout << "candidate " << candidate_id << " added for council " << council << "\n"
+            << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
+  return 0;
+}
+
+int cmd_new_code(const fs::path& dir, const std::string& candidate_id, int valid_days) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto code = core::create_enrolment_code(**repo, candidate_id, vigil::time::system_clock(), valid_days);
+  if (!code) return failed(code.error());
+  std::cout << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
+  return 0;
+}
+
+int cmd_revoke(const fs::path& dir, const std::string& device, const std::string& reason) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  if (auto st = (*repo)->revoke_device(device, reason, vigil::time::system_clock().wall_ms()); !st) return failed(st.error());
+  std::cout << "device " << device << " revoked: it can no longer sync\n";
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Vigil server: receives candidates' sessions over TLS and serves proctors and councils.",
-               "vigil-server"};
+  CLI::App app{"Vigil server: receives candidates' sessions over TLS and serves proctors and councils.", "vigil-server"};
   app.set_version_flag("--version", std::string("vigil-server ") + vigil::k_version);
+  app.require_subcommand(1);
+
+  fs::path dir;
+  auto* init = app.add_subcommand("init", "Create a server home: configuration, keys, development certificates");
+  std::string host = "127.0.0.1";
+  int port = 8443;
+  init->add_option("dir", dir, "Folder for the server's data and keys")->required();
+  init->add_option("--host", host, "Host name or IP address clients use (in the certificate)")->capture_default_str();
+  init->add_option("--port", port, "TCP port")->capture_default_str()->check(CLI::Range(1, 65535));
+
+  auto* serve = app.add_subcommand("serve", "Run the HTTPS server until SIGTERM or SIGINT");
+  int port_override = -1;
+  serve->add_option("dir", dir, "The server home made by init")->required();
+  serve->add_option("--port", port_override, "Listen on this port instead (0: any free port)")->check(CLI::Range(0, 65535));
+
+  auto* admin = app.add_subcommand("admin", "Administration: candidates, enrolment codes, devices");
+  admin->require_subcommand(1);
+  auto* add = admin->add_subcommand("add-candidate", "Add a candidate and print a one-time enrolment code");
+  std::string council, council_name, candidate, name, email, level = "practitioner";
+  int valid_days = 14;
+  add->add_option("dir", dir, "Server home")->required();
+  add->add_option("--council", council, "Council id (created if new)")->required();
+  add->add_option("--council-name", council_name, "Council name");
+  add->add_option("--candidate", candidate, "Candidate id")->required();
+  add->add_option("--name", name, "Candidate's full name")->required();
+  add->add_option("--email", email, "Candidate's work email");
+  add->add_option("--level", level, "practitioner or practice_supervisor")->capture_default_str();
+  add->add_option("--valid-days", valid_days, "Days the code stays valid")->capture_default_str()->check(CLI::Range(1, 90));
+  auto* code = admin->add_subcommand("new-code", "Issue a new enrolment code for a candidate");
+  code->add_option("dir", dir, "Server home")->required();
+  code->add_option("--candidate", candidate, "Candidate id")->required();
+  code->add_option("--valid-days", valid_days, "Days the code stays valid")->capture_default_str()->check(CLI::Range(1, 90));
+  auto* revoke = admin->add_subcommand("revoke-device", "Revoke a device: it can no longer sync");
+  std::string device, reason = "revoked by an administrator";
+  revoke->add_option("dir", dir, "Server home")->required();
+  revoke->add_option("--device", device, "Device id")->required();
+  revoke->add_option("--reason", reason, "Why (kept with the device)");
+
   CLI11_PARSE(app, argc, argv);
-  std::cout << app.help();
+  try {
+    if (*init) {
+      if (auto st = core::init_server_home(dir, host, static_cast<std::uint16_t>(port)); !st) return failed(st.error());
+      std::cout << "server home created in " << dir.string() << "\n"
+                << "  give clients: " << (dir / "published" / "client-trust.json").string() << "\n"
+                << "  run:          vigil-server serve " << dir.string() << "\n";
+      return 0;
+    }
+    if (*serve) return cmd_serve(dir, port_override);
+    if (*add) return cmd_add_candidate(dir, council, council_name, candidate, name, email, level, valid_days);
+    if (*code) return cmd_new_code(dir, candidate, valid_days);
+    if (*revoke) return cmd_revoke(dir, device, reason);
+  } catch (const std::exception& e) {
+    std::cerr << "vigil-server: unexpected error: " << e.what() << "\n";
+    return 70;
+  }
   return 0;
 }

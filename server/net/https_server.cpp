@@ -54,6 +54,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "shared/core/bytes.hpp"
 
@@ -277,6 +278,7 @@ struct ServerState {
   RateLimiter limiter;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> open{0};
+  std::atomic<std::uint64_t> accepted{0};
   std::uint16_t port = 0;
   bool started = false;
   bool stop_begun = false;  // server_strand
@@ -346,7 +348,7 @@ asio::awaitable<bool> send(ServerState* self, std::shared_ptr<Connection> conn, 
 // TLS close: send close_notify and wait (bounded) for the peer's.
 asio::awaitable<void> close_tls(std::shared_ptr<Connection> conn, std::chrono::seconds limit) {
   beast::get_lowest_layer(conn->stream).expires_after(limit);
-  auto [ec] = co_await conn->stream.async_shutdown(use_tuple);
+  co_await conn->stream.async_shutdown(use_tuple);  // any outcome ends the connection
   co_return;
 }
 
@@ -409,7 +411,13 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
       self->log("event=request_refused remote=" + conn->remote_address + " status=" + std::to_string(refusal->status) +
                 " reason=\"" + read_ec.message() + "\"");
       const bool sent = co_await send(self, conn, to_beast(std::move(*refusal), 11, false, false));
-      if (sent) co_await discard_rest(conn, linger);
+      if (sent) {
+        // Lingering close: end our direction (the client sees the end of the response) and
+        // discard what it still sends until it closes too, within the linger limit.
+        error_code ignored;
+        tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        co_await discard_rest(conn, linger);
+      }
       co_return;
     }
 
@@ -445,7 +453,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
     if (ec) {
       self->log("event=accept_failed reason=\"" + ec.message() + "\"");
       asio::steady_timer pause(self->server_strand, accept_backoff);
-      auto [pause_ec] = co_await pause.async_wait(use_tuple);
+      co_await pause.async_wait(use_tuple);
       continue;
     }
     error_code ep_ec;
@@ -456,6 +464,8 @@ asio::awaitable<void> accept_loop(ServerState* self) {
       socket.close(ep_ec);
       continue;
     }
+    // Responses go out in one write; Nagle's algorithm would only add delayed-ACK stalls.
+    socket.set_option(tcp::no_delay(true), ep_ec);
     auto conn = std::make_shared<Connection>(std::move(socket), self->tls, self->next_id++, std::move(remote_address));
     // Record OpenSSL's verdict on a client certificate (for the log line of a failed handshake)
     // without changing it.
@@ -473,6 +483,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
       self->registry.emplace(conn->id, conn);
     }
     self->open.fetch_add(1);
+    self->accepted.fetch_add(1);
     auto executor = conn->stream.get_executor();
     asio::co_spawn(executor, run_session(self, std::move(conn)), asio::detached);
   }
@@ -510,11 +521,14 @@ Status ServerState::setup_tls() {
 
   // Client certificates: asked for, verified against the device CA, but optional (no
   // fail_if_no_peer_cert) because a device enrols before it has one. A presented certificate
-  // that does not verify fails the handshake (OpenSSL's behaviour under verify_peer).
+  // that does not verify fails the handshake (OpenSSL's behaviour under verify_peer). The device
+  // CA is a trust anchor by itself (partial chain), so trusting it does not mean trusting every
+  // certificate its root issued. OpenSSL checks the "TLS client" purpose (extendedKeyUsage).
   const std::string ca = config.client_ca_pem.string();
   if (SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr) != 1) {
     return fail(Errc::invalid_argument, "cannot load the device CA " + ca + ": " + openssl_reason());
   }
+  X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
   if (names == nullptr) return fail(Errc::invalid_argument, "cannot read the device CA names from " + ca + ": " + openssl_reason());
   SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
@@ -624,6 +638,8 @@ void HttpsServer::stop(std::chrono::seconds grace) {
 }
 
 std::size_t HttpsServer::open_connections() const noexcept { return impl_->open.load(); }
+
+std::uint64_t HttpsServer::total_connections() const noexcept { return impl_->accepted.load(); }
 
 protocol::HttpResponse net_error(int status, std::string_view code, std::string_view message) {
   protocol::HttpResponse res;

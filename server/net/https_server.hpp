@@ -21,7 +21,10 @@ struct ListenerConfig {
   std::uint16_t port = 0;                        // 0: the OS picks; see HttpsServer::port()
   std::filesystem::path certificate_chain_pem;   // server certificate, then intermediates
   std::filesystem::path private_key_pem;
-  std::filesystem::path client_ca_pem;           // CA(s) that issue device certificates
+  // CA(s) that issue device certificates. Each is a trust anchor by itself (the root above it is
+  // neither needed nor trusted for clients), so a certificate the root issued directly, such as a
+  // server certificate, never authenticates a device.
+  std::filesystem::path client_ca_pem;
   std::size_t header_limit = 8 * 1024;
   std::size_t body_limit = 2 * 1024 * 1024;
   std::chrono::seconds handshake_timeout{10};
@@ -52,7 +55,9 @@ class HttpsServer {
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 
-  // Loads certificates and binds. Errors: unreadable/invalid certificate or key, address in use.
+  // Loads certificates and binds. Errors: a TLS file missing (not_found) or invalid
+  // (invalid_argument), an address that is not an IP (invalid_argument), the address in use
+  // (busy), any other bind/listen failure (unavailable). Call once.
   Status start();
   std::uint16_t port() const noexcept;
 
@@ -66,8 +71,10 @@ class HttpsServer {
   // thread (not from an async-signal context). A later call can only shorten the grace.
   void stop(std::chrono::seconds grace = std::chrono::seconds(10));
 
-  // Live figures for tests and benchmarks.
+  // Live figures for tests and benchmarks: connections open now, and connections accepted (and
+  // not refused for max_connections) since start().
   std::size_t open_connections() const noexcept;
+  std::uint64_t total_connections() const noexcept;
 
  private:
   struct Impl;

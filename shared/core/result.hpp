@@ -66,18 +66,21 @@ inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::m
 }  // namespace vigil
 
 // Propagate an error from an expression returning Result<T>/Status; evaluates to nothing.
-#define VIGIL_TRY(expr)                                        \
-  do {                                                         \
-    auto&& vigil_try_r_ = (expr);                              \
-    if (!vigil_try_r_) return ::vigil::fail(std::move(vigil_try_r_).error()); \
+// __COUNTER__ gives each expansion its own temporary, so nested uses (a VIGIL_TRY inside a
+// lambda inside a VIGIL_TRY) do not shadow each other.
+#define VIGIL_CAT2_(a, b) a##b
+#define VIGIL_CAT_(a, b) VIGIL_CAT2_(a, b)
+#define VIGIL_TRY_IMPL_(tmp, expr)                                  \
+  do {                                                              \
+    auto&& tmp = (expr);                                            \
+    if (!tmp) return ::vigil::fail(std::move(tmp).error());         \
   } while (0)
+#define VIGIL_TRY(expr) VIGIL_TRY_IMPL_(VIGIL_CAT_(vigil_try_r_, __COUNTER__), expr)
 
 // `lhs = *expr`, or return expr's error from the enclosing function (which returns a Result).
 // lhs may be a declaration: VIGIL_ASSIGN(auto x, parse(...));
-#define VIGIL_CAT2_(a, b) a##b
-#define VIGIL_CAT_(a, b) VIGIL_CAT2_(a, b)
 #define VIGIL_ASSIGN_IMPL_(tmp, lhs, expr)                 \
   auto tmp = (expr);                                       \
   if (!tmp) return ::vigil::fail(std::move(tmp).error()); \
   lhs = std::move(*tmp)
-#define VIGIL_ASSIGN(lhs, expr) VIGIL_ASSIGN_IMPL_(VIGIL_CAT_(vigil_assign_r_, __LINE__), lhs, expr)
+#define VIGIL_ASSIGN(lhs, expr) VIGIL_ASSIGN_IMPL_(VIGIL_CAT_(vigil_assign_r_, __COUNTER__), lhs, expr)

@@ -83,7 +83,9 @@ int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*
 
 // A read-only BIO over `text`; OpenSSL reads the caller's memory without copying it.
 Result<BioPtr> read_bio(std::string_view text) {
-  if (text.size() > static_cast<std::size_t>(INT_MAX)) return fail(Errc::invalid_argument, "PEM input is too large");
+  if (text.size() > static_cast<std::size_t>(INT_MAX)) {
+    return fail(Errc::invalid_argument, "PEM input is too large");
+  }
   // BIO_new_mem_buf rejects a null pointer, which an empty string_view may carry.
   const char* data = text.empty() ? "" : text.data();
   BioPtr bio(BIO_new_mem_buf(data, static_cast<int>(text.size())));
@@ -94,7 +96,9 @@ Result<BioPtr> read_bio(std::string_view text) {
 Result<std::string> bio_text(BIO* bio) {
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio, &data);
-  if (n < 0 || (n > 0 && data == nullptr)) return detail::openssl_fail(Errc::crypto, "PEM output could not be read back");
+  if (n < 0 || (n > 0 && data == nullptr)) {
+    return detail::openssl_fail(Errc::crypto, "PEM output could not be read back");
+  }
   return std::string(data, static_cast<std::size_t>(n));
 }
 
@@ -177,9 +181,9 @@ Status require_p256(const EVP_PKEY* key, const std::string& what) {
   std::size_t len = 0;
   if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1 || OBJ_txt2nid(group) != NID_X9_62_prime256v1) {
     ERR_clear_error();
-    return fail(Errc::invalid_argument,
-                what + " is an EC key on " + (group[0] != '\0' ? group : "explicit parameters") +
-                    "; Vigil requires the named curve P-256");
+    return fail(Errc::invalid_argument, what + " is an EC key on " +
+                                            (group[0] != '\0' ? group : "explicit parameters") +
+                                            "; Vigil requires the named curve P-256");
   }
   return {};
 }
@@ -189,7 +193,9 @@ Status require_p256(const EVP_PKEY* key, const std::string& what) {
 Status require_valid_public(EVP_PKEY* key, const std::string& what) {
   const PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
   if (!ctx) return detail::openssl_fail(Errc::crypto, "out of memory checking a public key");
-  if (EVP_PKEY_public_check(ctx.get()) != 1) return detail::openssl_fail(Errc::invalid_argument, what + " is not a valid P-256 public key");
+  if (EVP_PKEY_public_check(ctx.get()) != 1) {
+    return detail::openssl_fail(Errc::invalid_argument, what + " is not a valid P-256 public key");
+  }
   return {};
 }
 
@@ -223,7 +229,9 @@ Status check_common_name(std::string_view cn) {
   }
   for (const char c : cn) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return fail(Errc::invalid_argument, "the common name must not contain control characters");
+    if (u < 0x20 || u == 0x7f) {
+      return fail(Errc::invalid_argument, "the common name must not contain control characters");
+    }
   }
   return {};
 }
@@ -233,8 +241,8 @@ Result<NamePtr> cn_name(std::string_view cn) {
   NamePtr name(X509_NAME_new());
   if (!name) return detail::openssl_fail(Errc::crypto, "out of memory building a name");
   if (X509_NAME_add_entry_by_NID(name.get(), NID_commonName, MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(cn.data()), static_cast<int>(cn.size()), -1,
-                                 0) != 1) {
+                                 reinterpret_cast<const unsigned char*>(cn.data()), static_cast<int>(cn.size()),
+                                 -1, 0) != 1) {
     return detail::openssl_fail(Errc::invalid_argument, "the common name is not valid UTF-8");
   }
   return name;
@@ -348,7 +356,8 @@ Status add_subject_alt_names(X509* cert, const CertificateSpec& spec) {
 Status add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
   const ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return detail::openssl_fail(Errc::crypto, std::string("the ") + OBJ_nid2sn(nid) + " extension could not be added");
+    return detail::openssl_fail(Errc::crypto,
+                                std::string("the ") + OBJ_nid2sn(nid) + " extension could not be added");
   }
   return {};
 }
@@ -423,7 +432,9 @@ Status check_spec(const CertificateSpec& spec) {
 // The issuer certificate must be able to sign what we are about to issue, with this key.
 Status check_issuer(X509* issuer, EVP_PKEY* issuer_key, const CertificateSpec& spec) {
   const std::uint32_t flags = X509_get_extension_flags(issuer);
-  if ((flags & EXFLAG_INVALID) != 0) return fail(Errc::invalid_argument, "the issuer certificate has invalid extensions");
+  if ((flags & EXFLAG_INVALID) != 0) {
+    return fail(Errc::invalid_argument, "the issuer certificate has invalid extensions");
+  }
   if ((flags & EXFLAG_CA) == 0 || (X509_get_key_usage(issuer) & KU_KEY_CERT_SIGN) == 0) {
     return fail(Errc::invalid_argument, "the issuer certificate is not a CA allowed to sign certificates");
   }
@@ -435,9 +446,12 @@ Status check_issuer(X509* issuer, EVP_PKEY* issuer_key, const CertificateSpec& s
     return fail(Errc::invalid_argument, "the issuer private key does not belong to the issuer certificate");
   }
   const auto issuer_not_after = unix_time_of(X509_get0_notAfter(issuer));
-  if (!issuer_not_after) return detail::openssl_fail(Errc::invalid_argument, "the issuer certificate's notAfter is unreadable");
+  if (!issuer_not_after) {
+    return detail::openssl_fail(Errc::invalid_argument, "the issuer certificate's notAfter is unreadable");
+  }
   if (spec.not_after_unix > *issuer_not_after) {
-    return fail(Errc::invalid_argument, "the certificate would outlive its issuer (not_after is after the issuer's notAfter)");
+    return fail(Errc::invalid_argument,
+                "the certificate would outlive its issuer (not_after is after the issuer's notAfter)");
   }
   return {};
 }
@@ -456,7 +470,9 @@ Result<KeyPairPem> p256_generate() {
   }
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
-  if (n <= 0 || data == nullptr) return detail::openssl_fail(Errc::crypto, "the private key PEM could not be read back");
+  if (n <= 0 || data == nullptr) {
+    return detail::openssl_fail(Errc::crypto, "the private key PEM could not be read back");
+  }
   KeyPairPem out;
   out.private_pem = to_secret(as_bytes(std::string_view(data, static_cast<std::size_t>(n))));
   auto pub = public_pem_of(key.get());
@@ -493,19 +509,24 @@ Result<std::string> make_csr(const SecretBytes& private_pem, std::string_view co
 Result<CsrInfo> parse_csr(std::string_view pem, std::size_t max_len) {
   // 1. Bounded input: this arrives from the network before anyone is authenticated.
   if (pem.size() > max_len) {
-    return fail(Errc::invalid_argument, "the certificate request is larger than " + std::to_string(max_len) + " bytes");
+    return fail(Errc::invalid_argument,
+                "the certificate request is larger than " + std::to_string(max_len) + " bytes");
   }
   auto bio = read_bio(pem);
   if (!bio) return fail(std::move(bio).error());
   const ReqPtr req(PEM_read_bio_X509_REQ(bio->get(), nullptr, no_passphrase, nullptr));
-  if (!req) return detail::openssl_fail(Errc::invalid_argument, "the certificate request is not a readable PEM request");
+  if (!req) {
+    return detail::openssl_fail(Errc::invalid_argument, "the certificate request is not a readable PEM request");
+  }
   if (X509_REQ_get_version(req.get()) != X509_REQ_VERSION_1) {
     return fail(Errc::invalid_argument, "the certificate request has an unknown version");
   }
 
   // 2. The key: EC P-256, a valid point.
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
-  if (key == nullptr) return detail::openssl_fail(Errc::invalid_argument, "the certificate request's public key is unreadable");
+  if (key == nullptr) {
+    return detail::openssl_fail(Errc::invalid_argument, "the certificate request's public key is unreadable");
+  }
   VIGIL_TRY(require_p256(key, "the certificate request's key"));
   VIGIL_TRY(require_valid_public(key, "the certificate request's key"));
 
@@ -523,7 +544,9 @@ Result<CsrInfo> parse_csr(std::string_view pem, std::size_t max_len) {
   // 4. Exactly one common name, without control characters or embedded NULs.
   auto names = common_names(X509_REQ_get_subject_name(req.get()));
   if (!names) return fail(std::move(names).error());
-  if (names->size() != 1) return fail(Errc::invalid_argument, "the certificate request must name exactly one common name");
+  if (names->size() != 1) {
+    return fail(Errc::invalid_argument, "the certificate request must name exactly one common name");
+  }
   VIGIL_TRY(check_common_name(names->front()));
 
   auto public_pem = public_pem_of(key);
@@ -563,7 +586,9 @@ Result<std::string> issue_certificate(const CertificateSpec& spec, std::string_v
   const X509Ptr cert(X509_new_ex(nullptr, nullptr));
   if (!cert) return detail::openssl_fail(Errc::crypto, "out of memory building a certificate");
   // Version, serial, names, validity and key.
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1) return detail::openssl_fail(Errc::crypto, "version");
+  if (X509_set_version(cert.get(), X509_VERSION_3) != 1) {
+    return detail::openssl_fail(Errc::crypto, "the certificate version could not be set");
+  }
   VIGIL_TRY(set_random_serial(cert.get()));
   if (X509_set_subject_name(cert.get(), subject->get()) != 1 ||
       X509_set_issuer_name(cert.get(), self_signed ? subject->get() : X509_get_subject_name(issuer.get())) != 1) {
@@ -579,7 +604,9 @@ Result<std::string> issue_certificate(const CertificateSpec& spec, std::string_v
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, self_signed ? cert.get() : issuer.get(), cert.get(), nullptr, nullptr, 0);
-  if (X509V3_set_issuer_pkey(&ctx, issuer_key->get()) != 1) return detail::openssl_fail(Errc::crypto, "issuer key");
+  if (X509V3_set_issuer_pkey(&ctx, issuer_key->get()) != 1) {
+    return detail::openssl_fail(Errc::crypto, "the issuer key could not be used for the extensions");
+  }
   std::string basic = "critical,CA:FALSE";
   if (spec.is_ca) {
     basic = "critical,CA:TRUE";
@@ -623,17 +650,22 @@ Result<CertificateInfo> parse_certificate(std::string_view pem) {
   info.serial_hex = serial_hex_of(X509_get0_serialNumber(x));
   const auto not_before = unix_time_of(X509_get0_notBefore(x));
   const auto not_after = unix_time_of(X509_get0_notAfter(x));
-  if (!not_before || !not_after) return detail::openssl_fail(Errc::invalid_argument, "the certificate's validity is unreadable");
+  if (!not_before || !not_after) {
+    return detail::openssl_fail(Errc::invalid_argument, "the certificate's validity is unreadable");
+  }
   info.not_before_unix = *not_before;
   info.not_after_unix = *not_after;
   info.is_ca = (flags & EXFLAG_CA) != 0;
 
   int crit = 0;
   const GenNamesPtr alt(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, &crit, nullptr)));
-  if (!alt && crit != -1) return detail::openssl_fail(Errc::invalid_argument, "the certificate's subjectAltName is unreadable");
+  if (!alt && crit != -1) {
+    return detail::openssl_fail(Errc::invalid_argument, "the certificate's subjectAltName is unreadable");
+  }
   for (int i = 0; alt && i < sk_GENERAL_NAME_num(alt.get()); ++i) {
     int type = 0;
-    const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(alt.get(), i), &type));
+    const auto* value =
+        static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(alt.get(), i), &type));
     if (type != GEN_DNS && type != GEN_URI) continue;
     std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
                      static_cast<std::size_t>(ASN1_STRING_length(value)));
@@ -687,7 +719,8 @@ Status verify_certificate_chain(std::string_view leaf_pem, std::string_view inte
     return detail::openssl_fail(Errc::crypto, "the verification context could not be set up");
   }
   // Purpose also selects the matching trust setting, as a TLS handshake would.
-  if (X509_STORE_CTX_set_purpose(ctx.get(), client_purpose ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER) != 1) {
+  const int purpose = client_purpose ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER;
+  if (X509_STORE_CTX_set_purpose(ctx.get(), purpose) != 1) {
     return detail::openssl_fail(Errc::crypto, "the verification purpose could not be set");
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());

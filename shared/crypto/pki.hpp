@@ -71,7 +71,7 @@ struct CertificateSpec {
   int path_length = -1;                   // CA only: pathlen constraint; -1 = none
   enum class Use { server, client, ca } use = Use::server;
   std::int64_t not_before_unix = 0;
-  std::int64_t not_after_unix = 0;        // must be later than not_before_unix
+  std::int64_t not_after_unix = 0;  // must be later than not_before_unix
 };
 
 // Issues an X.509 v3 certificate for subject_public_pem (an EC P-256 key), signed with

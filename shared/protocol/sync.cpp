@@ -285,4 +285,33 @@ Result<BlobStatus> parse_blob_status(std::string_view body) {
   });
 }
 
+// ---- client trust -----------------------------------------------------------------------------
+
+json to_json(const ClientTrust& t) {
+  return json{{"v", k_protocol_version}, {"host", t.host}, {"port", t.port}, {"root_ca", t.root_ca_pem}, {"pins", t.pins}};
+}
+
+Result<ClientTrust> parse_client_trust(std::string_view body) {
+  VIGIL_ASSIGN(auto j, parse_json(body));
+  return decode_top<ClientTrust>(j, [](ObjectReader& r) -> Result<ClientTrust> {
+    VIGIL_TRY(r.version(k_protocol_version));
+    ClientTrust out;
+    VIGIL_ASSIGN(out.host, r.non_empty_string("host", 253));
+    VIGIL_ASSIGN(auto port, r.uint("port"));
+    if (port == 0 || port > 65535) return fail(r.error("port", "expected 1 to 65535"));
+    out.port = static_cast<std::uint16_t>(port);
+    VIGIL_ASSIGN(out.root_ca_pem, r.non_empty_string("root_ca", k_max_cert_pem));
+    VIGIL_ASSIGN(auto pins, r.array("pins", 8));
+    for (std::size_t i = 0; i < pins.size(); ++i) {
+      if (!pins[i]->is_string() || pins[i]->get_ref<const std::string&>().size() != 44) {
+        return fail(r.error("pins", "each pin is 44 characters of base64 (SHA-256 of a public key)"));
+      }
+      out.pins.push_back(pins[i]->get<std::string>());
+    }
+    if (out.pins.empty()) return fail(r.error("pins", "at least one pin is required"));
+    VIGIL_TRY(r.finish());
+    return out;
+  });
+}
+
 }  // namespace vigil::protocol

@@ -122,4 +122,18 @@ struct BlobStatus {
 nlohmann::json to_json(const BlobStatus& b);
 Result<BlobStatus> parse_blob_status(std::string_view body);
 
+// What a client needs to reach and trust a server: published by `vigil-server init` as
+// published/client-trust.json and given to the client at installation (not secret).
+// {"v":1,"host":str,"port":u64,"root_ca":PEM,"pins":[base64 SHA-256 of SPKI, ...]}
+struct ClientTrust {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string root_ca_pem;
+  std::vector<std::string> pins;   // primary root key first, then the backup root key
+
+  bool operator==(const ClientTrust&) const = default;
+};
+nlohmann::json to_json(const ClientTrust& t);
+Result<ClientTrust> parse_client_trust(std::string_view body);
+
 }  // namespace vigil::protocol

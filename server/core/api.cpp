@@ -1,0 +1,464 @@
+#include "server/core/api.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/crypto/hash.hpp"
+#include "shared/crypto/kdf.hpp"
+#include "shared/crypto/pki.hpp"
+#include "shared/crypto/random.hpp"
+#include "shared/journal/verifier.hpp"
+#include "shared/protocol/messages.hpp"
+#include "shared/protocol/sync.hpp"
+
+namespace vigil::server::core {
+
+namespace {
+
+using json = nlohmann::json;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+
+constexpr std::string_view k_code_alphabet = "ACDEFGHJKMNPQRTUVWXY34679";
+constexpr std::size_t k_handle_len = 4;
+// The enrolment secret has ~56 bits and may be tried 5 times; scrypt makes a stolen table of
+// hashes expensive to search before the codes expire.
+const crypto::ScryptParams k_code_scrypt{1u << 14, 8, 1};
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.headers["Content-Type"] = "application/json";
+  r.body = body.dump();
+  return r;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+Status check_session_id(std::string_view id) {
+  const bool ok = !id.empty() && id.size() <= protocol::k_max_session_id_len &&
+                  std::all_of(id.begin(), id.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                           c == '_' || c == '.';
+                  });
+  if (!ok) return fail(Error(Errc::invalid_argument, "the session id in the path is not valid", "session"));
+  return {};
+}
+
+Result<std::array<std::uint8_t, 32>> parse_sha_hex(std::string_view hex, const char* field) {
+  std::array<std::uint8_t, 32> out{};
+  const bool ok = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                  });
+  if (!ok) return fail(Error(Errc::invalid_argument, std::string(field) + " must be 64 lower-case hex digits", field));
+  const auto bytes = from_hex(hex).value();
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return out;
+}
+
+Result<std::uint64_t> header_uint(const HttpRequest& req, std::string_view name) {
+  const std::string v = req.header(name);
+  if (v.empty() || v.size() > 19 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return fail(Error(Errc::invalid_argument, "header " + std::string(name) + " must be a whole number", std::string(name)));
+  }
+  return std::stoull(v);
+}
+
+bool is_structural(journal::FindingKind k) {
+  using K = journal::FindingKind;
+  return k == K::modified || k == K::deleted || k == K::inserted || k == K::forked || k == K::bad_checkpoint;
+}
+
+}  // namespace
+
+int status_for(Errc code) noexcept {
+  switch (code) {
+    case Errc::invalid_argument: return 400;
+    case Errc::unsupported_version: return 400;
+    case Errc::auth_failed: return 401;
+    case Errc::forbidden: return 403;
+    case Errc::wrong_key: return 403;
+    case Errc::not_found: return 404;
+    case Errc::already_exists: return 409;
+    case Errc::conflict: return 409;
+    case Errc::expired: return 410;
+    case Errc::integrity: return 422;
+    case Errc::rate_limited: return 429;
+    case Errc::busy: return 503;
+    case Errc::unavailable: return 503;
+    case Errc::read_only: return 503;
+    case Errc::disk_full: return 507;
+    case Errc::crypto:
+    case Errc::not_a_store:
+    case Errc::io:
+    case Errc::internal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse error_response(const Error& e) {
+  Error shown = e;
+  // Internal failures are logged by the caller; the client gets no internals.
+  if (status_for(e.code) >= 500 && e.code != Errc::disk_full) shown.message = "the server could not complete this request";
+  return json_response(status_for(e.code), protocol::to_json(protocol::error_body_from(shown)));
+}
+
+HttpResponse Api::handle(const HttpRequest& request, const protocol::PeerIdentity& peer) {
+  auto r = route(request, peer);
+  if (!r) return error_response(r.error());
+  return std::move(*r);
+}
+
+Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIdentity& peer) {
+  const auto parts = split_path(req.path());
+  const std::string& m = req.method;
+  if (parts.size() < 2 || parts[0] != "v1") return fail(Errc::not_found, "no such endpoint");
+
+  if (parts.size() == 2 && parts[1] == "health" && m == "GET") return json_response(200, json{{"v", 1}, {"status", "ok"}});
+  if (parts.size() == 2 && parts[1] == "server-keys" && m == "GET") {
+    return json_response(200, json{{"v", 1},
+                                   {"receipt_public_key", to_base64(keys_.receipt_public)},
+                                   {"receipt_key_id", protocol::key_id_of(keys_.receipt_public)},
+                                   {"evidence_public_key", to_base64(keys_.evidence_public)}});
+  }
+  if (parts.size() == 2 && parts[1] == "enrol") {
+    if (m != "POST") return fail(Errc::invalid_argument, "use POST for /v1/enrol");
+    return enrol(req);
+  }
+
+  const bool sessions = parts[1] == "sessions" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "records"));
+  const bool blobs = parts[1] == "blobs" && parts.size() == 3;
+  if (!sessions && !blobs) return fail(Errc::not_found, "no such endpoint");
+  VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
+  if (sessions) {
+    VIGIL_TRY(check_session_id(parts[2]));
+    if (parts.size() == 4 && m == "POST") return post_records(device, parts[2], req);
+    if (parts.size() == 3 && m == "GET") return get_session(device, parts[2]);
+    return fail(Errc::invalid_argument, "method not allowed here");
+  }
+  if (m == "GET") return get_blob(device, parts[2]);
+  if (m == "PUT") return put_blob(device, parts[2], req);
+  return fail(Errc::invalid_argument, "method not allowed here");
+}
+
+Result<DeviceRow> Api::authenticate(const protocol::PeerIdentity& peer) {
+  if (!peer.client_certificate) {
+    return fail(Errc::auth_failed, "this endpoint needs the device certificate issued at enrolment");
+  }
+  VIGIL_ASSIGN(auto device, repo_.device(peer.subject_cn));
+  if (!device || device->cert_serial != peer.serial_hex) {
+    return fail(Errc::forbidden, "this device certificate is not known to the server");
+  }
+  if (device->revoked_wall_ms) return fail(Errc::forbidden, "this device has been revoked; contact your council");
+  return std::move(*device);
+}
+
+Result<HttpResponse> Api::enrol(const HttpRequest& req) {
+  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
+    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
+  }
+  VIGIL_ASSIGN(auto in, protocol::parse_enrol_request(req.body));
+  const std::string handle = in.code.substr(0, k_handle_len);
+  const std::string secret = in.code.substr(k_handle_len);
+  const std::int64_t now = clock_.wall_ms();
+  const auto not_recognised = [] {
+    return fail(Error(Errc::forbidden, "this enrolment code is not recognised: check it against your letter", "code"));
+  };
+
+  VIGIL_ASSIGN(auto code, repo_.enrolment_code(handle));
+  if (!code) return not_recognised();
+  if (code->used_wall_ms) {
+    return fail(Error(Errc::conflict, "this enrolment code has already been used; ask your council for a new one", "code"));
+  }
+  if (code->failed_attempts >= config_.max_failed_enrolment_attempts) {
+    return fail(Error(Errc::rate_limited, "this enrolment code is locked after too many wrong tries; ask your council for a new one", "code"));
+  }
+  if (now >= code->expires_wall_ms) {
+    return fail(Error(Errc::expired, "this enrolment code has expired; ask your council for a new one", "code"));
+  }
+  VIGIL_ASSIGN(auto hash, crypto::scrypt(as_bytes(secret), code->salt, k_code_scrypt, 32));
+  if (!crypto::ct_equal(crypto::view(hash), code->secret_hash)) {
+    VIGIL_TRY(repo_.count_failed_enrolment(handle));
+    return not_recognised();
+  }
+
+  auto csr = crypto::parse_csr(in.csr_pem);
+  if (!csr) return fail(Error(Errc::invalid_argument, csr.error().message, "csr"));
+  if (csr->common_name != in.device_id) {
+    return fail(Error(Errc::invalid_argument, "the request's common name must be the device id", "csr"));
+  }
+  crypto::CertificateSpec spec;
+  spec.common_name = in.device_id;
+  spec.uris = {"vigil:candidate/" + code->candidate_id + "/device/" + in.device_id};
+  spec.use = crypto::CertificateSpec::Use::client;
+  spec.not_before_unix = now / 1000 - 300;  // tolerate clients whose clock is a little behind
+  spec.not_after_unix = now / 1000 + config_.device_certificate_days * 86'400;
+  if (auto ca = crypto::parse_certificate(keys_.device_ca_cert_pem); ca) {
+    spec.not_after_unix = std::min(spec.not_after_unix, ca->not_after_unix);
+  }
+  VIGIL_ASSIGN(auto cert_pem, crypto::issue_certificate(spec, csr->public_pem, keys_.device_ca_cert_pem, keys_.device_ca_key_pem));
+  VIGIL_ASSIGN(auto cert, crypto::parse_certificate(cert_pem));
+
+  VIGIL_TRY(repo_.transaction([&]() -> Status {
+    VIGIL_TRY(repo_.mark_enrolment_code_used(handle, in.device_id, now));
+    return repo_.add_device(DeviceRow{in.device_id, code->candidate_id, cert.serial_hex, in.signing_public_key, now, std::nullopt});
+  }));
+
+  protocol::EnrolResponse out;
+  out.device_id = in.device_id;
+  out.candidate_id = code->candidate_id;
+  out.device_certificate_pem = cert_pem;
+  out.ca_chain_pem = keys_.device_ca_cert_pem;
+  out.receipt_public_key = keys_.receipt_public;
+  out.evidence_public_key = keys_.evidence_public;
+  return json_response(201, protocol::to_json(out));
+}
+
+Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view session_id, const HttpRequest& req) {
+  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
+    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
+  }
+  VIGIL_ASSIGN(auto batch, protocol::parse_record_batch(req.body));
+  if (batch.session_id != session_id) {
+    return fail(Error(Errc::invalid_argument, "session_id does not match the path", "session_id"));
+  }
+  const std::int64_t now = clock_.wall_ms();
+  const std::string chain = journal::chain_id_for(device.device_id, session_id);
+  std::vector<FlagRow> flags;  // written even if the batch is refused (invariant 1)
+  std::uint64_t highest = 0;
+
+  auto status = repo_.transaction([&]() -> Status {
+    VIGIL_ASSIGN(auto row, repo_.session(device.device_id, session_id));
+    SessionRow s = row ? std::move(*row) : SessionRow{device.device_id, std::string(session_id), device.candidate_id,
+                                                     journal::Head::genesis(chain), std::nullopt, {}, {}};
+    // Records the server already holds: a resend must be byte-for-byte the same (invariant 2).
+    std::vector<journal::Entry> fresh;
+    for (const auto& r : batch.records) {
+      if (r.record.seq == 0) return fail(Error(Errc::invalid_argument, "record sequence numbers start at 1", "records"));
+      if (r.record.seq <= s.head.seq) {
+        VIGIL_ASSIGN(auto stored, repo_.record(device.device_id, session_id, r.record.seq));
+        if (!stored || stored->record_hash != journal::record_hash(r.record) ||
+            journal::payload_hash(r.payload) != r.record.payload_hash) {
+          flags.push_back({device.device_id, std::string(session_id), r.record.seq, "conflict",
+                           "record " + std::to_string(r.record.seq) + " was sent again with different content"});
+          return fail(Errc::conflict, "record " + std::to_string(r.record.seq) +
+                                          " was already received with different content; the server kept the first");
+        }
+        continue;
+      }
+      if (r.record.seq != s.head.seq + 1 + fresh.size()) break;  // beyond a gap: resend later
+      fresh.push_back({r.record, r.payload});
+    }
+    highest = s.head.seq;
+    if (fresh.empty()) return {};
+
+    std::vector<journal::Checkpoint> cps;
+    if (batch.checkpoint && batch.checkpoint->seq > s.head.seq && batch.checkpoint->seq <= fresh.back().record.seq) {
+      cps.push_back(*batch.checkpoint);
+    }
+    const auto report = journal::verify({chain, s.head, fresh, cps, device.signing_public_key});
+    bool refuse = false;
+    for (const auto& f : report.findings) {
+      flags.push_back({device.device_id, std::string(session_id), f.seq, std::string(journal::finding_name(f.kind)), f.detail});
+      refuse = refuse || is_structural(f.kind);
+    }
+    if (refuse) {
+      return fail(Errc::integrity, "these records do not continue the session's journal: " + report.findings.front().detail);
+    }
+    for (const auto& e : fresh) {
+      VIGIL_TRY(repo_.insert_record(device.device_id, session_id, protocol::RecordDto{e.record, *e.payload}, now));
+      if (e.record.type == protocol::k_session_submitted_type) {
+        VIGIL_TRY(repo_.set_session_submitted(device.device_id, session_id, e.record.seq, as_chars(*e.payload)));
+      }
+    }
+    for (const auto& c : cps) VIGIL_TRY(repo_.insert_checkpoint(device.device_id, session_id, c));
+    s.head = journal::Head::after(fresh.back().record);
+    VIGIL_TRY(repo_.put_session_head(s, now));
+    highest = s.head.seq;
+    // Clock findings were accepted with the records; they are flags for review.
+    VIGIL_TRY(maybe_issue_receipt(device, session_id));
+    for (const auto& f : flags) VIGIL_TRY(repo_.add_flag(f, now));
+    flags.clear();
+    return {};
+  });
+  if (!flags.empty()) {
+    (void)repo_.transaction([&]() -> Status {
+      for (const auto& f : flags) VIGIL_TRY(repo_.add_flag(f, now));
+      return {};
+    });
+  }
+  if (!status) return fail(status.error());
+  return json_response(200, protocol::to_json(protocol::BatchAck{std::string(session_id), highest}));
+}
+
+Status Api::maybe_issue_receipt(const DeviceRow& device, std::string_view session_id) {
+  VIGIL_ASSIGN(auto s, repo_.session(device.device_id, session_id));
+  if (!s || !s->submitted_seq || !s->receipt.empty() || s->head.seq < *s->submitted_seq) return {};
+  auto manifest = protocol::parse_submission_manifest(s->manifest);
+  if (!manifest) {
+    // The device signed a malformed manifest into its own journal: flag it, receipt what we have.
+    VIGIL_TRY(repo_.add_flag({device.device_id, std::string(session_id), *s->submitted_seq, "bad_manifest",
+                              "the submission's list of evidence could not be read"}, clock_.wall_ms()));
+    manifest = protocol::SubmissionManifest{};
+  }
+  for (const auto& b : manifest->blobs) {
+    VIGIL_ASSIGN(auto blob, repo_.blob(device.device_id, b));
+    if (!blob || !blob->complete) return {};  // not yet: the receipt comes with the last blob
+  }
+  VIGIL_ASSIGN(auto final_record, repo_.record(device.device_id, session_id, *s->submitted_seq));
+  if (!final_record) return fail(Errc::internal, "the submitted record is missing");
+  protocol::Receipt r;
+  r.candidate_id = device.candidate_id;
+  r.device_id = device.device_id;
+  r.session_id = std::string(session_id);
+  r.final_seq = *s->submitted_seq;
+  r.head_hash = final_record->record_hash;
+  r.blobs = manifest->blobs;
+  r.received_wall_ms = clock_.wall_ms();
+  VIGIL_TRY(protocol::sign_receipt(r, crypto::view(keys_.receipt_seed), keys_.receipt_public));
+  return repo_.set_session_receipt(device.device_id, session_id, protocol::to_json(r).dump());
+}
+
+Result<HttpResponse> Api::get_session(const DeviceRow& device, std::string_view session_id) {
+  VIGIL_TRY(repo_.transaction([&]() -> Status { return maybe_issue_receipt(device, session_id); }));
+  VIGIL_ASSIGN(auto s, repo_.session(device.device_id, session_id));
+  protocol::SessionState out;
+  out.session_id = std::string(session_id);
+  if (s) {
+    out.highest_contiguous_seq = s->head.seq;
+    out.submitted = s->submitted_seq.has_value();
+    if (!s->receipt.empty()) {
+      VIGIL_ASSIGN(out.receipt, protocol::parse_receipt(s->receipt));
+      out.complete = true;
+    }
+  }
+  return json_response(200, protocol::to_json(out));
+}
+
+Result<HttpResponse> Api::get_blob(const DeviceRow& device, std::string_view sha_hex) {
+  VIGIL_ASSIGN(auto sha, parse_sha_hex(sha_hex, "sha256"));
+  VIGIL_ASSIGN(auto b, repo_.blob(device.device_id, sha));
+  protocol::BlobStatus out;
+  out.sha256 = sha;
+  if (b) {
+    out.size = b->size;
+    out.offset = b->received;
+    out.complete = b->complete;
+  }
+  return json_response(200, protocol::to_json(out));
+}
+
+Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha_hex, const HttpRequest& req) {
+  VIGIL_ASSIGN(auto sha, parse_sha_hex(sha_hex, "sha256"));
+  if (req.header("Content-Type") != "application/octet-stream") {
+    return fail(Error(Errc::invalid_argument, "Content-Type must be application/octet-stream", "Content-Type"));
+  }
+  VIGIL_ASSIGN(const auto offset, header_uint(req, "Upload-Offset"));
+  VIGIL_ASSIGN(const auto length, header_uint(req, "Upload-Length"));
+  VIGIL_ASSIGN(const auto chunk_sha, parse_sha_hex(req.header("Chunk-SHA256"), "Chunk-SHA256"));
+  const ByteView chunk = as_bytes(req.body);
+  if (length == 0 || length > protocol::k_max_blob_bytes) {
+    return fail(Error(Errc::invalid_argument, "Upload-Length must be 1 to 67108864 bytes", "Upload-Length"));
+  }
+  if (chunk.empty() || chunk.size() > protocol::k_max_chunk_bytes) {
+    return fail(Error(Errc::invalid_argument, "a chunk is 1 byte to 1 MiB", "body"));
+  }
+  if (offset > length || chunk.size() > length - offset) {
+    return fail(Error(Errc::invalid_argument, "the chunk runs past Upload-Length", "Upload-Offset"));
+  }
+  if (crypto::sha256(chunk) != chunk_sha) {
+    return fail(Error(Errc::integrity, "the chunk does not match its Chunk-SHA256: it was damaged on the way; send it again",
+                      "Chunk-SHA256"));
+  }
+  protocol::BlobStatus out;
+  out.sha256 = sha;
+  VIGIL_TRY(repo_.transaction([&]() -> Status {
+    VIGIL_ASSIGN(auto existing, repo_.blob(device.device_id, sha));
+    BlobRow b;
+    if (existing) {
+      b = *existing;
+      if (b.size != length) return fail(Error(Errc::conflict, "Upload-Length differs from the first chunk's", "Upload-Length"));
+    } else {
+      VIGIL_ASSIGN(b, repo_.create_blob(device.device_id, sha, length));
+    }
+    out.size = b.size;
+    out.offset = b.received;
+    out.complete = b.complete;
+    if (b.complete) return {};  // already whole: a resend after a lost response
+    if (offset != b.received) {
+      return fail(Error(Errc::conflict, "the server holds " + std::to_string(b.received) +
+                                            " bytes of this blob: ask for the offset and send from there", "Upload-Offset"));
+    }
+    VIGIL_TRY(repo_.write_blob(b, offset, chunk));
+    b.received = offset + chunk.size();
+    std::optional<std::int64_t> complete;
+    if (b.received == b.size) {
+      crypto::Sha256 h;
+      for (std::uint64_t at = 0; at < b.size; at += protocol::k_max_chunk_bytes) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(protocol::k_max_chunk_bytes, b.size - at));
+        VIGIL_ASSIGN(auto part, repo_.read_blob(b, at, n));
+        h.update(part);
+      }
+      if (h.finish() != sha) {
+        VIGIL_TRY(repo_.set_blob_progress(b, 0, std::nullopt));
+        out.offset = 0;
+        return fail(Error(Errc::integrity, "the whole upload does not match its SHA-256; it was discarded, send it again", "sha256"));
+      }
+      complete = clock_.wall_ms();
+    }
+    VIGIL_TRY(repo_.set_blob_progress(b, b.received, complete));
+    out.offset = b.received;
+    out.complete = complete.has_value();
+    return {};
+  }));
+  return json_response(200, protocol::to_json(out));
+}
+
+Result<NewEnrolmentCode> create_enrolment_code(Repository& repo, std::string_view candidate_id, const time::Clock& clock,
+                                               std::int64_t valid_days) {
+  VIGIL_ASSIGN(auto candidate, repo.candidate(candidate_id));
+  if (!candidate) return fail(Errc::not_found, "no candidate " + std::string(candidate_id));
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    // Rejection sampling: only bytes below 250 (= 10 x 25) are used, so every character of the
+    // alphabet is equally likely.
+    std::string code;
+    while (code.size() < protocol::k_enrolment_code_len) {
+      VIGIL_ASSIGN(auto random, crypto::random_bytes(32));
+      for (auto b : random) {
+        if (b < 250 && code.size() < protocol::k_enrolment_code_len) code += k_code_alphabet[b % k_code_alphabet.size()];
+      }
+    }
+    const std::string handle = code.substr(0, k_handle_len);
+    VIGIL_ASSIGN(auto taken, repo.enrolment_code(handle));
+    if (taken) continue;
+    VIGIL_ASSIGN(auto salt, crypto::random_bytes(16));
+    VIGIL_ASSIGN(auto hash, crypto::scrypt(as_bytes(std::string_view(code).substr(k_handle_len)), salt, k_code_scrypt, 32));
+    EnrolmentCodeRow row;
+    row.handle = handle;
+    row.candidate_id = std::string(candidate_id);
+    row.salt = salt;
+    row.secret_hash = Bytes(hash.begin(), hash.end());
+    row.expires_wall_ms = clock.wall_ms() + valid_days * 86'400'000;
+    VIGIL_TRY(repo.add_enrolment_code(row, clock.wall_ms()));
+    return NewEnrolmentCode{code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8, 4) + "-" + code.substr(12, 4),
+                            row.expires_wall_ms};
+  }
+  return fail(Errc::internal, "could not find a free enrolment code handle");
+}
+
+}  // namespace vigil::server::core

@@ -1,0 +1,83 @@
+#pragma once
+// The server's HTTP API as a pure function: request (and the peer the TLS layer verified) in,
+// response out. No sockets here (server/net does those), no SQL (server/core/repository.hpp).
+//
+// Endpoints (docs/api/openapi.yaml):
+//   GET  /v1/health                        liveness
+//   GET  /v1/server-keys                   the published receipt and evidence public keys
+//   POST /v1/enrol                         enrolment code + CSR -> device certificate
+//   POST /v1/sessions/{session}/records    device: a batch of journal records -> highest stored
+//   GET  /v1/sessions/{session}            device: what the server holds, and the receipt
+//   GET  /v1/blobs/{sha256}                device: upload offset
+//   PUT  /v1/blobs/{sha256}                device: one chunk (Upload-Offset, Upload-Length,
+//                                          Chunk-SHA256 headers; body = bytes)
+//
+// Invariants:
+//  (1) Errors leave nothing half-written: each request's changes are one repository transaction;
+//      integrity flags raised while refusing a request are written after the rollback.
+//  (2) Records are accepted only as a verified extension of the session's stored head; the same
+//      (device, session, seq) with different content is refused and flagged, never overwritten.
+//  (3) A receipt is issued once, when the session.submitted record, every record before it and
+//      every blob its manifest lists are held; it never changes afterwards.
+//  (4) status_for() is the one place error codes become HTTP statuses.
+#include <cstdint>
+#include <string>
+
+#include "server/core/repository.hpp"
+#include "shared/crypto/secure.hpp"
+#include "shared/protocol/http.hpp"
+#include "shared/time/clock.hpp"
+
+namespace vigil::server::core {
+
+struct ServerKeys {
+  crypto::SecretBytes receipt_seed;     // Ed25519
+  Bytes receipt_public;
+  Bytes evidence_public;                // X25519 (the private key is used only when a proctor views evidence)
+  std::string device_ca_cert_pem;       // issues device certificates
+  crypto::SecretBytes device_ca_key_pem;
+};
+
+struct ApiConfig {
+  std::int64_t device_certificate_days = 400;
+  std::int64_t max_failed_enrolment_attempts = 5;
+};
+
+int status_for(Errc code) noexcept;
+protocol::HttpResponse error_response(const Error& e);
+
+class Api {
+ public:
+  Api(Repository& repo, const ServerKeys& keys, const time::Clock& clock, ApiConfig config = {})
+      : repo_(repo), keys_(keys), clock_(clock), config_(config) {}
+
+  protocol::HttpResponse handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
+
+ private:
+  Result<protocol::HttpResponse> route(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
+  Result<DeviceRow> authenticate(const protocol::PeerIdentity& peer);
+  Result<protocol::HttpResponse> enrol(const protocol::HttpRequest& request);
+  Result<protocol::HttpResponse> post_records(const DeviceRow& device, std::string_view session_id,
+                                              const protocol::HttpRequest& request);
+  Result<protocol::HttpResponse> get_session(const DeviceRow& device, std::string_view session_id);
+  Result<protocol::HttpResponse> get_blob(const DeviceRow& device, std::string_view sha_hex);
+  Result<protocol::HttpResponse> put_blob(const DeviceRow& device, std::string_view sha_hex,
+                                          const protocol::HttpRequest& request);
+  // Issues the receipt if the session has just become complete (inside the caller's transaction).
+  Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
+
+  Repository& repo_;
+  const ServerKeys& keys_;
+  const time::Clock& clock_;
+  ApiConfig config_;
+};
+
+// Enrolment codes: 16 characters, XXXX-XXXX-XXXX-XXXX; the first four are the public handle.
+struct NewEnrolmentCode {
+  std::string code;       // formatted for a letter: "ACDE-FGHJ-KMNP-QRTU"
+  std::int64_t expires_wall_ms = 0;
+};
+Result<NewEnrolmentCode> create_enrolment_code(Repository& repo, std::string_view candidate_id,
+                                               const time::Clock& clock, std::int64_t valid_days = 14);
+
+}  // namespace vigil::server::core
