@@ -17,6 +17,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/encoding/canonical.hpp"
 #include "shared/protocol/messages.hpp"
+#include "shared/protocol/sync.hpp"
 
 namespace vigil::client::store {
 
@@ -338,6 +339,7 @@ Status Store::load_identity() {
 }
 
 Status Store::begin_session(std::string_view session_id, std::string_view assessment_id) {
+  std::lock_guard lock(mu_);
   VIGIL_TRY(validate_id("session id", session_id));
   VIGIL_TRY(validate_id("assessment id", assessment_id));
   {
@@ -369,6 +371,7 @@ Status Store::begin_session(std::string_view session_id, std::string_view assess
 }
 
 Result<std::vector<std::string>> Store::session_ids() {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT session_id FROM sessions ORDER BY created_wall_ms, session_id");
   if (!st) return fail(st.error());
   std::vector<std::string> out;
@@ -454,6 +457,7 @@ Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_
 }
 
 Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_view item_id, std::string_view value) {
+  std::lock_guard lock(mu_);
   VIGIL_TRY(validate_id("item id", item_id));
   if (value.size() > protocol::k_max_answer_bytes) {
     return fail(Errc::invalid_argument, "the answer is longer than 100,000 bytes (about 15,000 words)");
@@ -492,6 +496,7 @@ Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_
 
 Result<std::uint64_t> Store::record_event(std::string_view session_id, std::string_view type, std::string_view payload,
                                           OutboxPriority priority) {
+  std::lock_guard lock(mu_);
   if (type.empty() || type.size() > 64) return fail(Errc::invalid_argument, "event type must be 1 to 64 characters");
   for (char c : type) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')) {
@@ -529,6 +534,7 @@ Result<journal::Record> Store::change(std::string_view session_id,
 }
 
 Result<journal::Checkpoint> Store::checkpoint(std::string_view session_id) {
+  std::lock_guard lock(mu_);
   auto app = appender(session_id);
   if (!app) return fail(app.error());
   auto cp = journal::make_checkpoint((*app)->chain_id(), (*app)->head(), crypto::view(device_seed_));
@@ -557,6 +563,7 @@ Result<std::vector<Answer>> read_answers(Statement& st) {
 }  // namespace
 
 Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::string_view item_id) {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
                                     "WHERE session_id = ? AND item_id = ?");
   if (!st) return fail(st.error());
@@ -568,6 +575,7 @@ Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::st
 }
 
 Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
                                     "WHERE session_id = ? ORDER BY item_id");
   if (!st) return fail(st.error());
@@ -576,6 +584,7 @@ Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
 }
 
 Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, std::string_view item_id) {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answer_revisions "
                                     "WHERE session_id = ? AND item_id = ? ORDER BY revision");
   if (!st) return fail(st.error());
@@ -584,6 +593,7 @@ Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, s
 }
 
 Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view session_id) {
+  std::lock_guard lock(mu_);
   auto st = db_.cached(
                                "SELECT seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash, payload FROM journal "
                                "WHERE session_id = ? ORDER BY seq");
@@ -612,6 +622,7 @@ Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view sess
 }
 
 Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view session_id) {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT seq, head_hash, wall_ms, signature FROM checkpoints WHERE session_id = ? ORDER BY seq");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
@@ -634,6 +645,7 @@ Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view ses
 }
 
 Result<journal::Report> Store::verify_journal(std::string_view session_id) {
+  std::lock_guard lock(mu_);
   auto entries = journal_entries(session_id);
   if (!entries) return fail(entries.error());
   auto cps = checkpoints(session_id);
@@ -644,6 +656,7 @@ Result<journal::Report> Store::verify_journal(std::string_view session_id) {
 }
 
 Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT session_id, seq, priority FROM outbox ORDER BY priority, session_id, seq LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
@@ -659,16 +672,26 @@ Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
 }
 
 Result<OutboxCounts> Store::outbox_counts() {
+  std::lock_guard lock(mu_);
   auto st = db_.cached(
                                "SELECT count(*), coalesce(sum(length(j.payload)), 0) FROM outbox o "
                                "JOIN journal j ON j.session_id = o.session_id AND j.seq = o.seq");
   if (!st) return fail(st.error());
   auto row = st->step();
   if (!row) return fail(row.error());
-  return OutboxCounts{static_cast<std::uint64_t>(st->column_int(0)), static_cast<std::uint64_t>(st->column_int(1))};
+  OutboxCounts out{static_cast<std::uint64_t>(st->column_int(0)), static_cast<std::uint64_t>(st->column_int(1)), 0, 0};
+  st->reset();
+  auto bl = db_.cached("SELECT count(*), coalesce(sum(length(data)), 0) FROM blobs WHERE uploaded_wall_ms IS NULL");
+  if (!bl) return fail(bl.error());
+  auto brow = bl->step();
+  if (!brow) return fail(brow.error());
+  out.blobs = static_cast<std::uint64_t>(bl->column_int(0));
+  out.blob_bytes = static_cast<std::uint64_t>(bl->column_int(1));
+  return out;
 }
 
 Status Store::acknowledge(std::string_view session_id, std::uint64_t up_to_seq) {
+  std::lock_guard lock(mu_);
   // Invariant 3 must hold against a buggy or hostile server too: an acknowledgement beyond the
   // records this store has written would drop rows that were never sent.
   auto app = appender(session_id);
@@ -686,6 +709,7 @@ Status Store::acknowledge(std::string_view session_id, std::uint64_t up_to_seq) 
 }
 
 Status Store::checkpoint_wal() {
+  std::lock_guard lock(mu_);
   // Returns one row (busy, log pages, checkpointed pages); busy = 1 means it could not finish.
   auto busy = db_.query_int("PRAGMA wal_checkpoint(TRUNCATE)");
   if (!busy) return fail(storage_error(busy.error(), dir_));
@@ -694,6 +718,7 @@ Status Store::checkpoint_wal() {
 }
 
 Result<std::string> Store::integrity_check() {
+  std::lock_guard lock(mu_);
   auto st = db_.cached("PRAGMA integrity_check");
   if (!st) return fail(st.error());
   std::string out;
@@ -703,6 +728,246 @@ Result<std::string> Store::integrity_check() {
     if (!*row) break;
     if (!out.empty()) out += "\n";
     out += st->column_text(0);
+  }
+  return out;
+}
+
+// ---- sync support ----------------------------------------------------------------------------
+
+Status Store::save_enrolment(const Enrolment& e) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("INSERT INTO enrolment(id, candidate_id, server_trust, device_cert_pem, ca_chain_pem, "
+                       "device_key_pem, receipt_public_key, evidence_public_key, enrolled_wall_ms) "
+                       "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!st) return fail(st.error());
+  st->bind(1, e.candidate_id).bind(2, e.server_trust_json).bind(3, e.device_cert_pem).bind(4, e.ca_chain_pem)
+      .bind(5, crypto::view(e.device_key_pem)).bind(6, ByteView(e.receipt_public_key))
+      .bind(7, ByteView(e.evidence_public_key)).bind(8, clock_->wall_ms());
+  auto r = st->run();
+  if (!r && r.error().code == Errc::conflict) return fail(Errc::already_exists, "this device is already enrolled");
+  if (!r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Result<std::optional<Enrolment>> Store::enrolment() {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT candidate_id, server_trust, device_cert_pem, ca_chain_pem, device_key_pem, "
+                       "receipt_public_key, evidence_public_key FROM enrolment WHERE id = 1");
+  if (!st) return fail(st.error());
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<Enrolment>{};
+  Enrolment e;
+  e.candidate_id = st->column_text(0);
+  e.server_trust_json = st->column_text(1);
+  e.device_cert_pem = st->column_text(2);
+  e.ca_chain_pem = st->column_text(3);
+  Bytes key = st->column_blob(4);
+  e.device_key_pem = crypto::SecretBytes(key.begin(), key.end());
+  crypto::wipe(key);
+  e.receipt_public_key = st->column_blob(5);
+  e.evidence_public_key = st->column_blob(6);
+  return std::optional<Enrolment>{std::move(e)};
+}
+
+Result<std::vector<std::string>> Store::sessions_with_pending_records() {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT session_id FROM outbox GROUP BY session_id ORDER BY min(priority), session_id");
+  if (!st) return fail(st.error());
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(st->column_text(0));
+  }
+  return out;
+}
+
+Status Store::requeue(std::string_view session_id, std::uint64_t from_seq) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("INSERT INTO outbox(session_id, seq, priority, created_wall_ms) "
+                       "SELECT session_id, seq, ?, ? FROM journal WHERE session_id = ? AND seq >= ? "
+                       "ON CONFLICT(session_id, seq) DO NOTHING");
+  if (!st) return fail(st.error());
+  st->bind(1, static_cast<std::int64_t>(OutboxPriority::answers)).bind(2, clock_->wall_ms()).bind(3, session_id)
+      .bind(4, static_cast<std::int64_t>(from_seq));
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Result<std::vector<journal::Entry>> Store::pending_records(std::string_view session_id, std::size_t limit) {
+  std::lock_guard lock(mu_);
+  // A session's records go in sequence order whatever their priority: the server accepts only a
+  // contiguous extension of the chain it holds.
+  auto st = db_.cached("SELECT j.seq, j.prev_hash, j.boot_id, j.mono_ns, j.wall_ms, j.type, j.payload_hash, j.payload "
+                       "FROM outbox o JOIN journal j ON j.session_id = o.session_id AND j.seq = o.seq "
+                       "WHERE o.session_id = ? ORDER BY o.seq LIMIT ?");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<journal::Entry> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    journal::Entry e;
+    e.record.seq = static_cast<std::uint64_t>(st->column_int(0));
+    const Bytes prev = st->column_blob(1);
+    const Bytes ph = st->column_blob(6);
+    if (prev.size() == 32) std::copy(prev.begin(), prev.end(), e.record.prev_hash.begin());
+    if (ph.size() == 32) std::copy(ph.begin(), ph.end(), e.record.payload_hash.begin());
+    e.record.boot_id = st->column_text(2);
+    e.record.monotonic_ns = static_cast<std::uint64_t>(st->column_int(3));
+    e.record.wall_ms = st->column_int(4);
+    e.record.type = st->column_text(5);
+    e.payload = st->column_blob(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<bool> Store::is_submitted(std::string_view session_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT state FROM sessions WHERE session_id = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return fail(Errc::not_found, "there is no session " + std::string(session_id) + " on this device");
+  return st->column_text(0) == "submitted";
+}
+
+Result<std::uint64_t> Store::submit_session(std::string_view session_id) {
+  std::lock_guard lock(mu_);
+  auto done = is_submitted(session_id);
+  if (!done) return fail(done.error());
+  if (*done) {
+    auto st = db_.cached("SELECT max(seq) FROM journal WHERE session_id = ? AND type = 'session.submitted'");
+    if (!st) return fail(st.error());
+    st->bind(1, session_id);
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    return static_cast<std::uint64_t>(st->column_int(0));
+  }
+  auto rec = change(session_id, [&](journal::Appender& app) -> Result<journal::Record> {
+    protocol::SubmissionManifest manifest;
+    auto st = db_.cached("SELECT sha256 FROM blobs WHERE session_id = ? ORDER BY sha256");
+    if (!st) return fail(st.error());
+    st->bind(1, session_id);
+    for (;;) {
+      auto row = st->step();
+      if (!row) return fail(row.error());
+      if (!*row) break;
+      const Bytes h = st->column_blob(0);
+      std::array<std::uint8_t, 32> d{};
+      if (h.size() == d.size()) std::copy(h.begin(), h.end(), d.begin());
+      manifest.blobs.push_back(d);
+    }
+    const std::string payload = protocol::encode_submission_manifest(manifest);
+    auto r = append_in_tx(app, protocol::k_session_submitted_type, as_bytes(payload), OutboxPriority::submission);
+    if (!r) return r;
+    auto up = db_.cached("UPDATE sessions SET state = 'submitted' WHERE session_id = ?");
+    if (!up) return fail(up.error());
+    up->bind(1, session_id);
+    VIGIL_TRY(up->run());
+    return r;
+  });
+  if (!rec) return fail(rec.error());
+  return rec->seq;
+}
+
+Result<journal::Hash> Store::add_blob(std::string_view session_id, ByteView data, OutboxPriority priority) {
+  std::lock_guard lock(mu_);
+  if (data.empty() || data.size() > protocol::k_max_blob_bytes) {
+    return fail(Errc::invalid_argument, "a blob is 1 byte to 64 MiB");
+  }
+  const journal::Hash sha = crypto::sha256(data);
+  auto rec = change(session_id, [&](journal::Appender& app) -> Result<journal::Record> {
+    auto ins = db_.cached("INSERT INTO blobs(sha256, session_id, priority, data) VALUES (?, ?, ?, ?) "
+                          "ON CONFLICT(sha256) DO NOTHING");
+    if (!ins) return fail(ins.error());
+    ins->bind(1, ByteView(sha)).bind(2, session_id).bind(3, static_cast<std::int64_t>(priority)).bind(4, data);
+    VIGIL_TRY(ins->run());
+    const std::string payload = nlohmann::json{{"sha256", to_hex(ByteView(sha))}, {"size", data.size()}, {"v", 1}}.dump();
+    return append_in_tx(app, "blob.added", as_bytes(payload), priority);
+  });
+  if (!rec) return fail(rec.error());
+  return sha;
+}
+
+Result<std::vector<PendingBlob>> Store::pending_blobs() {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT sha256, session_id, priority, length(data) FROM blobs WHERE uploaded_wall_ms IS NULL "
+                       "ORDER BY priority, session_id, sha256");
+  if (!st) return fail(st.error());
+  std::vector<PendingBlob> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    PendingBlob b;
+    const Bytes h = st->column_blob(0);
+    if (h.size() == b.sha256.size()) std::copy(h.begin(), h.end(), b.sha256.begin());
+    b.session_id = st->column_text(1);
+    b.priority = static_cast<OutboxPriority>(st->column_int(2));
+    b.size = static_cast<std::uint64_t>(st->column_int(3));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offset, std::size_t length) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT substr(data, ? + 1, ?) FROM blobs WHERE sha256 = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, static_cast<std::int64_t>(offset)).bind(2, static_cast<std::int64_t>(length)).bind(3, ByteView(sha256));
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return fail(Errc::not_found, "no such blob on this device");
+  return st->column_blob(0);
+}
+
+Status Store::mark_blob_uploaded(const journal::Hash& sha256) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("UPDATE blobs SET uploaded_wall_ms = ? WHERE sha256 = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, clock_->wall_ms()).bind(2, ByteView(sha256));
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Status Store::save_receipt(std::string_view session_id, std::string_view receipt_json) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("INSERT INTO receipts(session_id, receipt, received_wall_ms) VALUES (?, ?, ?) "
+                       "ON CONFLICT(session_id) DO NOTHING");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id).bind(2, receipt_json).bind(3, clock_->wall_ms());
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Result<std::optional<std::string>> Store::receipt(std::string_view session_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT receipt FROM receipts WHERE session_id = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, session_id);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>{st->column_text(0)};
+}
+
+Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT s.session_id FROM sessions s LEFT JOIN receipts r ON r.session_id = s.session_id "
+                       "WHERE s.state = 'submitted' AND r.session_id IS NULL ORDER BY s.session_id");
+  if (!st) return fail(st.error());
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(st->column_text(0));
   }
   return out;
 }

@@ -17,12 +17,14 @@
 //      the process dies.
 //  (6) The journal of each session verifies (shared/journal/verifier.hpp) after any crash.
 //
-// Thread safety: a Store is used from one thread at a time (the client serialises access).
+// Thread safety: every public method may be called from any thread (one internal mutex); the
+// sync engine's thread and the UI share one Store. Network I/O never happens under that mutex.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +42,7 @@ using sqlite::Db;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 inline constexpr std::string_view k_store_format = "vigil-client-store";
 
 struct StoreOptions {
@@ -76,6 +78,26 @@ struct OutboxItem {
 struct OutboxCounts {
   std::uint64_t records = 0;
   std::uint64_t payload_bytes = 0;
+  std::uint64_t blobs = 0;
+  std::uint64_t blob_bytes = 0;
+};
+
+// What enrolment gave this device (client/sync/enrol.hpp).
+struct Enrolment {
+  std::string candidate_id;
+  std::string server_trust_json;     // protocol::ClientTrust
+  std::string device_cert_pem;
+  std::string ca_chain_pem;
+  crypto::SecretBytes device_key_pem;
+  Bytes receipt_public_key;
+  Bytes evidence_public_key;
+};
+
+struct PendingBlob {
+  journal::Hash sha256{};
+  std::string session_id;
+  OutboxPriority priority = OutboxPriority::evidence;
+  std::uint64_t size = 0;
 };
 
 class Store {
@@ -120,6 +142,31 @@ class Store {
   // (invalid_argument) when seq is beyond what this store has written.
   Status acknowledge(std::string_view session_id, std::uint64_t up_to_seq);
 
+  // ---- sync support (client/sync) ----
+  Status save_enrolment(const Enrolment& e);
+  Result<std::optional<Enrolment>> enrolment();
+  // Sessions with records still to send, the most urgent first (lowest outbox priority).
+  Result<std::vector<std::string>> sessions_with_pending_records();
+  // Queues every record of the session from from_seq on again (the server lost what it had
+  // acknowledged, e.g. it was restored from a backup). The journal keeps every record.
+  Status requeue(std::string_view session_id, std::uint64_t from_seq);
+  // Up to `limit` unacknowledged records of a session, in sequence order, with payloads.
+  Result<std::vector<journal::Entry>> pending_records(std::string_view session_id, std::size_t limit);
+  // Ends the session: a "session.submitted" record whose payload lists the session's blobs.
+  // Durable on return; idempotent.
+  Result<std::uint64_t> submit_session(std::string_view session_id);
+  Result<bool> is_submitted(std::string_view session_id);
+  // Stores a blob for upload and its journal record ("blob.added", payload = its hash and size)
+  // in one transaction. Returns the blob's SHA-256.
+  Result<journal::Hash> add_blob(std::string_view session_id, ByteView data, OutboxPriority priority);
+  Result<std::vector<PendingBlob>> pending_blobs();
+  Result<Bytes> blob_chunk(const journal::Hash& sha256, std::uint64_t offset, std::size_t length);
+  Status mark_blob_uploaded(const journal::Hash& sha256);
+  Status save_receipt(std::string_view session_id, std::string_view receipt_json);
+  Result<std::optional<std::string>> receipt(std::string_view session_id);
+  // Submitted sessions whose receipt has not arrived yet.
+  Result<std::vector<std::string>> sessions_awaiting_receipt();
+
   // Copies the write-ahead log into the database file and truncates it. Call when the candidate
   // is idle (not typing): it costs several fsyncs that should not land on a save.
   Status checkpoint_wal();
@@ -152,6 +199,8 @@ class Store {
   // Each session's chain head, loaded on first use. std::map: pointers stay valid as sessions are
   // added.
   std::map<std::string, journal::Appender, std::less<>> appenders_;
+  // Serialises the public methods: the sync engine's thread and the UI share one Store.
+  mutable std::recursive_mutex mu_;
 };
 
 }  // namespace vigil::client::store

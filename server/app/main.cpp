@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "server/core/api.hpp"
 #include "server/core/server_home.hpp"
@@ -109,6 +110,17 @@ int cmd_new_code(const fs::path& dir, const std::string& candidate_id, int valid
   return 0;
 }
 
+int cmd_withdraw_codes(const fs::path& dir, const std::string& candidate_id) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto n = (*repo)->expire_enrolment_codes(candidate_id, vigil::time::system_clock().wall_ms());
+  if (!n) return failed(n.error());
+  std::cout << *n << " unused enrolment code(s) of " << candidate_id << " withdrawn\n";
+  return 0;
+}
+
 int cmd_revoke(const fs::path& dir, const std::string& device, const std::string& reason) {
   auto home = core::load_server_home(dir);
   if (!home) return failed(home.error());
@@ -116,6 +128,30 @@ int cmd_revoke(const fs::path& dir, const std::string& device, const std::string
   if (!repo) return failed(repo.error());
   if (auto st = (*repo)->revoke_device(device, reason, vigil::time::system_clock().wall_ms()); !st) return failed(st.error());
   std::cout << "device " << device << " revoked: it can no longer sync\n";
+  return 0;
+}
+
+// What the server holds for one session, as JSON: for operators and for the tests, which run the
+// real server binary and cannot link its SQLite into their own process.
+int cmd_session_info(const fs::path& dir, const std::string& device, const std::string& session) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto row = (*repo)->session(device, session);
+  if (!row) return failed(row.error());
+  auto records = (*repo)->count_records(device, session);
+  auto flags = (*repo)->flags(device, session);
+  if (!records || !flags) return failed(!records ? records.error() : flags.error());
+  nlohmann::json out{{"device_id", device}, {"session_id", session}, {"records", *records}};
+  if (*row) {
+    out["head_seq"] = (*row)->head.seq;
+    if ((*row)->submitted_seq) out["submitted_seq"] = *(*row)->submitted_seq;
+    if (!(*row)->receipt.empty()) out["receipt"] = nlohmann::json::parse((*row)->receipt);
+  }
+  out["flags"] = nlohmann::json::array();
+  for (const auto& f : *flags) out["flags"].push_back({{"seq", f.seq}, {"kind", f.kind}, {"detail", f.detail}});
+  std::cout << out.dump(2) << "\n";
   return 0;
 }
 
@@ -162,6 +198,15 @@ int main(int argc, char** argv) {
   revoke->add_option("--device", device, "Device id")->required();
   revoke->add_option("--reason", reason, "Why (kept with the device)");
 
+  auto* withdraw = admin->add_subcommand("withdraw-codes", "End every unused enrolment code of a candidate now");
+  withdraw->add_option("dir", dir, "Server home")->required();
+  withdraw->add_option("--candidate", candidate, "Candidate id")->required();
+  auto* info = admin->add_subcommand("session-info", "Show what the server holds for a session (JSON)");
+  std::string session;
+  info->add_option("dir", dir, "Server home")->required();
+  info->add_option("--device", device, "Device id")->required();
+  info->add_option("--session", session, "Session id")->required();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*init) {
@@ -175,6 +220,8 @@ int main(int argc, char** argv) {
     if (*add) return cmd_add_candidate(dir, council, council_name, candidate, name, email, level, valid_days);
     if (*code) return cmd_new_code(dir, candidate, valid_days);
     if (*revoke) return cmd_revoke(dir, device, reason);
+    if (*info) return cmd_session_info(dir, device, session);
+    if (*withdraw) return cmd_withdraw_codes(dir, candidate);
   } catch (const std::exception& e) {
     std::cerr << "vigil-server: unexpected error: " << e.what() << "\n";
     return 70;

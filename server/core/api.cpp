@@ -280,6 +280,9 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
     if (refuse) {
       return fail(Errc::integrity, "these records do not continue the session's journal: " + report.findings.front().detail);
     }
+    // The session row first (a new session has none yet), then its records.
+    s.head = journal::Head::after(fresh.back().record);
+    VIGIL_TRY(repo_.put_session_head(s, now));
     for (const auto& e : fresh) {
       VIGIL_TRY(repo_.insert_record(device.device_id, session_id, protocol::RecordDto{e.record, *e.payload}, now));
       if (e.record.type == protocol::k_session_submitted_type) {
@@ -287,8 +290,6 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
       }
     }
     for (const auto& c : cps) VIGIL_TRY(repo_.insert_checkpoint(device.device_id, session_id, c));
-    s.head = journal::Head::after(fresh.back().record);
-    VIGIL_TRY(repo_.put_session_head(s, now));
     highest = s.head.seq;
     // Clock findings were accepted with the records; they are flags for review.
     VIGIL_TRY(maybe_issue_receipt(device, session_id));

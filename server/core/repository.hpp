@@ -96,6 +96,8 @@ class Repository {
   virtual Status add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) = 0;
   virtual Result<std::optional<EnrolmentCodeRow>> enrolment_code(std::string_view handle) = 0;
   virtual Status count_failed_enrolment(std::string_view handle) = 0;
+  // Ends every unused code of the candidate now (withdrawal, or a code reported lost).
+  virtual Result<std::int64_t> expire_enrolment_codes(std::string_view candidate_id, std::int64_t now_ms) = 0;
   virtual Status mark_enrolment_code_used(std::string_view handle, std::string_view device_id, std::int64_t now_ms) = 0;
 
   virtual Status add_device(const DeviceRow& d) = 0;

@@ -113,6 +113,15 @@ Status SqliteRepository::count_failed_enrolment(std::string_view handle) {
   return st.run();
 }
 
+Result<std::int64_t> SqliteRepository::expire_enrolment_codes(std::string_view candidate_id, std::int64_t now_ms) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("UPDATE enrolment_codes SET expires_wall_ms = ? WHERE candidate_id = ? AND "
+                                   "used_wall_ms IS NULL AND expires_wall_ms > ?"));
+  st.bind(1, now_ms).bind(2, candidate_id).bind(3, now_ms);
+  VIGIL_TRY(st.run());
+  return static_cast<std::int64_t>(sqlite3_changes(db_.handle()));
+}
+
 Status SqliteRepository::mark_enrolment_code_used(std::string_view handle, std::string_view device_id, std::int64_t now_ms) {
   Lock lock(mu_);
   VIGIL_ASSIGN(auto st, db_.cached("UPDATE enrolment_codes SET used_wall_ms = ?, used_by_device = ? "

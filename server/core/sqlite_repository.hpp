@@ -24,6 +24,7 @@ class SqliteRepository final : public Repository {
   Status add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) override;
   Result<std::optional<EnrolmentCodeRow>> enrolment_code(std::string_view handle) override;
   Status count_failed_enrolment(std::string_view handle) override;
+  Result<std::int64_t> expire_enrolment_codes(std::string_view candidate_id, std::int64_t now_ms) override;
   Status mark_enrolment_code_used(std::string_view handle, std::string_view device_id, std::int64_t now_ms) override;
 
   Status add_device(const DeviceRow& d) override;

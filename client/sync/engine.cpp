@@ -1,0 +1,228 @@
+#include "client/sync/engine.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/protocol/messages.hpp"
+#include "shared/protocol/sync.hpp"
+
+namespace vigil::client::sync {
+
+namespace {
+
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+
+// The server's JSON error as an Error; a body that is not one becomes a generic message.
+Error server_error(const HttpResponse& r) {
+  auto body = protocol::parse_error_body(r.body);
+  if (!body) return Error(r.status >= 500 ? Errc::unavailable : Errc::internal, "the server answered " + std::to_string(r.status));
+  Error e = protocol::to_error(*body);
+  // Temporary conditions on the server side are "try again later" for the engine.
+  if (r.status == 429 || r.status >= 500) e.code = Errc::unavailable;
+  return e;
+}
+
+}  // namespace
+
+std::string_view sync_state_name(SyncState s) noexcept {
+  switch (s) {
+    case SyncState::idle: return "up to date";
+    case SyncState::syncing: return "sending";
+    case SyncState::offline: return "waiting for a connection";
+    case SyncState::refused: return "refused by the server";
+  }
+  return "unknown";
+}
+
+SyncEngine::SyncEngine(store::Store& store, Transport& transport, SyncOptions options)
+    : store_(store), transport_(transport), options_(options) {
+  if (auto e = store_.enrolment(); e && *e) receipt_key_ = (*e)->receipt_public_key;
+  refresh_counts();
+}
+
+SyncEngine::~SyncEngine() { stop(); }
+
+Result<HttpResponse> SyncEngine::call(HttpRequest request) {
+  return transport_.roundtrip(request);
+}
+
+Result<bool> SyncEngine::push_records(const std::string& session_id) {
+  for (int round = 0; round < 100'000; ++round) {
+    VIGIL_ASSIGN(auto entries, store_.pending_records(session_id, options_.batch_records));
+    if (entries.empty()) return true;
+    protocol::RecordBatch batch;
+    batch.session_id = session_id;
+    for (auto& e : entries) batch.records.push_back({e.record, e.payload ? std::move(*e.payload) : Bytes{}});
+    // The newest checkpoint the batch covers lets the server check the device's signature.
+    VIGIL_ASSIGN(auto cps, store_.checkpoints(session_id));
+    for (auto it = cps.rbegin(); it != cps.rend(); ++it) {
+      if (it->seq >= batch.records.front().record.seq && it->seq <= batch.records.back().record.seq) {
+        batch.checkpoint = *it;
+        break;
+      }
+    }
+    HttpRequest req{"POST", "/v1/sessions/" + session_id + "/records", {{"Content-Type", "application/json"}},
+                    protocol::to_json(batch).dump()};
+    VIGIL_ASSIGN(auto resp, call(std::move(req)));
+    if (resp.status != 200) return fail(server_error(resp));
+    VIGIL_ASSIGN(auto ack, protocol::parse_batch_ack(resp.body));
+    const std::uint64_t first = batch.records.front().record.seq;
+    if (ack.highest_contiguous_seq + 1 < first) {
+      // (3) The server is behind what it acknowledged before: queue the missing records again.
+      VIGIL_TRY(store_.requeue(session_id, ack.highest_contiguous_seq + 1));
+      continue;
+    }
+    VIGIL_TRY(store_.acknowledge(session_id, ack.highest_contiguous_seq));
+    if (ack.highest_contiguous_seq < batch.records.back().record.seq) {
+      return false;  // the server stopped short (a gap it wants filled first): next pass
+    }
+    std::lock_guard lock(mu_);
+    progress_.last_success_wall_ms = time::system_clock().wall_ms();
+  }
+  return false;
+}
+
+Status SyncEngine::push_blob(const store::PendingBlob& blob) {
+  const std::string path = "/v1/blobs/" + to_hex(ByteView(blob.sha256));
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    VIGIL_ASSIGN(auto status_resp, call(HttpRequest{"GET", path, {}, {}}));
+    if (status_resp.status != 200) return fail(server_error(status_resp));
+    VIGIL_ASSIGN(auto status, protocol::parse_blob_status(status_resp.body));
+    std::uint64_t offset = status.offset;
+    bool restart = false;
+    while (!status.complete && offset < blob.size) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(options_.chunk_bytes, blob.size - offset));
+      VIGIL_ASSIGN(auto chunk, store_.blob_chunk(blob.sha256, offset, n));
+      HttpRequest put{"PUT", path,
+                      {{"Content-Type", "application/octet-stream"},
+                       {"Upload-Offset", std::to_string(offset)},
+                       {"Upload-Length", std::to_string(blob.size)},
+                       {"Chunk-SHA256", to_hex(ByteView(crypto::sha256(chunk)))}},
+                      std::string(as_chars(chunk))};
+      VIGIL_ASSIGN(auto resp, call(std::move(put)));
+      if (resp.status == 409 || resp.status == 422) {
+        restart = true;  // offset moved on (a lost response) or damage in transit: ask again
+        break;
+      }
+      if (resp.status != 200) return fail(server_error(resp));
+      VIGIL_ASSIGN(status, protocol::parse_blob_status(resp.body));
+      offset = status.offset;
+    }
+    if (restart) continue;
+    if (status.complete) return store_.mark_blob_uploaded(blob.sha256);
+  }
+  return fail(Errc::unavailable, "an upload kept failing its checks; it will be tried again later");
+}
+
+Result<bool> SyncEngine::fetch_receipt(const std::string& session_id) {
+  VIGIL_ASSIGN(auto resp, call(HttpRequest{"GET", "/v1/sessions/" + session_id, {}, {}}));
+  if (resp.status != 200) return fail(server_error(resp));
+  VIGIL_ASSIGN(auto state, protocol::parse_session_state(resp.body));
+  if (!state.receipt) return false;
+  // (4) Only a receipt that verifies is kept.
+  if (auto v = protocol::verify_receipt(*state.receipt, receipt_key_); !v) {
+    return fail(Errc::integrity, "the server's receipt for session " + session_id + " does not verify: " + v.error().message);
+  }
+  VIGIL_TRY(store_.save_receipt(session_id, protocol::to_json(*state.receipt).dump()));
+  return true;
+}
+
+Result<bool> SyncEngine::run_once() {
+  {
+    std::lock_guard lock(mu_);
+    progress_.state = SyncState::syncing;
+  }
+  bool done = true;
+  VIGIL_ASSIGN(auto sessions, store_.sessions_with_pending_records());
+  for (const auto& s : sessions) {
+    VIGIL_ASSIGN(bool finished, push_records(s));
+    done = done && finished;
+  }
+  VIGIL_ASSIGN(auto blobs, store_.pending_blobs());
+  for (const auto& b : blobs) VIGIL_TRY(push_blob(b));
+  VIGIL_ASSIGN(auto waiting, store_.sessions_awaiting_receipt());
+  for (const auto& s : waiting) {
+    VIGIL_ASSIGN(bool got, fetch_receipt(s));
+    done = done && got;
+  }
+  refresh_counts();
+  std::lock_guard lock(mu_);
+  progress_.last_error.clear();
+  progress_.last_success_wall_ms = time::system_clock().wall_ms();
+  progress_.state = done ? SyncState::idle : SyncState::syncing;
+  return done;
+}
+
+void SyncEngine::refresh_counts() {
+  auto counts = store_.outbox_counts();
+  auto waiting = store_.sessions_awaiting_receipt();
+  std::lock_guard lock(mu_);
+  if (counts) {
+    progress_.records_pending = counts->records;
+    progress_.record_bytes_pending = counts->payload_bytes;
+    progress_.blobs_pending = counts->blobs;
+    progress_.blob_bytes_pending = counts->blob_bytes;
+  }
+  if (waiting) progress_.receipts_pending = waiting->size();
+}
+
+void SyncEngine::start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void SyncEngine::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncEngine::notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+SyncProgress SyncEngine::progress() const {
+  std::lock_guard lock(mu_);
+  return progress_;
+}
+
+void SyncEngine::loop() {
+  auto backoff = options_.backoff_initial;
+  for (;;) {
+    auto result = run_once();
+    std::chrono::milliseconds wait = options_.idle_poll;
+    {
+      std::unique_lock lock(mu_);
+      if (!result) {
+        progress_.last_error = result.error().message;
+        const Errc c = result.error().code;
+        progress_.state = (c == Errc::forbidden || c == Errc::conflict || c == Errc::integrity) ? SyncState::refused
+                                                                                                   : SyncState::offline;
+        // Randomised exponential backoff: many devices coming back at once do not arrive together.
+        std::uniform_real_distribution<double> jitter(0.5, 1.5);
+        wait = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(backoff.count()) * jitter(rng_)));
+        backoff = std::min(options_.backoff_max, backoff * 2);
+      } else {
+        backoff = options_.backoff_initial;
+        if (!*result) wait = std::chrono::milliseconds(0);  // more to do: go on at once
+      }
+      progress_.retry_in = wait;
+      wake_.wait_for(lock, wait, [this] { return stopping_ || notified_; });
+      notified_ = false;
+      if (stopping_) return;
+    }
+  }
+}
+
+}  // namespace vigil::client::sync

@@ -1,0 +1,193 @@
+// Enrolment, sync and receipts end to end: the real server (TLS on 127.0.0.1, SQLite) and the
+// real client (SQLCipher store, HTTPS transport, sync engine).
+#include <catch2/catch_test_macros.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "client/store/store.hpp"
+#include "client/sync/engine.hpp"
+#include "client/sync/enrol.hpp"
+#include "shared/crypto/hash.hpp"
+#include "shared/protocol/sync.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_server.hpp"
+
+using namespace vigil;
+using namespace vigil::client;
+using vigil::testing::TempDir;
+using vigil::testing::TestServer;
+
+namespace {
+
+std::unique_ptr<store::Store> open_store(const TempDir& dir) {
+  store::StoreOptions so;
+  so.dir = dir.path();
+  so.key_storage = store::KeyStorePreference::file;
+  so.checkpoint_every = 8;
+  auto s = store::Store::open(std::move(so));
+  if (!s) FAIL(s.error().describe());
+  return std::move(*s);
+}
+
+// Runs passes until everything is sent and the receipts are in (bounded).
+void sync_until_done(sync::SyncEngine& engine) {
+  for (int i = 0; i < 20; ++i) {
+    auto r = engine.run_once();
+    if (!r) FAIL(r.error().describe());
+    if (*r) return;
+  }
+  FAIL("sync did not finish in 20 passes");
+}
+
+Bytes evidence_bytes(std::size_t n) {
+  Bytes b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * 131 + 7) & 0xff);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("a device enrols with a one-time code, syncs a whole session and keeps a receipt that verifies") {
+  TestServer server;
+  TempDir dir;
+  auto s = open_store(dir);
+  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
+  auto enrolment = s->enrolment().value();
+  REQUIRE(enrolment);
+  CHECK(enrolment->candidate_id == "c-1");
+
+  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  for (int i = 0; i < 40; ++i) REQUIRE(s->save_answer("s-1", "pr-k-" + std::to_string(i % 30), "B"));
+  auto sha = s->add_blob("s-1", evidence_bytes(700'000), store::OutboxPriority::evidence);  // 3 chunks
+  REQUIRE(sha);
+  REQUIRE(s->submit_session("s-1"));
+
+  auto transport = sync::transport_for(*s).value();
+  sync::SyncEngine engine(*s, *transport);
+  sync_until_done(engine);
+
+  auto receipt_json = s->receipt("s-1").value();
+  REQUIRE(receipt_json);
+  auto receipt = protocol::parse_receipt(*receipt_json).value();
+  CHECK(protocol::verify_receipt(receipt, server.receipt_public_key()));
+  CHECK(receipt.final_seq == 43);  // started + 40 answers + blob + submitted
+  REQUIRE(receipt.blobs.size() == 1);
+  CHECK(receipt.blobs[0] == *sha);
+  CHECK(s->outbox_counts().value().records == 0);
+  CHECK(s->outbox_counts().value().blobs == 0);
+
+  const auto info = server.session_info(s->device_id(), "s-1");
+  CHECK(info["records"] == 43);
+  CHECK(info["head_seq"] == 43);
+  CHECK(info["flags"].empty());
+  CHECK(info["receipt"]["signature"] == nlohmann::json::parse(*receipt_json)["signature"]);
+
+  // One changed field and the receipt no longer verifies.
+  receipt.final_seq += 1;
+  CHECK_FALSE(protocol::verify_receipt(receipt, server.receipt_public_key()));
+}
+
+TEST_CASE("an enrolment code works once") {
+  TestServer server;
+  const std::string code = server.enrolment_code("c-1");
+  TempDir a, b;
+  auto first = open_store(a);
+  auto second = open_store(b);
+  REQUIRE(sync::enrol(*first, server.trust(), code));
+  auto again = sync::enrol(*second, server.trust(), code);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::conflict);
+  CHECK(again.error().message.find("already been used") != std::string::npos);
+  CHECK_FALSE(second->enrolment().value());
+}
+
+TEST_CASE("wrong codes are refused and the code locks after five wrong tries") {
+  TestServer server;
+  const std::string code = server.enrolment_code("c-1");
+  std::string wrong = code;
+  wrong.back() = wrong.back() == 'A' ? 'C' : 'A';
+  TempDir dir;
+  auto s = open_store(dir);
+  for (int i = 0; i < 5; ++i) {
+    auto r = sync::enrol(*s, server.trust(), wrong);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::forbidden);
+  }
+  auto locked = sync::enrol(*s, server.trust(), code);  // even the right one, now
+  REQUIRE_FALSE(locked);
+  CHECK(locked.error().code == Errc::rate_limited);
+
+  auto typo = sync::enrol(*s, server.trust(), "not a code");
+  REQUIRE_FALSE(typo);
+  CHECK(typo.error().code == Errc::invalid_argument);
+}
+
+TEST_CASE("an expired enrolment code is refused") {
+  TestServer server;
+  // A code issued with a validity in the past, through the admin command's own code path.
+  const std::string code = server.enrolment_code("c-1", 1);
+  REQUIRE(server.admin({"withdraw-codes", "--candidate", "c-1"}).exit_code == 0);
+  TempDir dir;
+  auto s = open_store(dir);
+  auto r = sync::enrol(*s, server.trust(), code);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::expired);
+}
+
+TEST_CASE("a revoked device can no longer sync, and keeps its data") {
+  TestServer server;
+  TempDir dir;
+  auto s = open_store(dir);
+  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
+  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s-1", "a", "A"));
+  REQUIRE(server.admin({"revoke-device", "--device", s->device_id(), "--reason", "laptop reported stolen"}).exit_code == 0);
+  auto transport = sync::transport_for(*s).value();
+  sync::SyncEngine engine(*s, *transport);
+  auto r = engine.run_once();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::forbidden);
+  CHECK(s->outbox_counts().value().records == 2);
+}
+
+TEST_CASE("sync picks up where it left off after the server restarts") {
+  TestServer server;
+  TempDir dir;
+  auto s = open_store(dir);
+  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
+  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  for (int i = 0; i < 10; ++i) REQUIRE(s->save_answer("s-1", "a" + std::to_string(i), "A"));
+  auto transport = sync::transport_for(*s).value();
+  sync::SyncEngine engine(*s, *transport);
+  REQUIRE(engine.run_once());
+  server.restart();
+  for (int i = 0; i < 10; ++i) REQUIRE(s->save_answer("s-1", "b" + std::to_string(i), "B"));
+  REQUIRE(s->submit_session("s-1"));
+  // The first call after the restart may find the old keep-alive connection dead.
+  for (int i = 0; i < 5 && !s->receipt("s-1").value(); ++i) (void)engine.run_once();
+  REQUIRE(s->receipt("s-1").value());
+  CHECK(server.session_info(s->device_id(), "s-1")["records"] == 22);
+}
+
+TEST_CASE("the engine reports what is waiting and resumes by itself in the background") {
+  TestServer server;
+  TempDir dir;
+  auto s = open_store(dir);
+  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
+  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s-1", "a", "A"));
+  auto transport = sync::transport_for(*s).value();
+  sync::SyncOptions opts;
+  opts.backoff_initial = std::chrono::milliseconds(50);
+  opts.idle_poll = std::chrono::milliseconds(100);
+  sync::SyncEngine engine(*s, *transport, opts);
+  CHECK(engine.progress().records_pending == 2);
+  engine.start();
+  REQUIRE(s->submit_session("s-1"));
+  engine.notify();
+  for (int i = 0; i < 100 && !s->receipt("s-1").value(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  engine.stop();
+  CHECK(s->receipt("s-1").value());
+  CHECK(engine.progress().records_pending == 0);
+  CHECK(engine.progress().state == sync::SyncState::idle);
+}
