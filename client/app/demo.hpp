@@ -7,7 +7,7 @@ namespace vigil::client::app {
 
 struct DemoOptions {
   std::filesystem::path data_dir;
-  bool keep = true;  // leave the store in place for inspection
+  bool submit = false;  // end with the submission (and a sealed evidence snapshot when enrolled)
 };
 
 // Returns the process exit code.

@@ -1,8 +1,12 @@
 // vigil-client: the candidate's desktop client. Subcommands grow with the product; each is a thin
 // call into a library target.
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <thread>
 
 #include <unistd.h>
 
@@ -10,13 +14,17 @@
 
 #include "client/app/demo.hpp"
 #include "client/store/store.hpp"
+#include "client/sync/engine.hpp"
+#include "client/sync/enrol.hpp"
 #include "shared/core/version.hpp"
+#include "shared/protocol/sync.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using vigil::client::store::Store;
 using vigil::client::store::StoreOptions;
+namespace sync = vigil::client::sync;
 
 // Linux default: $XDG_DATA_HOME/vigil, else ~/.local/share/vigil (other platforms: docs/PLATFORMS.md).
 fs::path default_data_dir() {
@@ -25,46 +33,154 @@ fs::path default_data_dir() {
   return fs::path(".vigil");
 }
 
-int open_failed(const vigil::Error& e) {
+int failed(const vigil::Error& e) {
   std::cerr << "vigil-client: " << e.message << "\n";
-  return 2;
+  return e.code == vigil::Errc::invalid_argument ? 64 : 2;
 }
 
-int cmd_status(const fs::path& dir, const std::string& key_storage) {
+struct Globals {
+  fs::path data_dir = default_data_dir();
+  std::string key_storage = "auto";
+};
+
+vigil::Result<std::unique_ptr<Store>> open_store(const Globals& g) {
   StoreOptions so;
-  so.dir = dir;
-  auto pref = vigil::client::store::parse_key_store_preference(key_storage);
-  if (!pref) return open_failed(pref.error());
-  so.key_storage = *pref;
-  auto s = Store::open(std::move(so));
-  if (!s) return open_failed(s.error());
+  so.dir = g.data_dir;
+  VIGIL_ASSIGN(so.key_storage, vigil::client::store::parse_key_store_preference(g.key_storage));
+  return Store::open(std::move(so));
+}
+
+vigil::Result<std::string> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return vigil::fail(vigil::Errc::not_found, "cannot read " + p.string());
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+int cmd_status(const Globals& g) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
   std::cout << "store:        " << (*s)->path().string() << "\n"
             << "device:       " << (*s)->device_id() << "\n"
             << "key storage:  " << (*s)->key_storage_description() << "\n";
+  auto enrolment = (*s)->enrolment();
+  if (!enrolment) return failed(enrolment.error());
+  if (*enrolment) {
+    auto trust = vigil::protocol::parse_client_trust((*enrolment)->server_trust_json);
+    std::cout << "enrolled:     candidate " << (*enrolment)->candidate_id << " with server "
+              << (trust ? trust->host + ":" + std::to_string(trust->port) : std::string("?")) << "\n";
+  } else {
+    std::cout << "enrolled:     not yet (vigil-client enrol --trust FILE --code CODE)\n";
+  }
   auto sessions = (*s)->session_ids();
-  if (!sessions) return open_failed(sessions.error());
+  if (!sessions) return failed(sessions.error());
   for (const auto& id : *sessions) {
     auto answers = (*s)->answers(id);
     auto report = (*s)->verify_journal(id);
-    if (!answers || !report) return open_failed(!answers ? answers.error() : report.error());
+    auto receipt = (*s)->receipt(id);
+    auto submitted = (*s)->is_submitted(id);
+    if (!answers || !report || !receipt || !submitted) return failed(vigil::Error(vigil::Errc::io, "reading session " + id));
     std::cout << "session:      " << id << ": " << answers->size() << " answers, journal "
-              << (report->ok() ? "verifies" : "HAS PROBLEMS") << " (" << report->last_seq << " records)\n";
+              << (report->ok() ? "verifies" : "HAS PROBLEMS") << " (" << report->last_seq << " records), "
+              << (*receipt ? "received by the server (receipt kept)" : *submitted ? "submitted, not yet received" : "in progress")
+              << "\n";
   }
   auto pending = (*s)->outbox_counts();
-  if (!pending) return open_failed(pending.error());
-  std::cout << "waiting to sync: " << pending->records << " records, " << pending->payload_bytes << " bytes\n";
+  if (!pending) return failed(pending.error());
+  std::cout << "waiting to sync: " << pending->records << " records (" << pending->payload_bytes << " bytes), "
+            << pending->blobs << " uploads (" << pending->blob_bytes << " bytes)\n";
   return 0;
 }
 
-int cmd_verify_journal(const fs::path& dir, const std::string& session) {
-  StoreOptions so;
-  so.dir = dir;
-  auto s = Store::open(std::move(so));
-  if (!s) return open_failed(s.error());
+int cmd_verify_journal(const Globals& g, const std::string& session) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
   auto report = (*s)->verify_journal(session);
-  if (!report) return open_failed(report.error());
+  if (!report) return failed(report.error());
   std::cout << report->summary();
   return report->ok() ? 0 : 1;
+}
+
+int cmd_enrol(const Globals& g, const fs::path& trust_file, const std::string& code) {
+  auto text = read_file(trust_file);
+  if (!text) return failed(text.error());
+  auto trust = vigil::protocol::parse_client_trust(*text);
+  if (!trust) return failed(std::move(trust).error().context("reading " + trust_file.string()));
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  if (auto r = sync::enrol(**s, *trust, code); !r) return failed(r.error());
+  auto e = (*s)->enrolment();
+  std::cout << "enrolled: this device (" << (*s)->device_id() << ") now belongs to candidate "
+            << (e && *e ? (*e)->candidate_id : std::string("?")) << " at " << trust->host << ":" << trust->port << "\n";
+  return 0;
+}
+
+int cmd_sync(const Globals& g, int timeout_s) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto transport = sync::transport_for(**s);
+  if (!transport) return failed(transport.error());
+  sync::SyncEngine engine(**s, **transport);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  vigil::Error last;
+  auto delay = std::chrono::milliseconds(250);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = engine.run_once();
+    const auto p = engine.progress();
+    if (r && *r) {
+      std::cout << "sync: everything is with the server; receipts kept for every submitted session\n";
+      return 0;
+    }
+    if (!r) {
+      last = r.error();
+      if (r.error().code == vigil::Errc::forbidden) return failed(r.error());
+      std::cout << "sync: " << r.error().message << "; trying again\n";
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(5'000));
+    } else {
+      std::cout << "sync: " << p.records_pending << " records and " << p.blobs_pending << " uploads still waiting\n";
+    }
+  }
+  std::cout << "sync: stopped after " << timeout_s << " s; what is left stays safe on this device and will be sent later"
+            << (last.message.empty() ? "" : " (last problem: " + last.message + ")") << "\n";
+  return 3;
+}
+
+int cmd_receipt(const Globals& g, const std::string& session, const fs::path& out) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto r = (*s)->receipt(session);
+  if (!r) return failed(r.error());
+  if (!*r) return failed({vigil::Errc::not_found, "no receipt yet for session " + session + ": it has not fully reached the server"});
+  if (out.empty()) {
+    std::cout << **r << "\n";
+  } else {
+    std::ofstream f(out);
+    f << **r << "\n";
+    if (!f) return failed({vigil::Errc::io, "could not write " + out.string()});
+    std::cout << "receipt for session " << session << " written to " << out.string() << "\n";
+  }
+  return 0;
+}
+
+int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
+  auto text = read_file(file);
+  if (!text) return failed(text.error());
+  auto receipt = vigil::protocol::parse_receipt(*text);
+  if (!receipt) return failed(std::move(receipt).error().context("reading " + file.string()));
+  // The key: a file holding the base64 public key (published/receipt-public.key), or the base64 itself.
+  std::string b64 = key_arg;
+  if (auto from_file = read_file(key_arg); from_file) b64 = *from_file;
+  while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r' || b64.back() == ' ')) b64.pop_back();
+  auto key = vigil::from_base64(b64);
+  if (!key || key->size() != 32) return failed({vigil::Errc::invalid_argument, "--key must be the server's receipt public key (base64, or a file holding it)"});
+  if (auto v = vigil::protocol::verify_receipt(*receipt, *key); !v) {
+    std::cout << "NOT VALID: " << v.error().message << "\n";
+    return 1;
+  }
+  std::cout << "valid: the server (key " << receipt->key_id << ") signed that session " << receipt->session_id
+            << " of candidate " << receipt->candidate_id << " arrived complete: " << receipt->final_seq << " records, "
+            << receipt->blobs.size() << " upload(s)\n";
+  return 0;
 }
 
 }  // namespace
@@ -74,32 +190,54 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vigil-client ") + vigil::k_version);
   app.require_subcommand(1);
 
-  fs::path data_dir = default_data_dir();
-  std::string key_storage = "auto";
-  app.add_option("--data", data_dir, "Folder holding this device's encrypted store")->capture_default_str();
-  app.add_option("--key-storage", key_storage, "Where the store key lives: auto, file or secret-service")
+  Globals g;
+  app.add_option("--data", g.data_dir, "Folder holding this device's encrypted store")->capture_default_str();
+  app.add_option("--key-storage", g.key_storage, "Where the store key lives: auto, file or secret-service")
       ->capture_default_str();
 
-  auto* demo = app.add_subcommand("demo", "Run a scripted candidate session on a fresh store and verify it");
-  fs::path demo_dir;
-  demo->add_option("--dir", demo_dir, "Folder for the demo store (default: a new folder under /tmp)");
+  auto* demo = app.add_subcommand("demo", "Run a scripted candidate session on the store and verify it");
+  vigil::client::app::DemoOptions demo_options;
+  demo->add_flag("--submit", demo_options.submit, "End by submitting the session (with a sealed evidence snapshot if enrolled)");
 
-  auto* status = app.add_subcommand("status", "Show the store, key storage, sessions and what is waiting to sync");
+  auto* status = app.add_subcommand("status", "Show the store, key storage, enrolment, sessions and what is waiting to sync");
   auto* verify = app.add_subcommand("verify-journal", "Check a session's journal and report anything wrong with it");
   std::string session;
   verify->add_option("session", session, "Session id")->required();
+
+  auto* enrol = app.add_subcommand("enrol", "Enrol this device with the one-time code from your council");
+  fs::path trust_file;
+  std::string code;
+  enrol->add_option("--trust", trust_file, "The server's client-trust.json (from your council or the installer)")->required();
+  enrol->add_option("--code", code, "Your enrolment code, e.g. ACDE-FGHJ-KMNP-QRTU")->required();
+
+  auto* sync_cmd = app.add_subcommand("sync", "Send everything waiting to the server now, and fetch receipts");
+  int timeout_s = 120;
+  sync_cmd->add_option("--timeout", timeout_s, "Give up after this many seconds (nothing is lost)")->capture_default_str();
+
+  auto* receipt = app.add_subcommand("receipt", "Print or save the server's signed receipt for a session");
+  fs::path receipt_out;
+  receipt->add_option("session", session, "Session id")->required();
+  receipt->add_option("--out", receipt_out, "Write it to this file");
+
+  auto* verify_receipt = app.add_subcommand("verify-receipt", "Check a receipt offline against the server's published key");
+  fs::path receipt_file;
+  std::string key;
+  verify_receipt->add_option("file", receipt_file, "The receipt (JSON)")->required();
+  verify_receipt->add_option("--key", key, "The server's receipt public key: a file (receipt-public.key) or base64")->required();
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*demo) {
-      if (demo_dir.empty()) {
-        demo_dir = fs::temp_directory_path() / ("vigil-demo-" + std::to_string(::getpid()));
-      }
-      return vigil::client::app::run_demo({demo_dir, true});
+      demo_options.data_dir = g.data_dir;
+      return vigil::client::app::run_demo(demo_options);
     }
-    if (*status) return cmd_status(data_dir, key_storage);
-    if (*verify) return cmd_verify_journal(data_dir, session);
+    if (*status) return cmd_status(g);
+    if (*verify) return cmd_verify_journal(g, session);
+    if (*enrol) return cmd_enrol(g, trust_file, code);
+    if (*sync_cmd) return cmd_sync(g, timeout_s);
+    if (*receipt) return cmd_receipt(g, session, receipt_out);
+    if (*verify_receipt) return cmd_verify_receipt(receipt_file, key);
   } catch (const std::exception& e) {
     // Start-up impossibilities only (allocation failure, filesystem exceptions): say so and stop.
     std::cerr << "vigil-client: unexpected error: " << e.what() << "\n";

@@ -466,6 +466,15 @@ Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_
   std::uint64_t revision = 1;
   auto rec = change(session_id, [&](journal::Appender& app) -> Result<journal::Record> {
     {
+      auto state = db_.cached("SELECT state FROM sessions WHERE session_id = ?");
+      if (!state) return fail(state.error());
+      state->bind(1, session_id);
+      VIGIL_ASSIGN(bool row, state->step());
+      if (row && state->column_text(0) == "submitted") {
+        return fail(Errc::conflict, "this session has been submitted: its answers can no longer change");
+      }
+    }
+    {
       auto st = db_.cached("SELECT revision FROM answers WHERE session_id = ? AND item_id = ?");
       if (!st) return fail(st.error());
       st->bind(1, session_id).bind(2, item_id);
