@@ -20,6 +20,7 @@ MAIN_PACKAGES=(
   ccache
   clang                     # libFuzzer targets (tests/fuzz)
   cmake
+  dbus-bin                  # tests: dbus-send, to wait for the keyring on the private bus
   dbus-daemon               # tests: a private D-Bus session for the Secret Service key store test
   git
   gnome-keyring             # tests: a real Secret Service (desktop keyring) for the store key

@@ -5,7 +5,7 @@
 # empty store. Skipped (77) when dbus-run-session or gnome-keyring-daemon is not installed.
 set -euo pipefail
 probe=$1
-command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null || {
+command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null && command -v dbus-send >/dev/null || {
   echo "skipped: needs dbus-run-session and gnome-keyring-daemon"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -14,6 +14,12 @@ export VIGIL_PROBE_KEY_STORAGE=secret-service
 in_keyring_session() {  # HOME holds the keyring; each HOME is a different user's keyring
   HOME=$1 timeout 60 dbus-run-session -- bash -c '
     echo -n test-login-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    # The daemon answers before its Secret Service is on the bus; under load that gap is long.
+    for _ in $(seq 100); do
+      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+        org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
     shift; "$@"' _ "$@" 2>/dev/null
 }
 mkdir -p "$work/home-a" "$work/home-b"
