@@ -445,15 +445,19 @@ Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_
   out->bind(1, session_id).bind(2, static_cast<std::int64_t>(r.seq)).bind(3, static_cast<std::int64_t>(priority)).bind(4, r.wall_ms);
   VIGIL_TRY(out->run());
 
-  if (r.seq % checkpoint_every_ == 0) {
-    auto cp = journal::make_checkpoint(app.chain_id(), journal::Head::after(r), crypto::view(device_seed_));
-    if (!cp) return fail(cp.error());
-    auto ci = db_.cached("INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?)");
-    if (!ci) return fail(ci.error());
-    ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp->seq)).bind(3, ByteView(cp->head_hash)).bind(4, cp->wall_ms).bind(5, ByteView(cp->signature));
-    VIGIL_TRY(ci->run());
-  }
+  if (r.seq % checkpoint_every_ == 0) VIGIL_TRY(insert_checkpoint_in_tx(app.chain_id(), session_id, journal::Head::after(r)));
   return r;
+}
+
+Status Store::insert_checkpoint_in_tx(std::string_view chain_id, std::string_view session_id, const journal::Head& head) {
+  auto cp = journal::make_checkpoint(chain_id, head, crypto::view(device_seed_));
+  if (!cp) return fail(cp.error());
+  auto ci = db_.cached("INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT(session_id, seq) DO NOTHING");
+  if (!ci) return fail(ci.error());
+  ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp->seq)).bind(3, ByteView(cp->head_hash)).bind(4, cp->wall_ms)
+      .bind(5, ByteView(cp->signature));
+  return ci->run();
 }
 
 Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_view item_id, std::string_view value) {
@@ -875,6 +879,9 @@ Result<std::uint64_t> Store::submit_session(std::string_view session_id) {
     const std::string payload = protocol::encode_submission_manifest(manifest);
     auto r = append_in_tx(app, protocol::k_session_submitted_type, as_bytes(payload), OutboxPriority::submission);
     if (!r) return r;
+    // The device signs the submission itself: the server issues a receipt only for a submission
+    // a device-signed checkpoint covers.
+    VIGIL_TRY(insert_checkpoint_in_tx(app.chain_id(), session_id, journal::Head::after(*r)));
     auto up = db_.cached("UPDATE sessions SET state = 'submitted' WHERE session_id = ?");
     if (!up) return fail(up.error());
     up->bind(1, session_id);

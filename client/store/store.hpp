@@ -185,6 +185,8 @@ class Store {
   Result<journal::Record> append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
                                        OutboxPriority priority);
   Status load_identity();
+  // Signs a checkpoint of `head` and stores it, inside the caller's transaction.
+  Status insert_checkpoint_in_tx(std::string_view chain_id, std::string_view session_id, const journal::Head& head);
 
   std::filesystem::path dir_;
   std::filesystem::path path_;

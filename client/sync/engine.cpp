@@ -54,7 +54,15 @@ Result<bool> SyncEngine::push_records(const std::string& session_id) {
     if (entries.empty()) return true;
     protocol::RecordBatch batch;
     batch.session_id = session_id;
-    for (auto& e : entries) batch.records.push_back({e.record, e.payload ? std::move(*e.payload) : Bytes{}});
+    // Bounded by bytes as well as count, under the server's body limit: payloads travel as base64
+    // (4/3) plus ~400 bytes of JSON per record. A single record always goes, alone if need be.
+    std::size_t bytes = 0;
+    for (auto& e : entries) {
+      const std::size_t cost = (e.payload ? e.payload->size() : 0) * 4 / 3 + 400;
+      if (!batch.records.empty() && bytes + cost > options_.batch_bytes) break;
+      bytes += cost;
+      batch.records.push_back({e.record, e.payload ? std::move(*e.payload) : Bytes{}});
+    }
     // The newest checkpoint the batch covers lets the server check the device's signature.
     VIGIL_ASSIGN(auto cps, store_.checkpoints(session_id));
     for (auto it = cps.rbegin(); it != cps.rend(); ++it) {
@@ -136,9 +144,28 @@ Result<bool> SyncEngine::run_once() {
   }
   bool done = true;
   VIGIL_ASSIGN(auto sessions, store_.sessions_with_pending_records());
+  std::optional<Error> refusal;
   for (const auto& s : sessions) {
-    VIGIL_ASSIGN(bool finished, push_records(s));
-    done = done && finished;
+    {
+      std::lock_guard lock(mu_);
+      if (refused_.count(s) != 0) {
+        done = false;
+        continue;
+      }
+    }
+    auto finished = push_records(s);
+    if (!finished) {
+      const Errc c = finished.error().code;
+      if (c != Errc::conflict && c != Errc::integrity) return fail(finished.error());
+      // The server refused this session's records (and flagged them for a human): retrying
+      // cannot change that, so the session waits while the others go on. Kept for review.
+      std::lock_guard lock(mu_);
+      refused_.insert(s);
+      refusal = finished.error();
+      done = false;
+      continue;
+    }
+    done = done && *finished;
   }
   VIGIL_ASSIGN(auto blobs, store_.pending_blobs());
   for (const auto& b : blobs) VIGIL_TRY(push_blob(b));
@@ -148,6 +175,7 @@ Result<bool> SyncEngine::run_once() {
     done = done && got;
   }
   refresh_counts();
+  if (refusal) return fail(*refusal);
   std::lock_guard lock(mu_);
   progress_.last_error.clear();
   progress_.last_success_wall_ms = time::system_clock().wall_ms();

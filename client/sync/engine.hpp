@@ -11,13 +11,17 @@
 //  (3) If the server holds less than it once acknowledged (restored from a backup), the missing
 //      records are queued again from the local journal, which keeps every record.
 //  (4) A receipt is kept only if it verifies against the receipt key received at enrolment.
-//  (5) The exam never waits on sync: the engine runs on its own thread and takes the store's
+//  (5) A session whose records the server refuses (conflict, integrity) is not retried by this
+//      engine: the server has flagged it for a human; other sessions go on.
+//  (6) The exam never waits on sync: the engine runs on its own thread and takes the store's
 //      lock only for short local reads and writes, never across network I/O.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <random>
 #include <string>
 #include <thread>
@@ -29,6 +33,7 @@ namespace vigil::client::sync {
 
 struct SyncOptions {
   std::size_t batch_records = 500;
+  std::size_t batch_bytes = 1536 * 1024;   // under the server's default 2 MiB body limit
   std::size_t chunk_bytes = 256 * 1024;
   std::chrono::milliseconds backoff_initial{1'000};
   std::chrono::milliseconds backoff_max{60'000};
@@ -89,6 +94,7 @@ class SyncEngine {
   bool notified_ = false;
   SyncProgress progress_;
   std::thread thread_;
+  std::set<std::string> refused_;  // sessions whose records the server refused (409/422)
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

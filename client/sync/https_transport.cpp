@@ -270,7 +270,10 @@ bool HttpsTransport::Impl::peer_closed() {
   if (!stream || buffer.size() != 0) return true;  // leftover bytes: out of step with the server
   pollfd p{};
   p.fd = beast::get_lowest_layer(*stream).socket().native_handle();
-  p.events = POLLIN | POLLRDHUP;
+  p.events = POLLIN;
+#ifdef POLLRDHUP
+  p.events |= POLLRDHUP;  // Linux: the peer's FIN even when nothing is readable
+#endif
   const int n = ::poll(&p, 1, 0);
   return n != 0;  // readable, hung up or failed: in every case not a connection to reuse
 }

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,7 +33,19 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (!home) return failed(home.error());
   auto repo = core::SqliteRepository::open(home->database());
   if (!repo) return failed(repo.error());
-  core::Api api(**repo, home->keys, vigil::time::system_clock());
+  // One key=value line per event on stderr (the service manager keeps it); never personal data.
+  auto log = [](const std::string& line) { std::cerr << "vigil-server: " << line << std::endl; };
+  core::ApiConfig api_config;
+  api_config.log = log;
+  core::Api api(**repo, home->keys, vigil::time::system_clock(), api_config);
+
+  // Each connection is a file descriptor: raise the soft limit to the hard one so the
+  // listener's connection cap, not the default of 1,024, is what limits it.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
 
   net::ListenerConfig lc;
   lc.address = home->config.listen_address;
@@ -43,6 +57,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   lc.rate_per_second = home->config.device_rate_per_second;
   lc.rate_burst = home->config.device_rate_burst;
   lc.threads = home->config.threads;
+  lc.log = log;
 
   // SIGTERM / SIGINT: stop accepting, finish requests in flight, then exit. The signals are
   // blocked in every thread and taken by one waiting thread, so stop() runs in a normal context.
@@ -158,6 +173,8 @@ int cmd_session_info(const fs::path& dir, const std::string& device, const std::
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything the server writes (database, WAL, keys) is for its own account only.
+  ::umask(077);
   CLI::App app{"Vigil server: receives candidates' sessions over TLS and serves proctors and councils.", "vigil-server"};
   app.set_version_flag("--version", std::string("vigil-server ") + vigil::k_version);
   app.require_subcommand(1);

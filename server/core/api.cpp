@@ -120,7 +120,15 @@ HttpResponse error_response(const Error& e) {
 
 HttpResponse Api::handle(const HttpRequest& request, const protocol::PeerIdentity& peer) {
   auto r = route(request, peer);
-  if (!r) return error_response(r.error());
+  if (!r) {
+    if (status_for(r.error().code) >= 500 && config_.log) {
+      // One key=value line; the request path is ours to print, the message is the server's own.
+      config_.log("event=request_failed method=" + request.method + " status=" +
+                  std::to_string(status_for(r.error().code)) + " code=" + std::string(errc_name(r.error().code)) +
+                  " detail=\"" + r.error().message + "\"");
+    }
+    return error_response(r.error());
+  }
   return std::move(*r);
 }
 
@@ -180,21 +188,26 @@ Result<HttpResponse> Api::enrol(const HttpRequest& req) {
     return fail(Error(Errc::forbidden, "this enrolment code is not recognised: check it against your letter", "code"));
   };
 
+  // The secret is checked before anything about the code is revealed, and scrypt runs whether or
+  // not the handle exists, so neither the answers nor their timing tell a guesser which handles
+  // are live. Only a locked code answers before the check (it must: that is the lock).
   VIGIL_ASSIGN(auto code, repo_.enrolment_code(handle));
+  static const Bytes k_dummy_salt(16, 0);
+  VIGIL_ASSIGN(auto hash, crypto::scrypt(as_bytes(secret), code ? ByteView(code->salt) : ByteView(k_dummy_salt), k_code_scrypt, 32));
   if (!code) return not_recognised();
-  if (code->used_wall_ms) {
-    return fail(Error(Errc::conflict, "this enrolment code has already been used; ask your council for a new one", "code"));
-  }
   if (code->failed_attempts >= config_.max_failed_enrolment_attempts) {
     return fail(Error(Errc::rate_limited, "this enrolment code is locked after too many wrong tries; ask your council for a new one", "code"));
   }
-  if (now >= code->expires_wall_ms) {
-    return fail(Error(Errc::expired, "this enrolment code has expired; ask your council for a new one", "code"));
-  }
-  VIGIL_ASSIGN(auto hash, crypto::scrypt(as_bytes(secret), code->salt, k_code_scrypt, 32));
   if (!crypto::ct_equal(crypto::view(hash), code->secret_hash)) {
+    // Counted atomically: concurrent wrong tries cannot slip past the limit.
     VIGIL_TRY(repo_.count_failed_enrolment(handle));
     return not_recognised();
+  }
+  if (code->used_wall_ms) {
+    return fail(Error(Errc::conflict, "this enrolment code has already been used; ask your council for a new one", "code"));
+  }
+  if (now >= code->expires_wall_ms) {
+    return fail(Error(Errc::expired, "this enrolment code has expired; ask your council for a new one", "code"));
   }
 
   auto csr = crypto::parse_csr(in.csr_pem);
@@ -321,6 +334,10 @@ Status Api::maybe_issue_receipt(const DeviceRow& device, std::string_view sessio
     VIGIL_ASSIGN(auto blob, repo_.blob(device.device_id, b));
     if (!blob || !blob->complete) return {};  // not yet: the receipt comes with the last blob
   }
+  // The device's own signature must cover the submission: a checkpoint at the submitted record
+  // (the client signs one in the same transaction as the submission).
+  VIGIL_ASSIGN(const bool signed_at_submission, repo_.has_checkpoint(device.device_id, session_id, *s->submitted_seq));
+  if (!signed_at_submission) return {};
   VIGIL_ASSIGN(auto final_record, repo_.record(device.device_id, session_id, *s->submitted_seq));
   if (!final_record) return fail(Errc::internal, "the submitted record is missing");
   protocol::Receipt r;
@@ -388,6 +405,7 @@ Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha
   }
   protocol::BlobStatus out;
   out.sha256 = sha;
+  bool discarded = false;  // the whole upload failed its hash: reset (committed), then refused
   VIGIL_TRY(repo_.transaction([&]() -> Status {
     VIGIL_ASSIGN(auto existing, repo_.blob(device.device_id, sha));
     BlobRow b;
@@ -395,6 +413,11 @@ Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha
       b = *existing;
       if (b.size != length) return fail(Error(Errc::conflict, "Upload-Length differs from the first chunk's", "Upload-Length"));
     } else {
+      // A blob is allocated at its full size on its first chunk: bound what one device may hold.
+      VIGIL_ASSIGN(const std::uint64_t held, repo_.device_blob_bytes(device.device_id));
+      if (held + length > config_.device_blob_quota_bytes) {
+        return fail(Error(Errc::disk_full, "this device has reached its upload allowance on the server", "Upload-Length"));
+      }
       VIGIL_ASSIGN(b, repo_.create_blob(device.device_id, sha, length));
     }
     out.size = b.size;
@@ -416,9 +439,11 @@ Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha
         h.update(part);
       }
       if (h.finish() != sha) {
+        // The reset must be committed (a failed transaction would roll it back and leave the
+        // offset at the last chunk, so the client could only ever resend that chunk).
         VIGIL_TRY(repo_.set_blob_progress(b, 0, std::nullopt));
-        out.offset = 0;
-        return fail(Error(Errc::integrity, "the whole upload does not match its SHA-256; it was discarded, send it again", "sha256"));
+        discarded = true;
+        return {};
       }
       complete = clock_.wall_ms();
     }
@@ -427,6 +452,9 @@ Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha
     out.complete = complete.has_value();
     return {};
   }));
+  if (discarded) {
+    return fail(Error(Errc::integrity, "the whole upload does not match its SHA-256; it was discarded, send it again", "sha256"));
+  }
   return json_response(200, protocol::to_json(out));
 }
 

@@ -17,10 +17,12 @@
 //      integrity flags raised while refusing a request are written after the rollback.
 //  (2) Records are accepted only as a verified extension of the session's stored head; the same
 //      (device, session, seq) with different content is refused and flagged, never overwritten.
-//  (3) A receipt is issued once, when the session.submitted record, every record before it and
-//      every blob its manifest lists are held; it never changes afterwards.
+//  (3) A receipt is issued once, when the session.submitted record, every record before it, a
+//      device-signed checkpoint at that record, and every blob its manifest lists are held; it
+//      never changes afterwards.
 //  (4) status_for() is the one place error codes become HTTP statuses.
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "server/core/repository.hpp"
@@ -41,6 +43,9 @@ struct ServerKeys {
 struct ApiConfig {
   std::int64_t device_certificate_days = 400;
   std::int64_t max_failed_enrolment_attempts = 5;
+  std::uint64_t device_blob_quota_bytes = 1024ull * 1024 * 1024;  // uploads one device may hold
+  // Where server-side failures (5xx) are reported, one key=value line each; never personal data.
+  std::function<void(const std::string&)> log;
 };
 
 int status_for(Errc code) noexcept;

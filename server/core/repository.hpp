@@ -118,11 +118,14 @@ class Repository {
                                std::int64_t now_ms) = 0;
   virtual Status insert_checkpoint(std::string_view device_id, std::string_view session_id,
                                    const journal::Checkpoint& c) = 0;
+  virtual Result<bool> has_checkpoint(std::string_view device_id, std::string_view session_id, std::uint64_t seq) = 0;
+  // Adds a flag unless the same (device, session, seq, kind) is already flagged.
   virtual Status add_flag(const FlagRow& f, std::int64_t now_ms) = 0;
   virtual Result<std::vector<FlagRow>> flags(std::string_view device_id, std::string_view session_id) = 0;
   virtual Result<std::uint64_t> count_records(std::string_view device_id, std::string_view session_id) = 0;
 
   virtual Result<std::optional<BlobRow>> blob(std::string_view device_id, ByteView sha256) = 0;
+  virtual Result<std::uint64_t> device_blob_bytes(std::string_view device_id) = 0;
   // Allocates a blob of `size` bytes (zero-filled) and returns it.
   virtual Result<BlobRow> create_blob(std::string_view device_id, ByteView sha256, std::uint64_t size) = 0;
   virtual Status write_blob(const BlobRow& b, std::uint64_t offset, ByteView data) = 0;

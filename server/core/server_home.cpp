@@ -93,6 +93,8 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
     fs::create_directories(dir / sub, ec);
     if (ec) return fail(Errc::io, "creating " + (dir / sub).string() + ": " + ec.message());
   }
+  // The home holds the database (names, answers): readable by the server's account only.
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::permissions(dir / "pki", fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::permissions(dir / "keys", fs::perms::owner_all, fs::perm_options::replace, ec);
 
@@ -187,9 +189,15 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
   VIGIL_ASSIGN(home.keys.receipt_seed, read_secret_hex(dir / "keys" / "receipt.key"));
   VIGIL_ASSIGN(auto receipt, crypto::ed25519_from_seed(crypto::view(home.keys.receipt_seed)));
   home.keys.receipt_public = receipt.public_key;
-  VIGIL_ASSIGN(auto evidence_private, read_secret_hex(dir / "keys" / "evidence.key"));
-  VIGIL_ASSIGN(auto evidence, crypto::x25519_from_private(crypto::view(evidence_private)));
-  home.keys.evidence_public = evidence.public_key;
+  // Only the public half: the evidence private key is needed where a proctor views evidence,
+  // not on a host that only receives it.
+  VIGIL_ASSIGN(auto evidence_b64, read_file(dir / "published" / "evidence-public.key"));
+  while (!evidence_b64.empty() && (evidence_b64.back() == '\n' || evidence_b64.back() == '\r')) evidence_b64.pop_back();
+  auto evidence_public = from_base64(evidence_b64);
+  if (!evidence_public || evidence_public->size() != 32) {
+    return fail(Errc::invalid_argument, (dir / "published" / "evidence-public.key").string() + " is not an X25519 public key");
+  }
+  home.keys.evidence_public = std::move(*evidence_public);
   VIGIL_ASSIGN(home.keys.device_ca_cert_pem, read_file(dir / "pki" / "device-ca.pem"));
   VIGIL_ASSIGN(auto dca_key, read_file(dir / "pki" / "device-ca.key"));
   home.keys.device_ca_key_pem = crypto::SecretBytes(dca_key.begin(), dca_key.end());

@@ -265,10 +265,17 @@ Status SqliteRepository::insert_checkpoint(std::string_view device_id, std::stri
   return st.run();
 }
 
+Result<bool> SqliteRepository::has_checkpoint(std::string_view device_id, std::string_view session_id, std::uint64_t seq) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT 1 FROM checkpoints WHERE device_id = ? AND session_id = ? AND seq = ?"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, i64(seq));
+  return st.step();
+}
+
 Status SqliteRepository::add_flag(const FlagRow& f, std::int64_t now_ms) {
   Lock lock(mu_);
   VIGIL_ASSIGN(auto st, db_.cached("INSERT INTO integrity_flags(device_id, session_id, seq, kind, detail, "
-                                   "created_wall_ms) VALUES (?, ?, ?, ?, ?, ?)"));
+                                   "created_wall_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
   st.bind(1, f.device_id).bind(2, f.session_id).bind(3, i64(f.seq)).bind(4, f.kind).bind(5, f.detail).bind(6, now_ms);
   return st.run();
 }
@@ -311,6 +318,15 @@ Result<std::optional<BlobRow>> SqliteRepository::blob(std::string_view device_id
   b.received = u64(st.column_int(2));
   b.complete = !st.column_is_null(3);
   return std::optional<BlobRow>{b};
+}
+
+Result<std::uint64_t> SqliteRepository::device_blob_bytes(std::string_view device_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT coalesce(sum(size), 0) FROM blobs WHERE device_id = ?"));
+  st.bind(1, device_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  (void)row;
+  return u64(st.column_int(0));
 }
 
 Result<BlobRow> SqliteRepository::create_blob(std::string_view device_id, ByteView sha256, std::uint64_t size) {

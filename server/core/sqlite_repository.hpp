@@ -44,11 +44,13 @@ class SqliteRepository final : public Repository {
                        std::int64_t now_ms) override;
   Status insert_checkpoint(std::string_view device_id, std::string_view session_id,
                            const journal::Checkpoint& c) override;
+  Result<bool> has_checkpoint(std::string_view device_id, std::string_view session_id, std::uint64_t seq) override;
   Status add_flag(const FlagRow& f, std::int64_t now_ms) override;
   Result<std::vector<FlagRow>> flags(std::string_view device_id, std::string_view session_id) override;
   Result<std::uint64_t> count_records(std::string_view device_id, std::string_view session_id) override;
 
   Result<std::optional<BlobRow>> blob(std::string_view device_id, ByteView sha256) override;
+  Result<std::uint64_t> device_blob_bytes(std::string_view device_id) override;
   Result<BlobRow> create_blob(std::string_view device_id, ByteView sha256, std::uint64_t size) override;
   Status write_blob(const BlobRow& b, std::uint64_t offset, ByteView data) override;
   Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) override;

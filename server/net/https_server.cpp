@@ -18,7 +18,8 @@
 //
 // One connection:
 //   accept (refused beyond max_connections) -> TLS handshake [handshake_timeout]
-//   -> loop { wait for the first byte of a request [idle_timeout; stop() cancels this wait]
+//   -> loop { wait for the first byte of a request [idle_timeout, or read_timeout for the first
+//             request of a connection; stop() cancels this wait]
 //             -> read the rest of the request [read_timeout] -> rate limit -> handler
 //             -> write the response [write_timeout] } until not keep-alive, stop, error or timeout
 //   -> close. Refusals of unreadable requests (400/413/431) are written with "Connection: close",
@@ -385,14 +386,16 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
   const std::string rate_key = peer.client_certificate ? "cert:" + peer.serial_hex : "addr:" + peer.remote_address;
 
   beast::flat_buffer buffer;
-  for (;;) {
+  for (bool first_request = true;; first_request = false) {
     if (self->stopping.load()) co_return;  // invariant 3: no new wait once stopping
 
     // Wait for the first byte of the next request: the idle (keep-alive) timeout applies until
-    // it arrives, and stop() may cancel this wait. Bytes already buffered (pipelining) skip it.
+    // it arrives, except that a new connection must begin its first request within the read
+    // timeout (a client connects in order to ask something). stop() may cancel this wait. Bytes
+    // already buffered (pipelining) skip it.
     if (buffer.size() == 0) {
       conn->idle = true;
-      tcp_layer.expires_after(cfg.idle_timeout);
+      tcp_layer.expires_after(first_request ? cfg.read_timeout : cfg.idle_timeout);
       auto [first_ec, first_n] = co_await stream.async_read_some(buffer.prepare(first_read_size), use_tuple);
       conn->idle = false;
       if (first_ec) co_return;  // idle timeout, client gone or stop() cancelled the wait

@@ -30,7 +30,9 @@ struct ListenerConfig {
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds read_timeout{30};         // for one whole request once its first byte arrived
   std::chrono::seconds write_timeout{30};
-  std::chrono::seconds idle_timeout{120};        // until the first byte of a request (keep-alive)
+  // Until the first byte of the next request on a keep-alive connection. A new connection must
+  // begin its first request within read_timeout instead.
+  std::chrono::seconds idle_timeout{120};
   std::size_t max_connections = 20'000;          // beyond it, new connections are closed at once
   // Per device (client certificate serial) or, without one, per remote address: a token bucket.
   // rate_per_second <= 0 turns rate limiting off.

@@ -12,7 +12,8 @@
 //  (4) Within one boot_id, monotonic_ns never decreases; wall_ms is what the OS said and is
 //      compared against monotonic time to detect clock changes.
 //  (5) A checkpoint is the device's Ed25519 signature over (chain_id, seq, head hash, time). The
-//      server anchors the newest checkpoint it has verified; everything up to it is fixed.
+//      server stores each batch only as a verified extension of its stored head, which then moves
+//      to the batch's last record: everything up to that head is fixed (docs/JOURNAL.md).
 //
 // Hashes use the canonical encoding (docs/CANONICAL-ENCODING.md); the record layout and domains
 // are in docs/JOURNAL.md.

@@ -5,10 +5,14 @@
 #   store [DIR] [SAVES] [JOURNAL_RECORDS]
 #       durable answer save p50/p99 vs raw 4 KiB write+fdatasync on the same filesystem (DIR,
 #       default: a folder under build/, i.e. the repository's filesystem), journal append/verify.
+#   server [--devices N] [--sessions-large N] [--hs-seconds S] [...]   (--help: every option)
+#       the real vigil-server on 127.0.0.1: sessions/s and records/s from N devices syncing at once,
+#       record-batch p50/p99, new TLS 1.3 connections/s against `openssl s_server`, RSS with 1,000
+#       idle connections, server CPU per session at 100 vs 10,000 stored sessions. ~5-10 minutes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,8p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,12p' "$0"; exit 64; }
 shift
 
 cd "$root"
@@ -23,8 +27,12 @@ case "$name" in
     dir=${1:-$root/build/bench-store}
     exec build/release/tests/bench/vigil_bench_store "$dir" "${2:-2000}" "${3:-500000}"
     ;;
+  server)
+    build vigil_bench_server vigil-server
+    exec build/release/tests/bench/vigil_bench_server "$@"
+    ;;
   *)
-    echo "unknown benchmark: $name (known: store)" >&2
+    echo "unknown benchmark: $name (known: store, server)" >&2
     exit 64
     ;;
 esac

@@ -100,7 +100,8 @@ CREATE TABLE integrity_flags (
   detail     TEXT NOT NULL,
   created_wall_ms INTEGER NOT NULL
 );
-CREATE INDEX integrity_flags_by_session ON integrity_flags(device_id, session_id);
+-- One flag per (device, session, seq, kind): a refused batch resent many times is one flag.
+CREATE UNIQUE INDEX integrity_flags_unique ON integrity_flags(device_id, session_id, seq, kind);
 
 -- Content-addressed uploads (evidence snapshots, ...), per device. data is allocated at its full
 -- size on the first chunk (zeroblob) and filled chunk by chunk; complete once the SHA-256 of all
