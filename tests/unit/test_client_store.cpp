@@ -401,3 +401,39 @@ TEST_CASE("the outbox stays in sequence order when the wall clock is set back") 
   CHECK(pending[1].seq == 2);
   CHECK(pending[2].seq == 3);
 }
+
+TEST_CASE("records the server lost are queued again from the journal") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  for (int i = 0; i < 5; ++i) REQUIRE(s->save_answer("s1", "a" + std::to_string(i), "A"));
+  REQUIRE(s->acknowledge("s1", 6));
+  CHECK(s->outbox_counts().value().records == 0);
+  // The server was restored from a backup and now holds only records 1..3.
+  REQUIRE(s->requeue("s1", 4));
+  auto pending = s->pending_records("s1", 10).value();
+  REQUIRE(pending.size() == 3);
+  CHECK(pending.front().record.seq == 4);
+  CHECK(pending.back().record.seq == 6);
+  REQUIRE(pending.back().payload);
+  CHECK(journal::payload_hash(*pending.back().payload) == pending.back().record.payload_hash);
+}
+
+TEST_CASE("a submitted session is signed at its last record and refuses further answers") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  REQUIRE(s->save_answer("s1", "a", "A"));
+  auto seq = s->submit_session("s1");
+  REQUIRE(seq);
+  CHECK(*seq == 3);
+  CHECK(s->submit_session("s1").value() == 3);  // idempotent
+  auto cps = s->checkpoints("s1").value();
+  REQUIRE_FALSE(cps.empty());
+  CHECK(cps.back().seq == 3);
+  auto late = s->save_answer("s1", "a", "B");
+  REQUIRE_FALSE(late);
+  CHECK(late.error().code == Errc::conflict);
+  CHECK(s->answer("s1", "a").value()->value == "A");
+  CHECK(s->verify_journal("s1").value().ok());
+}
