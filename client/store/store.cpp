@@ -133,6 +133,18 @@ Result<Bytes> get_meta(Db& db, std::string_view key) {
   return st->column_blob(0);
 }
 
+// Every row's first column, as text.
+Result<std::vector<std::string>> first_column_texts(Statement& st) {
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    out.push_back(st.column_text(0));
+  }
+  return out;
+}
+
 Status validate_id(std::string_view what, std::string_view id) {
   if (id.empty() || id.size() > k_max_id_length) {
     return fail(Errc::invalid_argument, std::string(what) + " must be 1 to 128 characters");
@@ -374,14 +386,7 @@ Result<std::vector<std::string>> Store::session_ids() {
   std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT session_id FROM sessions ORDER BY created_wall_ms, session_id");
   if (!st) return fail(st.error());
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(st->column_text(0));
-  }
-  return out;
+  return first_column_texts(*st);
 }
 
 Result<journal::Appender*> Store::appender(std::string_view session_id) {
@@ -787,14 +792,7 @@ Result<std::vector<std::string>> Store::sessions_with_pending_records() {
   std::lock_guard lock(mu_);
   auto st = db_.cached("SELECT session_id FROM outbox GROUP BY session_id ORDER BY min(priority), session_id");
   if (!st) return fail(st.error());
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(st->column_text(0));
-  }
-  return out;
+  return first_column_texts(*st);
 }
 
 Status Store::requeue(std::string_view session_id, std::uint64_t from_seq) {
@@ -978,14 +976,7 @@ Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
   auto st = db_.cached("SELECT s.session_id FROM sessions s LEFT JOIN receipts r ON r.session_id = s.session_id "
                        "WHERE s.state = 'submitted' AND r.session_id IS NULL ORDER BY s.session_id");
   if (!st) return fail(st.error());
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(st->column_text(0));
-  }
-  return out;
+  return first_column_texts(*st);
 }
 
 }  // namespace vigil::client::store

@@ -55,6 +55,7 @@
 #include <openssl/ssl.h>
 
 #include "client/store/store.hpp"
+#include "tests/bench/bench_util.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/sync/https_transport.hpp"
@@ -152,22 +153,6 @@ std::string read_text(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::string fs_type(const fs::path& p) {
-  struct statfs s {};
-  if (::statfs(p.c_str(), &s) != 0) return "unknown";
-  switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x01021994: return "tmpfs";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x794c7630: return "overlayfs";
-    default: {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(s.f_type));
-      return buf;
-    }
-  }
-}
 
 std::string load_average() {
   std::string s = read_text("/proc/loadavg");
@@ -875,8 +860,8 @@ int main(int argc, char** argv) try {
   std::printf("server benchmark: vigil-server (%d io threads, config.json \"threads\") on 127.0.0.1:%u, %u cores, "
               "load average %s at start\n",
               server.threads(), server.port(), cores(), load_before.c_str());
-  std::printf("  server home %s (%s), client stores %s (%s)\n", server.home().c_str(), fs_type(server.home()).c_str(),
-              clients.path.c_str(), fs_type(clients.path).c_str());
+  std::printf("  server home %s (%s), client stores %s (%s)\n", server.home().c_str(), bench::fs_type(server.home()).c_str(),
+              clients.path.c_str(), bench::fs_type(clients.path).c_str());
   std::fflush(stdout);
 
   // ---- enrolment (not timed)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "client/store/store.hpp"
+#include "tests/bench/bench_util.hpp"
 #include "shared/journal/journal.hpp"
 #include "shared/journal/verifier.hpp"
 #include "shared/crypto/ed25519.hpp"
@@ -37,22 +38,6 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(idx, v.size() - 1)];
 }
 
-std::string fs_type(const fs::path& p) {
-  struct statfs s {};
-  if (::statfs(p.c_str(), &s) != 0) return "unknown";
-  switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x01021994: return "tmpfs";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x794c7630: return "overlayfs";
-    default: {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(s.f_type));
-      return buf;
-    }
-  }
-}
 
 // A realistic mix: mostly short knowledge answers, every fifth save a written answer of ~2 KB.
 std::string answer_for(int i) {
@@ -150,7 +135,7 @@ int main(int argc, char** argv) {
   const double append_per_s = journal_n / append_s, verify_per_s = journal_n / verify_s;
 
   std::printf("store benchmark on %s (%s), %d saves and %d raw writes in alternating blocks of %d\n",
-              dir.c_str(), fs_type(dir).c_str(), n, n, k_block);
+              dir.c_str(), bench::fs_type(dir).c_str(), n, n, k_block);
   std::printf("  durable answer save          p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms\n", save_p50, save_p99,
               *std::max_element(save_ms.begin(), save_ms.end()));
   std::printf("  raw 4 KiB write + fdatasync  p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms\n", raw_p50, raw_p99,

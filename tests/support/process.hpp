@@ -27,6 +27,9 @@ inline pid_t spawn(const std::vector<std::string>& args, int out_fd) {
   if (pid == 0) {
     ::dup2(out_fd, 1);
     ::dup2(out_fd, 2);
+    // Nothing else of the test's (sockets, other children's pipes) leaks into the child, where it
+    // would keep connections and pipes open after the test closed its own end.
+    ::close_range(3, ~0U, 0);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -39,7 +42,7 @@ inline pid_t spawn(const std::vector<std::string>& args, int out_fd) {
 // Runs args (args[0] is a path) to completion, bounded by `limit`.
 inline RunResult run(const std::vector<std::string>& args, std::chrono::seconds limit = std::chrono::seconds(60)) {
   int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = spawn(args, fds[1]);
   ::close(fds[1]);
   RunResult r;
@@ -68,7 +71,7 @@ class Child {
  public:
   explicit Child(const std::vector<std::string>& args) {
     int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     pid_ = spawn(args, fds[1]);
     ::close(fds[1]);
     fd_ = fds[0];
