@@ -61,7 +61,11 @@ Result<bool> SyncEngine::push_records(const std::string& session_id) {
       const std::size_t cost = (e.payload ? e.payload->size() : 0) * 4 / 3 + 400;
       if (!batch.records.empty() && bytes + cost > options_.batch_bytes) break;
       bytes += cost;
+      const bool submission = e.record.type == protocol::k_session_submitted_type;
       batch.records.push_back({e.record, e.payload ? std::move(*e.payload) : Bytes{}});
+      // A batch ends at the submission, so the checkpoint sent with it is the one signed there
+      // (the server's receipt needs it).
+      if (submission) break;
     }
     // The newest checkpoint the batch covers lets the server check the device's signature.
     VIGIL_ASSIGN(auto cps, store_.checkpoints(session_id));
@@ -128,13 +132,40 @@ Result<bool> SyncEngine::fetch_receipt(const std::string& session_id) {
   VIGIL_ASSIGN(auto resp, call(HttpRequest{"GET", "/v1/sessions/" + session_id, {}, {}}));
   if (resp.status != 200) return fail(server_error(resp));
   VIGIL_ASSIGN(auto state, protocol::parse_session_state(resp.body));
-  if (!state.receipt) return false;
+  if (!state.receipt) {
+    // Everything is there but no receipt: the signed checkpoint at the submission may not have
+    // reached the server (records it already holds are not resent). Send the submitted record
+    // again with it, once per engine: the server checks it against what it holds.
+    bool resent = false;
+    {
+      std::lock_guard lock(mu_);
+      resent = !resubmitted_.insert(session_id).second;
+    }
+    if (!resent && state.submitted) VIGIL_TRY(resend_submission(session_id));
+    return false;
+  }
   // (4) Only a receipt that verifies is kept.
   if (auto v = protocol::verify_receipt(*state.receipt, receipt_key_); !v) {
     return fail(Errc::integrity, "the server's receipt for session " + session_id + " does not verify: " + v.error().message);
   }
   VIGIL_TRY(store_.save_receipt(session_id, protocol::to_json(*state.receipt).dump()));
   return true;
+}
+
+Status SyncEngine::resend_submission(const std::string& session_id) {
+  VIGIL_ASSIGN(auto entries, store_.journal_entries(session_id));
+  VIGIL_ASSIGN(auto cps, store_.checkpoints(session_id));
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (it->record.type != protocol::k_session_submitted_type) continue;
+    const auto cp = std::find_if(cps.begin(), cps.end(), [&](const journal::Checkpoint& c) { return c.seq == it->record.seq; });
+    if (cp == cps.end()) return {};
+    protocol::RecordBatch batch{session_id, {{it->record, it->payload ? *it->payload : Bytes{}}}, *cp};
+    VIGIL_ASSIGN(auto resp, call(HttpRequest{"POST", "/v1/sessions/" + session_id + "/records",
+                                             {{"Content-Type", "application/json"}}, protocol::to_json(batch).dump()}));
+    if (resp.status != 200) return fail(server_error(resp));
+    return {};
+  }
+  return {};
 }
 
 Result<bool> SyncEngine::run_once() {

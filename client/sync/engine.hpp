@@ -79,6 +79,7 @@ class SyncEngine {
   Result<bool> push_records(const std::string& session_id);
   Status push_blob(const store::PendingBlob& blob);
   Result<bool> fetch_receipt(const std::string& session_id);
+  Status resend_submission(const std::string& session_id);
   Result<protocol::HttpResponse> call(protocol::HttpRequest request);
   void refresh_counts();
   void loop();
@@ -94,7 +95,8 @@ class SyncEngine {
   bool notified_ = false;
   SyncProgress progress_;
   std::thread thread_;
-  std::set<std::string> refused_;  // sessions whose records the server refused (409/422)
+  std::set<std::string> refused_;      // sessions whose records the server refused (409/422)
+  std::set<std::string> resubmitted_;  // sessions whose signed submission was sent once more
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

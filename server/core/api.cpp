@@ -278,6 +278,24 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
       fresh.push_back({r.record, r.payload});
     }
     highest = s.head.seq;
+    // A checkpoint for a record the server already holds (a resent submission, say) is checked
+    // against the stored record and kept: it may be what a receipt is waiting for.
+    if (batch.checkpoint && batch.checkpoint->seq <= s.head.seq && batch.checkpoint->seq > 0) {
+      const auto& c = *batch.checkpoint;
+      VIGIL_ASSIGN(auto stored, repo_.record(device.device_id, session_id, c.seq));
+      if (c.chain_id != chain || !stored || stored->record_hash != c.head_hash ||
+          !journal::verify_checkpoint(c, device.signing_public_key)) {
+        flags.push_back({device.device_id, std::string(session_id), c.seq, "bad_checkpoint",
+                         "a checkpoint for record " + std::to_string(c.seq) +
+                             " does not match the record the server holds or is not signed by this device"});
+        return fail(Errc::integrity, "the checkpoint does not match the records the server holds");
+      }
+      VIGIL_TRY(repo_.insert_checkpoint(device.device_id, session_id, c));
+      if (fresh.empty()) {
+        VIGIL_TRY(maybe_issue_receipt(device, session_id));
+        return {};
+      }
+    }
     if (fresh.empty()) return {};
 
     std::vector<journal::Checkpoint> cps;
