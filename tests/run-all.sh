@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds the
-# `dev` preset (debug, assertions) and the `asan` preset (AddressSanitizer + UBSan), and runs
-# every test in both. Warnings are errors. This is what .ci/run runs.
+# `dev` preset (debug, assertions) and the `asan` preset (AddressSanitizer + UBSan), runs every
+# test in both, then runs each libFuzzer target briefly (clang). Warnings are errors. This is what
+# .ci/run runs.
 #
-#   tests/run-all.sh            both presets
-#   tests/run-all.sh dev        one preset
+#   tests/run-all.sh            both presets, then the fuzzers for VIGIL_FUZZ_SECONDS (default 15) each
+#   tests/run-all.sh dev        one preset, no fuzzing
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -12,7 +13,11 @@ cd "$root"
 packaging/install-deps.sh
 
 presets=("$@")
-[[ ${#presets[@]} -gt 0 ]] || presets=(dev asan)
+fuzz=0
+if [[ ${#presets[@]} -eq 0 ]]; then
+  presets=(dev asan)
+  fuzz=1
+fi
 jobs=$(nproc)
 for preset in "${presets[@]}"; do
   echo "=== ${preset}: configure and build"
@@ -21,3 +26,8 @@ for preset in "${presets[@]}"; do
   echo "=== ${preset}: test"
   ctest --preset "$preset" -j"$jobs"
 done
+
+if [[ $fuzz -eq 1 ]]; then
+  echo "=== fuzz: each target for ${VIGIL_FUZZ_SECONDS:-15} s (longer: tests/fuzz/run.sh SECONDS)"
+  tests/fuzz/run.sh "${VIGIL_FUZZ_SECONDS:-15}"
+fi
