@@ -20,10 +20,6 @@ target_include_directories(vigil_settings INTERFACE
 
 if(VIGIL_SANITIZE)
   target_compile_options(vigil_settings INTERFACE
-    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-    # GCC 12 at -O2 with the sanitizers reports -Wmaybe-uninitialized inside libstdc++ and
-    # tl::expected (std::function in <regex>, expected's storage) that are false positives; the
-    # dev and release builds keep the warning, as errors.
-    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(vigil_settings INTERFACE -fsanitize=address,undefined)
 endif()

@@ -32,7 +32,6 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -56,6 +55,7 @@
 
 #include "client/store/store.hpp"
 #include "tests/bench/bench_util.hpp"
+#include "tests/support/test_server.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/sync/https_transport.hpp"
@@ -287,9 +287,7 @@ class VigilServer {
     child_ = std::make_unique<testing::Child>(std::vector<std::string>{VIGIL_SERVER_EXE, "serve", home, "--port", "0"});
     auto line = child_->wait_for_line("listening on", std::chrono::seconds(20));
     if (!line) throw std::runtime_error("vigil-server did not start: " + child_->output());
-    std::smatch m;
-    if (!std::regex_search(*line, m, std::regex(R"(:(\d+) )"))) throw std::runtime_error("no port in: " + *line);
-    port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+    port_ = testing::parse_listening_port(*line);
   }
   ~VigilServer() { stop(); }
   VigilServer(const VigilServer&) = delete;
@@ -316,11 +314,7 @@ class VigilServer {
   std::string enrolment_code(const std::string& candidate_id) {
     auto r = testing::run({VIGIL_SERVER_EXE, "admin", "add-candidate", dir_.path().string(), "--council", "leeds",
                            "--candidate", candidate_id, "--name", "Bench Candidate", "--valid-days", "14"});
-    std::smatch m;
-    if (r.exit_code != 0 || !std::regex_search(r.output, m, std::regex(R"(enrolment code: ([A-Z0-9-]+))"))) {
-      throw std::runtime_error("no enrolment code: " + r.output);
-    }
-    return m[1].str();
+    return testing::parse_enrolment_code(r);
   }
 
  private:

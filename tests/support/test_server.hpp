@@ -28,6 +28,23 @@ inline std::string read_text(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// The port in vigil-server's first line: "... listening on https://127.0.0.1:PORT (data in ...)".
+// (No <regex>: GCC 12 warns inside it under the sanitizers, and warnings are errors.)
+inline std::uint16_t parse_listening_port(const std::string& line) {
+  const auto at = line.find("https://127.0.0.1:");
+  if (at == std::string::npos) throw std::runtime_error("no port in: " + line);
+  return static_cast<std::uint16_t>(std::stoi(line.substr(at + 18)));
+}
+
+// The code in `vigil-server admin add-candidate|new-code` output ("enrolment code: XXXX-...").
+inline std::string parse_enrolment_code(const RunResult& r) {
+  const auto at = r.output.find("enrolment code: ");
+  if (r.exit_code != 0 || at == std::string::npos) throw std::runtime_error("no enrolment code: " + r.output);
+  const auto start = at + 16;
+  const auto end = r.output.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", start);
+  return r.output.substr(start, end - start);
+}
+
 class TestServer {
  public:
   TestServer() {
@@ -42,11 +59,7 @@ class TestServer {
                                                               std::to_string(port)});
     auto line = child_->wait_for_line("listening on", std::chrono::seconds(20));
     if (!line) throw std::runtime_error("vigil-server did not start: " + child_->output());
-    // "... listening on https://127.0.0.1:PORT (data in ...)". (No <regex>: GCC 12 warns inside it
-    // under the sanitizers, and warnings are errors.)
-    const auto at = line->find("https://127.0.0.1:");
-    if (at == std::string::npos) throw std::runtime_error("no port in: " + *line);
-    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(at + 18)));
+    port_ = parse_listening_port(*line);
   }
   // Graceful stop (SIGTERM); returns the exit code.
   int stop() {
@@ -87,11 +100,7 @@ class TestServer {
       r = run({VIGIL_SERVER_EXE, "admin", "new-code", d, "--candidate", candidate_id, "--valid-days",
                std::to_string(std::max(valid_days, 1))});
     }
-    const auto at = r.output.find("enrolment code: ");
-    if (r.exit_code != 0 || at == std::string::npos) throw std::runtime_error("no enrolment code: " + r.output);
-    const auto start = at + 16;
-    const auto end = r.output.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", start);
-    return r.output.substr(start, end - start);
+    return parse_enrolment_code(r);
   }
 
   RunResult admin(std::vector<std::string> args) {

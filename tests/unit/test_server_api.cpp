@@ -169,7 +169,9 @@ Held held(Server& s, const std::string& device, const std::string& session = k_s
 
 std::vector<std::string> flag_kinds(Server& s, const std::string& device, const std::string& session = k_session) {
   std::vector<std::string> out;
-  for (const auto& f : s.repo->flags(device, session).value()) out.push_back(f.kind + "@" + std::to_string(f.seq));
+  // Held in a local: a range-for over `.value()` of a temporary Result would dangle (C++20).
+  const auto flags = s.repo->flags(device, session).value();
+  for (const auto& f : flags) out.push_back(f.kind + "@" + std::to_string(f.seq));
   return out;
 }
 
@@ -501,7 +503,8 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
     const auto r = s.call(post_batch(batch), d.peer());
     CHECK(r.status == 422);
     bool flagged = false;
-    for (const auto& f : s.repo->flags(d.id, k_session).value()) flagged = flagged || f.kind == "bad_checkpoint";
+    const auto flags = s.repo->flags(d.id, k_session).value();
+    for (const auto& f : flags) flagged = flagged || f.kind == "bad_checkpoint";
     CHECK(flagged);
   }
   SECTION("with it, the receipt is issued once and never changes") {
