@@ -145,6 +145,31 @@ Result<std::vector<std::string>> first_column_texts(Statement& st) {
   return out;
 }
 
+// Journal rows selected as (seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash,
+// payload), in the order given.
+Result<std::vector<journal::Entry>> read_entries(Statement& st) {
+  std::vector<journal::Entry> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return fail(row.error());
+    if (!*row) break;
+    journal::Entry e;
+    e.record.seq = static_cast<std::uint64_t>(st.column_int(0));
+    const Bytes prev = st.column_blob(1);
+    const Bytes ph = st.column_blob(6);
+    // A wrong-sized hash cannot match anything; keep zeros so the verifier reports the record.
+    if (prev.size() == e.record.prev_hash.size()) std::copy(prev.begin(), prev.end(), e.record.prev_hash.begin());
+    if (ph.size() == e.record.payload_hash.size()) std::copy(ph.begin(), ph.end(), e.record.payload_hash.begin());
+    e.record.boot_id = st.column_text(2);
+    e.record.monotonic_ns = static_cast<std::uint64_t>(st.column_int(3));
+    e.record.wall_ms = st.column_int(4);
+    e.record.type = st.column_text(5);
+    e.payload = st.column_blob(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Status validate_id(std::string_view what, std::string_view id) {
   if (id.empty() || id.size() > k_max_id_length) {
     return fail(Errc::invalid_argument, std::string(what) + " must be 1 to 128 characters");
@@ -617,26 +642,7 @@ Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view sess
                                "WHERE session_id = ? ORDER BY seq");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
-  std::vector<journal::Entry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    journal::Entry e;
-    e.record.seq = static_cast<std::uint64_t>(st->column_int(0));
-    const Bytes prev = st->column_blob(1);
-    const Bytes ph = st->column_blob(6);
-    // A wrong-sized hash cannot match anything; keep zeros so the verifier reports the record.
-    if (prev.size() == e.record.prev_hash.size()) std::copy(prev.begin(), prev.end(), e.record.prev_hash.begin());
-    if (ph.size() == e.record.payload_hash.size()) std::copy(ph.begin(), ph.end(), e.record.payload_hash.begin());
-    e.record.boot_id = st->column_text(2);
-    e.record.monotonic_ns = static_cast<std::uint64_t>(st->column_int(3));
-    e.record.wall_ms = st->column_int(4);
-    e.record.type = st->column_text(5);
-    e.payload = st->column_blob(7);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return read_entries(*st);
 }
 
 Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view session_id) {
@@ -816,25 +822,7 @@ Result<std::vector<journal::Entry>> Store::pending_records(std::string_view sess
                        "WHERE o.session_id = ? ORDER BY o.seq LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<journal::Entry> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    journal::Entry e;
-    e.record.seq = static_cast<std::uint64_t>(st->column_int(0));
-    const Bytes prev = st->column_blob(1);
-    const Bytes ph = st->column_blob(6);
-    if (prev.size() == 32) std::copy(prev.begin(), prev.end(), e.record.prev_hash.begin());
-    if (ph.size() == 32) std::copy(ph.begin(), ph.end(), e.record.payload_hash.begin());
-    e.record.boot_id = st->column_text(2);
-    e.record.monotonic_ns = static_cast<std::uint64_t>(st->column_int(3));
-    e.record.wall_ms = st->column_int(4);
-    e.record.type = st->column_text(5);
-    e.payload = st->column_blob(7);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return read_entries(*st);
 }
 
 Result<bool> Store::is_submitted(std::string_view session_id) {
