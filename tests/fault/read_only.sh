@@ -5,11 +5,7 @@
 # Needs root (mount namespaces); exits 77 (skipped) otherwise.
 set -euo pipefail
 probe=$1
-if [[ $(id -u) -ne 0 ]] || ! unshare -m true 2>/dev/null; then
-  echo "skipped: needs root and mount namespaces"; exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/namespace_lib.sh"
 out=$(unshare -m bash -c '
   set -e
   mount -t tmpfs -o size=16m vigiltest "$1"

@@ -29,6 +29,15 @@ std::unique_ptr<store::Store> open_store(const TempDir& dir) {
   return std::move(*s);
 }
 
+// A store in `dir`, enrolled with `server` as candidate c-1, with session s-1 begun.
+std::unique_ptr<store::Store> enrolled_store(TestServer& server, const TempDir& dir) {
+  auto s = open_store(dir);
+  auto e = sync::enrol(*s, server.trust(), server.enrolment_code("c-1"));
+  if (!e) FAIL(e.error().describe());
+  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  return s;
+}
+
 // Runs passes until everything is sent and the receipts are in (bounded).
 void sync_until_done(sync::SyncEngine& engine) {
   for (int i = 0; i < 20; ++i) {
@@ -137,9 +146,7 @@ TEST_CASE("an expired enrolment code is refused") {
 TEST_CASE("a revoked device can no longer sync, and keeps its data") {
   TestServer server;
   TempDir dir;
-  auto s = open_store(dir);
-  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
-  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  auto s = enrolled_store(server, dir);
   REQUIRE(s->save_answer("s-1", "a", "A"));
   REQUIRE(server.admin({"revoke-device", "--device", s->device_id(), "--reason", "laptop reported stolen"}).exit_code == 0);
   auto transport = sync::transport_for(*s).value();
@@ -153,9 +160,7 @@ TEST_CASE("a revoked device can no longer sync, and keeps its data") {
 TEST_CASE("sync picks up where it left off after the server restarts") {
   TestServer server;
   TempDir dir;
-  auto s = open_store(dir);
-  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
-  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  auto s = enrolled_store(server, dir);
   for (int i = 0; i < 10; ++i) REQUIRE(s->save_answer("s-1", "a" + std::to_string(i), "A"));
   auto transport = sync::transport_for(*s).value();
   sync::SyncEngine engine(*s, *transport);
@@ -172,9 +177,7 @@ TEST_CASE("sync picks up where it left off after the server restarts") {
 TEST_CASE("the engine reports what is waiting and resumes by itself in the background") {
   TestServer server;
   TempDir dir;
-  auto s = open_store(dir);
-  REQUIRE(sync::enrol(*s, server.trust(), server.enrolment_code("c-1")));
-  REQUIRE(s->begin_session("s-1", "naas-pr-1"));
+  auto s = enrolled_store(server, dir);
   REQUIRE(s->save_answer("s-1", "a", "A"));
   auto transport = sync::transport_for(*s).value();
   sync::SyncOptions opts;
