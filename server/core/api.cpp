@@ -199,7 +199,8 @@ Result<HttpResponse> Api::enrol(const HttpRequest& req) {
     return fail(Error(Errc::rate_limited, "this enrolment code is locked after too many wrong tries; ask your council for a new one", "code"));
   }
   if (!crypto::ct_equal(crypto::view(hash), code->secret_hash)) {
-    // Counted atomically: concurrent wrong tries cannot slip past the limit.
+    // Counted with one atomic UPDATE. (Tries already past the lock check when the fifth wrong one
+    // lands still run: at most about one extra guess per server thread.)
     VIGIL_TRY(repo_.count_failed_enrolment(handle));
     return not_recognised();
   }
