@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
@@ -193,4 +195,18 @@ TEST_CASE("the engine reports what is waiting and resumes by itself in the backg
   CHECK(s->receipt("s-1").value());
   CHECK(engine.progress().records_pending == 0);
   CHECK(engine.progress().state == sync::SyncState::idle);
+}
+
+TEST_CASE("the server's home and database are readable by the server's account only") {
+  TestServer server;
+  TempDir dir;
+  auto s = enrolled_store(server, dir);  // the server has written candidates, codes and a device
+  for (const auto& [path, mode] : std::vector<std::pair<std::filesystem::path, unsigned>>{
+           {server.dir(), 0700}, {server.dir() / "vigil.db", 0600}, {server.dir() / "keys" / "receipt.key", 0600},
+           {server.dir() / "pki" / "device-ca.key", 0600}}) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    INFO(path.string());
+    CHECK((st.st_mode & 0777) == mode);
+  }
 }

@@ -384,6 +384,9 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
     CHECK_ERROR(s.call(post_batch(b), d.peer()), 409, "conflict", "");
     CHECK(held(s, d.id) == after_first);
     CHECK(flag_kinds(s, d.id) == std::vector<std::string>{"conflict@2"});
+    // A device that keeps resending it raises one flag, not one per try.
+    for (int i = 0; i < 3; ++i) CHECK_ERROR(s.call(post_batch(b), d.peer()), 409, "conflict", "");
+    CHECK(flag_kinds(s, d.id) == std::vector<std::string>{"conflict@2"});
   }
   SECTION("the same record with a different payload (payload_hash unchanged): 409, flagged") {
     auto b = j.batch(3, 4);
