@@ -18,22 +18,27 @@ MAIN_PACKAGES=(
   build-essential
   ca-certificates
   ccache
+  chromium                  # tests: the real browser that Playwright drives (tests/browser)
   clang                     # libFuzzer targets (tests/fuzz)
   cmake
   dbus-bin                  # tests: dbus-send, to wait for the keyring on the private bus
   dbus-daemon               # tests: a private D-Bus session for the Secret Service key store test
+  fonts-dejavu-core         # chromium renders the candidate and staff pages with real glyphs
   git
   gnome-keyring             # tests: a real Secret Service (desktop keyring) for the store key
   libboost1.81-dev          # Asio/Beast (1.81 set only: it conflicts with the unversioned 1.74 -dev)
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   libcli11-dev
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20
+  libopencv-contrib-dev     # the `face` module (identity-change hint, client/vision)
+  libopencv-dev             # client/vision: dnn (BlazeFace), imgproc, videoio, objdetect
   libsecret-1-dev           # Secret Service key storage for the client store key
   libspdlog-dev
   libsqlite3-dev            # the server's storage (plain SQLite; the client uses SQLCipher)
   libssl-dev
   ninja-build
   nlohmann-json3-dev
+  opencv-data               # Haar cascades: the fallback face detector and the speed reference
   pkg-config
   python3                   # test helpers (crash-test driver, bench summaries)
 )
@@ -72,6 +77,13 @@ fi
 pkg_name() { local p=${1%%=*}; echo "${p%% *}"; }
 installed_version() { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null | awk '/install ok installed/{print $4}'; }
 
+# Node.js and npm run the browser tests and fetch the face model from the npm registry. Debian's
+# nodejs 18 is enough (playwright-core is pinned to a release that supports it); a machine that
+# already has a node and npm (e.g. a newer Node.js) keeps them: Debian's npm would conflict.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  MAIN_PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${MAIN_PACKAGES[@]}"; do
   [[ -n "$(installed_version "$p")" ]] || missing+=("$p")
@@ -95,5 +107,22 @@ else
   fi
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# --- 3. npm packages, from the lock files committed in the repository -------------------------
+# `npm ci` installs exactly what package-lock.json names (with its integrity hashes) and nothing
+# else; it runs again only when the lock file changed since the last install.
+npm_ci() {
+  local dir=$1 stamp="$1/node_modules/.vigil-lock.sha256"
+  local want; want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  if [[ $check_only -eq 1 ]]; then echo "missing: npm packages in $dir"; exit 1; fi
+  echo "install-deps: npm ci in ${dir#"$root"/}"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+}
+root=$(cd "$(dirname "$0")/.." && pwd)
+for lock in "$root"/tests/browser/package-lock.json "$root"/packaging/models/package-lock.json; do
+  [[ -f "$lock" ]] && npm_ci "$(dirname "$lock")"
+done
 
 echo "install-deps: done"
