@@ -113,6 +113,17 @@ asio::awaitable<void> serve_connection(LocalHttpServer::State* s, tcp::socket so
     if (write_ec || !res.keep_alive()) {
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      if (!write_ec && read_ec) {
+        // Lingering close after a refused request: discard what the client still sends (bounded
+        // in time) so closing does not reset the connection before it has read our answer.
+        stream.expires_after(std::chrono::seconds(2));
+        char sink[16 * 1024];
+        for (;;) {
+          auto [ec, got] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+          (void)got;
+          if (ec) break;
+        }
+      }
       co_return;
     }
   }
