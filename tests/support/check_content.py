@@ -344,18 +344,32 @@ def report(directory, result):
     per_area = OrderedDict((k, Counter()) for k in result["kss_ids"])
     for sid, items in result["sections"].items():
         types = Counter(i.get("type") for i in items)
-        keys = Counter(a for i in items for a in i.get("answer", []) if isinstance(a, int))
+        singles = [i for i in items if i.get("type") == "single"]
+        keys = Counter(i["answer"][0] for i in singles)
         print("  %-12s %3d items (%s)%s" % (
             sid, len(items), ", ".join("%d %s" % (n, t) for t, n in sorted(types.items())),
-            "; correct option positions " + " ".join("%d:%d" % kv for kv in sorted(keys.items()))
-            if keys else ""))
+            "; single-answer keys by position " + " ".join(
+                "%s:%d" % ("ABCDEF"[k], n) for k, n in sorted(keys.items())) if keys else ""))
         for i in items:
             for k in i.get("kss", []):
                 if k in per_area:
                     per_area[k][sid] += 1
+    # Advisory, not an error: a key that is much longer than every distractor is a cue that
+    # test-wise candidates use, so authors should see how often it happens.
+    cued = [i["id"] for items in result["sections"].values() for i in items
+            if i.get("type") in ("single", "multiple") and length_cued(i)]
+    print("  items whose keyed options are all clearly longer than every distractor: %d%s"
+          % (len(cued), " (%s)" % ", ".join(cued) if cued else ""))
     print("  items per KSS area (knowledge / all sections):")
     for k, c in per_area.items():
         print("    %-4s %3d / %3d" % (k, c.get("knowledge", 0), sum(c.values())))
+
+
+def length_cued(item):
+    """True when every keyed option is at least 30% longer than the longest distractor."""
+    keyed = [len(o) for k, o in enumerate(item["options"]) if k in item["answer"]]
+    other = [len(o) for k, o in enumerate(item["options"]) if k not in item["answer"]]
+    return bool(keyed and other) and min(keyed) > 1.3 * max(other)
 
 
 SELF_TEST_BREAKS = [
