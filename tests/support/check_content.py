@@ -12,7 +12,9 @@ parser, so a disagreement between the two shows up as a failing test. Every erro
 and the JSON path, in the same style the server uses (`knowledge.json: items[12].answer`).
 
 Rules for the format itself (apply to any assessment):
-  1. assessment.json has exactly format, id, version, title, level, sections and optional breaks.
+  1. assessment.json has exactly format, id, version, title, level, sections and optional breaks;
+     each section has id, kind, title, minutes (1-240), intro and its own file; breaks last 1-120
+     minutes (the limits the server's validator applies where the format document is silent).
   2. ids: assessment 3-64, section and item 1-64 characters of a-z 0-9 -; section ids unique,
      item ids unique across the whole assessment.
   3. level is practitioner (P1-P10) or practice_supervisor (S1-S8); every kss id is of the level.
@@ -66,6 +68,7 @@ class Checker:
                 ok = False
         for key in obj:
             if key not in required and key not in optional:
+                # `where` is either "file.json:" (a file's top level) or a JSON path to extend.
                 self.err("%s.%s" % (where, key) if where[-1:] != ":" else where + " " + key,
                          "unknown field (a typo? allowed here: %s)"
                          % ", ".join(list(required) + list(optional)))
@@ -128,10 +131,11 @@ class Checker:
         summary = OrderedDict()
         item_ids = {}
         section_ids = []
+        used_files = set()
         total = 0
         for si, s in enumerate(sections):
             sw = "assessment.json: sections[%d]" % si
-            if not self.fields(sw, s, ["id", "kind", "title", "minutes", "file"], ["intro"]):
+            if not self.fields(sw, s, ["id", "kind", "title", "minutes", "intro", "file"]):
                 if not isinstance(s, dict):
                     continue
             if self.ident(sw + ".id", s.get("id"), SHORT_ID, "section id"):
@@ -144,12 +148,20 @@ class Checker:
             self.text(sw + ".title", s.get("title"))
             if self.integer(sw + ".minutes", s.get("minutes"), 1, 240):
                 total += s["minutes"]
-            if "intro" in s:
-                self.paragraphs(sw + ".intro", s["intro"])
+            intro = s.get("intro")
+            if not isinstance(intro, list):
+                self.err(sw + ".intro", "must be a list of paragraphs (it may be empty)")
+            else:
+                for pi, para in enumerate(intro):
+                    self.text("%s.intro[%d]" % (sw, pi), para)
             name = s.get("file")
             if not isinstance(name, str) or "/" in name or "\\" in name or not name.endswith(".json"):
                 self.err(sw + ".file", "must be a .json file name in the same directory")
                 continue
+            if name == "assessment.json" or name in used_files:
+                self.err(sw + ".file", "'%s' is already used" % name)
+                continue
+            used_files.add(name)
             body = self.files.get(name)
             if body is None:
                 self.err(sw + ".file", "'%s' is missing or not valid JSON" % name)
@@ -171,7 +183,7 @@ class Checker:
                 self.err(bw + ".after_section", "names no section")
             elif after == section_ids[-1]:
                 self.err(bw + ".after_section", "a break cannot follow the last section")
-            self.integer(bw + ".minutes", b.get("minutes"), 1, 240)
+            self.integer(bw + ".minutes", b.get("minutes"), 1, 120)
 
         if sample_rules:
             self.sample_rules(a, sections, summary, kss_ids, total)
@@ -241,7 +253,7 @@ class Checker:
         if t == "written":
             words = item.get("words")
             if self.fields(w + ".words", words, ["min", "max"]):
-                if (self.integer(w + ".words.min", words["min"], 1)
+                if (self.integer(w + ".words.min", words["min"], 0)
                         and self.integer(w + ".words.max", words["max"], 1)
                         and words["min"] >= words["max"]):
                     self.err(w + ".words", "min must be less than max")
@@ -410,6 +422,10 @@ SELF_TEST_BREAKS = [
      "missing field 'case_material'"),
     ("missing rationale", lambda f: first(f, "single").pop("rationale"),
      "missing field 'rationale'"),
+    ("two sections share a file", lambda f: f["assessment.json"]["sections"][2].__setitem__(
+        "file", f["assessment.json"]["sections"][1]["file"]), "is already used"),
+    ("section without intro", lambda f: f["assessment.json"]["sections"][0].pop("intro"),
+     "missing field 'intro'"),
     ("wrong level", lambda f: f["assessment.json"].__setitem__("level", "practice_leader"),
      "level"),
 ]
