@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client/package/packages.hpp"
 #include "client/platform/platform.hpp"
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
@@ -132,6 +133,77 @@ int run_start(const StartOptions& o) {
     VIGIL_ASSIGN(protocol::ClientTrust trust, protocol::parse_client_trust(*text));
     VIGIL_TRY(sync::enrol(store, trust, code));
     return start_sync();
+  };
+  // Packages: the sitting the candidate sits next is the soonest one on this device that has not
+  // been submitted.
+  auto next_sitting = [&]() -> Result<std::optional<package::LocalSitting>> {
+    VIGIL_ASSIGN(std::vector<package::LocalSitting> all, package::local_sittings(store, o.data_dir));
+    for (auto& s : all) {
+      auto submitted = store.is_submitted(s.sitting_id);
+      if (!submitted && submitted.error().code != Errc::not_found) return fail(std::move(submitted.error()));
+      // A sitting not yet begun on this device has no session yet: not submitted.
+      if (!submitted || !*submitted) return std::optional<package::LocalSitting>(std::move(s));
+    }
+    if (!all.empty()) return std::optional<package::LocalSitting>(std::move(all.back()));
+    return std::optional<package::LocalSitting>{};
+  };
+  auto runner_options = [](package::Unlocked u) {
+    runner::RunnerOptions r;
+    r.session_id = u.sitting.sitting_id;
+    r.assessment = std::move(u.assessment);
+    r.accommodations = u.sitting.accommodations;
+    return r;
+  };
+  auto with_transport = [&]() -> Result<sync::Transport*> {
+    std::lock_guard lock(sync_mu);
+    if (!transport) return fail(Errc::conflict, "Enrol this computer first.");
+    return static_cast<sync::Transport*>(transport.get());
+  };
+  services.download = [&]() -> Status {
+    VIGIL_ASSIGN(sync::Transport * t, with_transport());
+    VIGIL_ASSIGN(std::vector<package::LocalSitting> got, package::download(*t, store, o.data_dir));
+    if (got.empty())
+      return fail(Errc::not_found, "No assessment is scheduled for you yet. Your council will tell you when it is.");
+    return {};
+  };
+  services.unlock = [&](std::string_view start_code) -> Result<runner::RunnerOptions> {
+    VIGIL_ASSIGN(std::optional<package::LocalSitting> next, next_sitting());
+    if (!next) return fail(Errc::not_found, "There is no assessment on this computer yet. Download it first.");
+    if (next->unlocked) {
+      VIGIL_ASSIGN(package::Unlocked u, package::reopen(store, o.data_dir, next->sitting_id));
+      return runner_options(std::move(u));
+    }
+    if (start_code.empty()) {
+      VIGIL_ASSIGN(sync::Transport * t, with_transport());
+      VIGIL_ASSIGN(package::Unlocked u, package::unlock_online(*t, store, o.data_dir, next->sitting_id));
+      return runner_options(std::move(u));
+    }
+    VIGIL_ASSIGN(package::Unlocked u,
+                 package::unlock_offline(store, o.data_dir, next->sitting_id, start_code, time::system_clock()));
+    return runner_options(std::move(u));
+  };
+  services.resume = [&]() -> Result<std::optional<runner::RunnerOptions>> {
+    VIGIL_ASSIGN(std::optional<package::LocalSitting> next, next_sitting());
+    if (!next || !next->unlocked) return std::optional<runner::RunnerOptions>{};
+    VIGIL_ASSIGN(package::Unlocked u, package::reopen(store, o.data_dir, next->sitting_id));
+    return std::optional<runner::RunnerOptions>(runner_options(std::move(u)));
+  };
+  services.package_info = [&]() -> std::string {
+    auto next = next_sitting();
+    if (!next || !*next) return json{{"downloaded", false}}.dump();
+    const auto& s = **next;
+    return json{{"downloaded", true},
+                {"sitting_id", s.sitting_id},
+                {"assessment_id", s.assessment_id},
+                {"title", s.title},
+                {"scheduled_start_ms", s.scheduled_start_ms},
+                {"window_end_ms", s.window_end_ms},
+                {"unlocked", s.unlocked},
+                {"accommodations",
+                 {{"extra_time_percent", s.accommodations.extra_time_percent},
+                  {"extra_break_minutes", s.accommodations.extra_break_minutes},
+                  {"knowledge_only", s.accommodations.knowledge_only}}}}
+        .dump();
   };
   services.sync_info = [&]() -> std::string {
     std::lock_guard lock(sync_mu);
