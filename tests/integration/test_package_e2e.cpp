@@ -3,6 +3,7 @@
 // real client (SQLCipher store, HTTPS transport with the device certificate) downloads and
 // unlocks, online at the start by the server's clock, or offline with the start code.
 #include <ctime>
+#include <fstream>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -124,4 +125,46 @@ TEST_CASE("a package built from a content folder is downloaded and unlocked onli
   auto again = cpkg::reopen(*reopened_store, second.dir.path(), (*got2)[0].sitting_id);
   REQUIRE(again);
   CHECK(again->assessment.title == online->assessment.title);
+}
+
+TEST_CASE("the sample practitioner assessment goes from package build to vigil-client unlock with a start code") {
+  TestServer server;
+  const std::string home = server.dir().string();
+  const std::string sample = (std::filesystem::path(VIGIL_SOURCE_DIR) / "server" / "content" / "practitioner").string();
+  auto built = testing::run({VIGIL_SERVER_EXE, "package", "build", sample, "--home", home});
+  INFO(built.output);
+  REQUIRE(built.exit_code == 0);
+
+  TempDir data;
+  const auto trust_file = data / "trust.json";
+  std::ofstream(trust_file) << protocol::to_json(server.trust()).dump();
+  const std::vector<std::string> client{VIGIL_CLIENT_EXE, "--data", (data / "store").string(), "--key-storage", "file"};
+  const auto vigil_client = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), client.begin(), client.end());
+    return testing::run(args);
+  };
+  REQUIRE(vigil_client({"enrol", "--trust", trust_file.string(), "--code", server.enrolment_code("c-1")}).exit_code == 0);
+  const std::int64_t now = time::system_clock().wall_ms();
+  REQUIRE(server.admin({"schedule", "--candidate", "c-1", "--assessment", "practitioner-demo", "--start", iso(now - 60'000)}).exit_code == 0);
+  const std::string code = parse_start_code(server.admin({"start-code", "--candidate", "c-1", "--assessment", "practitioner-demo"}));
+
+  auto download = vigil_client({"download"});
+  INFO(download.output);
+  REQUIRE(download.exit_code == 0);
+  CHECK(download.output.find("1 assessment(s) on this device") != std::string::npos);
+  CHECK(download.output.find("locked until the start") != std::string::npos);
+
+  auto wrong = vigil_client({"unlock", "--start-code", "ACDE-FGHJ-KMNP"});
+  CHECK(wrong.exit_code != 0);
+  CHECK(wrong.output.find("start code is not right") != std::string::npos);
+  auto typo = vigil_client({"unlock", "--start-code", "ACDE"});
+  CHECK(typo.exit_code == 64);
+
+  // Offline: the server is gone; the code alone (with this device) unlocks.
+  server.stop();
+  auto unlocked = vigil_client({"unlock", "--start-code", code});
+  INFO(unlocked.output);
+  REQUIRE(unlocked.exit_code == 0);
+  CHECK(unlocked.output.find("unlocked: ") != std::string::npos);
+  CHECK(unlocked.output.find("240 minutes") != std::string::npos);
 }

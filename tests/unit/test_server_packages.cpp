@@ -368,3 +368,34 @@ TEST_CASE("a grant request with a malformed key or body is refused naming the fi
   CHECK(error_field(extra) == "x");
   CHECK(s.call("GET", target).status == 400);
 }
+
+TEST_CASE("the sample content at both levels validates and builds into packages whose marking schemes stay on the server") {
+  Server s;
+  for (const char* level : {"practitioner", "practice-supervisor"}) {
+    INFO(level);
+    const auto dir = std::filesystem::path(VIGIL_SOURCE_DIR) / "server" / "content" / level;
+    auto content = core::load_content_dir(dir);
+    if (!content) FAIL(content.error().describe());
+    const auto& a = content->assessment;
+    std::size_t knowledge = 0, scenarios = 0, written = 0;
+    for (const auto& sec : a.sections) {
+      if (sec.kind == assessment::SectionKind::knowledge) knowledge += sec.items.size();
+      if (sec.kind == assessment::SectionKind::scenario) ++scenarios;
+      if (sec.kind == assessment::SectionKind::written) ++written;
+    }
+    CHECK(knowledge >= 30);
+    CHECK(scenarios >= 2);
+    CHECK(written >= 1);
+    CHECK(a.total_minutes() == 240);
+    auto built = core::build_and_store_package(*s.repo, s.home.keys, *content, s.clock);
+    REQUIRE(built);
+    const auto verified = pkg::verify_package(built->package, s.home.keys.package_public).value();
+    const auto pkg_row = s.repo->package(a.id, a.version).value().value();
+    const auto key = core::content_key_of(s.home.keys, pkg_row).value();
+    const auto back = pkg::decrypt_package(verified, crypto::view(key)).value();
+    CHECK(assessment::to_json(back) == assessment::to_json(a));
+    // No rationale text of the marking scheme is inside the package plaintext.
+    const auto plain = assessment::to_json(back).dump();
+    for (const auto& k : content->scheme.keys) CHECK(plain.find(k.rationale) == std::string::npos);
+  }
+}
