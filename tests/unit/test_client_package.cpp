@@ -54,6 +54,7 @@ class FakeServer final : public vigil::client::sync::Transport {
   std::string candidate = "c-1";
   std::string code = k_code;
   std::optional<Bytes> seal_grants_to;  // when set: grants sealed to this key instead of the asker's
+  bool has_code = true;                 // false: grants without an offline key (no start code yet)
   int package_downloads = 0;
   std::optional<Bytes> registered_kx;
 
@@ -87,9 +88,11 @@ class FakeServer final : public vigil::client::sync::Transport {
       g.window_end_ms = start_ms + 8 * k_hour;
       g.accommodations = {25, 0, false};
       g.issued_ms = clock.wall_ms();
-      const auto lock = pkg::lock_with_code(crypto::view(content_key), pkg::normalise_start_code(code).value(), sitting,
-                                            {1u << 10, 8, 1}).value();
-      REQUIRE(pkg::wrap_offline_key(g, lock, seal_grants_to ? *seal_grants_to : kx));
+      if (has_code) {
+        const auto lock = pkg::lock_with_code(crypto::view(content_key), pkg::normalise_start_code(code).value(), sitting,
+                                              {1u << 10, 8, 1}).value();
+        REQUIRE(pkg::wrap_offline_key(g, lock, seal_grants_to ? *seal_grants_to : kx));
+      }
       REQUIRE(pkg::sign_grant(g, crypto::view(signer.seed), signer.public_key));
       return ok(pkg::to_json(g).dump());
     }
@@ -320,4 +323,19 @@ TEST_CASE("download on a device that is not enrolled says to enrol first") {
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::forbidden);
   CHECK(r.error().message.find("enrol") != std::string::npos);
+}
+
+TEST_CASE("a grant fetched before the start code existed unlocks online but asks to download again for a code") {
+  Device d;
+  d.server.has_code = false;
+  d.download();
+  const time::ManualClock at_start{d.server.start_ms};
+  auto r = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::not_found);
+  CHECK(r.error().message.find("download again") != std::string::npos);
+  // Once a code is issued, a fresh download brings the offline key.
+  d.server.has_code = true;
+  d.download();
+  CHECK(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start));
 }

@@ -277,16 +277,21 @@ TEST_CASE("the content key is released online only from the scheduled start to t
   const std::string grant_body = json{{"v", 1}, {"kx_public", to_base64(kx.public_key)}}.dump();
   const std::string base = "/v1/sittings/" + sitting.sitting_id;
 
-  // No start code yet: no grant.
+  // No start code yet: a grant for online release only.
   auto early_grant = s.call("POST", base + "/grant", grant_body);
-  CHECK(early_grant.status == 404);
-  CHECK(error_message(early_grant).find("no start code") != std::string::npos);
+  REQUIRE(early_grant.status == 200);
+  const auto online_only = pkg::parse_grant(early_grant.body).value();
+  CHECK(pkg::verify_grant(online_only, s.home.keys.package_public));
+  CHECK(online_only.offline_key.empty());
+  auto no_offline = pkg::unwrap_offline_key(online_only, kx, "ACDEFGHJKMNP");
+  REQUIRE_FALSE(no_offline);
+  CHECK(no_offline.error().code == Errc::not_found);
+  CHECK(no_offline.error().message.find("download again") != std::string::npos);
   const auto code = core::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, {1u << 10, 8, 1}).value();
 
-  // The key before the grant registered a kx key: refused.
-  s.clock.advance_ms(k_hour);
-  CHECK(s.call("POST", base + "/key", R"({"v":1})").status == 409);
-  s.clock.advance_ms(-k_hour);
+  // Another candidate's sitting, whose device never asked for a grant: the key is refused.
+  const auto other_sitting = core::schedule_sitting(*s.repo, "c-2", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  CHECK(s.call("POST", "/v1/sittings/" + other_sitting.sitting_id + "/key", R"({"v":1})", &s.other_device).status == 409);
 
   auto grant_resp = s.call("POST", base + "/grant", grant_body);
   REQUIRE(grant_resp.status == 200);
