@@ -2,6 +2,7 @@
 // docs/CONTENT-FORMAT.md (each broken directory's error names its file and JSON path), built
 // into a signed package with its marking scheme kept on the server, and released to devices only
 // as the schedule allows, by the server's clock (core::Api::handle, no sockets).
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -402,5 +403,26 @@ TEST_CASE("the sample content at both levels validates and builds into packages 
     // No rationale text of the marking scheme is inside the package plaintext.
     const auto plain = assessment::to_json(back).dump();
     for (const auto& k : content->scheme.keys) CHECK(plain.find(k.rationale) == std::string::npos);
+  }
+}
+
+TEST_CASE("a server home made before packages existed gets one package key on first load and keeps it") {
+  testing::TempDir dir;
+  REQUIRE(core::init_server_home(dir / "home", "127.0.0.1", 8443));
+  std::filesystem::remove(dir / "home" / "keys" / "package.key");
+  std::filesystem::remove(dir / "home" / "published" / "package-public.key");
+  const auto first = core::load_server_home(dir / "home").value();
+  const auto second = core::load_server_home(dir / "home").value();
+  CHECK(first.keys.package_public.size() == 32);
+  CHECK(second.keys.package_public == first.keys.package_public);
+  std::ifstream published(dir / "home" / "published" / "package-public.key");
+  std::string text;
+  std::getline(published, text);
+  CHECK(text == to_base64(first.keys.package_public));
+  CHECK((std::filesystem::status(dir / "home" / "keys" / "package.key").permissions() & std::filesystem::perms::group_all) ==
+        std::filesystem::perms::none);
+  // No temporary files left behind.
+  for (const auto& e : std::filesystem::directory_iterator(dir / "home" / "keys")) {
+    CHECK(e.path().filename().string().find("package.key.") == std::string::npos);
   }
 }
