@@ -13,7 +13,9 @@
 #include <CLI/CLI.hpp>
 
 #include "client/app/demo.hpp"
+#include "client/app/diagnostics.hpp"
 #include "client/app/start.hpp"
+#include "client/ui/ui_api.hpp"
 #include "client/platform/platform.hpp"
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
@@ -178,6 +180,33 @@ int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
   return 0;
 }
 
+int cmd_check(const Globals& g) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  bool all = true;
+  for (const auto& c : vigil::client::ui::system_checks(**s, vigil::time::system_clock(), g.data_dir)) {
+    all = all && c.ok;
+    std::cout << (c.ok ? "  ok    " : "  CHECK ") << c.label << "\n";
+    if (!c.advice.empty()) std::cout << "        " << c.advice << "\n";
+  }
+  std::cout << (all ? "This computer is ready for the assessment.\n" : "Fix the items marked CHECK, then run the check again.\n");
+  return all ? 0 : 1;
+}
+
+int cmd_export_diagnostics(const Globals& g, fs::path out) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto d = vigil::client::app::collect_diagnostics(**s, g.data_dir);
+  if (!d) return failed(d.error());
+  if (out.empty()) out = "vigil-diagnostics-" + std::to_string(vigil::time::system_clock().wall_ms()) + ".json";
+  std::ofstream f(out);
+  f << d->dump(2) << "\n";
+  if (!f) return failed({vigil::Errc::io, "could not write " + out.string()});
+  std::cout << "diagnostics written to " << out.string()
+            << " (no answers, names, codes or keys: send it to the Vigil support line if they ask)\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -227,6 +256,11 @@ int main(int argc, char** argv) {
   start->add_flag("--no-browser", no_browser, "Do not open a window; print the address only");
   start->add_option("--port", start_options.port, "Port on 127.0.0.1 (default: any free port)");
 
+  auto* check = app.add_subcommand("check", "Check this computer is ready: disk space, clock, encrypted storage");
+  auto* diag = app.add_subcommand("export-diagnostics", "Write a diagnostics file for the support line (no personal data)");
+  fs::path diag_out;
+  diag->add_option("--out", diag_out, "File to write (default: vigil-diagnostics-<time>.json here)");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -241,6 +275,8 @@ int main(int argc, char** argv) {
       return vigil::client::app::run_start(start_options);
     }
     if (*status) return cmd_status(g);
+    if (*check) return cmd_check(g);
+    if (*diag) return cmd_export_diagnostics(g, diag_out);
     if (*verify) return cmd_verify_journal(g, session);
     if (*enrol) return cmd_enrol(g, trust_file, code);
     if (*sync_cmd) return cmd_sync(g, timeout_s);

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "client/runner/runner.hpp"
 #include "client/store/store.hpp"
@@ -36,6 +37,10 @@ struct Check {
   std::string label;    // what was checked, plain English
   std::string advice;   // what to do when it is not ok (empty when ok)
 };
+
+// The built-in checks of the computer (disk space, clock, store encryption) that the system-check
+// page and `vigil-client check` show; camera checks come from UiServices::extra_checks.
+std::vector<Check> system_checks(store::Store& store, const time::Clock& clock, const std::filesystem::path& data_dir);
 
 // The parts of the client the UI drives. The application (client/app) fills these in; each is a
 // real implementation in vigil-client (enrolment and sync over TLS, packages, the camera).
