@@ -7,6 +7,8 @@
 //  (2) pop() blocks until an item is available or the queue is closed; after close() it returns
 //      the items still queued, then nullopt.
 //  (3) The queue never holds more than its capacity (>= 1).
+//  (4) push_wait() is for sources that are not live (a file read as fast as the analysis goes): it
+//      waits for room instead of dropping. A live camera never uses it.
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -38,12 +40,28 @@ class BoundedQueue {
     return dropped;
   }
 
+  // Waits for room (invariant 4); returns false if the queue was closed meanwhile.
+  bool push_wait(T item) {
+    {
+      std::unique_lock lock(mu_);
+      room_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+      if (closed_) return false;
+      items_.push_back(std::move(item));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
   std::optional<T> pop() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
-    if (items_.empty()) return std::nullopt;
-    T item = std::move(items_.front());
-    items_.pop_front();
+    std::optional<T> item;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return closed_ || !items_.empty(); });
+      if (items_.empty()) return std::nullopt;
+      item = std::move(items_.front());
+      items_.pop_front();
+    }
+    room_.notify_one();
     return item;
   }
 
@@ -53,10 +71,14 @@ class BoundedQueue {
       closed_ = true;
     }
     cv_.notify_all();
+    room_.notify_all();
   }
   void clear() {
-    std::lock_guard lock(mu_);
-    items_.clear();
+    {
+      std::lock_guard lock(mu_);
+      items_.clear();
+    }
+    room_.notify_all();
   }
   std::size_t size() const {
     std::lock_guard lock(mu_);
@@ -71,7 +93,8 @@ class BoundedQueue {
  private:
   const std::size_t capacity_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;    // an item arrived, or closed
+  std::condition_variable room_;  // room freed, or closed
   std::deque<T> items_;
   std::uint64_t dropped_ = 0;
   bool closed_ = false;

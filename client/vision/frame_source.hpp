@@ -40,6 +40,10 @@ class FrameSource {
   virtual void close() = 0;
   // "camera 0 (640x480)", "file clip.avi": for status lines and logs.
   virtual std::string describe() const = 0;
+  // A live source (a camera, a file played at a set speed) is never waited for: frames the
+  // analysis cannot take are dropped. A file read "as fast as possible" is paced by the analysis
+  // instead, so that every frame of it is analysed (soak tests, offline runs).
+  virtual bool live() const { return true; }
 };
 
 struct CameraOptions {
@@ -79,6 +83,7 @@ class FileSource final : public FrameSource {
   Result<std::optional<Frame>> read() override;
   void close() override;
   std::string describe() const override;
+  bool live() const override { return options_.speed > 0; }
   double fps() const noexcept { return fps_; }
 
  private:

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <spdlog/spdlog.h>
@@ -25,19 +26,20 @@ namespace vigil::client::vision {
 
 using nlohmann::json;
 
-std::unique_ptr<FrameSource> camera_source(int index, int width, int height, const time::Clock& clock) {
-  return std::make_unique<CameraSource>(CameraOptions{index, width, height}, clock);
+void FrameSourceDeleter::operator()(FrameSource* source) const noexcept { delete source; }
+
+FrameSourcePtr camera_source(int index, int width, int height, const time::Clock& clock) {
+  return FrameSourcePtr(new CameraSource(CameraOptions{index, width, height}, clock));
 }
 
-std::unique_ptr<FrameSource> file_source(const std::filesystem::path& path, bool loop, double speed,
-                                         const time::Clock& clock) {
-  return std::make_unique<FileSource>(FileOptions{path, loop, speed, 0}, clock);
+FrameSourcePtr file_source(const std::filesystem::path& path, bool loop, double speed, const time::Clock& clock) {
+  return FrameSourcePtr(new FileSource(FileOptions{path, loop, speed, 0}, clock));
 }
 
 struct Monitor::Impl {
   MonitorOptions options;
   const time::Clock* clock = nullptr;
-  std::unique_ptr<FrameSource> source;
+  FrameSourcePtr source;
   Bytes evidence_key;
 
   // Analysis state: analyser, engine and everything they write; guarded by analysis_mu.
@@ -211,7 +213,8 @@ struct Monitor::Impl {
       if (next_due < 0 || static_cast<double>(f.t_ms) + 1e-6 >= next_due) {
         next_due = (next_due < 0 ? static_cast<double>(f.t_ms) : next_due) + period;
         if (next_due < static_cast<double>(f.t_ms)) next_due = static_cast<double>(f.t_ms) + period;
-        queue->push(std::move(f));  // never blocks (bounded_queue.hpp invariant 1)
+        if (source->live()) queue->push(std::move(f));  // never blocks (bounded_queue.hpp invariant 1)
+        else queue->push_wait(std::move(f));            // a file read as fast as the analysis goes
       }
     }
     if (open) source->close();
@@ -265,7 +268,7 @@ Monitor::Monitor() : impl_(std::make_unique<Impl>()) {}
 
 Monitor::~Monitor() { stop(); }
 
-Result<std::unique_ptr<Monitor>> Monitor::create(std::unique_ptr<FrameSource> source, MonitorOptions options) {
+Result<std::unique_ptr<Monitor>> Monitor::create(FrameSourcePtr source, MonitorOptions options) {
   if (!source) return fail(Errc::invalid_argument, "no frame source");
   std::unique_ptr<Monitor> m(new Monitor());
   Impl& im = *m->impl_;
@@ -300,6 +303,10 @@ Status Monitor::start(std::string session_id) {
     im.session = std::move(session_id);
     im.status.camera = "starting";
   }
+  // One analysis thread, and OpenCV inside it single-threaded too: the candidate's computer is
+  // running the assessment, and a 5 fps budget needs no parallelism (process-wide setting; only
+  // client/vision uses OpenCV).
+  cv::setNumThreads(1);
   im.capture_thread = std::thread([&im] { im.capture_loop(); });
   im.analysis_thread = std::thread([&im] { im.analysis_loop(); });
   return {};

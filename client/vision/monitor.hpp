@@ -42,12 +42,18 @@ class Store;
 namespace vigil::client::vision {
 
 class FrameSource;  // client/vision/frame_source.hpp (OpenCV)
+// Owns a FrameSource without needing its (OpenCV) definition where it is destroyed.
+struct FrameSourceDeleter {
+  void operator()(FrameSource* source) const noexcept;
+};
+using FrameSourcePtr = std::unique_ptr<FrameSource, FrameSourceDeleter>;
 
 // Sources without OpenCV in the caller's includes (see frame_source.hpp for the options' meaning).
-std::unique_ptr<FrameSource> camera_source(int index = 0, int width = 640, int height = 480,
+FrameSourcePtr camera_source(int index = 0, int width = 640, int height = 480,
                                            const time::Clock& clock = time::system_clock());
-// speed: 0 = as fast as possible, 1 = real time.
-std::unique_ptr<FrameSource> file_source(const std::filesystem::path& path, bool loop = false, double speed = 1.0,
+// speed: 1 = real time, 2 = twice as fast (frames the analysis cannot take are dropped, as from a
+// camera); 0 = as fast as the analysis goes (every frame analysed: soak tests, offline runs).
+FrameSourcePtr file_source(const std::filesystem::path& path, bool loop = false, double speed = 1.0,
                                          const time::Clock& clock = time::system_clock());
 
 struct MonitorOptions {
@@ -79,7 +85,7 @@ class Monitor {
  public:
   // Loads the face model (or the Haar fallback). Errors: no detector at all -> not_found; a store
   // given but no evidence key (not enrolled, none in options) -> invalid_argument.
-  static Result<std::unique_ptr<Monitor>> create(std::unique_ptr<FrameSource> source, MonitorOptions options);
+  static Result<std::unique_ptr<Monitor>> create(FrameSourcePtr source, MonitorOptions options);
   ~Monitor();  // stop()
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
