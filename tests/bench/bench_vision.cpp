@@ -174,9 +174,12 @@ int accuracy(const fs::path& dir, const fs::path& predictions) {
   json checks = json::object();
   for (const auto& f : k_still_flags) {
     const Counts& c = per_check[f];
-    const double p = pct(c.tp, c.tp + c.fp), rc = pct(c.tp, c.tp + c.fn);
-    std::printf("  %-11s %4d %4d %4d %9.0f%% %7.0f%%\n", f.c_str(), c.tp, c.fp, c.fn, p, rc);
-    checks[f] = {{"precision", round1(p)}, {"recall", round1(rc)}};
+    // n/a (JSON null) when nothing was flagged / nothing carries the label.
+    auto cell = [](int num_, int den) { return den > 0 ? json(round1(pct(num_, den))) : json(nullptr); };
+    auto text = [](const json& v) { return v.is_null() ? std::string("n/a") : std::to_string(static_cast<int>(std::lround(v.get<double>()))) + "%"; };
+    const json p = cell(c.tp, c.tp + c.fp), rc = cell(c.tp, c.tp + c.fn);
+    std::printf("  %-11s %4d %4d %4d %10s %8s\n", f.c_str(), c.tp, c.fp, c.fn, text(p).c_str(), text(rc).c_str());
+    checks[f] = {{"precision", p}, {"recall", rc}};
   }
   std::cout << "\nFace count correct, by lighting (targets: normal >= 95 %, dim >= 85 %)\n";
   json count_json = json::object();
@@ -207,7 +210,8 @@ int accuracy(const fs::path& dir, const fs::path& predictions) {
     const fs::path events_path = dir / (fs::path(name).stem().string() + ".events.csv");
     auto res = analyse_clip(dir / name, config);
     if (!res) { std::cerr << name << ": " << res.error().message << "\n"; return 2; }
-    const auto segments = read_csv(events_path);
+    if (!fs::exists(events_path)) std::cout << "  (" << events_path.filename().string() << " is missing: " << name << "'s flags are listed, not scored)\n";
+    const auto segments = fs::exists(events_path) ? read_csv(events_path) : std::vector<Row>{};
     int found = 0, total = 0, false_here = 0;
     std::string detail;
     for (const Row& s : segments) {
@@ -232,7 +236,7 @@ int accuracy(const fs::path& dir, const fs::path& predictions) {
       }
       char buf[128];
       std::snprintf(buf, sizeof buf, " %s %.1f-%.1fs", fname.c_str(), f.start_s, f.end_s);
-      if (!matches && outside_transition) {
+      if (!segments.empty() && !matches && outside_transition) {
         ++false_here;
         detail += std::string(" FALSE") + buf;
       } else {
@@ -253,7 +257,7 @@ int accuracy(const fs::path& dir, const fs::path& predictions) {
   }
   std::printf("  all clips: %d of %d events detected, %d false flags (%d on clip_steady_one_face)\n", events_found,
               events_total, false_flags, false_steady);
-  if (pred) std::cout << "\npredictions written to " << predictions << "\n";
+  if (pred) std::cout << "\npredictions written to " << predictions.string() << "\n";
 
   json out{{"detector", (*analyser)->detector().using_model() ? "blazeface" : "haar"},
            {"face_count_pct", count_json},
