@@ -20,6 +20,7 @@
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
+#include "client/vision/check_camera.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
 
@@ -260,6 +261,12 @@ int main(int argc, char** argv) {
   auto* diag = app.add_subcommand("export-diagnostics", "Write a diagnostics file for the support line (no personal data)");
   fs::path diag_out;
   diag->add_option("--out", diag_out, "File to write (default: vigil-diagnostics-<time>.json here)");
+  auto* check_camera = app.add_subcommand("check-camera", "Show what the webcam checks see (face, lighting) before an assessment");
+  vigil::client::vision::CheckCameraOptions camera_options;
+  auto* camera_opt = check_camera->add_option("--camera", camera_options.camera, "Camera number (0 = the first)")->capture_default_str();
+  check_camera->add_option("--file", camera_options.file, "Check a video file or a folder of images instead of the camera")
+      ->excludes(camera_opt);
+  check_camera->add_option("--seconds", camera_options.seconds, "How long to watch")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -282,6 +289,7 @@ int main(int argc, char** argv) {
     if (*sync_cmd) return cmd_sync(g, timeout_s);
     if (*receipt) return cmd_receipt(g, session, receipt_out);
     if (*verify_receipt) return cmd_verify_receipt(receipt_file, key);
+    if (*check_camera) return vigil::client::vision::check_camera(camera_options, std::cout);
   } catch (const std::exception& e) {
     // Start-up impossibilities only (allocation failure, filesystem exceptions): say so and stop.
     std::cerr << "vigil-client: unexpected error: " << e.what() << "\n";

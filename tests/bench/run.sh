@@ -12,10 +12,20 @@
 #   client [SAVES] [LAUNCHES]
 #       the candidate client in chromium: answer save from the page's request to the durable
 #       response (p50/p99), and launch of `vigil-client start` to the UI's first paint. ~1 minute.
+#   vision-accuracy [DIR] [--predictions FILE]
+#       the webcam checks on a labelled directory (default: ../shared/fixtures/faces): precision and
+#       recall per check on the stills, face count by lighting, detection recall by lighting and
+#       skin tone, event detection and false flags on the clips. --predictions writes the CSV
+#       file,kind,faces,start_s,end_s,flag (docs/VISION.md).
+#   vision-speed [DIR]
+#       per-frame cost of the checks at 640x480 on one thread vs OpenCV's Haar face detector, and
+#       CPU at 5 fps through the real Monitor (~40 s).
+#   vision-soak [DIR] [--hours H]
+#       RSS of a Monitor session (default 4 h at 5 fps) fed faster than real time from a looping clip.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,15p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,26p' "$0"; exit 64; }
 shift
 
 cd "$root"
@@ -47,8 +57,20 @@ case "$name" in
     export VIGIL_SOURCE_DIR=$root
     exec node "$root/tests/bench/bench_client.js" "${1:-1000}" "${2:-10}"
     ;;
+  vision-accuracy)
+    build vigil_bench_vision
+    exec build/release/tests/bench/vigil_bench_vision accuracy "$@"
+    ;;
+  vision-speed)
+    build vigil_bench_vision
+    exec build/release/tests/bench/vigil_bench_vision speed "$@"
+    ;;
+  vision-soak)
+    build vigil_bench_vision
+    exec build/release/tests/bench/vigil_bench_vision soak "$@"
+    ;;
   *)
-    echo "unknown benchmark: $name (known: store, server, client)" >&2
+    echo "unknown benchmark: $name (known: store, server, client, vision-accuracy, vision-speed, vision-soak)" >&2
     exit 64
     ;;
 esac
