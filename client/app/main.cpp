@@ -256,6 +256,9 @@ int main(int argc, char** argv) {
   bool no_browser = false;
   start->add_flag("--no-browser", no_browser, "Do not open a window; print the address only");
   start->add_option("--port", start_options.port, "Port on 127.0.0.1 (default: any free port)");
+  start->add_option("--camera", start_options.camera, "Webcam number (0 = the first)")->capture_default_str();
+  start->add_option("--camera-file", start_options.camera_file,
+                    "Use a video file or image folder (looped) instead of the webcam: demos and tests");
 
   auto* check = app.add_subcommand("check", "Check this computer is ready: disk space, clock, encrypted storage");
   auto* diag = app.add_subcommand("export-diagnostics", "Write a diagnostics file for the support line (no personal data)");

@@ -180,8 +180,14 @@ Status UiApi::open_runner(runner::RunnerOptions options) {
     // The timer thread: ends sections and breaks that ran out and persists the clock even when
     // the page is closed or frozen (invariant (1) of the runner).
     ticker_ = std::jthread([this](const std::stop_token& stop) {
+      std::optional<runner::Phase> seen;
       while (!stop.stop_requested()) {
-        if (auto* current = runner(); current != nullptr) (void)current->tick();
+        if (auto* current = runner(); current != nullptr) {
+          (void)current->tick();
+          const runner::Phase now = current->snapshot().phase;
+          if (seen != now && services_.on_phase) services_.on_phase(current->session_id(), now);
+          seen = now;
+        }
         std::this_thread::sleep_for(k_tick);
       }
     });
