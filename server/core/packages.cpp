@@ -174,8 +174,11 @@ Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& ke
 
 Result<std::int64_t> parse_iso8601(std::string_view text) {
   const auto bad = [&] {
-    return fail(Errc::invalid_argument, "\"" + std::string(text) +
-                                            "\" is not a date and time like 2026-11-22T09:30:00Z or 2026-11-22T09:30+01:00");
+    // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict on `"\"" + std::string(...)`.
+    std::string message = "\"";
+    message.append(text);
+    message.append("\" is not a date and time like 2026-11-22T09:30:00Z or 2026-11-22T09:30+01:00");
+    return fail(Errc::invalid_argument, std::move(message));
   };
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, n = 0;
   const std::string t(text);
