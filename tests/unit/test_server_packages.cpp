@@ -18,6 +18,8 @@
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/crypto/x25519.hpp"
+#include "shared/journal/journal.hpp"
+#include "shared/protocol/messages.hpp"
 #include "shared/package/package.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/support/content_dir.hpp"
@@ -424,5 +426,47 @@ TEST_CASE("a server home made before packages existed gets one package key on fi
   // No temporary files left behind.
   for (const auto& e : std::filesystem::directory_iterator(dir / "home" / "keys")) {
     CHECK(e.path().filename().string().find("package.key.") == std::string::npos);
+  }
+}
+
+namespace {
+
+// Sends one "package.unlocked" record for the sitting, stamped by the device's clock.
+HttpResponse send_unlock_record(Server& s, const std::string& sitting_id, std::int64_t device_wall_ms) {
+  const std::string chain = journal::chain_id_for("dev-1", sitting_id);
+  journal::Appender app(chain, journal::Head::genesis(chain));
+  const time::ManualClock device_clock{device_wall_ms};
+  const std::string payload = R"({"method":"start_code","sitting_id":")" + sitting_id + R"("})";
+  const auto r = app.next("package.unlocked", as_bytes(payload), device_clock);
+  protocol::RecordBatch batch{sitting_id, {protocol::RecordDto{r, to_bytes(payload)}}, std::nullopt};
+  return s.call("POST", "/v1/sessions/" + sitting_id + "/records", protocol::to_json(batch).dump());
+}
+
+}  // namespace
+
+TEST_CASE("an unlock recorded outside the sitting's window is accepted and flagged for review") {
+  Server s;
+  s.build();
+  const auto sitting = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+
+  SECTION("by the device's own clock") {
+    auto resp = send_unlock_record(s, sitting.sitting_id, sitting.scheduled_start_ms - 24 * k_hour);
+    REQUIRE(resp.status == 200);
+    const auto flags = s.repo->flags("dev-1", sitting.sitting_id).value();
+    REQUIRE(flags.size() == 1);
+    CHECK(flags[0].kind == "unlock_outside_window");
+    CHECK(flags[0].detail.find("the device recorded the unlock") != std::string::npos);
+  }
+  SECTION("by the server's clock when the record arrives before the start") {
+    const auto later = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + 24 * k_hour, 8, s.clock).value();
+    auto resp = send_unlock_record(s, later.sitting_id, later.scheduled_start_ms);  // the device clock was moved forward
+    REQUIRE(resp.status == 200);
+    const auto flags = s.repo->flags("dev-1", later.sitting_id).value();
+    REQUIRE(flags.size() == 1);
+    CHECK(flags[0].detail.find("reached the server") != std::string::npos);
+  }
+  SECTION("not when it is inside the window") {
+    REQUIRE(send_unlock_record(s, sitting.sitting_id, sitting.scheduled_start_ms + 60'000).status == 200);
+    CHECK(s.repo->flags("dev-1", sitting.sitting_id).value().empty());
   }
 }
