@@ -15,7 +15,7 @@ import { get, post } from './api.js';
 import { h } from './dom.js';
 import { app, mount, createSaver, showSaveStatus, setHeader, announce } from './core.js';
 import { enrolScreen, downloadScreen, checkScreen, readyScreen, identityScreen } from './screens-setup.js';
-import { sectionScreen, practiceScreen, breakScreen, reviewScreen, submittedScreen } from './screens-exam.js';
+import { sectionScreen, practiceScreen, breakScreen, submittedScreen } from './screens-exam.js';
 
 const POLL_MS = 3000;
 const FAST_POLL_MS = 1000;
@@ -29,11 +29,11 @@ const screens = {
   identity: identityScreen,
   section: sectionScreen,
   break: breakScreen,
-  review: reviewScreen,
   submitted: submittedScreen,
 };
 
-const SITTING = new Set(['identity', 'section', 'break', 'review']);
+// A sitting is under way from unlocking (the client has a runner) until submission.
+const sitting = (st) => Boolean(st && st.runner) && st.runner.phase !== 'submitted';
 
 let currentName = null;
 let currentKey = null;
@@ -51,6 +51,11 @@ function screenName(st) {
   // The client has no step for "system check done": once the candidate has moved on from the
   // check in this window, its screen is the getting-ready one.
   if (name === 'check' && !app.local && app.checkDone) name = 'ready';
+  // Unlocked but not started: the next step is the identity check.
+  if (name === 'ready' && !app.local && st.package && st.package.unlocked) name = 'identity';
+  // The final review is the last section's own review page (the client's "review" phase, where
+  // the section's time still runs and its questions can still be changed).
+  if (name === 'review') name = 'section';
   return screens[name] ? name : 'unknown';
 }
 
@@ -97,7 +102,7 @@ async function poll() {
     if (firstState) {
       firstState = false;
       const r = st.runner || {};
-      if (r.interruptions > 0 && SITTING.has(st.screen)) {
+      if (r.interruptions > 0 && sitting(st)) {
         app.notice = 'Welcome back. Vigil was closed or this computer restarted. Every answer that '
           + 'said Saved is here, and you are back where you were. The time you were away has been recorded.';
       }
@@ -141,7 +146,7 @@ function setConnection(message) {
 let lastReported = {};
 function report(kind, type) {
   const st = app.state;
-  if (!st || !SITTING.has(st.screen) || app.local) return;
+  if (!sitting(st) || app.local) return;
   if (lastReported[kind] === type) return;
   lastReported[kind] = type;
   // Best effort with one retry: these are for the reviewers' timeline, never a reason to bother

@@ -51,7 +51,7 @@ export function errorBox(err, fieldId) {
       e.preventDefault();
       const f = document.getElementById(fieldId);
       if (f) f.focus();
-    } }, 'Go to the answer box')) : null);
+    } }, 'Go to it')) : null);
   return box;
 }
 

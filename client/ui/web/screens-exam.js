@@ -5,7 +5,7 @@ import { h, replace } from './dom.js';
 import { get, post } from './api.js';
 import { Saver } from './autosave.js';
 import {
-  app, mount, button, busy, showError, confirmDialog, setHeader, setClock, setPracticeNote, announce,
+  app, mount, button, busy, showError, setHeader, setClock, setPracticeNote, announce,
   panel, formatBytes,
 } from './core.js';
 import { Countdown, formatRemaining, spokenRemaining } from './timer.js';
@@ -42,7 +42,8 @@ function runnerOf(st) {
 
 function sectionCaption(r, title) {
   const n = r.section_count ? `Section ${(r.section_index || 0) + 1} of ${r.section_count}` : '';
-  return [n, title].filter(Boolean).join(': ');
+  const planned = Array.isArray(r.sections) && r.sections[r.section_index || 0];
+  return [n, title || (planned && planned.title)].filter(Boolean).join(': ');
 }
 
 // ---- A section of the real assessment ----------------------------------------------------------
@@ -73,8 +74,11 @@ export const sectionScreen = {
     }
     if (this.token !== token) return;
     setHeader({ title: st.package && st.package.title, section: sectionCaption(r, data.title) });
-    const reviewView = r.view === 'review' || r.item_index === -1;
-    const itemIndex = Number.isInteger(r.item_index) && r.item_index >= 0 ? r.item_index : 0;
+    // Where to start: the section's own record of it (GET /api/section), else the state's.
+    const at = Number.isInteger(data.item_index) ? data.item_index : r.item_index;
+    const itemIndex = Number.isInteger(at) && at >= 0 ? at : 0;
+    const reviewView = data.view === 'review' || r.phase === 'review';
+    this.last = Boolean(data.last);
     renderSection(data, {
       save: (id, value, mode) => app.saver.set(id, value, mode),
       latest: (id) => app.saver.latest(id),
@@ -82,13 +86,24 @@ export const sectionScreen = {
       // Telling the client where the candidate is matters for resuming after a restart, not for
       // what the page shows: a failure here is retried by the next move.
       navigate: (body) => post('/api/navigate', body).catch(() => {}),
-      finish: () => post('/api/section/finish', {}),
+      // Finishing the last section is submitting the assessment. The flag is set before the
+      // request, so a poll that sees the next screen first does not report a time-out.
+      finish: async () => {
+        finishedByCandidate = true;
+        try {
+          await (data.last ? post('/api/submit', { confirm: true }) : post('/api/section/finish', {}));
+        } catch (err) {
+          finishedByCandidate = false;
+          throw err;
+        }
+      },
       flush: () => app.saver.flush(),
-      onFinished: () => { finishedByCandidate = true; app.pollSoon(); },
+      onFinished: () => app.pollSoon(),
       practice: false,
     }, {
       index: r.section_index || 0,
       count: r.section_count || 0,
+      last: Boolean(data.last),
       item: itemIndex,
       view: reviewView ? 'review' : (startsWithIntro(data, itemIndex) ? 'intro' : 'item'),
       remainingText: () => spokenRemaining(this.countdown.remaining() || 0),
@@ -106,8 +121,9 @@ export const sectionScreen = {
     stopClock(this.countdown);
     this.countdown = null;
     if (!finishedByCandidate) {
-      app.notice = 'The time for the last section ran out, so Vigil finished it for you. '
-        + 'Every answer that was saved is kept.';
+      app.notice = this.last
+        ? 'The time ran out, so Vigil submitted your assessment for you with every answer that was saved.'
+        : 'The time for the last section ran out, so Vigil finished it for you. Every answer that was saved is kept.';
     }
   },
 };
@@ -156,50 +172,30 @@ export const practiceScreen = {
   },
 };
 
-// ---- Break -------------------------------------------------------------------------------------
+// ---- Break ---------------------------------------------------------------------------------
 
-// Whether the break is running (the timer is paused) or only offered.
-function onBreak(st) {
-  const r = runnerOf(st);
-  if (typeof r.break_active === 'boolean') return r.break_active;
-  return r.phase === 'break';
-}
-
+// A scheduled break starts when the section before it ends; the section timer is paused. The
+// candidate may come back early; when the break runs out the client starts the next section.
 export const breakScreen = {
-  key: (st) => `break:${runnerOf(st).section_index || 0}:${onBreak(st) ? 'on' : 'offer'}`,
+  key: (st) => `break:${runnerOf(st).section_index || 0}`,
   render(st) {
     const r = runnerOf(st);
     setHeader({ title: st.package && st.package.title, section: 'Break' });
     const slot = h('div', { class: 'error-slot' });
-    const act = (btn, path, label) => busy(btn, () => post(path, {}), label)
-      .then(() => app.pollSoon(), (err) => showError(slot, err));
-    if (onBreak(st)) {
-      this.countdown = headerCountdown('Break time left', 'of your break', () => app.pollSoon());
-      this.countdown.sync(this.key(st), r.break_remaining_ms || 0, 'none');
-      const back = button('I am ready: start the next section', () => act(back, '/api/break/end', 'Starting…'), 'primary');
-      mount('Break',
-        h('h1', {}, 'Your break'),
-        takeNotice(),
-        slot,
-        h('p', { class: 'lead' }, 'Your assessment timer is paused. Stretch, have a drink, rest your eyes.'),
-        h('p', {}, 'The time left for your break is at the top of the page. When it ends, the next '
-          + 'section starts by itself. You can come back earlier if you like.'),
-        back);
-      return;
-    }
-    const allowed = r.break_remaining_ms ? spokenRemaining(r.break_remaining_ms) : null;
-    const take = button('Start my break', () => act(take, '/api/break/start', 'Starting…'), 'primary');
-    const skip = button('Skip the break and go on', () => act(skip, '/api/break/end', 'Please wait…'), 'secondary');
-    mount('You can take a break',
-      h('h1', {}, 'You can take a break now'),
+    this.countdown = headerCountdown('Break time left', 'of your break', () => app.pollSoon());
+    this.countdown.sync(this.key(st), r.break_remaining_ms || 0, 'none');
+    const next = nextSectionTitle(r);
+    const back = button('I am ready: start the next section', () => busy(back, () => post('/api/break/end', {}), 'Starting…')
+      .then(() => app.pollSoon(), (err) => showError(slot, err)), 'primary');
+    mount('Break',
+      h('h1', {}, 'Your break'),
       takeNotice(),
       slot,
-      h('p', { class: 'lead' }, allowed
-        ? `You can take a break of up to ${allowed}. Your assessment timer is paused during it.`
-        : 'You can take a short break. Your assessment timer is paused during it.'),
-      h('p', {}, 'The section you just finished is closed. The next one starts when your break ends '
-        + 'or when you choose to come back.'),
-      h('div', { class: 'button-row' }, take, skip));
+      h('p', { class: 'lead' }, 'Your assessment timer is paused. Stretch, have a drink, rest your eyes.'),
+      h('p', {}, 'The time left for your break is at the top of the page. When it ends, the next '
+        + 'section starts by itself. You can come back earlier if you like.'),
+      next ? h('p', {}, `Next: ${next}.`) : null,
+      back);
   },
   update(st) {
     const r = runnerOf(st);
@@ -211,53 +207,11 @@ export const breakScreen = {
   },
 };
 
-// ---- Final review and submit -------------------------------------------------------------------
-
-export const reviewScreen = {
-  key: () => 'review',
-  render(st) {
-    const r = runnerOf(st);
-    setHeader({ title: st.package && st.package.title, section: 'Submit' });
-    const slot = h('div', { class: 'error-slot' });
-    const submit = button('Submit my assessment', async () => {
-      const ok = await confirmDialog({
-        title: 'Submit your assessment?',
-        body: ['After you submit, you cannot change any answer.',
-          'Your answers are sealed on this computer and sent to the assessment team as soon as there '
-            + 'is an internet connection.'],
-        confirm: 'Yes, submit my assessment',
-        cancel: 'No, not yet',
-      });
-      if (!ok) return;
-      try {
-        await busy(submit, async () => {
-          if (!(await app.saver.flush())) {
-            throw new Error('Some answers are not saved yet, so your assessment has not been submitted. '
-              + 'Please wait until the top of the page says Saved, then try again.');
-          }
-          await post('/api/submit', { confirm: true });
-        }, 'Submitting…');
-      } catch (err) {
-        showError(slot, err);
-        return;
-      }
-      app.pollSoon();
-    }, 'primary');
-    const flagged = Array.isArray(r.flagged) ? r.flagged.length : 0;
-    mount('Submit your assessment',
-      h('h1', {}, 'Submit your assessment'),
-      takeNotice(),
-      slot,
-      h('p', { class: 'lead' }, 'You have finished every section. Well done for getting this far.'),
-      panel('summary-panel', h('dl', { class: 'facts' },
-        Number.isInteger(r.answered) ? [h('dt', {}, 'Questions answered'), h('dd', {}, String(r.answered))] : null,
-        r.section_count ? [h('dt', {}, 'Sections finished'), h('dd', {}, String(r.section_count))] : null,
-        flagged ? [h('dt', {}, 'Flagged for review'), h('dd', {}, `${flagged} (the sections are closed, so these stay as they are)`)] : null)),
-      h('p', {}, 'When you submit, Vigil seals your answers and a record of the session with this '
-        + 'computer\'s signature. Nothing can be changed after that.'),
-      submit);
-  },
-};
+function nextSectionTitle(r) {
+  const list = Array.isArray(r.sections) ? r.sections : [];
+  const next = list[(r.section_index || 0) + 1];
+  return next && next.title ? next.title : null;
+}
 
 // ---- Submitted: receipt and sync progress --------------------------------------------------------
 
@@ -295,19 +249,23 @@ export const submittedScreen = {
 
   update(st) {
     const sync = st.sync || {};
-    const pending = Number(sync.pending_records) || 0;
+    const pending = (Number(sync.pending_records) || 0) + (Number(sync.pending_uploads) || 0);
+    const bytes = Number(sync.pending_bytes) || 0;
     const received = Boolean(st.receipt);
-    this.maxPending = Math.max(this.maxPending || 0, pending);
     // The client reports what is left, not the total: the page measures progress against the
-    // most it has seen waiting since this screen opened.
-    let percent = this.maxPending ? Math.round(100 * (1 - pending / this.maxPending)) : 0;
+    // most it has seen waiting since this screen opened (in bytes when it knows them).
+    this.maxPending = Math.max(this.maxPending || 0, pending);
+    this.maxBytes = Math.max(this.maxBytes || 0, bytes);
+    let percent = 0;
+    if (this.maxBytes) percent = Math.floor(100 * (1 - bytes / this.maxBytes));
+    else if (this.maxPending) percent = Math.floor(100 * (1 - pending / this.maxPending));
     if (pending === 0 && (received || this.maxPending > 0)) percent = 100;
     this.progress.value = percent;
     this.progress.textContent = `${percent}%`;
     this.progress.setAttribute('aria-valuetext', `${percent}% sent`);
     const text = pending === 0
       ? (received ? 'Everything has been sent.' : 'Everything is sent. Waiting for the assessment team to confirm.')
-      : `${percent}% sent. ${pending} ${pending === 1 ? 'part' : 'parts'} (${formatBytes(sync.pending_bytes)}) still to send.`;
+      : `${percent}% sent. ${pending} ${pending === 1 ? 'part' : 'parts'} (${formatBytes(bytes)}) still to send.`;
     if (this.text.textContent !== text) this.text.textContent = text;
     const onlineText = sync.online
       ? 'This computer is connected.'
@@ -329,9 +287,8 @@ export const submittedScreen = {
 
 function receiptFacts(receipt) {
   const rows = [];
-  const when = receipt.received_at || receipt.issued_at || receipt.time;
+  const when = receipt.received_wall_ms;
   if (when) rows.push(h('dt', {}, 'Received'), h('dd', {}, new Date(when).toLocaleString('en-GB')));
-  const ref = receipt.receipt_id || receipt.id || receipt.session_id;
-  if (ref) rows.push(h('dt', {}, 'Reference'), h('dd', { class: 'mono' }, String(ref)));
+  if (receipt.session_id) rows.push(h('dt', {}, 'Session'), h('dd', { class: 'mono' }, String(receipt.session_id)));
   return rows.length ? h('dl', { class: 'facts' }, rows) : null;
 }

@@ -253,7 +253,9 @@ export const readyScreen = {
 
 // ---- Identity check ---------------------------------------------------------------------------
 
-function photoStep({ heading, intro, kind, alt }) {
+// camera: shared by both steps; `unavailable` is set when the client says it has no camera
+// (503), and then the photos are not needed: a person checks the candidate's identity instead.
+function photoStep({ heading, intro, kind, alt, camera }) {
   const slot = h('div', { class: 'error-slot' });
   const frame = h('div', { class: 'photo__frame' }, h('p', { class: 'photo__empty' }, 'No photo yet'));
   const status = h('p', { class: 'photo__status', role: 'status' });
@@ -269,6 +271,7 @@ function photoStep({ heading, intro, kind, alt }) {
       status.textContent = 'Photo taken. If you are happy with it, go on to the next step.';
     } catch (err) {
       status.textContent = '';
+      if (err.status === 503) camera.unavailable = true;
       showError(slot, err);
     }
   }, 'secondary');
@@ -289,10 +292,15 @@ export const identityScreen = {
     const st = app.state || {};
     setHeader({ title: st.package && st.package.title });
     const slot = h('div', { class: 'error-slot' });
-    const face = photoStep({ heading: 'Step 1: a photo of your face', kind: 'face',
+    // Opening this step is recorded by the client (the identity phase begins).
+    if (st.runner && st.runner.phase === 'not_started') {
+      post('/api/identity', {}).catch((err) => showError(slot, err));
+    }
+    const camera = { unavailable: false };
+    const face = photoStep({ camera, heading: 'Step 1: a photo of your face', kind: 'face',
       alt: 'The photo of your face just taken',
       intro: ['Look at the camera with your face in good light and nothing covering it. Glasses are fine.'] });
-    const id = photoStep({ heading: 'Step 2: a photo of your photo ID', kind: 'id',
+    const id = photoStep({ camera, heading: 'Step 2: a photo of your photo ID', kind: 'id',
       alt: 'The photo of your ID just taken',
       intro: ['Hold your passport, driving licence or other photo ID up to the camera, photo side '
         + 'towards it, so that your photo and name can be read.'] });
@@ -323,8 +331,13 @@ export const identityScreen = {
       showError(slot, null);
       consentErr.hidden = true;
       const chosen = consent.querySelector('input:checked');
-      if (!face.taken || !id.taken) {
+      if (!camera.unavailable && (!face.taken || !id.taken)) {
         showError(slot, new Error(`Take ${!face.taken ? 'the photo of your face' : 'the photo of your ID'} first.`));
+        return;
+      }
+      if (camera.unavailable && chosen && chosen.value === 'automated') {
+        showError(slot, new Error('Without a camera, your identity is checked by a person. Choose "By a person instead".'),
+          `${consentName}-human`);
         return;
       }
       if (!chosen) {

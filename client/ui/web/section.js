@@ -81,7 +81,8 @@ export function renderSection(data, backend, position) {
   });
   const navSummary = h('p', { class: 'qnav__summary' });
   const navHeading = uid('qnav');
-  const reviewButton = button('Review and finish this section', () => showReview(), 'secondary', { class: 'qnav__review' });
+  const reviewButton = button(position.last ? 'Check your answers and submit' : 'Review and finish this section',
+    () => showReview(), 'secondary', { class: 'qnav__review' });
   const introButton = data.intro && data.intro.length
     ? button('Section instructions', () => showIntro(), 'link') : null;
   const nav = h('nav', { class: 'qnav', 'aria-labelledby': navHeading },
@@ -291,7 +292,7 @@ export function renderSection(data, backend, position) {
     const last = current === items.length - 1;
     const prev = current > 0 ? button('Previous question', () => goTo(current - 1), 'secondary') : null;
     const next = last
-      ? button('Review this section', () => showReview(), 'primary')
+      ? button(position.last ? 'Check your answers and submit' : 'Review this section', () => showReview(), 'primary')
       : button('Next question', () => goTo(current + 1), 'primary');
     replace(work,
       h('h2', { class: 'item__heading' }, `Question ${current + 1} of ${items.length}`),
@@ -314,6 +315,36 @@ export function renderSection(data, backend, position) {
           button(`Go to question ${i + 1}`, () => goTo(i), 'link')))));
   }
 
+  // What finishing means here: the practice run, a section, or the last section (which submits).
+  const ending = backend.practice ? {
+    heading: 'Finishing the practice run',
+    explain: 'In the real assessment, once you finish a section you cannot go back to it.',
+    button: 'Finish the practice run',
+    ask: 'Finish the practice run?',
+    consequence: 'In the real assessment, you could not go back to a finished section.',
+    yes: 'Yes, finish the practice run',
+    wait: 'Finishing…',
+  } : position.last ? {
+    heading: 'Submitting your assessment',
+    explain: 'This is the last section. When you submit, your answers are sealed and nothing can be '
+      + 'changed after that. If the time runs out first, Vigil submits for you with every saved answer.',
+    button: 'Submit my assessment',
+    ask: 'Submit your assessment?',
+    consequence: 'After you submit, you cannot change any answer. Your answers are sent to the assessment '
+      + 'team as soon as this computer is online.',
+    yes: 'Yes, submit my assessment',
+    wait: 'Submitting…',
+  } : {
+    heading: 'Finishing this section',
+    explain: 'Once you finish this section you cannot go back to it. If the time runs out first, Vigil '
+      + 'finishes the section for you and keeps every saved answer.',
+    button: 'Finish this section',
+    ask: 'Finish this section?',
+    consequence: 'Once you finish this section, you cannot go back to it or change its answers.',
+    yes: 'Yes, finish this section',
+    wait: 'Finishing…',
+  };
+
   function drawReview() {
     const unanswered = [];
     const partly = [];
@@ -324,10 +355,10 @@ export function renderSection(data, backend, position) {
       if (st === 'partly') partly.push(i);
       if (flags.has(item.id)) flagged.push(i);
     });
-    const finish = button(backend.practice ? 'Finish the practice run' : 'Finish this section',
-      () => confirmFinish(finish, unanswered.length + partly.length), 'warning');
+    const finish = button(ending.button, () => confirmFinish(finish, unanswered.length + partly.length),
+      position.last ? 'primary' : 'warning');
     replace(work,
-      h('h2', {}, `Check your answers: ${data.title}`),
+      h('h2', {}, position.last ? `Check your answers and submit: ${data.title}` : `Check your answers: ${data.title}`),
       h('p', {}, unanswered.length + partly.length === 0
         ? `You have answered all ${plural(items.length, 'question')} in this section.`
         : `You have answered ${items.length - unanswered.length - partly.length} of ${plural(items.length, 'question')}. `
@@ -335,33 +366,29 @@ export function renderSection(data, backend, position) {
       itemList('Not answered', unanswered, 'None.'),
       partly.length ? itemList('Partly answered', partly, 'None.') : null,
       itemList('Flagged for review', flagged, 'You have not flagged any questions.'),
-      h('h3', {}, backend.practice ? 'Finishing the practice run' : 'Finishing this section'),
-      h('p', {}, backend.practice
-        ? 'In the real assessment, once you finish a section you cannot go back to it.'
-        : 'Once you finish this section you cannot go back to it. If the time runs out first, Vigil '
-          + 'finishes the section for you and keeps every saved answer.'),
+      h('h3', {}, ending.heading),
+      h('p', {}, ending.explain),
       h('div', { class: 'button-row' },
         button('Back to the questions', () => goTo(current), 'secondary'), finish));
   }
 
   async function confirmFinish(btn, notDone) {
     const body = [
-      'Once you finish this section, you cannot go back to it or change its answers.',
-      notDone ? `${plural(notDone, 'question')} ${notDone === 1 ? 'is' : 'are'} not fully answered.` : 'You have answered every question.',
+      ending.consequence,
+      notDone ? `${plural(notDone, 'question')} in this section ${notDone === 1 ? 'is' : 'are'} not fully answered.`
+        : 'You have answered every question in this section.',
     ];
-    const ok = await confirmDialog({ title: backend.practice ? 'Finish the practice run?' : 'Finish this section?',
-      body, confirm: backend.practice ? 'Yes, finish the practice run' : 'Yes, finish this section',
-      cancel: 'No, go back' });
+    const ok = await confirmDialog({ title: ending.ask, body, confirm: ending.yes, cancel: 'No, go back' });
     if (!ok) return;
     try {
       await busy(btn, async () => {
         const saved = await backend.flush();
         if (!saved) {
-          throw new Error('Some of your answers are not saved yet, so the section has not been finished. '
+          throw new Error('Some of your answers are not saved yet, so nothing has been finished. '
             + 'Vigil is still trying to save them. Please wait until the top of the page says Saved, then try again.');
         }
         await backend.finish();
-      }, 'Finishing…');
+      }, ending.wait);
     } catch (err) {
       showError(errorSlot, err);
       return;
