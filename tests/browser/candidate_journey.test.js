@@ -9,10 +9,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { env, launchBrowser, checkAccessibility, tempDir, startProcess, run } = require('./lib/harness');
-
-const SERVER = env('VIGIL_SERVER_EXE');
-const CLIENT = env('VIGIL_CLIENT_EXE');
+const { launchBrowser, checkAccessibility, tempDir } = require('./lib/harness');
+const { prepareSitting } = require('./lib/sitting');
 
 // ---- Content: a small assessment with every kind of section ---------------------------------
 
@@ -67,55 +65,28 @@ function journeyContent(id, { minutes = [30, 20, 5], breakMinutes = 1 } = {}) {
   };
 }
 
-function writeContent(dir, files) {
+function writeContent(files) {
+  const dir = path.join(tempDir('vigil-ui-content-'), files['assessment.json'].id);
   fs.mkdirSync(dir, { recursive: true });
   for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), `${JSON.stringify(body, null, 2)}\n`);
+  return dir;
 }
 
-// ---- The real server ------------------------------------------------------------------------
-
-async function must(exe, args) {
-  const r = await run(exe, args);
-  assert.equal(r.code, 0, `${path.basename(exe)} ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
-  return r.stdout;
+// The webcam for the identity photos: a fixture clip of one steady face, when the fixtures are
+// there (VIGIL_FACE_FIXTURES); without it the client has no camera.
+function cameraClip() {
+  const dir = process.env.VIGIL_FACE_FIXTURES;
+  const clip = dir && path.join(dir, 'clip_steady_one_face.avi');
+  return clip && fs.existsSync(clip) ? clip : null;
 }
 
-async function startServer() {
-  const home = path.join(tempDir('vigil-ui-server-'), 'home');
-  await must(SERVER, ['init', home, '--host', '127.0.0.1', '--port', '8443']);
-  const proc = startProcess(SERVER, ['serve', home, '--port', '0']);
-  const m = await proc.waitFor(/listening on https:\/\/127\.0\.0\.1:(\d+)/);
-  const port = Number(m[1]);
-  // The trust file names the port given to init; the test server listens on a free one.
-  const trust = JSON.parse(fs.readFileSync(path.join(home, 'published', 'client-trust.json'), 'utf8'));
-  trust.port = port;
-  const trustFile = path.join(home, '..', 'client-trust.json');
-  fs.writeFileSync(trustFile, JSON.stringify(trust));
-  return { home, proc, port, trustFile };
-}
-
-// Adds a candidate, builds the assessment and schedules the sitting to have started already.
-async function prepareCandidate(server, candidate, assessmentId, content) {
-  const out = await must(SERVER, ['admin', 'add-candidate', server.home, '--council', 'leeds', '--candidate', candidate,
-    '--name', 'Test Candidate', '--level', 'practitioner']);
-  const code = out.match(/enrolment code: ([A-Z0-9-]+)/)[1];
-  const dir = path.join(tempDir('vigil-ui-content-'), assessmentId);
-  writeContent(dir, content);
-  await must(SERVER, ['package', 'build', dir, '--home', server.home]);
-  const start = new Date(Date.now() - 5 * 60 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-  await must(SERVER, ['admin', 'schedule', server.home, '--candidate', candidate, '--assessment', assessmentId,
-    '--start', start]);
-  return code;
-}
-
-// ---- The real client ------------------------------------------------------------------------
-
-async function startClient(server) {
-  const data = tempDir('vigil-ui-client-');
-  const proc = startProcess(CLIENT, ['--data', data, '--key-storage', 'file', 'start', '--trust', server.trustFile,
-    '--no-browser']);
-  const m = await proc.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/launch\?secret=\S+)/);
-  return { data, proc, url: m[1] };
+// A real server with the candidate's sitting open, and the real client started (not enrolled:
+// enrolment is the first screen). camera: a video file the client reads as its webcam, or null.
+async function startSitting(content, stops, camera = null) {
+  const sitting = await prepareSitting({ contentDir: writeContent(content), enrol: false });
+  stops.push(() => sitting.stop());
+  const client = await sitting.startClient(camera ? ['--camera-file', camera] : []);
+  return { sitting, client, code: sitting.enrolmentCode };
 }
 
 // ---- Page helpers ---------------------------------------------------------------------------
@@ -181,6 +152,14 @@ async function tabTo(page, re, { back = false, max = 60 } = {}) {
   throw new Error(`no focusable element matching ${re} within ${max} presses of Tab`);
 }
 
+// Presses "Take photo" in both identity steps and waits for each to finish (a photo, or an error).
+async function takePhotos(page) {
+  for (const step of ['Step 1: a photo of your face', 'Step 2: a photo of your photo ID']) {
+    await page.getByRole('region', { name: step }).getByRole('button', { name: 'Take photo', exact: true }).click();
+    await page.waitForFunction(() => !document.querySelector('[aria-disabled="true"]'));
+  }
+}
+
 const activeText = (page) => page.evaluate(() => document.activeElement.textContent.replace(/\s+/g, ' ').trim());
 
 // ---- The journey ----------------------------------------------------------------------------
@@ -200,11 +179,8 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
     }
   });
   try {
-    const server = await startServer();
-    stops.push(() => server.proc.stop());
-    const code = await prepareCandidate(server, 'c-ui-0001', 'ui-journey', journeyContent('ui-journey'));
-    const client = await startClient(server);
-    stops.push(() => client.proc.stop());
+    const camera = cameraClip();
+    const { client, code } = await startSitting(journeyContent('ui-journey'), stops, camera);
     const browser = await launchBrowser();
     stops.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -219,30 +195,30 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await page.keyboard.press('Enter');
       assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
 
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.locator('.error-summary').waitFor();
       assert.match(await page.locator('.error-summary').textContent(), /Enter your enrolment code/);
       await page.getByLabel('Enrolment code').fill('AAAA-BBBB-CCCC-DDDD');
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.locator('.error-summary').waitFor();
       assert.equal(await page.getByLabel('Enrolment code').getAttribute('aria-invalid'), 'true');
       await checkAccessibility(page, 'enrol, with an error');
       await checkZoom(page, 'enrol');
       await page.getByLabel('Enrolment code').fill(code.toLowerCase());
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await onScreen(page, 'Download your assessment');
       await checkAccessibility(page, 'download');
     });
 
     await step('download, system check and getting ready, with the practice run', async () => {
-      await page.getByRole('button', { name: 'Download my assessment' }).click();
+      await page.getByRole('button', { name: 'Download my assessment', exact: true }).click();
       await onScreen(page, 'Check your computer');
       await page.locator('.checks li').first().waitFor();
       const checks = await page.locator('.checks li').allTextContents();
       assert.ok(checks.some((c) => /disk space/i.test(c)), `the disk check is listed: ${checks}`);
       assert.ok(checks.every((c) => /^\s*(OK|Needs attention)/.test(c)), 'every check says OK or Needs attention in words');
       await checkAccessibility(page, 'system check');
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await onScreen(page, 'Before your assessment');
       await checkAccessibility(page, 'getting ready');
       await checkZoom(page, 'getting ready');
@@ -251,13 +227,13 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       let puts = 0;
       const count = (req) => { if (req.method() === 'PUT') puts += 1; };
       page.on('request', count);
-      await page.getByRole('button', { name: 'Start the practice run' }).click();
+      await page.getByRole('button', { name: 'Start the practice run', exact: true }).click();
       await onScreen(page, 'Practice run');
-      await page.getByRole('button', { name: 'Go to the first question' }).click();
+      await page.getByRole('button', { name: 'Go to the first question', exact: true }).click();
       await page.getByLabel('Sunday').check();
       assert.equal(await page.locator('#save-status').textContent(), 'Practice: nothing is saved');
       await checkAccessibility(page, 'practice question');
-      await page.getByRole('button', { name: 'Leave the practice run' }).click();
+      await page.getByRole('button', { name: 'Leave the practice run', exact: true }).click();
       await onScreen(page, 'Before your assessment');
       page.off('request', count);
       assert.equal(puts, 0, 'the practice run sent no answers');
@@ -265,28 +241,33 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
 
     await step('a wrong start code is refused with a reason; the online start unlocks', async () => {
       await page.getByLabel('Start code').fill('ABCD-EFGH-JKLM');
-      await page.getByRole('button', { name: 'Start with this code' }).click();
+      await page.getByRole('button', { name: 'Start with this code', exact: true }).click();
       await page.locator('.error-summary').waitFor();
       assert.equal(await page.getByLabel('Start code').getAttribute('aria-invalid'), 'true');
       await checkAccessibility(page, 'start code refused');
-      await page.getByRole('button', { name: 'Start my assessment' }).click();
+      await page.getByRole('button', { name: 'Start my assessment', exact: true }).click();
       await onScreen(page, 'Confirm who you are');
     });
 
     await step('identity check: photos or, without a camera, a check by a person', async () => {
       await checkAccessibility(page, 'identity');
       // Nothing chosen: the page explains what is missing.
-      await page.getByRole('button', { name: 'Confirm and continue' }).click();
+      await page.getByRole('button', { name: 'Confirm and continue', exact: true }).click();
       await page.locator('.error-summary').first().waitFor();
-      for (const button of await page.getByRole('button', { name: 'Take photo' }).all()) {
-        await button.click();
-        await page.waitForFunction(() => !document.querySelector('[aria-disabled="true"]'));
-      }
+      await takePhotos(page);
       const photos = await page.locator('img.photo__img').count();
-      // The human alternative is always offered, and it is what works without a camera.
-      await page.getByLabel('By a person instead').check();
-      await checkAccessibility(page, photos ? 'identity with photos' : 'identity without a camera');
-      await page.getByRole('button', { name: 'Confirm and continue' }).click();
+      // The human alternative is always offered; it is what works without a camera.
+      assert.equal(await page.getByLabel('By a person instead').count(), 1);
+      if (camera) {
+        assert.equal(photos, 2, 'both photos were taken and shown');
+        assert.match(await page.locator('img.photo__img').first().getAttribute('src'), /^data:image\/jpeg;base64,/);
+        await page.getByLabel('Automatically, with a person reviewing anything unclear').check();
+      } else {
+        assert.match(await page.locator('.error-summary').last().textContent(), /camera/i);
+        await page.getByLabel('By a person instead').check();
+      }
+      await checkAccessibility(page, camera ? 'identity with photos' : 'identity without a camera');
+      await page.getByRole('button', { name: 'Confirm and continue', exact: true }).click();
       await onScreen(page, 'Knowledge');
     });
 
@@ -369,7 +350,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
     });
 
     await step('the scenario section shows its case material beside the questions', async () => {
-      await page.getByRole('button', { name: 'Go to the first question' }).click();
+      await page.getByRole('button', { name: 'Go to the first question', exact: true }).click();
       const caseRegion = page.getByRole('region', { name: 'Case material' });
       assert.match(await caseRegion.textContent(), /Referral from school, 3 March/);
       assert.match(await caseRegion.textContent(), /Chronology/);
@@ -379,11 +360,11 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await checkZoom(page, 'scenario question with case material');
       // A forced-colours (high contrast) theme keeps focus visible and passes axe.
       await page.emulateMedia({ forcedColors: 'active' });
-      await page.getByRole('button', { name: 'Next question' }).focus();
+      await tabTo(page, /^Next question$/);
       await assertFocusVisible(page, 'a button in forced colours');
       await checkAccessibility(page, 'scenario question, forced colours');
       await page.emulateMedia({ forcedColors: 'none' });
-      await page.getByRole('button', { name: 'Next question' }).click();
+      await page.getByRole('button', { name: 'Next question', exact: true }).click();
       await page.getByLabel('The child').check();
       await page.getByLabel('The parent').check();
       await page.locator('#save-status', { hasText: /^Saved$/ }).waitFor();
@@ -394,9 +375,9 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       const focusBack = page.waitForResponse((r) => r.url().endsWith('/api/events') && r.request().postData().includes('focus_returned'));
       await page.evaluate(() => window.dispatchEvent(new Event('focus')));
       assert.equal((await focusBack).status(), 200);
-      await page.getByRole('button', { name: 'Review this section' }).click();
-      await page.getByRole('button', { name: 'Finish this section' }).click();
-      await page.getByRole('button', { name: 'Yes, finish this section' }).click();
+      await page.getByRole('button', { name: 'Review this section', exact: true }).click();
+      await page.getByRole('button', { name: 'Finish this section', exact: true }).click();
+      await page.getByRole('button', { name: 'Yes, finish this section', exact: true }).click();
       await onScreen(page, 'Written assessment');
     });
 
@@ -405,7 +386,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await page.waitForFunction(() => /5 minutes left in this section/.test(document.getElementById('announcer').textContent));
       assert.equal(await page.locator('#announcer').getAttribute('aria-live'), 'polite');
       assert.match(await page.locator('#hdr-clock').getAttribute('class'), /clock--warning/);
-      await page.getByRole('button', { name: 'Go to the first question' }).click();
+      await page.getByRole('button', { name: 'Go to the first question', exact: true }).click();
       await checkAccessibility(page, 'written question');
 
       // Typing without a pause is saved along the way (at most about a second is at risk).
@@ -418,7 +399,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await page.locator('#save-status', { hasText: /^Saved$/ }).waitFor();
       page.off('request', onRequest);
       assert.ok(puts.length >= 2, `text was saved while typing, not only at the end (${puts.length} saves)`);
-      assert.match(await page.locator('.wordcount').textContent(), /You have written 11 words\. Aim for 20 to 60\./);
+      assert.match(await page.locator('.wordcount').textContent(), /You have written 10 words\. Aim for 20 to 60\./);
 
       // The client cannot be reached for a moment: the page says so, keeps the text, retries.
       await page.route('**/api/answers/**', (route) => route.abort());
@@ -436,12 +417,12 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
     });
 
     await step('review and submit, with a confirmation; the receipt arrives and sync shows its progress', async () => {
-      await page.getByRole('button', { name: 'Check your answers and submit' }).first().click();
+      await page.getByRole('button', { name: 'Check your answers and submit', exact: true }).first().click();
       await page.waitForFunction(() => /Check your answers and submit/.test(document.activeElement.textContent));
       await checkAccessibility(page, 'final review');
-      await page.getByRole('button', { name: 'Submit my assessment' }).click();
+      await page.getByRole('button', { name: 'Submit my assessment', exact: true }).click();
       await page.locator('dialog[open]').waitFor();
-      await page.getByRole('button', { name: 'Yes, submit my assessment' }).click();
+      await page.getByRole('button', { name: 'Yes, submit my assessment', exact: true }).click();
       await onScreen(page, 'Your assessment is submitted');
       await checkAccessibility(page, 'submitted');
       await checkZoom(page, 'submitted');
@@ -462,39 +443,32 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
 test('when the time runs out the client submits by itself, keeps what was saved, and the page says so calmly', async () => {
   const stops = [];
   try {
-    const server = await startServer();
-    stops.push(() => server.proc.stop());
     const content = journeyContent('ui-timeout');
     // One knowledge section of one minute: the one-minute warning is due at once, the time-out soon.
     content['assessment.json'].sections = [{ ...content['assessment.json'].sections[0], minutes: 1 }];
     content['assessment.json'].breaks = [];
     delete content['scenario-1.json'];
     delete content['written.json'];
-    const code = await prepareCandidate(server, 'c-ui-0002', 'ui-timeout', content);
-    const client = await startClient(server);
-    stops.push(() => client.proc.stop());
+    const { client, code } = await startSitting(content, stops);
     const browser = await launchBrowser();
     stops.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(client.url);
     await onScreen(page, 'Set up Vigil on this computer');
     await page.getByLabel('Enrolment code').fill(code);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('button', { name: 'Download my assessment' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.getByRole('button', { name: 'Download my assessment', exact: true }).click();
     await onScreen(page, 'Check your computer');
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('button', { name: 'Start my assessment' }).click();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await page.getByRole('button', { name: 'Start my assessment', exact: true }).click();
     await onScreen(page, 'Confirm who you are');
     await page.getByLabel('By a person instead').check();
-    // Without a camera the photos cannot be taken; with one, take them.
-    for (const button of await page.getByRole('button', { name: 'Take photo' }).all()) {
-      await button.click();
-      await page.waitForFunction(() => !document.querySelector('[aria-disabled="true"]'));
-    }
-    await page.getByRole('button', { name: 'Confirm and continue' }).click();
+    // There is no camera: the photos cannot be taken, and the page says so.
+    await takePhotos(page);
+    await page.getByRole('button', { name: 'Confirm and continue', exact: true }).click();
     await onScreen(page, 'Knowledge');
     await page.waitForFunction(() => /1 minute left in this section/.test(document.getElementById('announcer').textContent));
-    await page.getByRole('button', { name: 'Go to the first question' }).click();
+    await page.getByRole('button', { name: 'Go to the first question', exact: true }).click();
     await page.getByLabel('Visit the family').check();
     await page.locator('#save-status', { hasText: /^Saved$/ }).waitFor();
     // Nothing more from the candidate: the client ends the section and submits.

@@ -167,7 +167,7 @@ function watchEvents() {
   // Anything not yet acknowledged gets one last try as the window closes.
   window.addEventListener('pagehide', () => { if (app.saver) app.saver.sendOnUnload(); });
   window.addEventListener('beforeunload', (e) => {
-    if (app.saver && app.saver.status !== 'saved' && app.saver.status !== 'idle') {
+    if (app.saver && (app.saver.status === 'saving' || app.saver.status === 'retrying')) {
       app.saver.sendOnUnload();
       e.preventDefault();
       e.returnValue = '';

@@ -13,8 +13,9 @@
 //    the newest value always supersedes the older ones.
 // 5. A save that fails for a reason that may pass (no answer, busy, rate-limited, server error)
 //    is retried with the newest value, backing off to RETRY_MAX_MS. The text stays in the page
-//    all along. A save the client refuses for good (bad request, section closed) stops retrying
-//    and is reported through onRefused so the page can explain.
+//    all along. A save the client refuses for good (bad request, section closed) stops retrying,
+//    shows as "failed" until the next section, and is reported through onRefused so the page
+//    can explain.
 
 export const DEBOUNCE_MS = 400;
 export const MAX_WAIT_MS = 900;
@@ -22,11 +23,15 @@ const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 5000;
 
 // Status values reported to onStatus.
-export const STATUS = Object.freeze({ idle: 'idle', saving: 'saving', saved: 'saved', retrying: 'retrying' });
+export const STATUS = Object.freeze({
+  idle: 'idle', saving: 'saving', saved: 'saved', retrying: 'retrying', failed: 'failed',
+});
 
+// Worth retrying: no answer at all, the client busy (409 "busy", not a 409 "conflict" such as a
+// closed section), rate-limited, or a server-side failure (a full disk may be cleared).
 function transient(err) {
   const s = err && typeof err.status === 'number' ? err.status : 0;
-  return s === 0 || s === 409 || s === 429 || s >= 500;
+  return s === 0 || (s === 409 && err.code === 'busy') || s === 429 || s >= 500;
 }
 
 export class Saver {
@@ -128,11 +133,14 @@ export class Saver {
 
   computeStatus() {
     let dirty = false;
+    let refused = false;
     for (const e of this.entries.values()) {
-      if (e.failing || e.refused) return STATUS.retrying;
-      if (e.version > e.acked) dirty = true;
+      if (e.failing) return STATUS.retrying;
+      if (e.refused) refused = true;
+      else if (e.version > e.acked) dirty = true;
     }
     if (dirty) return STATUS.saving;
+    if (refused) return STATUS.failed;
     return this.everSaved ? STATUS.saved : STATUS.idle;
   }
 
@@ -142,14 +150,16 @@ export class Saver {
       this.status = s;
       this.onStatus(s);
     }
-    if (s === STATUS.saved || s === STATUS.idle) {
+    // Settled: nothing left that could still be saved (a refused save never will be).
+    if (s === STATUS.saved || s === STATUS.idle || s === STATUS.failed) {
       const w = this.waiters.splice(0);
       w.forEach((resolve) => resolve(true));
     }
   }
 
-  // Sends everything now. Resolves true once all is acknowledged, false if that has not happened
-  // within `ms` (the saves go on retrying in the background).
+  // Sends everything now. Resolves true once all is settled (acknowledged, or refused for good and
+  // already reported), false if that has not happened within `ms` (the saves go on retrying in
+  // the background).
   flush(ms = 8000) {
     for (const e of this.entries.values()) {
       if (e.version > e.acked && !e.refused) {
@@ -158,7 +168,7 @@ export class Saver {
       }
     }
     const s = this.computeStatus();
-    if (s === STATUS.saved || s === STATUS.idle) return Promise.resolve(true);
+    if (s === STATUS.saved || s === STATUS.idle || s === STATUS.failed) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(done);
@@ -180,7 +190,8 @@ export class Saver {
     }
   }
 
-  // Forgets everything (a new section: the old one's saves are all acknowledged or refused).
+  // A new section: forgets the items that are acknowledged or refused (the old section is closed,
+  // so nothing of it can be saved any more).
   clearAcknowledged() {
     for (const [id, e] of this.entries) {
       if (e.version <= e.acked || e.refused) {

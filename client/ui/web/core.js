@@ -140,6 +140,7 @@ const SAVE_TEXT = {
   [STATUS.saving]: 'Saving…',
   [STATUS.saved]: 'Saved',
   [STATUS.retrying]: 'Not saved — retrying',
+  [STATUS.failed]: 'Not saved',
 };
 let practiceNote = false;
 export function showSaveStatus(status) {
@@ -168,11 +169,11 @@ export function panel(cls, ...children) {
   return h('div', { class: ['panel', cls] }, ...children);
 }
 
-// Date and time in plain English for the candidate's own time zone.
-export function formatWhen(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
+// Date and time in plain English for the candidate's own time zone (from Unix ms or ISO 8601).
+export function formatWhen(when) {
+  if (!when) return '';
+  const d = new Date(when);
+  if (Number.isNaN(d.getTime())) return String(when);
   return d.toLocaleString('en-GB', { weekday: 'long', day: 'numeric', month: 'long',
     hour: 'numeric', minute: '2-digit' });
 }

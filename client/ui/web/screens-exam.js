@@ -58,6 +58,8 @@ export const sectionScreen = {
     const token = {};
     this.token = token;
     finishedByCandidate = false;
+    app.saver.clearAcknowledged();
+    document.getElementById('save-problem').hidden = true;
     setHeader({ title: st.package && st.package.title, section: sectionCaption(r) });
     this.countdown = headerCountdown('Time left', 'in this section', () => app.pollSoon());
     this.countdown.sync(this.key(st), r.section_remaining_ms || 0, r.warning);

@@ -185,7 +185,7 @@ export const readyScreen = {
     const pkg = st.package || {};
     setHeader({ title: pkg.title });
     const slot = h('div', { class: 'error-slot' });
-    const adjustments = adjustmentsText(st.accommodations);
+    const adjustments = adjustmentsText(st.accommodations || pkg.accommodations);
 
     const practice = button('Start the practice run', () => {
       app.local = { screen: 'practice', base: st.screen };
@@ -222,7 +222,8 @@ export const readyScreen = {
       kind: 'secondary', empty: 'Enter the start code the helpline read to you', wait: 'Checking…',
       send: (value) => post('/api/unlock', { start_code: value }) });
 
-    const when = pkg.scheduled_start ? formatWhen(pkg.scheduled_start) : null;
+    const startAt = pkg.scheduled_start_ms || pkg.scheduled_start;
+    const when = startAt ? formatWhen(startAt) : null;
     mount('Before your assessment',
       h('h1', {}, 'Before your assessment'),
       slot,
