@@ -194,7 +194,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
   });
   try {
     const camera = cameraClip();
-    const { client, code } = await startSitting(journeyContent('ui-journey'), stops, camera);
+    const { sitting, client, code } = await startSitting(journeyContent('ui-journey'), stops, camera);
     const browser = await launchBrowser();
     stops.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -434,6 +434,16 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await onScreen(page, 'Written assessment');
       assert.match(await page.getByLabel('Your answer').inputValue(), /agrees\. Safety comes first\.$/);
       await checkZoom(page, 'written question');
+
+      // The client is killed (a crash, a power cut) and started again: a new window opens at the
+      // same question, with the text, and a calm word about what happened.
+      await client.proc.stop('SIGKILL');
+      const again = await sitting.startClient(camera ? ['--camera-file', camera] : []);
+      await page.goto(again.url);
+      await onScreen(page, 'Written assessment');
+      assert.match(await page.locator('.notice').textContent(), /Welcome back/);
+      assert.match(await page.getByLabel('Your answer').inputValue(), /agrees\. Safety comes first\.$/);
+      await checkScreen(page, 'written question after a restart');
     });
 
     await step('review and submit, with a confirmation; the receipt arrives and sync shows its progress', async () => {
