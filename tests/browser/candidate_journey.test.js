@@ -395,6 +395,13 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       const left = page.waitForResponse((r) => r.url().endsWith('/api/events') && r.request().postData().includes('fullscreen_left'));
       await page.getByRole('button', { name: 'Leave full screen', exact: true }).click();
       assert.equal((await left).status(), 200);
+      // From here on, record everything the polite live region says.
+      await page.evaluate(() => {
+        window.vigilAnnouncements = [];
+        const el = document.getElementById('announcer');
+        new MutationObserver(() => { if (el.textContent) window.vigilAnnouncements.push(el.textContent); })
+          .observe(el, { childList: true, characterData: true, subtree: true });
+      });
       await page.getByRole('button', { name: 'Review this section', exact: true }).click();
       await page.getByRole('button', { name: 'Finish this section', exact: true }).click();
       await page.getByRole('button', { name: 'Yes, finish this section', exact: true }).click();
@@ -428,6 +435,9 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       assert.match(await box.inputValue(), /Safety comes first\.$/);
       await page.unroute('**/api/answers/**');
       await page.locator('#save-status', { hasText: /^Saved$/ }).waitFor({ timeout: 15000 });
+      // Over all of this the time was announced once, not every second.
+      const said = await page.evaluate(() => window.vigilAnnouncements);
+      assert.deepEqual(said.filter((a) => /left in this section/.test(a)), ['5 minutes left in this section.'], `announcements: ${JSON.stringify(said)}`);
 
       // What the page said was saved is in the client: a reload shows it.
       await page.reload();
