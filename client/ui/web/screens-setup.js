@@ -325,7 +325,7 @@ export const identityScreen = {
         + 'result or how long the assessment takes.'),
       consentErr,
       option('automated', 'Automatically, with a person reviewing anything unclear',
-        'Vigil compares your face photo with your ID photo and with the camera during the assessment. '
+        'Vigil compares the camera during the assessment with your face photo. A person checks your face photo against your ID. '
           + 'A member of the assessment team looks at anything it is unsure about.'),
       option('human', 'By a person instead',
         'Nothing is compared automatically. A member of the assessment team looks at your photos '
