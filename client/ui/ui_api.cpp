@@ -389,7 +389,6 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     VIGIL_TRY(r->end_break());
     return ok();
   }
-  if (path == "/api/break/start" && m == "POST") return ok();  // breaks start when a section ends
   if (path == "/api/events" && m == "POST") {
     VIGIL_ASSIGN(std::string type, text_field("type"));
     VIGIL_TRY(r->record_ui_event(type));
