@@ -57,7 +57,7 @@ say "2. Programme team: build the signed, encrypted assessment packages from the
 "$S" package build server/content/practitioner --home "$dir/server"
 "$S" package build server/content/practice-supervisor --home "$dir/server"
 
-say "3. Council: endorse a candidate with 25% extra time; schedule the sitting; a start code for the phone line"
+say "3. Council: endorse a candidate with 25% extra time; schedule the sitting (with a start code for the phone line)"
 out=$("$S" admin add-candidate "$dir/server" --council northmere --council-name "Northmere Borough Council" \
         --candidate c-0001 --name "Amara Okafor" --email amara.okafor@example.org --level practitioner)
 echo "$out"
@@ -67,7 +67,6 @@ start=$(date -u -d '-2 minutes' +%Y-%m-%dT%H:%M:%SZ)
 sched=$("$S" admin schedule "$dir/server" --candidate c-0001 --assessment practitioner-demo --start "$start")
 echo "$sched"
 sitting=$(grep -o 'sit-[0-9a-f]*' <<<"$sched" | head -1)
-"$S" admin start-code "$dir/server" --candidate c-0001 --assessment practitioner-demo | head -1
 
 say "4. Candidate: Vigil's own pages, used by a scripted candidate in headless chromium"
 mkdir -p "$dir/client"
@@ -117,7 +116,7 @@ if [[ $keep_serving -eq 1 ]]; then
   out=$("$S" admin add-candidate "$dir/server" --council northmere --council-name "Northmere Borough Council" \
           --candidate c-0002 --name "You" --email you@example.org --level practitioner)
   code2=$(sed -n 's/^enrolment code: \([A-Z0-9-]*\).*/\1/p' <<<"$out")
-  "$S" admin schedule "$dir/server" --candidate c-0002 --assessment practitioner-demo --start "$start" >/dev/null
+  "$S" admin schedule "$dir/server" --candidate c-0002 --assessment practitioner-demo --start "$start" | sed -n 's/^start code/(offline?) start code/p' 
   mkdir -p "$dir/you"
   cp "$dir/server/published/client-trust.json" "$dir/you/server-trust.json"
   cat <<EOF3

@@ -58,10 +58,10 @@ async function prepareSitting(options = {}) {
     if (acc.knowledgeOnly) args.push('--knowledge-only');
     await must(SERVER, args);
   }
-  await must(SERVER, ['admin', 'schedule', home, '--candidate', 'c-0001', '--assessment', assessmentId,
+  // A new sitting gets its start code at once (for the phone line), so the grant carries the offline key.
+  const scheduled = await must(SERVER, ['admin', 'schedule', home, '--candidate', 'c-0001', '--assessment', assessmentId,
     '--start', isoMinutesFromNow(options.startInMinutes ?? -5)]);
-  const codeOut = await must(SERVER, ['admin', 'start-code', home, '--candidate', 'c-0001', '--assessment', assessmentId]);
-  const startCode = codeOut.match(/start code: ([A-Z0-9-]+)/)[1];
+  const startCode = scheduled.match(/start code: ([A-Z0-9-]+)/)[1];
 
   fs.mkdirSync(clientDir, { recursive: true });
   fs.copyFileSync(path.join(home, 'published/client-trust.json'), path.join(clientDir, 'server-trust.json'));
