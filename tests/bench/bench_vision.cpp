@@ -1,5 +1,6 @@
 // Benchmarks of the webcam integrity checks (client/vision, docs/VISION.md):
-//   vigil_bench_vision accuracy [DIR] [--predictions FILE]   checks vs the labels of a fixture directory
+//   vigil_bench_vision accuracy [DIR] [--predictions FILE] [--model ONNX]   checks vs the labels of a
+//                                                            fixture directory (--model /none: Haar fallback)
 //   vigil_bench_vision speed [DIR]                            per-frame cost vs OpenCV's Haar detector
 //   vigil_bench_vision soak [DIR] [--hours H]                 RSS over a long session through the Monitor
 // DIR is a directory in the format of ../shared/fixtures/faces/ (README there): labels.csv,
@@ -101,8 +102,9 @@ float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
 
 // ------------------------------------------------------------------------------ accuracy
 
-int accuracy(const fs::path& dir, const fs::path& predictions) {
+int accuracy(const fs::path& dir, const fs::path& predictions, const fs::path& model) {
   VisionConfig config;
+  config.model_path = model;  // empty: the installed model; a missing file: the Haar fallback
   auto analyser = FrameAnalyser::create(config);
   if (!analyser) { std::cerr << analyser.error().message << "\n"; return 2; }
   std::cout << "detector: " << (*analyser)->detector().description() << "\n";
@@ -452,21 +454,22 @@ int soak(const fs::path& dir, double hours) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
-    std::cerr << "usage: vigil_bench_vision accuracy|speed|soak [DIR] [--predictions FILE] [--hours H] [--cpu-seconds S]\n";
+    std::cerr << "usage: vigil_bench_vision accuracy|speed|soak [DIR] [--predictions FILE] [--model ONNX] [--hours H] [--cpu-seconds S]\n";
     return 64;
   }
   const std::string mode = args[0];
-  fs::path dir = VIGIL_FIXTURES_DIR, predictions;
+  fs::path dir = VIGIL_FIXTURES_DIR, predictions, model;
   double hours = 4, cpu_window = 20;
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--predictions" && i + 1 < args.size()) predictions = args[++i];
     else if (args[i] == "--hours" && i + 1 < args.size()) hours = std::stod(args[++i]);
+    else if (args[i] == "--model" && i + 1 < args.size()) model = args[++i];
     else if (args[i] == "--cpu-seconds" && i + 1 < args.size()) cpu_window = std::stod(args[++i]);
     else if (args[i].rfind("--", 0) == 0) { std::cerr << "unknown option " << args[i] << "\n"; return 64; }
     else dir = args[i];
   }
   if (!fs::is_directory(dir)) { std::cerr << "not a directory: " << dir << "\n"; return 64; }
-  if (mode == "accuracy") return accuracy(dir, predictions);
+  if (mode == "accuracy") return accuracy(dir, predictions, model);
   if (mode == "speed") return speed(dir, cpu_window);
   if (mode == "soak") return soak(dir, hours);
   std::cerr << "unknown mode " << mode << "\n";

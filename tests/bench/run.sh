@@ -9,11 +9,11 @@
 #       the real vigil-server on 127.0.0.1: sessions/s and records/s from N devices syncing at once,
 #       record-batch p50/p99, new TLS 1.3 connections/s against `openssl s_server`, RSS with 1,000
 #       idle connections, server CPU per session at 100 vs 10,000 stored sessions. ~5-10 minutes.
-#   vision-accuracy [DIR] [--predictions FILE]
+#   vision-accuracy [DIR] [--predictions FILE] [--model ONNX]
 #       the webcam checks on a labelled directory (default: ../shared/fixtures/faces): precision and
 #       recall per check on the stills, face count by lighting, detection recall by lighting and
 #       skin tone, event detection and false flags on the clips. --predictions writes the CSV
-#       file,kind,faces,start_s,end_s,flag (docs/VISION.md).
+#       file,kind,faces,start_s,end_s,flag (docs/VISION.md). --model /none measures the Haar fallback.
 #   vision-speed [DIR]
 #       per-frame cost of the checks at 640x480 on one thread vs OpenCV's Haar face detector, and
 #       CPU at 5 fps through the real Monitor (~40 s).
@@ -22,7 +22,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,23p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,21p' "$0"; exit 64; }
 shift
 
 cd "$root"
