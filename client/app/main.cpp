@@ -13,6 +13,10 @@
 #include <CLI/CLI.hpp>
 
 #include "client/app/demo.hpp"
+#include "client/app/diagnostics.hpp"
+#include "client/app/start.hpp"
+#include "client/ui/ui_api.hpp"
+#include "client/platform/platform.hpp"
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
@@ -27,20 +31,13 @@ using vigil::client::store::Store;
 using vigil::client::store::StoreOptions;
 namespace sync = vigil::client::sync;
 
-// Linux default: $XDG_DATA_HOME/vigil, else ~/.local/share/vigil (other platforms: docs/PLATFORMS.md).
-fs::path default_data_dir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') return fs::path(xdg) / "vigil";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return fs::path(home) / ".local/share/vigil";
-  return fs::path(".vigil");
-}
-
 int failed(const vigil::Error& e) {
   std::cerr << "vigil-client: " << e.message << "\n";
   return e.code == vigil::Errc::invalid_argument ? 64 : 2;
 }
 
 struct Globals {
-  fs::path data_dir = default_data_dir();
+  fs::path data_dir = vigil::client::platform::default_data_dir();
   std::string key_storage = "auto";
 };
 
@@ -184,6 +181,33 @@ int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
   return 0;
 }
 
+int cmd_check(const Globals& g) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  bool all = true;
+  for (const auto& c : vigil::client::ui::system_checks(**s, vigil::time::system_clock(), g.data_dir)) {
+    all = all && c.ok;
+    std::cout << (c.ok ? "  ok    " : "  CHECK ") << c.label << "\n";
+    if (!c.advice.empty()) std::cout << "        " << c.advice << "\n";
+  }
+  std::cout << (all ? "This computer is ready for the assessment.\n" : "Fix the items marked CHECK, then run the check again.\n");
+  return all ? 0 : 1;
+}
+
+int cmd_export_diagnostics(const Globals& g, fs::path out) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto d = vigil::client::app::collect_diagnostics(**s, g.data_dir);
+  if (!d) return failed(d.error());
+  if (out.empty()) out = "vigil-diagnostics-" + std::to_string(vigil::time::system_clock().wall_ms()) + ".json";
+  std::ofstream f(out);
+  f << d->dump(2) << "\n";
+  if (!f) return failed({vigil::Errc::io, "could not write " + out.string()});
+  std::cout << "diagnostics written to " << out.string()
+            << " (no answers, names, codes or keys: send it to the Vigil support line if they ask)\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -226,6 +250,18 @@ int main(int argc, char** argv) {
   verify_receipt->add_option("file", receipt_file, "The receipt (JSON)")->required();
   verify_receipt->add_option("--key", key, "The server's receipt public key: a file (receipt-public.key) or base64")->required();
 
+  auto* start = app.add_subcommand("start", "Open the assessment: the candidate's window (a local web page in an app window)");
+  vigil::client::app::StartOptions start_options;
+  start->add_option("--trust", start_options.trust_file, "The server's client-trust.json (default: DATA/server-trust.json)");
+  bool no_browser = false;
+  start->add_flag("--no-browser", no_browser, "Do not open a window; print the address only");
+  start->add_option("--port", start_options.port, "Port on 127.0.0.1 (default: any free port)");
+
+  auto* check = app.add_subcommand("check", "Check this computer is ready: disk space, clock, encrypted storage");
+  auto* diag = app.add_subcommand("export-diagnostics", "Write a diagnostics file for the support line (no personal data)");
+  fs::path diag_out;
+  diag->add_option("--out", diag_out, "File to write (default: vigil-diagnostics-<time>.json here)");
+
   auto* check_camera = app.add_subcommand("check-camera", "Show what the webcam checks see (face, lighting) before an assessment");
   vigil::client::vision::CheckCameraOptions camera_options;
   auto* camera_opt = check_camera->add_option("--camera", camera_options.camera, "Camera number (0 = the first)")->capture_default_str();
@@ -240,7 +276,15 @@ int main(int argc, char** argv) {
       demo_options.data_dir = g.data_dir;
       return vigil::client::app::run_demo(demo_options);
     }
+    if (*start) {
+      start_options.data_dir = g.data_dir;
+      start_options.key_storage = g.key_storage;
+      start_options.open_browser = !no_browser;
+      return vigil::client::app::run_start(start_options);
+    }
     if (*status) return cmd_status(g);
+    if (*check) return cmd_check(g);
+    if (*diag) return cmd_export_diagnostics(g, diag_out);
     if (*verify) return cmd_verify_journal(g, session);
     if (*enrol) return cmd_enrol(g, trust_file, code);
     if (*sync_cmd) return cmd_sync(g, timeout_s);

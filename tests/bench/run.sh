@@ -9,6 +9,9 @@
 #       the real vigil-server on 127.0.0.1: sessions/s and records/s from N devices syncing at once,
 #       record-batch p50/p99, new TLS 1.3 connections/s against `openssl s_server`, RSS with 1,000
 #       idle connections, server CPU per session at 100 vs 10,000 stored sessions. ~5-10 minutes.
+#   client [SAVES] [LAUNCHES]
+#       the candidate client in chromium: answer save from the page's request to the durable
+#       response (p50/p99), and launch of `vigil-client start` to the UI's first paint. ~1 minute.
 #   vision-accuracy [DIR] [--predictions FILE] [--model ONNX]
 #       the webcam checks on a labelled directory (default: ../shared/fixtures/faces): precision and
 #       recall per check on the stills, face count by lighting, detection recall by lighting and
@@ -22,14 +25,21 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,21p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,24p' "$0"; exit 64; }
 shift
 
 cd "$root"
 if [[ ! -f build/release/build.ninja ]]; then
   cmake --preset release >/dev/null
 fi
-build() { cmake --build build/release -j"$(nproc)" --target "$@" >/dev/null; }
+# Quiet when the build works; the whole compiler output when it does not.
+build() {
+  local log; log=$(mktemp)
+  if ! cmake --build build/release -j"$(nproc)" --target "$@" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; echo "run.sh: the release build failed" >&2; exit 1
+  fi
+  rm -f "$log"
+}
 
 case "$name" in
   store)
@@ -40,6 +50,12 @@ case "$name" in
   server)
     build vigil_bench_server vigil-server
     exec build/release/tests/bench/vigil_bench_server "$@"
+    ;;
+  client)
+    build vigil-client vigil-server
+    export VIGIL_CLIENT_EXE=$root/build/release/client/vigil-client VIGIL_SERVER_EXE=$root/build/release/server/vigil-server
+    export VIGIL_SOURCE_DIR=$root
+    exec node "$root/tests/bench/bench_client.js" "${1:-1000}" "${2:-10}"
     ;;
   vision-accuracy)
     build vigil_bench_vision
@@ -54,7 +70,7 @@ case "$name" in
     exec build/release/tests/bench/vigil_bench_vision soak "$@"
     ;;
   *)
-    echo "unknown benchmark: $name (known: store, server, vision-accuracy, vision-speed, vision-soak)" >&2
+    echo "unknown benchmark: $name (known: store, server, client, vision-accuracy, vision-speed, vision-soak)" >&2
     exit 64
     ;;
 esac
