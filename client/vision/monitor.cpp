@@ -299,6 +299,8 @@ Status Monitor::start(std::string session_id) {
   {
     std::lock_guard lock(im.mu);
     if (im.started) return fail(Errc::invalid_argument, "the camera checks are already running");
+    if (im.options.store != nullptr && session_id.empty())
+      return fail(Errc::invalid_argument, "no session to record the camera checks in (use a monitor without a store for the system check)");
     im.started = true;
     im.session = std::move(session_id);
     im.status.camera = "starting";

@@ -382,7 +382,9 @@ TEST_CASE("the monitor journals flags with sealed evidence that only the evidenc
   mo.config.thumbnail_every_ms = 5000;
   auto monitor = Monitor::create(file_source(k_fixtures / "clip_camera_covered.avi", false, 4.0), std::move(mo));
   REQUIRE(monitor);
+  REQUIRE_FALSE((*monitor)->start(""));  // a recording monitor needs a session
   REQUIRE((*monitor)->start("s1"));
+  REQUIRE_FALSE((*monitor)->start("s1"));  // runs once
   wait_until([&] { return (*monitor)->status().camera == "ended"; }, "the clip to end");
   wait_until([&] {
     auto s = (*monitor)->status();
