@@ -98,6 +98,37 @@ struct FrameAnalyser::Identity {
   }
 };
 
+bool ReplayDetector::seen(const cv::Mat& bgr, std::int64_t t_ms) {
+  if (bgr.empty()) return false;
+  cv::cvtColor(bgr, grey_, cv::COLOR_BGR2GRAY);
+  cv::resize(grey_, small_, cv::Size(160, 120), 0, 0, cv::INTER_AREA);
+  return seen_small(small_, t_ms);
+}
+
+bool ReplayDetector::seen_small(const cv::Mat& small, std::int64_t t_ms) {
+  const std::uint64_t h = fnv1a(small);
+  const bool repeat_of_previous = has_prev_ && h == prev_;
+  const bool replayed = !repeat_of_previous && counts_.count(h) > 0;
+  if (!repeat_of_previous) {
+    order_.emplace_back(t_ms, h);
+    ++counts_[h];
+  }
+  prev_ = h;
+  has_prev_ = true;
+  while (!order_.empty() && (order_.front().first < t_ms - window_ms_ || order_.size() > k_max_entries)) {
+    auto it = counts_.find(order_.front().second);
+    if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+    order_.pop_front();
+  }
+  return replayed;
+}
+
+void ReplayDetector::reset() {
+  order_.clear();
+  counts_.clear();
+  has_prev_ = false;
+}
+
 std::string Observation::flags() const {
   std::string s;
   for (std::size_t i = 0; i < k_check_count; ++i) {
@@ -113,6 +144,7 @@ Result<std::unique_ptr<FrameAnalyser>> FrameAnalyser::create(const VisionConfig&
   a->config_ = config;
   VIGIL_ASSIGN(a->detector_, FaceDetector::create(config));
   a->identity_ = std::make_unique<Identity>();
+  a->replay_ = std::make_unique<ReplayDetector>(config.loop_history_ms);
   return a;
 }
 
@@ -122,8 +154,7 @@ bool FrameAnalyser::has_reference() const noexcept { return identity_->trained; 
 
 void FrameAnalyser::reset_feed() {
   prev_grey_.release();
-  hashes_.clear();
-  prev_hash_ = 0;
+  replay_->reset();
 }
 
 Status FrameAnalyser::set_reference(const cv::Mat& bgr) {
@@ -141,13 +172,16 @@ Status FrameAnalyser::set_reference(const cv::Mat& bgr) {
   return {};
 }
 
-Observation FrameAnalyser::analyse(const cv::Mat& bgr, std::int64_t t_ms) {
-  return run(bgr, t_ms, FaceDetector::Mode::video, true);
+Observation FrameAnalyser::analyse(const cv::Mat& bgr, std::int64_t t_ms, std::optional<bool> replayed) {
+  return run(bgr, t_ms, FaceDetector::Mode::video, true, replayed);
 }
 
-Observation FrameAnalyser::analyse_still(const cv::Mat& bgr) { return run(bgr, 0, FaceDetector::Mode::still, false); }
+Observation FrameAnalyser::analyse_still(const cv::Mat& bgr) {
+  return run(bgr, 0, FaceDetector::Mode::still, false, std::nullopt);
+}
 
-Observation FrameAnalyser::run(const cv::Mat& bgr, std::int64_t t_ms, FaceDetector::Mode mode, bool use_history) {
+Observation FrameAnalyser::run(const cv::Mat& bgr, std::int64_t t_ms, FaceDetector::Mode mode, bool use_history,
+                               std::optional<bool> replayed) {
   Observation o;
   o.t_ms = t_ms;
   auto set = [&o](Check c, float confidence) {
@@ -176,17 +210,11 @@ Observation FrameAnalyser::run(const cv::Mat& bgr, std::int64_t t_ms, FaceDetect
 
   // ---- feed: frozen and replayed frames ----
   if (use_history) {
-    const std::uint64_t h = fnv1a(small_);
     if (!prev_grey_.empty()) o.feed_diff = cv::mean(cv::abs(small_ - prev_grey_))[0];
-    if (h != prev_hash_) o.replayed = std::find(hashes_.begin(), hashes_.end(), h) != hashes_.end();
+    o.replayed = replayed ? *replayed : replay_->seen_small(small_, t_ms);
     if (o.feed_diff >= 0 && o.feed_diff <= config_.frozen_max_diff) set(Check::frozen, 0.9f);
     if (o.replayed) set(Check::loop, 0.9f);
     small_.copyTo(prev_grey_);
-    if (h != prev_hash_) {
-      hashes_.push_back(h);
-      while (hashes_.size() > static_cast<std::size_t>(std::max(1, config_.loop_history_frames))) hashes_.pop_front();
-    }
-    prev_hash_ = h;
   }
   if (covered) return o;  // invariant 2
 

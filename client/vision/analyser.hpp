@@ -4,7 +4,8 @@
 //
 // Invariants:
 //  (1) analyse() is a pure function of the frame plus bounded history: the feed history (frozen,
-//      loop) holds at most config.loop_history_frames 64-bit hashes and one 160x120 grey frame;
+//      loop) holds the 64-bit hashes of config.loop_history_ms of frames (at most
+//      ReplayDetector::k_max_entries) and one 160x120 grey frame;
 //      the identity reference is one LBPH model of at most identity_reference_frames faces.
 //  (2) When the lens is covered, the face checks are not asserted (a covered camera says nothing
 //      about who is there): only `covered` is present.
@@ -16,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -58,13 +60,37 @@ struct Observation {
   std::string flags() const;
 };
 
+// Says whether a frame repeats an earlier one bit for bit (a 160x120 grey copy, hashed), other
+// than the frame just before it (that is `frozen`). Remembers window_ms of frames, at most
+// k_max_entries. The monitor runs one on EVERY captured frame (a 30 fps loop sampled at 5 fps
+// would rarely line up otherwise) and hands the answer to the analyser with the frame.
+class ReplayDetector {
+ public:
+  static constexpr std::size_t k_max_entries = 20'000;
+  explicit ReplayDetector(std::int64_t window_ms) : window_ms_(window_ms) {}
+  bool seen(const cv::Mat& bgr, std::int64_t t_ms);
+  // As seen(), for a frame already reduced to 160x120 grey.
+  bool seen_small(const cv::Mat& grey_160x120, std::int64_t t_ms);
+  void reset();
+
+ private:
+  std::int64_t window_ms_;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> order_;  // (time, hash), oldest first
+  std::unordered_map<std::uint64_t, std::uint32_t> counts_;
+  std::uint64_t prev_ = 0;
+  bool has_prev_ = false;
+  cv::Mat grey_, small_;
+};
+
 class FrameAnalyser {
  public:
   static Result<std::unique_ptr<FrameAnalyser>> create(const VisionConfig& config);
   ~FrameAnalyser();
 
-  // A frame of a stream at time t_ms (video-mode face detection, feed history).
-  Observation analyse(const cv::Mat& bgr, std::int64_t t_ms);
+  // A frame of a stream at time t_ms (video-mode face detection, feed history). `replayed`: the
+  // capture thread's ReplayDetector verdict, if it ran one; otherwise the analyser's own history
+  // (of the analysed frames only) decides.
+  Observation analyse(const cv::Mat& bgr, std::int64_t t_ms, std::optional<bool> replayed = std::nullopt);
   // A single image: full face sweep, no feed history, no identity.
   Observation analyse_still(const cv::Mat& bgr);
 
@@ -80,7 +106,8 @@ class FrameAnalyser {
 
  private:
   FrameAnalyser() = default;
-  Observation run(const cv::Mat& bgr, std::int64_t t_ms, FaceDetector::Mode mode, bool use_history);
+  Observation run(const cv::Mat& bgr, std::int64_t t_ms, FaceDetector::Mode mode, bool use_history,
+                  std::optional<bool> replayed);
 
   VisionConfig config_;
   std::unique_ptr<FaceDetector> detector_;
@@ -88,8 +115,7 @@ class FrameAnalyser {
   std::unique_ptr<Identity> identity_;
   // Feed history (invariant 1).
   cv::Mat prev_grey_;
-  std::deque<std::uint64_t> hashes_;
-  std::uint64_t prev_hash_ = 0;
+  std::unique_ptr<ReplayDetector> replay_;
   cv::Mat grey_, small_, tiny_, grad_x_, grad_y_;
 };
 

@@ -62,7 +62,7 @@ struct VisionConfig {
 
   // ---- feed (frozen, loop) ----
   double frozen_max_diff = 0.15;       // mean |difference| to the previous frame (160x120 grey); 0 = bit-identical
-  int loop_history_frames = 600;       // frames of history searched for a replay (2 min at 5 fps)
+  std::int64_t loop_history_ms = 120'000;  // how far back a replayed frame is looked for (every captured frame)
 
   // ---- identity-change hint ----
   double identity_max_distance = 110.0; // LBPH chi-square distance above which the face is "not the reference"

@@ -30,6 +30,9 @@ struct Frame {
   cv::Mat bgr;
   std::int64_t t_ms = 0;     // invariant 1
   std::uint64_t index = 0;   // frames read since open, from 0
+  // Set by the monitor's capture thread: a frame captured since the previous analysed one
+  // repeated an earlier frame (analyser.hpp, ReplayDetector). Unset: the analyser decides.
+  std::optional<bool> replayed;
 };
 
 class FrameSource {

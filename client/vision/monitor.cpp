@@ -62,7 +62,15 @@ struct Monitor::Impl {
   MonitorStatus status;
   cv::Mat latest;                           // the latest captured frame (for capture_jpeg)
 
-  std::unique_ptr<BoundedQueue<Frame>> queue;  // capacity: config.queue_capacity
+  // A frame offered for analysis, with the generation it was captured in (+1 at every pause and
+  // every resume): a frame read before or during a break is never analysed after it (a reopened
+  // source's times may restart lower, and the flag engine needs them not to run backwards).
+  struct Offered {
+    Frame frame;
+    std::uint64_t generation = 0;
+  };
+  std::uint64_t generation = 0;  // guarded by mu
+  std::unique_ptr<BoundedQueue<Offered>> queue;  // capacity: config.queue_capacity
   std::thread capture_thread, analysis_thread;
 
   std::int64_t mono_ms() const { return static_cast<std::int64_t>(clock->monotonic_ns() / 1'000'000u); }
@@ -155,12 +163,18 @@ struct Monitor::Impl {
     std::int64_t backoff = options.config.camera_retry_initial_ms;
     const double period = options.config.analysis_fps > 0 ? 1000.0 / options.config.analysis_fps : 0;
     double next_due = -1;
+    // Every captured frame is hashed, not only the analysed ones, so that a loop replayed at the
+    // camera's rate is recognised whatever frames the 5 fps sampling picks.
+    ReplayDetector replay(options.config.loop_history_ms);
+    bool replay_pending = false;
     for (;;) {
       {
         std::unique_lock lock(mu);
         if (stopping) break;
         if (paused || ended) {
           if (open) { source->close(); open = false; }
+          replay.reset();  // after a break the scene legitimately starts again
+          replay_pending = false;
           wake.wait(lock, [&] { return stopping || (!paused && !ended); });
           continue;
         }
@@ -205,29 +219,36 @@ struct Monitor::Impl {
         continue;
       }
       Frame f = std::move(**r);
+      replay_pending = replay.seen(f.bgr, f.t_ms) || replay_pending;
+      std::uint64_t gen = 0;
       {
         std::lock_guard lock(mu);
         ++status.frames_captured;
         latest = f.bgr;
+        gen = generation;
       }
       if (next_due < 0 || static_cast<double>(f.t_ms) + 1e-6 >= next_due) {
         next_due = (next_due < 0 ? static_cast<double>(f.t_ms) : next_due) + period;
+        f.replayed = replay_pending;
+        replay_pending = false;
         if (next_due < static_cast<double>(f.t_ms)) next_due = static_cast<double>(f.t_ms) + period;
-        if (source->live()) queue->push(std::move(f));  // never blocks (bounded_queue.hpp invariant 1)
-        else queue->push_wait(std::move(f));            // a file read as fast as the analysis goes
+        Offered offered{std::move(f), gen};
+        if (source->live()) queue->push(std::move(offered));  // never blocks (bounded_queue.hpp invariant 1)
+        else queue->push_wait(std::move(offered));            // a file read as fast as the analysis goes
       }
     }
     if (open) source->close();
   }
 
   void analysis_loop() {
-    while (auto frame = queue->pop()) {
+    while (auto offered = queue->pop()) {
       std::lock_guard a(analysis_mu);
       {
         std::lock_guard lock(mu);
-        if (paused || stopping) continue;
+        if (paused || stopping || offered->generation != generation) continue;
       }
-      Observation o = analyser->analyse(frame->bgr, frame->t_ms);
+      Frame* frame = &offered->frame;
+      Observation o = analyser->analyse(frame->bgr, frame->t_ms, frame->replayed);
       for (const FlagEvent& e : engine.update(frame->t_ms, o.conditions)) handle(e, frame->bgr);
       const std::int64_t every = options.config.thumbnail_every_ms;
       if (every > 0 && (last_thumbnail_ms < 0 || frame->t_ms - last_thumbnail_ms >= every)) {
@@ -285,7 +306,7 @@ Result<std::unique_ptr<Monitor>> Monitor::create(FrameSourcePtr source, MonitorO
   }
   VIGIL_ASSIGN(im.analyser, FrameAnalyser::create(options.config));
   im.engine = FlagEngine(options.config);
-  im.queue = std::make_unique<BoundedQueue<Frame>>(options.config.queue_capacity);
+  im.queue = std::make_unique<BoundedQueue<Impl::Offered>>(options.config.queue_capacity);
   im.status.detector = im.analyser->detector().description();
   im.source = std::move(source);
   im.options = std::move(options);
@@ -299,6 +320,8 @@ Status Monitor::start(std::string session_id) {
   {
     std::lock_guard lock(im.mu);
     if (im.started) return fail(Errc::invalid_argument, "the camera checks are already running");
+    if (im.options.store != nullptr && session_id.empty())
+      return fail(Errc::invalid_argument, "no session to record the camera checks in (use a monitor without a store for the system check)");
     im.started = true;
     im.session = std::move(session_id);
     im.status.camera = "starting";
@@ -318,6 +341,7 @@ void Monitor::pause() {
     std::lock_guard lock(im.mu);
     if (!im.started || im.paused || im.stopping) return;
     im.paused = true;
+    ++im.generation;
   }
   im.wake.notify_all();
   im.queue->clear();
@@ -342,6 +366,7 @@ void Monitor::resume() {
     im.return_check_until = im.mono_ms() + im.options.config.return_check_ms;
     std::lock_guard lock(im.mu);
     im.paused = false;
+    ++im.generation;
   }
   im.wake.notify_all();
 }

@@ -2,7 +2,8 @@
 // Monitor: the webcam integrity checks during a session (docs/VISION.md). The runner and the UI
 // use only this header, which is OpenCV-free.
 //
-//   auto m = Monitor::create(camera_source({.index = 0}), {.store = &store});
+//   MonitorOptions mo;  mo.store = &store;       // the evidence key comes from the enrolment
+//   auto m = Monitor::create(camera_source(0), std::move(mo));
 //   m->set_reference_jpeg(face_photo);   // from the identity check (optional: else the first
 //                                        // seconds of the session are the reference)
 //   m->start(session_id);                // camera on; flags, evidence, thumbnails to the journal
@@ -90,8 +91,9 @@ class Monitor {
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
-  // Starts capture and analysis for a session (records go to that session's journal). Errors:
-  // already started -> invalid_argument. A camera that cannot be opened is NOT an error: the
+  // Starts capture and analysis for a session (records go to that session's journal; the session
+  // must exist in the store). A Monitor runs once: after stop(), make a new one. Errors: already
+  // started, or a store but no session id -> invalid_argument. A camera that cannot be opened is NOT an error: the
   // monitor records camera.status and keeps retrying (invariant 3).
   Status start(std::string session_id);
   // Scheduled break: ends open flags, records camera.status off_for_break, releases the camera.

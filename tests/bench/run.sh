@@ -12,11 +12,11 @@
 #   client [SAVES] [LAUNCHES]
 #       the candidate client in chromium: answer save from the page's request to the durable
 #       response (p50/p99), and launch of `vigil-client start` to the UI's first paint. ~1 minute.
-#   vision-accuracy [DIR] [--predictions FILE]
+#   vision-accuracy [DIR] [--predictions FILE] [--model ONNX]
 #       the webcam checks on a labelled directory (default: ../shared/fixtures/faces): precision and
 #       recall per check on the stills, face count by lighting, detection recall by lighting and
 #       skin tone, event detection and false flags on the clips. --predictions writes the CSV
-#       file,kind,faces,start_s,end_s,flag (docs/VISION.md).
+#       file,kind,faces,start_s,end_s,flag (docs/VISION.md). --model /none measures the Haar fallback.
 #   vision-speed [DIR]
 #       per-frame cost of the checks at 640x480 on one thread vs OpenCV's Haar face detector, and
 #       CPU at 5 fps through the real Monitor (~40 s).

@@ -157,6 +157,36 @@ class FlakyCamera final : public FrameSource {
   cv::Mat image_;
 };
 
+// A 30 fps virtual camera replaying 7 distinct frames (a period that 5 fps sampling does not line
+// up with). Not live: the monitor analyses every frame it offers, so the test does not depend on
+// how fast this machine is.
+class LoopingCamera final : public FrameSource {
+ public:
+  LoopingCamera() {
+    cv::RNG rng(7);
+    for (int i = 0; i < 7; ++i) {
+      cv::Mat m(480, 640, CV_8UC3);
+      rng.fill(m, cv::RNG::UNIFORM, 0, 255);
+      frames_.push_back(m);
+    }
+  }
+  Status open() override { return {}; }
+  Result<std::optional<Frame>> read() override {
+    Frame f;
+    frames_[index_ % frames_.size()].copyTo(f.bgr);
+    f.index = index_++;
+    f.t_ms = 1'000'000 + static_cast<std::int64_t>(f.index) * 1000 / 30;
+    return f;
+  }
+  void close() override {}
+  std::string describe() const override { return "looping test camera"; }
+  bool live() const override { return false; }
+
+ private:
+  std::vector<cv::Mat> frames_;
+  std::uint64_t index_ = 0;
+};
+
 }  // namespace
 
 // ------------------------------------------------------------------------------ stills
@@ -303,6 +333,33 @@ TEST_CASE("the analysis queue drops the oldest frame instead of blocking when it
   CHECK_FALSE(q.pop().has_value());  // closed and empty: does not block
 }
 
+TEST_CASE("the replay detector recognises a repeated frame but not a frozen one, and forgets old frames") {
+  ReplayDetector d(1000);
+  cv::Mat a(120, 160, CV_8UC1, cv::Scalar(10)), b(120, 160, CV_8UC1, cv::Scalar(20)), c(120, 160, CV_8UC1, cv::Scalar(30));
+  CHECK_FALSE(d.seen_small(a, 0));
+  CHECK_FALSE(d.seen_small(a, 100));  // the same as the previous frame: frozen, not a replay
+  CHECK_FALSE(d.seen_small(b, 200));
+  CHECK(d.seen_small(a, 300));        // a came back after b
+  CHECK_FALSE(d.seen_small(c, 2000));
+  CHECK_FALSE(d.seen_small(b, 2100));  // b is older than the window: forgotten
+  d.reset();
+  CHECK_FALSE(d.seen_small(c, 2200));
+}
+
+TEST_CASE("a loop played at the camera's frame rate is flagged though only 5 frames a second are analysed") {
+  MonitorOptions mo;
+  auto monitor = Monitor::create(FrameSourcePtr(new LoopingCamera()), std::move(mo));
+  REQUIRE(monitor);
+  REQUIRE((*monitor)->start(""));
+  wait_until([&] {
+    auto a = (*monitor)->status().active_flags;
+    return std::find(a.begin(), a.end(), "loop") != a.end();
+  }, "a loop flag");
+  const auto s = (*monitor)->status();
+  CHECK(s.frames_captured > 5 * s.frames_analysed);  // most frames were hashed but not analysed
+  (*monitor)->stop();
+}
+
 TEST_CASE("a missing video file and a folder without images give clear errors") {
   TempDir dir;
   FileSource missing(FileOptions{dir / "nope.avi", false, 0, 0});
@@ -382,7 +439,9 @@ TEST_CASE("the monitor journals flags with sealed evidence that only the evidenc
   mo.config.thumbnail_every_ms = 5000;
   auto monitor = Monitor::create(file_source(k_fixtures / "clip_camera_covered.avi", false, 4.0), std::move(mo));
   REQUIRE(monitor);
+  REQUIRE_FALSE((*monitor)->start(""));  // a recording monitor needs a session
   REQUIRE((*monitor)->start("s1"));
+  REQUIRE_FALSE((*monitor)->start("s1"));  // runs once
   wait_until([&] { return (*monitor)->status().camera == "ended"; }, "the clip to end");
   wait_until([&] {
     auto s = (*monitor)->status();
