@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "shared/crypto/ed25519.hpp"
 #include "shared/encoding/canonical.hpp"
@@ -363,6 +365,36 @@ Verification verify_credential(std::string_view credential_text, const IssuerKey
                 " standard on " + c->award_date + "; valid until " + c->expiry_date + "; signed by issuer key " +
                 c->issuer_key_id;
   return out;
+}
+
+std::string describe(const Verification& v) {
+  std::string out = v.ok() ? "VALID" : "NOT VALID: " + std::string(verdict_name(v.verdict));
+  return out + "\n" + v.message + "\n" + v.revocation_note + "\n";
+}
+
+namespace {
+Result<std::string> slurp(const std::filesystem::path& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::io, "cannot read the " + std::string(what) + " file " + path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return fail(Errc::io, "reading " + path.string());
+  return s.str();
+}
+}  // namespace
+
+Result<Verification> verify_credential_files(const std::filesystem::path& credential, const std::filesystem::path& keys,
+                                             const std::optional<std::filesystem::path>& revocations, std::int64_t now_ms) {
+  VIGIL_ASSIGN(auto cert_text, slurp(credential, "certificate"));
+  VIGIL_ASSIGN(auto keys_text, slurp(keys, "issuer keys"));
+  auto set = parse_issuer_key_set(keys_text);
+  if (!set) return fail(std::move(set).error().context("the issuer key set " + keys.string()));
+  std::optional<std::string> list;
+  if (revocations) {
+    VIGIL_ASSIGN(auto text, slurp(*revocations, "revocation list"));
+    list = std::move(text);
+  }
+  return verify_credential(cert_text, *set, list, now_ms);
 }
 
 }  // namespace vigil::certificate

@@ -15,6 +15,7 @@
 //      revocation list counts only when its own signature verifies against the key set.
 //  (4) Dates are calendar dates in UTC, "YYYY-MM-DD"; the expiry date is the last valid day.
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -123,6 +124,18 @@ struct Verification {
 // (when a list is given and its signature verifies), expiry.
 Verification verify_credential(std::string_view credential_text, const IssuerKeySet& keys,
                                const std::optional<std::string>& revocation_list_text, std::int64_t now_ms);
+
+// verify_credential on files (the verify-certificate commands of both executables). Unreadable
+// files and a malformed key set are errors (io / invalid_argument naming the file); a missing
+// revocations path means "no list given".
+Result<Verification> verify_credential_files(const std::filesystem::path& credential, const std::filesystem::path& keys,
+                                             const std::optional<std::filesystem::path>& revocations, std::int64_t now_ms);
+
+// The verdict for a person, three lines: "VALID" or "NOT VALID: <verdict>", the message, the
+// revocation note.
+std::string describe(const Verification& v);
+// Exit status for verify-certificate commands: 0 valid, 1 any failure.
+inline int exit_status(const Verification& v) noexcept { return v.ok() ? 0 : 1; }
 
 // "2026-11-22" for a wall-clock time; date + years (29 February -> 28 February).
 std::string date_of(std::int64_t wall_ms);
