@@ -1,13 +1,17 @@
-// Scoring (shared/results/scoring.hpp): every expected figure below is worked by hand in the
+// Scoring (shared/results/scoring.hpp) and the marking and review rules (analysis.hpp): every expected figure below is worked by hand in the
 // comment beside it, from the fixture assessment built in make_assessment().
+#include <cmath>
 #include <string>
 
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_floating_point.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "shared/results/analysis.hpp"
 #include "shared/results/scoring.hpp"
 
 using Catch::Matchers::ContainsSubstring;
+using Catch::Matchers::WithinAbs;
 using namespace vigil;
 using namespace vigil::results;
 using assessment::ItemType;
@@ -270,4 +274,89 @@ TEST_CASE("a score report survives its JSON form, and the candidate's form has n
   tampered["overall"]["percent"] = 99;
   protocol::ObjectReader reader3(tampered);
   CHECK_FALSE(decode_score_report(reader3));
+}
+
+// ---- analysis.hpp ------------------------------------------------------------------------------
+
+TEST_CASE("a written script within the band of the threshold is marked twice, band edges included") {
+  const SecondMarkingPolicy p{5, 10};  // threshold 60, band 5: 55 %..65 % inclusive
+  auto marks = [](std::uint32_t p6, std::uint32_t p7) { return std::vector<WrittenAreaMark>{{"P6", p6, 10}, {"P7", p7, 10}}; };
+  CHECK(needs_second_marking(marks(5, 6), 60, p));        // 11/20 = 55 %: |1100 - 1200| = 100 <= 5*20
+  CHECK(needs_second_marking(marks(6, 6), 60, p));        // 60 % exactly
+  CHECK(needs_second_marking(marks(6, 7), 60, p));        // 65 %: 100 <= 100
+  CHECK_FALSE(needs_second_marking(marks(5, 5), 60, p));  // 50 %: 200 > 100
+  CHECK_FALSE(needs_second_marking(marks(7, 7), 60, p));  // 70 %
+  CHECK_FALSE(needs_second_marking({}, 60, p));           // nothing marked
+}
+
+TEST_CASE("two markings disagree beyond the tolerance or across the threshold, and agreed marks round half up") {
+  const SecondMarkingPolicy p{5, 10};
+  auto marks = [](std::uint32_t p6, std::uint32_t p7) { return std::vector<WrittenAreaMark>{{"P6", p6, 10}, {"P7", p7, 10}}; };
+  CHECK_FALSE(markers_disagree(marks(6, 6), marks(7, 7), 60, p).value());  // 12 vs 14 of 20: 10 points, both met
+  CHECK(markers_disagree(marks(5, 6), marks(6, 6), 60, p).value());        // 55 % vs 60 %: either side of 60
+  CHECK(markers_disagree(marks(5, 5), marks(6, 7), 60, p).value());        // 10 vs 13: 15 points > 10
+  CHECK_FALSE(markers_disagree(marks(5, 5), {{"P6", 5, 10}}, 60, p));      // different maxima: refused
+
+  const auto agreed = agreed_marks(marks(5, 7), marks(6, 7)).value();
+  CHECK(agreed == std::vector<WrittenAreaMark>{{"P6", 6, 10}, {"P7", 7, 10}});  // (5+6)/2 = 5.5 -> 6
+  CHECK_FALSE(agreed_marks(marks(5, 7), {{"P6", 5, 10}, {"P8", 1, 10}}));
+  CHECK_FALSE(agreed_marks(marks(5, 7), {{"P6", 5, 12}, {"P7", 1, 10}}));
+}
+
+TEST_CASE("item statistics give facility and the corrected point-biserial discrimination") {
+  auto report = [](std::uint32_t a, std::uint32_t b, std::uint32_t c) {
+    ScoreReport r;
+    r.items = {{"a", SectionKind::knowledge, true, a}, {"b", SectionKind::knowledge, true, b},
+               {"c", SectionKind::knowledge, true, c}};
+    return r;
+  };
+  // a: 1,1,0,1; b: 1,0,0,1; c always right.
+  const auto stats = item_statistics({report(1, 1, 1), report(1, 0, 1), report(0, 0, 1), report(1, 1, 1)});
+  REQUIRE(stats.size() == 3);
+  CHECK(stats[0].item_id == "a");
+  CHECK(stats[0].candidates == 4);
+  CHECK_THAT(stats[0].facility, WithinAbs(0.75, 1e-12));
+  // Rest score of a = b + c: (2,1,1,2); mean 1.5. Against a (mean .75): sxy = .5, sxx = .75, syy = 1
+  // -> r = .5 / sqrt(.75) = 0.57735.
+  REQUIRE(stats[0].discrimination);
+  CHECK_THAT(*stats[0].discrimination, WithinAbs(0.5 / std::sqrt(0.75), 1e-9));
+  CHECK_THAT(stats[2].facility, WithinAbs(1.0, 1e-12));
+  CHECK_FALSE(stats[2].discrimination);  // no variance: undefined, not 0
+}
+
+TEST_CASE("the equalities report never shows a group under ten, nor one derivable from the others") {
+  std::vector<GroupObservation> obs;
+  auto add = [&](const std::string& g, int n, int met, int flagged) {
+    for (int i = 0; i < n; ++i) obs.push_back({g, i < met ? Outcome::met : Outcome::not_met, i < flagged});
+  };
+  add("age:25-34", 12, 8, 2);
+  add("age:35-44", 9, 5, 1);   // under 10: suppressed
+  add("age:45-54", 15, 10, 0);
+  auto rows = aggregate_by_group(obs);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1].suppressed);
+  CHECK(rows[1].candidates == 0);
+  CHECK(rows[1].met == 0);
+  CHECK(rows[0].suppressed);  // secondary: the smallest other group (12), or 36 - 12 - 15 would give 9
+  CHECK_FALSE(rows[2].suppressed);
+  CHECK(rows[2].candidates == 15);
+  CHECK(rows[2].met == 10);
+
+  obs.clear();
+  add("a", 10, 4, 1);  // exactly 10: shown
+  add("b", 20, 10, 3);
+  rows = aggregate_by_group(obs);
+  CHECK_FALSE(rows[0].suppressed);
+  CHECK(rows[0].candidates == 10);
+  CHECK(rows[0].flagged == 1);
+  CHECK_FALSE(rows[1].suppressed);
+
+  obs.clear();
+  add("a", 3, 1, 0);
+  add("b", 4, 1, 0);
+  add("c", 30, 10, 0);
+  rows = aggregate_by_group(obs);
+  CHECK(rows[0].suppressed);
+  CHECK(rows[1].suppressed);
+  CHECK_FALSE(rows[2].suppressed);  // two suppressed groups protect each other
 }
