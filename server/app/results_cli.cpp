@@ -26,6 +26,9 @@ struct ResultsCli {
   CLI::App* thresholds = nullptr;
   CLI::App* mark_written = nullptr;
   CLI::App* score = nullptr;
+  CLI::App* export_csv = nullptr;
+  CLI::App* stats = nullptr;
+  std::string council;
   CLI::App* release = nullptr;
   CLI::App* issue = nullptr;
   CLI::App* revoke = nullptr;
@@ -169,6 +172,15 @@ ResultsCli* add_results_commands(CLI::App& app, CLI::App& admin) {
   c.score->add_option("dir", c.dir, "Server home")->required();
   c.score->add_option("--sitting", c.sitting, "Sitting id")->required();
 
+  c.export_csv = results->add_subcommand("export", "Write a window's results as CSV (one council's with --council)");
+  c.export_csv->add_option("dir", c.dir, "Server home")->required();
+  c.export_csv->add_option("--assessment", c.assessment, "Assessment id")->required();
+  c.export_csv->add_option("--council", c.council, "Only this council's candidates");
+  c.export_csv->add_option("--out", c.out, "Write here instead of standard output");
+  c.stats = results->add_subcommand("stats", "Item statistics (facility, discrimination) of a window's scored sittings");
+  c.stats->add_option("dir", c.dir, "Server home")->required();
+  c.stats->add_option("--assessment", c.assessment, "Assessment id")->required();
+
   c.release = admin.add_subcommand("release", "Release the decided results of an assessment window and issue certificates");
   c.release->add_option("dir", c.dir, "Server home")->required();
   c.release->add_option("--assessment", c.assessment, "Assessment id")->required();
@@ -229,6 +241,26 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     return 0;
   }
   if (*c.score) return run_score(c);
+  if (*c.export_csv || *c.stats) {
+    auto o = open_home(c.dir);
+    if (!o) return failed(o.error());
+    if (*c.stats) {
+      auto stats = core::item_statistics_for(*o->results, c.assessment);
+      if (!stats) return failed(stats.error());
+      std::cout << core::format_item_statistics(*stats);
+      return 0;
+    }
+    std::optional<std::string> council;
+    if (!c.council.empty()) council = c.council;
+    auto csv = core::results_csv(*o->repo, *o->results, c.assessment, council);
+    if (!csv) return failed(csv.error());
+    if (c.out.empty()) {
+      std::cout << *csv;
+    } else if (auto st = core::write_private_file(c.out, as_bytes(*csv)); !st) {
+      return failed(st.error());
+    }
+    return 0;
+  }
   if (*c.release) return run_release(c);
   if (*c.issue) return run_issue(c);
   if (*c.revoke) return run_revoke(c);

@@ -2,7 +2,9 @@
 // The results and certificate commands of vigil-server (docs/RESULTS.md), kept out of main.cpp:
 //   vigil-server results thresholds DIR --assessment ID --file T.json
 //   vigil-server results mark-written DIR --sitting ID --mark P6=5/10 [--mark ...]
-//   vigil-server results score DIR --sitting ID | --assessment ID
+//   vigil-server results score DIR --sitting ID
+//   vigil-server results export DIR --assessment ID [--council ID] [--out FILE]
+//   vigil-server results stats DIR --assessment ID
 //   vigil-server admin release DIR --assessment ID
 //   vigil-server certificate issue DIR --sitting ID [--years N] [--out FILE]
 //   vigil-server certificate revoke DIR --id CREDENTIAL --reason TEXT

@@ -1,5 +1,6 @@
 #include "server/core/results.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -183,6 +184,91 @@ std::string format_score_table(const results::ScoreReport& r, std::string_view s
   std::uint32_t answered = 0;
   for (const auto& i : r.items) answered += i.answered ? 1 : 0;
   o << "\nitems scored: " << r.items.size() << ", answered: " << answered << "\n";
+  return o.str();
+}
+
+namespace {
+
+std::string csv_field(std::string_view v) {
+  std::string s(v);
+  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) s.insert(s.begin(), '\'');
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Result<std::string> results_csv(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
+                                const std::optional<std::string>& council_id) {
+  VIGIL_ASSIGN(auto rows, results.results_of_assessment(assessment_id));
+  struct Line {
+    ResultRow row;
+    CandidateRow candidate;
+    results::ScoreReport report;
+  };
+  std::vector<Line> lines;
+  std::vector<std::string> areas;
+  for (const auto& row : rows) {
+    VIGIL_ASSIGN(auto cand, repo.candidate(row.candidate_id));
+    if (!cand) continue;
+    if (council_id && cand->council_id != *council_id) continue;
+    VIGIL_ASSIGN(auto report, stored_report(row));
+    for (const auto& a : report.areas) {
+      if (std::find(areas.begin(), areas.end(), a.kss) == areas.end()) areas.push_back(a.kss);
+    }
+    lines.push_back({row, *cand, std::move(report)});
+  }
+  std::sort(areas.begin(), areas.end(), [](const auto& a, const auto& b) { return results::kss_less(a, b); });
+  std::string out = "sitting_id,candidate_id,candidate_name,council_id,outcome,released,overall_percent";
+  for (const char* st : {"knowledge", "scenario", "written"}) out += std::string(",") + st + "_status," + st + "_percent";
+  for (const auto& a : areas) out += "," + a + "_percent";
+  out += "\r\n";
+  for (const auto& l : lines) {
+    out += csv_field(l.row.sitting_id) + "," + csv_field(l.candidate.candidate_id) + "," + csv_field(l.candidate.full_name) +
+           "," + csv_field(l.candidate.council_id) + "," + l.row.outcome + "," +
+           (l.row.released_wall_ms ? certificate::date_of(*l.row.released_wall_ms) : std::string()) + "," +
+           std::to_string(l.report.overall.percent());
+    for (const auto& st : l.report.stages) {
+      const bool scored = st.status == results::StageStatus::met || st.status == results::StageStatus::not_met;
+      out += "," + std::string(results::stage_status_name(st.status)) + "," + (scored ? std::to_string(st.marks.percent()) : "");
+    }
+    for (const auto& a : areas) {
+      auto it = std::find_if(l.report.areas.begin(), l.report.areas.end(), [&](const auto& x) { return x.kss == a; });
+      out += "," + (it == l.report.areas.end() ? std::string() : std::to_string(it->marks.percent()));
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+Result<std::vector<results::ItemStatistic>> item_statistics_for(ResultsRepository& results, std::string_view assessment_id) {
+  VIGIL_ASSIGN(auto rows, results.results_of_assessment(assessment_id));
+  std::vector<results::ScoreReport> reports;
+  for (const auto& row : rows) {
+    VIGIL_ASSIGN(auto r, stored_report(row));
+    reports.push_back(std::move(r));
+  }
+  return results::item_statistics(reports);
+}
+
+std::string format_item_statistics(const std::vector<results::ItemStatistic>& stats) {
+  std::ostringstream o;
+  char line[160];
+  std::snprintf(line, sizeof line, "%-24s %10s %9s %15s\n", "item", "candidates", "facility", "discrimination");
+  o << line;
+  for (const auto& s : stats) {
+    char disc[32] = "n/a";
+    if (s.discrimination) std::snprintf(disc, sizeof disc, "%.2f", *s.discrimination);
+    std::snprintf(line, sizeof line, "%-24s %10zu %9.2f %15s\n", s.item_id.c_str(), s.candidates, s.facility, disc);
+    o << line;
+  }
+  o << "facility: proportion right (very high or low items tell little); discrimination: correlation with the rest "
+       "of the objective score (below 0.2 deserves review; n/a: no variation)\n";
   return o.str();
 }
 

@@ -19,6 +19,7 @@
 #include "server/core/repository.hpp"
 #include "server/core/results_repository.hpp"
 #include "shared/certificate/credential.hpp"
+#include "shared/results/analysis.hpp"
 #include "shared/results/released.hpp"
 #include "shared/results/scoring.hpp"
 #include "shared/time/clock.hpp"
@@ -60,6 +61,18 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
 
 // (2) The candidate's released results with their current certificates.
 Result<std::vector<results::ReleasedResult>> released_results_for(ResultsRepository& results, std::string_view candidate_id);
+
+// CSV of a window's results (one row per scored sitting), optionally one council's candidates
+// only (the council view's export). Columns: sitting_id, candidate_id, candidate_name,
+// council_id, outcome, released (ISO date or empty), overall_percent, then status and percent
+// per stage, then percent per KSS area (empty where not assessed). Text that a spreadsheet would
+// run as a formula (= + - @ at the start) is prefixed with an apostrophe.
+Result<std::string> results_csv(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
+                                const std::optional<std::string>& council_id = std::nullopt);
+
+// Facility and discrimination of every objective item over a window's scored sittings.
+Result<std::vector<results::ItemStatistic>> item_statistics_for(ResultsRepository& results, std::string_view assessment_id);
+std::string format_item_statistics(const std::vector<results::ItemStatistic>& stats);
 
 // A readable table of a score report for the admin command line.
 std::string format_score_table(const results::ScoreReport& r, std::string_view sitting_id);

@@ -135,6 +135,12 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   REQUIRE(release.exit_code == 0);
   CHECK_THAT(release.output, ContainsSubstring("released 1 result(s)"));
   CHECK_THAT(release.output, ContainsSubstring("certificates issued: 1"));
+  auto stats = server_cmd(server, {"results", "stats", "--assessment", "pr-results"});
+  CHECK(stats.exit_code == 0);
+  CHECK_THAT(stats.output, ContainsSubstring("k-002"));
+  auto csv = server_cmd(server, {"results", "export", "--assessment", "pr-results"});
+  CHECK(csv.exit_code == 0);
+  CHECK_THAT(csv.output, ContainsSubstring(sitting + ",c-1,Test Candidate,leeds,met,"));
   // A released result never changes.
   auto rescore = server_cmd(server, {"results", "score", "--sitting", sitting});
   CHECK(rescore.exit_code != 0);

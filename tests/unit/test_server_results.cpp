@@ -200,3 +200,29 @@ TEST_CASE("rotating the issuer key signs new certificates with the new key and k
   // The published file is what verifiers read.
   CHECK(core::load_issuer_keys(f.home.dir, f.clock.wall_ms()).value() == set);
 }
+
+TEST_CASE("the CSV export lists a window's results, one council's only when asked, with formulas defused") {
+  Fixture f;
+  const auto now = f.clock.wall_ms();
+  REQUIRE(f.repo->add_council("council-2", "Other Council", now));
+  REQUIRE(f.repo->add_candidate({"cand-c", "council-2", "=HYPERLINK(\"x\"), Smith", "", "practitioner"}, now));
+  f.sitting("s-c1", "cand-c", "window-1");
+  f.put("s-a1", "cand-a", "window-1", results::Outcome::met);
+  f.put("s-c1", "cand-c", "window-1", results::Outcome::not_met);
+  f.put("s-a2", "cand-a", "window-2", results::Outcome::met);
+  REQUIRE(f.results->release("window-1", now));
+
+  const auto all = core::results_csv(*f.repo, *f.results, "window-1").value();
+  CHECK_THAT(all, ContainsSubstring("sitting_id,candidate_id,candidate_name,council_id,outcome,released,overall_percent,"
+                                    "knowledge_status,knowledge_percent"));
+  CHECK_THAT(all, ContainsSubstring(",P1_percent\r\n"));
+  CHECK_THAT(all, ContainsSubstring("s-a1,cand-a,Name of cand-a,council-1,met," + certificate::date_of(now) + ",70,met,70"));
+  // The name starts with "=" and holds a comma and quotes: apostrophe, quoted, quotes doubled.
+  CHECK_THAT(all, ContainsSubstring("\"'=HYPERLINK(\"\"x\"\"), Smith\""));
+  CHECK_THAT(all, !ContainsSubstring("s-a2"));  // another window
+
+  const auto council = core::results_csv(*f.repo, *f.results, "window-1", std::string("council-1")).value();
+  CHECK_THAT(council, ContainsSubstring("s-a1"));
+  CHECK_THAT(council, !ContainsSubstring("s-c1"));
+  CHECK_THAT(council, !ContainsSubstring("HYPERLINK"));
+}
