@@ -276,6 +276,7 @@ int main(int argc, char** argv) {
   vigil::client::app::ResultOptions result_options;
   result->add_flag("--offline", result_options.offline, "Do not contact the server: show the copy kept on this device");
   result->add_option("--save-certificate", result_options.save_certificate, "Also save your signed certificate here");
+  result->add_option("--print-certificate", result_options.print_certificate, "Also write a printable page (HTML) of it here");
   auto* verify_cert = app.add_subcommand("verify-certificate", "Check a certificate offline against the published issuer keys");
   fs::path cert_file, issuer_keys, revocations;
   verify_cert->add_option("file", cert_file, "The certificate (JSON)")->required();

@@ -6,6 +6,7 @@
 #include "client/sync/enrol.hpp"
 #include "client/sync/results.hpp"
 #include "shared/certificate/credential.hpp"
+#include "shared/certificate/printable.hpp"
 #include "shared/time/clock.hpp"
 
 namespace vigil::client::app {
@@ -42,24 +43,32 @@ int show_result(store::Store& store, const ResultOptions& options, std::ostream&
     return 3;
   }
   for (const auto& r : *list) out << results::describe(r) << "\n";
-  if (!options.save_certificate.empty()) {
-    const results::ReleasedResult* with_cert = nullptr;
-    for (const auto& r : *list) {
-      if (r.certificate) with_cert = &r;
-    }
-    if (!with_cert) {
-      err << "vigil-client: there is no certificate to save (certificates are issued for a met result)\n";
-      return 1;
-    }
-    std::ofstream f(options.save_certificate, std::ios::trunc);
-    f << *with_cert->certificate << "\n";
+  if (options.save_certificate.empty() && options.print_certificate.empty()) return 0;
+  const results::ReleasedResult* with_cert = nullptr;
+  for (const auto& r : *list) {
+    if (r.certificate) with_cert = &r;
+  }
+  if (!with_cert) {
+    err << "vigil-client: there is no certificate to save (certificates are issued for a met result)\n";
+    return 1;
+  }
+  auto write = [&](const std::filesystem::path& path, const std::string& text) {
+    std::ofstream f(path, std::ios::trunc);
+    f << text;
     f.close();
-    if (!f) {
-      err << "vigil-client: could not write " << options.save_certificate.string() << "\n";
-      return 1;
-    }
+    if (!f) err << "vigil-client: could not write " << path.string() << "\n";
+    return static_cast<bool>(f);
+  };
+  if (!options.save_certificate.empty()) {
+    if (!write(options.save_certificate, *with_cert->certificate + "\n")) return 1;
     out << "Certificate saved to " << options.save_certificate.string()
         << ": keep a copy; anyone can check it with `vigil-client verify-certificate`.\n";
+  }
+  if (!options.print_certificate.empty()) {
+    // Decoded when the results were read (released.hpp), so this cannot fail here.
+    const auto c = certificate::parse_credential(*with_cert->certificate).value();
+    if (!write(options.print_certificate, certificate::printable_html(c))) return 1;
+    out << "Printable certificate page written to " << options.print_certificate.string() << "\n";
   }
   return 0;
 }

@@ -11,6 +11,7 @@ namespace vigil::client::app {
 struct ResultOptions {
   bool offline = false;                  // do not contact the server; show the kept copy
   std::filesystem::path save_certificate;  // write the (latest) certificate here
+  std::filesystem::path print_certificate; // write its printable HTML page here
 };
 // Fetches the released results when online (keeping them in the store) or shows the kept copy
 // when not, then prints outcome, feedback per KSS area and next steps. Exit 0 when a result was

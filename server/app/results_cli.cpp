@@ -11,6 +11,7 @@
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
+#include "shared/certificate/printable.hpp"
 #include "shared/time/clock.hpp"
 
 namespace vigil::server::app {
@@ -33,6 +34,7 @@ struct ResultsCli {
   CLI::App* issue = nullptr;
   CLI::App* revoke = nullptr;
   CLI::App* rotate = nullptr;
+  CLI::App* print = nullptr;
   CLI::App* verify = nullptr;
 };
 
@@ -196,6 +198,9 @@ ResultsCli* add_results_commands(CLI::App& app, CLI::App& admin) {
   c.revoke->add_option("dir", c.dir, "Server home")->required();
   c.revoke->add_option("--id", c.credential_id, "Certificate (credential) id")->required();
   c.revoke->add_option("--reason", c.reason, "Why (shown to verifiers)");
+  c.print = cert->add_subcommand("print", "Write the printable page (HTML) of a certificate file");
+  c.print->add_option("file", c.file, "The certificate (JSON)")->required();
+  c.print->add_option("--out", c.out, "The HTML file to write")->required();
   auto* keys = cert->add_subcommand("keys", "Issuer keys");
   keys->require_subcommand(1);
   c.rotate = keys->add_subcommand("rotate", "Make a new issuer key; the old one is retired but still verifies");
@@ -266,6 +271,16 @@ std::optional<int> run_results_commands(ResultsCli& c) {
   if (*c.revoke) return run_revoke(c);
   if (*c.rotate) return run_rotate(c);
   if (*c.verify) return run_verify(c);
+  if (*c.print) {
+    auto text = core::read_file(c.file);
+    if (!text) return failed(text.error());
+    auto cert = certificate::parse_credential(*text);
+    if (!cert) return failed(std::move(cert).error().context(c.file.string()));
+    const std::string html = certificate::printable_html(*cert);
+    if (auto st = core::write_private_file(c.out, as_bytes(html)); !st) return failed(st.error());
+    std::cout << "printable page written to " << c.out.string() << " (the signed file stays the proof)\n";
+    return 0;
+  }
   return std::nullopt;
 }
 

@@ -9,6 +9,7 @@
 //   vigil-server certificate issue DIR --sitting ID [--years N] [--out FILE]
 //   vigil-server certificate revoke DIR --id CREDENTIAL --reason TEXT
 //   vigil-server certificate keys rotate DIR [--verify-days N]
+//   vigil-server certificate print FILE --out PAGE.html
 //   vigil-server verify-certificate FILE [--home DIR | --keys FILE] [--revocations FILE]
 #include <optional>
 

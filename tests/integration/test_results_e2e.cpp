@@ -172,12 +172,14 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   s.reset();  // the CLI below opens the same store
 
   auto shown = testing::run({VIGIL_CLIENT_EXE, "--data", device_dir.path().string(), "--key-storage", "file", "result", "--offline",
-                             "--save-certificate", (work.path() / "cert.json").string()});
+                             "--save-certificate", (work.path() / "cert.json").string(), "--print-certificate",
+                             (work.path() / "cert.html").string()});
   INFO(shown.output);
   CHECK(shown.exit_code == 0);
   CHECK_THAT(shown.output, ContainsSubstring("Outcome: MET"));
   CHECK_THAT(shown.output, ContainsSubstring("P6: "));
   CHECK_THAT(shown.output, ContainsSubstring("Next steps:"));
+  CHECK_THAT(testing::read_text(work.path() / "cert.html"), ContainsSubstring("Test Candidate"));
 
   // Offline verification with the client and the server commands.
   const auto cert = work.path() / "cert.json";
