@@ -127,6 +127,20 @@ async function checkZoom(page, label) {
   }
 }
 
+// axe on the page as it is; with VIGIL_SCREENSHOTS=DIR also a full-page screenshot for a person
+// to look at (DIR/NN-label.png).
+let shots = 0;
+async function checkScreen(page, label) {
+  await checkAccessibility(page, label);
+  const dir = process.env.VIGIL_SCREENSHOTS;
+  if (dir) {
+    shots += 1;
+    fs.mkdirSync(dir, { recursive: true });
+    const name = `${String(shots).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}.png`;
+    await page.screenshot({ path: path.join(dir, name), fullPage: true });
+  }
+}
+
 // The focused element shows a visible focus indicator (an outline or a box shadow).
 async function assertFocusVisible(page, label) {
   const style = await page.evaluate(() => {
@@ -180,7 +194,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
   });
   try {
     const camera = cameraClip();
-    const { client, code } = await startSitting(journeyContent('ui-journey'), stops, camera);
+    const { sitting, client, code } = await startSitting(journeyContent('ui-journey'), stops, camera);
     const browser = await launchBrowser();
     stops.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -202,12 +216,12 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await page.locator('.error-summary').waitFor();
       assert.equal(await page.getByLabel('Enrolment code').getAttribute('aria-invalid'), 'true');
-      await checkAccessibility(page, 'enrol, with an error');
+      await checkScreen(page, 'enrol, with an error');
       await checkZoom(page, 'enrol');
       await page.getByLabel('Enrolment code').fill(code.toLowerCase());
       await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await onScreen(page, 'Download your assessment');
-      await checkAccessibility(page, 'download');
+      await checkScreen(page, 'download');
     });
 
     await step('download, system check and getting ready, with the practice run', async () => {
@@ -217,10 +231,10 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       const checks = await page.locator('.checks li').allTextContents();
       assert.ok(checks.some((c) => /disk space/i.test(c)), `the disk check is listed: ${checks}`);
       assert.ok(checks.every((c) => /^\s*(OK|Needs attention)/.test(c)), 'every check says OK or Needs attention in words');
-      await checkAccessibility(page, 'system check');
+      await checkScreen(page, 'system check');
       await page.getByRole('button', { name: 'Continue', exact: true }).click();
       await onScreen(page, 'Before your assessment');
-      await checkAccessibility(page, 'getting ready');
+      await checkScreen(page, 'getting ready');
       await checkZoom(page, 'getting ready');
 
       // The practice run saves nothing: it never calls the answers API.
@@ -232,7 +246,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await page.getByRole('button', { name: 'Go to the first question', exact: true }).click();
       await page.getByLabel('Sunday').check();
       assert.equal(await page.locator('#save-status').textContent(), 'Practice: nothing is saved');
-      await checkAccessibility(page, 'practice question');
+      await checkScreen(page, 'practice question');
       await page.getByRole('button', { name: 'Leave the practice run', exact: true }).click();
       await onScreen(page, 'Before your assessment');
       page.off('request', count);
@@ -244,13 +258,13 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await page.getByRole('button', { name: 'Start with this code', exact: true }).click();
       await page.locator('.error-summary').waitFor();
       assert.equal(await page.getByLabel('Start code').getAttribute('aria-invalid'), 'true');
-      await checkAccessibility(page, 'start code refused');
+      await checkScreen(page, 'start code refused');
       await page.getByRole('button', { name: 'Start my assessment', exact: true }).click();
       await onScreen(page, 'Confirm who you are');
     });
 
     await step('identity check: photos or, without a camera, a check by a person', async () => {
-      await checkAccessibility(page, 'identity');
+      await checkScreen(page, 'identity');
       // Nothing chosen: the page explains what is missing.
       await page.getByRole('button', { name: 'Confirm and continue', exact: true }).click();
       await page.locator('.error-summary').first().waitFor();
@@ -266,13 +280,13 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
         assert.match(await page.locator('.error-summary').last().textContent(), /camera/i);
         await page.getByLabel('By a person instead').check();
       }
-      await checkAccessibility(page, camera ? 'identity with photos' : 'identity without a camera');
+      await checkScreen(page, camera ? 'identity with photos' : 'identity without a camera');
       await page.getByRole('button', { name: 'Confirm and continue', exact: true }).click();
       await onScreen(page, 'Knowledge');
     });
 
     await step('the knowledge section by keyboard only: answer, flag, navigate, review, finish', async () => {
-      await checkAccessibility(page, 'section instructions');
+      await checkScreen(page, 'section instructions');
       assert.match(await page.locator('#hdr-section').textContent(), /Section 1 of 3/);
       assert.match(await page.locator('#hdr-clock-value').textContent(), /min/);
       // The clock is not a live region (it would be read out every second)...
@@ -304,7 +318,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       assert.equal(await page.getByLabel('Echo').isChecked(), false);
       assert.match(await page.locator('.choices__limit').textContent(), /You can choose 2 answers/);
       assert.match(await page.locator('.choices__count').textContent(), /chosen 2 of 2/);
-      await checkAccessibility(page, 'multiple response question');
+      await checkScreen(page, 'multiple response question');
       await tabTo(page, /^Next question$/);
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => document.activeElement.textContent === 'Question 3 of 3');
@@ -321,14 +335,14 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       const review = await page.locator('#work').textContent();
       assert.match(review, /Not answered \(1\)/);
       assert.match(review, /Flagged for review \(1\)/);
-      await checkAccessibility(page, 'section review');
+      await checkScreen(page, 'section review');
       await checkZoom(page, 'section review');
       // Finishing asks first, starting on the safe answer; Escape keeps the section open.
       await tabTo(page, /^Finish this section$/);
       await page.keyboard.press('Enter');
       await page.locator('dialog[open]').waitFor();
       assert.equal(await activeText(page), 'No, go back');
-      await checkAccessibility(page, 'finish section confirmation');
+      await checkScreen(page, 'finish section confirmation');
       await page.keyboard.press('Escape');
       await page.locator('dialog[open]').waitFor({ state: 'detached' }).catch(() => {});
       assert.equal(await page.locator('dialog[open]').count(), 0);
@@ -342,7 +356,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
 
     await step('the break counts down and can end early', async () => {
       assert.match(await page.locator('#hdr-clock-label').textContent(), /Break time left/);
-      await checkAccessibility(page, 'break');
+      await checkScreen(page, 'break');
       await checkZoom(page, 'break');
       await tabTo(page, /start the next section/);
       await page.keyboard.press('Enter');
@@ -356,13 +370,13 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       assert.match(await caseRegion.textContent(), /Chronology/);
       await page.getByLabel('Visit').check();
       await page.locator('#save-status', { hasText: /^Saved$/ }).waitFor();
-      await checkAccessibility(page, 'scenario question');
+      await checkScreen(page, 'scenario question');
       await checkZoom(page, 'scenario question with case material');
       // A forced-colours (high contrast) theme keeps focus visible and passes axe.
       await page.emulateMedia({ forcedColors: 'active' });
       await tabTo(page, /^Next question$/);
       await assertFocusVisible(page, 'a button in forced colours');
-      await checkAccessibility(page, 'scenario question, forced colours');
+      await checkScreen(page, 'scenario question, forced colours');
       await page.emulateMedia({ forcedColors: 'none' });
       await page.getByRole('button', { name: 'Next question', exact: true }).click();
       await page.getByLabel('The child').check();
@@ -375,6 +389,19 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       const focusBack = page.waitForResponse((r) => r.url().endsWith('/api/events') && r.request().postData().includes('focus_returned'));
       await page.evaluate(() => window.dispatchEvent(new Event('focus')));
       assert.equal((await focusBack).status(), 200);
+      const entered = page.waitForResponse((r) => r.url().endsWith('/api/events') && r.request().postData().includes('fullscreen_entered'));
+      await page.getByRole('button', { name: 'Full screen', exact: true }).click();
+      assert.equal((await entered).status(), 200);
+      const left = page.waitForResponse((r) => r.url().endsWith('/api/events') && r.request().postData().includes('fullscreen_left'));
+      await page.getByRole('button', { name: 'Leave full screen', exact: true }).click();
+      assert.equal((await left).status(), 200);
+      // From here on, record everything the polite live region says.
+      await page.evaluate(() => {
+        window.vigilAnnouncements = [];
+        const el = document.getElementById('announcer');
+        new MutationObserver(() => { if (el.textContent) window.vigilAnnouncements.push(el.textContent); })
+          .observe(el, { childList: true, characterData: true, subtree: true });
+      });
       await page.getByRole('button', { name: 'Review this section', exact: true }).click();
       await page.getByRole('button', { name: 'Finish this section', exact: true }).click();
       await page.getByRole('button', { name: 'Yes, finish this section', exact: true }).click();
@@ -387,7 +414,7 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       assert.equal(await page.locator('#announcer').getAttribute('aria-live'), 'polite');
       assert.match(await page.locator('#hdr-clock').getAttribute('class'), /clock--warning/);
       await page.getByRole('button', { name: 'Go to the first question', exact: true }).click();
-      await checkAccessibility(page, 'written question');
+      await checkScreen(page, 'written question');
 
       // Typing without a pause is saved along the way (at most about a second is at risk).
       const puts = [];
@@ -408,30 +435,43 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       assert.match(await box.inputValue(), /Safety comes first\.$/);
       await page.unroute('**/api/answers/**');
       await page.locator('#save-status', { hasText: /^Saved$/ }).waitFor({ timeout: 15000 });
+      // Over all of this the time was announced once, not every second.
+      const said = await page.evaluate(() => window.vigilAnnouncements);
+      assert.deepEqual(said.filter((a) => /left in this section/.test(a)), ['5 minutes left in this section.'], `announcements: ${JSON.stringify(said)}`);
 
       // What the page said was saved is in the client: a reload shows it.
       await page.reload();
       await onScreen(page, 'Written assessment');
       assert.match(await page.getByLabel('Your answer').inputValue(), /agrees\. Safety comes first\.$/);
       await checkZoom(page, 'written question');
+
+      // The client is killed (a crash, a power cut) and started again: a new window opens at the
+      // same question, with the text, and a calm word about what happened.
+      await client.proc.stop('SIGKILL');
+      const again = await sitting.startClient(camera ? ['--camera-file', camera] : []);
+      await page.goto(again.url);
+      await onScreen(page, 'Written assessment');
+      assert.match(await page.locator('.notice').textContent(), /Welcome back/);
+      assert.match(await page.getByLabel('Your answer').inputValue(), /agrees\. Safety comes first\.$/);
+      await checkScreen(page, 'written question after a restart');
     });
 
     await step('review and submit, with a confirmation; the receipt arrives and sync shows its progress', async () => {
       await page.getByRole('button', { name: 'Check your answers and submit', exact: true }).first().click();
       await page.waitForFunction(() => /Check your answers and submit/.test(document.activeElement.textContent));
-      await checkAccessibility(page, 'final review');
+      await checkScreen(page, 'final review');
       await page.getByRole('button', { name: 'Submit my assessment', exact: true }).click();
       await page.locator('dialog[open]').waitFor();
       await page.getByRole('button', { name: 'Yes, submit my assessment', exact: true }).click();
       await onScreen(page, 'Your assessment is submitted');
-      await checkAccessibility(page, 'submitted');
+      await checkScreen(page, 'submitted');
       await checkZoom(page, 'submitted');
       const progress = page.locator('#sync-progress');
       assert.equal(await progress.getAttribute('aria-labelledby'), 'sync-progress-label');
       await page.locator('.receipt', { hasText: 'Received' }).waitFor({ timeout: 90000 });
       await page.locator('#sync-progress-text', { hasText: 'Everything has been sent.' }).waitFor({ timeout: 30000 });
       assert.equal(await progress.getAttribute('value'), '100');
-      await checkAccessibility(page, 'receipt');
+      await checkScreen(page, 'receipt');
     });
 
     assert.deepEqual(errors, [], 'no script errors in the page');
@@ -474,7 +514,7 @@ test('when the time runs out the client submits by itself, keeps what was saved,
     // Nothing more from the candidate: the client ends the section and submits.
     await onScreen(page, 'Your assessment is submitted', 120000);
     assert.match(await page.locator('.notice').textContent(), /time ran out, so Vigil submitted your assessment for you/);
-    await checkAccessibility(page, 'submitted after time-out');
+    await checkScreen(page, 'submitted after time-out');
   } finally {
     for (const stop of stops.reverse()) await stop();
   }

@@ -61,6 +61,7 @@ export const sectionScreen = {
     app.saver.clearAcknowledged();
     document.getElementById('save-problem').hidden = true;
     setHeader({ title: st.package && st.package.title, section: sectionCaption(r) });
+    if (this.countdown) this.countdown.stop();  // "Try again" draws the section anew
     this.countdown = headerCountdown('Time left', 'in this section', () => app.pollSoon());
     this.countdown.sync(this.key(st), r.section_remaining_ms || 0, r.warning);
     const slot = h('div', { class: 'error-slot' });
@@ -125,7 +126,7 @@ export const sectionScreen = {
     if (!finishedByCandidate) {
       app.notice = this.last
         ? 'The time ran out, so Vigil submitted your assessment for you with every answer that was saved.'
-        : 'The time for the last section ran out, so Vigil finished it for you. Every answer that was saved is kept.';
+        : 'The time for the previous section ran out, so Vigil finished it for you. Every answer that was saved is kept.';
     }
   },
 };

@@ -256,7 +256,7 @@ export const readyScreen = {
 
 // camera: shared by both steps; `unavailable` is set when the client says it has no camera
 // (503), and then the photos are not needed: a person checks the candidate's identity instead.
-function photoStep({ heading, intro, kind, alt, camera }) {
+function photoStep({ heading, intro, kind, alt, camera, onTaken }) {
   const slot = h('div', { class: 'error-slot' });
   const frame = h('div', { class: 'photo__frame' }, h('p', { class: 'photo__empty' }, 'No photo yet'));
   const status = h('p', { class: 'photo__status', role: 'status' });
@@ -268,6 +268,7 @@ function photoStep({ heading, intro, kind, alt, camera }) {
       const img = h('img', { class: 'photo__img', src: data.preview, alt });
       replace(frame, img);
       step.taken = true;
+      onTaken();
       take.textContent = 'Take it again';
       status.textContent = 'Photo taken. If you are happy with it, go on to the next step.';
     } catch (err) {
@@ -298,10 +299,12 @@ export const identityScreen = {
       post('/api/identity', {}).catch((err) => showError(slot, err));
     }
     const camera = { unavailable: false };
-    const face = photoStep({ camera, heading: 'Step 1: a photo of your face', kind: 'face',
+    // A photo taken answers any earlier "take the photo first" message.
+    const onTaken = () => showError(slot, null);
+    const face = photoStep({ camera, onTaken, heading: 'Step 1: a photo of your face', kind: 'face',
       alt: 'The photo of your face just taken',
       intro: ['Look at the camera with your face in good light and nothing covering it. Glasses are fine.'] });
-    const id = photoStep({ camera, heading: 'Step 2: a photo of your photo ID', kind: 'id',
+    const id = photoStep({ camera, onTaken, heading: 'Step 2: a photo of your photo ID', kind: 'id',
       alt: 'The photo of your ID just taken',
       intro: ['Hold your passport, driving licence or other photo ID up to the camera, photo side '
         + 'towards it, so that your photo and name can be read.'] });
@@ -322,7 +325,7 @@ export const identityScreen = {
         + 'result or how long the assessment takes.'),
       consentErr,
       option('automated', 'Automatically, with a person reviewing anything unclear',
-        'Vigil compares your face photo with your ID photo and with the camera during the assessment. '
+        'Vigil compares the camera during the assessment with your face photo. A person checks your face photo against your ID. '
           + 'A member of the assessment team looks at anything it is unsure about.'),
       option('human', 'By a person instead',
         'Nothing is compared automatically. A member of the assessment team looks at your photos '

@@ -360,7 +360,8 @@ export function renderSection(data, backend, position) {
     replace(work,
       h('h2', {}, position.last ? `Check your answers and submit: ${data.title}` : `Check your answers: ${data.title}`),
       h('p', {}, unanswered.length + partly.length === 0
-        ? `You have answered all ${plural(items.length, 'question')} in this section.`
+        ? (items.length === 1 ? 'You have answered the question in this section.'
+          : `You have answered all ${items.length} questions in this section.`)
         : `You have answered ${items.length - unanswered.length - partly.length} of ${plural(items.length, 'question')}. `
           + 'You can still go back to any question in this section while there is time.'),
       itemList('Not answered', unanswered, 'None.'),
