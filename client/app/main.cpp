@@ -15,6 +15,7 @@
 
 #include "client/app/demo.hpp"
 #include "client/app/diagnostics.hpp"
+#include "client/app/result.hpp"
 #include "client/app/start.hpp"
 #include "client/package/packages.hpp"
 #include "client/ui/ui_api.hpp"
@@ -334,6 +335,16 @@ int main(int argc, char** argv) {
   std::string sitting, start_code;
   unlock->add_option("sitting", sitting, "Sitting id (default: the only assessment on this device)");
   unlock->add_option("--start-code", start_code, "The start code the support line gave you (offline), e.g. ACDE-FGHJ-KMNP");
+  auto* result = app.add_subcommand("result", "Show your released result (fetched when online, kept for offline)");
+  vigil::client::app::ResultOptions result_options;
+  result->add_flag("--offline", result_options.offline, "Do not contact the server: show the copy kept on this device");
+  result->add_option("--save-certificate", result_options.save_certificate, "Also save your signed certificate here");
+  result->add_option("--print-certificate", result_options.print_certificate, "Also write a printable page (HTML) of it here");
+  auto* verify_cert = app.add_subcommand("verify-certificate", "Check a certificate offline against the published issuer keys");
+  fs::path cert_file, issuer_keys, revocations;
+  verify_cert->add_option("file", cert_file, "The certificate (JSON)")->required();
+  verify_cert->add_option("--keys", issuer_keys, "The programme's published issuer-keys.json")->required();
+  verify_cert->add_option("--revocations", revocations, "The published revocations.json (without it: not checked)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -358,6 +369,15 @@ int main(int argc, char** argv) {
     if (*verify_receipt) return cmd_verify_receipt(receipt_file, key);
     if (*download) return cmd_download(g);
     if (*unlock) return cmd_unlock(g, sitting, start_code);
+    if (*result) {
+      auto s = open_store(g);
+      if (!s) return failed(s.error());
+      return vigil::client::app::show_result(**s, result_options, std::cout, std::cerr);
+    }
+    if (*verify_cert) {
+      return vigil::client::app::verify_certificate(
+          cert_file, issuer_keys, revocations.empty() ? std::nullopt : std::optional<fs::path>(revocations), std::cout, std::cerr);
+    }
     if (*check_camera) return vigil::client::vision::check_camera(camera_options, std::cout);
   } catch (const std::exception& e) {
     // Start-up impossibilities only (allocation failure, filesystem exceptions): say so and stop.

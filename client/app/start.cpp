@@ -19,6 +19,7 @@
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
+#include "client/sync/results.hpp"
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
 #include "client/vision/monitor.hpp"
@@ -348,6 +349,28 @@ int run_start(const StartOptions& o) {
   services.sync_now = [&] {
     std::lock_guard lock(sync_mu);
     if (engine) engine->notify();
+  };
+
+  services.results = [&]() -> Result<std::string> {
+    // Online: fetch (which also keeps the copy); offline or not enrolled: the kept copy.
+    std::optional<std::vector<results::ReleasedResult>> list;
+    bool offline = true;
+    if (auto t = with_transport(); t) {
+      auto fetched = sync::fetch_results(store, **t);
+      if (fetched) {
+        list = std::move(*fetched);
+        offline = false;
+      } else if (fetched.error().code != Errc::unavailable) {
+        return fail(std::move(fetched).error());
+      }
+    }
+    if (!list) {
+      VIGIL_ASSIGN(auto kept, sync::kept_results(store));
+      list = kept ? std::move(*kept) : std::vector<results::ReleasedResult>{};
+    }
+    auto j = results::to_json(*list);
+    j["offline"] = offline;
+    return j.dump();
   };
 
   Camera camera(o, store);

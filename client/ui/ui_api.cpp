@@ -281,6 +281,11 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
   if (path == "/api/state" && m == "GET") return state_json();
   if (path == "/api/check" && m == "GET") return checks_json();
   if (path == "/api/section" && m == "GET") return section_json();
+  if (path == "/api/result" && m == "GET") {
+    if (!services_.results) return fail(Errc::unavailable, "Results are not available.");
+    VIGIL_ASSIGN(std::string body, services_.results());
+    return json_response(200, json::parse(body));
+  }
 
   VIGIL_ASSIGN(json body, body_object(req));
   auto ok = [] { return json_response(200, json{{"ok", true}}); };

@@ -68,6 +68,10 @@ struct UiServices {
   // turns the camera checks on for the identity check and the sections, pauses them for breaks
   // and stops them at submission.
   std::function<void(const std::string& session_id, runner::Phase phase)> on_phase;
+  // The candidate's released results as JSON ({"v":1,"results":[...],"offline":bool},
+  // shared/results/released.hpp): fetched when the server is reachable, otherwise the copy kept
+  // in the store (docs/RESULTS.md). Unset: GET /api/result is 503.
+  std::function<Result<std::string>()> results;
 };
 
 class UiApi {

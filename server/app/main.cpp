@@ -12,9 +12,11 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/app/results_cli.hpp"
 #include "server/core/api.hpp"
 #include "server/core/authoring.hpp"
 #include "server/core/packages.hpp"
+#include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
 #include "server/net/https_server.hpp"
@@ -40,6 +42,8 @@ int cmd_serve(const fs::path& dir, int port_override) {
   auto log = [](const std::string& line) { std::cerr << "vigil-server: " << line << std::endl; };
   core::ApiConfig api_config;
   api_config.log = log;
+  core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
+  api_config.results = &results_repo;
   core::Api api(**repo, home->keys, vigil::time::system_clock(), api_config);
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
@@ -353,6 +357,8 @@ int main(int argc, char** argv) {
   build->add_option("--home", dir, "Server home: signs the package and stores it (without: validate only)");
   build->add_option("--out", out_file, "Also write the package file here");
 
+  auto* results_cli = vigil::server::app::add_results_commands(app, *admin);
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*init) {
@@ -363,6 +369,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*serve) return cmd_serve(dir, port_override);
+    if (auto status = vigil::server::app::run_results_commands(*results_cli)) return *status;
     if (*add) return cmd_add_candidate(dir, council, council_name, candidate, name, email, level, valid_days);
     if (*code) return cmd_new_code(dir, candidate, valid_days);
     if (*revoke) return cmd_revoke(dir, device, reason);

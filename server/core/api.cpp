@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/core/packages.hpp"
+#include "server/core/results.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/crypto/kdf.hpp"
@@ -165,6 +166,12 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
     return post_key(device, parts[2]);
   }
 
+  if (parts.size() == 2 && parts[1] == "results") {
+    if (m != "GET") return fail(Errc::invalid_argument, "use GET for /v1/results");
+    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
+    return get_results(device);
+  }
+
   const bool sessions = parts[1] == "sessions" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "records"));
   const bool blobs = parts[1] == "blobs" && parts.size() == 3;
   if (!sessions && !blobs) return fail(Errc::not_found, "no such endpoint");
@@ -178,6 +185,13 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
   if (m == "GET") return get_blob(device, parts[2]);
   if (m == "PUT") return put_blob(device, parts[2], req);
   return fail(Errc::invalid_argument, "method not allowed here");
+}
+
+// Only the device's own candidate's released results (server/core/results.hpp, invariant 2).
+Result<HttpResponse> Api::get_results(const DeviceRow& device) {
+  if (!config_.results) return fail(Errc::not_found, "this server does not serve results");
+  VIGIL_ASSIGN(auto list, released_results_for(*config_.results, device.candidate_id));
+  return json_response(200, results::to_json(list));
 }
 
 Result<DeviceRow> Api::authenticate(const protocol::PeerIdentity& peer) {

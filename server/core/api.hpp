@@ -17,6 +17,8 @@
 //   POST /v1/sittings/{sitting}/key        device: the content key sealed to its kx key, only
 //                                          from the scheduled start to the end of the window
 //                                          (server clock); docs/PACKAGE-FORMAT.md
+//   GET  /v1/results                       device: its candidate's released results and
+//                                          certificates (docs/RESULTS.md)
 //
 // Invariants:
 //  (1) Errors leave nothing half-written: each request's changes are one repository transaction;
@@ -48,12 +50,16 @@ struct ServerKeys {
   Bytes package_public;
 };
 
+class ResultsRepository;  // server/core/results_repository.hpp
+
 struct ApiConfig {
   std::int64_t device_certificate_days = 400;
   std::int64_t max_failed_enrolment_attempts = 5;
   std::uint64_t device_blob_quota_bytes = 1024ull * 1024 * 1024;  // uploads one device may hold
   // Where server-side failures (5xx) are reported, one key=value line each; never personal data.
   std::function<void(const std::string&)> log;
+  // Serves GET /v1/results when set (404 otherwise); not owned.
+  ResultsRepository* results = nullptr;
 };
 
 // How early (device or server clock) an unlock may be before it is flagged; the client accepts a
@@ -90,6 +96,7 @@ class Api {
   // clock on arrival or by the device's own clock in the record.
   Result<std::optional<FlagRow>> check_unlock_time(const DeviceRow& device, std::string_view session_id,
                                                    const journal::Record& r, std::int64_t now);
+  Result<protocol::HttpResponse> get_results(const DeviceRow& device);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
 

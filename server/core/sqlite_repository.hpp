@@ -56,6 +56,11 @@ class SqliteRepository final : public Repository {
   Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) override;
   Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) override;
 
+  // For the staff repository (server/core/staff_sqlite_repository.hpp), which shares this
+  // connection, its lock and therefore its transactions.
+  sqlite::Db& db() noexcept { return db_; }
+  std::recursive_mutex& mutex() noexcept { return mu_; }
+
   Status add_package(const PackageRow& p, std::string_view marking_scheme_json) override;
   Result<std::optional<PackageRow>> package(std::string_view assessment_id, std::uint32_t version,
                                             bool with_file = true) override;

@@ -247,4 +247,44 @@ json to_json(const MarkingScheme& m) {
               {"rubrics", std::move(rubrics)}};
 }
 
+Result<MarkingScheme> parse_marking_scheme(std::string_view text) {
+  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
+  return protocol::decode_top<MarkingScheme>(j, [](ObjectReader& r) -> Result<MarkingScheme> {
+    VIGIL_TRY(r.version(1));
+    MarkingScheme m;
+    VIGIL_ASSIGN(m.assessment_id, r.non_empty_string("assessment_id", k_max_id));
+    VIGIL_ASSIGN(m.version, read_u32(r, "version", 0, 1'000'000));
+    VIGIL_ASSIGN(auto keys, r.objects("keys", 10'000));
+    for (auto& k : keys) {
+      ItemKey key;
+      VIGIL_ASSIGN(key.item_id, k.non_empty_string("item_id", k_max_id));
+      VIGIL_ASSIGN(auto correct, k.array("correct", 64));
+      for (const auto* c : correct) {
+        if (!c->is_number_unsigned() || c->get<std::uint64_t>() > 1000) return fail(k.error("correct", "expected option indexes"));
+        key.correct.push_back(static_cast<std::uint32_t>(c->get<std::uint64_t>()));
+      }
+      VIGIL_ASSIGN(key.rationale, k.string("rationale", 100'000));
+      VIGIL_TRY(k.finish());
+      m.keys.push_back(std::move(key));
+    }
+    VIGIL_ASSIGN(auto rubrics, r.objects("rubrics", 1'000));
+    for (auto& w : rubrics) {
+      WrittenRubric rubric;
+      VIGIL_ASSIGN(rubric.item_id, w.non_empty_string("item_id", k_max_id));
+      VIGIL_ASSIGN(auto areas, w.objects("areas", 32));
+      for (auto& a : areas) {
+        RubricArea area;
+        VIGIL_ASSIGN(area.kss, a.non_empty_string("kss", 8));
+        VIGIL_ASSIGN(area.descriptors, read_text_list(a, "descriptors", 64));
+        VIGIL_TRY(a.finish());
+        rubric.areas.push_back(std::move(area));
+      }
+      VIGIL_TRY(w.finish());
+      m.rubrics.push_back(std::move(rubric));
+    }
+    VIGIL_TRY(r.finish());
+    return m;
+  });
+}
+
 }  // namespace vigil::assessment

@@ -41,6 +41,9 @@ nlohmann::json to_json(const Accommodations& a);
 Result<Accommodations> decode_accommodations(protocol::ObjectReader& r);
 
 nlohmann::json to_json(const MarkingScheme& m);
+// The stored form (server-side only): {"v":1,"assessment_id","version","keys":[{"item_id",
+// "correct":[u32],"rationale"}],"rubrics":[{"item_id","areas":[{"kss","descriptors":[str]}]}]}.
+Result<MarkingScheme> parse_marking_scheme(std::string_view text);
 
 // Reading helpers shared with the authoring validator (server/core/authoring.cpp).
 // An array of min_items..max_items non-empty strings of at most 20,000 bytes each (paragraphs,

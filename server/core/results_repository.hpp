@@ -1,0 +1,82 @@
+#pragma once
+// ResultsRepository: what scoring, release and certificates store (schema 4,
+// migrations/004_results.sql), behind an interface like Repository so SQL stays in the storage
+// implementation. The SQLite implementation shares SqliteRepository's connection and lock, so a
+// change spanning both is one Repository::transaction.
+//
+// Invariants the implementations keep:
+//  (1) A released result is never overwritten: put_result on a released sitting fails (conflict).
+//  (2) Release only sets released_wall_ms on results that are decided (met / not_met) and not yet
+//      released; incomplete results stay unreleased.
+//  (3) A revoked credential stays revoked (revoking again keeps the first time and reason).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/core/result.hpp"
+#include "shared/results/scoring.hpp"
+
+namespace vigil::server::core {
+
+struct ResultRow {
+  std::string sitting_id;
+  std::string candidate_id;
+  std::string assessment_id;
+  std::uint32_t version = 0;
+  std::string outcome;          // results::outcome_name
+  std::string report_json;      // results::to_json(report, true)
+  std::int64_t scored_wall_ms = 0;
+  std::optional<std::int64_t> released_wall_ms;
+};
+
+struct CredentialRow {
+  std::string credential_id;
+  std::string sitting_id;
+  std::string candidate_id;
+  std::string credential_json;  // certificate::to_json(credential)
+  std::int64_t issued_wall_ms = 0;
+  std::optional<std::int64_t> revoked_wall_ms;
+  std::string revoked_reason;
+};
+
+struct ReleaseCounts {
+  std::int64_t released = 0;        // newly released now
+  std::int64_t already = 0;         // released before
+  std::int64_t incomplete = 0;      // still awaiting marking: not released
+};
+
+class ResultsRepository {
+ public:
+  virtual ~ResultsRepository() = default;
+
+  virtual Status put_thresholds(std::string_view assessment_id, std::string_view json, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<std::string>> thresholds(std::string_view assessment_id) = 0;
+
+  // Replaces every written mark of the sitting.
+  virtual Status put_written_marks(std::string_view sitting_id, const std::vector<results::WrittenAreaMark>& marks,
+                                   std::int64_t now_ms) = 0;
+  // nullopt when the sitting has no written marks yet.
+  virtual Result<std::optional<std::vector<results::WrittenAreaMark>>> written_marks(std::string_view sitting_id) = 0;
+
+  // The latest answer.saved value of each item of a session (sitting), from the stored journal
+  // records of every device of the session: highest revision wins, then the later record.
+  virtual Result<results::Answers> answers(std::string_view session_id) = 0;
+  // True when a device has sent the session.submitted record of the session.
+  virtual Result<bool> submitted(std::string_view session_id) = 0;
+
+  virtual Status put_result(const ResultRow& r) = 0;  // (1)
+  virtual Result<std::optional<ResultRow>> result(std::string_view sitting_id) = 0;
+  virtual Result<std::vector<ResultRow>> results_of_assessment(std::string_view assessment_id) = 0;
+  virtual Result<std::vector<ResultRow>> results_of_candidate(std::string_view candidate_id) = 0;
+  virtual Result<ReleaseCounts> release(std::string_view assessment_id, std::int64_t now_ms) = 0;  // (2)
+
+  virtual Status add_credential(const CredentialRow& c) = 0;
+  virtual Result<std::optional<CredentialRow>> credential(std::string_view credential_id) = 0;
+  // The newest unrevoked credential of a sitting.
+  virtual Result<std::optional<CredentialRow>> current_credential(std::string_view sitting_id) = 0;
+  virtual Status revoke_credential(std::string_view credential_id, std::string_view reason, std::int64_t now_ms) = 0;  // (3)
+  virtual Result<std::vector<CredentialRow>> revoked_credentials() = 0;
+};
+
+}  // namespace vigil::server::core

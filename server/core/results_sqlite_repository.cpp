@@ -1,0 +1,231 @@
+#include "server/core/results_sqlite_repository.hpp"
+
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include <sqlite3.h>
+
+#include "shared/protocol/messages.hpp"
+
+namespace vigil::server::core {
+
+namespace {
+
+using Lock = std::lock_guard<std::recursive_mutex>;
+
+constexpr const char* k_result_columns =
+    "SELECT sitting_id, candidate_id, assessment_id, version, outcome, report, scored_wall_ms, released_wall_ms "
+    "FROM results ";
+constexpr const char* k_credential_columns =
+    "SELECT credential_id, sitting_id, candidate_id, credential, issued_wall_ms, revoked_wall_ms, revoked_reason "
+    "FROM credentials ";
+
+ResultRow result_row(const sqlite::Statement& st) {
+  ResultRow r{st.column_text(0), st.column_text(1), st.column_text(2), static_cast<std::uint32_t>(st.column_int(3)),
+              st.column_text(4), st.column_text(5), st.column_int(6), std::nullopt};
+  if (!st.column_is_null(7)) r.released_wall_ms = st.column_int(7);
+  return r;
+}
+
+CredentialRow credential_row(const sqlite::Statement& st) {
+  CredentialRow c{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4),
+                  std::nullopt, {}};
+  if (!st.column_is_null(5)) c.revoked_wall_ms = st.column_int(5);
+  if (!st.column_is_null(6)) c.revoked_reason = st.column_text(6);
+  return c;
+}
+
+template <class Row, class Make>
+Result<std::vector<Row>> all_rows(sqlite::Statement& st, Make make) {
+  std::vector<Row> out;
+  for (;;) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(make(st));
+  }
+  return out;
+}
+
+}  // namespace
+
+Status SqliteResultsRepository::put_thresholds(std::string_view assessment_id, std::string_view json, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO result_thresholds(assessment_id, thresholds, updated_wall_ms) "
+                                          "VALUES (?, ?, ?) ON CONFLICT(assessment_id) DO UPDATE SET "
+                                          "thresholds = excluded.thresholds, updated_wall_ms = excluded.updated_wall_ms"));
+  st.bind(1, assessment_id).bind(2, json).bind(3, now_ms);
+  return st.run();
+}
+
+Result<std::optional<std::string>> SqliteResultsRepository::thresholds(std::string_view assessment_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT thresholds FROM result_thresholds WHERE assessment_id = ?"));
+  st.bind(1, assessment_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<std::string>{};
+  return std::optional<std::string>{st.column_text(0)};
+}
+
+Status SqliteResultsRepository::put_written_marks(std::string_view sitting_id,
+                                                  const std::vector<results::WrittenAreaMark>& marks, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  {
+    VIGIL_ASSIGN(auto del, base_.db().cached("DELETE FROM written_marks WHERE sitting_id = ?"));
+    del.bind(1, sitting_id);
+    VIGIL_TRY(del.run());
+  }
+  for (const auto& m : marks) {
+    VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO written_marks(sitting_id, kss, mark, max_mark, entered_wall_ms) "
+                                            "VALUES (?, ?, ?, ?, ?)"));
+    st.bind(1, sitting_id).bind(2, m.kss).bind(3, std::int64_t{m.mark}).bind(4, std::int64_t{m.max}).bind(5, now_ms);
+    VIGIL_TRY(st.run());
+  }
+  return {};
+}
+
+Result<std::optional<std::vector<results::WrittenAreaMark>>> SqliteResultsRepository::written_marks(std::string_view sitting_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT kss, mark, max_mark FROM written_marks WHERE sitting_id = ? ORDER BY kss"));
+  st.bind(1, sitting_id);
+  VIGIL_ASSIGN(auto rows, (all_rows<results::WrittenAreaMark>(st, [](const sqlite::Statement& s) {
+                 return results::WrittenAreaMark{s.column_text(0), static_cast<std::uint32_t>(s.column_int(1)),
+                                                 static_cast<std::uint32_t>(s.column_int(2))};
+               })));
+  if (rows.empty()) return std::optional<std::vector<results::WrittenAreaMark>>{};
+  return std::optional<std::vector<results::WrittenAreaMark>>{std::move(rows)};
+}
+
+Result<results::Answers> SqliteResultsRepository::answers(std::string_view session_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT payload FROM records WHERE session_id = ? AND type = ? "
+                                          "ORDER BY wall_ms, device_id, seq"));
+  st.bind(1, session_id).bind(2, protocol::k_answer_saved_type);
+  std::map<std::string, std::pair<std::uint64_t, std::string>, std::less<>> latest;
+  for (;;) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    const Bytes payload = st.column_blob(0);
+    // The journal verified these records' hashes when they arrived; an unreadable payload is
+    // not an answer (it scores 0), not a reason to refuse the whole sitting.
+    auto a = protocol::parse_answer_saved(as_chars(payload));
+    if (!a) continue;
+    auto& slot = latest[a->item_id];
+    if (a->revision >= slot.first) slot = {a->revision, std::move(a->value)};
+  }
+  results::Answers out;
+  for (auto& [item, v] : latest) out.emplace(item, std::move(v.second));
+  return out;
+}
+
+Result<bool> SqliteResultsRepository::submitted(std::string_view session_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM sessions WHERE session_id = ? AND submitted_seq IS NOT NULL LIMIT 1"));
+  st.bind(1, session_id);
+  return st.step();
+}
+
+Status SqliteResultsRepository::put_result(const ResultRow& r) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto existing, result(r.sitting_id));
+  if (existing && existing->released_wall_ms) {
+    return fail(Errc::conflict, "the result of sitting " + r.sitting_id + " has been released and cannot change");
+  }
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "INSERT INTO results(sitting_id, candidate_id, assessment_id, version, outcome, report, "
+                            "scored_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sitting_id) DO UPDATE SET "
+                            "candidate_id = excluded.candidate_id, assessment_id = excluded.assessment_id, "
+                            "version = excluded.version, outcome = excluded.outcome, report = excluded.report, "
+                            "scored_wall_ms = excluded.scored_wall_ms"));
+  st.bind(1, r.sitting_id).bind(2, r.candidate_id).bind(3, r.assessment_id).bind(4, std::int64_t{r.version})
+      .bind(5, r.outcome).bind(6, r.report_json).bind(7, r.scored_wall_ms);
+  return st.run();
+}
+
+Result<std::optional<ResultRow>> SqliteResultsRepository::result(std::string_view sitting_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE sitting_id = ?"));
+  st.bind(1, sitting_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<ResultRow>{};
+  return std::optional<ResultRow>{result_row(st)};
+}
+
+Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_assessment(std::string_view assessment_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE assessment_id = ? ORDER BY sitting_id"));
+  st.bind(1, assessment_id);
+  return all_rows<ResultRow>(st, result_row);
+}
+
+Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_candidate(std::string_view candidate_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE candidate_id = ? ORDER BY scored_wall_ms"));
+  st.bind(1, candidate_id);
+  return all_rows<ResultRow>(st, result_row);
+}
+
+Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessment_id, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  ReleaseCounts c;
+  VIGIL_ASSIGN(auto rows, results_of_assessment(assessment_id));
+  for (const auto& r : rows) {
+    if (r.released_wall_ms) {
+      ++c.already;
+    } else if (r.outcome == "incomplete") {
+      ++c.incomplete;
+    }
+  }
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
+                                          "released_wall_ms IS NULL AND outcome IN ('met', 'not_met')"));
+  st.bind(1, now_ms).bind(2, assessment_id);
+  VIGIL_TRY(st.run());
+  c.released = sqlite3_changes(base_.db().handle());
+  return c;
+}
+
+Status SqliteResultsRepository::add_credential(const CredentialRow& c) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO credentials(credential_id, sitting_id, candidate_id, credential, "
+                                          "issued_wall_ms) VALUES (?, ?, ?, ?, ?)"));
+  st.bind(1, c.credential_id).bind(2, c.sitting_id).bind(3, c.candidate_id).bind(4, c.credential_json).bind(5, c.issued_wall_ms);
+  return st.run();
+}
+
+Result<std::optional<CredentialRow>> SqliteResultsRepository::credential(std::string_view credential_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) + "WHERE credential_id = ?"));
+  st.bind(1, credential_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<CredentialRow>{};
+  return std::optional<CredentialRow>{credential_row(st)};
+}
+
+Result<std::optional<CredentialRow>> SqliteResultsRepository::current_credential(std::string_view sitting_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) +
+                                          "WHERE sitting_id = ? AND revoked_wall_ms IS NULL ORDER BY issued_wall_ms DESC LIMIT 1"));
+  st.bind(1, sitting_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<CredentialRow>{};
+  return std::optional<CredentialRow>{credential_row(st)};
+}
+
+Status SqliteResultsRepository::revoke_credential(std::string_view credential_id, std::string_view reason, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto existing, credential(credential_id));
+  if (!existing) return fail(Errc::not_found, "no certificate " + std::string(credential_id) + " was issued here");
+  if (existing->revoked_wall_ms) return {};  // (3)
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE credentials SET revoked_wall_ms = ?, revoked_reason = ? WHERE credential_id = ?"));
+  st.bind(1, now_ms).bind(2, reason).bind(3, credential_id);
+  return st.run();
+}
+
+Result<std::vector<CredentialRow>> SqliteResultsRepository::revoked_credentials() {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) +
+                                          "WHERE revoked_wall_ms IS NOT NULL ORDER BY credential_id"));
+  return all_rows<CredentialRow>(st, credential_row);
+}
+
+}  // namespace vigil::server::core
