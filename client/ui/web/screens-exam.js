@@ -246,7 +246,9 @@ export const submittedScreen = {
       h('p', {}, 'The assessment team checks every session. You and your endorsing manager will be '
         + 'told your result, with feedback on each area of the standards.'),
       h('p', {}, 'Please keep Vigil on this computer until your result arrives. Your receipt is kept here, '
-        + 'and you can show it to anyone as proof that you submitted.'));
+        + 'and you can show it to anyone as proof that you submitted.'),
+      h('p', {}, h('a', { href: '/result.html' }, 'See your result'),
+        ' (when it has been released; it stays on this computer, so you can see it without the internet).'));
     this.update(st);
   },
 
