@@ -56,6 +56,11 @@ class SqliteRepository final : public Repository {
   Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) override;
   Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) override;
 
+  // For the staff repository (server/core/staff_sqlite_repository.hpp), which shares this
+  // connection, its lock and therefore its transactions.
+  sqlite::Db& db() noexcept { return db_; }
+  std::recursive_mutex& mutex() noexcept { return mu_; }
+
  private:
   SqliteRepository() = default;
   std::recursive_mutex mu_;  // transaction() holds it while fn calls the other methods
