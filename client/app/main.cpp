@@ -13,6 +13,8 @@
 #include <CLI/CLI.hpp>
 
 #include "client/app/demo.hpp"
+#include "client/app/start.hpp"
+#include "client/platform/platform.hpp"
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
@@ -26,20 +28,13 @@ using vigil::client::store::Store;
 using vigil::client::store::StoreOptions;
 namespace sync = vigil::client::sync;
 
-// Linux default: $XDG_DATA_HOME/vigil, else ~/.local/share/vigil (other platforms: docs/PLATFORMS.md).
-fs::path default_data_dir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') return fs::path(xdg) / "vigil";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return fs::path(home) / ".local/share/vigil";
-  return fs::path(".vigil");
-}
-
 int failed(const vigil::Error& e) {
   std::cerr << "vigil-client: " << e.message << "\n";
   return e.code == vigil::Errc::invalid_argument ? 64 : 2;
 }
 
 struct Globals {
-  fs::path data_dir = default_data_dir();
+  fs::path data_dir = vigil::client::platform::default_data_dir();
   std::string key_storage = "auto";
 };
 
@@ -225,12 +220,25 @@ int main(int argc, char** argv) {
   verify_receipt->add_option("file", receipt_file, "The receipt (JSON)")->required();
   verify_receipt->add_option("--key", key, "The server's receipt public key: a file (receipt-public.key) or base64")->required();
 
+  auto* start = app.add_subcommand("start", "Open the assessment: the candidate's window (a local web page in an app window)");
+  vigil::client::app::StartOptions start_options;
+  start->add_option("--trust", start_options.trust_file, "The server's client-trust.json (default: DATA/server-trust.json)");
+  bool no_browser = false;
+  start->add_flag("--no-browser", no_browser, "Do not open a window; print the address only");
+  start->add_option("--port", start_options.port, "Port on 127.0.0.1 (default: any free port)");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*demo) {
       demo_options.data_dir = g.data_dir;
       return vigil::client::app::run_demo(demo_options);
+    }
+    if (*start) {
+      start_options.data_dir = g.data_dir;
+      start_options.key_storage = g.key_storage;
+      start_options.open_browser = !no_browser;
+      return vigil::client::app::run_start(start_options);
     }
     if (*status) return cmd_status(g);
     if (*verify) return cmd_verify_journal(g, session);

@@ -14,6 +14,7 @@
 
 #include "client/embedded/client_migrations.hpp"
 #include "shared/crypto/ed25519.hpp"
+#include "shared/crypto/kdf.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/encoding/canonical.hpp"
 #include "shared/protocol/messages.hpp"
@@ -965,6 +966,43 @@ Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
                        "WHERE s.state = 'submitted' AND r.session_id IS NULL ORDER BY s.session_id");
   if (!st) return fail(st.error());
   return first_column_texts(*st);
+}
+
+Status Store::put_state(std::string_view name, ByteView value) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("INSERT INTO state(name, value, updated_wall_ms) VALUES (?, ?, ?) "
+                       "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_wall_ms = excluded.updated_wall_ms");
+  if (!st) return fail(st.error());
+  st->bind(1, name).bind(2, value).bind(3, clock_->wall_ms());
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Result<std::optional<Bytes>> Store::get_state(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("SELECT value FROM state WHERE name = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, name);
+  auto row = st->step();
+  if (!row) return fail(row.error());
+  if (!*row) return std::optional<Bytes>{};
+  return std::optional<Bytes>{st->column_blob(0)};
+}
+
+Status Store::erase_state(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto st = db_.cached("DELETE FROM state WHERE name = ?");
+  if (!st) return fail(st.error());
+  st->bind(1, name);
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
+  return {};
+}
+
+Result<crypto::SecretBytes> Store::derive_device_secret(std::string_view purpose, std::size_t length) {
+  std::lock_guard lock(mu_);
+  if (purpose.empty()) return fail(Errc::invalid_argument, "a device key purpose is required");
+  const std::string info = "vigil.device." + std::string(purpose) + ".v1";
+  return crypto::hkdf_sha256(crypto::view(device_seed_), {}, as_bytes(info), length);
 }
 
 }  // namespace vigil::client::store

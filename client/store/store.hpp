@@ -42,7 +42,7 @@ using sqlite::Db;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 inline constexpr std::string_view k_store_format = "vigil-client-store";
 
 struct StoreOptions {
@@ -166,6 +166,17 @@ class Store {
   Result<std::optional<std::string>> receipt(std::string_view session_id);
   // Submitted sessions whose receipt has not arrived yet.
   Result<std::vector<std::string>> sessions_awaiting_receipt();
+
+  // ---- named state (runner position and timer, unlocked content keys) ----
+  // Durable on return. Values are private to this device and never synced.
+  Status put_state(std::string_view name, ByteView value);
+  Result<std::optional<Bytes>> get_state(std::string_view name);
+  Status erase_state(std::string_view name);
+
+  // A key derived from the device's identity seed for one purpose (HKDF-SHA256, info
+  // "vigil.device.<purpose>.v1"): e.g. the X25519 key-agreement key packages are wrapped to.
+  // Deterministic for a device; different purposes never share a key.
+  Result<crypto::SecretBytes> derive_device_secret(std::string_view purpose, std::size_t length = 32);
 
   // Copies the write-ahead log into the database file and truncates it. Call when the candidate
   // is idle (not typing): it costs several fsyncs that should not land on a save.

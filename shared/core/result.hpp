@@ -61,6 +61,10 @@ using Status = Result<void>;
 inline tl::unexpected<Error> fail(Errc code, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(message)});
 }
+// With the JSON path of the offending field (decode and validation errors).
+inline tl::unexpected<Error> fail(Errc code, std::string message, std::string field) {
+  return tl::unexpected<Error>(Error{code, std::move(message), std::move(field)});
+}
 inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
 
 }  // namespace vigil

@@ -437,3 +437,45 @@ TEST_CASE("a submitted session is signed at its last record and refuses further 
   CHECK(s->answer("s1", "a").value()->value == "A");
   CHECK(s->verify_journal("s1").value().ok());
 }
+
+TEST_CASE("named state survives reopening, is replaced in place and can be erased") {
+  TempDir dir;
+  {
+    auto s = must_open(dir.path());
+    REQUIRE(s->put_state("runner.s1", as_bytes("first")));
+    REQUIRE(s->put_state("runner.s1", as_bytes("second")));
+    auto missing = s->get_state("nothing");
+    REQUIRE(missing);
+    CHECK_FALSE(missing->has_value());
+  }
+  auto s = must_open(dir.path());
+  auto v = s->get_state("runner.s1");
+  REQUIRE(v);
+  REQUIRE(v->has_value());
+  CHECK(std::string(v->value().begin(), v->value().end()) == "second");
+  REQUIRE(s->erase_state("runner.s1"));
+  auto gone = s->get_state("runner.s1");
+  REQUIRE(gone);
+  CHECK_FALSE(gone->has_value());
+}
+
+TEST_CASE("device secrets are stable per device and purpose and differ between purposes and devices") {
+  TempDir a, b;
+  Bytes kx_first;
+  {
+    auto s = must_open(a.path());
+    auto k = s->derive_device_secret("kx");
+    REQUIRE(k);
+    kx_first.assign(k->begin(), k->end());
+    auto other = s->derive_device_secret("other");
+    REQUIRE(other);
+    CHECK(Bytes(other->begin(), other->end()) != kx_first);
+    CHECK_FALSE(s->derive_device_secret(""));
+  }
+  auto again = must_open(a.path())->derive_device_secret("kx");
+  REQUIRE(again);
+  CHECK(Bytes(again->begin(), again->end()) == kx_first);
+  auto elsewhere = must_open(b.path())->derive_device_secret("kx");
+  REQUIRE(elsewhere);
+  CHECK(Bytes(elsewhere->begin(), elsewhere->end()) != kx_first);
+}

@@ -1,0 +1,23 @@
+#pragma once
+// `vigil-client start`: the candidate's application. Opens the store, serves the web UI on
+// 127.0.0.1 behind a per-launch secret, opens it in an app window, runs the sync engine in the
+// background and the session timer, until the window's process is told to stop (SIGINT/SIGTERM).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace vigil::client::app {
+
+struct StartOptions {
+  std::filesystem::path data_dir;
+  std::string key_storage = "auto";
+  std::filesystem::path trust_file;   // the server's client-trust.json; default <data_dir>/server-trust.json
+  bool open_browser = true;
+  std::uint16_t port = 0;             // 0: a free port
+};
+
+// Returns the process exit code. A second instance on the same store records the attempt for
+// the running one, opens its window again and exits with 75 (EX_TEMPFAIL).
+int run_start(const StartOptions& options);
+
+}  // namespace vigil::client::app

@@ -1,0 +1,180 @@
+// The candidate UI's protection (client/ui/ui_api.hpp invariants 1, 2 and 4) on a real store,
+// and the loopback listener over a real socket.
+#include <catch2/catch_test_macros.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "client/ui/http_server.hpp"
+#include "client/ui/ui_api.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace vigil;
+using namespace vigil::client;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+using vigil::testing::TempDir;
+
+namespace {
+
+constexpr std::uint16_t k_port = 40123;
+constexpr std::string_view k_secret = "launch-secret-for-tests-0123456789abcdef";
+
+struct Fixture {
+  TempDir dir;
+  time::ManualClock clock;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<ui::UiApi> api;
+
+  Fixture() {
+    store::StoreOptions so;
+    so.dir = dir.path();
+    so.key_storage = store::KeyStorePreference::file;
+    so.clock = &clock;
+    auto s = store::Store::open(std::move(so));
+    REQUIRE(s);
+    store = std::move(*s);
+    api = std::make_unique<ui::UiApi>(*store, clock, dir.path(), ui::UiServices{}, std::string(k_secret));
+    api->set_port(k_port);
+  }
+
+  HttpRequest request(std::string method, std::string target) const {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.headers["Host"] = "127.0.0.1:" + std::to_string(k_port);
+    return r;
+  }
+
+  // The cookie /launch sets, as "vigil_ui=<value>".
+  std::string launch() {
+    auto res = api->handle(request("GET", "/launch?secret=" + std::string(k_secret)));
+    REQUIRE(res.status == 303);
+    const std::string set = res.header("Set-Cookie");
+    REQUIRE(set.find("HttpOnly") != std::string::npos);
+    REQUIRE(set.find("SameSite=Strict") != std::string::npos);
+    return set.substr(0, set.find(';'));
+  }
+};
+
+void check_protective_headers(const HttpResponse& r) {
+  CHECK(r.header("Cache-Control") == "no-store");
+  CHECK(r.header("X-Frame-Options") == "DENY");
+  CHECK(r.header("Content-Security-Policy").find("default-src 'self'") != std::string::npos);
+  CHECK(r.header("Access-Control-Allow-Origin").empty());
+}
+
+}  // namespace
+
+TEST_CASE("the UI opens only with the launch secret and then only with its cookie") {
+  Fixture f;
+  auto no_secret = f.api->handle(f.request("GET", "/launch"));
+  CHECK(no_secret.status == 403);
+  auto wrong = f.api->handle(f.request("GET", "/launch?secret=" + std::string(k_secret.substr(1)) + "x"));
+  CHECK(wrong.status == 403);
+  check_protective_headers(wrong);
+  CHECK(f.api->handle(f.request("GET", "/api/state")).status == 403);  // no cookie
+  auto forged = f.request("GET", "/api/state");
+  forged.headers["Cookie"] = "vigil_ui=guessed";
+  CHECK(f.api->handle(forged).status == 403);
+
+  const std::string cookie = f.launch();
+  auto state_req = f.request("GET", "/api/state");
+  state_req.headers["Cookie"] = "other=1; " + cookie;
+  auto state = f.api->handle(state_req);
+  CHECK(state.status == 200);
+  check_protective_headers(state);
+  CHECK(state.body.find(R"("screen":"enrol")") != std::string::npos);
+}
+
+TEST_CASE("requests naming another host are refused (DNS rebinding)") {
+  Fixture f;
+  const std::string cookie = f.launch();
+  for (std::string host : {"evil.example:40123", "127.0.0.1:1", "localhost", ""}) {
+    auto r = f.request("GET", "/api/state");
+    r.headers["Cookie"] = cookie;
+    r.headers["Host"] = host;
+    CHECK(f.api->handle(r).status == 421);
+  }
+  auto local = f.request("GET", "/api/state");
+  local.headers["Cookie"] = cookie;
+  local.headers["Host"] = "localhost:40123";
+  CHECK(f.api->handle(local).status == 200);
+}
+
+TEST_CASE("changes must be JSON from the UI's own origin") {
+  Fixture f;
+  const std::string cookie = f.launch();
+  auto post = [&](std::string content_type, std::string origin) {
+    auto r = f.request("POST", "/api/flag");
+    r.headers["Cookie"] = cookie;
+    if (!content_type.empty()) r.headers["Content-Type"] = content_type;
+    if (!origin.empty()) r.headers["Origin"] = origin;
+    r.body = R"({"item_id":"k-1","flagged":true})";
+    return f.api->handle(r);
+  };
+  CHECK(post("text/plain", "").status == 403);                                   // a cross-site form post
+  CHECK(post("application/x-www-form-urlencoded", "").status == 403);
+  CHECK(post("application/json", "http://evil.example").status == 403);
+  CHECK(post("application/json", "null").status == 403);
+  // Allowed through to the action, which says plainly that nothing is unlocked yet.
+  auto ok = post("application/json", "http://127.0.0.1:40123");
+  CHECK(ok.status == 409);
+  CHECK(ok.body.find("not unlocked") != std::string::npos);
+}
+
+TEST_CASE("bad requests get a plain error naming the field and nothing changes") {
+  Fixture f;
+  const std::string cookie = f.launch();
+  auto r = f.request("POST", "/api/enrol");
+  r.headers["Cookie"] = cookie;
+  r.headers["Content-Type"] = "application/json";
+  r.body = R"({"code": 12})";
+  auto res = f.api->handle(r);
+  CHECK(res.status == 400);
+  CHECK(res.body.find(R"("field":"code")") != std::string::npos);
+  r.body = R"({"code": "A", "code": "B"})";  // duplicate keys are refused, not guessed at
+  CHECK(f.api->handle(r).status == 400);
+  r.body = "{not json";
+  CHECK(f.api->handle(r).status == 400);
+  auto enrolment = f.store->enrolment();
+  REQUIRE(enrolment);
+  CHECK_FALSE(enrolment->has_value());
+}
+
+TEST_CASE("the listener answers on 127.0.0.1 and refuses an oversized request") {
+  auto server = ui::LocalHttpServer::start([](const HttpRequest& req) {
+    HttpResponse r;
+    r.headers["Content-Type"] = "text/plain";
+    r.body = "seen " + req.method + " " + req.target;
+    return r;
+  });
+  REQUIRE(server);
+  const std::uint16_t port = (*server)->port();
+  CHECK(port != 0);
+
+  auto exchange = [&](const std::string& raw) {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket s(io);
+    s.connect({boost::asio::ip::address_v4::loopback(), port});
+    boost::system::error_code ec;
+    boost::asio::write(s, boost::asio::buffer(raw), ec);  // the server may answer before reading it all
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+      out.append(buf, n);
+      if (ec) break;
+    }
+    return out;
+  };
+  const std::string ok = exchange("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(ok.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(ok.find("seen GET /hello") != std::string::npos);
+  const std::string big = exchange("PUT /api/answers/w HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n" +
+                                   std::string(2'000'000, 'a'));
+  CHECK(big.rfind("HTTP/1.1 413", 0) == 0);
+}
