@@ -1138,7 +1138,7 @@ Result<HttpResponse> StaffApi::login(const HttpRequest& req, const protocol::Pee
   VIGIL_ASSIGN(auto email, str_field(body, "email", 254));
   VIGIL_ASSIGN(auto password, str_field(body, "password", 1024));
   const std::int64_t now = clock_.wall_ms();
-  VIGIL_ASSIGN(auto user, staff_.user_by_email(email));
+  VIGIL_ASSIGN(auto user, staff_.user_by_email(lower(trim(email))));
   const auto refused = [] { return fail(Errc::auth_failed, "the email or password is not right"); };
   if (user && user->locked_until_wall_ms > now) {
     const auto minutes = (user->locked_until_wall_ms - now + k_minute_ms - 1) / k_minute_ms;
