@@ -6,6 +6,7 @@
     camera_lost: 'Camera lost', conflict: 'Records sent again with different content', bad_checkpoint: 'Signature does not match',
     clock_jump: 'Clock changed', bad_manifest: 'Submission list unreadable' };
   const DECISION = { no_concerns: 'No concerns', concerns: 'Concerns', breach: 'Breach of the rules', dismiss: 'Dismissed', note: 'Noted', concern: 'Concern' };
+  const CHOICE = { dismiss: 'Dismiss', note: 'Note it', concern: 'Record a concern' };
   const me = await Vigil.start(['proctor', 'programme_admin']);
   const params = new URLSearchParams(location.search);
   const path = `sessions/${encodeURIComponent(params.get('d') || '')}/${encodeURIComponent(params.get('s') || '')}`;
@@ -45,7 +46,7 @@
     if (me.role === 'proctor' && data.session.state !== 'decided') {
       const form = h('form', { class: 'flag-decision' });
       const fs = h('fieldset', { class: 'radios' }, h('legend', {}, `Your decision on flag ${i + 1}`),
-        ['dismiss', 'note', 'concern'].map((v) => h('label', {}, h('input', { type: 'radio', name: id + '-d', value: v, checked: f.decision && f.decision.decision === v }), ' ' + DECISION[v])));
+        ['dismiss', 'note', 'concern'].map((v) => h('label', {}, h('input', { type: 'radio', name: id + '-d', value: v, checked: f.decision && f.decision.decision === v }), ' ' + CHOICE[v])));
       const noteId = id + '-note';
       const note = h('textarea', { id: noteId }, f.decision ? f.decision.note : '');
       const msg = h('div', { class: 'message', role: 'status', 'aria-live': 'polite' });
