@@ -9,10 +9,13 @@
 #       the real vigil-server on 127.0.0.1: sessions/s and records/s from N devices syncing at once,
 #       record-batch p50/p99, new TLS 1.3 connections/s against `openssl s_server`, RSS with 1,000
 #       idle connections, server CPU per session at 100 vs 10,000 stored sessions. ~5-10 minutes.
+#   staff [DIR] [ROUNDS]
+#       seeds 30,000 candidates, 2,000 sessions and 100,000 flags, then times the council status
+#       API and the proctor queue API (p50/p95): JSON keys status_p95_ms, queue_p95_ms.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,12p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,15p' "$0"; exit 64; }
 shift
 
 cd "$root"
@@ -31,8 +34,12 @@ case "$name" in
     build vigil_bench_server vigil-server
     exec build/release/tests/bench/vigil_bench_server "$@"
     ;;
+  staff)
+    build vigil_bench_staff
+    exec build/release/tests/bench/vigil_bench_staff "${1:-$root/build/bench-staff}" "${2:-200}"
+    ;;
   *)
-    echo "unknown benchmark: $name (known: store, server)" >&2
+    echo "unknown benchmark: $name (known: store, server, staff)" >&2
     exit 64
     ;;
 esac
