@@ -583,7 +583,7 @@ Result<HttpResponse> post_candidate(Ctx& c) {
 Result<HttpResponse> post_import(Ctx& c) {
   if (c.req.body.size() > c.config.csv_limit_bytes) {
     return respond_error(413, "too_large", "the file is larger than " + std::to_string(c.config.csv_limit_bytes / (1024 * 1024)) +
-                                                " MB; split it into smaller files");
+                                                " MB; split it into smaller files. Nothing was imported.");
   }
   std::string_view text = c.req.body;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // Excel's BOM

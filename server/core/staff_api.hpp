@@ -38,7 +38,8 @@ struct StaffApiConfig {
   std::int64_t session_minutes = 8 * 60;
   std::int64_t login_free_failures = 5;
   std::int64_t lockout_base_minutes = 15;
-  std::size_t csv_limit_bytes = 5 * 1024 * 1024;
+  // The listener's body_limit (2 MiB by default) applies first; this is the API's own bound.
+  std::size_t csv_limit_bytes = 2 * 1024 * 1024;
   std::size_t csv_limit_rows = 20'000;
   std::int64_t code_valid_days = 14;
   crypto::ScryptParams password_scrypt{};   // defaults: N = 2^15, r = 8

@@ -105,7 +105,7 @@
     report.replaceChildren();
     const file = document.getElementById('file').files[0];
     if (!file) { say('upload-msg', 'Choose a CSV file first.', 'error'); return; }
-    if (file.size > 5 * 1024 * 1024) { say('upload-msg', 'This file is larger than 5 MB: split it into smaller files. Nothing was imported.', 'error'); return; }
+    if (file.size > 2 * 1024 * 1024) { say('upload-msg', 'This file is larger than 2 MB: split it into smaller files. Nothing was imported.', 'error'); return; }
     say('upload-msg', 'Checking the file…');
     try {
       const d = await api('POST', base() + 'import', await file.arrayBuffer(), 'text/csv');

@@ -93,8 +93,18 @@
       ...item('Proctors assigned', String(data.assigned_proctors.length)));
     for (const u of evidenceUrls.splice(0)) URL.revokeObjectURL(u);
     document.getElementById('flags').replaceChildren(...data.flags.map(flagCard));
-    document.getElementById('timeline').replaceChildren(...data.timeline.map((ev) =>
-      h('li', { class: ev.type.startsWith('flag.') ? 't-flag' : '' }, h('time', {}, when(ev.wall_ms)), ' – ', describe(ev))));
+    document.getElementById('timeline').replaceChildren(...data.timeline.map((ev) => {
+      const li = h('li', { class: ev.type.startsWith('flag.') ? 't-flag' : '' }, h('time', {}, when(ev.wall_ms)), ' – ', describe(ev));
+      // Periodic thumbnails open like evidence: decrypted for this view, and audited.
+      const sha = ev.type === 'thumbnail.taken' && ev.payload && ev.payload.sha256;
+      if (sha && me.role === 'proctor' && /^[0-9a-f]{64}$/.test(sha)) {
+        const holder = h('div', { class: 'evidence' });
+        const btn = h('button', { type: 'button', class: 'link' }, ' show it');
+        btn.addEventListener('click', () => showEvidence(sha, holder, btn));
+        li.append(' ', btn, holder);
+      }
+      return li;
+    }));
     document.getElementById('decisions').replaceChildren(...data.decisions.map((d) =>
       h('li', {}, `${when(d.wall_ms)}: proctor ${d.proctor_id}${d.proctor_id === data.you ? ' (you)' : ''} – ${DECISION[d.decision]}${d.note ? ': ' + d.note : ''}`)));
     const state = document.getElementById('decide-state');

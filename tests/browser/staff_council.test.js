@@ -40,7 +40,7 @@ test('a council manager uploads candidates, sees their status and exports it', a
       'Ben Duplicate,ben@north.example.org,N001,practitioner,0\n' +
       'Cara Level,cara@north.example.org,N003,manager,0\n' +
       'Dev Email,not-an-email,N004,practitioner,0\n');
-    await page.getByLabel('CSV file (up to 5 MB)').setInputFiles(bad);
+    await page.getByLabel('CSV file (up to 2 MB)').setInputFiles(bad);
     await page.getByRole('button', { name: 'Upload and check' }).click();
     const problems = page.locator('#problems tbody tr');
     await problems.first().waitFor();
@@ -49,11 +49,25 @@ test('a council manager uploads candidates, sees their status and exports it', a
     await checkAccessibility(page, 'council page with a validation report');
     assert.equal(await page.locator('#status tbody tr').count(), 0);
 
+    // A 50 MB file: refused by size, by the page before sending and by the server if sent anyway.
+    const huge = path.join(s.dir, 'huge.csv');
+    fs.writeFileSync(huge, Buffer.alloc(50 * 1024 * 1024, 'a'));
+    await page.getByLabel('CSV file (up to 2 MB)').setInputFiles(huge);
+    await page.getByRole('button', { name: 'Upload and check' }).click();
+    await page.getByText(/larger than 2 MB/).waitFor();
+    const sent = await page.evaluate(async () => {
+      const me = await (await fetch('/staff/api/me')).json();
+      const res = await fetch('/staff/api/councils/north/import', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf_token, 'Content-Type': 'text/csv' },
+        body: new Uint8Array(50 * 1024 * 1024) });
+      return res.status;
+    });
+    assert.equal(sent, 413);
+
     // Not UTF-8: a clear report.
     const latin1 = path.join(s.dir, 'latin1.csv');
     fs.writeFileSync(latin1, Buffer.concat([Buffer.from('name,work_email,employee_ref,level\nJos'), Buffer.from([0xe9]),
       Buffer.from(' Silva,jose@north.example.org,N009,practitioner\n')]));
-    await page.getByLabel('CSV file (up to 5 MB)').setInputFiles(latin1);
+    await page.getByLabel('CSV file (up to 2 MB)').setInputFiles(latin1);
     await page.getByRole('button', { name: 'Upload and check' }).click();
     await page.getByText(/not UTF-8 text/).waitFor();
 
@@ -62,7 +76,7 @@ test('a council manager uploads candidates, sees their status and exports it', a
       'Amara Okafor,amara@north.example.org,N001,practitioner,,25,10\n' +
       'Ben Adeyemi,ben@north.example.org,N002,practice_supervisor,,0,0\n' +
       '"=HYPERLINK(""http://evil.example"")",cell@north.example.org,N003,practitioner,,,\n');
-    await page.getByLabel('CSV file (up to 5 MB)').setInputFiles(good);
+    await page.getByLabel('CSV file (up to 2 MB)').setInputFiles(good);
     await page.getByRole('button', { name: 'Upload and check' }).click();
     await page.getByText('3 candidate(s) endorsed.').waitFor();
     await page.getByText('Showing 1 to 3 of 3 candidates.').waitFor();
