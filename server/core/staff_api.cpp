@@ -325,6 +325,48 @@ Result<HttpResponse> post_users(Ctx& c) {
   return respond(201, json{{"v", 1}, {"user", u ? user_json(*u) : json()}});
 }
 
+Result<std::int64_t> path_user(const Ctx& c) {
+  const auto& s = c.params.at("user");
+  std::int64_t id = 0;
+  if (std::from_chars(s.data(), s.data() + s.size(), id).ptr != s.data() + s.size()) return fail(Errc::not_found, "no such staff account");
+  return id;
+}
+
+Result<HttpResponse> post_user_disable(Ctx& c) {
+  VIGIL_ASSIGN(auto id, path_user(c));
+  if (id == c.who.user_id) return fail(Errc::conflict, "you cannot disable your own account");
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_TRY(c.staff.disable_user(id, c.now()));
+    return c.audit("user.disable", "user/" + std::to_string(id));
+  }));
+  return respond(200, json{{"v", 1}, {"disabled", id}});
+}
+
+Result<HttpResponse> post_user_unlock(Ctx& c) {
+  VIGIL_ASSIGN(auto id, path_user(c));
+  VIGIL_ASSIGN(auto u, c.staff.user(id));
+  if (!u) return fail(Errc::not_found, "no such staff account");
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_TRY(c.staff.set_login_failures(id, 0, 0));
+    return c.audit("user.unlock", "user/" + std::to_string(id));
+  }));
+  return respond(200, json{{"v", 1}, {"unlocked", id}});
+}
+
+Result<HttpResponse> post_result(Ctx& c) {
+  VIGIL_ASSIGN(auto body, json_body(c.req));
+  VIGIL_ASSIGN(auto outcome, str_field(body, "outcome", 20));
+  if (outcome != "met" && outcome != "not_met") return fail(Error(Errc::invalid_argument, "outcome must be met or not_met", "outcome"));
+  const auto& id = c.params.at("candidate");
+  VIGIL_ASSIGN(auto e, c.staff.endorsement(id));
+  if (!e) return fail(Errc::not_found, "no such candidate");
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_TRY(c.staff.release_result(id, outcome, c.now()));
+    return c.audit("result.release", "candidate/" + id, outcome);
+  }));
+  return respond(200, json{{"v", 1}, {"candidate_id", id}, {"outcome", outcome}});
+}
+
 Result<HttpResponse> get_councils(Ctx& c) {
   VIGIL_ASSIGN(auto all, c.staff.councils());
   json list = json::array();
@@ -855,6 +897,9 @@ constexpr Endpoint k_endpoints[] = {
     {"POST", "/staff/api/logout", Permission::signed_in, ScopeFrom::none, post_logout},
     {"GET", "/staff/api/users", Permission::users_manage, ScopeFrom::none, get_users},
     {"POST", "/staff/api/users", Permission::users_manage, ScopeFrom::none, post_users},
+    {"POST", "/staff/api/users/{user}/disable", Permission::users_manage, ScopeFrom::none, post_user_disable},
+    {"POST", "/staff/api/users/{user}/unlock", Permission::users_manage, ScopeFrom::none, post_user_unlock},
+    {"POST", "/staff/api/results/{candidate}", Permission::results_release, ScopeFrom::none, post_result},
     {"GET", "/staff/api/councils", Permission::councils_list, ScopeFrom::none, get_councils},
     {"POST", "/staff/api/councils", Permission::councils_manage, ScopeFrom::none, post_councils},
     {"GET", "/staff/api/audit", Permission::audit_read, ScopeFrom::none, get_audit},
@@ -931,7 +976,8 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
     case Permission::users_manage:
     case Permission::councils_manage:
     case Permission::review_assign:
-    case Permission::audit_read: return admin ? Status{} : deny();
+    case Permission::audit_read:
+    case Permission::results_release: return admin ? Status{} : deny();
     case Permission::councils_list: return admin || manager ? Status{} : deny();
     case Permission::candidates_read:
     case Permission::candidates_write:

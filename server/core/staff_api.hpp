@@ -69,6 +69,7 @@ enum class Permission {
   review_evidence,    // scope: the session in the path
   review_decide,      // scope: the session in the path
   audit_read,
+  results_release,
 };
 
 // What a request is about: the council or the session named in its path.

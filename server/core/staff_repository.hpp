@@ -148,6 +148,8 @@ class StaffRepository {
   virtual Result<std::optional<StaffUser>> user(std::int64_t user_id) = 0;
   virtual Result<std::vector<StaffUser>> users(std::int64_t limit) = 0;
   virtual Status set_login_failures(std::int64_t user_id, std::int64_t failed, std::int64_t locked_until_ms) = 0;
+  // Disables the account and ends its browser sessions.
+  virtual Status disable_user(std::int64_t user_id, std::int64_t now_ms) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> councils() = 0;
 
   // Browser sessions (keyed by the SHA-256 of the cookie token).

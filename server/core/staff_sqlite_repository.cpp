@@ -160,6 +160,18 @@ Status SqliteStaffRepository::set_login_failures(std::int64_t user_id, std::int6
   return st.run();
 }
 
+Status SqliteStaffRepository::disable_user(std::int64_t user_id, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET disabled_wall_ms = ? WHERE user_id = ? AND disabled_wall_ms IS NULL"));
+  st.bind(1, now_ms).bind(2, user_id);
+  VIGIL_TRY(st.run());
+  if (sqlite3_changes(db.handle()) != 1) return fail(Errc::not_found, "no such active staff account");
+  VIGIL_ASSIGN(auto end, db.cached("DELETE FROM staff_sessions WHERE user_id = ?"));
+  end.bind(1, user_id);
+  return end.run();
+}
+
 Result<std::vector<std::pair<std::string, std::string>>> SqliteStaffRepository::councils() {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached("SELECT council_id, name FROM councils ORDER BY name LIMIT 1000"));
@@ -349,7 +361,9 @@ Status SqliteStaffRepository::release_result(std::string_view candidate_id, std:
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO result_releases(candidate_id, outcome, released_wall_ms) VALUES (?, ?, ?)"));
   st.bind(1, candidate_id).bind(2, outcome).bind(3, now_ms);
-  return st.run();
+  auto r = st.run();
+  if (!r && r.error().code == Errc::conflict) return fail(Errc::conflict, "this candidate's result has already been released");
+  return r;
 }
 
 Result<std::vector<QueueEntry>> SqliteStaffRepository::queue(std::optional<std::int64_t> proctor_id, std::string_view state,

@@ -15,6 +15,7 @@ class SqliteStaffRepository final : public StaffRepository {
   Result<std::optional<StaffUser>> user(std::int64_t user_id) override;
   Result<std::vector<StaffUser>> users(std::int64_t limit) override;
   Status set_login_failures(std::int64_t user_id, std::int64_t failed, std::int64_t locked_until_ms) override;
+  Status disable_user(std::int64_t user_id, std::int64_t now_ms) override;
   Result<std::vector<std::pair<std::string, std::string>>> councils() override;
 
   Status add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) override;

@@ -8,7 +8,14 @@
   async function users() {
     const d = await api('GET', 'users');
     document.querySelector('#users tbody').replaceChildren(...d.users.map((u) =>
-      h('tr', {}, h('th', { scope: 'row' }, u.display_name), h('td', {}, u.email), h('td', {}, ROLE[u.role]), h('td', {}, u.council_id || ''))));
+      h('tr', {}, h('th', { scope: 'row' }, u.display_name), h('td', {}, u.email), h('td', {}, ROLE[u.role]), h('td', {}, u.council_id || ''),
+        h('td', {}, u.disabled ? 'Disabled' : [
+          h('button', { type: 'button', class: 'secondary', onclick: () => act(u, 'unlock', 'unlocked') }, 'Unlock', h('span', { class: 'visually-hidden' }, ' ' + u.display_name)),
+          h('button', { type: 'button', class: 'warning', onclick: () => act(u, 'disable', 'disabled') }, 'Disable', h('span', { class: 'visually-hidden' }, ' ' + u.display_name))]))));
+  }
+  async function act(u, what, done) {
+    if (what === 'disable' && !window.confirm(`Disable ${u.display_name}? They are signed out at once and cannot sign in again.`)) return;
+    try { await api('POST', `users/${u.user_id}/${what}`); say('user-msg', `${u.display_name}: ${done}.`, 'ok'); users(); audit(false); } catch (e) { say('user-msg', e.message, 'error'); }
   }
   async function councils() {
     const d = await api('GET', 'councils');

@@ -225,6 +225,8 @@ TEST_CASE("every staff endpoint allows exactly the roles and scopes in the autho
       {"GET", "/staff/api/me", "", "AA", "AA", "AA"},
       {"GET", "/staff/api/users", "", "AA", "DD", "DD"},
       {"POST", "/staff/api/users", R"({"email":"x@y.example.org","display_name":"X","role":"proctor","password":"long enough password"})", "AA", "DD", "DD"},
+      {"POST", "/staff/api/users/{u}/unlock", "", "AA", "DD", "DD"},
+      {"POST", "/staff/api/results/{k}", R"({"outcome":"met"})", "AA", "DD", "DD"},
       {"GET", "/staff/api/councils", "", "AA", "AA", "DD"},
       {"POST", "/staff/api/councils", R"({"council_id":"new","name":"New"})", "AA", "DD", "DD"},
       {"GET", "/staff/api/audit", "", "AA", "DD", "DD"},
@@ -254,6 +256,7 @@ TEST_CASE("every staff endpoint allows exactly the roles and scopes in the autho
     put("{k}", first_target ? w.own_candidate : w.other_candidate);
     put("{s}", d.id + "/" + d.session);
     put("{f}", std::to_string(w.flag_row(d)));
+    put("{u}", std::to_string(w.user_ids["b@proctors.example.org"]));
     put("{e}", first_target ? w.evidence_sha : w.other_evidence_sha);
     return path;
   };
@@ -585,4 +588,24 @@ TEST_CASE("the staff pages are served from the binary with a strict content secu
   CHECK(w.call("GET", "/staff/../vigil.db").status == 404);
   CHECK(w.call("GET", "/staff/nothing.html").status == 404);
   CHECK(w.call("GET", "/v1/health").status == 200);   // the device API is still reached
+}
+
+TEST_CASE("an admin can unlock a locked account, disable one (ending its sign-ins) and release a result") {
+  Seeded w;
+  for (int i = 0; i < 5; ++i) w.try_login("b@proctors.example.org", "wrong");
+  CHECK(w.try_login("b@proctors.example.org", k_password).status == 429);
+  const auto b_id = std::to_string(w.user_ids["b@proctors.example.org"]);
+  CHECK(w.call("POST", "/staff/api/users/" + b_id + "/unlock", "", &w.admin).status == 200);
+  CHECK(w.try_login("b@proctors.example.org", k_password).status == 200);
+  CHECK(w.call("POST", "/staff/api/users/" + b_id + "/disable", "", &w.admin).status == 200);
+  CHECK(w.call("GET", "/staff/api/me", "", &w.proctor_b).status == 401);
+  CHECK(w.try_login("b@proctors.example.org", k_password).status == 401);
+  CHECK(w.call("POST", "/staff/api/users/" + std::to_string(w.user_ids["admin@example.org"]) + "/disable", "", &w.admin).status == 409);
+  // A released result shows in the council's status and take-up.
+  CHECK(w.call("POST", "/staff/api/results/" + w.own_candidate, R"({"outcome":"met"})", &w.admin).status == 200);
+  CHECK(w.call("POST", "/staff/api/results/" + w.own_candidate, R"({"outcome":"not_met"})", &w.admin).status == 409);
+  CHECK(w.call("POST", "/staff/api/results/" + w.own_candidate, R"({"outcome":"maybe"})", &w.admin).status == 400);
+  const auto summary = body_of(w.call("GET", "/staff/api/councils/own/summary", "", &w.manager));
+  CHECK(summary["met"] == 1);
+  CHECK(summary["by_status"]["result_released"] == 1);
 }
