@@ -12,13 +12,14 @@ using Lock = std::lock_guard<std::recursive_mutex>;
 double thousandths(std::int64_t v) { return static_cast<double>(v) / 1000.0; }
 
 // One candidate's completion state, derived (StaffRepository invariant 3). The CASE lists the
-// states from the furthest along back to the first.
+// states from the furthest along back to the first. Flags arrive while a candidate is still
+// sitting (sync is continuous): "under review" starts only once the session is submitted.
 constexpr const char* k_status_select = R"sql(
 SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, last_seen, outcome,
   CASE
     WHEN withdrawn IS NOT NULL THEN 'withdrawn'
     WHEN outcome IS NOT NULL THEN 'result_released'
-    WHEN under_review > 0 THEN 'under_review'
+    WHEN under_review > 0 AND (received > 0 OR submitted > 0) THEN 'under_review'
     WHEN received > 0 THEN 'received'
     WHEN submitted > 0 THEN 'submitted'
     WHEN last_seen IS NOT NULL THEN 'in_progress'

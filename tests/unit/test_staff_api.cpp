@@ -462,12 +462,14 @@ TEST_CASE("completion status follows the candidate from endorsement to review, a
   d.send({{"session.started", "{}"}});
   CHECK(status_of("own", fresh, w.manager) == "in_progress");
   d.flag("f1", "dark", "low", 0.3);
+  CHECK(status_of("own", fresh, w.manager) == "in_progress");   // flagged while still sitting
+  d.send({{"session.submitted", R"({"reason":"candidate","blobs":[]})"}});
   CHECK(status_of("own", fresh, w.manager) == "under_review");
-  CHECK(status_of("own", w.own_candidate, w.manager) == "under_review");
 
   // Filters and search.
   const auto filtered = body_of(w.call("GET", "/staff/api/councils/own/candidates?status=under_review&q=Fresh", "", &w.manager));
   CHECK(filtered["total"] == 1);
+  CHECK(body_of(w.call("GET", "/staff/api/councils/own/candidates?status=under_review&q=Olive", "", &w.manager))["total"] == 0);
   CHECK(w.call("GET", "/staff/api/councils/own/candidates?status=bogus", "", &w.manager).status == 400);
 
   // Codes and withdrawal.
