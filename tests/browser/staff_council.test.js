@@ -131,6 +131,16 @@ test('a council manager uploads candidates, sees their status and exports it', a
     await page.keyboard.press('Enter');
     await page.getByText('Dana Hand withdrawn.').waitFor();
 
+    // 200% zoom (a 1280-pixel window is 640 CSS pixels wide): nothing needs sideways scrolling
+    // except inside the wide tables' own scroll boxes; and forced (high-contrast) colours.
+    await page.setViewportSize({ width: 640, height: 900 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => !e.closest('.table-wrap') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)));
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 200% zoom: ${wide.join(', ')}`);
+    await page.emulateMedia({ forcedColors: 'active' });
+    await checkAccessibility(page, 'council page at 200% zoom in forced colours');
+
     // Another council's data is out of reach for this manager.
     const other = await page.evaluate(async () => (await fetch('/staff/api/councils/south/candidates')).status);
     assert.equal(other, 403);
