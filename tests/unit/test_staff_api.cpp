@@ -526,6 +526,11 @@ TEST_CASE("an adverse session decision needs a second, different proctor to agre
   const std::string clear = "/staff/api/sessions/" + d.id + "/" + d.session;
   CHECK(w.call("POST", clear + "/flags/" + std::to_string(w.flag_row(d)), R"({"decision":"dismiss"})", &w.proctor_a).status == 200);
   CHECK(body_of(w.call("POST", clear + "/decision", R"({"decision":"no_concerns"})", &w.proctor_a))["state"] == "decided");
+  // A flag that arrives afterwards (the device synced late) reopens the session.
+  d.flag("f2", "multi_face", "high", 0.8);
+  const auto reopened = body_of(w.call("GET", clear, "", &w.proctor_a));
+  CHECK(reopened["session"]["state"] == "open");
+  CHECK(reopened["decisions"].size() == 1);
 }
 
 TEST_CASE("evidence is opened only when an assigned proctor views it, and every view is audited") {

@@ -6,7 +6,9 @@
 --  (2) review_flags / review_sessions are derived from what devices and the server already store
 --      (records of type flag.raised / flag.ended, integrity_flags) by triggers, so the sync API
 --      needs no change and the proctor queue is one indexed read. A malformed flag payload is
---      skipped (json_valid), never a reason to refuse a device's batch.
+--      skipped (json_valid), never a reason to refuse a device's batch. A flag arriving after a
+--      session was decided (a device that synced late) reopens it: a decision covers what the
+--      proctors saw; the earlier decisions stay in review_decisions.
 --  (3) A candidate's endorsement is withdrawn, never deleted.
 
 CREATE TABLE staff_users (
@@ -168,7 +170,9 @@ BEGIN
     flag_count = flag_count + 1,
     max_severity = max(max_severity, excluded.max_severity),
     max_confidence = max(max_confidence, excluded.max_confidence),
-    first_flag_wall_ms = min(first_flag_wall_ms, excluded.first_flag_wall_ms);
+    first_flag_wall_ms = min(first_flag_wall_ms, excluded.first_flag_wall_ms),
+    state = CASE WHEN state = 'decided' THEN 'open' ELSE state END,
+    decision = CASE WHEN state = 'decided' THEN NULL ELSE decision END;
 END;
 
 CREATE TRIGGER review_flag_ended AFTER INSERT ON records
@@ -194,5 +198,7 @@ BEGIN
     flag_count = flag_count + 1,
     max_severity = max(max_severity, 2),
     max_confidence = 1.0,
-    first_flag_wall_ms = min(first_flag_wall_ms, excluded.first_flag_wall_ms);
+    first_flag_wall_ms = min(first_flag_wall_ms, excluded.first_flag_wall_ms),
+    state = CASE WHEN state = 'decided' THEN 'open' ELSE state END,
+    decision = CASE WHEN state = 'decided' THEN NULL ELSE decision END;
 END;
