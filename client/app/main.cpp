@@ -13,11 +13,14 @@
 #include <CLI/CLI.hpp>
 
 #include "client/app/demo.hpp"
+#include "client/app/diagnostics.hpp"
 #include "client/app/start.hpp"
+#include "client/ui/ui_api.hpp"
 #include "client/platform/platform.hpp"
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
+#include "client/vision/check_camera.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
 
@@ -178,6 +181,33 @@ int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
   return 0;
 }
 
+int cmd_check(const Globals& g) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  bool all = true;
+  for (const auto& c : vigil::client::ui::system_checks(**s, vigil::time::system_clock(), g.data_dir)) {
+    all = all && c.ok;
+    std::cout << (c.ok ? "  ok    " : "  CHECK ") << c.label << "\n";
+    if (!c.advice.empty()) std::cout << "        " << c.advice << "\n";
+  }
+  std::cout << (all ? "This computer is ready for the assessment.\n" : "Fix the items marked CHECK, then run the check again.\n");
+  return all ? 0 : 1;
+}
+
+int cmd_export_diagnostics(const Globals& g, fs::path out) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto d = vigil::client::app::collect_diagnostics(**s, g.data_dir);
+  if (!d) return failed(d.error());
+  if (out.empty()) out = "vigil-diagnostics-" + std::to_string(vigil::time::system_clock().wall_ms()) + ".json";
+  std::ofstream f(out);
+  f << d->dump(2) << "\n";
+  if (!f) return failed({vigil::Errc::io, "could not write " + out.string()});
+  std::cout << "diagnostics written to " << out.string()
+            << " (no answers, names, codes or keys: send it to the Vigil support line if they ask)\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -226,6 +256,20 @@ int main(int argc, char** argv) {
   bool no_browser = false;
   start->add_flag("--no-browser", no_browser, "Do not open a window; print the address only");
   start->add_option("--port", start_options.port, "Port on 127.0.0.1 (default: any free port)");
+  start->add_option("--camera", start_options.camera, "Webcam number (0 = the first)")->capture_default_str();
+  start->add_option("--camera-file", start_options.camera_file,
+                    "Use a video file or image folder (looped) instead of the webcam: demos and tests");
+
+  auto* check = app.add_subcommand("check", "Check this computer is ready: disk space, clock, encrypted storage");
+  auto* diag = app.add_subcommand("export-diagnostics", "Write a diagnostics file for the support line (no personal data)");
+  fs::path diag_out;
+  diag->add_option("--out", diag_out, "File to write (default: vigil-diagnostics-<time>.json here)");
+  auto* check_camera = app.add_subcommand("check-camera", "Show what the webcam checks see (face, lighting) before an assessment");
+  vigil::client::vision::CheckCameraOptions camera_options;
+  auto* camera_opt = check_camera->add_option("--camera", camera_options.camera, "Camera number (0 = the first)")->capture_default_str();
+  check_camera->add_option("--file", camera_options.file, "Check a video file or a folder of images instead of the camera")
+      ->excludes(camera_opt);
+  check_camera->add_option("--seconds", camera_options.seconds, "How long to watch")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -241,11 +285,14 @@ int main(int argc, char** argv) {
       return vigil::client::app::run_start(start_options);
     }
     if (*status) return cmd_status(g);
+    if (*check) return cmd_check(g);
+    if (*diag) return cmd_export_diagnostics(g, diag_out);
     if (*verify) return cmd_verify_journal(g, session);
     if (*enrol) return cmd_enrol(g, trust_file, code);
     if (*sync_cmd) return cmd_sync(g, timeout_s);
     if (*receipt) return cmd_receipt(g, session, receipt_out);
     if (*verify_receipt) return cmd_verify_receipt(receipt_file, key);
+    if (*check_camera) return vigil::client::vision::check_camera(camera_options, std::cout);
   } catch (const std::exception& e) {
     // Start-up impossibilities only (allocation failure, filesystem exceptions): say so and stop.
     std::cerr << "vigil-client: unexpected error: " << e.what() << "\n";

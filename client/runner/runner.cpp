@@ -305,7 +305,7 @@ const assessment::Item* Runner::find_item_locked(std::string_view item_id) const
 
 Result<store::SaveReceipt> Runner::save_answer(std::string_view item_id, std::string_view value_json) {
   std::lock_guard lock(mu_);
-  VIGIL_TRY(tick_locked());
+  VIGIL_TRY(tick_locked(false));
   if (phase_ == Phase::submitted) return fail(Errc::conflict, "the assessment has been submitted; answers can no longer change");
   if (phase_ != Phase::section && phase_ != Phase::review)
     return fail(Errc::conflict, "answers can be saved only while a section is open");
@@ -331,7 +331,7 @@ Status Runner::set_flag(std::string_view item_id, bool flagged) {
 
 Status Runner::go_to_item(std::size_t index) {
   std::lock_guard lock(mu_);
-  VIGIL_TRY(tick_locked());
+  VIGIL_TRY(tick_locked(false));
   if (phase_ != Phase::section && phase_ != Phase::review) return fail(Errc::conflict, "no section is open");
   const auto& items = plan_[section_index_].section->items;
   if (index >= items.size()) return fail(Errc::invalid_argument, "there is no question " + std::to_string(index + 1), "item_index");
@@ -343,7 +343,7 @@ Status Runner::go_to_item(std::size_t index) {
 
 Status Runner::go_to_review() {
   std::lock_guard lock(mu_);
-  VIGIL_TRY(tick_locked());
+  VIGIL_TRY(tick_locked(false));
   if (phase_ == Phase::review) return {};
   if (phase_ != Phase::section) return fail(Errc::conflict, "no section is open");
   // Only the last section has the final review; earlier sections end with finish_section.
@@ -355,7 +355,7 @@ Status Runner::go_to_review() {
 
 Status Runner::finish_section() {
   std::lock_guard lock(mu_);
-  VIGIL_TRY(tick_locked());
+  VIGIL_TRY(tick_locked(false));
   if (phase_ != Phase::section && phase_ != Phase::review) return fail(Errc::conflict, "no section is open");
   return finish_section_locked("candidate");
 }
@@ -380,7 +380,7 @@ Status Runner::finish_section_locked(std::string_view reason) {
 
 Status Runner::end_break() {
   std::lock_guard lock(mu_);
-  VIGIL_TRY(tick_locked());
+  VIGIL_TRY(tick_locked(false));
   if (phase_ != Phase::break_time) return fail(Errc::conflict, "there is no break in progress");
   return end_break_locked("candidate");
 }
@@ -394,7 +394,7 @@ Status Runner::end_break_locked(std::string_view reason) {
 
 Status Runner::submit() {
   std::lock_guard lock(mu_);
-  VIGIL_TRY(tick_locked());
+  VIGIL_TRY(tick_locked(false));
   if (phase_ == Phase::submitted) return {};
   if (phase_ != Phase::review && !(phase_ == Phase::section && section_index_ + 1 == plan_.size()))
     return fail(Errc::conflict, "the assessment can be submitted from the last section only");
@@ -427,10 +427,10 @@ Status Runner::record_ui_event(std::string_view event) {
 
 Status Runner::tick() {
   std::lock_guard lock(mu_);
-  return tick_locked();
+  return tick_locked(true);
 }
 
-Status Runner::tick_locked() {
+Status Runner::tick_locked(bool periodic_persist) {
   const std::int64_t wall_before = last_wall_ms_;
   const std::uint64_t mono_before = last_mono_ns_;
   account_time_locked();
@@ -460,7 +460,7 @@ Status Runner::tick_locked() {
   }
   if (phase_ == Phase::break_time && break_elapsed_ms_ >= plan_[section_index_].break_after_ms)
     return end_break_locked("time_out");
-  if (phase_ != Phase::not_started && phase_ != Phase::submitted &&
+  if (periodic_persist && phase_ != Phase::not_started && phase_ != Phase::submitted &&
       clock_.monotonic_ns() - last_persist_mono_ns_ >= std::uint64_t{options_.persist_every_ms} * 1'000'000u)
     return persist_locked();
   return {};

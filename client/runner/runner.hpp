@@ -127,7 +127,9 @@ class Runner {
   Status finish_section_locked(std::string_view reason);
   Status end_break_locked(std::string_view reason);
   Status submit_locked(std::string_view reason);
-  Status tick_locked();
+  // periodic_persist: also write the timer if persist_every_ms has passed (the timer thread's
+  // tick); actions pass false so an answer save costs exactly one durable transaction.
+  Status tick_locked(bool periodic_persist);
   const assessment::Item* find_item_locked(std::string_view item_id) const;
   std::int64_t section_remaining_locked() const;
 

@@ -68,6 +68,7 @@ const SecretSchema* vigil_schema() {
 }  // namespace
 
 std::string FileKeyStore::description() const { return "key file " + path_.string() + " (0600)"; }
+std::string FileKeyStore::kind() const { return "a key file only your user account can read"; }
 
 Result<std::optional<crypto::SecretBytes>> FileKeyStore::load() {
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -137,6 +138,8 @@ Status FileKeyStore::save(const crypto::SecretBytes& key) {
   ::unlink(tmp.c_str());
   return fsync_dir(dir);
 }
+
+std::string SecretServiceKeyStore::kind() const { return "your desktop keyring"; }
 
 std::string SecretServiceKeyStore::description() const {
   return "desktop keyring (Secret Service), entry \"Vigil store key\" for " + label_;

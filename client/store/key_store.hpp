@@ -25,6 +25,8 @@ class KeyStore {
   virtual ~KeyStore() = default;
   // Human-readable: which mechanism and where, e.g. "key file /home/a/.local/share/vigil/store.key (0600)".
   virtual std::string description() const = 0;
+  // The same without paths or names, for the candidate's pages and diagnostics.
+  virtual std::string kind() const = 0;
   // The stored key, nullopt when none is stored, or an error if the key store cannot be read.
   virtual Result<std::optional<crypto::SecretBytes>> load() = 0;
   // Stores a key. REQUIRES: no key is stored yet (load() returned nullopt).
@@ -35,6 +37,7 @@ class FileKeyStore final : public KeyStore {
  public:
   explicit FileKeyStore(std::filesystem::path path) : path_(std::move(path)) {}
   std::string description() const override;
+  std::string kind() const override;
   Result<std::optional<crypto::SecretBytes>> load() override;
   Status save(const crypto::SecretBytes& key) override;
 
@@ -47,6 +50,7 @@ class SecretServiceKeyStore final : public KeyStore {
   // store_label identifies this store among several on one account (its absolute directory).
   explicit SecretServiceKeyStore(std::string store_label) : label_(std::move(store_label)) {}
   std::string description() const override;
+  std::string kind() const override;
   Result<std::optional<crypto::SecretBytes>> load() override;
   Status save(const crypto::SecretBytes& key) override;
 

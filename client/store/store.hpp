@@ -112,6 +112,7 @@ class Store {
   const std::string& device_id() const noexcept { return device_id_; }
   const Bytes& device_public_key() const noexcept { return device_public_; }
   std::string key_storage_description() const { return key_store_->description(); }
+  std::string key_storage_kind() const { return key_store_->kind(); }
   const std::filesystem::path& path() const noexcept { return path_; }
 
   // Sessions. begin_session is idempotent for the same (session, assessment).

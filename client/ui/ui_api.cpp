@@ -180,8 +180,14 @@ Status UiApi::open_runner(runner::RunnerOptions options) {
     // The timer thread: ends sections and breaks that ran out and persists the clock even when
     // the page is closed or frozen (invariant (1) of the runner).
     ticker_ = std::jthread([this](const std::stop_token& stop) {
+      std::optional<runner::Phase> seen;
       while (!stop.stop_requested()) {
-        if (auto* current = runner(); current != nullptr) (void)current->tick();
+        if (auto* current = runner(); current != nullptr) {
+          (void)current->tick();
+          const runner::Phase now = current->snapshot().phase;
+          if (seen != now && services_.on_phase) services_.on_phase(current->session_id(), now);
+          seen = now;
+        }
         std::this_thread::sleep_for(k_tick);
       }
     });
@@ -471,9 +477,9 @@ Result<HttpResponse> UiApi::section_json() {
                                  {"last", s.section_index + 1 == s.section_count}});
 }
 
-Result<HttpResponse> UiApi::checks_json() {
+std::vector<Check> system_checks(store::Store& store, const time::Clock& clock, const std::filesystem::path& data_dir) {
   std::vector<Check> checks;
-  if (auto free = platform::free_disk_bytes(data_dir_); free) {
+  if (auto free = platform::free_disk_bytes(data_dir); free) {
     const std::uint64_t free_bytes = *free;
     checks.push_back({"disk", free_bytes >= k_min_free_bytes,
                       "Free disk space: " + std::to_string(free_bytes / (1024 * 1024)) + " MB",
@@ -483,11 +489,20 @@ Result<HttpResponse> UiApi::checks_json() {
   }
   // A wall clock far in the past means a flat clock battery or a wrong date: answers are still
   // timed by the monotonic clock, but the candidate should fix it.
-  const bool clock_ok = clock_.wall_ms() > 1'735'689'600'000;  // 2025-01-01
+  const bool clock_ok = clock.wall_ms() > 1'735'689'600'000;  // 2025-01-01
   checks.push_back({"clock", clock_ok, "Computer date and time",
                     clock_ok ? "" : "Set your computer's date and time correctly, then run the check again."});
-  const std::string storage = store_.key_storage_description();
-  checks.push_back({"storage", true, "Your answers are stored encrypted on this computer (key kept in " + storage + ")", ""});
+  auto integrity = store.integrity_check();
+  const bool store_ok = integrity && *integrity == "ok";
+  checks.push_back({"storage", store_ok,
+                    store_ok ? "Your answers are stored encrypted on this computer (key kept in " + store.key_storage_kind() + ")"
+                             : "The encrypted store on this computer has a problem",
+                    store_ok ? "" : "Do not delete anything. Contact the Vigil support line and run vigil-client export-diagnostics."});
+  return checks;
+}
+
+Result<HttpResponse> UiApi::checks_json() {
+  std::vector<Check> checks = system_checks(store_, clock_, data_dir_);
   if (services_.extra_checks)
     for (auto& c : services_.extra_checks()) checks.push_back(std::move(c));
   json out = json::array();

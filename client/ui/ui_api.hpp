@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "client/runner/runner.hpp"
 #include "client/store/store.hpp"
@@ -36,6 +37,10 @@ struct Check {
   std::string label;    // what was checked, plain English
   std::string advice;   // what to do when it is not ok (empty when ok)
 };
+
+// The built-in checks of the computer (disk space, clock, store encryption) that the system-check
+// page and `vigil-client check` show; camera checks come from UiServices::extra_checks.
+std::vector<Check> system_checks(store::Store& store, const time::Clock& clock, const std::filesystem::path& data_dir);
 
 // The parts of the client the UI drives. The application (client/app) fills these in; each is a
 // real implementation in vigil-client (enrolment and sync over TLS, packages, the camera).
@@ -59,6 +64,10 @@ struct UiServices {
   // Takes a photo for the identity check ("face" or "id"); returns the JPEG. Unset: no camera
   // support in this build, and the page offers the human alternative.
   std::function<Result<Bytes>(std::string_view kind)> capture_photo;
+  // Called from the timer thread when a runner opens and whenever its phase changes: the app
+  // turns the camera checks on for the identity check and the sections, pauses them for breaks
+  // and stops them at submission.
+  std::function<void(const std::string& session_id, runner::Phase phase)> on_phase;
 };
 
 class UiApi {

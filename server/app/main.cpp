@@ -2,6 +2,7 @@
 // Thin: every subcommand is a call into server/core or server/net.
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -13,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "server/core/api.hpp"
+#include "server/core/authoring.hpp"
+#include "server/core/packages.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
 #include "server/core/staff_api.hpp"
@@ -182,6 +185,89 @@ int cmd_session_info(const fs::path& dir, const std::string& device, const std::
   return 0;
 }
 
+// ---- packages (docs/PACKAGE-FORMAT.md) ----
+
+int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, const fs::path& out) {
+  auto content = core::load_content_dir(content_dir);
+  if (!content) return failed(content.error());
+  std::size_t items = 0;
+  for (const auto& s : content->assessment.sections) items += s.items.size();
+  if (home_dir.empty()) {
+    std::cout << content_dir.string() << ": valid (" << content->assessment.id << " version " << content->assessment.version
+              << ", " << content->assessment.sections.size() << " sections, " << items
+              << " items); give --home to build and store the package\n";
+    return 0;
+  }
+  auto home = core::load_server_home(home_dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto built = core::build_and_store_package(**repo, home->keys, *content, vigil::time::system_clock());
+  if (!built) return failed(built.error());
+  if (!out.empty()) {
+    std::ofstream f(out, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(built->package.data()), static_cast<std::streamsize>(built->package.size()));
+    f.close();
+    if (!f) return failed({vigil::Errc::io, "could not write " + out.string()});
+  }
+  std::cout << "package " << built->assessment_id << " version " << built->version << ": " << built->items << " items, "
+            << built->package.size() << " bytes, "
+            << (built->unchanged ? "already built with this content (unchanged)" : "signed, encrypted and stored") << "\n";
+  if (!out.empty()) std::cout << "  written to " << out.string() << "\n";
+  return 0;
+}
+
+int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id,
+                 const std::string& start, int window_hours, int version) {
+  auto start_ms = core::parse_iso8601(start);
+  if (!start_ms) return failed(start_ms.error());
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto s = core::schedule_sitting(**repo, candidate_id, assessment_id,
+                                  version > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(version)) : std::nullopt,
+                                  *start_ms, window_hours, vigil::time::system_clock());
+  if (!s) return failed(s.error());
+  std::cout << "sitting " << s->sitting_id << ": " << candidate_id << " sits " << assessment_id << " version " << s->version
+            << " from " << core::format_iso8601(s->scheduled_start_ms) << " to " << core::format_iso8601(s->window_end_ms)
+            << "\n";
+  return 0;
+}
+
+int cmd_start_code(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto code = core::issue_start_code(**repo, home->keys, candidate_id, assessment_id, vigil::time::system_clock());
+  if (!code) return failed(code.error());
+  std::cout << "start code: " << *code << "\n"
+            << "  read it to the candidate at the start time; any earlier code for this sitting is replaced\n"
+            << "  (a device that already downloaded its grant needs to download again to use the new code)\n";
+  return 0;
+}
+
+int cmd_set_accommodations(const fs::path& dir, const std::string& candidate_id, int extra_time, int extra_break,
+                           bool knowledge_only) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  auto c = (*repo)->candidate(candidate_id);
+  if (!c) return failed(c.error());
+  if (!*c) return failed({vigil::Errc::not_found, "no candidate " + candidate_id});
+  vigil::assessment::Accommodations a{static_cast<std::uint32_t>(extra_time), static_cast<std::uint32_t>(extra_break),
+                                      knowledge_only};
+  if (auto st = (*repo)->set_accommodations(candidate_id, a, vigil::time::system_clock().wall_ms()); !st) {
+    return failed(st.error());
+  }
+  std::cout << "accommodations of " << candidate_id << ": " << extra_time << "% extra time, " << extra_break
+            << " extra break minutes" << (knowledge_only ? ", knowledge sections only" : "")
+            << " (in grants issued from now on)\n";
+  return 0;
+}
+
 // The first programme admin (and any staff account) from the command line; the password comes
 // from the environment variable VIGIL_STAFF_PASSWORD or standard input, never the arguments.
 int cmd_create_user(const fs::path& dir, const std::string& email, const std::string& name, const std::string& role,
@@ -275,6 +361,37 @@ int main(int argc, char** argv) {
   info->add_option("--device", device, "Device id")->required();
   info->add_option("--session", session, "Session id")->required();
 
+  auto* schedule = admin->add_subcommand("schedule", "Schedule (or move) a candidate's sitting of an assessment");
+  std::string assessment_id, start;
+  int window_hours = 8, pkg_version = 0;
+  schedule->add_option("dir", dir, "Server home")->required();
+  schedule->add_option("--candidate", candidate, "Candidate id")->required();
+  schedule->add_option("--assessment", assessment_id, "Assessment id")->required();
+  schedule->add_option("--start", start, "Start, ISO 8601 (2026-11-22T09:30:00Z or with +01:00)")->required();
+  schedule->add_option("--window-hours", window_hours, "Hours from the start in which it may be sat")
+      ->capture_default_str()->check(CLI::Range(1, 72));
+  schedule->add_option("--version", pkg_version, "Package version (default: the latest built)")->check(CLI::Range(1, 1 << 30));
+  auto* start_code = admin->add_subcommand("start-code", "Issue a new start code for a sitting and print it");
+  start_code->add_option("dir", dir, "Server home")->required();
+  start_code->add_option("--candidate", candidate, "Candidate id")->required();
+  start_code->add_option("--assessment", assessment_id, "Assessment id")->required();
+  auto* accommodations = admin->add_subcommand("set-accommodations", "Set a candidate's extra time, breaks and exemptions");
+  int extra_time = 0, extra_break = 0;
+  bool knowledge_only = false;
+  accommodations->add_option("dir", dir, "Server home")->required();
+  accommodations->add_option("--candidate", candidate, "Candidate id")->required();
+  accommodations->add_option("--extra-time-percent", extra_time, "Extra time on every section")->check(CLI::Range(0, 200));
+  accommodations->add_option("--extra-break-minutes", extra_break, "Added to every scheduled break")->check(CLI::Range(0, 240));
+  accommodations->add_flag("--knowledge-only", knowledge_only, "Exempt from the scenario and written sections");
+
+  auto* package = app.add_subcommand("package", "Assessment packages");
+  package->require_subcommand(1);
+  auto* build = package->add_subcommand("build", "Validate a content folder and build its signed, encrypted package");
+  fs::path content_dir, out_file;
+  build->add_option("dir", content_dir, "Content folder (docs/CONTENT-FORMAT.md)")->required();
+  build->add_option("--home", dir, "Server home: signs the package and stores it (without: validate only)");
+  build->add_option("--out", out_file, "Also write the package file here");
+
   auto* create_user = admin->add_subcommand("create-user", "Create a staff account (the first programme admin, ...); "
                                             "password from VIGIL_STAFF_PASSWORD or standard input");
   std::string staff_email, role = "programme_admin";
@@ -307,6 +424,13 @@ int main(int argc, char** argv) {
     if (*withdraw) return cmd_withdraw_codes(dir, candidate);
     if (*create_user) return cmd_create_user(dir, staff_email, name, role, council);
     if (*add_council) return cmd_add_council(dir, council, council_name, headcount);
+    if (*schedule) return cmd_schedule(dir, candidate, assessment_id, start, window_hours, pkg_version);
+    if (*start_code) return cmd_start_code(dir, candidate, assessment_id);
+    if (*accommodations) return cmd_set_accommodations(dir, candidate, extra_time, extra_break, knowledge_only);
+    if (*build) {
+      if (dir.empty() && !out_file.empty()) return failed({vigil::Errc::invalid_argument, "--out needs --home (the signing key)"});
+      return cmd_package_build(content_dir, dir, out_file);
+    }
   } catch (const std::exception& e) {
     std::cerr << "vigil-server: unexpected error: " << e.what() << "\n";
     return 70;

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/core/packages.hpp"
 #include "shared/crypto/hash.hpp"
+#include "shared/crypto/sealed_box.hpp"
 #include "shared/crypto/kdf.hpp"
 #include "shared/crypto/pki.hpp"
 #include "shared/crypto/random.hpp"
@@ -147,6 +149,20 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
   if (parts.size() == 2 && parts[1] == "enrol") {
     if (m != "POST") return fail(Errc::invalid_argument, "use POST for /v1/enrol");
     return enrol(req);
+  }
+
+  if (parts[1] == "packages" && (parts.size() == 2 || parts.size() == 4)) {
+    if (m != "GET") return fail(Errc::invalid_argument, "use GET for packages");
+    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
+    if (parts.size() == 2) return list_packages(device);
+    return get_package(device, parts[2], parts[3]);
+  }
+  if (parts[1] == "sittings" && parts.size() == 4 && (parts[3] == "grant" || parts[3] == "key")) {
+    if (m != "POST") return fail(Errc::invalid_argument, "use POST for sitting grants and keys");
+    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
+    VIGIL_TRY(check_session_id(parts[2]));
+    if (parts[3] == "grant") return post_grant(device, parts[2], req);
+    return post_key(device, parts[2]);
   }
 
   const bool sessions = parts[1] == "sessions" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "records"));
@@ -475,6 +491,86 @@ Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha
     return fail(Error(Errc::integrity, "the whole upload does not match its SHA-256; it was discarded, send it again", "sha256"));
   }
   return json_response(200, protocol::to_json(out));
+}
+
+Result<HttpResponse> Api::list_packages(const DeviceRow& device) {
+  VIGIL_ASSIGN(auto sittings, repo_.sittings_of(device.candidate_id));
+  json list = json::array();
+  for (const auto& st : sittings) {
+    VIGIL_ASSIGN(auto pkg, repo_.package(st.assessment_id, st.version, false));
+    if (!pkg) continue;
+    list.push_back({{"sitting_id", st.sitting_id},
+                    {"assessment_id", st.assessment_id},
+                    {"version", st.version},
+                    {"title", pkg->title},
+                    {"level", pkg->level},
+                    {"scheduled_start_ms", st.scheduled_start_ms},
+                    {"window_end_ms", st.window_end_ms},
+                    {"package_sha256", to_hex(pkg->package_sha256)}});
+  }
+  return json_response(200, json{{"v", 1},
+                                 {"package_public_key", to_base64(keys_.package_public)},
+                                 {"package_key_id", protocol::key_id_of(keys_.package_public)},
+                                 {"server_time_ms", clock_.wall_ms()},
+                                 {"sittings", std::move(list)}});
+}
+
+Result<HttpResponse> Api::get_package(const DeviceRow& device, std::string_view assessment_id, std::string_view version) {
+  const bool digits = !version.empty() && version.size() <= 9 &&
+                      std::all_of(version.begin(), version.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return fail(Error(Errc::invalid_argument, "the version in the path must be a whole number", "version"));
+  const auto v = static_cast<std::uint32_t>(std::stoul(std::string(version)));
+  // Only packages the candidate is scheduled to sit: a device cannot collect other papers.
+  VIGIL_ASSIGN(auto sitting, repo_.sitting_of(device.candidate_id, assessment_id));
+  if (!sitting || sitting->version != v) return fail(Errc::not_found, "no such package scheduled for this candidate");
+  VIGIL_ASSIGN(auto pkg, repo_.package(assessment_id, v, true));
+  if (!pkg) return fail(Errc::not_found, "no such package");
+  HttpResponse r;
+  r.status = 200;
+  r.headers["Content-Type"] = "application/octet-stream";
+  r.body.assign(pkg->package.begin(), pkg->package.end());
+  return r;
+}
+
+Result<HttpResponse> Api::post_grant(const DeviceRow& device, std::string_view sitting_id, const HttpRequest& req) {
+  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
+    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
+  }
+  VIGIL_ASSIGN(auto j, protocol::parse_json(req.body));
+  VIGIL_ASSIGN(auto kx, protocol::decode_top<Bytes>(j, [](protocol::ObjectReader& r) -> Result<Bytes> {
+    VIGIL_TRY(r.version(1));
+    VIGIL_ASSIGN(auto key, r.base64("kx_public", 32));
+    if (key.size() != 32) return fail(r.error("kx_public", "must be a 32-byte X25519 public key"));
+    VIGIL_TRY(r.finish());
+    return key;
+  }));
+  VIGIL_ASSIGN(auto grant, issue_grant(repo_, keys_, device, sitting_id, kx, clock_));
+  return json_response(200, package::to_json(grant));
+}
+
+Result<HttpResponse> Api::post_key(const DeviceRow& device, std::string_view sitting_id) {
+  VIGIL_ASSIGN(auto sitting, repo_.sitting(sitting_id));
+  if (!sitting || sitting->candidate_id != device.candidate_id) {
+    return fail(Error(Errc::not_found, "no such sitting for this candidate", "sitting"));
+  }
+  // The server's clock decides (the device's can be set to anything).
+  const std::int64_t now = clock_.wall_ms();
+  if (now < sitting->scheduled_start_ms) {
+    return fail(Errc::forbidden, "not yet: the assessment opens at " + format_iso8601(sitting->scheduled_start_ms) +
+                                     " (it is now " + format_iso8601(now) + ")");
+  }
+  if (now >= sitting->window_end_ms) {
+    return fail(Errc::expired, "the window for this assessment closed at " + format_iso8601(sitting->window_end_ms) +
+                                   ": contact the support line");
+  }
+  VIGIL_ASSIGN(auto kx, repo_.sitting_device_kx(sitting_id, device.device_id));
+  if (!kx) return fail(Error(Errc::conflict, "ask for this sitting's grant first (POST .../grant)", "sitting"));
+  VIGIL_ASSIGN(auto pkg, repo_.package(sitting->assessment_id, sitting->version, false));
+  if (!pkg) return fail(Errc::internal, "the sitting's package is missing");
+  VIGIL_ASSIGN(auto key, content_key_of(keys_, *pkg));
+  VIGIL_ASSIGN(auto sealed, crypto::seal(*kx, crypto::view(key), as_bytes(package::online_key_aad(sitting_id))));
+  VIGIL_TRY(repo_.transaction([&]() -> Status { return repo_.mark_key_released(sitting_id, device.device_id, now); }));
+  return json_response(200, json{{"v", 1}, {"sitting_id", sitting_id}, {"key_id", pkg->key_id}, {"sealed_key", to_base64(sealed)}});
 }
 
 Result<NewEnrolmentCode> create_enrolment_code(Repository& repo, std::string_view candidate_id, const time::Clock& clock,

@@ -11,6 +11,12 @@
 //   GET  /v1/blobs/{sha256}                device: upload offset
 //   PUT  /v1/blobs/{sha256}                device: one chunk (Upload-Offset, Upload-Length,
 //                                          Chunk-SHA256 headers; body = bytes)
+//   GET  /v1/packages                      device: its candidate's sittings and the package key
+//   GET  /v1/packages/{assessment}/{ver}   device: the signed, encrypted package file
+//   POST /v1/sittings/{sitting}/grant      device: {kx_public} -> the signed sitting grant
+//   POST /v1/sittings/{sitting}/key        device: the content key sealed to its kx key, only
+//                                          from the scheduled start to the end of the window
+//                                          (server clock); docs/PACKAGE-FORMAT.md
 //
 // Invariants:
 //  (1) Errors leave nothing half-written: each request's changes are one repository transaction;
@@ -38,6 +44,8 @@ struct ServerKeys {
   Bytes evidence_public;                // X25519 (the private key is used only when a proctor views evidence)
   std::string device_ca_cert_pem;       // issues device certificates
   crypto::SecretBytes device_ca_key_pem;
+  crypto::SecretBytes package_seed;     // Ed25519: signs packages and sitting grants
+  Bytes package_public;
 };
 
 struct ApiConfig {
@@ -68,6 +76,12 @@ class Api {
   Result<protocol::HttpResponse> get_blob(const DeviceRow& device, std::string_view sha_hex);
   Result<protocol::HttpResponse> put_blob(const DeviceRow& device, std::string_view sha_hex,
                                           const protocol::HttpRequest& request);
+  Result<protocol::HttpResponse> list_packages(const DeviceRow& device);
+  Result<protocol::HttpResponse> get_package(const DeviceRow& device, std::string_view assessment_id,
+                                             std::string_view version);
+  Result<protocol::HttpResponse> post_grant(const DeviceRow& device, std::string_view sitting_id,
+                                            const protocol::HttpRequest& request);
+  Result<protocol::HttpResponse> post_key(const DeviceRow& device, std::string_view sitting_id);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "shared/assessment/model.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/core/result.hpp"
 #include "shared/journal/journal.hpp"
@@ -81,6 +82,41 @@ struct BlobRow {
   bool complete = false;
 };
 
+// ---- Packages and sittings (schema 2, docs/PACKAGE-FORMAT.md) ----
+
+struct PackageRow {
+  std::string assessment_id;
+  std::uint32_t version = 0;
+  std::string level;
+  std::string title;
+  std::string key_id;
+  Bytes content_key_wrapped;  // nonce || AES-256-GCM(server wrap key, content key)
+  Bytes plaintext_sha256;
+  Bytes package;
+  Bytes package_sha256;
+  std::int64_t created_wall_ms = 0;
+};
+
+struct SittingRow {
+  std::string sitting_id;
+  std::string candidate_id;
+  std::string assessment_id;
+  std::uint32_t version = 0;
+  std::int64_t scheduled_start_ms = 0;
+  std::int64_t window_end_ms = 0;
+};
+
+struct StartCodeRow {
+  std::string sitting_id;
+  Bytes salt;
+  std::uint64_t scrypt_n = 0;
+  std::uint32_t scrypt_r = 0;
+  std::uint32_t scrypt_p = 0;
+  Bytes nonce;
+  Bytes locked_key;
+  std::int64_t issued_wall_ms = 0;
+};
+
 class Repository {
  public:
   virtual ~Repository() = default;
@@ -131,6 +167,31 @@ class Repository {
   virtual Status write_blob(const BlobRow& b, std::uint64_t offset, ByteView data) = 0;
   virtual Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) = 0;
   virtual Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) = 0;
+
+  // Packages and sittings.
+  virtual Status add_package(const PackageRow& p, std::string_view marking_scheme_json) = 0;
+  // Without the package bytes when with_file is false (listing).
+  virtual Result<std::optional<PackageRow>> package(std::string_view assessment_id, std::uint32_t version,
+                                                    bool with_file = true) = 0;
+  virtual Result<std::optional<std::uint32_t>> latest_package_version(std::string_view assessment_id) = 0;
+  virtual Result<std::optional<std::string>> marking_scheme(std::string_view assessment_id, std::uint32_t version) = 0;
+  // Inserts the sitting, or moves the existing sitting of (candidate, assessment) to s's version
+  // and times, keeping its id. Returns the stored row.
+  virtual Result<SittingRow> put_sitting(const SittingRow& s, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<SittingRow>> sitting(std::string_view sitting_id) = 0;
+  virtual Result<std::optional<SittingRow>> sitting_of(std::string_view candidate_id, std::string_view assessment_id) = 0;
+  virtual Result<std::vector<SittingRow>> sittings_of(std::string_view candidate_id) = 0;
+  // Replaces the sitting's start code (the old one is revoked).
+  virtual Status put_start_code(const StartCodeRow& c) = 0;
+  virtual Result<std::optional<StartCodeRow>> start_code(std::string_view sitting_id) = 0;
+  virtual Status put_sitting_device(std::string_view sitting_id, std::string_view device_id, ByteView kx_public,
+                                    std::int64_t now_ms) = 0;
+  virtual Result<std::optional<Bytes>> sitting_device_kx(std::string_view sitting_id, std::string_view device_id) = 0;
+  virtual Status mark_key_released(std::string_view sitting_id, std::string_view device_id, std::int64_t now_ms) = 0;
+  virtual Status set_accommodations(std::string_view candidate_id, const assessment::Accommodations& a,
+                                    std::int64_t now_ms) = 0;
+  // All zero / false when none were set.
+  virtual Result<assessment::Accommodations> accommodations(std::string_view candidate_id) = 0;
 };
 
 }  // namespace vigil::server::core

@@ -51,6 +51,23 @@ Status write_secret_hex(const fs::path& path, const crypto::SecretBytes& key) {
   return st;
 }
 
+// The package-signing key, made on first use so that homes created before packages existed
+// keep working; its public half is published for clients and auditors.
+Status load_package_key(const fs::path& dir, ServerKeys& keys) {
+  const fs::path path = dir / "keys" / "package.key";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    VIGIL_ASSIGN(auto fresh, crypto::ed25519_generate());
+    VIGIL_TRY(write_secret_hex(path, fresh.seed));
+  }
+  VIGIL_ASSIGN(keys.package_seed, read_secret_hex(path));
+  VIGIL_ASSIGN(auto pair, crypto::ed25519_from_seed(crypto::view(keys.package_seed)));
+  keys.package_public = pair.public_key;
+  const fs::path published = dir / "published" / "package-public.key";
+  if (!fs::exists(published, ec)) VIGIL_TRY(write_public_file(published, to_base64(pair.public_key) + "\n"));
+  return {};
+}
+
 }  // namespace
 
 Status write_private_file(const fs::path& path, ByteView data) {
@@ -143,6 +160,8 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
   VIGIL_TRY(write_public_file(dir / "published" / "receipt-public.key", to_base64(receipt.public_key) + "\n"));
   VIGIL_TRY(write_public_file(dir / "published" / "evidence-public.key", to_base64(evidence.public_key) + "\n"));
   VIGIL_TRY(write_public_file(dir / "published" / "root-ca.pem", root_pem));
+  ServerKeys package_keys;
+  VIGIL_TRY(load_package_key(dir, package_keys));
 
   const nlohmann::json config{{"v", 1},
                               {"listen_address", server_name == "localhost" ? "127.0.0.1" : (is_ip ? server_name : "0.0.0.0")},
@@ -198,6 +217,7 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
     return fail(Errc::invalid_argument, (dir / "published" / "evidence-public.key").string() + " is not an X25519 public key");
   }
   home.keys.evidence_public = std::move(*evidence_public);
+  VIGIL_TRY(load_package_key(dir, home.keys));
   VIGIL_ASSIGN(home.keys.device_ca_cert_pem, read_file(dir / "pki" / "device-ca.pem"));
   VIGIL_ASSIGN(auto dca_key, read_file(dir / "pki" / "device-ca.key"));
   home.keys.device_ca_key_pem = crypto::SecretBytes(dca_key.begin(), dca_key.end());

@@ -10,8 +10,11 @@
 //   DIR/pki/server.pem|.key      the TLS server certificate (ECDSA P-256) and key
 //   DIR/keys/receipt.key         Ed25519 seed that signs receipts
 //   DIR/keys/evidence.key        X25519 private key that opens evidence (proctor views only)
+//   DIR/keys/package.key         Ed25519 seed that signs assessment packages and sitting grants
+//                                (made on first load if a home predates it)
 //   DIR/published/               what clients and verifiers may have: client-trust.json (server
-//                                address, root CA, pins), receipt-public.key, evidence-public.key
+//                                address, root CA, pins), receipt-public.key, evidence-public.key,
+//                                package-public.key
 // Private keys are 0600 in 0700 directories.
 #include <cstdint>
 #include <filesystem>

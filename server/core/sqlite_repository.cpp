@@ -379,4 +379,190 @@ Status SqliteRepository::set_blob_progress(const BlobRow& b, std::uint64_t recei
   return st.run();
 }
 
+// ---- packages and sittings ----
+
+Status SqliteRepository::add_package(const PackageRow& p, std::string_view marking_scheme_json) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("INSERT INTO packages(assessment_id, version, level, title, key_id, content_key_wrapped, "
+                                   "plaintext_sha256, package, package_sha256, created_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, p.assessment_id).bind(2, std::int64_t{p.version}).bind(3, p.level).bind(4, p.title).bind(5, p.key_id)
+      .bind(6, ByteView(p.content_key_wrapped)).bind(7, ByteView(p.plaintext_sha256)).bind(8, ByteView(p.package))
+      .bind(9, ByteView(p.package_sha256)).bind(10, p.created_wall_ms);
+  VIGIL_TRY(st.run());
+  VIGIL_ASSIGN(auto ms, db_.cached("INSERT INTO marking_schemes(assessment_id, version, scheme) VALUES (?, ?, ?)"));
+  ms.bind(1, p.assessment_id).bind(2, std::int64_t{p.version}).bind(3, marking_scheme_json);
+  return ms.run();
+}
+
+Result<std::optional<PackageRow>> SqliteRepository::package(std::string_view assessment_id, std::uint32_t version,
+                                                            bool with_file) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached(with_file
+                                       ? "SELECT level, title, key_id, content_key_wrapped, plaintext_sha256, package_sha256, "
+                                         "created_wall_ms, package FROM packages WHERE assessment_id = ? AND version = ?"
+                                       : "SELECT level, title, key_id, content_key_wrapped, plaintext_sha256, package_sha256, "
+                                         "created_wall_ms, length(package) FROM packages WHERE assessment_id = ? AND version = ?"));
+  st.bind(1, assessment_id).bind(2, std::int64_t{version});
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<PackageRow>{};
+  PackageRow p;
+  p.assessment_id = std::string(assessment_id);
+  p.version = version;
+  p.level = st.column_text(0);
+  p.title = st.column_text(1);
+  p.key_id = st.column_text(2);
+  p.content_key_wrapped = st.column_blob(3);
+  p.plaintext_sha256 = st.column_blob(4);
+  p.package_sha256 = st.column_blob(5);
+  p.created_wall_ms = st.column_int(6);
+  if (with_file) p.package = st.column_blob(7);
+  return std::optional<PackageRow>{std::move(p)};
+}
+
+Result<std::optional<std::uint32_t>> SqliteRepository::latest_package_version(std::string_view assessment_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT max(version) FROM packages WHERE assessment_id = ?"));
+  st.bind(1, assessment_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row || st.column_is_null(0)) return std::optional<std::uint32_t>{};
+  return std::optional<std::uint32_t>{static_cast<std::uint32_t>(st.column_int(0))};
+}
+
+Result<std::optional<std::string>> SqliteRepository::marking_scheme(std::string_view assessment_id, std::uint32_t version) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT scheme FROM marking_schemes WHERE assessment_id = ? AND version = ?"));
+  st.bind(1, assessment_id).bind(2, std::int64_t{version});
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<std::string>{};
+  return std::optional<std::string>{st.column_text(0)};
+}
+
+namespace {
+SittingRow sitting_from(const Statement& st) {
+  return SittingRow{st.column_text(0), st.column_text(1), st.column_text(2), static_cast<std::uint32_t>(st.column_int(3)),
+                    st.column_int(4), st.column_int(5)};
+}
+constexpr const char* k_sitting_columns =
+    "SELECT sitting_id, candidate_id, assessment_id, version, scheduled_start_wall_ms, window_end_wall_ms FROM sittings ";
+}  // namespace
+
+Result<SittingRow> SqliteRepository::put_sitting(const SittingRow& s, std::int64_t now_ms) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("INSERT INTO sittings(sitting_id, candidate_id, assessment_id, version, "
+                                   "scheduled_start_wall_ms, window_end_wall_ms, created_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                                   "ON CONFLICT(candidate_id, assessment_id) DO UPDATE SET version = excluded.version, "
+                                   "scheduled_start_wall_ms = excluded.scheduled_start_wall_ms, "
+                                   "window_end_wall_ms = excluded.window_end_wall_ms"));
+  st.bind(1, s.sitting_id).bind(2, s.candidate_id).bind(3, s.assessment_id).bind(4, std::int64_t{s.version})
+      .bind(5, s.scheduled_start_ms).bind(6, s.window_end_ms).bind(7, now_ms);
+  VIGIL_TRY(st.run());
+  VIGIL_ASSIGN(auto stored, sitting_of(s.candidate_id, s.assessment_id));
+  if (!stored) return fail(Errc::internal, "the sitting was not stored");
+  return std::move(*stored);
+}
+
+Result<std::optional<SittingRow>> SqliteRepository::sitting(std::string_view sitting_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached(std::string(k_sitting_columns) + "WHERE sitting_id = ?"));
+  st.bind(1, sitting_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<SittingRow>{};
+  return std::optional<SittingRow>{sitting_from(st)};
+}
+
+Result<std::optional<SittingRow>> SqliteRepository::sitting_of(std::string_view candidate_id, std::string_view assessment_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached(std::string(k_sitting_columns) + "WHERE candidate_id = ? AND assessment_id = ?"));
+  st.bind(1, candidate_id).bind(2, assessment_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<SittingRow>{};
+  return std::optional<SittingRow>{sitting_from(st)};
+}
+
+Result<std::vector<SittingRow>> SqliteRepository::sittings_of(std::string_view candidate_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached(std::string(k_sitting_columns) + "WHERE candidate_id = ? ORDER BY scheduled_start_wall_ms, sitting_id"));
+  st.bind(1, candidate_id);
+  std::vector<SittingRow> out;
+  for (;;) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(sitting_from(st));
+  }
+  return out;
+}
+
+Status SqliteRepository::put_start_code(const StartCodeRow& c) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("INSERT OR REPLACE INTO start_codes(sitting_id, salt, scrypt_n, scrypt_r, scrypt_p, nonce, "
+                                   "locked_key, issued_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, c.sitting_id).bind(2, ByteView(c.salt)).bind(3, i64(c.scrypt_n)).bind(4, std::int64_t{c.scrypt_r})
+      .bind(5, std::int64_t{c.scrypt_p}).bind(6, ByteView(c.nonce)).bind(7, ByteView(c.locked_key)).bind(8, c.issued_wall_ms);
+  return st.run();
+}
+
+Result<std::optional<StartCodeRow>> SqliteRepository::start_code(std::string_view sitting_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT salt, scrypt_n, scrypt_r, scrypt_p, nonce, locked_key, issued_wall_ms FROM "
+                                   "start_codes WHERE sitting_id = ?"));
+  st.bind(1, sitting_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<StartCodeRow>{};
+  return std::optional<StartCodeRow>{StartCodeRow{std::string(sitting_id), st.column_blob(0), u64(st.column_int(1)),
+                                                  static_cast<std::uint32_t>(st.column_int(2)),
+                                                  static_cast<std::uint32_t>(st.column_int(3)), st.column_blob(4),
+                                                  st.column_blob(5), st.column_int(6)}};
+}
+
+Status SqliteRepository::put_sitting_device(std::string_view sitting_id, std::string_view device_id, ByteView kx_public,
+                                            std::int64_t now_ms) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("INSERT INTO sitting_devices(sitting_id, device_id, kx_public, granted_wall_ms) "
+                                   "VALUES (?, ?, ?, ?) ON CONFLICT(sitting_id, device_id) DO UPDATE SET "
+                                   "kx_public = excluded.kx_public, granted_wall_ms = excluded.granted_wall_ms"));
+  st.bind(1, sitting_id).bind(2, device_id).bind(3, kx_public).bind(4, now_ms);
+  return st.run();
+}
+
+Result<std::optional<Bytes>> SqliteRepository::sitting_device_kx(std::string_view sitting_id, std::string_view device_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT kx_public FROM sitting_devices WHERE sitting_id = ? AND device_id = ?"));
+  st.bind(1, sitting_id).bind(2, device_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<Bytes>{};
+  return std::optional<Bytes>{st.column_blob(0)};
+}
+
+Status SqliteRepository::mark_key_released(std::string_view sitting_id, std::string_view device_id, std::int64_t now_ms) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("UPDATE sitting_devices SET key_released_wall_ms = coalesce(key_released_wall_ms, ?) "
+                                   "WHERE sitting_id = ? AND device_id = ?"));
+  st.bind(1, now_ms).bind(2, sitting_id).bind(3, device_id);
+  return st.run();
+}
+
+Status SqliteRepository::set_accommodations(std::string_view candidate_id, const assessment::Accommodations& a,
+                                            std::int64_t now_ms) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("INSERT OR REPLACE INTO candidate_accommodations(candidate_id, extra_time_percent, "
+                                   "extra_break_minutes, knowledge_only, updated_wall_ms) VALUES (?, ?, ?, ?, ?)"));
+  st.bind(1, candidate_id).bind(2, std::int64_t{a.extra_time_percent}).bind(3, std::int64_t{a.extra_break_minutes})
+      .bind(4, std::int64_t{a.knowledge_only ? 1 : 0}).bind(5, now_ms);
+  return st.run();
+}
+
+Result<assessment::Accommodations> SqliteRepository::accommodations(std::string_view candidate_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT extra_time_percent, extra_break_minutes, knowledge_only FROM "
+                                   "candidate_accommodations WHERE candidate_id = ?"));
+  st.bind(1, candidate_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  assessment::Accommodations a;
+  if (!row) return a;
+  a.extra_time_percent = static_cast<std::uint32_t>(st.column_int(0));
+  a.extra_break_minutes = static_cast<std::uint32_t>(st.column_int(1));
+  a.knowledge_only = st.column_int(2) != 0;
+  return a;
+}
+
 }  // namespace vigil::server::core

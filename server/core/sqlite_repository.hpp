@@ -56,6 +56,22 @@ class SqliteRepository final : public Repository {
   Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) override;
   Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) override;
 
+  Status add_package(const PackageRow& p, std::string_view marking_scheme_json) override;
+  Result<std::optional<PackageRow>> package(std::string_view assessment_id, std::uint32_t version, bool with_file) override;
+  Result<std::optional<std::uint32_t>> latest_package_version(std::string_view assessment_id) override;
+  Result<std::optional<std::string>> marking_scheme(std::string_view assessment_id, std::uint32_t version) override;
+  Result<SittingRow> put_sitting(const SittingRow& s, std::int64_t now_ms) override;
+  Result<std::optional<SittingRow>> sitting(std::string_view sitting_id) override;
+  Result<std::optional<SittingRow>> sitting_of(std::string_view candidate_id, std::string_view assessment_id) override;
+  Result<std::vector<SittingRow>> sittings_of(std::string_view candidate_id) override;
+  Status put_start_code(const StartCodeRow& c) override;
+  Result<std::optional<StartCodeRow>> start_code(std::string_view sitting_id) override;
+  Status put_sitting_device(std::string_view sitting_id, std::string_view device_id, ByteView kx_public,
+                            std::int64_t now_ms) override;
+  Result<std::optional<Bytes>> sitting_device_kx(std::string_view sitting_id, std::string_view device_id) override;
+  Status mark_key_released(std::string_view sitting_id, std::string_view device_id, std::int64_t now_ms) override;
+  Status set_accommodations(std::string_view candidate_id, const assessment::Accommodations& a, std::int64_t now_ms) override;
+  Result<assessment::Accommodations> accommodations(std::string_view candidate_id) override;
   // For the staff repository (server/core/staff_sqlite_repository.hpp), which shares this
   // connection, its lock and therefore its transactions.
   sqlite::Db& db() noexcept { return db_; }

@@ -9,20 +9,40 @@
 #       the real vigil-server on 127.0.0.1: sessions/s and records/s from N devices syncing at once,
 #       record-batch p50/p99, new TLS 1.3 connections/s against `openssl s_server`, RSS with 1,000
 #       idle connections, server CPU per session at 100 vs 10,000 stored sessions. ~5-10 minutes.
+#   client [SAVES] [LAUNCHES]
+#       the candidate client in chromium: answer save from the page's request to the durable
+#       response (p50/p99), and launch of `vigil-client start` to the UI's first paint. ~1 minute.
+#   vision-accuracy [DIR] [--predictions FILE]
+#       the webcam checks on a labelled directory (default: ../shared/fixtures/faces): precision and
+#       recall per check on the stills, face count by lighting, detection recall by lighting and
+#       skin tone, event detection and false flags on the clips. --predictions writes the CSV
+#       file,kind,faces,start_s,end_s,flag (docs/VISION.md).
+#   vision-speed [DIR]
+#       per-frame cost of the checks at 640x480 on one thread vs OpenCV's Haar face detector, and
+#       CPU at 5 fps through the real Monitor (~40 s).
+#   vision-soak [DIR] [--hours H]
+#       RSS of a Monitor session (default 4 h at 5 fps) fed faster than real time from a looping clip.
 #   staff [DIR] [ROUNDS]
 #       seeds 30,000 candidates, 2,000 sessions and 100,000 flags, then times the council status
 #       API and the proctor queue API (p50/p95): JSON keys status_p95_ms, queue_p95_ms.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,15p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,27p' "$0"; exit 64; }
 shift
 
 cd "$root"
 if [[ ! -f build/release/build.ninja ]]; then
   cmake --preset release >/dev/null
 fi
-build() { cmake --build build/release -j"$(nproc)" --target "$@" >/dev/null; }
+# Quiet when the build works; the whole compiler output when it does not.
+build() {
+  local log; log=$(mktemp)
+  if ! cmake --build build/release -j"$(nproc)" --target "$@" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; echo "run.sh: the release build failed" >&2; exit 1
+  fi
+  rm -f "$log"
+}
 
 case "$name" in
   store)
@@ -38,8 +58,26 @@ case "$name" in
     build vigil_bench_staff
     exec build/release/tests/bench/vigil_bench_staff "${1:-$root/build/bench-staff}" "${2:-200}"
     ;;
+  client)
+    build vigil-client vigil-server
+    export VIGIL_CLIENT_EXE=$root/build/release/client/vigil-client VIGIL_SERVER_EXE=$root/build/release/server/vigil-server
+    export VIGIL_SOURCE_DIR=$root
+    exec node "$root/tests/bench/bench_client.js" "${1:-1000}" "${2:-10}"
+    ;;
+  vision-accuracy)
+    build vigil_bench_vision
+    exec build/release/tests/bench/vigil_bench_vision accuracy "$@"
+    ;;
+  vision-speed)
+    build vigil_bench_vision
+    exec build/release/tests/bench/vigil_bench_vision speed "$@"
+    ;;
+  vision-soak)
+    build vigil_bench_vision
+    exec build/release/tests/bench/vigil_bench_vision soak "$@"
+    ;;
   *)
-    echo "unknown benchmark: $name (known: store, server, staff)" >&2
+    echo "unknown benchmark: $name (known: store, server, client, vision-accuracy, vision-speed, vision-soak, staff)" >&2
     exit 64
     ;;
 esac

@@ -1,0 +1,79 @@
+// The candidate client's commands and its single-instance rule, on a real sitting: a second
+// `vigil-client start` on the same store is refused with a plain message while the first keeps
+// every answer and records the attempt; a wrong start code is refused and recorded; `check` and
+// `export-diagnostics` work and the diagnostics hold no personal data.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { prepareSitting } = require('./lib/sitting');
+const { launchBrowser } = require('./lib/harness');
+
+async function call(page, method, p, body) {
+  return page.evaluate(async ([m, pp, b]) => {
+    const init = { method: m, headers: {} };
+    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
+    const r = await fetch(pp, init);
+    return { status: r.status, body: await r.json().catch(() => ({})) };
+  }, [method, p, body]);
+}
+
+test('a second client is refused and recorded, codes are checked, diagnostics carry nothing personal', async () => {
+  const sitting = await prepareSitting();
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const first = await sitting.startClient();
+    await page.goto(first.url);
+    assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
+
+    // A wrong start code: refused with a plain message that says how many tries are left.
+    const wrong = await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode === 'ACDE-FGHJ-KMNP' ? 'ACDE-FGHJ-KMNQ' : 'ACDE-FGHJ-KMNP' });
+    assert.equal(wrong.status, 403, JSON.stringify(wrong.body));
+    assert.match(wrong.body.error.message, /tr(y|ies)/i);
+    // The right one, read out by phone.
+    const right = await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode.toLowerCase() });
+    assert.equal(right.status, 200, JSON.stringify(right.body));
+    await call(page, 'POST', '/api/identity', {});
+    assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
+    const section = (await call(page, 'GET', '/api/section')).body;
+    const written = 'My confidential answer about the family.';
+    const item = section.items.find((i) => i.type === 'single');
+    assert.equal((await call(page, 'PUT', `/api/answers/${item.id}`, { value: { choice: 1 } })).status, 200);
+
+    // The second instance.
+    const second = await sitting.client(['start', '--no-browser']);
+    assert.equal(second.code, 75);
+    assert.match(second.stderr, /already open on this computer/);
+    assert.match(second.stderr, /answers are safe/);
+    // The first one still works and keeps the answer.
+    const again = (await call(page, 'GET', '/api/section')).body;
+    assert.deepEqual(again.items.find((i) => i.id === item.id).answer, { choice: 1 });
+    // ... and turns the attempt into a journal event within a moment.
+    await new Promise((r) => setTimeout(r, 600));
+    await first.proc.stop('SIGTERM');
+
+    const check = await sitting.client(['check']);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /ready for the assessment/);
+
+    const out = path.join(sitting.root, 'diagnostics.json');
+    const diag = await sitting.client(['export-diagnostics', '--out', out]);
+    assert.equal(diag.code, 0, diag.stdout + diag.stderr);
+    const text = fs.readFileSync(out, 'utf8');
+    const d = JSON.parse(text);
+    const session = d.sessions[0];
+    assert.equal(session.journal_ok, true);
+    assert.equal(session.event_counts['instance.refused'], 1);
+    assert.equal(session.event_counts['start_code.rejected'], 1);
+    assert.equal(session.answers_saved, 1);
+    for (const secret of ['c-0001', 'Test Candidate', 'test.candidate@example.org', sitting.startCode, written,
+      sitting.root, '"choice"']) {
+      assert.equal(text.includes(secret), false, `diagnostics contain ${secret}`);
+    }
+  } finally {
+    await browser.close();
+    await sitting.stop();
+  }
+});

@@ -1,0 +1,86 @@
+// A real sitting for browser tests: the real vigil-server (initialised, serving on 127.0.0.1, a
+// candidate added, a package built from a content folder, a sitting scheduled to have started
+// and a start code issued) and an enrolled vigil-client data folder that can be started with
+// `startClient()`. Everything lives in a temp folder; stop() ends the processes.
+'use strict';
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { env, tempDir, startProcess, run } = require('./harness');
+
+async function must(exe, args, options) {
+  const r = await run(exe, args, options);
+  assert.equal(r.code, 0, `${path.basename(exe)} ${args.join(' ')} failed (${r.code}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+function isoMinutesFromNow(minutes) {
+  return new Date(Date.now() + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// options: contentDir (default: the practitioner sample), assessmentId, accommodations
+// {extraTimePercent, extraBreakMinutes, knowledgeOnly}, startInMinutes (default -5: already open).
+async function prepareSitting(options = {}) {
+  const SERVER = env('VIGIL_SERVER_EXE');
+  const CLIENT = env('VIGIL_CLIENT_EXE');
+  const root = tempDir('vigil-sitting-');
+  const home = path.join(root, 'server');
+  const clientDir = path.join(root, 'client');
+  const contentDir = options.contentDir || path.join(env('VIGIL_SOURCE_DIR'), 'server/content/practitioner');
+  const assessmentId = options.assessmentId
+    || JSON.parse(fs.readFileSync(path.join(contentDir, 'assessment.json'), 'utf8')).id;
+
+  const port = await freePort();
+  await must(SERVER, ['init', home, '--host', '127.0.0.1', '--port', String(port)]);
+  const server = startProcess(SERVER, ['serve', home]);
+  await server.waitFor(/listening on/);
+
+  const added = await must(SERVER, ['admin', 'add-candidate', home, '--council', 'northmere', '--council-name',
+    'Northmere Borough Council', '--candidate', 'c-0001', '--name', 'Test Candidate', '--email',
+    'test.candidate@example.org', '--level', 'practitioner']);
+  const enrolmentCode = added.match(/enrolment code: ([A-Z0-9-]+)/)[1];
+  await must(SERVER, ['package', 'build', contentDir, '--home', home]);
+  const acc = options.accommodations;
+  if (acc) {
+    const args = ['admin', 'set-accommodations', home, '--candidate', 'c-0001'];
+    if (acc.extraTimePercent) args.push('--extra-time-percent', String(acc.extraTimePercent));
+    if (acc.extraBreakMinutes) args.push('--extra-break-minutes', String(acc.extraBreakMinutes));
+    if (acc.knowledgeOnly) args.push('--knowledge-only');
+    await must(SERVER, args);
+  }
+  await must(SERVER, ['admin', 'schedule', home, '--candidate', 'c-0001', '--assessment', assessmentId,
+    '--start', isoMinutesFromNow(options.startInMinutes ?? -5)]);
+  const codeOut = await must(SERVER, ['admin', 'start-code', home, '--candidate', 'c-0001', '--assessment', assessmentId]);
+  const startCode = codeOut.match(/start code: ([A-Z0-9-]+)/)[1];
+
+  fs.mkdirSync(clientDir, { recursive: true });
+  fs.copyFileSync(path.join(home, 'published/client-trust.json'), path.join(clientDir, 'server-trust.json'));
+  const clientArgs = ['--data', clientDir, '--key-storage', 'file'];
+  await must(CLIENT, [...clientArgs, 'enrol', '--trust', path.join(clientDir, 'server-trust.json'), '--code', enrolmentCode]);
+
+  const children = [server];
+  return {
+    root, home, clientDir, assessmentId, startCode, server,
+    clientArgs,
+    // Starts `vigil-client start` and resolves with {proc, url, readyAt} once it printed its address.
+    async startClient(extra = []) {
+      const proc = startProcess(CLIENT, [...clientArgs, 'start', '--no-browser', ...extra]);
+      children.push(proc);
+      const m = await proc.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/launch\?secret=\S+)/);
+      return { proc, url: m[1], readyAt: Date.now() };
+    },
+    client(args) { return run(CLIENT, [...clientArgs, ...args]); },
+    async stop() { for (const c of children) await c.stop('SIGTERM'); },
+  };
+}
+
+module.exports = { prepareSitting, must };
