@@ -535,7 +535,8 @@ EndorsementRow check_endorsement(std::size_t line, const std::map<std::string, s
   e.candidate.work_email = lower(get("work_email"));
   e.employee_ref = get("employee_ref");
   e.candidate.level = lower(get("level"));
-  e.exemptions = get("exemptions");
+  e.exemptions = lower(get("exemptions"));
+  if (e.exemptions == "none") e.exemptions.clear();
   for (const auto& [k, v] : f) {
     if (has_control(v)) bad(k.c_str(), "contains a control character (such as a line break); remove it");
   }
@@ -547,7 +548,9 @@ EndorsementRow check_endorsement(std::size_t line, const std::map<std::string, s
   if (e.candidate.level != "practitioner" && e.candidate.level != "practice_supervisor") {
     bad("level", "level must be practitioner or practice_supervisor");
   }
-  if (e.exemptions.size() > 200) bad("exemptions", "exemptions is longer than 200 characters");
+  if (!e.exemptions.empty() && e.exemptions != "knowledge_only") {
+    bad("exemptions", "exemptions must be empty, none or knowledge_only (exempt from the scenario and written sections)");
+  }
   const auto time = parse_small_int(get("extra_time_percent"), 0, 100);
   if (!time) bad("extra_time_percent", "extra_time_percent must be a whole number from 0 to 100");
   e.extra_time_percent = time.value_or(0);

@@ -46,7 +46,7 @@ struct StaffSessionRow {
 struct EndorsementRow {
   CandidateRow candidate;
   std::string employee_ref;
-  std::string exemptions;
+  std::string exemptions;   // "" or "knowledge_only" (exempt from the scenario and written sections)
   std::int64_t extra_time_percent = 0;
   std::int64_t extra_break_minutes = 0;
   std::optional<std::int64_t> withdrawn_wall_ms;
@@ -157,7 +157,7 @@ class StaffRepository {
   virtual Result<std::optional<StaffSessionRow>> staff_session(ByteView token_hash, std::int64_t now_ms) = 0;
   virtual Status delete_staff_session(ByteView token_hash) = 0;
 
-  // Endorsements. add_endorsement adds the candidate row too.
+  // Endorsements. add_endorsement adds the candidate row and their accommodations too.
   virtual Status add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) = 0;
   virtual Result<std::optional<EndorsementRow>> endorsement(std::string_view candidate_id) = 0;
   // True if the council already has a candidate with this employee reference or work email.

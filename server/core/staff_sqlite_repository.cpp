@@ -224,7 +224,12 @@ Status SqliteStaffRepository::add_endorsement(const EndorsementRow& e, std::int6
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, e.candidate.candidate_id).bind(2, e.candidate.council_id).bind(3, e.employee_ref).bind(4, e.exemptions)
       .bind(5, e.extra_time_percent).bind(6, e.extra_break_minutes).bind(7, now_ms).bind(8, endorsed_by);
-  return st.run();
+  VIGIL_TRY(st.run());
+  // The runner's accommodations (migration 002) come from the endorsement.
+  return base_.set_accommodations(e.candidate.candidate_id,
+                                  {static_cast<std::uint32_t>(e.extra_time_percent),
+                                   static_cast<std::uint32_t>(e.extra_break_minutes), e.exemptions == "knowledge_only"},
+                                  now_ms);
 }
 
 Result<std::optional<EndorsementRow>> SqliteStaffRepository::endorsement(std::string_view candidate_id) {

@@ -616,3 +616,25 @@ TEST_CASE("an admin can unlock a locked account, disable one (ending its sign-in
   CHECK(summary["met"] == 1);
   CHECK(summary["by_status"]["result_released"] == 1);
 }
+
+TEST_CASE("accommodations and exemptions from an endorsement reach the candidate's sittings") {
+  Seeded w;
+  const auto bad = w.call("POST", "/staff/api/councils/own/import",
+                          "name,work_email,employee_ref,level,exemptions,extra_time_percent,extra_break_minutes\n"
+                          "Ex Empt,ex@own.example.org,X1,practitioner,everything,25,10\n", &w.manager, "text/csv");
+  REQUIRE(bad.status == 422);
+  CHECK(body_of(bad)["problems"][0]["field"] == "exemptions");
+  const auto ok = w.call("POST", "/staff/api/councils/own/import",
+                         "name,work_email,employee_ref,level,exemptions,extra_time_percent,extra_break_minutes\n"
+                         "Ex Empt,ex@own.example.org,X1,practitioner,Knowledge_Only,25,10\n"
+                         "No Adjust,na@own.example.org,X2,practitioner,none,,\n", &w.manager, "text/csv");
+  REQUIRE(ok.status == 201);
+  const auto ids = body_of(ok)["candidate_ids"];
+  const auto a = w.repo->accommodations(ids[0].get<std::string>()).value();
+  CHECK(a.extra_time_percent == 25);
+  CHECK(a.extra_break_minutes == 10);
+  CHECK(a.knowledge_only);
+  const auto b = w.repo->accommodations(ids[1].get<std::string>()).value();
+  CHECK(b.extra_time_percent == 0);
+  CHECK_FALSE(b.knowledge_only);
+}
