@@ -447,7 +447,7 @@ json status_row_json(const CandidateStatusRow& r) {
 }
 
 const std::set<std::string>& status_names() {
-  static const std::set<std::string> k{"endorsed", "enrolled",     "in_progress",     "submitted",
+  static const std::set<std::string> k{"endorsed", "enrolled", "package_downloaded", "in_progress", "submitted",
                                        "received", "under_review", "result_released", "withdrawn"};
   return k;
 }

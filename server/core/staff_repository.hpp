@@ -53,7 +53,8 @@ struct EndorsementRow {
 };
 
 // Completion states, in the order a candidate moves through them.
-//   endorsed, enrolled, in_progress, submitted, received, under_review, result_released; or withdrawn.
+//   endorsed, enrolled, package_downloaded (a device asked for a sitting's grant), in_progress,
+//   submitted, received, under_review, result_released; or withdrawn.
 struct CandidateStatusRow {
   std::string candidate_id;
   std::string council_id;

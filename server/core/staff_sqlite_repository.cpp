@@ -23,6 +23,7 @@ SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, las
     WHEN received > 0 THEN 'received'
     WHEN submitted > 0 THEN 'submitted'
     WHEN last_seen IS NOT NULL THEN 'in_progress'
+    WHEN downloaded > 0 THEN 'package_downloaded'
     WHEN devices > 0 THEN 'enrolled'
     ELSE 'endorsed'
   END AS status
@@ -30,6 +31,8 @@ FROM (
   SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, e.employee_ref, c.level,
          e.withdrawn_wall_ms AS withdrawn, rr.outcome AS outcome,
          (SELECT count(*) FROM devices d WHERE d.candidate_id = c.candidate_id) AS devices,
+         (SELECT count(*) FROM devices d JOIN sitting_devices sd ON sd.device_id = d.device_id
+           WHERE d.candidate_id = c.candidate_id) AS downloaded,
          (SELECT max(s.last_seen_wall_ms) FROM sessions s WHERE s.candidate_id = c.candidate_id) AS last_seen,
          (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.submitted_seq IS NOT NULL) AS submitted,
          (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.receipt IS NOT NULL) AS received,

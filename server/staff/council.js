@@ -1,7 +1,7 @@
 'use strict';
 (async () => {
   const { h, api, say, when } = Vigil;
-  const STATUS = { endorsed: 'Endorsed', enrolled: 'Enrolled', in_progress: 'In progress', submitted: 'Submitted on device',
+  const STATUS = { endorsed: 'Endorsed', enrolled: 'Enrolled', package_downloaded: 'Package downloaded', in_progress: 'In progress', submitted: 'Submitted on device',
     received: 'Received', under_review: 'Under review', result_released: 'Result released', withdrawn: 'Withdrawn' };
   const LEVEL = { practitioner: 'Practitioner', practice_supervisor: 'Practice supervisor' };
   const me = await Vigil.start(['council_manager', 'programme_admin']);

@@ -459,6 +459,22 @@ TEST_CASE("completion status follows the candidate from endorsement to review, a
   CHECK(status_of("own", fresh, w.manager) == "endorsed");
   Device d(w, fresh, "cccccccccccccccccccccccccccccccc", "sess-fresh");
   CHECK(status_of("own", fresh, w.manager) == "enrolled");
+  // The device asks for a scheduled sitting's grant: the package is downloaded.
+  core::PackageRow pkg;
+  pkg.assessment_id = "practitioner";
+  pkg.version = 1;
+  pkg.level = "practitioner";
+  pkg.title = "Practitioner";
+  pkg.key_id = "k";
+  pkg.content_key_wrapped = Bytes(44, 1);
+  pkg.plaintext_sha256 = Bytes(32, 2);
+  pkg.package = Bytes(10, 3);
+  pkg.package_sha256 = Bytes(32, 4);
+  REQUIRE(w.repo->add_package(pkg, "{}"));
+  const auto sitting = w.repo->put_sitting({"sitting-fresh", fresh, "practitioner", 1, w.clock.wall_ms(), w.clock.wall_ms() + 3'600'000},
+                                           w.clock.wall_ms()).value();
+  REQUIRE(w.repo->put_sitting_device(sitting.sitting_id, d.id, Bytes(32, 5), w.clock.wall_ms()));
+  CHECK(status_of("own", fresh, w.manager) == "package_downloaded");
   d.send({{"session.started", "{}"}});
   CHECK(status_of("own", fresh, w.manager) == "in_progress");
   d.flag("f1", "dark", "low", 0.3);

@@ -68,6 +68,7 @@ CREATE TABLE result_releases (
 -- Completion status reads these per candidate.
 CREATE INDEX devices_by_candidate ON devices(candidate_id);
 CREATE INDEX sessions_by_candidate ON sessions(candidate_id);
+CREATE INDEX sitting_devices_by_device ON sitting_devices(device_id);   -- "package downloaded"
 
 -- One row per flag a reviewer sees: from a device's flag.raised record (source 'device') or from
 -- the server's own integrity checks (source 'server').
