@@ -50,7 +50,9 @@ CREATE TABLE endorsements (
   UNIQUE (council_id, employee_ref)
 ) WITHOUT ROWID;
 CREATE INDEX endorsements_by_council ON endorsements(council_id);
-CREATE UNIQUE INDEX candidates_email_per_council ON candidates(council_id, work_email) WHERE work_email <> '';
+-- Not UNIQUE: candidates added before this migration (admin add-candidate) may share an email;
+-- the endorsement checks refuse new duplicates instead.
+CREATE INDEX candidates_by_council_email ON candidates(council_id, work_email);
 
 CREATE TABLE council_headcount (
   council_id TEXT PRIMARY KEY REFERENCES councils(council_id),
