@@ -1,6 +1,7 @@
 // vigil-server: receives candidates' sessions over TLS; admin subcommands manage its data.
 // Thin: every subcommand is a call into server/core or server/net.
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -19,6 +20,8 @@
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
+#include "server/core/staff_api.hpp"
+#include "server/core/staff_sqlite_repository.hpp"
 #include "server/net/https_server.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
@@ -45,6 +48,14 @@ int cmd_serve(const fs::path& dir, int port_override) {
   core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
   api_config.results = &results_repo;
   core::Api api(**repo, home->keys, vigil::time::system_clock(), api_config);
+  // The staff pages and API (/staff/...) share the listener and the database.
+  core::SqliteStaffRepository staff_repo(**repo);
+  core::StaffApiConfig staff_config;
+  staff_config.log = log;
+  auto evidence_key = core::load_evidence_key(dir);
+  if (!evidence_key) return failed(evidence_key.error());
+  staff_config.evidence_key = std::move(*evidence_key);
+  core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config);
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.
@@ -74,8 +85,9 @@ int cmd_serve(const fs::path& dir, int port_override) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  net::HttpsServer server(lc, [&api](const vigil::protocol::HttpRequest& req, const vigil::protocol::PeerIdentity& peer) {
-    return api.handle(req, peer);
+  net::HttpsServer server(lc, [&api, &staff_api](const vigil::protocol::HttpRequest& req,
+                                                 const vigil::protocol::PeerIdentity& peer) {
+    return core::route_request(api, staff_api, req, peer);
   });
   if (auto st = server.start(); !st) return failed(st.error());
   std::cout << "vigil-server " << vigil::k_version << " listening on https://" << lc.address << ":" << server.port()
@@ -272,6 +284,45 @@ int cmd_set_accommodations(const fs::path& dir, const std::string& candidate_id,
   return 0;
 }
 
+// The first programme admin (and any staff account) from the command line; the password comes
+// from the environment variable VIGIL_STAFF_PASSWORD or standard input, never the arguments.
+int cmd_create_user(const fs::path& dir, const std::string& email, const std::string& name, const std::string& role,
+                    const std::string& council) {
+  std::string password;
+  if (const char* p = std::getenv("VIGIL_STAFF_PASSWORD"); p != nullptr) {
+    password = p;
+  } else {
+    std::cerr << "password (at least 12 characters): " << std::flush;
+    std::getline(std::cin, password);
+  }
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  core::SqliteStaffRepository staff(**repo);
+  auto id = core::create_staff_user(**repo, staff, email, name, role, council, password, vigil::time::system_clock());
+  if (!id) return failed(id.error());
+  std::cout << "staff account " << *id << " created: " << email << " (" << role << ")\n";
+  return 0;
+}
+
+int cmd_add_council(const fs::path& dir, const std::string& council, const std::string& name, int headcount) {
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  core::SqliteStaffRepository staff(**repo);
+  const auto now = vigil::time::system_clock().wall_ms();
+  auto st = (*repo)->transaction([&]() -> vigil::Status {
+    VIGIL_TRY((*repo)->add_council(council, name.empty() ? council : name, now));
+    if (headcount >= 0) VIGIL_TRY(staff.set_headcount(council, headcount, now));
+    return staff.audit({0, now, std::nullopt, "council.save", "council/" + council, "vigil-server admin add-council"});
+  });
+  if (!st) return failed(st.error());
+  std::cout << "council " << council << " saved\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -358,6 +409,20 @@ int main(int argc, char** argv) {
   build->add_option("--out", out_file, "Also write the package file here");
 
   auto* results_cli = vigil::server::app::add_results_commands(app, *admin);
+  auto* create_user = admin->add_subcommand("create-user", "Create a staff account (the first programme admin, ...); "
+                                            "password from VIGIL_STAFF_PASSWORD or standard input");
+  std::string staff_email, role = "programme_admin";
+  create_user->add_option("dir", dir, "Server home")->required();
+  create_user->add_option("--email", staff_email, "Sign-in email")->required();
+  create_user->add_option("--name", name, "Display name")->required();
+  create_user->add_option("--role", role, "programme_admin, council_manager or proctor")->capture_default_str();
+  create_user->add_option("--council", council, "Council id (council managers only)");
+  auto* add_council = admin->add_subcommand("add-council", "Create or rename a council");
+  int headcount = -1;
+  add_council->add_option("dir", dir, "Server home")->required();
+  add_council->add_option("--council", council, "Council id")->required();
+  add_council->add_option("--name", council_name, "Council name");
+  add_council->add_option("--eligible", headcount, "Eligible headcount for take-up figures")->check(CLI::Range(0, 1000000));
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -375,6 +440,8 @@ int main(int argc, char** argv) {
     if (*revoke) return cmd_revoke(dir, device, reason);
     if (*info) return cmd_session_info(dir, device, session);
     if (*withdraw) return cmd_withdraw_codes(dir, candidate);
+    if (*create_user) return cmd_create_user(dir, staff_email, name, role, council);
+    if (*add_council) return cmd_add_council(dir, council, council_name, headcount);
     if (*schedule) return cmd_schedule(dir, candidate, assessment_id, start, window_hours, pkg_version);
     if (*start_code) return cmd_start_code(dir, candidate, assessment_id);
     if (*accommodations) return cmd_set_accommodations(dir, candidate, extra_time, extra_break, knowledge_only);

@@ -56,8 +56,8 @@ class SqliteRepository final : public Repository {
   Result<Bytes> read_blob(const BlobRow& b, std::uint64_t offset, std::size_t length) override;
   Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) override;
 
-  // For the staff repository (server/core/staff_sqlite_repository.hpp), which shares this
-  // connection, its lock and therefore its transactions.
+  // For the staff and results repositories (server/core/staff_sqlite_repository.hpp,
+  // results_repository), which share this connection, its lock and therefore its transactions.
   sqlite::Db& db() noexcept { return db_; }
   std::recursive_mutex& mutex() noexcept { return mu_; }
 
@@ -78,7 +78,6 @@ class SqliteRepository final : public Repository {
   Status mark_key_released(std::string_view sitting_id, std::string_view device_id, std::int64_t now_ms) override;
   Status set_accommodations(std::string_view candidate_id, const assessment::Accommodations& a, std::int64_t now_ms) override;
   Result<assessment::Accommodations> accommodations(std::string_view candidate_id) override;
-
  private:
   SqliteRepository() = default;
   std::recursive_mutex mu_;  // transaction() holds it while fn calls the other methods

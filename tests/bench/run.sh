@@ -22,10 +22,13 @@
 #       CPU at 5 fps through the real Monitor (~40 s).
 #   vision-soak [DIR] [--hours H]
 #       RSS of a Monitor session (default 4 h at 5 fps) fed faster than real time from a looping clip.
+#   staff [DIR] [ROUNDS]
+#       seeds 30,000 candidates, 2,000 sessions and 100,000 flags, then times the council status
+#       API and the proctor queue API (p50/p95): JSON keys status_p95_ms, queue_p95_ms.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,26p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,27p' "$0"; exit 64; }
 shift
 
 cd "$root"
@@ -51,6 +54,10 @@ case "$name" in
     build vigil_bench_server vigil-server
     exec build/release/tests/bench/vigil_bench_server "$@"
     ;;
+  staff)
+    build vigil_bench_staff
+    exec build/release/tests/bench/vigil_bench_staff "${1:-$root/build/bench-staff}" "${2:-200}"
+    ;;
   client)
     build vigil-client vigil-server
     export VIGIL_CLIENT_EXE=$root/build/release/client/vigil-client VIGIL_SERVER_EXE=$root/build/release/server/vigil-server
@@ -70,7 +77,7 @@ case "$name" in
     exec build/release/tests/bench/vigil_bench_vision soak "$@"
     ;;
   *)
-    echo "unknown benchmark: $name (known: store, server, client, vision-accuracy, vision-speed, vision-soak)" >&2
+    echo "unknown benchmark: $name (known: store, server, client, vision-accuracy, vision-speed, vision-soak, staff)" >&2
     exit 64
     ;;
 esac

@@ -1,0 +1,128 @@
+#pragma once
+// The staff API and pages (issue 6): programme admins, council managers and proctors, signed in
+// with a password in a browser. A pure function like Api: request in, response out.
+//
+//   /staff/                 the pages (HTML, CSS, JS embedded in the binary; no build step)
+//   /staff/api/...          the JSON API the pages use (docs/api/openapi.yaml, docs/STAFF.md)
+//
+// Invariants:
+//  (1) Every endpoint is one row of k_endpoints (staff_api.cpp): its permission, and where its
+//      scope (council, session) comes from. authorise() is the only place a role and a scope
+//      become allow or deny; no handler runs before it said allow.
+//  (2) A signed-in browser holds a random token in a Secure, HttpOnly, SameSite=Strict cookie;
+//      the server keeps only its SHA-256. Every request that changes something also carries the
+//      session's CSRF token in X-CSRF-Token.
+//  (3) Failed sign-ins are counted per account; after k_login_free_failures the account is locked
+//      for a time that doubles with each further failure. Every failure is logged and audited.
+//  (4) Evidence is opened (decrypted) only in the response to a proctor's view, and every view and
+//      every decision is written to the audit log in the same transaction as its effect.
+//  (5) An adverse session decision (concerns, breach) takes effect only when a second, different
+//      proctor makes the same decision.
+//  (6) An endorsement upload is all or nothing: every bad row is reported and none is stored.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "server/core/api.hpp"
+#include "server/core/staff_repository.hpp"
+#include "shared/crypto/kdf.hpp"
+#include "shared/crypto/x25519.hpp"
+#include "shared/protocol/http.hpp"
+#include "shared/time/clock.hpp"
+
+namespace vigil::server::core {
+
+struct StaffApiConfig {
+  std::int64_t session_minutes = 8 * 60;
+  std::int64_t login_free_failures = 5;
+  std::int64_t lockout_base_minutes = 15;
+  // The listener's body_limit (2 MiB by default) applies first; this is the API's own bound.
+  std::size_t csv_limit_bytes = 2 * 1024 * 1024;
+  std::size_t csv_limit_rows = 20'000;
+  std::int64_t code_valid_days = 14;
+  crypto::ScryptParams password_scrypt{};   // defaults: N = 2^15, r = 8
+  // Opens evidence for proctors; without it evidence views answer 503.
+  std::optional<crypto::X25519KeyPair> evidence_key;
+  // One key=value line per notable event (failed sign-in, lockout); never passwords or names.
+  std::function<void(const std::string&)> log;
+};
+
+struct Principal {
+  std::int64_t user_id = 0;
+  Role role = Role::proctor;
+  std::string council_id;
+};
+
+enum class Permission {
+  public_page,        // no sign-in
+  signed_in,          // any role
+  users_manage,
+  councils_list,
+  councils_manage,
+  candidates_read,    // scope: the council in the path
+  candidates_write,   // scope: the council in the path
+  review_queue,
+  review_assign,
+  review_read,        // scope: the session in the path
+  review_evidence,    // scope: the session in the path
+  review_decide,      // scope: the session in the path
+  audit_read,
+  results_release,
+};
+
+// What a request is about: the council or the session named in its path.
+struct Scope {
+  std::string council_id;
+  std::string device_id;
+  std::string session_id;
+};
+
+// The one authorisation decision (invariant 1). Proctors' session scope is looked up in `repo`.
+Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo);
+
+// Hashes a new staff password (scrypt, random salt). Refuses passwords under 12 characters.
+Result<std::pair<Bytes, Bytes>> hash_staff_password(std::string_view password, const crypto::ScryptParams& params);
+
+class StaffApi {
+ public:
+  StaffApi(Repository& repo, StaffRepository& staff, const time::Clock& clock, StaffApiConfig config = {})
+      : repo_(repo), staff_(staff), clock_(clock), config_(std::move(config)) {}
+
+  // True for the paths this API answers (/staff and below).
+  static bool handles(std::string_view path) noexcept;
+  protocol::HttpResponse handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
+
+ private:
+  Result<protocol::HttpResponse> route(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
+  Result<protocol::HttpResponse> login(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
+
+  Repository& repo_;
+  StaffRepository& staff_;
+  const time::Clock& clock_;
+  StaffApiConfig config_;
+};
+
+// Sends /staff/... to the staff API and everything else to the device API: the listener's handler.
+protocol::HttpResponse route_request(Api& api, StaffApi& staff, const protocol::HttpRequest& request,
+                                     const protocol::PeerIdentity& peer);
+
+// The evidence private key from a server home (DIR/keys/evidence.key); nullopt if the operator
+// keeps it elsewhere (evidence views then answer 503).
+Result<std::optional<crypto::X25519KeyPair>> load_evidence_key(const std::filesystem::path& home_dir);
+
+// Creates a staff account (validated as the API does) and audits it; returns its id.
+Result<std::int64_t> create_staff_user(Repository& repo, StaffRepository& staff, std::string_view email,
+                                       std::string_view display_name, std::string_view role, std::string_view council_id,
+                                       std::string_view password, const time::Clock& clock,
+                                       const crypto::ScryptParams& params = {},
+                                       std::optional<std::int64_t> by = std::nullopt);
+
+// CSV helpers (exposed for tests). A cell starting with = + - @ (or a tab or carriage return)
+// is prefixed with an apostrophe so spreadsheet programs show it as text, never run it.
+std::string csv_cell(std::string_view value);
+// RFC 4180 rows; fails on an unterminated quote (with the line number).
+Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
+
+}  // namespace vigil::server::core

@@ -1,0 +1,208 @@
+#pragma once
+// StaffRepository: what the staff API (server/core/staff_api.hpp) stores and reads: staff
+// accounts and their browser sessions, endorsements, completion status, the proctor review
+// queue, decisions and the audit log. Separate from Repository (the device API's storage) but
+// sharing its database and transactions: run a multi-step change inside Repository::transaction.
+//
+// Invariants the implementations keep:
+//  (1) The audit log is append-only (the schema refuses UPDATE and DELETE).
+//  (2) Every list is bounded by a limit the caller passes.
+//  (3) Completion status is derived from what the device API stores (devices, sessions,
+//      receipts, review state); nothing here duplicates it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/core/repository.hpp"
+#include "shared/core/bytes.hpp"
+#include "shared/core/result.hpp"
+
+namespace vigil::server::core {
+
+enum class Role { programme_admin, council_manager, proctor };
+std::string_view role_name(Role r) noexcept;
+std::optional<Role> parse_role(std::string_view s) noexcept;
+
+struct StaffUser {
+  std::int64_t user_id = 0;
+  std::string email;
+  std::string display_name;
+  Role role = Role::proctor;
+  std::string council_id;   // council managers only
+  Bytes password_salt;
+  Bytes password_hash;
+  std::int64_t failed_logins = 0;
+  std::int64_t locked_until_wall_ms = 0;
+  bool disabled = false;
+};
+
+struct StaffSessionRow {
+  std::int64_t user_id = 0;
+  std::string csrf_token;
+  std::int64_t expires_wall_ms = 0;
+};
+
+struct EndorsementRow {
+  CandidateRow candidate;
+  std::string employee_ref;
+  std::string exemptions;   // "" or "knowledge_only" (exempt from the scenario and written sections)
+  std::int64_t extra_time_percent = 0;
+  std::int64_t extra_break_minutes = 0;
+  std::optional<std::int64_t> withdrawn_wall_ms;
+};
+
+// Completion states, in the order a candidate moves through them.
+//   endorsed, enrolled, package_downloaded (a device asked for a sitting's grant), in_progress,
+//   submitted, received, under_review, result_released; or withdrawn.
+struct CandidateStatusRow {
+  std::string candidate_id;
+  std::string council_id;
+  std::string full_name;
+  std::string work_email;
+  std::string employee_ref;
+  std::string level;
+  std::string status;
+  std::optional<std::int64_t> last_seen_wall_ms;
+  std::string outcome;   // met | not_met, once released
+};
+
+struct StatusQuery {
+  std::string council_id;   // empty: every council (programme admins)
+  std::string status;       // empty: any
+  std::string search;       // in name, email or employee reference; empty: any
+  std::int64_t offset = 0;
+  std::int64_t limit = 100;
+};
+
+struct StatusPage {
+  std::vector<CandidateStatusRow> rows;
+  std::int64_t total = 0;
+};
+
+struct StatusSummary {
+  std::vector<std::pair<std::string, std::int64_t>> by_status;
+  std::int64_t eligible_headcount = -1;   // -1: not set
+  std::int64_t met = 0;
+};
+
+struct QueueEntry {
+  std::string device_id;
+  std::string session_id;
+  std::string candidate_id;
+  std::int64_t flag_count = 0;
+  std::int64_t max_severity = 0;
+  double max_confidence = 0;
+  std::int64_t first_flag_wall_ms = 0;
+  std::string state;
+  std::string proposed_decision;
+  std::int64_t proposed_by = 0;
+  std::string decision;
+};
+
+struct ReviewFlagRow {
+  std::int64_t flag_row = 0;
+  std::uint64_t seq = 0;
+  std::string source;
+  std::string flag_id;
+  std::string check;
+  std::int64_t severity = 0;
+  double confidence = 0;
+  std::int64_t start_wall_ms = 0;
+  std::optional<std::int64_t> end_wall_ms;
+  std::vector<std::string> evidence;
+  std::string decision;
+  std::string decision_note;
+  std::int64_t decided_by = 0;
+};
+
+struct TimelineEvent {
+  std::uint64_t seq = 0;
+  std::int64_t wall_ms = 0;
+  std::string type;
+  std::string payload;
+};
+
+struct DecisionRow {
+  std::int64_t proctor_id = 0;
+  std::string decision;
+  std::string note;
+  std::int64_t wall_ms = 0;
+};
+
+struct AuditEntry {
+  std::int64_t audit_id = 0;
+  std::int64_t wall_ms = 0;
+  std::optional<std::int64_t> user_id;
+  std::string action;
+  std::string target;
+  std::string detail;
+};
+
+class StaffRepository {
+ public:
+  virtual ~StaffRepository() = default;
+
+  // Staff accounts.
+  virtual Result<std::int64_t> add_user(const StaffUser& u, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<StaffUser>> user_by_email(std::string_view email) = 0;
+  virtual Result<std::optional<StaffUser>> user(std::int64_t user_id) = 0;
+  virtual Result<std::vector<StaffUser>> users(std::int64_t limit) = 0;
+  virtual Status set_login_failures(std::int64_t user_id, std::int64_t failed, std::int64_t locked_until_ms) = 0;
+  // Disables the account and ends its browser sessions.
+  virtual Status disable_user(std::int64_t user_id, std::int64_t now_ms) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> councils() = 0;
+
+  // Browser sessions (keyed by the SHA-256 of the cookie token).
+  virtual Status add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<StaffSessionRow>> staff_session(ByteView token_hash, std::int64_t now_ms) = 0;
+  virtual Status delete_staff_session(ByteView token_hash) = 0;
+
+  // Endorsements. add_endorsement adds the candidate row and their accommodations too.
+  virtual Status add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<EndorsementRow>> endorsement(std::string_view candidate_id) = 0;
+  // True if the council already has a candidate with this employee reference or work email.
+  virtual Result<bool> employee_ref_taken(std::string_view council_id, std::string_view employee_ref) = 0;
+  virtual Result<bool> work_email_taken(std::string_view council_id, std::string_view email) = 0;
+  virtual Result<bool> candidate_id_taken(std::string_view candidate_id) = 0;
+  virtual Status withdraw(std::string_view candidate_id, std::string_view reason, std::int64_t now_ms) = 0;
+  virtual Status set_headcount(std::string_view council_id, std::int64_t eligible, std::int64_t now_ms) = 0;
+  // Endorsed, not withdrawn, not enrolled, and holding no usable enrolment code.
+  virtual Result<std::vector<std::string>> candidates_needing_codes(std::string_view council_id, std::int64_t now_ms,
+                                                                    std::int64_t limit) = 0;
+
+  // Completion status (3).
+  virtual Result<StatusPage> status(const StatusQuery& q) = 0;
+  virtual Result<StatusSummary> status_summary(std::string_view council_id) = 0;
+  virtual Status release_result(std::string_view candidate_id, std::string_view outcome, std::int64_t now_ms) = 0;
+
+  // Review.
+  // proctor_id set: only sessions assigned to that proctor. state empty: sessions not decided.
+  virtual Result<std::vector<QueueEntry>> queue(std::optional<std::int64_t> proctor_id, std::string_view state,
+                                                std::int64_t limit) = 0;
+  virtual Result<std::optional<QueueEntry>> review_session(std::string_view device_id, std::string_view session_id) = 0;
+  virtual Result<std::vector<ReviewFlagRow>> review_flags(std::string_view device_id, std::string_view session_id) = 0;
+  virtual Result<std::vector<TimelineEvent>> timeline(std::string_view device_id, std::string_view session_id,
+                                                      std::int64_t limit) = 0;
+  virtual Result<std::vector<std::int64_t>> assigned_proctors(std::string_view device_id, std::string_view session_id) = 0;
+  virtual Status assign(std::string_view device_id, std::string_view session_id, std::int64_t proctor_id,
+                        std::int64_t by, std::int64_t now_ms) = 0;
+  // True if the session's journal references this blob (a flag's evidence, a thumbnail, identity
+  // photos, the submission manifest).
+  virtual Result<bool> session_references_blob(std::string_view device_id, std::string_view session_id,
+                                               std::string_view sha_hex) = 0;
+  virtual Status decide_flag(std::int64_t flag_row, std::string_view device_id, std::string_view session_id,
+                             std::string_view decision, std::string_view note, std::int64_t by, std::int64_t now_ms) = 0;
+  virtual Status add_session_decision(std::string_view device_id, std::string_view session_id, const DecisionRow& d) = 0;
+  virtual Status set_review_state(std::string_view device_id, std::string_view session_id, std::string_view state,
+                                  std::string_view proposed, std::int64_t proposed_by, std::string_view decision,
+                                  std::int64_t now_ms) = 0;
+  virtual Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) = 0;
+
+  // Audit log (1).
+  virtual Status audit(const AuditEntry& e) = 0;
+  // Newest first, entries with audit_id < before (0: from the newest).
+  virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t before, std::int64_t limit) = 0;
+};
+
+}  // namespace vigil::server::core

@@ -1,0 +1,586 @@
+#include "server/core/staff_sqlite_repository.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::server::core {
+
+namespace {
+
+using Lock = std::lock_guard<std::recursive_mutex>;
+
+// Confidence is REAL in the schema; read back as thousandths (the statement wrapper reads integers).
+double thousandths(std::int64_t v) { return static_cast<double>(v) / 1000.0; }
+
+// One candidate's completion state, derived (StaffRepository invariant 3). The CASE lists the
+// states from the furthest along back to the first. Flags arrive while a candidate is still
+// sitting (sync is continuous): "under review" starts only once the session is submitted.
+constexpr const char* k_status_select = R"sql(
+SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, last_seen, outcome,
+  CASE
+    WHEN withdrawn IS NOT NULL THEN 'withdrawn'
+    WHEN outcome IS NOT NULL THEN 'result_released'
+    WHEN under_review > 0 AND (received > 0 OR submitted > 0) THEN 'under_review'
+    WHEN received > 0 THEN 'received'
+    WHEN submitted > 0 THEN 'submitted'
+    WHEN last_seen IS NOT NULL THEN 'in_progress'
+    WHEN downloaded > 0 THEN 'package_downloaded'
+    WHEN devices > 0 THEN 'enrolled'
+    ELSE 'endorsed'
+  END AS status
+FROM (
+  SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, e.employee_ref, c.level,
+         e.withdrawn_wall_ms AS withdrawn, rr.outcome AS outcome,
+         (SELECT count(*) FROM devices d WHERE d.candidate_id = c.candidate_id) AS devices,
+         (SELECT count(*) FROM devices d JOIN sitting_devices sd ON sd.device_id = d.device_id
+           WHERE d.candidate_id = c.candidate_id) AS downloaded,
+         (SELECT max(s.last_seen_wall_ms) FROM sessions s WHERE s.candidate_id = c.candidate_id) AS last_seen,
+         (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.submitted_seq IS NOT NULL) AS submitted,
+         (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.receipt IS NOT NULL) AS received,
+         (SELECT count(*) FROM review_sessions r WHERE r.candidate_id = c.candidate_id AND r.state <> 'decided') AS under_review
+    FROM candidates c
+    JOIN endorsements e ON e.candidate_id = c.candidate_id
+    LEFT JOIN result_releases rr ON rr.candidate_id = c.candidate_id
+   WHERE %COUNCIL%
+)
+)sql";
+
+// One council (the index on candidates.council_id is used) or, for ?1 = '', every council. Two
+// statements rather than "?1 = '' OR ...", which would make SQLite scan every candidate.
+std::string status_select(bool one_council) {
+  std::string sql = k_status_select;
+  const auto at = sql.find("%COUNCIL%");
+  sql.replace(at, 9, one_council ? "c.council_id = ?1" : "?1 = ''");
+  return sql;
+}
+
+StaffUser read_user(const sqlite::Statement& st) {
+  StaffUser u;
+  u.user_id = st.column_int(0);
+  u.email = st.column_text(1);
+  u.display_name = st.column_text(2);
+  u.role = parse_role(st.column_text(3)).value_or(Role::proctor);
+  u.council_id = st.column_is_null(4) ? "" : st.column_text(4);
+  u.password_salt = st.column_blob(5);
+  u.password_hash = st.column_blob(6);
+  u.failed_logins = st.column_int(7);
+  u.locked_until_wall_ms = st.column_int(8);
+  u.disabled = !st.column_is_null(9);
+  return u;
+}
+
+constexpr const char* k_user_columns =
+    "SELECT user_id, email, display_name, role, council_id, password_salt, password_hash, failed_logins, "
+    "locked_until_wall_ms, disabled_wall_ms FROM staff_users ";
+
+QueueEntry read_queue(const sqlite::Statement& st) {
+  QueueEntry q;
+  q.device_id = st.column_text(0);
+  q.session_id = st.column_text(1);
+  q.candidate_id = st.column_text(2);
+  q.flag_count = st.column_int(3);
+  q.max_severity = st.column_int(4);
+  q.max_confidence = thousandths(st.column_int(5));
+  q.first_flag_wall_ms = st.column_int(6);
+  q.state = st.column_text(7);
+  q.proposed_decision = st.column_is_null(8) ? "" : st.column_text(8);
+  q.proposed_by = st.column_is_null(9) ? 0 : st.column_int(9);
+  q.decision = st.column_is_null(10) ? "" : st.column_text(10);
+  return q;
+}
+
+constexpr const char* k_queue_columns =
+    "r.device_id, r.session_id, r.candidate_id, r.flag_count, r.max_severity, CAST(round(r.max_confidence * 1000) AS "
+    "INTEGER), r.first_flag_wall_ms, r.state, r.proposed_decision, r.proposed_by, r.decision";
+
+}  // namespace
+
+std::string_view role_name(Role r) noexcept {
+  switch (r) {
+    case Role::programme_admin: return "programme_admin";
+    case Role::council_manager: return "council_manager";
+    case Role::proctor: return "proctor";
+  }
+  return "proctor";
+}
+
+std::optional<Role> parse_role(std::string_view s) noexcept {
+  if (s == "programme_admin") return Role::programme_admin;
+  if (s == "council_manager") return Role::council_manager;
+  if (s == "proctor") return Role::proctor;
+  return std::nullopt;
+}
+
+Result<std::int64_t> SqliteStaffRepository::add_user(const StaffUser& u, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_users(email, display_name, role, council_id, password_salt, "
+                                  "password_hash, created_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, u.email).bind(2, u.display_name).bind(3, role_name(u.role));
+  if (u.council_id.empty()) st.bind_null(4); else st.bind(4, u.council_id);
+  st.bind(5, ByteView(u.password_salt)).bind(6, ByteView(u.password_hash)).bind(7, now_ms);
+  auto r = st.run();
+  if (!r && r.error().code == Errc::conflict) {
+    return fail(Error(Errc::conflict, "a staff account with this email already exists, or the council is unknown", "email"));
+  }
+  VIGIL_TRY(r);
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db.handle()));
+}
+
+Result<std::optional<StaffUser>> SqliteStaffRepository::user_by_email(std::string_view email) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_user_columns) + "WHERE email = ?"));
+  st.bind(1, email);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<StaffUser>{};
+  return std::optional<StaffUser>{read_user(st)};
+}
+
+Result<std::optional<StaffUser>> SqliteStaffRepository::user(std::int64_t user_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_user_columns) + "WHERE user_id = ?"));
+  st.bind(1, user_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<StaffUser>{};
+  return std::optional<StaffUser>{read_user(st)};
+}
+
+Result<std::vector<StaffUser>> SqliteStaffRepository::users(std::int64_t limit) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_user_columns) + "ORDER BY user_id LIMIT ?"));
+  st.bind(1, limit);
+  std::vector<StaffUser> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_user(st));
+  }
+  return out;
+}
+
+Status SqliteStaffRepository::set_login_failures(std::int64_t user_id, std::int64_t failed, std::int64_t locked_until_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_users SET failed_logins = ?, locked_until_wall_ms = ? WHERE user_id = ?"));
+  st.bind(1, failed).bind(2, locked_until_ms).bind(3, user_id);
+  return st.run();
+}
+
+Status SqliteStaffRepository::disable_user(std::int64_t user_id, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET disabled_wall_ms = ? WHERE user_id = ? AND disabled_wall_ms IS NULL"));
+  st.bind(1, now_ms).bind(2, user_id);
+  VIGIL_TRY(st.run());
+  if (sqlite3_changes(db.handle()) != 1) return fail(Errc::not_found, "no such active staff account");
+  VIGIL_ASSIGN(auto end, db.cached("DELETE FROM staff_sessions WHERE user_id = ?"));
+  end.bind(1, user_id);
+  return end.run();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteStaffRepository::councils() {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT council_id, name FROM councils ORDER BY name LIMIT 1000"));
+  std::vector<std::pair<std::string, std::string>> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.emplace_back(st.column_text(0), st.column_text(1));
+  }
+  return out;
+}
+
+Status SqliteStaffRepository::add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  // Expired sessions go when a new one starts: the table stays the size of the signed-in staff.
+  VIGIL_ASSIGN(auto purge, db.cached("DELETE FROM staff_sessions WHERE expires_wall_ms <= ?"));
+  purge.bind(1, now_ms);
+  VIGIL_TRY(purge.run());
+  VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_sessions(token_hash, user_id, csrf_token, created_wall_ms, "
+                                  "expires_wall_ms) VALUES (?, ?, ?, ?, ?)"));
+  st.bind(1, token_hash).bind(2, s.user_id).bind(3, s.csrf_token).bind(4, now_ms).bind(5, s.expires_wall_ms);
+  return st.run();
+}
+
+Result<std::optional<StaffSessionRow>> SqliteStaffRepository::staff_session(ByteView token_hash, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT user_id, csrf_token, expires_wall_ms FROM staff_sessions "
+                                          "WHERE token_hash = ? AND expires_wall_ms > ?"));
+  st.bind(1, token_hash).bind(2, now_ms);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<StaffSessionRow>{};
+  return std::optional<StaffSessionRow>{StaffSessionRow{st.column_int(0), st.column_text(1), st.column_int(2)}};
+}
+
+Status SqliteStaffRepository::delete_staff_session(ByteView token_hash) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("DELETE FROM staff_sessions WHERE token_hash = ?"));
+  st.bind(1, token_hash);
+  return st.run();
+}
+
+Status SqliteStaffRepository::add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_TRY(base_.add_candidate(e.candidate, now_ms));
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "INSERT INTO endorsements(candidate_id, council_id, employee_ref, exemptions, "
+                            "extra_time_percent, extra_break_minutes, endorsed_wall_ms, endorsed_by) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, e.candidate.candidate_id).bind(2, e.candidate.council_id).bind(3, e.employee_ref).bind(4, e.exemptions)
+      .bind(5, e.extra_time_percent).bind(6, e.extra_break_minutes).bind(7, now_ms).bind(8, endorsed_by);
+  VIGIL_TRY(st.run());
+  // The runner's accommodations (migration 002) come from the endorsement.
+  return base_.set_accommodations(e.candidate.candidate_id,
+                                  {static_cast<std::uint32_t>(e.extra_time_percent),
+                                   static_cast<std::uint32_t>(e.extra_break_minutes), e.exemptions == "knowledge_only"},
+                                  now_ms);
+}
+
+Result<std::optional<EndorsementRow>> SqliteStaffRepository::endorsement(std::string_view candidate_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, c.level, e.employee_ref, "
+                            "e.exemptions, e.extra_time_percent, e.extra_break_minutes, e.withdrawn_wall_ms "
+                            "FROM candidates c JOIN endorsements e ON e.candidate_id = c.candidate_id "
+                            "WHERE c.candidate_id = ?"));
+  st.bind(1, candidate_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<EndorsementRow>{};
+  EndorsementRow e;
+  e.candidate = {st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)};
+  e.employee_ref = st.column_text(5);
+  e.exemptions = st.column_text(6);
+  e.extra_time_percent = st.column_int(7);
+  e.extra_break_minutes = st.column_int(8);
+  if (!st.column_is_null(9)) e.withdrawn_wall_ms = st.column_int(9);
+  return std::optional<EndorsementRow>{std::move(e)};
+}
+
+Result<bool> SqliteStaffRepository::employee_ref_taken(std::string_view council_id, std::string_view employee_ref) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM endorsements WHERE council_id = ? AND employee_ref = ?"));
+  st.bind(1, council_id).bind(2, employee_ref);
+  return st.step();
+}
+
+Result<bool> SqliteStaffRepository::work_email_taken(std::string_view council_id, std::string_view email) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM candidates WHERE council_id = ? AND work_email = ? COLLATE NOCASE"));
+  st.bind(1, council_id).bind(2, email);
+  return st.step();
+}
+
+Result<bool> SqliteStaffRepository::candidate_id_taken(std::string_view candidate_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM candidates WHERE candidate_id = ?"));
+  st.bind(1, candidate_id);
+  return st.step();
+}
+
+Status SqliteStaffRepository::withdraw(std::string_view candidate_id, std::string_view reason, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE endorsements SET withdrawn_wall_ms = ?, withdrawn_reason = ? "
+                                          "WHERE candidate_id = ? AND withdrawn_wall_ms IS NULL"));
+  st.bind(1, now_ms).bind(2, reason).bind(3, candidate_id);
+  VIGIL_TRY(st.run());
+  if (sqlite3_changes(base_.db().handle()) != 1) return fail(Errc::conflict, "this candidate is already withdrawn");
+  return {};
+}
+
+Status SqliteStaffRepository::set_headcount(std::string_view council_id, std::int64_t eligible, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO council_headcount(council_id, eligible, updated_wall_ms) VALUES (?, ?, ?) "
+                                          "ON CONFLICT(council_id) DO UPDATE SET eligible = excluded.eligible, "
+                                          "updated_wall_ms = excluded.updated_wall_ms"));
+  st.bind(1, council_id).bind(2, eligible).bind(3, now_ms);
+  return st.run();
+}
+
+Result<std::vector<std::string>> SqliteStaffRepository::candidates_needing_codes(std::string_view council_id,
+                                                                                 std::int64_t now_ms, std::int64_t limit) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "SELECT e.candidate_id FROM endorsements e WHERE e.council_id = ? AND e.withdrawn_wall_ms IS NULL "
+                            "AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.candidate_id = e.candidate_id) "
+                            "AND NOT EXISTS (SELECT 1 FROM enrolment_codes k WHERE k.candidate_id = e.candidate_id "
+                            "AND k.used_wall_ms IS NULL AND k.expires_wall_ms > ?) ORDER BY e.candidate_id LIMIT ?"));
+  st.bind(1, council_id).bind(2, now_ms).bind(3, limit);
+  std::vector<std::string> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(st.column_text(0));
+  }
+  return out;
+}
+
+Result<StatusPage> SqliteStaffRepository::status(const StatusQuery& q) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  const std::string like = q.search.empty() ? "" : "%" + q.search + "%";
+  const std::string filter =
+      " WHERE (?2 = '' OR status = ?2) AND (?3 = '' OR full_name LIKE ?3 OR work_email LIKE ?3 OR employee_ref LIKE ?3)";
+  const std::string select = status_select(!q.council_id.empty());
+  VIGIL_ASSIGN(auto count, db.cached("SELECT count(*) FROM (" + select + ")" + filter));
+  count.bind(1, q.council_id).bind(2, q.status).bind(3, like);
+  VIGIL_ASSIGN(bool has, count.step());
+  StatusPage page;
+  page.total = has ? count.column_int(0) : 0;
+  VIGIL_ASSIGN(auto st, db.cached("SELECT * FROM (" + select + ")" + filter +
+                                  " ORDER BY full_name, candidate_id LIMIT ?4 OFFSET ?5"));
+  st.bind(1, q.council_id).bind(2, q.status).bind(3, like).bind(4, q.limit).bind(5, q.offset);
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    CandidateStatusRow r;
+    r.candidate_id = st.column_text(0);
+    r.council_id = st.column_text(1);
+    r.full_name = st.column_text(2);
+    r.work_email = st.column_text(3);
+    r.employee_ref = st.column_text(4);
+    r.level = st.column_text(5);
+    if (!st.column_is_null(6)) r.last_seen_wall_ms = st.column_int(6);
+    r.outcome = st.column_is_null(7) ? "" : st.column_text(7);
+    r.status = st.column_text(8);
+    page.rows.push_back(std::move(r));
+  }
+  return page;
+}
+
+Result<StatusSummary> SqliteStaffRepository::status_summary(std::string_view council_id) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  StatusSummary out;
+  VIGIL_ASSIGN(auto st, db.cached("SELECT status, count(*), sum(outcome = 'met') FROM (" +
+                                  status_select(!council_id.empty()) + ") GROUP BY status"));
+  st.bind(1, council_id);
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.by_status.emplace_back(st.column_text(0), st.column_int(1));
+    out.met += st.column_int(2);
+  }
+  VIGIL_ASSIGN(auto hc, db.cached("SELECT sum(eligible), count(*) FROM council_headcount WHERE (?1 = '' OR council_id = ?1)"));
+  hc.bind(1, council_id);
+  VIGIL_ASSIGN(bool row, hc.step());
+  if (row && hc.column_int(1) > 0) out.eligible_headcount = hc.column_int(0);
+  return out;
+}
+
+Status SqliteStaffRepository::release_result(std::string_view candidate_id, std::string_view outcome, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO result_releases(candidate_id, outcome, released_wall_ms) VALUES (?, ?, ?)"));
+  st.bind(1, candidate_id).bind(2, outcome).bind(3, now_ms);
+  auto r = st.run();
+  if (!r && r.error().code == Errc::conflict) return fail(Errc::conflict, "this candidate's result has already been released");
+  return r;
+}
+
+Result<std::vector<QueueEntry>> SqliteStaffRepository::queue(std::optional<std::int64_t> proctor_id, std::string_view state,
+                                                             std::int64_t limit) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  // Review priority: severity, then confidence, then the oldest first (the index's order).
+  const std::string where = state.empty() ? "r.state IN ('open', 'awaiting_second')" : "r.state = ?2";
+  const std::string order = " ORDER BY r.max_severity DESC, r.max_confidence DESC, r.first_flag_wall_ms LIMIT ?3";
+  std::string sql;
+  if (proctor_id) {
+    sql = std::string("SELECT ") + k_queue_columns +
+          " FROM review_assignments a JOIN review_sessions r ON r.device_id = a.device_id AND r.session_id = a.session_id"
+          " WHERE a.proctor_id = ?1 AND " + where + order;
+  } else {
+    sql = std::string("SELECT ") + k_queue_columns + " FROM review_sessions r WHERE ?1 = ?1 AND " + where + order;
+  }
+  VIGIL_ASSIGN(auto st, db.cached(sql));
+  st.bind(1, proctor_id.value_or(0));
+  if (!state.empty()) st.bind(2, state);
+  st.bind(3, limit);
+  std::vector<QueueEntry> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_queue(st));
+  }
+  return out;
+}
+
+Result<std::optional<QueueEntry>> SqliteStaffRepository::review_session(std::string_view device_id,
+                                                                        std::string_view session_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string("SELECT ") + k_queue_columns +
+                                          " FROM review_sessions r WHERE r.device_id = ? AND r.session_id = ?"));
+  st.bind(1, device_id).bind(2, session_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return std::optional<QueueEntry>{};
+  return std::optional<QueueEntry>{read_queue(st)};
+}
+
+Result<std::vector<ReviewFlagRow>> SqliteStaffRepository::review_flags(std::string_view device_id,
+                                                                       std::string_view session_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "SELECT flag_row, seq, source, flag_id, check_name, severity, "
+                            "CAST(round(confidence * 1000) AS INTEGER), start_wall_ms, end_wall_ms, evidence, decision, "
+                            "decision_note, decided_by FROM review_flags WHERE device_id = ? AND session_id = ? "
+                            "ORDER BY start_wall_ms, flag_row LIMIT 5000"));
+  st.bind(1, device_id).bind(2, session_id);
+  std::vector<ReviewFlagRow> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    ReviewFlagRow f;
+    f.flag_row = st.column_int(0);
+    f.seq = static_cast<std::uint64_t>(st.column_int(1));
+    f.source = st.column_text(2);
+    f.flag_id = st.column_text(3);
+    f.check = st.column_text(4);
+    f.severity = st.column_int(5);
+    f.confidence = thousandths(st.column_int(6));
+    f.start_wall_ms = st.column_int(7);
+    if (!st.column_is_null(8)) f.end_wall_ms = st.column_int(8);
+    const auto ev = nlohmann::json::parse(st.column_text(9), nullptr, false);
+    if (ev.is_array()) {
+      for (const auto& x : ev) {
+        if (x.is_string()) f.evidence.push_back(x.get<std::string>());
+      }
+    }
+    f.decision = st.column_is_null(10) ? "" : st.column_text(10);
+    f.decision_note = st.column_is_null(11) ? "" : st.column_text(11);
+    f.decided_by = st.column_is_null(12) ? 0 : st.column_int(12);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<TimelineEvent>> SqliteStaffRepository::timeline(std::string_view device_id, std::string_view session_id,
+                                                                   std::int64_t limit) {
+  Lock lock(base_.mutex());
+  // Answers are not part of a conduct review: answer.saved and item.viewed are left out.
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "SELECT seq, wall_ms, type, CAST(payload AS TEXT) FROM records WHERE device_id = ? AND "
+                            "session_id = ? AND type NOT IN ('answer.saved', 'item.viewed') ORDER BY seq LIMIT ?"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, limit);
+  std::vector<TimelineEvent> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back({static_cast<std::uint64_t>(st.column_int(0)), st.column_int(1), st.column_text(2), st.column_text(3)});
+  }
+  return out;
+}
+
+Result<std::vector<std::int64_t>> SqliteStaffRepository::assigned_proctors(std::string_view device_id,
+                                                                           std::string_view session_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT proctor_id FROM review_assignments WHERE device_id = ? AND session_id = ? "
+                                          "ORDER BY assigned_wall_ms"));
+  st.bind(1, device_id).bind(2, session_id);
+  std::vector<std::int64_t> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(st.column_int(0));
+  }
+  return out;
+}
+
+Status SqliteStaffRepository::assign(std::string_view device_id, std::string_view session_id, std::int64_t proctor_id,
+                                     std::int64_t by, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT OR IGNORE INTO review_assignments(device_id, session_id, proctor_id, "
+                                          "assigned_by, assigned_wall_ms) VALUES (?, ?, ?, ?, ?)"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, proctor_id).bind(4, by).bind(5, now_ms);
+  return st.run();
+}
+
+Result<bool> SqliteStaffRepository::session_references_blob(std::string_view device_id, std::string_view session_id,
+                                                            std::string_view sha_hex) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "SELECT 1 FROM review_flags f, json_each(f.evidence) j WHERE f.device_id = ?1 AND "
+                            "f.session_id = ?2 AND j.value = ?3 "
+                            "UNION ALL SELECT 1 FROM records WHERE device_id = ?1 AND session_id = ?2 AND type IN "
+                            "('thumbnail.taken', 'identity.checked', 'session.submitted') AND "
+                            "instr(CAST(payload AS TEXT), ?3) > 0 LIMIT 1"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, sha_hex);
+  return st.step();
+}
+
+Status SqliteStaffRepository::decide_flag(std::int64_t flag_row, std::string_view device_id, std::string_view session_id,
+                                          std::string_view decision, std::string_view note, std::int64_t by,
+                                          std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE review_flags SET decision = ?, decision_note = ?, decided_by = ?, "
+                                          "decided_wall_ms = ? WHERE flag_row = ? AND device_id = ? AND session_id = ?"));
+  st.bind(1, decision).bind(2, note).bind(3, by).bind(4, now_ms).bind(5, flag_row).bind(6, device_id).bind(7, session_id);
+  VIGIL_TRY(st.run());
+  if (sqlite3_changes(base_.db().handle()) != 1) return fail(Errc::not_found, "no such flag in this session");
+  return {};
+}
+
+Status SqliteStaffRepository::add_session_decision(std::string_view device_id, std::string_view session_id,
+                                                   const DecisionRow& d) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO review_decisions(device_id, session_id, proctor_id, decision, note, "
+                                          "wall_ms) VALUES (?, ?, ?, ?, ?, ?)"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, d.proctor_id).bind(4, d.decision).bind(5, d.note).bind(6, d.wall_ms);
+  return st.run();
+}
+
+Status SqliteStaffRepository::set_review_state(std::string_view device_id, std::string_view session_id,
+                                               std::string_view state, std::string_view proposed,
+                                               std::int64_t proposed_by, std::string_view decision, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached(
+                            "UPDATE review_sessions SET state = ?, proposed_decision = nullif(?, ''), "
+                            "proposed_by = nullif(?, 0), decision = nullif(?, ''), decided_wall_ms = "
+                            "CASE WHEN ? = 'decided' THEN ? END WHERE device_id = ? AND session_id = ?"));
+  st.bind(1, state).bind(2, proposed).bind(3, proposed_by).bind(4, decision).bind(5, state).bind(6, now_ms)
+      .bind(7, device_id).bind(8, session_id);
+  return st.run();
+}
+
+Result<std::vector<DecisionRow>> SqliteStaffRepository::decisions(std::string_view device_id, std::string_view session_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT proctor_id, decision, note, wall_ms FROM review_decisions "
+                                          "WHERE device_id = ? AND session_id = ? ORDER BY decision_id LIMIT 1000"));
+  st.bind(1, device_id).bind(2, session_id);
+  std::vector<DecisionRow> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_int(3)});
+  }
+  return out;
+}
+
+Status SqliteStaffRepository::audit(const AuditEntry& e) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)"));
+  st.bind(1, e.wall_ms);
+  if (e.user_id) st.bind(2, *e.user_id); else st.bind_null(2);
+  st.bind(3, e.action).bind(4, e.target).bind(5, e.detail);
+  return st.run();
+}
+
+Result<std::vector<AuditEntry>> SqliteStaffRepository::audit_entries(std::int64_t before, std::int64_t limit) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT audit_id, wall_ms, user_id, action, target, detail FROM audit_log "
+                                          "WHERE (?1 = 0 OR audit_id < ?1) ORDER BY audit_id DESC LIMIT ?2"));
+  st.bind(1, before).bind(2, limit);
+  std::vector<AuditEntry> out;
+  while (true) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    AuditEntry a;
+    a.audit_id = st.column_int(0);
+    a.wall_ms = st.column_int(1);
+    if (!st.column_is_null(2)) a.user_id = st.column_int(2);
+    a.action = st.column_text(3);
+    a.target = st.column_text(4);
+    a.detail = st.column_text(5);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace vigil::server::core

@@ -1,0 +1,23 @@
+'use strict';
+(async () => {
+  // Already signed in: go to this role's home page.
+  try {
+    const res = await fetch('/staff/api/me', { credentials: 'same-origin' });
+    if (res.ok) { const d = await res.json(); location.href = Vigil.homes[d.user.role]; return; }
+  } catch (e) { /* not signed in */ }
+  document.getElementById('login').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const email = document.getElementById('email').value.trim();
+    const password = document.getElementById('password').value;
+    if (!email || !password) { Vigil.say('msg', 'Enter your email address and password.', 'error'); return; }
+    Vigil.say('msg', 'Signing in…');
+    try {
+      const d = await Vigil.api('POST', 'login', { email, password });
+      location.href = Vigil.homes[d.user.role];
+    } catch (e) {
+      Vigil.say('msg', 'Could not sign in: ' + e.message + '.', 'error');
+      document.getElementById('password').value = '';
+      document.getElementById('email').focus();
+    }
+  });
+})();

@@ -1,0 +1,84 @@
+// Shared by every staff page: the JSON API with the CSRF token, the signed-in user, the page
+// header, messages, and a tiny element builder (text is always set as text, never as HTML).
+'use strict';
+const Vigil = (() => {
+  let csrf = '';
+  let me = null;
+
+  function h(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  async function api(method, path, body, contentType) {
+    const opts = { method, headers: {}, credentials: 'same-origin' };
+    if (method !== 'GET') opts.headers['X-CSRF-Token'] = csrf;
+    if (body !== undefined) {
+      if (contentType) { opts.headers['Content-Type'] = contentType; opts.body = body; }
+      else { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(body); }
+    }
+    const res = await fetch('/staff/api/' + path, opts);
+    const type = res.headers.get('Content-Type') || '';
+    const data = type.startsWith('application/json') ? await res.json() : null;
+    if (res.status === 401 && path !== 'login') { location.href = '/staff/'; throw new Error('please sign in'); }
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || ('the server answered ' + res.status));
+      err.status = res.status; err.data = data;
+      throw err;
+    }
+    return data;
+  }
+
+  function say(id, text, kind) {
+    const box = document.getElementById(id);
+    box.className = 'message' + (kind ? ' ' + kind : '');
+    box.textContent = text || '';
+  }
+
+  function when(ms) {
+    if (ms === undefined || ms === null) return '';
+    return new Date(ms).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  }
+
+  const homes = { programme_admin: '/staff/admin.html', council_manager: '/staff/council.html', proctor: '/staff/review.html' };
+
+  // Loads the signed-in user (or goes to the sign-in page) and fills in the header's navigation.
+  async function start(roles) {
+    const data = await api('GET', 'me');
+    me = data.user; csrf = data.csrf_token;
+    if (roles && !roles.includes(me.role)) { location.href = homes[me.role]; throw new Error('wrong page for this role'); }
+    const nav = document.getElementById('nav');
+    const links = [];
+    if (me.role === 'programme_admin') links.push(['Administration', '/staff/admin.html'], ['Councils', '/staff/council.html'], ['Review queue', '/staff/review.html']);
+    if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
+    if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
+    const ul = h('ul');
+    for (const [text, href] of links) {
+      const a = h('a', { href }, text);
+      if (location.pathname === href) a.setAttribute('aria-current', 'page');
+      ul.append(h('li', {}, a));
+    }
+    ul.append(h('li', {}, h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out ' + me.display_name)));
+    nav.replaceChildren(ul);
+    return me;
+  }
+
+  async function signOut() {
+    try { await api('POST', 'logout'); } finally { location.href = '/staff/'; }
+  }
+
+  function labels(map, key) { return map[key] || key; }
+
+  return { h, api, say, when, start, homes, labels, get me() { return me; }, setCsrf(t) { csrf = t; } };
+})();

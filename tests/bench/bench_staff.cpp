@@ -1,0 +1,228 @@
+// tests/bench/run.sh staff: the staff API's two busiest reads at programme scale.
+//
+// Seeds one server database through the real schema and repositories (the flag.raised records
+// go in as the device API stores them, so the schema's triggers build the review queue exactly as
+// in production): 20 councils, 30,000 endorsed candidates, 2,000 devices with one session each
+// (some submitted, some with receipts), 100,000 flags (50 per session). Then times, through
+// core::StaffApi::handle (the pure request -> response function, JSON included; TLS excluded):
+//   - the council status page API: GET /staff/api/councils/{c}/candidates (a page of 50, with and
+//     without a status filter or a search) as that council's manager, and its summary;
+//   - the proctor queue API: GET /staff/api/queue as a programme admin (every session) and as a
+//     proctor (the sessions assigned to them).
+// Readable figures, then one JSON line: {"status_p95_ms":..,"queue_p95_ms":..}. Target: <= 100 ms.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/core/api.hpp"
+#include "server/core/server_home.hpp"
+#include "server/core/sqlite_repository.hpp"
+#include "server/core/staff_api.hpp"
+#include "server/core/staff_sqlite_repository.hpp"
+#include "shared/crypto/hash.hpp"
+#include "shared/time/clock.hpp"
+#include "tests/bench/bench_util.hpp"
+
+using namespace vigil;
+namespace core = vigil::server::core;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int k_councils = 20;
+constexpr int k_candidates = 30'000;
+constexpr int k_sessions = 2'000;
+constexpr int k_flags_per_session = 50;
+const std::string k_password = "benchmark password 1";
+
+template <typename T>
+T must(Result<T> r, const char* what) {
+  if (!r) {
+    std::cerr << "bench_staff: " << what << ": " << r.error().message << "\n";
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+void must(Status s, const char* what) {
+  if (!s) {
+    std::cerr << "bench_staff: " << what << ": " << s.error().message << "\n";
+    std::exit(1);
+  }
+}
+
+std::string council_id(int i) {
+  char b[16];
+  std::snprintf(b, sizeof b, "c%02d", i);
+  return b;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path dir = argc > 1 ? fs::path(argv[1]) : fs::path("build/bench-staff");
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 200;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::cout << "staff API benchmark in " << dir.string() << " (" << bench::fs_type(dir) << ")\n";
+  must(core::init_server_home(dir / "home", "127.0.0.1", 8443), "init");
+  auto home = must(core::load_server_home(dir / "home"), "load home");
+  auto repo = must(core::SqliteRepository::open(home.database()), "open");
+  core::SqliteStaffRepository staff(*repo);
+  const auto& clock = time::system_clock();
+  core::Api api(*repo, home.keys, clock);
+  core::StaffApi staff_api(*repo, staff, clock);
+
+  // ---- seed (not timed for the figures; reported) ----
+  const auto seed_start = Clock::now();
+  const std::int64_t now = clock.wall_ms();
+  must(repo->transaction([&]() -> Status {
+    for (int c = 0; c < k_councils; ++c) {
+      VIGIL_TRY(repo->add_council(council_id(c), "Council " + std::to_string(c), now));
+      VIGIL_TRY(staff.set_headcount(council_id(c), 1'800, now));
+    }
+    for (int i = 0; i < k_candidates; ++i) {
+      core::EndorsementRow e;
+      const auto id = "cand-" + std::to_string(i);
+      e.candidate = {id, council_id(i % k_councils), "Candidate " + std::to_string(i) + " Surname" + std::to_string(i % 977),
+                     "c" + std::to_string(i) + "@council.example.org", i % 3 == 0 ? "practice_supervisor" : "practitioner"};
+      e.employee_ref = "E" + std::to_string(i);
+      VIGIL_TRY(staff.add_endorsement(e, 0, now));
+    }
+    return {};
+  }), "seed candidates");
+  for (int s = 0; s < k_sessions; ++s) {
+    must(repo->transaction([&]() -> Status {
+      char dev[40];
+      std::snprintf(dev, sizeof dev, "%032x", s + 1);
+      const auto candidate = "cand-" + std::to_string(s * (k_candidates / k_sessions));
+      VIGIL_TRY(repo->add_device({dev, candidate, std::to_string(s), Bytes(32, 1), now, std::nullopt}));
+      const std::string session = "sess-" + std::to_string(s);
+      core::SessionRow row{dev, session, candidate, journal::Head::genesis("x"), std::nullopt, {}, {}};
+      row.head.seq = k_flags_per_session;
+      VIGIL_TRY(repo->put_session_head(row, now - (k_sessions - s) * 1000));
+      for (int f = 0; f < k_flags_per_session; ++f) {
+        const nlohmann::json payload{{"flag_id", "f" + std::to_string(f)},
+                                     {"check", f % 2 ? "look_away" : "multi_face"},
+                                     {"severity", (s + f) % 7 == 0 ? "high" : (s + f) % 3 == 0 ? "medium" : "low"},
+                                     {"confidence", ((s * 31 + f * 17) % 100) / 100.0},
+                                     {"start_wall_ms", now - (k_sessions - s) * 60'000 + f * 1000},
+                                     {"evidence", nlohmann::json::array()}};
+        protocol::RecordDto r;
+        r.payload = to_bytes(payload.dump());
+        r.record.seq = static_cast<std::uint64_t>(f + 1);
+        r.record.boot_id = "boot";
+        r.record.wall_ms = now;
+        r.record.type = "flag.raised";
+        r.record.payload_hash = crypto::sha256(r.payload);
+        VIGIL_TRY(repo->insert_record(dev, session, r, now));
+      }
+      if (s % 2 == 0) VIGIL_TRY(repo->set_session_submitted(dev, session, k_flags_per_session, "{}"));
+      return {};
+    }), "seed sessions");
+  }
+  const auto admin_id = must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "",
+                                                     k_password, clock), "admin");
+  (void)admin_id;
+  must(core::create_staff_user(*repo, staff, "manager@bench.example.org", "Manager", "council_manager", council_id(0),
+                               k_password, clock), "manager");
+  const auto proctor = must(core::create_staff_user(*repo, staff, "proctor@bench.example.org", "Proctor", "proctor", "",
+                                                    k_password, clock), "proctor");
+  must(repo->transaction([&]() -> Status {
+    for (int s = 0; s < k_sessions; s += 10) {
+      char dev[40];
+      std::snprintf(dev, sizeof dev, "%032x", s + 1);
+      VIGIL_TRY(staff.assign(dev, "sess-" + std::to_string(s), proctor, 1, now));
+    }
+    return {};
+  }), "assign");
+  const double seed_s = std::chrono::duration<double>(Clock::now() - seed_start).count();
+  const auto flags = must(repo->db().query_int("SELECT count(*) FROM review_flags"), "count flags");
+  const auto queued = must(repo->db().query_int("SELECT count(*) FROM review_sessions"), "count sessions");
+  std::cout << "seeded " << k_councils << " councils, " << k_candidates << " candidates, " << k_sessions << " sessions, "
+            << flags << " flags (" << queued << " sessions in the queue) in " << seed_s << " s\n";
+
+  // ---- sign in ----
+  const auto login = [&](const std::string& email) {
+    protocol::HttpRequest r;
+    r.method = "POST";
+    r.target = "/staff/api/login";
+    r.headers["Content-Type"] = "application/json";
+    r.body = nlohmann::json{{"email", email}, {"password", k_password}}.dump();
+    const auto res = staff_api.handle(r, {});
+    if (res.status != 200) {
+      std::cerr << "bench_staff: sign-in failed: " << res.body << "\n";
+      std::exit(1);
+    }
+    const auto set = res.header("Set-Cookie");
+    return set.substr(0, set.find(';'));
+  };
+  const auto manager_cookie = login("manager@bench.example.org");
+  const auto admin_cookie = login("admin@bench.example.org");
+  const auto proctor_cookie = login("proctor@bench.example.org");
+
+  const auto time_get = [&](const std::string& cookie, const std::string& target, std::size_t* bytes) {
+    protocol::HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    r.headers["Cookie"] = cookie;
+    const auto t0 = Clock::now();
+    const auto res = staff_api.handle(r, {});
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (res.status != 200) {
+      std::cerr << "bench_staff: GET " << target << " answered " << res.status << ": " << res.body << "\n";
+      std::exit(1);
+    }
+    if (bytes) *bytes = res.body.size();
+    return ms;
+  };
+
+  const std::vector<std::string> status_targets = {
+      "/staff/api/councils/c00/candidates?limit=50",
+      "/staff/api/councils/c00/candidates?limit=50&offset=700",
+      "/staff/api/councils/c00/candidates?limit=50&status=in_progress",
+      "/staff/api/councils/c00/candidates?limit=50&status=endorsed&offset=100",
+      "/staff/api/councils/c00/candidates?limit=50&q=Surname12",
+      "/staff/api/councils/c00/summary",
+  };
+  std::vector<double> status_ms, summary_ms, queue_ms, queue_admin_ms, queue_proctor_ms;
+  std::size_t status_bytes = 0, queue_bytes = 0;
+  for (int i = 0; i < rounds; ++i) {
+    const auto& t = status_targets[static_cast<std::size_t>(i) % status_targets.size()];
+    const double ms = time_get(manager_cookie, t, &status_bytes);
+    status_ms.push_back(ms);
+    if (t.find("summary") != std::string::npos) summary_ms.push_back(ms);
+    const bool as_admin = i % 2 == 0;
+    const double q = time_get(as_admin ? admin_cookie : proctor_cookie, "/staff/api/queue?limit=100", &queue_bytes);
+    queue_ms.push_back(q);
+    (as_admin ? queue_admin_ms : queue_proctor_ms).push_back(q);
+  }
+  std::printf("council status API (page of 50, filters, search, summary): p50 %.2f ms, p95 %.2f ms, max %.2f ms "
+              "(%d requests; council of %d candidates)   target p95 <= 100 ms\n",
+              percentile(status_ms, 0.5), percentile(status_ms, 0.95), percentile(status_ms, 1.0), rounds,
+              k_candidates / k_councils);
+  std::printf("  of which the summary: p95 %.2f ms\n", percentile(summary_ms, 0.95));
+  std::printf("proctor queue API (100 of %lld sessions, by priority): p50 %.2f ms, p95 %.2f ms, max %.2f ms   target p95 <= 100 ms\n",
+              static_cast<long long>(queued), percentile(queue_ms, 0.5), percentile(queue_ms, 0.95), percentile(queue_ms, 1.0));
+  std::printf("  as programme admin (every session) p95 %.2f ms; as a proctor (%d assigned) p95 %.2f ms\n",
+              percentile(queue_admin_ms, 0.95), k_sessions / 10, percentile(queue_proctor_ms, 0.95));
+  std::cout << nlohmann::json{{"status_p95_ms", std::round(percentile(status_ms, 0.95) * 100) / 100},
+                              {"queue_p95_ms", std::round(percentile(queue_ms, 0.95) * 100) / 100},
+                              {"candidates", k_candidates}, {"sessions", k_sessions}, {"flags", flags}}
+                   .dump()
+            << std::endl;
+  return 0;
+}

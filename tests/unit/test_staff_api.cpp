@@ -1,0 +1,656 @@
+// The staff API as a pure function (core::StaffApi::handle) on a real SqliteRepository in a temp
+// dir: the authorisation matrix (every endpoint x every role x own/other council or
+// assigned/unassigned session), sign-in and lockout, CSRF, endorsement upload with bad input,
+// completion status, the two-person rule, evidence opened only on view, and the audit log.
+// Flagged sessions arrive the way they do in production: a device posts journal records through
+// core::Api, and the schema's triggers turn flag.raised records into the review queue.
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch_test_macros.hpp>
+#include <nlohmann/json.hpp>
+
+#include "server/core/api.hpp"
+#include "server/core/server_home.hpp"
+#include "server/core/sqlite_repository.hpp"
+#include "server/core/staff_api.hpp"
+#include "server/core/staff_sqlite_repository.hpp"
+#include "shared/crypto/ed25519.hpp"
+#include "shared/crypto/hash.hpp"
+#include "shared/crypto/sealed_box.hpp"
+#include "shared/journal/journal.hpp"
+#include "shared/protocol/messages.hpp"
+#include "shared/protocol/sync.hpp"
+#include "shared/time/clock.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using nlohmann::json;
+using namespace vigil;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+using protocol::PeerIdentity;
+namespace core = vigil::server::core;
+
+namespace {
+
+const std::string k_password = "correct horse battery staple";
+
+struct Browser {
+  std::string cookie;
+  std::string csrf;
+};
+
+struct World {
+  testing::TempDir dir;
+  time::ManualClock clock{time::system_clock().wall_ms()};
+  core::ServerHome home;
+  std::unique_ptr<core::SqliteRepository> repo;
+  std::unique_ptr<core::SqliteStaffRepository> staff;
+  std::unique_ptr<core::Api> api;
+  std::unique_ptr<core::StaffApi> staff_api;
+  std::vector<std::string> log;
+  std::map<std::string, std::int64_t> user_ids;
+
+  World() {
+    const auto home_dir = dir / "home";
+    REQUIRE(core::init_server_home(home_dir, "127.0.0.1", 8443));
+    home = core::load_server_home(home_dir).value();
+    repo = core::SqliteRepository::open(home.database()).value();
+    staff = std::make_unique<core::SqliteStaffRepository>(*repo);
+    api = std::make_unique<core::Api>(*repo, home.keys, clock);
+    core::StaffApiConfig config;
+    config.password_scrypt = {1u << 10, 8, 1};   // fast in tests; production uses the default
+    config.evidence_key = core::load_evidence_key(home_dir).value();
+    config.log = [this](const std::string& line) { log.push_back(line); };
+    staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, config);
+    REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
+    REQUIRE(repo->add_council("other", "Other Council", clock.wall_ms()));
+  }
+
+  std::int64_t add_user(const std::string& email, const std::string& role, const std::string& council = "") {
+    auto id = core::create_staff_user(*repo, *staff, email, "User " + email, role, council, k_password, clock, {1u << 10, 8, 1});
+    REQUIRE(id);
+    user_ids[email] = *id;
+    return *id;
+  }
+
+  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                    const Browser* b = nullptr, std::string content_type = "application/json") {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    if (!body.empty()) r.headers["Content-Type"] = std::move(content_type);
+    r.body = body;
+    if (b) {
+      r.headers["Cookie"] = "other=1; vigil_staff=" + b->cookie;
+      if (method != "GET") r.headers["X-CSRF-Token"] = b->csrf;
+    }
+    return core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
+  }
+
+  HttpResponse try_login(const std::string& email, const std::string& password) {
+    return call("POST", "/staff/api/login", json{{"email", email}, {"password", password}}.dump());
+  }
+
+  Browser login(const std::string& email) {
+    const auto r = try_login(email, k_password);
+    REQUIRE(r.status == 200);
+    const auto set = r.header("Set-Cookie");
+    const auto start = set.find('=') + 1;
+    return Browser{set.substr(start, set.find(';') - start), json::parse(r.body).at("csrf_token").get<std::string>()};
+  }
+
+  std::string endorse(const std::string& council, const std::string& name, const std::string& ref) {
+    const auto id = "cand-" + ref;
+    core::EndorsementRow e;
+    e.candidate = {id, council, name, ref + "@" + council + ".example.org", "practitioner"};
+    e.employee_ref = ref;
+    REQUIRE(staff->add_endorsement(e, 0, clock.wall_ms()));
+    return id;
+  }
+};
+
+// A device of a candidate, posting journal records through the device API.
+struct Device {
+  World& w;
+  std::string id;
+  std::string serial;
+  crypto::Ed25519KeyPair key = crypto::ed25519_generate().value();
+  std::string session;
+  std::string chain;
+  time::ManualClock clock;
+  journal::Appender app;
+
+  Device(World& world, const std::string& candidate, std::string device_id, std::string session_id)
+      : w(world), id(std::move(device_id)), serial(id.substr(0, 6)), session(std::move(session_id)),
+        chain(journal::chain_id_for(id, session)), clock(world.clock.wall_ms()), app(chain, journal::Head::genesis(chain)) {
+    REQUIRE(w.repo->add_device(core::DeviceRow{id, candidate, serial, key.public_key, w.clock.wall_ms(), std::nullopt}));
+  }
+
+  void send(const std::vector<std::pair<std::string, std::string>>& events) {
+    protocol::RecordBatch b;
+    b.session_id = session;
+    for (const auto& [type, payload] : events) {
+      clock.advance_ms(1000);
+      const auto r = app.next(type, as_bytes(payload), clock);
+      app.commit(r);
+      b.records.push_back({r, to_bytes(payload)});
+    }
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/v1/sessions/" + session + "/records";
+    req.headers["Content-Type"] = "application/json";
+    req.body = protocol::to_json(b).dump();
+    const auto res = w.api->handle(req, PeerIdentity{true, id, serial, "127.0.0.1"});
+    REQUIRE(res.status == 200);
+  }
+
+  void flag(const std::string& flag_id, const std::string& check, const std::string& severity, double confidence,
+            const std::vector<std::string>& evidence = {}) {
+    send({{"flag.raised", json{{"flag_id", flag_id}, {"check", check}, {"severity", severity}, {"confidence", confidence},
+                               {"start_wall_ms", clock.wall_ms()}, {"evidence", evidence}}.dump()}});
+  }
+
+  // Stores a blob as the device would upload it (sealed to the server's evidence key).
+  std::string evidence(const std::string& plaintext) {
+    const auto sealed = crypto::seal(w.home.keys.evidence_public, as_bytes(plaintext), as_bytes(session)).value();
+    const auto sha = crypto::sha256(sealed);
+    auto blob = w.repo->create_blob(id, sha, sealed.size()).value();
+    REQUIRE(w.repo->write_blob(blob, 0, sealed));
+    REQUIRE(w.repo->set_blob_progress(blob, sealed.size(), w.clock.wall_ms()));
+    return to_hex(sha);
+  }
+};
+
+json body_of(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
+
+// A world with two councils, one of each role (plus a second proctor), a flagged session
+// assigned to proctor A and one assigned to nobody.
+struct Seeded : World {
+  std::string own_candidate, other_candidate;
+  std::unique_ptr<Device> assigned, unassigned;
+  std::string evidence_sha, other_evidence_sha;
+  Browser admin, manager, proctor_a, proctor_b;
+
+  Seeded() {
+    add_user("admin@example.org", "programme_admin");
+    add_user("manager@own.example.org", "council_manager", "own");
+    add_user("a@proctors.example.org", "proctor");
+    add_user("b@proctors.example.org", "proctor");
+    own_candidate = endorse("own", "Olive Own", "OWN1");
+    other_candidate = endorse("other", "Otto Other", "OTH1");
+    assigned = std::make_unique<Device>(*this, own_candidate, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "sess-assigned");
+    unassigned = std::make_unique<Device>(*this, other_candidate, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "sess-unassigned");
+    evidence_sha = assigned->evidence("JPEG-ish evidence bytes for the assigned session");
+    assigned->send({{"session.started", R"({"assessment_id":"a"})"}});
+    assigned->flag("f1", "multi_face", "high", 0.9, {evidence_sha});
+    other_evidence_sha = unassigned->evidence("other evidence bytes");
+    unassigned->flag("f1", "look_away", "low", 0.4, {other_evidence_sha});
+    REQUIRE(staff->assign(assigned->id, assigned->session, user_ids["a@proctors.example.org"], 1, clock.wall_ms()));
+    REQUIRE(staff->assign(assigned->id, assigned->session, user_ids["b@proctors.example.org"], 1, clock.wall_ms()));
+    admin = login("admin@example.org");
+    manager = login("manager@own.example.org");
+    proctor_a = login("a@proctors.example.org");
+    proctor_b = login("b@proctors.example.org");
+  }
+
+  std::int64_t flag_row(Device& d) {
+    const auto rows = staff->review_flags(d.id, d.session).value();
+    REQUIRE(!rows.empty());
+    return rows.front().flag_row;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every staff endpoint allows exactly the roles and scopes in the authorisation table, with no leaks") {
+  Seeded w;
+  // The one table: each endpoint with its two targets (own/other council, or assigned/unassigned
+  // session) and, per role, what is expected for each target: A allow, D deny.
+  //   columns: admin(own, other)  manager(own, other)  proctor(assigned, unassigned)
+  struct Row {
+    const char* method;
+    const char* path;   // {c} council, {k} candidate, {s} device/session, {f} flag row, {e} evidence
+    std::string body;
+    const char* admin;
+    const char* manager;
+    const char* proctor;
+  };
+  const std::string csv_body = "name,work_email,employee_ref,level\nNew Person,new@x.example.org,NEW1,practitioner\n";
+  const std::vector<Row> table = {
+      {"GET", "/staff/api/me", "", "AA", "AA", "AA"},
+      {"GET", "/staff/api/users", "", "AA", "DD", "DD"},
+      {"POST", "/staff/api/users", R"({"email":"x@y.example.org","display_name":"X","role":"proctor","password":"long enough password"})", "AA", "DD", "DD"},
+      {"POST", "/staff/api/users/{u}/unlock", "", "AA", "DD", "DD"},
+      {"POST", "/staff/api/results/{k}", R"({"outcome":"met"})", "AA", "DD", "DD"},
+      {"GET", "/staff/api/councils", "", "AA", "AA", "DD"},
+      {"POST", "/staff/api/councils", R"({"council_id":"new","name":"New"})", "AA", "DD", "DD"},
+      {"GET", "/staff/api/audit", "", "AA", "DD", "DD"},
+      {"GET", "/staff/api/audit.csv", "", "AA", "DD", "DD"},
+      {"GET", "/staff/api/councils/{c}/candidates", "", "AA", "AD", "DD"},
+      {"GET", "/staff/api/councils/{c}/candidates.csv", "", "AA", "AD", "DD"},
+      {"GET", "/staff/api/councils/{c}/summary", "", "AA", "AD", "DD"},
+      {"POST", "/staff/api/councils/{c}/candidates", R"({"name":"N","work_email":"n@z.example.org","employee_ref":"Z1","level":"practitioner"})", "AA", "AD", "DD"},
+      {"POST", "/staff/api/councils/{c}/import", csv_body, "AA", "AD", "DD"},
+      {"POST", "/staff/api/councils/{c}/candidates/{k}/withdraw", R"({"reason":"left the council"})", "AA", "AD", "DD"},
+      {"POST", "/staff/api/councils/{c}/codes", "", "AA", "AD", "DD"},
+      {"PUT", "/staff/api/councils/{c}/headcount", R"({"eligible":10})", "AA", "AD", "DD"},
+      {"GET", "/staff/api/queue", "", "AA", "DD", "AA"},
+      // Assigns proctor B: proctor A (the one in the matrix) stays unassigned from the second session.
+      {"POST", "/staff/api/sessions/{s}/assign", json{{"proctor_id", w.user_ids["b@proctors.example.org"]}}.dump(), "AA", "DD", "DD"},
+      {"GET", "/staff/api/sessions/{s}", "", "AA", "DD", "AD"},
+      {"GET", "/staff/api/sessions/{s}/evidence/{e}", "", "DD", "DD", "AD"},
+      {"POST", "/staff/api/sessions/{s}/flags/{f}", R"({"decision":"note","note":"seen"})", "DD", "DD", "AD"},
+      {"POST", "/staff/api/sessions/{s}/decision", R"({"decision":"concerns","note":"two faces"})", "DD", "DD", "AD"},
+  };
+  const auto fill = [&](std::string path, bool first_target) {
+    auto put = [&](const std::string& key, const std::string& value) {
+      for (auto at = path.find(key); at != std::string::npos; at = path.find(key)) path.replace(at, key.size(), value);
+    };
+    Device& d = first_target ? *w.assigned : *w.unassigned;
+    put("{c}", first_target ? "own" : "other");
+    put("{k}", first_target ? w.own_candidate : w.other_candidate);
+    put("{s}", d.id + "/" + d.session);
+    put("{f}", std::to_string(w.flag_row(d)));
+    put("{u}", std::to_string(w.user_ids["b@proctors.example.org"]));
+    put("{e}", first_target ? w.evidence_sha : w.other_evidence_sha);
+    return path;
+  };
+  struct Who {
+    const char* name;
+    Browser* browser;
+    const char* Row::*expect;
+  };
+  const std::vector<Who> roles = {{"programme_admin", &w.admin, &Row::admin},
+                                  {"council_manager", &w.manager, &Row::manager},
+                                  {"proctor", &w.proctor_a, &Row::proctor}};
+  int checked = 0, leaks = 0, wrong_denials = 0;
+  std::vector<std::string> failures;
+  for (const auto& row : table) {
+    for (const auto& who : roles) {
+      for (int target = 0; target < 2; ++target) {
+        const std::string path = fill(row.path, target == 0);
+        const bool expect_allow = (row.*who.expect)[target] == 'A';
+        const auto content = std::string(row.path).find("import") != std::string::npos ? "text/csv" : "application/json";
+        const auto r = w.call(row.method, path, row.body, who.browser, content);
+        const bool denied = r.status == 401 || r.status == 403;
+        ++checked;
+        if (expect_allow && denied) {
+          ++wrong_denials;
+          failures.push_back(std::string(who.name) + " " + row.method + " " + path + " -> " + std::to_string(r.status) + " " + r.body);
+        }
+        if (!expect_allow) {
+          // A denial is 403 and says nothing about the target.
+          const bool leaked = !denied || r.body.find("Otto") != std::string::npos ||
+                              r.body.find("Olive") != std::string::npos || r.body.find("evidence bytes") != std::string::npos;
+          if (leaked) {
+            ++leaks;
+            failures.push_back("LEAK " + std::string(who.name) + " " + row.method + " " + path + " -> " + std::to_string(r.status));
+          }
+        }
+      }
+    }
+  }
+  // Without a sign-in every endpoint answers 401; without the CSRF token every change answers 403.
+  int unauthenticated_leaks = 0, csrf_leaks = 0;
+  for (const auto& row : table) {
+    const std::string path = fill(row.path, true);
+    if (w.call(row.method, path, row.body).status != 401) ++unauthenticated_leaks;
+    if (std::string_view(row.method) != "GET") {
+      Browser no_csrf{w.admin.cookie, ""};
+      if (w.call(row.method, path, row.body, &no_csrf).status != 403) ++csrf_leaks;
+      Browser wrong_csrf{w.admin.cookie, w.manager.csrf};
+      if (w.call(row.method, path, row.body, &wrong_csrf).status != 403) ++csrf_leaks;
+    }
+  }
+  CHECK(unauthenticated_leaks == 0);
+  CHECK(csrf_leaks == 0);
+  // Lists filtered by scope: a manager's council list, a proctor's queue, a manager's candidates.
+  const auto councils = body_of(w.call("GET", "/staff/api/councils", "", &w.manager));
+  if (councils.at("councils").size() != 1 || councils["councils"][0]["council_id"] != "own") ++leaks;
+  const auto queue = body_of(w.call("GET", "/staff/api/queue?state=", "", &w.proctor_a));
+  if (queue.at("sessions").size() != 1) ++leaks;
+  for (const auto& s : queue.at("sessions")) {
+    if (s.at("session_id") != "sess-assigned") ++leaks;
+  }
+  const auto own = w.call("GET", "/staff/api/councils/own/candidates", "", &w.manager);
+  if (own.body.find("Otto") != std::string::npos) ++leaks;
+  INFO("checked " << checked << " endpoint x role x target cells");
+  for (const auto& f : failures) std::cerr << f << "\n";
+  CHECK(checked == static_cast<int>(table.size()) * 3 * 2);
+  CHECK(wrong_denials == 0);
+  CHECK(leaks == 0);
+}
+
+TEST_CASE("signing in sets a secure session cookie, and signing out ends the session") {
+  World w;
+  w.add_user("admin@example.org", "programme_admin");
+  const auto r = w.try_login("ADMIN@example.org ", k_password);
+  REQUIRE(r.status == 200);
+  const auto cookie = r.header("Set-Cookie");
+  CHECK(cookie.find("Secure") != std::string::npos);
+  CHECK(cookie.find("HttpOnly") != std::string::npos);
+  CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+  CHECK(r.header("Content-Security-Policy").find("frame-ancestors 'none'") != std::string::npos);
+  auto b = w.login("admin@example.org");
+  CHECK(w.call("GET", "/staff/api/me", "", &b).status == 200);
+  CHECK(w.call("POST", "/staff/api/logout", "", &b).status == 200);
+  CHECK(w.call("GET", "/staff/api/me", "", &b).status == 401);
+  w.clock.advance_ms(9 * 3600 * 1000);  // past the 8-hour session
+  auto c = w.login("admin@example.org");
+  w.clock.advance_ms(8 * 3600 * 1000 + 1);
+  CHECK(w.call("GET", "/staff/api/me", "", &c).status == 401);
+}
+
+TEST_CASE("repeated wrong passwords lock the account for a time that grows, and every failure is logged and audited") {
+  World w;
+  w.add_user("p@example.org", "proctor");
+  for (int i = 0; i < 5; ++i) CHECK(w.try_login("p@example.org", "wrong password " + std::to_string(i)).status == 401);
+  // Locked now: even the right password is refused, with a plain message.
+  auto locked = w.try_login("p@example.org", k_password);
+  CHECK(locked.status == 429);
+  CHECK(body_of(locked)["error"]["message"].get<std::string>().find("locked") != std::string::npos);
+  w.clock.advance_ms(15 * 60'000 + 1);
+  CHECK(w.try_login("p@example.org", "wrong again").status == 401);   // the 6th failure: 30 minutes
+  w.clock.advance_ms(20 * 60'000);
+  CHECK(w.try_login("p@example.org", k_password).status == 429);
+  w.clock.advance_ms(11 * 60'000);
+  CHECK(w.try_login("p@example.org", k_password).status == 200);
+  // A success resets the count.
+  CHECK(w.try_login("p@example.org", "one slip").status == 401);
+  CHECK(w.try_login("p@example.org", k_password).status == 200);
+  // An unknown account is refused the same way and logged without a name.
+  CHECK(w.try_login("nobody@example.org", k_password).status == 401);
+  const auto failures = std::count_if(w.log.begin(), w.log.end(), [](const std::string& l) { return l.find("event=staff_login_failed") == 0; });
+  CHECK(failures == 8);
+  CHECK(std::none_of(w.log.begin(), w.log.end(), [](const std::string& l) { return l.find("nobody@") != std::string::npos; }));
+  const auto audit = w.staff->audit_entries(0, 100).value();
+  CHECK(std::count_if(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "login.failed"; }) == 8);
+}
+
+TEST_CASE("an endorsement upload with any bad row reports every problem and imports nothing") {
+  Seeded w;
+  const auto upload = [&](const std::string& body) {
+    return w.call("POST", "/staff/api/councils/own/import", body, &w.manager, "text/csv");
+  };
+  const auto total = [&] { return body_of(w.call("GET", "/staff/api/councils/own/candidates", "", &w.manager))["total"].get<int>(); };
+  const int before = total();
+
+  SECTION("wrong encoding") {
+    const auto r = upload("name,work_email,employee_ref,level\nJos\xe9 Smith,j@own.example.org,E1,practitioner\n");
+    CHECK(r.status == 422);
+    CHECK(body_of(r)["error"]["code"] == "bad_encoding");
+    CHECK(body_of(r)["error"]["message"].get<std::string>().find("line 2") != std::string::npos);
+  }
+  SECTION("missing columns") {
+    const auto r = upload("name,email\nA,a@own.example.org\n");
+    CHECK(r.status == 422);
+    CHECK(body_of(r)["missing"] == json::array({"work_email", "employee_ref", "level"}));
+  }
+  SECTION("duplicates in the file and against what the council holds, and bad values, all reported") {
+    const auto r = upload(
+        "name,work_email,employee_ref,level,extra_time_percent\n"
+        "Good One,g1@own.example.org,G1,practitioner,25\n"
+        "Dup Ref,g2@own.example.org,G1,practitioner,0\n"
+        "Dup Held,olive@own.example.org,OWN1,practitioner,0\n"
+        "Bad Level,g3@own.example.org,G3,expert,0\n"
+        "Bad Time,g4@own.example.org,G4,practitioner,400\n"
+        "Short,g5@own.example.org\n");
+    REQUIRE(r.status == 422);
+    const auto problems = body_of(r)["problems"];
+    std::vector<int> lines;
+    for (const auto& p : problems) lines.push_back(p["line"].get<int>());
+    CHECK(std::count(lines.begin(), lines.end(), 3) == 1);
+    CHECK(std::count(lines.begin(), lines.end(), 4) == 1);
+    CHECK(std::count(lines.begin(), lines.end(), 5) == 1);
+    CHECK(std::count(lines.begin(), lines.end(), 6) == 1);
+    CHECK(std::count(lines.begin(), lines.end(), 7) == 1);
+    CHECK(std::count(lines.begin(), lines.end(), 2) == 0);
+  }
+  SECTION("an unterminated quote") {
+    CHECK(body_of(upload("name,work_email,employee_ref,level\n\"Open,a@b.example.org,E1,practitioner\n"))["error"]["code"] == "bad_csv");
+  }
+  SECTION("a 50 MB file is refused by size") {
+    std::string big = "name,work_email,employee_ref,level\n";
+    big.resize(50 * 1024 * 1024, 'a');
+    const auto r = upload(big);
+    CHECK(r.status == 413);
+    CHECK(body_of(r)["error"]["message"].get<std::string>().find("Nothing was imported") != std::string::npos);
+  }
+  CHECK(total() == before);
+}
+
+TEST_CASE("cells that a spreadsheet would run as formulas are neutralised in the status export") {
+  Seeded w;
+  const auto r = w.call("POST", "/staff/api/councils/own/import",
+                        "name,work_email,employee_ref,level\n"
+                        "\"=HYPERLINK(\"\"http://x\"\")\",f1@own.example.org,F1,practitioner\n"
+                        "+SUM(A1),f2@own.example.org,F2,practitioner\n"
+                        "-2+3,f3@own.example.org,F3,practitioner\n"
+                        "@cmd,f4@own.example.org,F4,practitioner\n",
+                        &w.manager, "text/csv");
+  REQUIRE(r.status == 201);
+  CHECK(body_of(r)["imported"] == 4);
+  const auto csv = w.call("GET", "/staff/api/councils/own/candidates.csv", "", &w.manager);
+  REQUIRE(csv.status == 200);
+  CHECK(csv.header("Content-Type").find("text/csv") == 0);
+  CHECK(csv.body.find("\"'=HYPERLINK(\"\"http://x\"\")\"") != std::string::npos);
+  CHECK(csv.body.find("\"'+SUM(A1)\"") != std::string::npos);
+  CHECK(csv.body.find("\"'-2+3\"") != std::string::npos);
+  CHECK(csv.body.find("\"'@cmd\"") != std::string::npos);
+  CHECK(csv.body.find(",=") == std::string::npos);
+  CHECK(core::csv_cell("plain") == "\"plain\"");
+}
+
+TEST_CASE("completion status follows the candidate from endorsement to review, and withdrawal ends their codes") {
+  Seeded w;
+  const auto status_of = [&](const std::string& council, const std::string& candidate, Browser& b) {
+    const auto list = body_of(w.call("GET", "/staff/api/councils/" + council + "/candidates?limit=500", "", &b));
+    for (const auto& c : list["candidates"]) {
+      if (c["candidate_id"] == candidate) return c["status"].get<std::string>();
+    }
+    return std::string("missing");
+  };
+  const auto fresh = w.endorse("own", "Fresh Person", "FR1");
+  CHECK(status_of("own", fresh, w.manager) == "endorsed");
+  Device d(w, fresh, "cccccccccccccccccccccccccccccccc", "sess-fresh");
+  CHECK(status_of("own", fresh, w.manager) == "enrolled");
+  // The device asks for a scheduled sitting's grant: the package is downloaded.
+  core::PackageRow pkg;
+  pkg.assessment_id = "practitioner";
+  pkg.version = 1;
+  pkg.level = "practitioner";
+  pkg.title = "Practitioner";
+  pkg.key_id = "k";
+  pkg.content_key_wrapped = Bytes(44, 1);
+  pkg.plaintext_sha256 = Bytes(32, 2);
+  pkg.package = Bytes(10, 3);
+  pkg.package_sha256 = Bytes(32, 4);
+  REQUIRE(w.repo->add_package(pkg, "{}"));
+  const auto sitting = w.repo->put_sitting({"sitting-fresh", fresh, "practitioner", 1, w.clock.wall_ms(), w.clock.wall_ms() + 3'600'000},
+                                           w.clock.wall_ms()).value();
+  REQUIRE(w.repo->put_sitting_device(sitting.sitting_id, d.id, Bytes(32, 5), w.clock.wall_ms()));
+  CHECK(status_of("own", fresh, w.manager) == "package_downloaded");
+  d.send({{"session.started", "{}"}});
+  CHECK(status_of("own", fresh, w.manager) == "in_progress");
+  d.flag("f1", "dark", "low", 0.3);
+  CHECK(status_of("own", fresh, w.manager) == "in_progress");   // flagged while still sitting
+  d.send({{"session.submitted", R"({"reason":"candidate","blobs":[]})"}});
+  CHECK(status_of("own", fresh, w.manager) == "under_review");
+
+  // Filters and search.
+  const auto filtered = body_of(w.call("GET", "/staff/api/councils/own/candidates?status=under_review&q=Fresh", "", &w.manager));
+  CHECK(filtered["total"] == 1);
+  CHECK(body_of(w.call("GET", "/staff/api/councils/own/candidates?status=under_review&q=Olive", "", &w.manager))["total"] == 0);
+  CHECK(w.call("GET", "/staff/api/councils/own/candidates?status=bogus", "", &w.manager).status == 400);
+
+  // Codes and withdrawal.
+  const auto pending = w.endorse("own", "Pending Person", "PE1");
+  const auto codes = body_of(w.call("POST", "/staff/api/councils/own/codes", "", &w.manager));
+  REQUIRE(codes["codes"].size() == 1);
+  CHECK(codes["codes"][0]["candidate_id"] == pending);
+  const std::string code = codes["codes"][0]["code"];
+  const auto handle = code.substr(0, 4);
+  const auto withdrawn = w.call("POST", "/staff/api/councils/own/candidates/" + pending + "/withdraw", R"({"reason":"left"})", &w.manager);
+  CHECK(withdrawn.status == 200);
+  CHECK(body_of(withdrawn)["codes_ended"] == 1);
+  CHECK(w.repo->enrolment_code(handle).value()->expires_wall_ms <= w.clock.wall_ms());
+  CHECK(status_of("own", pending, w.manager) == "withdrawn");
+  // A candidate of another council cannot be withdrawn through this council's path.
+  CHECK(w.call("POST", "/staff/api/councils/own/candidates/" + w.other_candidate + "/withdraw", R"({"reason":"x"})", &w.manager).status == 404);
+
+  // Summary against the eligible headcount.
+  CHECK(w.call("PUT", "/staff/api/councils/own/headcount", R"({"eligible":40})", &w.manager).status == 200);
+  const auto summary = body_of(w.call("GET", "/staff/api/councils/own/summary", "", &w.manager));
+  CHECK(summary["eligible_headcount"] == 40);
+  CHECK(summary["by_status"]["withdrawn"] == 1);
+  CHECK(summary["endorsed"] == 2);   // Olive and Fresh; the withdrawn one is not counted
+}
+
+TEST_CASE("an adverse session decision needs a second, different proctor to agree") {
+  Seeded w;
+  const std::string base = "/staff/api/sessions/" + w.assigned->id + "/" + w.assigned->session;
+  // Every flag is decided before the session.
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone visible"})", &w.proctor_a).status == 409);
+  CHECK(w.call("POST", base + "/flags/" + std::to_string(w.flag_row(*w.assigned)), R"({"decision":"concern"})", &w.proctor_a).status == 400);
+  CHECK(w.call("POST", base + "/flags/" + std::to_string(w.flag_row(*w.assigned)), R"({"decision":"concern","note":"second face at 10:02"})", &w.proctor_a).status == 200);
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach"})", &w.proctor_a).status == 400);   // no reasons
+  auto first = w.call("POST", base + "/decision", R"({"decision":"breach","note":"second person visible"})", &w.proctor_a);
+  REQUIRE(first.status == 200);
+  CHECK(body_of(first)["state"] == "awaiting_second");
+  // The same proctor cannot confirm their own proposal.
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"still"})", &w.proctor_a).status == 409);
+  // A disagreeing second proctor sends it back for review.
+  auto disagree = w.call("POST", base + "/decision", R"({"decision":"concerns","note":"unclear"})", &w.proctor_b);
+  CHECK(body_of(disagree)["state"] == "open");
+  CHECK(body_of(w.call("POST", base + "/decision", R"({"decision":"breach","note":"agreed evidence"})", &w.proctor_b))["state"] == "awaiting_second");
+  auto confirm = w.call("POST", base + "/decision", R"({"decision":"breach","note":"I agree"})", &w.proctor_a);
+  CHECK(body_of(confirm)["state"] == "decided");
+  CHECK(body_of(confirm)["decision"] == "breach");
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"no_concerns"})", &w.proctor_b).status == 409);
+  const auto session = body_of(w.call("GET", base, "", &w.proctor_a));
+  CHECK(session["decisions"].size() == 4);
+  CHECK(session["session"]["decision"] == "breach");
+  // A no-concerns decision needs no second proctor.
+  Device d(w, w.own_candidate, "dddddddddddddddddddddddddddddddd", "sess-clear");
+  d.flag("f1", "dark", "low", 0.2);
+  REQUIRE(w.staff->assign(d.id, d.session, w.user_ids["a@proctors.example.org"], 1, w.clock.wall_ms()));
+  const std::string clear = "/staff/api/sessions/" + d.id + "/" + d.session;
+  CHECK(w.call("POST", clear + "/flags/" + std::to_string(w.flag_row(d)), R"({"decision":"dismiss"})", &w.proctor_a).status == 200);
+  CHECK(body_of(w.call("POST", clear + "/decision", R"({"decision":"no_concerns"})", &w.proctor_a))["state"] == "decided");
+  // A flag that arrives afterwards (the device synced late) reopens the session.
+  d.flag("f2", "multi_face", "high", 0.8);
+  const auto reopened = body_of(w.call("GET", clear, "", &w.proctor_a));
+  CHECK(reopened["session"]["state"] == "open");
+  CHECK(reopened["decisions"].size() == 1);
+}
+
+TEST_CASE("evidence is opened only when an assigned proctor views it, and every view is audited") {
+  Seeded w;
+  const std::string base = "/staff/api/sessions/" + w.assigned->id + "/" + w.assigned->session;
+  const auto r = w.call("GET", base + "/evidence/" + w.evidence_sha, "", &w.proctor_a);
+  REQUIRE(r.status == 200);
+  CHECK(r.body == "JPEG-ish evidence bytes for the assigned session");
+  CHECK(r.header("Cache-Control") == "no-store");
+  // Evidence of another session (even of an assigned proctor's own device) is not served by sha.
+  CHECK(w.call("GET", base + "/evidence/" + w.other_evidence_sha, "", &w.proctor_a).status == 404);
+  CHECK(w.call("GET", base + "/evidence/zz", "", &w.proctor_a).status == 404);
+  const auto audit = w.staff->audit_entries(0, 100).value();
+  CHECK(std::count_if(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "evidence.view"; }) == 1);
+  // The timeline shows the journal events of the session.
+  const auto session = body_of(w.call("GET", base, "", &w.proctor_a));
+  CHECK(session["timeline"].size() == 2);
+  CHECK(session["timeline"][1]["type"] == "flag.raised");
+  CHECK(session["flags"][0]["check"] == "multi_face");
+  CHECK(session["flags"][0]["severity"] == "high");
+}
+
+TEST_CASE("the audit log refuses changes and deletions, and an admin can export it") {
+  Seeded w;
+  auto& db = w.repo->db();
+  CHECK_FALSE(db.exec("UPDATE audit_log SET action = 'x'"));
+  CHECK_FALSE(db.exec("DELETE FROM audit_log"));
+  const auto csv = w.call("GET", "/staff/api/audit.csv", "", &w.admin);
+  REQUIRE(csv.status == 200);
+  CHECK(csv.body.find("\"login\"") != std::string::npos);
+  CHECK(csv.header("Content-Disposition").find("attachment") == 0);
+}
+
+TEST_CASE("the review queue is ordered by severity, then confidence, then age") {
+  Seeded w;
+  Device low(w, w.own_candidate, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "sess-low");
+  low.flag("f1", "dark", "low", 0.99);
+  Device high_old(w, w.own_candidate, "ffffffffffffffffffffffffffffffff", "sess-high-old");
+  high_old.flag("f1", "covered", "high", 0.5);
+  w.clock.advance_ms(60'000);
+  Device high_new(w, w.own_candidate, "99999999999999999999999999999999", "sess-high-new");
+  high_new.clock.advance_ms(60'000);
+  high_new.flag("f1", "covered", "high", 0.5);
+  Device malformed(w, w.own_candidate, "88888888888888888888888888888888", "sess-bad");
+  malformed.send({{"flag.raised", "not json at all"}});   // accepted from the device, not queued
+  const auto q = body_of(w.call("GET", "/staff/api/queue", "", &w.admin))["sessions"];
+  std::vector<std::string> order;
+  for (const auto& s : q) order.push_back(s["session_id"]);
+  const std::vector<std::string> expected = {"sess-assigned", "sess-high-old", "sess-high-new", "sess-low", "sess-unassigned"};
+  CHECK(order == expected);
+}
+
+TEST_CASE("the staff pages are served from the binary with a strict content security policy") {
+  World w;
+  for (const char* page : {"/staff/", "/staff/council.html", "/staff/review.html", "/staff/session.html", "/staff/admin.html",
+                           "/staff/staff.css", "/staff/staff.js"}) {
+    const auto r = w.call("GET", page);
+    CHECK(r.status == 200);
+    CHECK(r.body.size() > 100);
+    CHECK(r.header("Content-Security-Policy").find("script-src 'self'") != std::string::npos);
+  }
+  CHECK(w.call("GET", "/staff/../vigil.db").status == 404);
+  CHECK(w.call("GET", "/staff/nothing.html").status == 404);
+  CHECK(w.call("GET", "/v1/health").status == 200);   // the device API is still reached
+}
+
+TEST_CASE("an admin can unlock a locked account, disable one (ending its sign-ins) and release a result") {
+  Seeded w;
+  for (int i = 0; i < 5; ++i) w.try_login("b@proctors.example.org", "wrong");
+  CHECK(w.try_login("b@proctors.example.org", k_password).status == 429);
+  const auto b_id = std::to_string(w.user_ids["b@proctors.example.org"]);
+  CHECK(w.call("POST", "/staff/api/users/" + b_id + "/unlock", "", &w.admin).status == 200);
+  CHECK(w.try_login("b@proctors.example.org", k_password).status == 200);
+  CHECK(w.call("POST", "/staff/api/users/" + b_id + "/disable", "", &w.admin).status == 200);
+  CHECK(w.call("GET", "/staff/api/me", "", &w.proctor_b).status == 401);
+  CHECK(w.try_login("b@proctors.example.org", k_password).status == 401);
+  CHECK(w.call("POST", "/staff/api/users/" + std::to_string(w.user_ids["admin@example.org"]) + "/disable", "", &w.admin).status == 409);
+  // A released result shows in the council's status and take-up.
+  CHECK(w.call("POST", "/staff/api/results/" + w.own_candidate, R"({"outcome":"met"})", &w.admin).status == 200);
+  CHECK(w.call("POST", "/staff/api/results/" + w.own_candidate, R"({"outcome":"not_met"})", &w.admin).status == 409);
+  CHECK(w.call("POST", "/staff/api/results/" + w.own_candidate, R"({"outcome":"maybe"})", &w.admin).status == 400);
+  const auto summary = body_of(w.call("GET", "/staff/api/councils/own/summary", "", &w.manager));
+  CHECK(summary["met"] == 1);
+  CHECK(summary["by_status"]["result_released"] == 1);
+}
+
+TEST_CASE("accommodations and exemptions from an endorsement reach the candidate's sittings") {
+  Seeded w;
+  const auto bad = w.call("POST", "/staff/api/councils/own/import",
+                          "name,work_email,employee_ref,level,exemptions,extra_time_percent,extra_break_minutes\n"
+                          "Ex Empt,ex@own.example.org,X1,practitioner,everything,25,10\n", &w.manager, "text/csv");
+  REQUIRE(bad.status == 422);
+  CHECK(body_of(bad)["problems"][0]["field"] == "exemptions");
+  const auto ok = w.call("POST", "/staff/api/councils/own/import",
+                         "name,work_email,employee_ref,level,exemptions,extra_time_percent,extra_break_minutes\n"
+                         "Ex Empt,ex@own.example.org,X1,practitioner,Knowledge_Only,25,10\n"
+                         "No Adjust,na@own.example.org,X2,practitioner,none,,\n", &w.manager, "text/csv");
+  REQUIRE(ok.status == 201);
+  const auto ids = body_of(ok)["candidate_ids"];
+  const auto a = w.repo->accommodations(ids[0].get<std::string>()).value();
+  CHECK(a.extra_time_percent == 25);
+  CHECK(a.extra_break_minutes == 10);
+  CHECK(a.knowledge_only);
+  const auto b = w.repo->accommodations(ids[1].get<std::string>()).value();
+  CHECK(b.extra_time_percent == 0);
+  CHECK_FALSE(b.knowledge_only);
+}
