@@ -1,6 +1,7 @@
 // vigil-client: the candidate's desktop client. Subcommands grow with the product; each is a thin
 // call into a library target.
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "client/app/demo.hpp"
 #include "client/app/diagnostics.hpp"
 #include "client/app/start.hpp"
+#include "client/package/packages.hpp"
 #include "client/ui/ui_api.hpp"
 #include "client/platform/platform.hpp"
 #include "client/store/store.hpp"
@@ -181,6 +183,62 @@ int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
   return 0;
 }
 
+// ---- assessment packages (docs/PACKAGE-FORMAT.md) ----
+
+void print_sitting(const vigil::client::package::LocalSitting& s) {
+  const auto t = static_cast<std::time_t>(s.scheduled_start_ms / 1000);
+  char when[40];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
+  std::cout << "  " << s.sitting_id << "  " << s.title << " (" << s.assessment_id << " v" << s.version << "), starts "
+            << when << (s.unlocked ? ", unlocked" : ", locked until the start") << "\n";
+}
+
+int cmd_download(const Globals& g) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto transport = sync::transport_for(**s);
+  if (!transport) return failed(transport.error());
+  auto got = vigil::client::package::download(**transport, **s, g.data_dir);
+  if (!got) return failed(got.error());
+  std::cout << "download: " << got->size() << " assessment(s) on this device\n";
+  for (const auto& x : *got) print_sitting(x);
+  return 0;
+}
+
+int cmd_unlock(const Globals& g, std::string sitting, const std::string& start_code) {
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  if (sitting.empty()) {
+    auto local = vigil::client::package::local_sittings(**s, g.data_dir);
+    if (!local) return failed(local.error());
+    if (local->empty()) return failed({vigil::Errc::not_found, "no assessment on this device: run vigil-client download first"});
+    if (local->size() > 1) {
+      std::cout << "more than one assessment is on this device: name one\n";
+      for (const auto& x : *local) print_sitting(x);
+      return 64;
+    }
+    sitting = local->front().sitting_id;
+  }
+  vigil::Result<vigil::client::package::Unlocked> r = vigil::fail(vigil::Errc::internal, "not run");
+  if (start_code.empty()) {
+    auto transport = sync::transport_for(**s);
+    if (!transport) return failed(transport.error());
+    r = vigil::client::package::unlock_online(**transport, **s, g.data_dir, sitting);
+  } else {
+    r = vigil::client::package::unlock_offline(**s, g.data_dir, sitting, start_code, vigil::time::system_clock());
+  }
+  if (!r) return failed(r.error());
+  std::size_t items = 0;
+  for (const auto& sec : r->assessment.sections) items += sec.items.size();
+  const auto& acc = r->sitting.accommodations;
+  std::cout << "unlocked: " << r->assessment.title << ": " << r->assessment.sections.size() << " sections, " << items
+            << " items, " << r->assessment.total_minutes() << " minutes";
+  if (acc.extra_time_percent > 0) std::cout << " + " << acc.extra_time_percent << "% extra time";
+  if (acc.knowledge_only) std::cout << " (knowledge sections only)";
+  std::cout << "\n";
+  return 0;
+}
+
 int cmd_check(const Globals& g) {
   auto s = open_store(g);
   if (!s) return failed(s.error());
@@ -256,18 +314,26 @@ int main(int argc, char** argv) {
   bool no_browser = false;
   start->add_flag("--no-browser", no_browser, "Do not open a window; print the address only");
   start->add_option("--port", start_options.port, "Port on 127.0.0.1 (default: any free port)");
+  start->add_option("--camera", start_options.camera, "Webcam number (0 = the first)")->capture_default_str();
+  start->add_option("--camera-file", start_options.camera_file,
+                    "Use a video file or image folder (looped) instead of the webcam: demos and tests");
 
   auto* check = app.add_subcommand("check", "Check this computer is ready: disk space, clock, encrypted storage");
   auto* diag = app.add_subcommand("export-diagnostics", "Write a diagnostics file for the support line (no personal data)");
   fs::path diag_out;
   diag->add_option("--out", diag_out, "File to write (default: vigil-diagnostics-<time>.json here)");
-
   auto* check_camera = app.add_subcommand("check-camera", "Show what the webcam checks see (face, lighting) before an assessment");
   vigil::client::vision::CheckCameraOptions camera_options;
   auto* camera_opt = check_camera->add_option("--camera", camera_options.camera, "Camera number (0 = the first)")->capture_default_str();
   check_camera->add_option("--file", camera_options.file, "Check a video file or a folder of images instead of the camera")
       ->excludes(camera_opt);
   check_camera->add_option("--seconds", camera_options.seconds, "How long to watch")->capture_default_str();
+
+  auto* download = app.add_subcommand("download", "Download your scheduled assessments (they stay locked until the start)");
+  auto* unlock = app.add_subcommand("unlock", "Unlock a downloaded assessment: online at the start time, or with a start code");
+  std::string sitting, start_code;
+  unlock->add_option("sitting", sitting, "Sitting id (default: the only assessment on this device)");
+  unlock->add_option("--start-code", start_code, "The start code the support line gave you (offline), e.g. ACDE-FGHJ-KMNP");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -290,6 +356,8 @@ int main(int argc, char** argv) {
     if (*sync_cmd) return cmd_sync(g, timeout_s);
     if (*receipt) return cmd_receipt(g, session, receipt_out);
     if (*verify_receipt) return cmd_verify_receipt(receipt_file, key);
+    if (*download) return cmd_download(g);
+    if (*unlock) return cmd_unlock(g, sitting, start_code);
     if (*check_camera) return vigil::client::vision::check_camera(camera_options, std::cout);
   } catch (const std::exception& e) {
     // Start-up impossibilities only (allocation failure, filesystem exceptions): say so and stop.

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -19,6 +21,7 @@
 #include "client/sync/enrol.hpp"
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
+#include "client/vision/monitor.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/protocol/sync.hpp"
@@ -81,6 +84,129 @@ void record_refused_instances(const fs::path& data_dir, ui::UiApi& api, store::S
     if (store.record_event(r->session_id(), "instance.refused", json{{"marker", name}}.dump())) fs::remove(entry.path(), ec);
   }
 }
+
+// The webcam checks for one launch: a check-only monitor (writes nothing) for the system check
+// before the assessment, then the session's monitor from the identity check to submission. Only
+// one of them holds the camera at a time.
+class Camera {
+ public:
+  Camera(const StartOptions& o, store::Store& store) : options_(o), store_(store) {}
+  ~Camera() {
+    std::lock_guard lock(mu_);
+    if (session_) session_->stop();
+    if (check_) check_->stop();
+  }
+
+  std::vector<ui::Check> checks() {
+    std::lock_guard lock(mu_);
+    vision::Monitor* m = session_ ? session_.get() : ensure_check_locked();
+    if (m == nullptr)
+      return {{"camera", false, "Camera checks could not start", last_error_}};
+    // Give a freshly started camera a moment to deliver and analyse frames.
+    for (int i = 0; i < 40 && m->status().frames_analysed < 3 && m->status().camera != "lost" &&
+                    m->status().camera != "busy";
+         ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const vision::MonitorStatus st = m->status();
+    ui::Check camera{"camera", st.camera == "ok" || st.camera == "starting", "Camera", ""};
+    if (!camera.ok) camera.advice = st.camera_detail.empty() ? "Connect a webcam and close other apps using it." : st.camera_detail;
+    ui::Check face{"face", st.face_clear, st.face_clear ? st.message : "We cannot see your face clearly yet",
+                   st.face_clear ? "" : st.message};
+    return {camera, face};
+  }
+
+  Result<Bytes> capture(std::string_view kind) {
+    std::lock_guard lock(mu_);
+    vision::Monitor* m = session_ ? session_.get() : ensure_check_locked();
+    if (m == nullptr) return fail(Errc::unavailable, "The camera is not available. Choose a check by a person instead.");
+    Result<Bytes> jpeg = fail(Errc::unavailable, "no frame yet");
+    for (int i = 0; i < 60; ++i) {  // up to 3 s for the first frame
+      jpeg = m->capture_jpeg();
+      if (jpeg || jpeg.error().code != Errc::unavailable) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!jpeg) return fail(Errc::unavailable, "The camera has not given a picture yet. Check it is connected, or choose a check by a person.");
+    // The face photo is the reference for the identity-change hint. A photo without exactly one
+    // face still goes to the human reviewer; only the automated hint is then unavailable.
+    if (kind == "face" && session_) (void)session_->set_reference_jpeg(*jpeg);
+    return jpeg;
+  }
+
+  void on_phase(const std::string& session_id, runner::Phase phase) {
+    std::lock_guard lock(mu_);
+    switch (phase) {
+      case runner::Phase::identity:
+      case runner::Phase::section:
+      case runner::Phase::review:
+        if (!session_) start_session_locked(session_id);
+        if (session_ && paused_) {
+          session_->resume();
+          paused_ = false;
+        }
+        break;
+      case runner::Phase::break_time:
+        if (session_ && !paused_) {
+          session_->pause();
+          paused_ = true;
+        }
+        break;
+      case runner::Phase::submitted:
+        if (session_) session_->stop();
+        break;
+      case runner::Phase::not_started:
+        break;
+    }
+  }
+
+ private:
+  vision::FrameSourcePtr source() const {
+    if (!options_.camera_file.empty()) return vision::file_source(options_.camera_file, /*loop=*/true);
+    return vision::camera_source(options_.camera);
+  }
+
+  vision::Monitor* ensure_check_locked() {
+    if (check_) return check_.get();
+    auto m = vision::Monitor::create(source(), vision::MonitorOptions{});
+    if (!m) {
+      last_error_ = m.error().message;
+      return nullptr;
+    }
+    if (auto st = (*m)->start("system-check"); !st) {
+      last_error_ = st.error().message;
+      return nullptr;
+    }
+    check_ = std::move(*m);
+    return check_.get();
+  }
+
+  void start_session_locked(const std::string& session_id) {
+    if (check_) {
+      check_->stop();  // release the camera for the session's monitor
+      check_.reset();
+    }
+    vision::MonitorOptions mo;
+    mo.store = &store_;
+    auto m = vision::Monitor::create(source(), std::move(mo));
+    if (!m) {
+      last_error_ = m.error().message;
+      std::cerr << "vigil-client: camera checks not started: " << m.error().message << "\n";
+      return;
+    }
+    if (auto st = (*m)->start(session_id); !st) {
+      last_error_ = st.error().message;
+      return;
+    }
+    session_ = std::move(*m);
+  }
+
+  const StartOptions& options_;
+  store::Store& store_;
+  std::mutex mu_;
+  std::unique_ptr<vision::Monitor> check_;
+  std::unique_ptr<vision::Monitor> session_;
+  bool paused_ = false;
+  std::string last_error_;
+};
 
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
@@ -223,6 +349,11 @@ int run_start(const StartOptions& o) {
     std::lock_guard lock(sync_mu);
     if (engine) engine->notify();
   };
+
+  Camera camera(o, store);
+  services.extra_checks = [&] { return camera.checks(); };
+  services.capture_photo = [&](std::string_view kind) { return camera.capture(kind); };
+  services.on_phase = [&](const std::string& session, runner::Phase phase) { camera.on_phase(session, phase); };
 
   auto secret_bytes = crypto::random_bytes(32);
   if (!secret_bytes) {

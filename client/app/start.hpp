@@ -14,6 +14,8 @@ struct StartOptions {
   std::filesystem::path trust_file;   // the server's client-trust.json; default <data_dir>/server-trust.json
   bool open_browser = true;
   std::uint16_t port = 0;             // 0: a free port
+  int camera = 0;                     // webcam number
+  std::filesystem::path camera_file;  // instead of the webcam: a video file or image folder, looped (demos, tests)
 };
 
 // Returns the process exit code. A second instance on the same store records the attempt for

@@ -87,7 +87,8 @@ Result<Unlocked> unlock_online(sync::Transport& transport, store::Store& store, 
 // Unlocks with the start code (any case, spaces and hyphens ignored). Errors: invalid_argument
 // (not shaped like a code; not counted), auth_failed (wrong code; counted, the message says how
 // many tries are left), rate_limited (wait; the message says how long), expired / forbidden
-// (outside the window by `clock`), wrong_key (the grant was sealed to another device).
+// (outside the window by `clock`), wrong_key (the grant was sealed to another device), not_found
+// (the grant was issued before the sitting had a start code: download again).
 // Records "package.unlocked" or "start_code.rejected" in the sitting's journal.
 Result<Unlocked> unlock_offline(store::Store& store, const std::filesystem::path& data_dir, std::string_view sitting_id,
                                 std::string_view start_code, const time::Clock& clock);

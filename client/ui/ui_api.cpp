@@ -26,6 +26,13 @@ constexpr std::string_view k_cookie = "vigil_ui";
 constexpr std::uint64_t k_min_free_bytes = 500ull * 1024 * 1024;
 constexpr auto k_tick = std::chrono::milliseconds(250);
 
+constexpr std::string_view k_not_launched_page =
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Open Vigil from the app \u2013 Vigil</title>"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body><main>"
+    "<h1>Open your assessment from the Vigil app</h1>"
+    "<p>For your security, this page only works in the window that Vigil opens. Close this tab and start Vigil "
+    "again from your computer's menu or desktop.</p><p>Your saved answers are safe.</p></main></body></html>";
+
 void security_headers(HttpResponse& r) {
   r.headers["Cache-Control"] = "no-store";
   r.headers["X-Frame-Options"] = "DENY";
@@ -180,8 +187,14 @@ Status UiApi::open_runner(runner::RunnerOptions options) {
     // The timer thread: ends sections and breaks that ran out and persists the clock even when
     // the page is closed or frozen (invariant (1) of the runner).
     ticker_ = std::jthread([this](const std::stop_token& stop) {
+      std::optional<runner::Phase> seen;
       while (!stop.stop_requested()) {
-        if (auto* current = runner(); current != nullptr) (void)current->tick();
+        if (auto* current = runner(); current != nullptr) {
+          (void)current->tick();
+          const runner::Phase now = current->snapshot().phase;
+          if (seen != now && services_.on_phase) services_.on_phase(current->session_id(), now);
+          seen = now;
+        }
         std::this_thread::sleep_for(k_tick);
       }
     });
@@ -227,9 +240,16 @@ HttpResponse UiApi::handle(const HttpRequest& request) {
       out.headers["Set-Cookie"] = std::string(k_cookie) + "=" + cookie_value_ + "; HttpOnly; SameSite=Strict; Path=/";
     }
   } else if (!cookie_ok(request)) {
-    out = json_response(403, json{{"error", {{"code", "forbidden"},
-                                             {"message", "Open the assessment from the Vigil app."},
-                                             {"field", ""}}}});
+    if (request.path().rfind("/api/", 0) == 0) {
+      out = json_response(403, json{{"error", {{"code", "forbidden"},
+                                               {"message", "Open the assessment from the Vigil app."},
+                                               {"field", ""}}}});
+    } else {
+      // A page opened without the launch link (a bookmark, a copied address): say what to do.
+      out.status = 403;
+      out.headers["Content-Type"] = "text/html; charset=utf-8";
+      out.body = std::string(k_not_launched_page);
+    }
   } else if (request.method != "GET" && request.method != "HEAD" &&
              (!origin_ok(request) || request.header("Content-Type").rfind("application/json", 0) != 0)) {
     out = json_response(403, json{{"error", {{"code", "forbidden"}, {"message", "request refused"}, {"field", ""}}}});
@@ -369,7 +389,6 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     VIGIL_TRY(r->end_break());
     return ok();
   }
-  if (path == "/api/break/start" && m == "POST") return ok();  // breaks start when a section ends
   if (path == "/api/events" && m == "POST") {
     VIGIL_ASSIGN(std::string type, text_field("type"));
     VIGIL_TRY(r->record_ui_event(type));

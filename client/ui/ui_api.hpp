@@ -64,6 +64,10 @@ struct UiServices {
   // Takes a photo for the identity check ("face" or "id"); returns the JPEG. Unset: no camera
   // support in this build, and the page offers the human alternative.
   std::function<Result<Bytes>(std::string_view kind)> capture_photo;
+  // Called from the timer thread when a runner opens and whenever its phase changes: the app
+  // turns the camera checks on for the identity check and the sections, pauses them for breaks
+  // and stops them at submission.
+  std::function<void(const std::string& session_id, runner::Phase phase)> on_phase;
 };
 
 class UiApi {

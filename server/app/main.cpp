@@ -220,6 +220,18 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   std::cout << "sitting " << s->sitting_id << ": " << candidate_id << " sits " << assessment_id << " version " << s->version
             << " from " << core::format_iso8601(s->scheduled_start_ms) << " to " << core::format_iso8601(s->window_end_ms)
             << "\n";
+  // A new sitting gets its start code now, so the grant a device downloads in advance already
+  // carries the offline key (a grant fetched before any code exists can only unlock online). A
+  // moved sitting keeps its code: re-issuing would strand devices that are offline on the day.
+  auto existing = (*repo)->start_code(s->sitting_id);
+  if (!existing) return failed(existing.error());
+  if (!*existing) {
+    auto code = core::issue_start_code(**repo, home->keys, candidate_id, assessment_id, vigil::time::system_clock());
+    if (!code) return failed(code.error());
+    std::cout << "start code: " << *code << "\n"
+              << "  for the support line: read it to the candidate at the start time if they are offline;\n"
+              << "  it is shown only now (the server keeps only a key locked under it)\n";
+  }
   return 0;
 }
 

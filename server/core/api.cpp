@@ -336,6 +336,10 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
       if (e.record.type == protocol::k_session_submitted_type) {
         VIGIL_TRY(repo_.set_session_submitted(device.device_id, session_id, e.record.seq, as_chars(*e.payload)));
       }
+      if (e.record.type == "package.unlocked") {
+        VIGIL_ASSIGN(auto unlock_flag, check_unlock_time(device, session_id, e.record, now));
+        if (unlock_flag) flags.push_back(std::move(*unlock_flag));
+      }
     }
     for (const auto& c : cps) VIGIL_TRY(repo_.insert_checkpoint(device.device_id, session_id, c));
     highest = s.head.seq;
@@ -353,6 +357,28 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
   }
   if (!status) return fail(status.error());
   return json_response(200, protocol::to_json(protocol::BatchAck{std::string(session_id), highest}));
+}
+
+Result<std::optional<FlagRow>> Api::check_unlock_time(const DeviceRow& device, std::string_view session_id,
+                                                      const journal::Record& r, std::int64_t now) {
+  // The session id is the sitting id (docs/PACKAGE-FORMAT.md). Sessions that are not sittings
+  // (demos, tests) have nothing to check.
+  VIGIL_ASSIGN(auto sitting, repo_.sitting(session_id));
+  if (!sitting || sitting->candidate_id != device.candidate_id) return std::optional<FlagRow>{};
+  const std::int64_t early = sitting->scheduled_start_ms - k_unlock_tolerance_ms;
+  std::string detail;
+  if (now < early) {
+    // The server's own clock: the assessment was open on the device before it was due.
+    detail = "the assessment was unlocked on the device and reached the server at " + format_iso8601(now) +
+             ", before its start at " + format_iso8601(sitting->scheduled_start_ms);
+  } else if (r.wall_ms < early || r.wall_ms >= sitting->window_end_ms) {
+    // The device's clock: it claims a time outside the window (a wrong clock, or a code used early or late).
+    detail = "the device recorded the unlock at " + format_iso8601(r.wall_ms) + ", outside the window " +
+             format_iso8601(sitting->scheduled_start_ms) + " to " + format_iso8601(sitting->window_end_ms);
+  } else {
+    return std::optional<FlagRow>{};
+  }
+  return std::optional<FlagRow>{FlagRow{device.device_id, std::string(session_id), r.seq, "unlock_outside_window", detail}};
 }
 
 Status Api::maybe_issue_receipt(const DeviceRow& device, std::string_view session_id) {

@@ -56,6 +56,10 @@ struct ApiConfig {
   std::function<void(const std::string&)> log;
 };
 
+// How early (device or server clock) an unlock may be before it is flagged; the client accepts a
+// start code from 15 minutes before the start (client/package/packages.hpp).
+inline constexpr std::int64_t k_unlock_tolerance_ms = 15 * 60 * 1000;
+
 int status_for(Errc code) noexcept;
 protocol::HttpResponse error_response(const Error& e);
 
@@ -82,6 +86,10 @@ class Api {
   Result<protocol::HttpResponse> post_grant(const DeviceRow& device, std::string_view sitting_id,
                                             const protocol::HttpRequest& request);
   Result<protocol::HttpResponse> post_key(const DeviceRow& device, std::string_view sitting_id);
+  // A flag when a "package.unlocked" record of a sitting is outside its window, by the server's
+  // clock on arrival or by the device's own clock in the record.
+  Result<std::optional<FlagRow>> check_unlock_time(const DeviceRow& device, std::string_view session_id,
+                                                   const journal::Record& r, std::int64_t now);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
 

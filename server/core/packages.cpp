@@ -8,6 +8,7 @@
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/kdf.hpp"
 #include "shared/crypto/random.hpp"
+#include "shared/crypto/sealed_box.hpp"
 
 namespace vigil::server::core {
 
@@ -139,9 +140,6 @@ Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& ke
     return fail(Error(Errc::not_found, "no such sitting for this candidate", "sitting"));
   }
   VIGIL_ASSIGN(auto code, repo.start_code(sitting_id));
-  if (!code) {
-    return fail(Error(Errc::not_found, "this sitting has no start code yet: try again later, or ask the support line", "sitting"));
-  }
   VIGIL_ASSIGN(auto pkg, repo.package(sitting->assessment_id, sitting->version, false));
   if (!pkg) return fail(Errc::internal, "the sitting's package is missing");
   VIGIL_ASSIGN(auto acc, repo.accommodations(sitting->candidate_id));
@@ -156,10 +154,17 @@ Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& ke
   g.window_end_ms = sitting->window_end_ms;
   g.accommodations = acc;
   g.issued_ms = clock.wall_ms();
-  package::CodeLock lock{code->salt, crypto::ScryptParams{code->scrypt_n, code->scrypt_r, code->scrypt_p}, code->nonce,
-                         code->locked_key};
-  auto wrapped = package::wrap_offline_key(g, lock, kx_public);
-  if (!wrapped) return fail(Error(Errc::invalid_argument, "kx_public is not a usable X25519 public key", "kx_public"));
+  // Without a start code yet, the grant has no offline key: online release still works, and the
+  // device gets the offline key when it downloads again after a code is issued.
+  if (code) {
+    package::CodeLock lock{code->salt, crypto::ScryptParams{code->scrypt_n, code->scrypt_r, code->scrypt_p}, code->nonce,
+                           code->locked_key};
+    auto wrapped = package::wrap_offline_key(g, lock, kx_public);
+    if (!wrapped) return fail(Error(Errc::invalid_argument, "kx_public is not a usable X25519 public key", "kx_public"));
+  } else {
+    auto check = crypto::seal(kx_public, {});  // the same key check as wrapping would make
+    if (!check) return fail(Error(Errc::invalid_argument, "kx_public is not a usable X25519 public key", "kx_public"));
+  }
   VIGIL_TRY(package::sign_grant(g, crypto::view(keys.package_seed), keys.package_public));
   VIGIL_TRY(repo.transaction([&]() -> Status {
     return repo.put_sitting_device(sitting_id, device.device_id, kx_public, clock.wall_ms());

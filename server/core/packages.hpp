@@ -8,8 +8,8 @@
 //      different content under the same version is refused (raise the version).
 //  (2) Content keys are stored only wrapped under a key derived from the package-signing seed,
 //      and start codes only as a CodeLock (the content key under scrypt(code)).
-//  (3) A grant is issued only to a device of the sitting's candidate, and only once the sitting
-//      has a start code.
+//  (3) A grant is issued only to a device of the sitting's candidate. It carries the offline key
+//      only once the sitting has a start code (before that: online release only).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,7 +51,7 @@ Result<std::string> issue_start_code(Repository& repo, const ServerKeys& keys, s
                                      const crypto::ScryptParams& params = package::k_start_code_scrypt);
 
 // (3) The signed grant of a sitting for one device, with the content key wrapped to kx_public and
-// the sitting's start code; registers kx_public for the online release.
+// the sitting's start code (if one has been issued); registers kx_public for the online release.
 Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& keys, const DeviceRow& device,
                                           std::string_view sitting_id, ByteView kx_public, const time::Clock& clock);
 

@@ -57,8 +57,15 @@ Status load_package_key(const fs::path& dir, ServerKeys& keys) {
   const fs::path path = dir / "keys" / "package.key";
   std::error_code ec;
   if (!fs::exists(path, ec)) {
+    // Written under a private name, then hard-linked into place: link() fails if another process
+    // (serve and an admin command starting together) got there first, and then both use its key.
     VIGIL_ASSIGN(auto fresh, crypto::ed25519_generate());
-    VIGIL_TRY(write_secret_hex(path, fresh.seed));
+    const fs::path mine = path.string() + "." + std::to_string(::getpid());
+    VIGIL_TRY(write_secret_hex(mine, fresh.seed));
+    const bool linked = ::link(mine.c_str(), path.c_str()) == 0;
+    const int link_errno = errno;
+    ::unlink(mine.c_str());
+    if (!linked && link_errno != EEXIST) return fail(Errc::io, "installing " + path.string() + ": " + std::strerror(link_errno));
   }
   VIGIL_ASSIGN(keys.package_seed, read_secret_hex(path));
   VIGIL_ASSIGN(auto pair, crypto::ed25519_from_seed(crypto::view(keys.package_seed)));

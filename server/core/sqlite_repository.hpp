@@ -57,7 +57,8 @@ class SqliteRepository final : public Repository {
   Status set_blob_progress(const BlobRow& b, std::uint64_t received, std::optional<std::int64_t> complete_ms) override;
 
   Status add_package(const PackageRow& p, std::string_view marking_scheme_json) override;
-  Result<std::optional<PackageRow>> package(std::string_view assessment_id, std::uint32_t version, bool with_file) override;
+  Result<std::optional<PackageRow>> package(std::string_view assessment_id, std::uint32_t version,
+                                            bool with_file = true) override;
   Result<std::optional<std::uint32_t>> latest_package_version(std::string_view assessment_id) override;
   Result<std::optional<std::string>> marking_scheme(std::string_view assessment_id, std::uint32_t version) override;
   Result<SittingRow> put_sitting(const SittingRow& s, std::int64_t now_ms) override;

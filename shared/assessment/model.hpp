@@ -98,6 +98,8 @@ struct Accommodations {
   std::uint32_t extra_time_percent = 0;   // applied to every section's minutes
   std::uint32_t extra_break_minutes = 0;  // added to each scheduled break
   bool knowledge_only = false;            // exempt from the scenario and written sections
+
+  bool operator==(const Accommodations&) const = default;
 };
 
 }  // namespace vigil::assessment

@@ -291,6 +291,10 @@ Status wrap_offline_key(SittingGrant& g, const CodeLock& lock, ByteView device_k
 
 Result<crypto::SecretBytes> unwrap_offline_key(const SittingGrant& g, const crypto::X25519KeyPair& device_kx,
                                                std::string_view normalised_code) {
+  if (g.offline_key.empty()) {
+    return fail(Errc::not_found, "this computer has no start-code key for this assessment yet: connect to the internet at the "
+                                 "start time, or download again once the support line has issued your start code");
+  }
   auto inner = crypto::open_sealed(device_kx, g.offline_key, as_bytes(offline_key_aad(g.sitting_id)));
   if (!inner) {
     return fail(Errc::wrong_key, "this sitting's key was issued to another device: download the assessment again on this one");

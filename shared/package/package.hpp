@@ -123,7 +123,7 @@ struct SittingGrant {
   std::int64_t window_end_ms = 0;
   assessment::Accommodations accommodations;
   // Offline release: seal(device kx, nonce || locked) of the CodeLock below, with its scrypt salt
-  // and parameters in clear.
+  // and parameters in clear. All empty / zero when the sitting had no start code yet.
   Bytes code_salt;
   std::uint64_t scrypt_n = 0;
   std::uint32_t scrypt_r = 0;
@@ -143,7 +143,8 @@ std::string online_key_aad(std::string_view sitting_id);
 // Fills the offline fields from a lock, sealed to the device's kx public key.
 Status wrap_offline_key(SittingGrant& g, const CodeLock& lock, ByteView device_kx_public);
 // Both factors: the device's kx key pair opens the box (another device's key -> wrong_key),
-// the code opens the lock (wrong code -> auth_failed).
+// the code opens the lock (wrong code -> auth_failed). A grant issued before the sitting had a
+// start code has no offline key -> not_found.
 Result<crypto::SecretBytes> unwrap_offline_key(const SittingGrant& g, const crypto::X25519KeyPair& device_kx,
                                                std::string_view normalised_code);
 

@@ -25,7 +25,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,24p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,26p' "$0"; exit 64; }
 shift
 
 cd "$root"

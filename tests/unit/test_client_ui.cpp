@@ -77,6 +77,10 @@ TEST_CASE("the UI opens only with the launch secret and then only with its cooki
   CHECK(wrong.status == 403);
   check_protective_headers(wrong);
   CHECK(f.api->handle(f.request("GET", "/api/state")).status == 403);  // no cookie
+  auto page = f.api->handle(f.request("GET", "/"));
+  CHECK(page.status == 403);
+  CHECK(page.header("Content-Type").rfind("text/html", 0) == 0);
+  CHECK(page.body.find("Open your assessment from the Vigil app") != std::string::npos);
   auto forged = f.request("GET", "/api/state");
   forged.headers["Cookie"] = "vigil_ui=guessed";
   CHECK(f.api->handle(forged).status == 403);

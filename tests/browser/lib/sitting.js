@@ -28,7 +28,8 @@ function isoMinutesFromNow(minutes) {
 }
 
 // options: contentDir (default: the practitioner sample), assessmentId, accommodations
-// {extraTimePercent, extraBreakMinutes, knowledgeOnly}, startInMinutes (default -5: already open).
+// {extraTimePercent, extraBreakMinutes, knowledgeOnly}, startInMinutes (default -5: already open),
+// enrol (default true; false leaves enrolment to the test, with `enrolmentCode`).
 async function prepareSitting(options = {}) {
   const SERVER = env('VIGIL_SERVER_EXE');
   const CLIENT = env('VIGIL_CLIENT_EXE');
@@ -57,19 +58,21 @@ async function prepareSitting(options = {}) {
     if (acc.knowledgeOnly) args.push('--knowledge-only');
     await must(SERVER, args);
   }
-  await must(SERVER, ['admin', 'schedule', home, '--candidate', 'c-0001', '--assessment', assessmentId,
+  // A new sitting gets its start code at once (for the phone line), so the grant carries the offline key.
+  const scheduled = await must(SERVER, ['admin', 'schedule', home, '--candidate', 'c-0001', '--assessment', assessmentId,
     '--start', isoMinutesFromNow(options.startInMinutes ?? -5)]);
-  const codeOut = await must(SERVER, ['admin', 'start-code', home, '--candidate', 'c-0001', '--assessment', assessmentId]);
-  const startCode = codeOut.match(/start code: ([A-Z0-9-]+)/)[1];
+  const startCode = scheduled.match(/start code: ([A-Z0-9-]+)/)[1];
 
   fs.mkdirSync(clientDir, { recursive: true });
   fs.copyFileSync(path.join(home, 'published/client-trust.json'), path.join(clientDir, 'server-trust.json'));
   const clientArgs = ['--data', clientDir, '--key-storage', 'file'];
-  await must(CLIENT, [...clientArgs, 'enrol', '--trust', path.join(clientDir, 'server-trust.json'), '--code', enrolmentCode]);
+  if (options.enrol !== false) {
+    await must(CLIENT, [...clientArgs, 'enrol', '--trust', path.join(clientDir, 'server-trust.json'), '--code', enrolmentCode]);
+  }
 
   const children = [server];
   return {
-    root, home, clientDir, assessmentId, startCode, server,
+    root, home, clientDir, assessmentId, startCode, enrolmentCode, server,
     clientArgs,
     // Starts `vigil-client start` and resolves with {proc, url, readyAt} once it printed its address.
     async startClient(extra = []) {
