@@ -16,6 +16,7 @@
 #include "server/app/results_cli.hpp"
 #include "server/core/api.hpp"
 #include "server/core/authoring.hpp"
+#include "server/core/issuer_keys.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
@@ -55,7 +56,16 @@ int cmd_serve(const fs::path& dir, int port_override) {
   auto evidence_key = core::load_evidence_key(dir);
   if (!evidence_key) return failed(evidence_key.error());
   staff_config.evidence_key = std::move(*evidence_key);
-  core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config);
+  // Release from the staff pages issues certificates with the issuer key active at start-up
+  // (after `certificate keys rotate`, restart the server to sign with the new key).
+  std::optional<core::IssuerSigner> signer;
+  if (auto s = core::active_issuer(dir, vigil::time::system_clock().wall_ms())) {
+    signer = std::move(*s);
+  } else {
+    log("event=issuer_key_unavailable detail=\"" + s.error().message + "\" effect=\"release issues no certificates\"");
+  }
+  core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
+                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr});
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.

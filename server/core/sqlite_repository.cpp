@@ -29,9 +29,19 @@ Status migrate(sqlite::Db& db) {
     return fail(Errc::unsupported_version, "the database was written by a newer vigil-server (schema " +
                                                std::to_string(current) + ")");
   }
+  // Foreign keys are off while migrating, so a migration may rebuild a table (create the new
+  // one, copy, drop the old, rename: the procedure https://sqlite.org/lang_altertable.html
+  // gives for changes ALTER TABLE cannot make, such as a CHECK constraint). Every reference is
+  // checked before each migration commits, and foreign keys are on again afterwards.
+  VIGIL_TRY(db.exec("PRAGMA foreign_keys = OFF"));
   for (auto i = static_cast<std::size_t>(current); i < files.size(); ++i) {
     VIGIL_ASSIGN(auto tx, sqlite::Transaction::begin(db));
     VIGIL_TRY(db.exec(files[i].text));
+    VIGIL_ASSIGN(auto dangling, db.query_int("SELECT count(*) FROM pragma_foreign_key_check"));
+    if (dangling != 0) {
+      return fail(Errc::integrity, "migration " + std::to_string(i + 1) + " would leave " + std::to_string(dangling) +
+                                       " reference(s) dangling; the database is unchanged");
+    }
     VIGIL_TRY(db.exec("PRAGMA user_version = " + std::to_string(i + 1)));
     VIGIL_TRY(tx.commit());
   }
@@ -45,8 +55,9 @@ Result<std::unique_ptr<SqliteRepository>> SqliteRepository::open(const std::file
   VIGIL_ASSIGN(r->db_, sqlite::Db::open(db_path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX));
   VIGIL_ASSIGN(auto mode, r->db_.query_text("PRAGMA journal_mode = WAL"));
   if (!mode || *mode != "wal") return fail(Errc::io, "the database could not switch to write-ahead logging");
-  VIGIL_TRY(r->db_.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000"));
+  VIGIL_TRY(r->db_.exec("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000"));
   VIGIL_TRY(migrate(r->db_));
+  VIGIL_TRY(r->db_.exec("PRAGMA foreign_keys = ON"));
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/core/server_home.hpp"
+#include "server/core/staff_detail.hpp"
 #include "server/embedded/staff_pages.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
@@ -17,11 +18,8 @@
 
 namespace vigil::server::core {
 
-namespace {
+namespace staff_detail {
 
-using json = nlohmann::json;
-using protocol::HttpRequest;
-using protocol::HttpResponse;
 
 constexpr std::string_view k_cookie = "vigil_staff";
 constexpr std::int64_t k_minute_ms = 60'000;
@@ -56,7 +54,7 @@ HttpResponse respond_bytes(std::string content_type, std::string body) {
 }
 
 // A JSON error with extra members (the CSV validation report).
-HttpResponse respond_error(int status, std::string_view code, std::string_view message, json extra = json::object()) {
+HttpResponse respond_error(int status, std::string_view code, std::string_view message, json extra) {
   json body{{"v", 1}, {"error", {{"code", code}, {"message", message}}}};
   for (auto& [k, v] : extra.items()) body[k] = v;
   return respond(status, body);
@@ -144,7 +142,7 @@ Result<json> json_body(const HttpRequest& req) {
   return j;
 }
 
-Result<std::string> str_field(const json& j, const char* name, std::size_t max_len, bool required = true) {
+Result<std::string> str_field(const json& j, const char* name, std::size_t max_len, bool required) {
   const auto it = j.find(name);
   if (it == j.end() || it->is_null()) {
     if (required) return fail(Error(Errc::invalid_argument, std::string(name) + " is required", name));
@@ -252,35 +250,16 @@ json queue_json(const QueueEntry& q) {
   return j;
 }
 
-// ---- Endpoints (invariant 1) -----------------------------------------------------------------
+Result<const StaffResultsDeps*> Ctx::need_results() const {
+  if (!results) return fail(Errc::unavailable, "results are not configured on this server");
+  return results;
+}
 
-struct Ctx {
-  Repository& repo;
-  StaffRepository& staff;
-  const time::Clock& clock;
-  const StaffApiConfig& config;
-  const HttpRequest& req;
-  const Principal& who;
-  std::map<std::string, std::string> params;   // from the path pattern
-  std::string token_hash;                      // of the caller's session cookie
+}  // namespace staff_detail
 
-  std::int64_t now() const { return clock.wall_ms(); }
-  Status audit(std::string action, std::string target, std::string detail = {}) const {
-    return staff.audit({0, now(), who.user_id, std::move(action), std::move(target), std::move(detail)});
-  }
-};
+using namespace staff_detail;
 
-using Handler = Result<HttpResponse> (*)(Ctx&);
-
-enum class ScopeFrom { none, council, session };
-
-struct Endpoint {
-  const char* method;
-  const char* pattern;
-  Permission permission;
-  ScopeFrom scope;
-  Handler fn;
-};
+namespace {
 
 // ---- signed-in user ---
 
@@ -1178,7 +1157,8 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
   }
   VIGIL_TRY(authorise(who, ep->permission, scope, staff_));
   Ctx ctx{repo_, staff_, clock_, config_, req, who, std::move(params),
-          std::string(reinterpret_cast<const char*>(token_hash.data()), token_hash.size())};
+          std::string(reinterpret_cast<const char*>(token_hash.data()), token_hash.size()),
+          results_ ? &*results_ : nullptr};
   return ep->fn(ctx);
 }
 

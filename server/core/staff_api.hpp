@@ -49,6 +49,18 @@ struct StaffApiConfig {
   std::function<void(const std::string&)> log;
 };
 
+class ResultsRepository;  // server/core/results_repository.hpp
+struct IssuerSigner;      // server/core/issuer_keys.hpp
+
+// What the results, marking and equalities endpoints need beyond the staff repository. The
+// signer issues certificates on release; without it release still works and certificates are
+// issued later with `vigil-server certificate issue`.
+struct StaffResultsDeps {
+  ResultsRepository& results;
+  const ServerKeys& keys;
+  const IssuerSigner* signer = nullptr;
+};
+
 struct Principal {
   std::int64_t user_id = 0;
   Role role = Role::proctor;
@@ -87,8 +99,9 @@ Result<std::pair<Bytes, Bytes>> hash_staff_password(std::string_view password, c
 
 class StaffApi {
  public:
-  StaffApi(Repository& repo, StaffRepository& staff, const time::Clock& clock, StaffApiConfig config = {})
-      : repo_(repo), staff_(staff), clock_(clock), config_(std::move(config)) {}
+  StaffApi(Repository& repo, StaffRepository& staff, const time::Clock& clock, StaffApiConfig config = {},
+           std::optional<StaffResultsDeps> results = std::nullopt)
+      : repo_(repo), staff_(staff), clock_(clock), config_(std::move(config)), results_(std::move(results)) {}
 
   // True for the paths this API answers (/staff and below).
   static bool handles(std::string_view path) noexcept;
@@ -102,6 +115,7 @@ class StaffApi {
   StaffRepository& staff_;
   const time::Clock& clock_;
   StaffApiConfig config_;
+  std::optional<StaffResultsDeps> results_;
 };
 
 // Sends /staff/... to the staff API and everything else to the device API: the listener's handler.

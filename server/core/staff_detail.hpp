@@ -1,0 +1,91 @@
+#pragma once
+// Internal to the staff API (server/core/staff_api*.cpp): the helpers every endpoint handler
+// uses and the handler context, so that handlers for one area (marking, results, equalities) can
+// live in their own file while every endpoint stays one row of the single table in staff_api.cpp
+// (staff_api.hpp invariant 1). Not for use outside the staff API.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/core/staff_api.hpp"
+
+namespace vigil::server::core::staff_detail {
+
+using json = nlohmann::json;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+
+// ---- responses ---
+
+void harden(HttpResponse& r);
+HttpResponse respond(int status, const json& body);
+HttpResponse respond_bytes(std::string content_type, std::string body);
+// A JSON error with extra members (the CSV validation report).
+HttpResponse respond_error(int status, std::string_view code, std::string_view message, json extra = json::object());
+
+// ---- requests ---
+
+std::vector<std::string_view> segments(std::string_view path);
+std::string url_decode(std::string_view s);
+std::map<std::string, std::string> query_params(std::string_view q);
+// The named query parameter clamped to [lo, hi]; dflt when absent or not a number.
+std::int64_t int_param(const std::map<std::string, std::string>& q, const std::string& name, std::int64_t dflt,
+                       std::int64_t lo, std::int64_t hi);
+std::string cookie_value(const HttpRequest& req, std::string_view name);
+// The body as a JSON object; refuses other content types and anything that is not an object.
+Result<json> json_body(const HttpRequest& req);
+// A text member of at most max_len bytes; an absent optional member is "".
+Result<std::string> str_field(const json& j, const char* name, std::size_t max_len, bool required = true);
+
+// ---- text ---
+
+bool valid_utf8(std::string_view s, std::size_t* bad_at);
+bool has_control(std::string_view s);
+std::string trim(std::string_view s);
+std::string lower(std::string s);
+bool plausible_email(std::string_view e);
+// Letters, digits and - _ . / only, 1..max characters.
+bool safe_id(std::string_view s, std::size_t max);
+// A whole number in [lo, hi]; "" is 0; nullopt otherwise.
+std::optional<std::int64_t> parse_small_int(std::string_view s, std::int64_t lo, std::int64_t hi);
+Result<std::string> random_token(std::size_t bytes);
+
+// ---- endpoints (invariant 1) ---
+
+struct Ctx {
+  Repository& repo;
+  StaffRepository& staff;
+  const time::Clock& clock;
+  const StaffApiConfig& config;
+  const HttpRequest& req;
+  const Principal& who;
+  std::map<std::string, std::string> params;   // from the path pattern
+  std::string token_hash;                      // of the caller's session cookie
+  const StaffResultsDeps* results = nullptr;   // scoring, marking, release; null when not configured
+
+  std::int64_t now() const { return clock.wall_ms(); }
+  Status audit(std::string action, std::string target, std::string detail = {}) const {
+    return staff.audit({0, now(), who.user_id, std::move(action), std::move(target), std::move(detail)});
+  }
+  // The results dependencies, or "503 results are not configured on this server".
+  Result<const StaffResultsDeps*> need_results() const;
+};
+
+using Handler = Result<HttpResponse> (*)(Ctx&);
+
+enum class ScopeFrom { none, council, session };
+
+struct Endpoint {
+  const char* method;
+  const char* pattern;
+  Permission permission;
+  ScopeFrom scope;
+  Handler fn;
+};
+
+}  // namespace vigil::server::core::staff_detail
