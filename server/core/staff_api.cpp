@@ -11,6 +11,7 @@
 
 #include "server/core/server_home.hpp"
 #include "server/core/staff_detail.hpp"
+#include "server/core/staff_equalities.hpp"
 #include "server/embedded/staff_pages.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
@@ -900,6 +901,10 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/sessions/{device}/{session}/evidence/{sha}", Permission::review_evidence, ScopeFrom::session, get_evidence},
     {"POST", "/staff/api/sessions/{device}/{session}/flags/{flag}", Permission::review_decide, ScopeFrom::session, post_flag_decision},
     {"POST", "/staff/api/sessions/{device}/{session}/decision", Permission::review_decide, ScopeFrom::session, post_session_decision},
+    {"GET", "/staff/api/reports/windows", Permission::reports_read, ScopeFrom::none, get_report_windows},
+    {"GET", "/staff/api/reports/{assessment}/equalities", Permission::reports_read, ScopeFrom::none, get_equalities_report},
+    {"GET", "/staff/api/reports/{assessment}/equalities.csv", Permission::reports_read, ScopeFrom::none, get_equalities_csv},
+    {"GET", "/staff/api/reports/{assessment}/items", Permission::reports_read, ScopeFrom::none, get_item_statistics},
 };
 
 bool match(std::string_view pattern, const std::vector<std::string_view>& path, std::map<std::string, std::string>& params) {
@@ -959,7 +964,8 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
     case Permission::councils_manage:
     case Permission::review_assign:
     case Permission::audit_read:
-    case Permission::results_release: return admin ? Status{} : deny();
+    case Permission::results_release:
+    case Permission::reports_read: return admin ? Status{} : deny();
     case Permission::councils_list: return admin || manager ? Status{} : deny();
     case Permission::candidates_read:
     case Permission::candidates_write:

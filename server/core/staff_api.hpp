@@ -49,8 +49,9 @@ struct StaffApiConfig {
   std::function<void(const std::string&)> log;
 };
 
-class ResultsRepository;  // server/core/results_repository.hpp
-struct IssuerSigner;      // server/core/issuer_keys.hpp
+class ResultsRepository;     // server/core/results_repository.hpp
+class EqualitiesRepository;  // server/core/equalities_repository.hpp
+struct IssuerSigner;         // server/core/issuer_keys.hpp
 
 // What the results, marking and equalities endpoints need beyond the staff repository. The
 // signer issues certificates on release; without it release still works and certificates are
@@ -59,6 +60,8 @@ struct StaffResultsDeps {
   ResultsRepository& results;
   const ServerKeys& keys;
   const IssuerSigner* signer = nullptr;
+  // The equalities declarations (reports only); without it the equalities report answers 503.
+  EqualitiesRepository* equalities = nullptr;
 };
 
 struct Principal {
@@ -82,6 +85,7 @@ enum class Permission {
   review_decide,      // scope: the session in the path
   audit_read,
   results_release,
+  reports_read,       // aggregate equalities report and item statistics: programme admins only
 };
 
 // What a request is about: the council or the session named in its path.
