@@ -127,10 +127,12 @@ struct World {
     return core::create_staff_user(*repo, *staff, email, "User " + email, role, council, k_password, clock, {1u << 10, 8, 1}).value();
   }
 
-  HttpResponse call(const std::string& method, const std::string& target, const Browser& b) {
+  HttpResponse call(const std::string& method, const std::string& target, const Browser& b, const std::string& body = "") {
     HttpRequest r;
     r.method = method;
     r.target = target;
+    r.body = body;
+    if (!body.empty()) r.headers["Content-Type"] = "application/json";
     r.headers["Cookie"] = "vigil_staff=" + b.cookie;
     if (method != "GET") r.headers["X-CSRF-Token"] = b.csrf;
     return core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
@@ -375,4 +377,19 @@ TEST_CASE("the candidate list, status CSV, summary, session view and audit log c
       CHECK(r.body.find(word) == std::string::npos);     // ...and hold none of their declarations
     }
   }
+}
+
+TEST_CASE("a session a proctor cleared with no concerns no longer counts as flagged") {
+  Window w;
+  const auto session = "/staff/api/sessions/" + World::device_of(w.declared[0]) + "/s-" + w.declared[0];
+  const auto view = json::parse(w.call("GET", session, w.proctor).body);
+  for (const auto& f : view.at("flags")) {
+    REQUIRE(w.call("POST", session + "/flags/" + std::to_string(f.at("flag_row").get<std::int64_t>()), w.proctor,
+                   R"({"decision":"dismiss"})").status == 200);
+  }
+  REQUIRE(w.call("POST", session + "/decision", w.proctor, R"({"decision":"no_concerns"})").status == 200);
+  const auto report = json::parse(w.call("GET", "/staff/api/reports/window-1/equalities", w.admin).body);
+  // declared[0] is in the disability "yes" group: 2 of its 3 flagged sessions are still pending.
+  CHECK(group_of(report, "disability", "yes")->at("flagged") == 2);
+  CHECK(group_of(report, "disability", "yes")->at("candidates") == 10);
 }
