@@ -45,20 +45,19 @@ Status put_equalities(EqualitiesRepository& eq, const ServerKeys& keys, std::str
   return eq.put_declaration(subject, d, utc_day(clock.wall_ms()));
 }
 
-Result<EqualitiesReport> equalities_report(ResultsRepository& results, EqualitiesRepository& eq, const ServerKeys& keys,
-                                           std::string_view assessment_id, std::size_t min_group_size) {
-  VIGIL_ASSIGN(auto rows, results.results_of_assessment(assessment_id));
+Result<EqualitiesReport> equalities_report(EqualitiesRepository& eq, const ServerKeys& keys, std::string_view assessment_id,
+                                           std::size_t min_group_size) {
+  VIGIL_ASSIGN(auto rows, eq.window_outcomes(assessment_id));
   const auto& chars = results::equalities_characteristics();
   std::vector<std::vector<results::GroupObservation>> obs(chars.size());
   for (const auto& row : rows) {
     VIGIL_ASSIGN(auto outcome, results::parse_outcome(row.outcome));
-    VIGIL_ASSIGN(const bool flagged, eq.session_flagged(row.sitting_id));
     VIGIL_ASSIGN(auto subject, equalities_subject(keys, row.candidate_id));
     VIGIL_ASSIGN(auto decl, eq.declaration(subject));
     for (std::size_t i = 0; i < chars.size(); ++i) {
       const std::optional<std::string> none;
       const auto& v = decl ? decl->get(chars[i].field) : none;
-      obs[i].push_back({v ? *v : std::string(results::k_not_declared), outcome, flagged});
+      obs[i].push_back({v ? *v : std::string(results::k_not_declared), outcome, row.flagged});
     }
   }
   EqualitiesReport out;

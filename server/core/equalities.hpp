@@ -18,7 +18,6 @@
 
 #include "server/core/api.hpp"
 #include "server/core/equalities_repository.hpp"
-#include "server/core/results_repository.hpp"
 #include "shared/results/analysis.hpp"
 #include "shared/results/equalities.hpp"
 #include "shared/time/clock.hpp"
@@ -48,8 +47,7 @@ struct EqualitiesReport {
 
 // (2)(3) One observation per scored sitting of the window: its outcome, whether its session was
 // flagged (pending or upheld), and its candidate's declaration (or "not declared").
-Result<EqualitiesReport> equalities_report(ResultsRepository& results, EqualitiesRepository& eq, const ServerKeys& keys,
-                                           std::string_view assessment_id,
+Result<EqualitiesReport> equalities_report(EqualitiesRepository& eq, const ServerKeys& keys, std::string_view assessment_id,
                                            std::size_t min_group_size = results::k_min_group_size);
 
 nlohmann::json to_json(const EqualitiesReport& r);

@@ -27,9 +27,15 @@ class EqualitiesRepository {
   virtual Status put_declaration(std::string_view subject, const results::EqualitiesDeclaration& d, std::string_view day) = 0;
   virtual Result<std::optional<results::EqualitiesDeclaration>> declaration(std::string_view subject) = 0;
 
-  // True when any device's copy of the session has a proctoring flag that is pending or was
-  // upheld (the review tables, schema 3): flagged and not decided "no_concerns".
-  virtual Result<bool> session_flagged(std::string_view session_id) = 0;
+  // One row per scored sitting of the window (the results table, schema 4): its candidate, its
+  // outcome, and whether any device's copy of its session has a proctoring flag that is pending
+  // or was upheld (the review tables, schema 3: flagged and not decided "no_concerns").
+  struct SittingOutcome {
+    std::string candidate_id;
+    std::string outcome;  // results::outcome_name
+    bool flagged = false;
+  };
+  virtual Result<std::vector<SittingOutcome>> window_outcomes(std::string_view assessment_id) = 0;
   // Assessment windows with at least one scored sitting, sorted.
   virtual Result<std::vector<std::string>> windows_with_results() = 0;
 };
@@ -41,7 +47,7 @@ class SqliteEqualitiesRepository final : public EqualitiesRepository {
 
   Status put_declaration(std::string_view subject, const results::EqualitiesDeclaration& d, std::string_view day) override;
   Result<std::optional<results::EqualitiesDeclaration>> declaration(std::string_view subject) override;
-  Result<bool> session_flagged(std::string_view session_id) override;
+  Result<std::vector<SittingOutcome>> window_outcomes(std::string_view assessment_id) override;
   Result<std::vector<std::string>> windows_with_results() override;
 
  private:

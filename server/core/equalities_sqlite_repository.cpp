@@ -43,14 +43,23 @@ Result<std::optional<results::EqualitiesDeclaration>> SqliteEqualitiesRepository
   return std::optional<results::EqualitiesDeclaration>{std::move(d)};
 }
 
-Result<bool> SqliteEqualitiesRepository::session_flagged(std::string_view session_id) {
+Result<std::vector<EqualitiesRepository::SittingOutcome>> SqliteEqualitiesRepository::window_outcomes(
+    std::string_view assessment_id) {
   Lock lock(base_.mutex());
+  // review_sessions_by_session (migration 007) makes the flag lookup one index probe per sitting.
   VIGIL_ASSIGN(auto st, base_.db().cached(
-                            "SELECT EXISTS (SELECT 1 FROM review_sessions WHERE session_id = ? AND flag_count > 0 "
-                            "AND (decision IS NULL OR decision <> 'no_concerns'))"));
-  st.bind(1, session_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  return row && st.column_int(0) != 0;
+                            "SELECT r.candidate_id, r.outcome, EXISTS (SELECT 1 FROM review_sessions s "
+                            "WHERE s.session_id = r.sitting_id AND s.flag_count > 0 "
+                            "AND (s.decision IS NULL OR s.decision <> 'no_concerns')) "
+                            "FROM results r WHERE r.assessment_id = ?"));
+  st.bind(1, assessment_id);
+  std::vector<SittingOutcome> out;
+  for (;;) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back({st.column_text(0), st.column_text(1), st.column_int(2) != 0});
+  }
+  return out;
 }
 
 Result<std::vector<std::string>> SqliteEqualitiesRepository::windows_with_results() {

@@ -16,7 +16,7 @@ Result<EqualitiesRepository*> need_equalities(const Ctx& c) {
 Result<EqualitiesReport> report_of(Ctx& c) {
   VIGIL_ASSIGN(auto* eq, need_equalities(c));
   VIGIL_ASSIGN(auto deps, c.need_results());
-  return equalities_report(deps->results, *eq, deps->keys, c.params.at("assessment"));
+  return equalities_report(*eq, deps->keys, c.params.at("assessment"));
 }
 
 }  // namespace

@@ -16,3 +16,7 @@ CREATE TABLE equalities_declarations (
   sex         TEXT CHECK (sex IN ('female', 'male', 'prefer_not_to_say')),
   updated_day TEXT NOT NULL              -- YYYY-MM-DD (UTC)
 ) WITHOUT ROWID;
+
+-- The report asks, per scored sitting, whether its session was flagged (review_sessions is keyed
+-- by device first): one index probe instead of a scan per sitting.
+CREATE INDEX review_sessions_by_session ON review_sessions(session_id);
