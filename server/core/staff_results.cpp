@@ -202,6 +202,10 @@ Result<HttpResponse> post_reendorse(Ctx& c) {
   if (!confirmed(body)) return fail(Error(Errc::invalid_argument, "confirm the re-endorsement", "confirm"));
   const auto& council = c.params.at("council");
   const auto& candidate = c.params.at("candidate");
+  VIGIL_ASSIGN(auto endorsement, c.staff.endorsement(candidate));
+  if (endorsement && endorsement->withdrawn_wall_ms && endorsement->candidate.council_id == council) {
+    return fail(Errc::conflict, endorsement->candidate.full_name + "'s endorsement was withdrawn; endorse them again instead");
+  }
   ResitRow row;
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_ASSIGN(row, reendorse_for_resit(c.repo, deps.d.results, deps.resits, candidate, council, c.who.user_id, c.clock));

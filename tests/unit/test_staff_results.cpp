@@ -373,6 +373,8 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   CHECK(w.call("POST", path("own", otto), k_confirm, &w.manager).status == 404);
   CHECK(w.call("POST", path("other", otto), k_confirm, &w.manager).status == 403);
   CHECK(w.call("POST", path("own", nat), R"({})", &w.manager).status == 400);
+  CHECK(w.call("POST", path("own", nat), "", &w.manager).status == 400);
+  CHECK(w.call("POST", path("own", "cand-nobody"), k_confirm, &w.manager).status == 404);
   CHECK(w.get("/staff/api/councils/own/results", w.manager)["results"].dump().find("\"can_reendorse\":true") != std::string::npos);
 
   const auto ok = w.call("POST", path("own", nat), k_confirm, &w.manager);
@@ -411,6 +413,15 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   w.score(resit->sitting.sitting_id, nat, "w2", results::Outcome::met);
   const auto csv = core::results_csv(*w.repo, *w.results, "w2", std::nullopt, core::ResultsCsvOptions{false, w.resits.get()}).value();
   CHECK_THAT(csv, ContainsSubstring(resit->sitting.sitting_id + "," + nat + ",Nat Notmet,own,2,met,"));
+  // A withdrawn candidate is not re-endorsed (their endorsement has ended).
+  const auto wes = w.endorse("own", "Wes Withdrawn", "W9");
+  const auto s_wes = w.schedule(wes, "w1");
+  w.score(s_wes, wes, "w1", results::Outcome::not_met);
+  REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
+  REQUIRE(w.staff->withdraw(wes, "left", w.clock.wall_ms()));
+  const auto withdrawn = w.call("POST", path("own", wes), k_confirm, &w.manager);
+  CHECK(withdrawn.status == 409);
+  CHECK_THAT(withdrawn.body, ContainsSubstring("withdrawn"));
   // A met candidate may be scheduled again without any of this.
   CHECK(core::schedule_attempt(*w.repo, *w.results, *w.resits, mia, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock));
 }
