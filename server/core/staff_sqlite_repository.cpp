@@ -34,8 +34,7 @@ FROM (
          -- The latest released result (results table, one release path: release_results), unless
          -- a resit has been scheduled after it: the status then follows the new attempt.
          (SELECT r.outcome FROM results r WHERE r.candidate_id = c.candidate_id AND r.released_wall_ms IS NOT NULL
-             AND r.sitting_id NOT IN (SELECT x.resit_of FROM resits x WHERE x.candidate_id = c.candidate_id
-                                        AND x.sitting_id IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = r.sitting_id AND x.sitting_id IS NOT NULL)
            ORDER BY r.released_wall_ms DESC, r.scored_wall_ms DESC LIMIT 1) AS outcome,
          EXISTS (SELECT 1 FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NULL) AS reendorsed,
          coalesce((SELECT max(x.attempt) FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NOT NULL),
@@ -44,11 +43,11 @@ FROM (
          (SELECT count(*) FROM devices d JOIN sitting_devices sd ON sd.device_id = d.device_id
            WHERE d.candidate_id = c.candidate_id) AS downloaded,
          (SELECT max(s.last_seen_wall_ms) FROM sessions s WHERE s.candidate_id = c.candidate_id 
-           AND s.session_id NOT IN (SELECT x.resit_of FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NOT NULL)) AS last_seen,
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS last_seen,
          (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.submitted_seq IS NOT NULL 
-           AND s.session_id NOT IN (SELECT x.resit_of FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NOT NULL)) AS submitted,
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS submitted,
          (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.receipt IS NOT NULL 
-           AND s.session_id NOT IN (SELECT x.resit_of FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NOT NULL)) AS received,
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS received,
          (SELECT count(*) FROM review_sessions r WHERE r.candidate_id = c.candidate_id AND r.state <> 'decided') AS under_review
     FROM candidates c
     JOIN endorsements e ON e.candidate_id = c.candidate_id

@@ -20,4 +20,7 @@ CREATE TABLE resits (
   sitting_id    TEXT UNIQUE REFERENCES sittings(sitting_id),
   linked_wall_ms INTEGER
 ) WITHOUT ROWID;
-CREATE INDEX resits_by_candidate ON resits(candidate_id);
+-- The completion status asks, per candidate, for a re-endorsement without a resit yet
+-- (sitting_id IS NULL): with sitting_id in this index SQLite does not pick the UNIQUE index on
+-- sitting_id, which would scan every pending re-endorsement for each candidate.
+CREATE INDEX resits_by_candidate ON resits(candidate_id, sitting_id);
