@@ -129,7 +129,15 @@ Result<HttpResponse> post_window_release(Ctx& c) {
     return fail(Error(Errc::invalid_argument, "confirm the release: a released result cannot be changed or withdrawn", "confirm"));
   }
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
-  VIGIL_ASSIGN(auto out, release_results(c.repo, deps.d.results, id, deps.d.signer, c.clock));
+  auto released = release_results(c.repo, deps.d.results, id, deps.d.signer, c.clock);
+  if (!released) {
+    // The release itself commits before certificates are issued: a failure may leave results
+    // released without their certificates (issue them with `vigil-server certificate issue`), so
+    // the attempt is audited either way.
+    (void)c.audit("results.release", "assessment/" + id, "failed: " + released.error().message);
+    return fail(released.error());
+  }
+  const auto& out = *released;
   const auto detail = std::to_string(out.counts.released) + " released, " + std::to_string(out.counts.already) +
                       " already, " + std::to_string(out.counts.incomplete) + " awaiting marking, " +
                       std::to_string(out.certificates.size()) + " certificate(s)";
