@@ -56,10 +56,12 @@ struct IssuerSigner;         // server/core/issuer_keys.hpp
 // What the results, marking and equalities endpoints need beyond the staff repository. The
 // signer issues certificates on release; without it release still works and certificates are
 // issued later with `vigil-server certificate issue`.
+class ResitRepository;  // server/core/resits.hpp
 struct StaffResultsDeps {
   ResultsRepository& results;
   const ServerKeys& keys;
   const IssuerSigner* signer = nullptr;
+  ResitRepository* resits = nullptr;   // windows, council results, re-endorsement; 503 without it
   // The equalities declarations (reports only); without it the equalities report answers 503.
   EqualitiesRepository* equalities = nullptr;
 };
@@ -85,6 +87,7 @@ enum class Permission {
   review_decide,      // scope: the session in the path
   audit_read,
   results_release,
+  council_results,    // scope: the council in the path (its candidates' released results)
   reports_read,       // aggregate equalities report and item statistics: programme admins only
 };
 

@@ -86,4 +86,50 @@ async function prepareSitting(options = {}) {
   };
 }
 
-module.exports = { prepareSitting, must };
+// A fetch from the page (the client's UI API answers only its own origin).
+async function call(page, method, p, body) {
+  return page.evaluate(async ([m, pp, b]) => {
+    const init = { method: m, headers: {} };
+    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
+    const r = await fetch(pp, init);
+    return { status: r.status, body: await r.json().catch(() => ({})) };
+  }, [method, p, body]);
+}
+
+async function until(what, fn, tries = 120) {
+  for (let i = 0; i < tries; i += 1) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// Sits and submits through the real client's UI API on a page already at the client's address:
+// download, unlock, identity (human alternative), answer the first question, finish every
+// section, submit. Resolves with the signed receipt once the server has it (receipt.session_id
+// is the sitting id).
+async function sitAndSubmit(page, sitting) {
+  assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
+  assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
+  await call(page, 'POST', '/api/identity', {});
+  assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
+  const section = (await call(page, 'GET', '/api/section')).body;
+  const first = section.items[0];
+  assert.equal((await call(page, 'PUT', `/api/answers/${first.id}`, { value: first.type === 'multiple' ? { choices: [...Array(first.select).keys()] } : { choice: 0 } })).status, 200);
+  // Finishing the last section submits (a final review phase, if any, is submitted explicitly).
+  let phase = '';
+  for (let i = 0; i < 10; i += 1) {
+    phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
+    if (phase === 'review' || phase === 'submitted') break;
+    if (phase === 'break') await call(page, 'POST', '/api/break/end', {});
+    else await call(page, 'POST', '/api/section/finish', {});
+  }
+  if (phase === 'review') {
+    const submitted = await call(page, 'POST', '/api/submit', { confirm: true });
+    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+  }
+  return until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
+}
+
+module.exports = { prepareSitting, must, call, until, sitAndSubmit };
