@@ -7,46 +7,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { prepareSitting, must } = require('./lib/sitting');
+const { prepareSitting, must, call, until, sitAndSubmit } = require('./lib/sitting');
 const { launchBrowser, checkAccessibility, env } = require('./lib/harness');
 const { admin, newStaffPage, signIn } = require('./lib/staff');
-
-async function call(page, method, p, body) {
-  return page.evaluate(async ([m, pp, b]) => {
-    const init = { method: m, headers: {} };
-    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
-    const r = await fetch(pp, init);
-    return { status: r.status, body: await r.json().catch(() => ({})) };
-  }, [method, p, body]);
-}
-
-async function until(what, fn, tries = 120) {
-  for (let i = 0; i < tries; i += 1) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function submitKnowledgeOnly(page, sitting) {
-  assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
-  assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
-  await call(page, 'POST', '/api/identity', {});
-  assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
-  const section = (await call(page, 'GET', '/api/section')).body;
-  const first = section.items[0];
-  await call(page, 'PUT', `/api/answers/${first.id}`, { value: first.type === 'multiple' ? { choices: [...Array(first.select).keys()] } : { choice: 0 } });
-  let phase = '';
-  for (let i = 0; i < 10; i += 1) {
-    phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
-    if (phase === 'review' || phase === 'submitted') break;
-    if (phase === 'break') await call(page, 'POST', '/api/break/end', {});
-    else await call(page, 'POST', '/api/section/finish', {});
-  }
-  if (phase === 'review') assert.equal((await call(page, 'POST', '/api/submit', { confirm: true })).status, 200);
-  return until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
-}
 
 // Tabs until the focused element satisfies pred (at most 30 presses).
 async function tabTo(page, what, pred) {
@@ -64,7 +27,7 @@ test('the optional equalities questions are skippable and keyboard-operable, and
     const page = await browser.newPage();
     const client = await sitting.startClient();
     await page.goto(client.url);
-    const receipt = await submitKnowledgeOnly(page, sitting);
+    const receipt = await sitAndSubmit(page, sitting);
 
     // Offered on the submitted screen, clearly optional.
     await page.goto(new URL('/', client.url).href);
@@ -135,6 +98,17 @@ test('the optional equalities questions are skippable and keyboard-operable, and
     assert.match(csv, /^characteristic,group,candidates,met,not_met,flagged,flag_rate_percent,suppressed\r\n/);
     assert.match(csv, /"Age band","35 to 44",,,,,,yes/);
     assert.ok(!csv.includes('c-0001'));
+
+    // A council manager is refused: the API answers 403 and the page sends them to their own.
+    await admin(sitting.home, ['create-user', '--email', 'manager@northmere.example.org', '--name', 'Nia Manager',
+      '--role', 'council_manager', '--council', 'northmere']);
+    const manager = await newStaffPage(browser);
+    await signIn(manager, url, 'manager@northmere.example.org');
+    const refused = await manager.evaluate(async (w) => (await fetch(`/staff/api/reports/${w}/equalities`)).status,
+      sitting.assessmentId);
+    assert.equal(refused, 403);
+    await manager.goto(url + '/staff/reports.html');
+    await manager.waitForURL(/\/staff\/council\.html/);
   } finally {
     await browser.close();
     await sitting.stop();
