@@ -14,6 +14,7 @@
 #include "server/core/api.hpp"
 #include "server/core/equalities.hpp"
 #include "server/core/equalities_repository.hpp"
+#include "server/core/resits.hpp"
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
@@ -47,6 +48,7 @@ struct World {
   std::unique_ptr<core::SqliteStaffRepository> staff;
   std::unique_ptr<core::SqliteResultsRepository> results;
   std::unique_ptr<core::SqliteEqualitiesRepository> eq;
+  std::unique_ptr<core::SqliteResitRepository> resits;
   std::unique_ptr<core::Api> api;
   std::unique_ptr<core::StaffApi> staff_api;
 
@@ -57,6 +59,7 @@ struct World {
     staff = std::make_unique<core::SqliteStaffRepository>(*repo);
     results = std::make_unique<core::SqliteResultsRepository>(*repo);
     eq = std::make_unique<core::SqliteEqualitiesRepository>(*repo);
+    resits = std::make_unique<core::SqliteResitRepository>(*repo);
     core::ApiConfig config;
     config.results = results.get();
     config.equalities = eq.get();
@@ -64,7 +67,7 @@ struct World {
     core::StaffApiConfig sc;
     sc.password_scrypt = {1u << 10, 8, 1};
     staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, sc,
-                                                 core::StaffResultsDeps{*results, home.keys, nullptr, nullptr, eq.get()});
+                                                 core::StaffResultsDeps{*results, home.keys, nullptr, resits.get(), eq.get()});
     REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
     core::PackageRow p{k_window, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
     REQUIRE(repo->add_package(p, "{}"));
@@ -349,8 +352,9 @@ TEST_CASE("council managers and proctors are refused every report") {
   CHECK(core::route_request(*w.api, *w.staff_api, anon, PeerIdentity{}).status == 401);
 }
 
-TEST_CASE("the candidate list, status CSV, summary, session view and audit log carry no equalities data") {
+TEST_CASE("the candidate list, status CSV, summary, results views, session view and audit log carry no equalities data") {
   Window w;
+  REQUIRE(w.results->release(k_window, w.clock.wall_ms()));  // so the results views list everyone
   struct View {
     const Browser* who;
     std::string path;
@@ -360,6 +364,10 @@ TEST_CASE("the candidate list, status CSV, summary, session view and audit log c
       {&w.manager, "/staff/api/councils/own/candidates?limit=500", true},
       {&w.manager, "/staff/api/councils/own/candidates.csv", true},
       {&w.manager, "/staff/api/councils/own/summary", false},
+      {&w.manager, "/staff/api/councils/own/results", true},
+      {&w.manager, "/staff/api/councils/own/results.csv?assessment=window-1", true},
+      {&w.admin, "/staff/api/results/windows", false},
+      {&w.admin, "/staff/api/results/windows/window-1/results.csv", true},
       {&w.proctor, "/staff/api/queue", true},
       {&w.proctor, "/staff/api/sessions/" + World::device_of(w.declared[0]) + "/s-" + w.declared[0], true},
       {&w.admin, "/staff/api/councils/own/candidates.csv", true},
