@@ -2,8 +2,8 @@
 -- purpose: no candidate id, name, device or session is stored here, and no foreign key leads
 -- from here to the candidates table.
 --
--- subject is a keyed pseudonym of the candidate id (HKDF-SHA256 under a key derived from the
--- server's receipt seed, server/core/equalities.hpp): the report recomputes it for each scored
+-- subject is a keyed pseudonym of the candidate id (HKDF-SHA256 keyed by the server's receipt
+-- seed, server/core/equalities.hpp equalities_subject): the report recomputes it for each scored
 -- sitting to join a declaration to its outcome, but the table alone (a copy, a backup, a query
 -- by someone without the server's keys) cannot be joined to a person. Only the day of the
 -- latest change is kept, not the time, so it cannot be matched to sync traffic.
