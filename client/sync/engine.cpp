@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client/sync/equalities.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 
@@ -205,6 +206,9 @@ Result<bool> SyncEngine::run_once() {
     VIGIL_ASSIGN(bool got, fetch_receipt(s));
     done = done && got;
   }
+  // The optional equalities declaration: apart from the journal, last (it never delays the
+  // assessment's records), retried with the same back-off (docs/EQUALITIES.md).
+  VIGIL_TRY(push_equalities(store_, transport_));
   refresh_counts();
   if (refusal) return fail(*refusal);
   std::lock_guard lock(mu_);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/embedded/ui_web.hpp"
+#include "client/store/equalities.hpp"
 #include "client/platform/platform.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
@@ -287,6 +288,8 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     return json_response(200, json::parse(body));
   }
 
+  if (path == "/api/equalities" && m == "GET") return equalities_json();
+
   VIGIL_ASSIGN(json body, body_object(req));
   auto ok = [] { return json_response(200, json{{"ok", true}}); };
   auto need_runner = [this]() -> Result<runner::Runner*> {
@@ -319,6 +322,14 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     VIGIL_ASSIGN(runner::RunnerOptions opts, services_.unlock(code));
     VIGIL_TRY(open_runner(std::move(opts)));
     return ok();
+  }
+  if (path == "/api/equalities" && m == "PUT") {
+    // Optional, and possible at any point (even with no assessment open): kept in the encrypted
+    // store, never in the journal, and sent by the sync engine (docs/EQUALITIES.md).
+    VIGIL_ASSIGN(auto declaration, results::parse_equalities(body));
+    VIGIL_TRY(store::save_equalities(store_, declaration));
+    if (services_.sync_now) services_.sync_now();
+    return json_response(200, json{{"saved", true}});
   }
   if (path == "/api/sync" && m == "POST") {
     if (services_.sync_now) services_.sync_now();
@@ -407,6 +418,14 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     return ok();
   }
   return fail(Errc::not_found, "no such action");
+}
+
+Result<HttpResponse> UiApi::equalities_json() {
+  VIGIL_ASSIGN(auto kept, store::kept_equalities(store_));
+  VIGIL_ASSIGN(auto pending, store::pending_equalities(store_));
+  return json_response(200, json{{"vocabulary", results::equalities_vocabulary_json()},
+                                 {"declaration", kept ? results::to_json(*kept) : json()},
+                                 {"sent", kept.has_value() && !pending.has_value()}});
 }
 
 Result<HttpResponse> UiApi::state_json() {

@@ -99,6 +99,7 @@ class UiApi {
   Result<protocol::HttpResponse> state_json();
   Result<protocol::HttpResponse> section_json();
   Result<protocol::HttpResponse> checks_json();
+  Result<protocol::HttpResponse> equalities_json();
   Status open_runner(runner::RunnerOptions options);
   bool host_ok(const protocol::HttpRequest& r) const;
   bool origin_ok(const protocol::HttpRequest& r) const;

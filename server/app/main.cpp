@@ -16,6 +16,7 @@
 #include "server/app/results_cli.hpp"
 #include "server/core/api.hpp"
 #include "server/core/authoring.hpp"
+#include "server/core/equalities_repository.hpp"
 #include "server/core/issuer_keys.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/resits.hpp"
@@ -49,6 +50,8 @@ int cmd_serve(const fs::path& dir, int port_override) {
   api_config.log = log;
   core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
   api_config.results = &results_repo;
+  core::SqliteEqualitiesRepository equalities_repo(**repo);  // PUT /v1/equalities, the reports
+  api_config.equalities = &equalities_repo;
   core::Api api(**repo, home->keys, vigil::time::system_clock(), api_config);
   // The staff pages and API (/staff/...) share the listener and the database.
   core::SqliteStaffRepository staff_repo(**repo);
@@ -67,7 +70,8 @@ int cmd_serve(const fs::path& dir, int port_override) {
   }
   core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
-                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr, &resit_repo});
+                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr, &resit_repo,
+                                                 &equalities_repo});
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.

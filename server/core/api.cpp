@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/core/equalities.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/results.hpp"
 #include "shared/crypto/hash.hpp"
@@ -171,6 +172,11 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
     VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
     return get_results(device);
   }
+  if (parts.size() == 2 && parts[1] == "equalities") {
+    if (m != "PUT") return fail(Errc::invalid_argument, "use PUT for /v1/equalities");
+    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
+    return put_equalities(device, req);
+  }
 
   const bool sessions = parts[1] == "sessions" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "records"));
   const bool blobs = parts[1] == "blobs" && parts.size() == 3;
@@ -192,6 +198,21 @@ Result<HttpResponse> Api::get_results(const DeviceRow& device) {
   if (!config_.results) return fail(Errc::not_found, "this server does not serve results");
   VIGIL_ASSIGN(auto list, released_results_for(*config_.results, device.candidate_id));
   return json_response(200, results::to_json(list));
+}
+
+// The candidate is the device's (invariant 3 of shared/results/equalities.hpp): the body names
+// no one, so one candidate's device cannot write another's declaration.
+Result<HttpResponse> Api::put_equalities(const DeviceRow& device, const HttpRequest& req) {
+  if (!config_.equalities) return fail(Errc::not_found, "this server does not collect equalities declarations");
+  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
+    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
+  }
+  const auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return fail(Errc::invalid_argument, "the request body is not JSON");
+  VIGIL_ASSIGN(auto d, results::parse_equalities(body));
+  VIGIL_TRY(repo_.transaction(
+      [&]() -> Status { return core::put_equalities(*config_.equalities, keys_, device.candidate_id, d, clock_); }));
+  return json_response(200, json{{"v", 1}, {"stored", true}});
 }
 
 Result<DeviceRow> Api::authenticate(const protocol::PeerIdentity& peer) {

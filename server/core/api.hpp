@@ -19,6 +19,9 @@
 //                                          (server clock); docs/PACKAGE-FORMAT.md
 //   GET  /v1/results                       device: its candidate's released results and
 //                                          certificates (docs/RESULTS.md)
+//   PUT  /v1/equalities                    device: its candidate's optional equalities
+//                                          declaration, replacing any earlier one
+//                                          (docs/EQUALITIES.md); never journalled
 //
 // Invariants:
 //  (1) Errors leave nothing half-written: each request's changes are one repository transaction;
@@ -50,7 +53,8 @@ struct ServerKeys {
   Bytes package_public;
 };
 
-class ResultsRepository;  // server/core/results_repository.hpp
+class ResultsRepository;     // server/core/results_repository.hpp
+class EqualitiesRepository;  // server/core/equalities_repository.hpp
 
 struct ApiConfig {
   std::int64_t device_certificate_days = 400;
@@ -60,6 +64,8 @@ struct ApiConfig {
   std::function<void(const std::string&)> log;
   // Serves GET /v1/results when set (404 otherwise); not owned.
   ResultsRepository* results = nullptr;
+  // Serves PUT /v1/equalities when set (404 otherwise); not owned.
+  EqualitiesRepository* equalities = nullptr;
 };
 
 // How early (device or server clock) an unlock may be before it is flagged; the client accepts a
@@ -97,6 +103,7 @@ class Api {
   Result<std::optional<FlagRow>> check_unlock_time(const DeviceRow& device, std::string_view session_id,
                                                    const journal::Record& r, std::int64_t now);
   Result<protocol::HttpResponse> get_results(const DeviceRow& device);
+  Result<protocol::HttpResponse> put_equalities(const DeviceRow& device, const protocol::HttpRequest& request);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
 

@@ -11,6 +11,7 @@
 
 #include "server/core/server_home.hpp"
 #include "server/core/staff_detail.hpp"
+#include "server/core/staff_equalities.hpp"
 #include "server/core/staff_results.hpp"
 #include "server/embedded/staff_pages.hpp"
 #include "shared/crypto/hash.hpp"
@@ -898,6 +899,11 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/councils/{council}/results", Permission::council_results, ScopeFrom::council, get_council_results},
     {"GET", "/staff/api/councils/{council}/results.csv", Permission::council_results, ScopeFrom::council, get_council_results_csv},
     {"POST", "/staff/api/councils/{council}/candidates/{candidate}/reendorse", Permission::candidates_write, ScopeFrom::council, post_reendorse},
+    // Reports: equalities and item statistics (staff_equalities.cpp).
+    {"GET", "/staff/api/reports/windows", Permission::reports_read, ScopeFrom::none, get_report_windows},
+    {"GET", "/staff/api/reports/{assessment}/equalities", Permission::reports_read, ScopeFrom::none, get_equalities_report},
+    {"GET", "/staff/api/reports/{assessment}/equalities.csv", Permission::reports_read, ScopeFrom::none, get_equalities_csv},
+    {"GET", "/staff/api/reports/{assessment}/items", Permission::reports_read, ScopeFrom::none, get_item_statistics},
 };
 
 bool match(std::string_view pattern, const std::vector<std::string_view>& path, std::map<std::string, std::string>& params) {
@@ -957,7 +963,8 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
     case Permission::councils_manage:
     case Permission::review_assign:
     case Permission::audit_read:
-    case Permission::results_release: return admin ? Status{} : deny();
+    case Permission::results_release:
+    case Permission::reports_read: return admin ? Status{} : deny();
     case Permission::councils_list: return admin || manager ? Status{} : deny();
     case Permission::candidates_read:
     case Permission::candidates_write:

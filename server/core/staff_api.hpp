@@ -49,8 +49,9 @@ struct StaffApiConfig {
   std::function<void(const std::string&)> log;
 };
 
-class ResultsRepository;  // server/core/results_repository.hpp
-struct IssuerSigner;      // server/core/issuer_keys.hpp
+class ResultsRepository;     // server/core/results_repository.hpp
+class EqualitiesRepository;  // server/core/equalities_repository.hpp
+struct IssuerSigner;         // server/core/issuer_keys.hpp
 
 // What the results, marking and equalities endpoints need beyond the staff repository. The
 // signer issues certificates on release; without it release still works and certificates are
@@ -61,6 +62,8 @@ struct StaffResultsDeps {
   const ServerKeys& keys;
   const IssuerSigner* signer = nullptr;
   ResitRepository* resits = nullptr;   // windows, council results, re-endorsement; 503 without it
+  // The equalities declarations (reports only); without it the equalities report answers 503.
+  EqualitiesRepository* equalities = nullptr;
 };
 
 struct Principal {
@@ -85,6 +88,7 @@ enum class Permission {
   audit_read,
   results_release,
   council_results,    // scope: the council in the path (its candidates' released results)
+  reports_read,       // aggregate equalities report and item statistics: programme admins only
 };
 
 // What a request is about: the council or the session named in its path.

@@ -25,10 +25,14 @@
 #   staff [DIR] [ROUNDS]
 #       seeds 30,000 candidates, 2,000 sessions and 100,000 flags, then times the council status
 #       API and the proctor queue API (p50/p95): JSON keys status_p95_ms, queue_p95_ms.
+#   equalities [DIR] [ROUNDS]
+#       seeds a window of 10,000 scored sittings (8,000 declarations, 1,000 flagged), then times the
+#       admin's equalities report, JSON and CSV (p50/p95): JSON keys equalities_report_p95_ms,
+#       equalities_csv_p95_ms, sittings.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 name=${1:-}
-[[ -n "$name" ]] || { sed -n '2,27p' "$0"; exit 64; }
+[[ -n "$name" ]] || { sed -n '2,31p' "$0"; exit 64; }
 shift
 
 cd "$root"
@@ -53,6 +57,10 @@ case "$name" in
   server)
     build vigil_bench_server vigil-server
     exec build/release/tests/bench/vigil_bench_server "$@"
+    ;;
+  equalities)
+    build vigil_bench_equalities
+    exec build/release/tests/bench/vigil_bench_equalities "${1:-$root/build/bench-equalities}" "${2:-50}"
     ;;
   staff)
     build vigil_bench_staff

@@ -248,7 +248,12 @@ export const submittedScreen = {
       h('p', {}, 'Please keep Vigil on this computer until your result arrives. Your receipt is kept here, '
         + 'and you can show it to anyone as proof that you submitted.'),
       h('p', {}, h('a', { href: '/result.html' }, 'See your result'),
-        ' (when it has been released; it stays on this computer, so you can see it without the internet).'));
+        ' (when it has been released; it stays on this computer, so you can see it without the internet).'),
+      h('h2', {}, 'Optional: help us check the assessment is fair'),
+      h('p', {}, 'You can answer a few equalities questions (age, ethnic group, disability, sex). It is entirely '
+        + 'optional and makes no difference to your result. Only anonymous group totals are reported; markers, '
+        + 'proctors, your council and your employer never see your answers.'),
+      h('p', {}, h('a', { href: '/equalities.html' }, 'Answer the equalities questions (optional)')));
     this.update(st);
   },
 

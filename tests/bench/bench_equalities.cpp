@@ -1,0 +1,176 @@
+// tests/bench/run.sh equalities: the programme admin's aggregate equalities report at the scale of
+// a large assessment window.
+//
+// Seeds one server database through the real schema and repositories: 10,000 candidates with a
+// scored sitting each in one window, 8,000 of them with a declaration (stored as the device API
+// stores it, under the keyed pseudonym), and 1,000 sittings with a proctoring flag (an integrity
+// flag, so the schema's triggers build the review tables as in production). Then times
+// GET /staff/api/reports/{window}/equalities and .../equalities.csv through core::StaffApi::handle
+// as a programme admin (the pure request -> response function; TLS excluded): per sitting, one
+// HKDF and two indexed reads, then aggregate_by_group per characteristic.
+// Readable figures, then one JSON line: {"equalities_report_p95_ms":..,"equalities_csv_p95_ms":..,"sittings":..}.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/core/api.hpp"
+#include "server/core/equalities.hpp"
+#include "server/core/equalities_repository.hpp"
+#include "server/core/results_sqlite_repository.hpp"
+#include "server/core/server_home.hpp"
+#include "server/core/sqlite_repository.hpp"
+#include "server/core/staff_api.hpp"
+#include "server/core/staff_sqlite_repository.hpp"
+#include "shared/time/clock.hpp"
+#include "tests/bench/bench_util.hpp"
+
+using namespace vigil;
+namespace core = vigil::server::core;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int k_sittings = 10'000;
+constexpr int k_declared = 8'000;
+constexpr int k_flagged_every = 10;
+const std::string k_password = "benchmark password 1";
+const std::string k_window = "bench-window";
+
+template <typename T>
+T must(Result<T> r, const char* what) {
+  if (!r) {
+    std::cerr << "bench_equalities: " << what << ": " << r.error().message << "\n";
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+void must(Status s, const char* what) {
+  if (!s) {
+    std::cerr << "bench_equalities: " << what << ": " << s.error().message << "\n";
+    std::exit(1);
+  }
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// A spread of answers, some groups small enough to be withheld.
+const char* pick(const results::EqualitiesCharacteristic& c, int i) {
+  return c.options[static_cast<std::size_t>((i * 7 + static_cast<int>(c.field.size())) % static_cast<int>(c.option_count))]
+      .code.data();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path dir = argc > 1 ? fs::path(argv[1]) : fs::path("build/bench-equalities");
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 50;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::cout << "equalities report benchmark in " << dir.string() << " (" << bench::fs_type(dir) << ")\n";
+  must(core::init_server_home(dir / "home", "127.0.0.1", 8443), "init");
+  auto home = must(core::load_server_home(dir / "home"), "load home");
+  auto repo = must(core::SqliteRepository::open(home.database()), "open");
+  core::SqliteStaffRepository staff(*repo);
+  core::SqliteResultsRepository results_repo(*repo);
+  core::SqliteEqualitiesRepository eq(*repo);
+  const auto& clock = time::system_clock();
+  core::StaffApi staff_api(*repo, staff, clock, {}, core::StaffResultsDeps{results_repo, home.keys, nullptr, nullptr, &eq});
+
+  const auto seed_start = Clock::now();
+  const std::int64_t now = clock.wall_ms();
+  const auto& chars = results::equalities_characteristics();
+  must(repo->transaction([&]() -> Status {
+    VIGIL_TRY(repo->add_council("c00", "Council", now));
+    VIGIL_TRY(repo->add_package({k_window, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), now}, "{}"));
+    for (int i = 0; i < k_sittings; ++i) {
+      const auto cand = "cand-" + std::to_string(i);
+      const auto sitting = "sit-" + std::to_string(i);
+      VIGIL_TRY(repo->add_candidate({cand, "c00", "Candidate " + std::to_string(i), "", "practitioner"}, now));
+      VIGIL_TRY(repo->put_sitting({sitting, cand, k_window, 1, now, now + 3'600'000}, now));
+      const auto outcome = i % 4 == 0 ? results::Outcome::not_met : results::Outcome::met;
+      results::ScoreReport r;
+      r.assessment_id = k_window;
+      r.version = 1;
+      r.outcome = outcome;
+      r.overall = {7, 10};
+      for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
+        r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
+      }
+      VIGIL_TRY(results_repo.put_result({sitting, cand, k_window, 1, std::string(results::outcome_name(outcome)),
+                                         results::to_json(r, true).dump(), now, std::nullopt}));
+      if (i < k_declared) {
+        results::EqualitiesDeclaration d;
+        for (const auto& c : chars) d.get(c.field) = std::string(pick(c, i));
+        VIGIL_TRY(core::put_equalities(eq, home.keys, cand, d, clock));
+      }
+      if (i % k_flagged_every == 0) {
+        char dev[40];
+        std::snprintf(dev, sizeof dev, "%032x", i + 1);
+        VIGIL_TRY(repo->add_device({dev, cand, std::to_string(i), Bytes(32, 1), now, std::nullopt}));
+        VIGIL_TRY(repo->add_flag({dev, sitting, 1, "bad_manifest", "bench"}, now));
+      }
+    }
+    return {};
+  }), "seed");
+  must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "", k_password, clock),
+       "admin");
+  const double seed_s = std::chrono::duration<double>(Clock::now() - seed_start).count();
+  std::cout << "seeded " << k_sittings << " scored sittings, " << k_declared << " declarations, "
+            << k_sittings / k_flagged_every << " flagged sessions in " << seed_s << " s\n";
+
+  protocol::HttpRequest login;
+  login.method = "POST";
+  login.target = "/staff/api/login";
+  login.headers["Content-Type"] = "application/json";
+  login.body = nlohmann::json{{"email", "admin@bench.example.org"}, {"password", k_password}}.dump();
+  const auto signed_in = staff_api.handle(login, {});
+  if (signed_in.status != 200) {
+    std::cerr << "bench_equalities: sign-in failed: " << signed_in.body << "\n";
+    return 1;
+  }
+  const auto set = signed_in.header("Set-Cookie");
+  const auto cookie = set.substr(0, set.find(';'));
+
+  const auto time_get = [&](const std::string& target, std::size_t* bytes) {
+    protocol::HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    r.headers["Cookie"] = cookie;
+    const auto t0 = Clock::now();
+    const auto res = staff_api.handle(r, {});
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (res.status != 200) {
+      std::cerr << "bench_equalities: GET " << target << " answered " << res.status << ": " << res.body << "\n";
+      std::exit(1);
+    }
+    if (bytes) *bytes = res.body.size();
+    return ms;
+  };
+  std::vector<double> report_ms, csv_ms;
+  std::size_t report_bytes = 0, csv_bytes = 0;
+  for (int i = 0; i < rounds; ++i) {
+    report_ms.push_back(time_get("/staff/api/reports/" + k_window + "/equalities", &report_bytes));
+    csv_ms.push_back(time_get("/staff/api/reports/" + k_window + "/equalities.csv", &csv_bytes));
+  }
+  std::printf("equalities report (JSON, %zu bytes): p50 %.1f ms, p95 %.1f ms over %d requests\n", report_bytes,
+              percentile(report_ms, 0.5), percentile(report_ms, 0.95), rounds);
+  std::printf("equalities report (CSV, %zu bytes):  p50 %.1f ms, p95 %.1f ms over %d requests\n", csv_bytes,
+              percentile(csv_ms, 0.5), percentile(csv_ms, 0.95), rounds);
+  std::cout << nlohmann::json{{"equalities_report_p95_ms", percentile(report_ms, 0.95)},
+                              {"equalities_csv_p95_ms", percentile(csv_ms, 0.95)},
+                              {"sittings", k_sittings}}
+                   .dump()
+            << "\n";
+  return 0;
+}
