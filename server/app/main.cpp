@@ -18,6 +18,7 @@
 #include "server/core/authoring.hpp"
 #include "server/core/issuer_keys.hpp"
 #include "server/core/packages.hpp"
+#include "server/core/marking_sqlite_repository.hpp"
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
@@ -47,6 +48,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   core::ApiConfig api_config;
   api_config.log = log;
   core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
+  core::SqliteMarkingRepository marking_repo(**repo);  // the assessors' marking queue
   api_config.results = &results_repo;
   core::Api api(**repo, home->keys, vigil::time::system_clock(), api_config);
   // The staff pages and API (/staff/...) share the listener and the database.
@@ -65,7 +67,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
     log("event=issuer_key_unavailable detail=\"" + s.error().message + "\" effect=\"release issues no certificates\"");
   }
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
-                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr});
+                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr, &marking_repo});
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.
@@ -425,7 +427,7 @@ int main(int argc, char** argv) {
   create_user->add_option("dir", dir, "Server home")->required();
   create_user->add_option("--email", staff_email, "Sign-in email")->required();
   create_user->add_option("--name", name, "Display name")->required();
-  create_user->add_option("--role", role, "programme_admin, council_manager or proctor")->capture_default_str();
+  create_user->add_option("--role", role, "programme_admin, council_manager, proctor or assessor")->capture_default_str();
   create_user->add_option("--council", council, "Council id (council managers only)");
   auto* add_council = admin->add_subcommand("add-council", "Create or rename a council");
   int headcount = -1;

@@ -30,6 +30,7 @@
 #include "shared/crypto/kdf.hpp"
 #include "shared/crypto/x25519.hpp"
 #include "shared/protocol/http.hpp"
+#include "shared/results/analysis.hpp"
 #include "shared/time/clock.hpp"
 
 namespace vigil::server::core {
@@ -43,6 +44,8 @@ struct StaffApiConfig {
   std::size_t csv_limit_rows = 20'000;
   std::int64_t code_valid_days = 14;
   crypto::ScryptParams password_scrypt{};   // defaults: N = 2^15, r = 8
+  // When a written script is marked twice and when two markings disagree (shared/results/analysis.hpp).
+  results::SecondMarkingPolicy second_marking{};
   // Opens evidence for proctors; without it evidence views answer 503.
   std::optional<crypto::X25519KeyPair> evidence_key;
   // One key=value line per notable event (failed sign-in, lockout); never passwords or names.
@@ -50,6 +53,7 @@ struct StaffApiConfig {
 };
 
 class ResultsRepository;  // server/core/results_repository.hpp
+class MarkingRepository;  // server/core/marking_repository.hpp
 struct IssuerSigner;      // server/core/issuer_keys.hpp
 
 // What the results, marking and equalities endpoints need beyond the staff repository. The
@@ -59,6 +63,7 @@ struct StaffResultsDeps {
   ResultsRepository& results;
   const ServerKeys& keys;
   const IssuerSigner* signer = nullptr;
+  MarkingRepository* marking = nullptr;   // the marking endpoints answer 503 without it
 };
 
 struct Principal {
@@ -82,6 +87,8 @@ enum class Permission {
   review_decide,      // scope: the session in the path
   audit_read,
   results_release,
+  marking,            // assessors only: the marking queue, a script, submitting marks
+  marking_progress,   // programme admins: counts per window, never script text
 };
 
 // What a request is about: the council or the session named in its path.
