@@ -19,17 +19,6 @@ ScriptRow script_row(const sqlite::Statement& st) {
   return s;
 }
 
-template <class Row, class Make>
-Result<std::vector<Row>> all_rows(sqlite::Statement& st, Make make) {
-  std::vector<Row> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(make(st));
-  }
-  return out;
-}
-
 Result<std::optional<ScriptRow>> one_script(sqlite::Statement& st) {
   VIGIL_ASSIGN(bool row, st.step());
   if (!row) return std::optional<ScriptRow>{};
@@ -47,7 +36,7 @@ Result<std::vector<SittingRow>> SqliteMarkingRepository::submitted_sittings_with
                             "marking_scripts m WHERE m.sitting_id = s.sitting_id) "
                             "ORDER BY s.scheduled_start_wall_ms, s.sitting_id LIMIT ?"));
   st.bind(1, limit);
-  return all_rows<SittingRow>(st, [](const sqlite::Statement& s) {
+  return sqlite::collect<SittingRow>(st, [](const sqlite::Statement& s) {
     return SittingRow{s.column_text(0), s.column_text(1), s.column_text(2), static_cast<std::uint32_t>(s.column_int(3)),
                       s.column_int(4), s.column_int(5)};
   });
@@ -84,7 +73,7 @@ Result<std::vector<ScriptRow>> SqliteMarkingRepository::markable_by(std::int64_t
                                           "markings k WHERE k.script_id = marking_scripts.script_id AND k.assessor_id = ?) "
                                           "ORDER BY script_seq LIMIT ?"));
   st.bind(1, assessor_id).bind(2, limit);
-  return all_rows<ScriptRow>(st, script_row);
+  return sqlite::collect<ScriptRow>(st, script_row);
 }
 
 Result<std::vector<ScriptRow>> SqliteMarkingRepository::final_unscored(std::int64_t limit) {
@@ -92,7 +81,7 @@ Result<std::vector<ScriptRow>> SqliteMarkingRepository::final_unscored(std::int6
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_script_columns) +
                                           "WHERE state = 'final' AND scored_wall_ms IS NULL ORDER BY script_seq LIMIT ?"));
   st.bind(1, limit);
-  return all_rows<ScriptRow>(st, script_row);
+  return sqlite::collect<ScriptRow>(st, script_row);
 }
 
 Status SqliteMarkingRepository::set_script_state(std::string_view script_id, std::string_view state,
@@ -133,7 +122,7 @@ Result<std::vector<MarkingRow>> SqliteMarkingRepository::markings(std::string_vi
   VIGIL_ASSIGN(auto st, base_.db().cached("SELECT script_id, round, assessor_id, marks, wall_ms FROM markings "
                                           "WHERE script_id = ? ORDER BY round"));
   st.bind(1, script_id);
-  return all_rows<MarkingRow>(st, [](const sqlite::Statement& s) {
+  return sqlite::collect<MarkingRow>(st, [](const sqlite::Statement& s) {
     return MarkingRow{s.column_text(0), s.column_int(1), s.column_int(2), s.column_text(3), s.column_int(4)};
   });
 }
@@ -144,7 +133,7 @@ Result<std::vector<MarkingProgressRow>> SqliteMarkingRepository::progress() {
                             "SELECT assessment_id, sum(state = 'first'), sum(state = 'second'), sum(state = 'third'), "
                             "sum(state = 'final') FROM marking_scripts WHERE state != 'none' GROUP BY assessment_id "
                             "ORDER BY assessment_id"));
-  return all_rows<MarkingProgressRow>(st, [](const sqlite::Statement& s) {
+  return sqlite::collect<MarkingProgressRow>(st, [](const sqlite::Statement& s) {
     return MarkingProgressRow{s.column_text(0), s.column_int(1), s.column_int(2), s.column_int(3), s.column_int(4)};
   });
 }

@@ -6,58 +6,11 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { prepareSitting } = require('./lib/sitting');
+const { prepareSitting, sitAndSubmit } = require('./lib/sitting');
 const { launchBrowser } = require('./lib/harness');
 const { admin, newStaffPage, signIn, checkAccessibility } = require('./lib/staff');
 
 const ANSWER = 'The referral shows a pattern of missed school days.\n\nI would visit within two days, speak to the child alone and agree a plan with the family.';
-
-async function call(page, method, p, body) {
-  return page.evaluate(async ([m, pp, b]) => {
-    const init = { method: m, headers: {} };
-    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
-    const r = await fetch(pp, init);
-    return { status: r.status, body: await r.json().catch(() => ({})) };
-  }, [method, p, body]);
-}
-
-async function until(what, fn, tries = 120) {
-  for (let i = 0; i < tries; i += 1) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-// Sits the whole assessment through the client's UI API, answering only the written task, and
-// waits for the server's receipt. Returns the sitting id.
-async function sitWithWrittenAnswer(page, sitting, client) {
-  await page.goto(client.url);
-  assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
-  assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
-  await call(page, 'POST', '/api/identity', {});
-  assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
-  let phase = '';
-  let wrote = false;
-  for (let i = 0; i < 20; i += 1) {
-    phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
-    if (phase === 'review' || phase === 'submitted') break;
-    if (phase === 'break') { await call(page, 'POST', '/api/break/end', {}); continue; }
-    const section = (await call(page, 'GET', '/api/section')).body;
-    for (const item of section.items || []) {
-      if (item.type !== 'written') continue;
-      const saved = await call(page, 'PUT', `/api/answers/${item.id}`, { value: { text: ANSWER } });
-      assert.equal(saved.status, 200, JSON.stringify(saved.body));
-      wrote = true;
-    }
-    await call(page, 'POST', '/api/section/finish', {});
-  }
-  assert.ok(wrote, 'the written task was answered');
-  if (phase === 'review') assert.equal((await call(page, 'POST', '/api/submit', { confirm: true })).status, 200);
-  const receipt = await until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
-  return receipt.session_id;
-}
 
 // Fills in one mark and comment per KSS area and submits.
 async function mark(page, marks) {
@@ -74,7 +27,7 @@ test('two assessors mark a borderline script blind and their agreed marks become
   try {
     const url = (await sitting.server.waitFor(/listening on (https:\/\/127\.0\.0\.1:\d+)/))[1];
     const candidatePage = await browser.newPage();
-    const sittingId = await sitWithWrittenAnswer(candidatePage, sitting, await sitting.startClient());
+    const sittingId = await sitAndSubmit(candidatePage, sitting, await sitting.startClient(), { written: { text: ANSWER } });
 
     await admin(sitting.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
     await admin(sitting.home, ['create-user', '--email', 'a@assessors.example.org', '--name', 'Ann Assessor', '--role', 'assessor']);
@@ -133,6 +86,46 @@ test('two assessors mark a borderline script blind and their agreed marks become
     await progress.waitFor();
     assert.deepEqual((await progress.locator('td').allInnerTexts()).map(Number), [0, 0, 0, 1]);
     await checkAccessibility(adminPage, 'administration page with marking progress');
+  } finally {
+    await browser.close();
+    await sitting.stop();
+  }
+});
+
+test('when two markings disagree a third assessor sees both and decides', async () => {
+  const sitting = await prepareSitting();
+  const browser = await launchBrowser();
+  try {
+    const url = (await sitting.server.waitFor(/listening on (https:\/\/127\.0\.0\.1:\d+)/))[1];
+    await sitAndSubmit(await browser.newPage(), sitting, await sitting.startClient(), { written: { text: ANSWER } });
+    const pages = {};
+    for (const who of ['a', 'b', 'c']) {
+      await admin(sitting.home, ['create-user', '--email', `${who}@assessors.example.org`, '--name', `Assessor ${who.toUpperCase()}`, '--role', 'assessor']);
+      pages[who] = await newStaffPage(browser);
+      await signIn(pages[who], url, `${who}@assessors.example.org`);
+    }
+    const open = async (page, marking) => {
+      await page.getByRole('button', { name: /^Script / }).click();
+      await page.getByRole('heading', { name: new RegExp(`^Script .*: ${marking}`) }).waitFor();
+    };
+    await open(pages.a, 'first marking');
+    await mark(pages.a, { P4: 6, P6: 6, P7: 6 });        // 18 of 30: reaches 60 %, borderline
+    await pages.a.getByText(/a second assessor will mark it/).waitFor();
+    await pages.b.reload();
+    await open(pages.b, 'second marking');
+    await mark(pages.b, { P4: 5, P6: 6, P7: 6 });        // 17: below 60 %: the two disagree
+    await pages.b.getByText(/a third assessor will decide/).waitFor();
+    await pages.c.reload();
+    await open(pages.c, 'third marking');
+    const earlier = pages.c.locator('#earlier table');
+    await earlier.waitFor();
+    const text = await earlier.innerText();
+    assert.match(text, /Evidence for P4: mark 6\./);
+    assert.match(text, /Evidence for P4: mark 5\./);
+    assert.ok(!text.includes('Assessor A') && !text.includes('a@assessors'), 'earlier markers stay anonymous');
+    await checkAccessibility(pages.c, 'script, third marking with the earlier markings');
+    await mark(pages.c, { P4: 4, P6: 5, P7: 5 });
+    await pages.c.getByText(/The marks of this script are final/).waitFor();
   } finally {
     await browser.close();
     await sitting.stop();

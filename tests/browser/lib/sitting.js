@@ -86,4 +86,51 @@ async function prepareSitting(options = {}) {
   };
 }
 
-module.exports = { prepareSitting, must };
+// The client's UI API from inside its page: {status, body}.
+async function call(page, method, p, body) {
+  return page.evaluate(async ([m, pp, b]) => {
+    const init = { method: m, headers: {} };
+    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
+    const r = await fetch(pp, init);
+    return { status: r.status, body: await r.json().catch(() => ({})) };
+  }, [method, p, body]);
+}
+
+async function until(what, fn, tries = 120) {
+  for (let i = 0; i < tries; i += 1) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// Sits the whole assessment through the client's UI API in `page` (download, unlock, identity by
+// the human alternative, every section finished, submitted) and waits for the server's receipt.
+// answers maps an item type (single, multiple, written) to the value saved for every item of that
+// type; other items are left unanswered. Returns the sitting (session) id.
+async function sitAndSubmit(page, sitting, client, answers = {}) {
+  await page.goto(client.url);
+  assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
+  assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
+  await call(page, 'POST', '/api/identity', {});
+  assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
+  let phase = '';
+  for (let i = 0; i < 20; i += 1) {
+    phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
+    if (phase === 'review' || phase === 'submitted') break;
+    if (phase === 'break') { await call(page, 'POST', '/api/break/end', {}); continue; }
+    const section = (await call(page, 'GET', '/api/section')).body;
+    for (const item of section.items || []) {
+      if (!(item.type in answers)) continue;
+      const saved = await call(page, 'PUT', `/api/answers/${item.id}`, { value: answers[item.type] });
+      assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    }
+    await call(page, 'POST', '/api/section/finish', {});
+  }
+  if (phase === 'review') assert.equal((await call(page, 'POST', '/api/submit', { confirm: true })).status, 200);
+  const receipt = await until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
+  return receipt.session_id;
+}
+
+module.exports = { prepareSitting, must, call, until, sitAndSubmit };
