@@ -22,10 +22,12 @@
 #include "server/core/sqlite_repository.hpp"
 #include "server/core/staff_api.hpp"
 #include "server/core/staff_sqlite_repository.hpp"
+#include "server/embedded/server_migrations.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/journal/journal.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
+#include "shared/sqlite/sqlite.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/support/content_dir.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -478,4 +480,50 @@ TEST_CASE("a server without marking configured answers 503 on the marking endpoi
   core::StaffApi bare(*w.repo, *w.staff, w.clock, {}, core::StaffResultsDeps{*w.results, w.home.keys, nullptr, nullptr});
   HttpRequest r{"GET", "/staff/api/marking/queue", {{"Cookie", "vigil_staff=" + w.who.at("assessor").cookie}}, {}};
   CHECK(bare.handle(r, PeerIdentity{false, "", "", "127.0.0.1"}).status == 503);
+}
+
+TEST_CASE("the assessor migration keeps every staff account and what refers to it, and allows the new role") {
+  testing::TempDir dir;
+  const auto path = dir / "vigil.db";
+  {
+    // A database at schema 4 with a council manager, a proctor and the proctor's signed-in session.
+    auto db = sqlite::Db::open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).value();
+    const auto files = core::server_migrations();
+    REQUIRE(files.size() >= 5);
+    for (std::size_t i = 0; i < 4; ++i) REQUIRE(db.exec(files[i].text));
+    REQUIRE(db.exec("PRAGMA user_version = 4"));
+    REQUIRE(db.exec("INSERT INTO councils VALUES ('north', 'North', 1);"
+                    "INSERT INTO staff_users(user_id, email, display_name, role, council_id, password_salt, password_hash, "
+                    "failed_logins, locked_until_wall_ms, created_wall_ms) VALUES "
+                    "(3, 'm@north.example.org', 'Manager', 'council_manager', 'north', x'01', x'02', 0, 0, 1),"
+                    "(7, 'p@example.org', 'Proctor', 'proctor', NULL, x'03', x'04', 2, 99, 1);"
+                    "INSERT INTO staff_sessions VALUES (x'abcd', 7, 'csrf', 1, 9000000000000);"));
+    // Schema 4 refuses the role.
+    CHECK_FALSE(db.exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
+                        "VALUES ('a@example.org', 'A', 'assessor', x'05', x'06', 1)"));
+  }
+  auto repo = core::SqliteRepository::open(path).value();
+  CHECK(repo->db().query_int("PRAGMA user_version").value() == static_cast<std::int64_t>(core::server_migrations().size()));
+  core::SqliteStaffRepository staff(*repo);
+  const auto manager = staff.user(3).value();
+  REQUIRE(manager);
+  CHECK(manager->role == core::Role::council_manager);
+  CHECK(manager->council_id == "north");
+  const auto proctor = staff.user(7).value();
+  REQUIRE(proctor);
+  CHECK(proctor->email == "p@example.org");
+  CHECK(proctor->failed_logins == 2);
+  CHECK(proctor->password_hash == Bytes{0x04});
+  const Bytes token{0xab, 0xcd};
+  const auto session = staff.staff_session(token, 1000).value();
+  REQUIRE(session);
+  CHECK(session->user_id == 7);
+  CHECK(repo->db().query_int("SELECT count(*) FROM pragma_foreign_key_check").value() == 0);
+  time::ManualClock clock(1000);
+  CHECK(core::create_staff_user(*repo, staff, "a@example.org", "Ann", "assessor", "", k_password, clock, {1u << 10, 8, 1}));
+  // The rebuilt table keeps its rules: a council manager needs a council, unknown roles are refused.
+  CHECK_FALSE(repo->db().exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
+                              "VALUES ('x@example.org', 'X', 'council_manager', x'05', x'06', 1)"));
+  CHECK_FALSE(repo->db().exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
+                              "VALUES ('y@example.org', 'Y', 'marker', x'05', x'06', 1)"));
 }
