@@ -24,6 +24,7 @@
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/vision/check_camera.hpp"
+#include "shared/core/file.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
 
@@ -49,12 +50,6 @@ vigil::Result<std::unique_ptr<Store>> open_store(const Globals& g) {
   so.dir = g.data_dir;
   VIGIL_ASSIGN(so.key_storage, vigil::client::store::parse_key_store_preference(g.key_storage));
   return Store::open(std::move(so));
-}
-
-vigil::Result<std::string> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return vigil::fail(vigil::Errc::not_found, "cannot read " + p.string());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 int cmd_status(const Globals& g) {
@@ -102,7 +97,7 @@ int cmd_verify_journal(const Globals& g, const std::string& session) {
 }
 
 int cmd_enrol(const Globals& g, const fs::path& trust_file, const std::string& code) {
-  auto text = read_file(trust_file);
+  auto text = vigil::read_whole_file(trust_file);
   if (!text) return failed(text.error());
   auto trust = vigil::protocol::parse_client_trust(*text);
   if (!trust) return failed(std::move(trust).error().context("reading " + trust_file.string()));
@@ -164,13 +159,13 @@ int cmd_receipt(const Globals& g, const std::string& session, const fs::path& ou
 }
 
 int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
-  auto text = read_file(file);
+  auto text = vigil::read_whole_file(file);
   if (!text) return failed(text.error());
   auto receipt = vigil::protocol::parse_receipt(*text);
   if (!receipt) return failed(std::move(receipt).error().context("reading " + file.string()));
   // The key: a file holding the base64 public key (published/receipt-public.key), or the base64 itself.
   std::string b64 = key_arg;
-  if (auto from_file = read_file(key_arg); from_file) b64 = *from_file;
+  if (auto from_file = vigil::read_whole_file(key_arg); from_file) b64 = *from_file;
   while (!b64.empty() && (b64.back() == '\n' || b64.back() == '\r' || b64.back() == ' ')) b64.pop_back();
   auto key = vigil::from_base64(b64);
   if (!key || key->size() != 32) return failed({vigil::Errc::invalid_argument, "--key must be the server's receipt public key (base64, or a file holding it)"});

@@ -23,6 +23,7 @@
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
 #include "client/vision/monitor.hpp"
+#include "shared/core/file.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/protocol/sync.hpp"
@@ -38,37 +39,16 @@ namespace {
 constexpr std::string_view k_url_file = "ui.url";           // the running instance's launch URL (0600)
 constexpr std::string_view k_refused_dir = "instance-refused";  // markers left by refused second instances
 
-Result<std::string> read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return fail(Errc::not_found, "cannot read " + p.string());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-Status write_private(const fs::path& p, std::string_view text) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-    out << text;
-    if (!out) return fail(Errc::io, "cannot write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), 0600);
-  std::error_code ec;
-  fs::rename(tmp, p, ec);
-  if (ec) return fail(Errc::io, "cannot write " + p.string() + ": " + ec.message());
-  return {};
-}
-
 // A second instance cannot open the store (one client per store). It leaves a marker the running
 // instance turns into a journal event, and shows the candidate the window that is already open.
 int refuse_second_instance(const StartOptions& o, const Error& e) {
   std::error_code ec;
   fs::create_directories(o.data_dir / k_refused_dir, ec);
   const auto wall = time::system_clock().wall_ms();
-  (void)write_private(o.data_dir / k_refused_dir / (std::to_string(wall) + "-" + std::to_string(::getpid())), "");
+  (void)write_file_atomically(o.data_dir / k_refused_dir / (std::to_string(wall) + "-" + std::to_string(::getpid())), {});
   std::cerr << "vigil-client: Vigil is already open on this computer (" << e.message
             << "). Your answers are safe; carry on in the window that is already open.\n";
-  if (auto url = read_text(o.data_dir / k_url_file); url && o.open_browser) (void)platform::open_app_window(*url);
+  if (auto url = read_whole_file(o.data_dir / k_url_file); url && o.open_browser) (void)platform::open_app_window(*url);
   return 75;
 }
 
@@ -253,7 +233,7 @@ int run_start(const StartOptions& o) {
 
   ui::UiServices services;
   services.enrol = [&](std::string_view code) -> Status {
-    auto text = read_text(trust_file);
+    auto text = read_whole_file(trust_file);
     if (!text)
       return fail(Errc::unavailable,
                   "This computer does not know the assessment server yet. Reinstall Vigil from your council's link.");
@@ -395,7 +375,7 @@ int run_start(const StartOptions& o) {
   }
   api.set_port((*server)->port());
   const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/launch?secret=" + to_base64url(*secret_bytes);
-  (void)write_private(o.data_dir / k_url_file, url);
+  (void)write_file_atomically(o.data_dir / k_url_file, as_bytes(url));
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

@@ -1,16 +1,12 @@
 #include "client/package/packages.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
+#include "shared/core/file.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/package/package.hpp"
@@ -46,37 +42,6 @@ Result<HttpResponse> call(sync::Transport& t, HttpRequest req) {
   VIGIL_ASSIGN(auto r, t.roundtrip(req));
   if (r.status != 200) return fail(server_error(r));
   return r;
-}
-
-// (1) temp file, fsync, rename, fsync of the directory.
-Status write_atomically(const fs::path& path, ByteView data) {
-  const fs::path tmp = path.string() + ".part";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::io, "creating " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(e == ENOSPC ? Errc::disk_full : Errc::io, "writing " + tmp.string() + ": " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return fail(Errc::io, "syncing " + tmp.string());
-  }
-  if (::close(fd) != 0) return fail(Errc::io, "closing " + tmp.string());
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(Errc::io, "installing " + path.string() + ": " + std::strerror(errno));
-  const int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
 }
 
 Result<Bytes> read_file_bytes(const fs::path& path) {
@@ -306,7 +271,7 @@ Result<std::vector<LocalSitting>> download(sync::Transport& transport, store::St
       if (verified.header.assessment_id != l.assessment_id || verified.header.version != l.version) {
         return fail(Errc::integrity, "the server sent a package other than the one it listed");
       }
-      VIGIL_TRY(write_atomically(path, file));
+      VIGIL_TRY(write_file_atomically(path, file));  // (1)
     }
     const json body{{"v", 1}, {"kx_public", to_base64(kx.public_key)}};
     VIGIL_ASSIGN(auto gresp, call(transport, HttpRequest{"POST", "/v1/sittings/" + l.sitting_id + "/grant",

@@ -107,7 +107,7 @@ int run_issue(ResultsCli& c) {
   if (!cert) return failed(cert.error());
   const std::string text = certificate::to_json(*cert).dump(2) + "\n";
   if (!c.out.empty()) {
-    if (auto st = core::write_private_file(c.out, as_bytes(text)); !st) return failed(st.error());
+    if (auto st = vigil::write_file_atomically(c.out, as_bytes(text)); !st) return failed(st.error());
     std::cout << "certificate " << cert->credential_id << " written to " << c.out.string() << "\n";
   } else {
     std::cout << text;
@@ -221,7 +221,7 @@ std::optional<int> run_results_commands(ResultsCli& c) {
   if (*c.thresholds) {
     auto o = open_home(c.dir);
     if (!o) return failed(o.error());
-    auto text = core::read_file(c.file);
+    auto text = vigil::read_whole_file(c.file);
     if (!text) return failed(text.error());
     auto t = results::parse_thresholds(*text);
     if (!t) return failed(std::move(t).error().context(c.file.string()));
@@ -261,7 +261,7 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     if (!csv) return failed(csv.error());
     if (c.out.empty()) {
       std::cout << *csv;
-    } else if (auto st = core::write_private_file(c.out, as_bytes(*csv)); !st) {
+    } else if (auto st = vigil::write_file_atomically(c.out, as_bytes(*csv)); !st) {
       return failed(st.error());
     }
     return 0;
@@ -272,12 +272,12 @@ std::optional<int> run_results_commands(ResultsCli& c) {
   if (*c.rotate) return run_rotate(c);
   if (*c.verify) return run_verify(c);
   if (*c.print) {
-    auto text = core::read_file(c.file);
+    auto text = vigil::read_whole_file(c.file);
     if (!text) return failed(text.error());
     auto cert = certificate::parse_credential(*text);
     if (!cert) return failed(std::move(cert).error().context(c.file.string()));
     const std::string html = certificate::printable_html(*cert);
-    if (auto st = core::write_private_file(c.out, as_bytes(html)); !st) return failed(st.error());
+    if (auto st = vigil::write_file_atomically(c.out, as_bytes(html)); !st) return failed(st.error());
     std::cout << "printable page written to " << c.out.string() << " (the signed file stays the proof)\n";
     return 0;
   }

@@ -188,16 +188,7 @@ Result<AuthoredAssessment> load_content_dir(const fs::path& dir) {
         VIGIL_ASSIGN(s.id, sr.string("id", 256));
         if (!is_slug(s.id, 1, 64)) return fail(sr.error("id", "must be 1 to 64 characters of a-z, 0-9 and -"));
         if (!ids.insert(s.id).second) return fail(sr.error("id", "repeats another section's id"));
-        VIGIL_ASSIGN(auto kind, sr.string("kind", 32));
-        if (kind == "knowledge") {
-          s.kind = SectionKind::knowledge;
-        } else if (kind == "scenario") {
-          s.kind = SectionKind::scenario;
-        } else if (kind == "written") {
-          s.kind = SectionKind::written;
-        } else {
-          return fail(sr.error("kind", "must be knowledge, scenario or written"));
-        }
+        VIGIL_ASSIGN(s.kind, assessment::read_section_kind(sr));
         VIGIL_ASSIGN(s.title, sr.non_empty_string("title", 500));
         VIGIL_ASSIGN(s.minutes, assessment::read_u32(sr, "minutes", 1, 240));
         VIGIL_ASSIGN(s.intro, assessment::read_text_list(sr, "intro", k_max_paragraphs));

@@ -19,7 +19,7 @@ fs::path seed_path(const fs::path& home, std::string_view key_id) {
 
 // (3) Published files are world-readable but written like private ones: atomically.
 Status write_published(const fs::path& path, const std::string& text) {
-  VIGIL_TRY(write_private_file(path, as_bytes(text)));
+  VIGIL_TRY(write_file_atomically(path, as_bytes(text)));
   std::error_code ec;
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read,
                   fs::perm_options::replace, ec);
@@ -35,7 +35,7 @@ Result<certificate::IssuerKey> new_key(const fs::path& home, std::int64_t now_ms
   fs::permissions(home / "keys" / "issuer", fs::perms::owner_all, fs::perm_options::replace, ec);
   const std::string key_id = protocol::key_id_of(pair.public_key);
   std::string hex = to_hex(crypto::view(pair.seed)) + "\n";
-  auto st = write_private_file(seed_path(home, key_id), as_bytes(hex));
+  auto st = write_file_atomically(seed_path(home, key_id), as_bytes(hex));
   crypto::wipe({reinterpret_cast<std::uint8_t*>(hex.data()), hex.size()});
   VIGIL_TRY(st);
   return certificate::IssuerKey{key_id, pair.public_key, true, now_ms, std::nullopt, std::nullopt};
@@ -54,7 +54,7 @@ Result<certificate::IssuerKeySet> load_issuer_keys(const fs::path& home, std::in
     VIGIL_TRY(write_published(issuer_keys_file(home), certificate::to_json(set).dump(2) + "\n"));
     return set;
   }
-  VIGIL_ASSIGN(auto text, read_file(issuer_keys_file(home)));
+  VIGIL_ASSIGN(auto text, read_whole_file(issuer_keys_file(home)));
   auto set = certificate::parse_issuer_key_set(text);
   if (!set) return fail(std::move(set).error().context("reading " + issuer_keys_file(home).string()));
   if (!set->active()) return fail(Errc::invalid_argument, issuer_keys_file(home).string() + " has no active key");
@@ -64,7 +64,7 @@ Result<certificate::IssuerKeySet> load_issuer_keys(const fs::path& home, std::in
 Result<IssuerSigner> active_issuer(const fs::path& home, std::int64_t now_ms) {
   VIGIL_ASSIGN(auto set, load_issuer_keys(home, now_ms));
   const auto* key = set.active();
-  auto text = read_file(seed_path(home, key->key_id));
+  auto text = read_whole_file(seed_path(home, key->key_id));
   if (!text) return fail(Errc::not_found, "the seed of the active issuer key " + key->key_id + " is missing from " +
                                               (home / "keys" / "issuer").string() + ": restore it or rotate the key");
   while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();

@@ -34,7 +34,7 @@ Status write_public_file(const fs::path& path, std::string_view text) {
 }
 
 Result<crypto::SecretBytes> read_secret_hex(const fs::path& path) {
-  VIGIL_ASSIGN(auto text, read_file(path));
+  VIGIL_ASSIGN(auto text, read_whole_file(path));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   auto bytes = from_hex(text);
   crypto::wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});
@@ -46,7 +46,7 @@ Result<crypto::SecretBytes> read_secret_hex(const fs::path& path) {
 
 Status write_secret_hex(const fs::path& path, const crypto::SecretBytes& key) {
   std::string hex = to_hex(crypto::view(key)) + "\n";
-  auto st = write_private_file(path, as_bytes(hex));
+  auto st = write_file_atomically(path, as_bytes(hex));
   crypto::wipe({reinterpret_cast<std::uint8_t*>(hex.data()), hex.size()});
   return st;
 }
@@ -76,37 +76,6 @@ Status load_package_key(const fs::path& dir, ServerKeys& keys) {
 }
 
 }  // namespace
-
-Status write_private_file(const fs::path& path, ByteView data) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::io, "creating " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const int e = errno;
-      ::close(fd);
-      return fail(e == ENOSPC ? Errc::disk_full : Errc::io, "writing " + tmp.string() + ": " + std::strerror(e));
-    }
-    done += static_cast<std::size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return fail(Errc::io, "syncing " + tmp.string());
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(Errc::io, "installing " + path.string());
-  const int dfd = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
-
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::not_found, "cannot read " + path.string());
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
 
 Status init_server_home(const fs::path& dir, const std::string& server_name, std::uint16_t port) {
   std::error_code ec;
@@ -150,12 +119,12 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
   VIGIL_ASSIGN(auto receipt, crypto::ed25519_generate());
   VIGIL_ASSIGN(auto evidence, crypto::x25519_generate());
 
-  VIGIL_TRY(write_private_file(dir / "pki" / "root-ca.key", crypto::view(root_key.private_pem)));
-  VIGIL_TRY(write_private_file(dir / "pki" / "root-ca-backup.key", crypto::view(backup_key.private_pem)));
+  VIGIL_TRY(write_file_atomically(dir / "pki" / "root-ca.key", crypto::view(root_key.private_pem)));
+  VIGIL_TRY(write_file_atomically(dir / "pki" / "root-ca-backup.key", crypto::view(backup_key.private_pem)));
   VIGIL_TRY(write_public_file(dir / "pki" / "root-ca.pem", root_pem));
-  VIGIL_TRY(write_private_file(dir / "pki" / "device-ca.key", crypto::view(dca_key.private_pem)));
+  VIGIL_TRY(write_file_atomically(dir / "pki" / "device-ca.key", crypto::view(dca_key.private_pem)));
   VIGIL_TRY(write_public_file(dir / "pki" / "device-ca.pem", dca_pem));
-  VIGIL_TRY(write_private_file(dir / "pki" / "server.key", crypto::view(srv_key.private_pem)));
+  VIGIL_TRY(write_file_atomically(dir / "pki" / "server.key", crypto::view(srv_key.private_pem)));
   VIGIL_TRY(write_public_file(dir / "pki" / "server.pem", srv_pem));
   VIGIL_TRY(write_secret_hex(dir / "keys" / "receipt.key", receipt.seed));
   VIGIL_TRY(write_secret_hex(dir / "keys" / "evidence.key", evidence.private_key));
@@ -184,7 +153,7 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
 Result<ServerHome> load_server_home(const fs::path& dir) {
   ServerHome home;
   home.dir = dir;
-  auto text = read_file(dir / "config.json");
+  auto text = read_whole_file(dir / "config.json");
   if (!text) return fail(Errc::not_found, dir.string() + " is not a Vigil server home (no config.json): run vigil-server init " + dir.string());
   VIGIL_ASSIGN(auto j, protocol::parse_json(*text));
   auto cfg = protocol::decode_top<ServerConfig>(j, [](protocol::ObjectReader& r) -> Result<ServerConfig> {
@@ -217,7 +186,7 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
   home.keys.receipt_public = receipt.public_key;
   // Only the public half: the evidence private key is needed where a proctor views evidence,
   // not on a host that only receives it.
-  VIGIL_ASSIGN(auto evidence_b64, read_file(dir / "published" / "evidence-public.key"));
+  VIGIL_ASSIGN(auto evidence_b64, read_whole_file(dir / "published" / "evidence-public.key"));
   while (!evidence_b64.empty() && (evidence_b64.back() == '\n' || evidence_b64.back() == '\r')) evidence_b64.pop_back();
   auto evidence_public = from_base64(evidence_b64);
   if (!evidence_public || evidence_public->size() != 32) {
@@ -225,8 +194,8 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
   }
   home.keys.evidence_public = std::move(*evidence_public);
   VIGIL_TRY(load_package_key(dir, home.keys));
-  VIGIL_ASSIGN(home.keys.device_ca_cert_pem, read_file(dir / "pki" / "device-ca.pem"));
-  VIGIL_ASSIGN(auto dca_key, read_file(dir / "pki" / "device-ca.key"));
+  VIGIL_ASSIGN(home.keys.device_ca_cert_pem, read_whole_file(dir / "pki" / "device-ca.pem"));
+  VIGIL_ASSIGN(auto dca_key, read_whole_file(dir / "pki" / "device-ca.key"));
   home.keys.device_ca_key_pem = crypto::SecretBytes(dca_key.begin(), dca_key.end());
   crypto::wipe({reinterpret_cast<std::uint8_t*>(dca_key.data()), dca_key.size()});
   return home;

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "server/core/api.hpp"
+#include "shared/core/file.hpp"
 #include "shared/core/result.hpp"
 
 namespace vigil::server::core {
@@ -50,8 +51,5 @@ struct ServerHome {
 Status init_server_home(const std::filesystem::path& dir, const std::string& server_name, std::uint16_t port);
 Result<ServerHome> load_server_home(const std::filesystem::path& dir);
 
-// Writes data to path with mode 0600: temp file, fsync, rename, fsync of the directory.
-Status write_private_file(const std::filesystem::path& path, ByteView data);
-Result<std::string> read_file(const std::filesystem::path& path);
 
 }  // namespace vigil::server::core

@@ -993,7 +993,7 @@ Result<std::optional<crypto::X25519KeyPair>> load_evidence_key(const std::filesy
   const auto path = home_dir / "keys" / "evidence.key";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::optional<crypto::X25519KeyPair>{};
-  VIGIL_ASSIGN(auto text, read_file(path));
+  VIGIL_ASSIGN(auto text, read_whole_file(path));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   auto raw = from_hex(text);
   crypto::wipe({reinterpret_cast<std::uint8_t*>(text.data()), text.size()});

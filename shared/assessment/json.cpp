@@ -92,6 +92,14 @@ Result<Item> decode_item(ObjectReader& r, Level level) {
 std::string_view level_name(Level l) noexcept {
   return l == Level::practitioner ? "practitioner" : "practice_supervisor";
 }
+Result<SectionKind> read_section_kind(protocol::ObjectReader& r) {
+  VIGIL_ASSIGN(auto kind, r.string("kind", 16));
+  for (const auto k : {SectionKind::knowledge, SectionKind::scenario, SectionKind::written}) {
+    if (kind == section_kind_name(k)) return k;
+  }
+  return fail(r.error("kind", "must be knowledge, scenario or written"));
+}
+
 std::string_view section_kind_name(SectionKind k) noexcept {
   switch (k) {
     case SectionKind::knowledge: return "knowledge";
@@ -167,16 +175,7 @@ Result<Assessment> decode_assessment(const json& j) {
       Section s;
       VIGIL_ASSIGN(s.id, sr.non_empty_string("id", k_max_id));
       if (!section_ids.insert(s.id).second) return fail(sr.error("id", "repeats another section's id"));
-      VIGIL_ASSIGN(auto kind, sr.string("kind", 16));
-      if (kind == "knowledge") {
-        s.kind = SectionKind::knowledge;
-      } else if (kind == "scenario") {
-        s.kind = SectionKind::scenario;
-      } else if (kind == "written") {
-        s.kind = SectionKind::written;
-      } else {
-        return fail(sr.error("kind", "must be knowledge, scenario or written"));
-      }
+      VIGIL_ASSIGN(s.kind, read_section_kind(sr));
       VIGIL_ASSIGN(s.title, sr.non_empty_string("title", k_max_text));
       VIGIL_ASSIGN(s.minutes, read_u32(sr, "minutes", 1, 240));
       VIGIL_ASSIGN(s.intro, read_text_list(sr, "intro", k_max_paragraphs));

@@ -28,6 +28,8 @@ std::string_view level_name(Level l) noexcept;           // "practitioner" | "pr
 std::string_view section_kind_name(SectionKind k) noexcept;
 std::string_view item_type_name(ItemType t) noexcept;
 Result<Level> parse_level(std::string_view s);            // invalid_argument for anything else
+// The `kind` member of a section object: knowledge, scenario or written; else an error naming the member.
+Result<SectionKind> read_section_kind(protocol::ObjectReader& r);
 
 // True when `id` is a KSS area id of the level (P1..P10, S1..S8; DESIGN.md section 1).
 bool is_kss_of_level(std::string_view id, Level level) noexcept;

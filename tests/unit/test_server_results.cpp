@@ -177,7 +177,7 @@ TEST_CASE("certificates are issued only for released met results, and a revocati
 
   REQUIRE(core::publish_revocations(f.home.dir, revoked, f.clock.wall_ms()));
   const auto keys = core::load_issuer_keys(f.home.dir, f.clock.wall_ms()).value();
-  const auto list = core::read_file(core::revocations_file(f.home.dir)).value();
+  const auto list = vigil::read_whole_file(core::revocations_file(f.home.dir)).value();
   const auto v = certificate::verify_credential(certificate::to_json(*cert).dump(), keys, list, f.clock.wall_ms());
   CHECK(v.verdict == certificate::Verdict::revoked);
   CHECK_THAT(v.message, ContainsSubstring("first reason"));

@@ -1,12 +1,15 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "shared/core/bytes.hpp"
+#include "shared/core/file.hpp"
 #include "shared/core/result.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using vigil::Bytes;
 using vigil::Errc;
@@ -191,4 +194,27 @@ TEST_CASE("VIGIL_TRY returns the error early and continues on success") {
   auto good = uses_try(3, reached);
   CHECK(good.has_value());
   CHECK(reached);
+}
+
+TEST_CASE("an atomic write replaces the whole file, owner-only, and leaves no temporary file behind") {
+  namespace fs = std::filesystem;
+  vigil::testing::TempDir dir;
+  const auto path = dir / "key.hex";
+  REQUIRE(vigil::write_file_atomically(path, vigil::as_bytes(std::string(5000, 'a'))));
+  REQUIRE(vigil::write_file_atomically(path, vigil::as_bytes(std::string_view("short"))));
+  CHECK(vigil::read_whole_file(path).value() == "short");
+  const auto perms = fs::status(path).permissions();
+  CHECK((perms & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  CHECK_FALSE(fs::exists(dir / "key.hex.part"));
+}
+
+TEST_CASE("an atomic write into a missing folder fails with the path and creates nothing") {
+  vigil::testing::TempDir dir;
+  const auto path = dir / "missing" / "file";
+  auto st = vigil::write_file_atomically(path, vigil::as_bytes(std::string_view("x")));
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == Errc::io);
+  CHECK(st.error().message.find("missing") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "missing"));
+  CHECK(vigil::read_whole_file(path).error().code == Errc::not_found);
 }
