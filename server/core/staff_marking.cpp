@@ -272,14 +272,16 @@ Result<HttpResponse> get_marking_script(Ctx& c) {
   json tasks = json::array();
   for (const auto& sec : ctx.a.sections) {
     if (sec.kind != assessment::SectionKind::written) continue;
+    json material = json::array();
+    for (const auto& doc : sec.case_material) material.push_back({{"title", doc.title}, {"paragraphs", doc.paragraphs}});
     for (const auto& item : sec.items) {
       std::string text;
       if (const auto a = answers.find(item.id); a != answers.end()) {
         const auto v = json::parse(a->second, nullptr, false);
         if (v.is_object() && v.contains("text") && v["text"].is_string()) text = v["text"].get<std::string>();
       }
-      json task{{"item_id", item.id}, {"section", sec.title}, {"stem", item.stem}, {"kss", item.kss},
-                {"answer", text},     {"word_count", word_count(text)}};
+      json task{{"item_id", item.id}, {"section", sec.title},       {"case_material", material}, {"stem", item.stem},
+                {"kss", item.kss},    {"answer", text}, {"word_count", word_count(text)}};
       if (item.words) task["words"] = {{"min", item.words->min}, {"max", item.words->max}};
       tasks.push_back(std::move(task));
     }

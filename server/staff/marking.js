@@ -32,7 +32,12 @@
     document.getElementById('h-script').textContent = `Script ${s.script_id}: ${(NEEDED[s.marking] || s.marking).toLowerCase()}`;
     document.getElementById('tasks').replaceChildren(...s.tasks.map((t, i) => {
       const guidance = t.words ? ` (guidance ${t.words.min} to ${t.words.max} words)` : '';
+      const material = (t.case_material || []).length
+        ? h('details', {}, h('summary', {}, 'Case material the candidate read'),
+          ...t.case_material.map((d) => [h('h3', {}, d.title), ...paragraphs(d.paragraphs)]))
+        : null;
       return h('div', { class: 'task' },
+        material,
         h('h3', {}, s.tasks.length > 1 ? `Task ${i + 1}` : 'Task'),
         ...paragraphs(t.stem),
         h('h3', { id: 'answer-h-' + i }, 'Answer'),

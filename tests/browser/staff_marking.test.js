@@ -32,7 +32,9 @@ test('two assessors mark a borderline script blind and their agreed marks become
     await admin(sitting.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
     await admin(sitting.home, ['create-user', '--email', 'a@assessors.example.org', '--name', 'Ann Assessor', '--role', 'assessor']);
     await admin(sitting.home, ['create-user', '--email', 'b@assessors.example.org', '--name', 'Ben Assessor', '--role', 'assessor']);
-    const identity = ['Test Candidate', 'c-0001', 'test.candidate@example.org', 'northmere', 'Northmere', sittingId];
+    // The council's name is left out: the sample content's case material is set in the same
+    // fictional "Northmere", so the task itself mentions it.
+    const identity = ['Test Candidate', 'c-0001', 'test.candidate@example.org', 'northmere', sittingId];
     const assertBlind = async (page, where) => {
       const text = await page.content();
       for (const secret of identity) assert.ok(!text.includes(secret), `${where} shows ${secret}`);
@@ -50,6 +52,8 @@ test('two assessors mark a borderline script blind and their agreed marks become
     await a.keyboard.press('Enter');
     await a.getByRole('heading', { name: /^Script .*: first marking$/ }).waitFor();
     assert.match(await a.locator('#tasks').innerText(), /missed school days/);
+    await a.getByText('Case material the candidate read').click();   // the written section's case summary
+    assert.ok((await a.locator('#tasks details h3').count()) > 0);
     assert.match(await a.locator('#tasks').innerText(), /\d+ words \(guidance 600 to 1100 words\)/);
     assert.equal(await a.locator('#areas fieldset').count(), 3);   // P4, P6, P7 with their rubrics
     assert.ok((await a.locator('#areas fieldset').first().locator('li').count()) > 0);

@@ -221,6 +221,7 @@ TEST_CASE("an assessor sees the task, the answer, its word count and the rubric,
   REQUIRE(script.at("tasks").size() == 1);
   const auto& task = script["tasks"][0];
   CHECK(task.at("stem") == json::array({"Write a case summary."}));
+  CHECK(task.at("case_material").is_array());
   CHECK(task.at("answer") == k_answer);
   CHECK(task.at("word_count") == 17);
   CHECK(task.at("words").at("min") == 400);
