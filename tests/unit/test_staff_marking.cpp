@@ -528,3 +528,18 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
   CHECK_FALSE(repo->db().exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
                               "VALUES ('y@example.org', 'Y', 'marker', x'05', x'06', 1)"));
 }
+
+TEST_CASE("final marks that did not reach the results are stored and scored when the queue is next read") {
+  World w;
+  const auto s = w.submit("Dorothy Hodgkin", "DH1", k_answer);
+  const auto script = w.queue("assessor").at(0);
+  // As if the server stopped between storing the final marking and scoring the sitting.
+  REQUIRE(w.marking->set_script_state(script, "final", R"([{"kss":"P6","mark":3,"max":10},{"kss":"P7","mark":4,"max":10}])"));
+  CHECK(w.marking->final_unscored(10).value().size() == 1);
+  CHECK_FALSE(w.results->written_marks(s.sitting_id).value().has_value());
+  CHECK(w.queue("assessor2").empty());
+  CHECK(w.written(s) == std::vector<results::WrittenAreaMark>{{"P6", 3, 10}, {"P7", 4, 10}});
+  CHECK(w.outcome(s) == "not_met");   // written 7 / 20 = 35 %
+  CHECK(w.marking->final_unscored(10).value().empty());
+  CHECK(count_actions(w.audit(), "marking.scored") == 1);
+}
