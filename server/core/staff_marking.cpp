@@ -190,16 +190,22 @@ Status sync_scripts(const Ctx& c, const Deps& d) {
   return {};
 }
 
+// (4) A released result never changes.
+Status refuse_if_released(const Deps& d, const std::string& sitting_id) {
+  VIGIL_ASSIGN(auto result, d.r->results.result(sitting_id));
+  if (result && result->released_wall_ms) {
+    return fail(Errc::conflict, "the result of this script has been released and can no longer change");
+  }
+  return {};
+}
+
 // A script this assessor may mark now: awaiting a marking, not marked by them, result unreleased.
 Result<ScriptRow> markable_script(const Ctx& c, const Deps& d) {
   const auto& id = c.params.at("script");
   VIGIL_ASSIGN(auto s, d.m->script(id));
   if (!s || s->state == k_script_none) return fail(Errc::not_found, "there is no script " + id + " to mark");
   if (s->state == k_script_final) return fail(Errc::conflict, "the marks of this script are final: nothing more to mark");
-  VIGIL_ASSIGN(auto result, d.r->results.result(s->sitting_id));
-  if (result && result->released_wall_ms) {
-    return fail(Errc::conflict, "the result of this script has been released and can no longer change");
-  }
+  VIGIL_TRY(refuse_if_released(d, s->sitting_id));
   VIGIL_ASSIGN(auto earlier, d.m->markings(s->script_id));
   for (const auto& m : earlier) {
     if (m.assessor_id == c.who.user_id) {
@@ -373,6 +379,7 @@ Result<HttpResponse> post_marking_marks(Ctx& c) {
     if (!now_script || now_script->state != s.state) {
       return fail(Errc::conflict, "another assessor marked this script at the same time: open it again to see what it needs now");
     }
+    VIGIL_TRY(refuse_if_released(d, s.sitting_id));   // (4) released meanwhile?
     VIGIL_TRY(d.m->add_marking({s.script_id, round, c.who.user_id, marks_json(marks).dump(), c.now()}));
     VIGIL_TRY(d.m->set_script_state(s.script_id, next, final_marks.empty() ? std::string() : final_json(final_marks).dump()));
     return c.audit("marking.submit", "script/" + s.script_id, detail);
