@@ -61,10 +61,10 @@
     document.getElementById('areas').replaceChildren(...s.areas.map((a, i) => h('fieldset', { class: 'area' },
       h('legend', {}, 'KSS area ' + a.kss),
       h('div', { class: 'rubric' }, h('p', { class: 'hint', id: 'rubric-' + i }, 'Rubric'),
-        h('ul', { 'aria-labelledby': 'rubric-' + i }, a.descriptors.map((d) => h('li', {}, d)))),
+        h('ul', { id: 'rubric-list-' + i, 'aria-labelledby': 'rubric-' + i }, a.descriptors.map((d) => h('li', {}, d)))),
       h('div', {},
         h('label', { for: 'mark-' + i }, `Mark for ${a.kss} (${scale.min} to ${scale.max})`),
-        h('input', { id: 'mark-' + i, type: 'number', min: String(scale.min), max: String(scale.max), step: '1', inputmode: 'numeric', required: true, 'data-kss': a.kss, class: 'mark' }),
+        h('input', { id: 'mark-' + i, type: 'number', min: String(scale.min), max: String(scale.max), step: '1', inputmode: 'numeric', required: true, 'data-kss': a.kss, class: 'mark', 'aria-describedby': 'rubric-list-' + i }),
         h('label', { for: 'comment-' + i }, `Comment for ${a.kss}`),
         h('textarea', { id: 'comment-' + i, maxlength: '2000', required: true, 'data-kss': a.kss, class: 'comment' })))));
     say('marks-msg', '');
