@@ -19,6 +19,7 @@
 #include "server/core/issuer_keys.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/marking_sqlite_repository.hpp"
+#include "server/core/resits.hpp"
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
@@ -66,8 +67,9 @@ int cmd_serve(const fs::path& dir, int port_override) {
   } else {
     log("event=issuer_key_unavailable detail=\"" + s.error().message + "\" effect=\"release issues no certificates\"");
   }
+  core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
-                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr, &marking_repo});
+                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr, &resit_repo, &marking_repo});
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.
@@ -241,13 +243,21 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   if (!home) return failed(home.error());
   auto repo = core::SqliteRepository::open(home->database());
   if (!repo) return failed(repo.error());
-  auto s = core::schedule_sitting(**repo, candidate_id, assessment_id,
-                                  version > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(version)) : std::nullopt,
-                                  *start_ms, window_hours, vigil::time::system_clock());
-  if (!s) return failed(s.error());
+  // schedule_attempt keeps the resit rules (server/core/resits.hpp): no new sitting after a
+  // released "not met" without the council's re-endorsement; a resit is linked to the first.
+  core::SqliteResultsRepository results_repo(**repo);
+  core::SqliteResitRepository resit_repo(**repo);
+  auto attempt = core::schedule_attempt(**repo, results_repo, resit_repo, candidate_id, assessment_id,
+                                        version > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(version)) : std::nullopt,
+                                        *start_ms, window_hours, vigil::time::system_clock());
+  if (!attempt) return failed(attempt.error());
+  const auto* s = &attempt->sitting;
   std::cout << "sitting " << s->sitting_id << ": " << candidate_id << " sits " << assessment_id << " version " << s->version
             << " from " << core::format_iso8601(s->scheduled_start_ms) << " to " << core::format_iso8601(s->window_end_ms)
             << "\n";
+  if (attempt->resit_of) {
+    std::cout << "  attempt " << attempt->attempt << ": a resit of sitting " << *attempt->resit_of << "\n";
+  }
   // A new sitting gets its start code now, so the grant a device downloads in advance already
   // carries the offline key (a grant fetched before any code exists can only unlock online). A
   // moved sitting keeps its code: re-issuing would strand devices that are offline on the day.

@@ -8,6 +8,7 @@
 
 #include "server/core/issuer_keys.hpp"
 #include "server/core/results.hpp"
+#include "server/core/resits.hpp"
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
@@ -257,7 +258,8 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     }
     std::optional<std::string> council;
     if (!c.council.empty()) council = c.council;
-    auto csv = core::results_csv(*o->repo, *o->results, c.assessment, council);
+    core::SqliteResitRepository resits(*o->repo);   // the attempt column
+    auto csv = core::results_csv(*o->repo, *o->results, c.assessment, council, core::ResultsCsvOptions{false, &resits});
     if (!csv) return failed(csv.error());
     if (c.out.empty()) {
       std::cout << *csv;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "server/core/packages.hpp"
+#include "server/core/resits.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
@@ -204,12 +205,13 @@ std::string csv_field(std::string_view v) {
 }  // namespace
 
 Result<std::string> results_csv(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
-                                const std::optional<std::string>& council_id) {
+                                const std::optional<std::string>& council_id, const ResultsCsvOptions& options) {
   VIGIL_ASSIGN(auto rows, results.results_of_assessment(assessment_id));
   struct Line {
     ResultRow row;
     CandidateRow candidate;
     results::ScoreReport report;
+    std::int64_t attempt = 1;
   };
   std::vector<Line> lines;
   std::vector<std::string> areas;
@@ -217,20 +219,25 @@ Result<std::string> results_csv(Repository& repo, ResultsRepository& results, st
     VIGIL_ASSIGN(auto cand, repo.candidate(row.candidate_id));
     if (!cand) continue;
     if (council_id && cand->council_id != *council_id) continue;
+    if (options.released_only && !row.released_wall_ms) continue;
+    std::int64_t attempt = 1;
+    if (options.resits) {
+      VIGIL_ASSIGN(attempt, attempt_of(*options.resits, row.sitting_id));
+    }
     VIGIL_ASSIGN(auto report, stored_report(row));
     for (const auto& a : report.areas) {
       if (std::find(areas.begin(), areas.end(), a.kss) == areas.end()) areas.push_back(a.kss);
     }
-    lines.push_back({row, *cand, std::move(report)});
+    lines.push_back({row, *cand, std::move(report), attempt});
   }
   std::sort(areas.begin(), areas.end(), [](const auto& a, const auto& b) { return results::kss_less(a, b); });
-  std::string out = "sitting_id,candidate_id,candidate_name,council_id,outcome,released,overall_percent";
+  std::string out = "sitting_id,candidate_id,candidate_name,council_id,attempt,outcome,released,overall_percent";
   for (const char* st : {"knowledge", "scenario", "written"}) out += std::string(",") + st + "_status," + st + "_percent";
   for (const auto& a : areas) out += "," + a + "_percent";
   out += "\r\n";
   for (const auto& l : lines) {
     out += csv_field(l.row.sitting_id) + "," + csv_field(l.candidate.candidate_id) + "," + csv_field(l.candidate.full_name) +
-           "," + csv_field(l.candidate.council_id) + "," + l.row.outcome + "," +
+           "," + csv_field(l.candidate.council_id) + "," + std::to_string(l.attempt) + "," + l.row.outcome + "," +
            (l.row.released_wall_ms ? certificate::date_of(*l.row.released_wall_ms) : std::string()) + "," +
            std::to_string(l.report.overall.percent());
     for (const auto& st : l.report.stages) {

@@ -62,13 +62,20 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
 // (2) The candidate's released results with their current certificates.
 Result<std::vector<results::ReleasedResult>> released_results_for(ResultsRepository& results, std::string_view candidate_id);
 
+class ResitRepository;  // server/core/resits.hpp
+struct ResultsCsvOptions {
+  bool released_only = false;          // the council view's export: released results only
+  ResitRepository* resits = nullptr;   // attempt numbers; without it every row is attempt 1
+};
 // CSV of a window's results (one row per scored sitting), optionally one council's candidates
 // only (the council view's export). Columns: sitting_id, candidate_id, candidate_name,
-// council_id, outcome, released (ISO date or empty), overall_percent, then status and percent
-// per stage, then percent per KSS area (empty where not assessed). Text that a spreadsheet would
-// run as a formula (= + - @ at the start) is prefixed with an apostrophe.
+// council_id, attempt (1, or 2+ for a resit), outcome, released (ISO date or empty),
+// overall_percent, then status and percent per stage, then percent per KSS area (empty where not
+// assessed). Text that a spreadsheet would run as a formula (= + - @ at the start) is prefixed
+// with an apostrophe.
 Result<std::string> results_csv(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
-                                const std::optional<std::string>& council_id = std::nullopt);
+                                const std::optional<std::string>& council_id = std::nullopt,
+                                const ResultsCsvOptions& options = {});
 
 // Facility and discrimination of every objective item over a window's scored sittings.
 Result<std::vector<results::ItemStatistic>> item_statistics_for(ResultsRepository& results, std::string_view assessment_id);

@@ -12,6 +12,7 @@
 #include "server/core/server_home.hpp"
 #include "server/core/staff_detail.hpp"
 #include "server/core/staff_marking.hpp"
+#include "server/core/staff_results.hpp"
 #include "server/embedded/staff_pages.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
@@ -333,20 +334,6 @@ Result<HttpResponse> post_user_unlock(Ctx& c) {
   return respond(200, json{{"v", 1}, {"unlocked", id}});
 }
 
-Result<HttpResponse> post_result(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto outcome, str_field(body, "outcome", 20));
-  if (outcome != "met" && outcome != "not_met") return fail(Error(Errc::invalid_argument, "outcome must be met or not_met", "outcome"));
-  const auto& id = c.params.at("candidate");
-  VIGIL_ASSIGN(auto e, c.staff.endorsement(id));
-  if (!e) return fail(Errc::not_found, "no such candidate");
-  VIGIL_TRY(c.repo.transaction([&]() -> Status {
-    VIGIL_TRY(c.staff.release_result(id, outcome, c.now()));
-    return c.audit("result.release", "candidate/" + id, outcome);
-  }));
-  return respond(200, json{{"v", 1}, {"candidate_id", id}, {"outcome", outcome}});
-}
-
 Result<HttpResponse> get_councils(Ctx& c) {
   VIGIL_ASSIGN(auto all, c.staff.councils());
   json list = json::array();
@@ -423,6 +410,8 @@ json status_row_json(const CandidateStatusRow& r) {
          {"status", r.status}};
   if (r.last_seen_wall_ms) j["last_seen_wall_ms"] = *r.last_seen_wall_ms;
   if (!r.outcome.empty()) j["outcome"] = r.outcome;
+  j["reendorsed"] = r.reendorsed;
+  j["attempt"] = r.attempt;
   return j;
 }
 
@@ -882,7 +871,6 @@ constexpr Endpoint k_endpoints[] = {
     {"POST", "/staff/api/users", Permission::users_manage, ScopeFrom::none, post_users},
     {"POST", "/staff/api/users/{user}/disable", Permission::users_manage, ScopeFrom::none, post_user_disable},
     {"POST", "/staff/api/users/{user}/unlock", Permission::users_manage, ScopeFrom::none, post_user_unlock},
-    {"POST", "/staff/api/results/{candidate}", Permission::results_release, ScopeFrom::none, post_result},
     {"GET", "/staff/api/councils", Permission::councils_list, ScopeFrom::none, get_councils},
     {"POST", "/staff/api/councils", Permission::councils_manage, ScopeFrom::none, post_councils},
     {"GET", "/staff/api/audit", Permission::audit_read, ScopeFrom::none, get_audit},
@@ -905,6 +893,16 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/marking/scripts/{script}", Permission::marking, ScopeFrom::none, get_marking_script},
     {"POST", "/staff/api/marking/scripts/{script}/marks", Permission::marking, ScopeFrom::none, post_marking_marks},
     {"GET", "/staff/api/marking/progress", Permission::marking_progress, ScopeFrom::none, get_marking_progress},
+    // Results: scoring, release and resits (staff_results.cpp).
+    {"GET", "/staff/api/results/windows", Permission::results_release, ScopeFrom::none, get_result_windows},
+    {"POST", "/staff/api/results/windows/{assessment}/score", Permission::results_release, ScopeFrom::none, post_window_score},
+    {"GET", "/staff/api/results/windows/{assessment}/thresholds", Permission::results_release, ScopeFrom::none, get_window_thresholds},
+    {"PUT", "/staff/api/results/windows/{assessment}/thresholds", Permission::results_release, ScopeFrom::none, put_window_thresholds},
+    {"POST", "/staff/api/results/windows/{assessment}/release", Permission::results_release, ScopeFrom::none, post_window_release},
+    {"GET", "/staff/api/results/windows/{assessment}/results.csv", Permission::results_release, ScopeFrom::none, get_window_csv},
+    {"GET", "/staff/api/councils/{council}/results", Permission::council_results, ScopeFrom::council, get_council_results},
+    {"GET", "/staff/api/councils/{council}/results.csv", Permission::council_results, ScopeFrom::council, get_council_results_csv},
+    {"POST", "/staff/api/councils/{council}/candidates/{candidate}/reendorse", Permission::candidates_write, ScopeFrom::council, post_reendorse},
 };
 
 bool match(std::string_view pattern, const std::vector<std::string_view>& path, std::map<std::string, std::string>& params) {
@@ -968,6 +966,7 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
     case Permission::councils_list: return admin || manager ? Status{} : deny();
     case Permission::candidates_read:
     case Permission::candidates_write:
+    case Permission::council_results:
       if (admin) return {};
       if (manager && !scope.council_id.empty() && scope.council_id == who.council_id) return {};
       return deny();

@@ -59,10 +59,12 @@ struct IssuerSigner;      // server/core/issuer_keys.hpp
 // What the results, marking and equalities endpoints need beyond the staff repository. The
 // signer issues certificates on release; without it release still works and certificates are
 // issued later with `vigil-server certificate issue`.
+class ResitRepository;  // server/core/resits.hpp
 struct StaffResultsDeps {
   ResultsRepository& results;
   const ServerKeys& keys;
   const IssuerSigner* signer = nullptr;
+  ResitRepository* resits = nullptr;   // windows, council results, re-endorsement; 503 without it
   MarkingRepository* marking = nullptr;   // the marking endpoints answer 503 without it
 };
 
@@ -89,6 +91,7 @@ enum class Permission {
   results_release,
   marking,            // assessors only: the marking queue, a script, submitting marks
   marking_progress,   // programme admins: counts per window, never script text
+  council_results,    // scope: the council in the path (its candidates' released results)
 };
 
 // What a request is about: the council or the session named in its path.

@@ -65,7 +65,9 @@ struct CandidateStatusRow {
   std::string level;
   std::string status;
   std::optional<std::int64_t> last_seen_wall_ms;
-  std::string outcome;   // met | not_met, once released
+  std::string outcome;   // met | not_met: the latest released result (results table), until a resit is scheduled
+  bool reendorsed = false;  // re-endorsed for a resit that is not scheduled yet (server/core/resits.hpp)
+  std::int64_t attempt = 1; // of the candidate's current sitting
 };
 
 struct StatusQuery {
@@ -175,7 +177,6 @@ class StaffRepository {
   // Completion status (3).
   virtual Result<StatusPage> status(const StatusQuery& q) = 0;
   virtual Result<StatusSummary> status_summary(std::string_view council_id) = 0;
-  virtual Status release_result(std::string_view candidate_id, std::string_view outcome, std::int64_t now_ms) = 0;
 
   // Review.
   // proctor_id set: only sessions assigned to that proctor. state empty: sessions not decided.

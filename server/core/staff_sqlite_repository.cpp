@@ -26,20 +26,31 @@ SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, las
     WHEN downloaded > 0 THEN 'package_downloaded'
     WHEN devices > 0 THEN 'enrolled'
     ELSE 'endorsed'
-  END AS status
+  END AS status,
+  reendorsed, attempt
 FROM (
   SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, e.employee_ref, c.level,
-         e.withdrawn_wall_ms AS withdrawn, rr.outcome AS outcome,
+         e.withdrawn_wall_ms AS withdrawn,
+         -- The latest released result (results table, one release path: release_results), unless
+         -- a resit has been scheduled after it: the status then follows the new attempt.
+         (SELECT r.outcome FROM results r WHERE r.candidate_id = c.candidate_id AND r.released_wall_ms IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = r.sitting_id AND x.sitting_id IS NOT NULL)
+           ORDER BY r.released_wall_ms DESC, r.scored_wall_ms DESC LIMIT 1) AS outcome,
+         EXISTS (SELECT 1 FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NULL) AS reendorsed,
+         coalesce((SELECT max(x.attempt) FROM resits x WHERE x.candidate_id = c.candidate_id AND x.sitting_id IS NOT NULL),
+                  1) AS attempt,
          (SELECT count(*) FROM devices d WHERE d.candidate_id = c.candidate_id) AS devices,
          (SELECT count(*) FROM devices d JOIN sitting_devices sd ON sd.device_id = d.device_id
            WHERE d.candidate_id = c.candidate_id) AS downloaded,
-         (SELECT max(s.last_seen_wall_ms) FROM sessions s WHERE s.candidate_id = c.candidate_id) AS last_seen,
-         (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.submitted_seq IS NOT NULL) AS submitted,
-         (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.receipt IS NOT NULL) AS received,
+         (SELECT max(s.last_seen_wall_ms) FROM sessions s WHERE s.candidate_id = c.candidate_id 
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS last_seen,
+         (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.submitted_seq IS NOT NULL 
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS submitted,
+         (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.receipt IS NOT NULL 
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS received,
          (SELECT count(*) FROM review_sessions r WHERE r.candidate_id = c.candidate_id AND r.state <> 'decided') AS under_review
     FROM candidates c
     JOIN endorsements e ON e.candidate_id = c.candidate_id
-    LEFT JOIN result_releases rr ON rr.candidate_id = c.candidate_id
    WHERE %COUNCIL%
 )
 )sql";
@@ -343,6 +354,8 @@ Result<StatusPage> SqliteStaffRepository::status(const StatusQuery& q) {
     if (!st.column_is_null(6)) r.last_seen_wall_ms = st.column_int(6);
     r.outcome = st.column_is_null(7) ? "" : st.column_text(7);
     r.status = st.column_text(8);
+    r.reendorsed = st.column_int(9) != 0;
+    r.attempt = st.column_int(10);
     page.rows.push_back(std::move(r));
   }
   return page;
@@ -366,15 +379,6 @@ Result<StatusSummary> SqliteStaffRepository::status_summary(std::string_view cou
   VIGIL_ASSIGN(bool row, hc.step());
   if (row && hc.column_int(1) > 0) out.eligible_headcount = hc.column_int(0);
   return out;
-}
-
-Status SqliteStaffRepository::release_result(std::string_view candidate_id, std::string_view outcome, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO result_releases(candidate_id, outcome, released_wall_ms) VALUES (?, ?, ?)"));
-  st.bind(1, candidate_id).bind(2, outcome).bind(3, now_ms);
-  auto r = st.run();
-  if (!r && r.error().code == Errc::conflict) return fail(Errc::conflict, "this candidate's result has already been released");
-  return r;
 }
 
 Result<std::vector<QueueEntry>> SqliteStaffRepository::queue(std::optional<std::int64_t> proctor_id, std::string_view state,

@@ -34,7 +34,6 @@ class SqliteStaffRepository final : public StaffRepository {
 
   Result<StatusPage> status(const StatusQuery& q) override;
   Result<StatusSummary> status_summary(std::string_view council_id) override;
-  Status release_result(std::string_view candidate_id, std::string_view outcome, std::int64_t now_ms) override;
 
   Result<std::vector<QueueEntry>> queue(std::optional<std::int64_t> proctor_id, std::string_view state,
                                         std::int64_t limit) override;

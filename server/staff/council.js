@@ -71,6 +71,14 @@
     if (target !== null) document.getElementById('eligible').value = target;
   }
 
+  // "Result released" says which; a resit shows its attempt (docs/RESULTS.md "Not met, and re-endorsement").
+  function statusText(c) {
+    let text = STATUS[c.status] || c.status;
+    if (c.status === 'result_released' && c.outcome) text += c.outcome === 'met' ? ': met' : c.reendorsed ? ': not met — re-endorsed for a resit' : ': not met';
+    if (c.attempt > 1) text += ` (attempt ${c.attempt})`;
+    return text;
+  }
+
   async function list() {
     const p = query();
     p.set('offset', offset); p.set('limit', limit);
@@ -79,7 +87,7 @@
     const body = document.querySelector('#status tbody');
     body.replaceChildren(...d.candidates.map((c) => h('tr', {},
       h('th', { scope: 'row' }, c.full_name, h('br'), h('span', { class: 'hint' }, c.work_email)),
-      h('td', {}, c.employee_ref), h('td', {}, LEVEL[c.level] || c.level), h('td', {}, STATUS[c.status] || c.status),
+      h('td', {}, c.employee_ref), h('td', {}, LEVEL[c.level] || c.level), h('td', {}, statusText(c)),
       h('td', {}, when(c.last_seen_wall_ms)),
       h('td', {}, c.status === 'withdrawn' ? '' : h('button', { type: 'button', class: 'secondary', onclick: () => withdraw(c) },
         'Withdraw', h('span', { class: 'visually-hidden' }, ' ' + c.full_name))))));
@@ -93,6 +101,7 @@
 
   async function refresh() {
     try { await Promise.all([summary(), list()]); } catch (e) { say('msg', e.message, 'error'); }
+    if (typeof CouncilResults !== 'undefined') CouncilResults.show(council, () => list());
   }
 
   document.getElementById('filters').addEventListener('submit', (ev) => { ev.preventDefault(); offset = 0; list(); });

@@ -61,6 +61,7 @@ const Vigil = (() => {
     const nav = document.getElementById('nav');
     const links = [];
     if (me.role === 'programme_admin') links.push(['Administration', '/staff/admin.html'], ['Councils', '/staff/council.html'], ['Review queue', '/staff/review.html']);
+    if (me.role === 'programme_admin') links.push(['Results', '/staff/results.html']);
     if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
     if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
     if (me.role === 'assessor') links.push(['Marking', '/staff/marking.html']);

@@ -3,7 +3,8 @@
 // Seeds one server database through the real schema and repositories (the flag.raised records
 // go in as the device API stores them, so the schema's triggers build the review queue exactly as
 // in production): 20 councils, 30,000 endorsed candidates, 2,000 devices with one session each
-// (some submitted, some with receipts), 100,000 flags (50 per session). Then times, through
+// (some submitted, some with receipts), 100,000 flags (50 per session), released results for
+// 15,000 candidates with re-endorsements and resits (the status reads them). Then times, through
 // core::StaffApi::handle (the pure request -> response function, JSON included; TLS excluded):
 //   - the council status page API: GET /staff/api/councils/{c}/candidates (a page of 50, with and
 //     without a status filter or a search) as that council's manager, and its summary;
@@ -22,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "server/core/api.hpp"
+#include "server/core/resits.hpp"
+#include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
 #include "server/core/staff_api.hpp"
@@ -136,7 +139,6 @@ int main(int argc, char** argv) {
   }
   const auto admin_id = must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "",
                                                      k_password, clock), "admin");
-  (void)admin_id;
   must(core::create_staff_user(*repo, staff, "manager@bench.example.org", "Manager", "council_manager", council_id(0),
                                k_password, clock), "manager");
   const auto proctor = must(core::create_staff_user(*repo, staff, "proctor@bench.example.org", "Proctor", "proctor", "",
@@ -149,11 +151,41 @@ int main(int argc, char** argv) {
     }
     return {};
   }), "assign");
+  // Released results for every second candidate (the status reads the latest per candidate),
+  // a re-endorsement for every fourth not-met one and a scheduled resit for half of those.
+  core::SqliteResultsRepository results(*repo);
+  core::SqliteResitRepository resits(*repo);
+  std::int64_t released = 0, reendorsed = 0;
+  must(repo->transaction([&]() -> Status {
+    for (const char* w : {"bench-w1", "bench-w2"}) {
+      VIGIL_TRY(repo->add_package({w, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), now}, "{}"));
+    }
+    for (int i = 0; i < k_candidates; i += 2) {
+      const auto cand = "cand-" + std::to_string(i);
+      const auto sitting = "sit-" + std::to_string(i);
+      if (auto r = repo->put_sitting({sitting, cand, "bench-w1", 1, now, now + 3'600'000}, now); !r) return fail(r.error());
+      const bool met = (i / 2) % 2 == 0;
+      VIGIL_TRY(results.put_result({sitting, cand, "bench-w1", 1, met ? "met" : "not_met", "{}", now, std::nullopt}));
+      if (!met && (i / 2) % 4 == 1) {
+        VIGIL_TRY(resits.add_resit({sitting, cand, 2, admin_id, now, std::nullopt}));
+        ++reendorsed;
+        if ((i / 2) % 8 == 1) {
+          const auto resit = "resit-" + std::to_string(i);
+          if (auto r = repo->put_sitting({resit, cand, "bench-w2", 1, now, now + 3'600'000}, now); !r) return fail(r.error());
+          VIGIL_TRY(resits.link_resit(sitting, resit, now));
+        }
+      }
+    }
+    VIGIL_ASSIGN(auto counts, results.release("bench-w1", now));
+    released = counts.released;
+    return {};
+  }), "seed results");
   const double seed_s = std::chrono::duration<double>(Clock::now() - seed_start).count();
   const auto flags = must(repo->db().query_int("SELECT count(*) FROM review_flags"), "count flags");
   const auto queued = must(repo->db().query_int("SELECT count(*) FROM review_sessions"), "count sessions");
   std::cout << "seeded " << k_councils << " councils, " << k_candidates << " candidates, " << k_sessions << " sessions, "
-            << flags << " flags (" << queued << " sessions in the queue) in " << seed_s << " s\n";
+            << flags << " flags (" << queued << " sessions in the queue), " << released << " released results, "
+            << reendorsed << " re-endorsements in " << seed_s << " s\n";
 
   // ---- sign in ----
   const auto login = [&](const std::string& email) {

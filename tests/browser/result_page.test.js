@@ -5,26 +5,8 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { prepareSitting, must } = require('./lib/sitting');
+const { prepareSitting, must, sitAndSubmit } = require('./lib/sitting');
 const { env, launchBrowser, checkAccessibility } = require('./lib/harness');
-
-async function call(page, method, p, body) {
-  return page.evaluate(async ([m, pp, b]) => {
-    const init = { method: m, headers: {} };
-    if (b !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(b); }
-    const r = await fetch(pp, init);
-    return { status: r.status, body: await r.json().catch(() => ({})) };
-  }, [method, p, body]);
-}
-
-async function until(what, fn, tries = 120) {
-  for (let i = 0; i < tries; i += 1) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test('the candidate sees the released result per KSS area, also after the server is stopped', async () => {
   const SERVER = env('VIGIL_SERVER_EXE');
@@ -40,27 +22,8 @@ test('the candidate sees the released result per KSS area, also after the server
     await page.locator('#result-status', { hasText: 'No result has been released' }).waitFor();
     await checkAccessibility(page, 'result page, nothing released');
 
-    // Sit: download, unlock, identity (human alternative), answer the first question, finish, submit.
-    assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
-    assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
-    await call(page, 'POST', '/api/identity', {});
-    assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
-    const section = (await call(page, 'GET', '/api/section')).body;
-    const first = section.items[0];
-    assert.equal((await call(page, 'PUT', `/api/answers/${first.id}`, { value: first.type === 'multiple' ? { choices: [...Array(first.select).keys()] } : { choice: 0 } })).status, 200);
-    // Finishing the last section submits (a final review phase, if any, is submitted explicitly).
-    let phase = '';
-    for (let i = 0; i < 10; i += 1) {
-      phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
-      if (phase === 'review' || phase === 'submitted') break;
-      if (phase === 'break') await call(page, 'POST', '/api/break/end', {});
-      else await call(page, 'POST', '/api/section/finish', {});
-    }
-    if (phase === 'review') {
-      const submitted = await call(page, 'POST', '/api/submit', { confirm: true });
-      assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-    }
-    const receipt = await until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
+    // Sit and submit through the real client.
+    const receipt = await sitAndSubmit(page, sitting);
     const sittingId = receipt.session_id;
 
     // The programme scores and releases the window.

@@ -27,7 +27,8 @@ test('two assessors mark a borderline script blind and their agreed marks become
   try {
     const url = (await sitting.server.waitFor(/listening on (https:\/\/127\.0\.0\.1:\d+)/))[1];
     const candidatePage = await browser.newPage();
-    const sittingId = await sitAndSubmit(candidatePage, sitting, await sitting.startClient(), { written: { text: ANSWER } });
+    await candidatePage.goto((await sitting.startClient()).url);
+    const sittingId = (await sitAndSubmit(candidatePage, sitting, { written: { text: ANSWER } })).session_id;
 
     await admin(sitting.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
     await admin(sitting.home, ['create-user', '--email', 'a@assessors.example.org', '--name', 'Ann Assessor', '--role', 'assessor']);
@@ -101,7 +102,9 @@ test('when two markings disagree a third assessor sees both and decides', async 
   const browser = await launchBrowser();
   try {
     const url = (await sitting.server.waitFor(/listening on (https:\/\/127\.0\.0\.1:\d+)/))[1];
-    await sitAndSubmit(await browser.newPage(), sitting, await sitting.startClient(), { written: { text: ANSWER } });
+    const candidatePage = await browser.newPage();
+    await candidatePage.goto((await sitting.startClient()).url);
+    await sitAndSubmit(candidatePage, sitting, { written: { text: ANSWER } });
     const pages = {};
     for (const who of ['a', 'b', 'c']) {
       await admin(sitting.home, ['create-user', '--email', `${who}@assessors.example.org`, '--name', `Assessor ${who.toUpperCase()}`, '--role', 'assessor']);

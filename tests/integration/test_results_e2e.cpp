@@ -140,7 +140,7 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   CHECK_THAT(stats.output, ContainsSubstring("k-002"));
   auto csv = server_cmd(server, {"results", "export", "--assessment", "pr-results"});
   CHECK(csv.exit_code == 0);
-  CHECK_THAT(csv.output, ContainsSubstring(sitting + ",c-1,Test Candidate,leeds,met,"));
+  CHECK_THAT(csv.output, ContainsSubstring(sitting + ",c-1,Test Candidate,leeds,1,met,"));
   // A released result never changes.
   auto rescore = server_cmd(server, {"results", "score", "--sitting", sitting});
   CHECK(rescore.exit_code != 0);

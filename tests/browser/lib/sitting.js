@@ -86,7 +86,7 @@ async function prepareSitting(options = {}) {
   };
 }
 
-// The client's UI API from inside its page: {status, body}.
+// A fetch from the page (the client's UI API answers only its own origin).
 async function call(page, method, p, body) {
   return page.evaluate(async ([m, pp, b]) => {
     const init = { method: m, headers: {} };
@@ -105,32 +105,40 @@ async function until(what, fn, tries = 120) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-// Sits the whole assessment through the client's UI API in `page` (download, unlock, identity by
-// the human alternative, every section finished, submitted) and waits for the server's receipt.
-// answers maps an item type (single, multiple, written) to the value saved for every item of that
-// type; other items are left unanswered. Returns the sitting (session) id.
-async function sitAndSubmit(page, sitting, client, answers = {}) {
-  await page.goto(client.url);
+// Sits and submits through the real client's UI API on a page already at the client's address:
+// download, unlock, identity (human alternative), answer the first question, finish every
+// section, submit. With `answers` (an item type -> the value saved for every item of that type,
+// e.g. { written: { text } }) those items of every section are answered instead of the first
+// question. Resolves with the signed receipt once the server has it (receipt.session_id is the
+// sitting id).
+async function sitAndSubmit(page, sitting, answers = null) {
   assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
   assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
   await call(page, 'POST', '/api/identity', {});
   assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
+  if (!answers) {
+    const section = (await call(page, 'GET', '/api/section')).body;
+    const first = section.items[0];
+    assert.equal((await call(page, 'PUT', `/api/answers/${first.id}`, { value: first.type === 'multiple' ? { choices: [...Array(first.select).keys()] } : { choice: 0 } })).status, 200);
+  }
+  // Finishing the last section submits (a final review phase, if any, is submitted explicitly).
   let phase = '';
   for (let i = 0; i < 20; i += 1) {
     phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
     if (phase === 'review' || phase === 'submitted') break;
     if (phase === 'break') { await call(page, 'POST', '/api/break/end', {}); continue; }
-    const section = (await call(page, 'GET', '/api/section')).body;
-    for (const item of section.items || []) {
+    for (const item of (answers ? (await call(page, 'GET', '/api/section')).body.items : null) || []) {
       if (!(item.type in answers)) continue;
       const saved = await call(page, 'PUT', `/api/answers/${item.id}`, { value: answers[item.type] });
       assert.equal(saved.status, 200, JSON.stringify(saved.body));
     }
     await call(page, 'POST', '/api/section/finish', {});
   }
-  if (phase === 'review') assert.equal((await call(page, 'POST', '/api/submit', { confirm: true })).status, 200);
-  const receipt = await until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
-  return receipt.session_id;
+  if (phase === 'review') {
+    const submitted = await call(page, 'POST', '/api/submit', { confirm: true });
+    assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+  }
+  return until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
 }
 
 module.exports = { prepareSitting, must, call, until, sitAndSubmit };

@@ -1,0 +1,90 @@
+// The programme admin's Results page: per assessment window the counts, scoring of submitted
+// sittings, pass marks, release (after a confirmation) and the window's CSV
+// (docs/STAFF.md "Results: scoring, release and resits").
+'use strict';
+(async () => {
+  const { h, api, say } = Vigil;
+  await Vigil.start(['programme_admin']);
+  const select = document.getElementById('window');
+  let windows = [];
+  const current = () => windows.find((w) => w.assessment_id === select.value);
+  const base = () => 'results/windows/' + encodeURIComponent(select.value) + '/';
+
+  async function load() {
+    ({ windows } = await api('GET', 'results/windows'));
+    document.querySelector('#windows tbody').replaceChildren(...windows.map((w) => h('tr', {},
+      h('th', { scope: 'row' }, w.assessment_id), ...['sittings', 'submitted', 'scored', 'incomplete', 'met', 'not_met', 'released']
+        .map((k) => h('td', {}, String(w[k]))))));
+    document.getElementById('no-windows').hidden = windows.length > 0;
+    document.getElementById('window-panel').hidden = windows.length === 0;
+    const keep = select.value;
+    select.replaceChildren(...windows.map((w) => h('option', { value: w.assessment_id }, w.assessment_id)));
+    const wanted = keep || new URLSearchParams(location.search).get('w');
+    if (wanted && windows.some((w) => w.assessment_id === wanted)) select.value = wanted;
+    show();
+  }
+
+  function show() {
+    const w = current();
+    if (!w) return;
+    document.getElementById('h-window').textContent = 'Window ' + w.assessment_id;
+    for (const k of ['knowledge', 'scenario', 'written', 'overall']) document.getElementById('t-' + k).value = w.thresholds[k];
+    const decided = w.met + w.not_met;
+    const unreleased = decided - Math.min(decided, w.released);
+    document.getElementById('release-summary').textContent =
+      `${unreleased} decided result(s) not yet released (${w.met} met and ${w.not_met} not met in all); ` +
+      `${w.incomplete} awaiting marking stay back; ${w.submitted - w.scored > 0 ? w.submitted - w.scored : 0} submitted sitting(s) not scored yet.`;
+    document.getElementById('csv').href = '/staff/api/' + base() + 'results.csv';
+  }
+
+  select.addEventListener('change', () => { say('window-msg', ''); document.getElementById('score-report').replaceChildren(); show(); });
+
+  document.getElementById('score').addEventListener('click', async () => {
+    say('window-msg', 'Scoring…');
+    try {
+      const d = await api('POST', base() + 'score');
+      say('window-msg', `${d.scored.length} sitting(s) scored` + (d.failed.length ? `; ${d.failed.length} could not be scored (listed below).` : '.'),
+        d.failed.length ? 'error' : 'ok');
+      const rows = [...d.scored.map((s) => [s.sitting_id, Vigil.labels({ met: 'Met', not_met: 'Not met', incomplete: 'Awaiting marking' }, s.outcome)]),
+        ...d.failed.map((f) => [f.sitting_id, 'Not scored: ' + f.error])];
+      document.getElementById('score-report').replaceChildren(rows.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'scored' },
+        h('caption', {}, 'Sittings scored now'),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Sitting'), h('th', { scope: 'col' }, 'Result'))),
+        h('tbody', {}, rows.map(([id, text]) => h('tr', {}, h('td', {}, id), h('td', {}, text)))))) : h('p', {}, 'No submitted sittings wait to be scored.'));
+      await load();
+    } catch (e) { say('window-msg', e.message, 'error'); }
+  });
+
+  document.getElementById('thresholds').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const t = { v: 1 };
+    for (const k of ['knowledge', 'scenario', 'written', 'overall']) t[k] = Number(document.getElementById('t-' + k).value);
+    try {
+      await api('PUT', base() + 'thresholds', t);
+      say('window-msg', 'Pass marks saved. Score the submitted sittings again so their results use them.', 'ok');
+      await load();
+    } catch (e) { say('window-msg', e.message, 'error'); }
+  });
+
+  const dialog = document.getElementById('release-dialog');
+  let opener = null;
+  document.getElementById('release').addEventListener('click', () => {
+    opener = document.activeElement;
+    const w = current();
+    document.getElementById('rd-title').textContent = 'Release the results of ' + w.assessment_id + '?';
+    document.getElementById('rd-what').textContent = document.getElementById('release-summary').textContent;
+    dialog.showModal();
+  });
+  document.getElementById('rd-cancel').addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => { if (opener) opener.focus(); });
+  document.getElementById('release-form').addEventListener('submit', async () => {
+    try {
+      const d = await api('POST', base() + 'release', { confirm: true });
+      say('window-msg', `Released ${d.released} result(s) now; ${d.already} were released before; ${d.awaiting_marking} awaiting marking stay back. ` +
+        (d.certificates_deferred ? 'No issuer key is loaded: issue certificates with vigil-server certificate issue.' : `${d.certificates} certificate(s) issued.`), 'ok');
+      await load();
+    } catch (e) { say('window-msg', e.message, 'error'); }
+  });
+
+  try { await load(); } catch (e) { say('msg', e.message, 'error'); }
+})();

@@ -1,0 +1,427 @@
+// The staff results endpoints (server/core/staff_results.cpp) and the resit rules
+// (server/core/resits.hpp) through core::StaffApi::handle on a real SqliteRepository in a temp
+// dir, with a real issuer key: one release path per window that issues certificates and holds
+// back what awaits marking; a council sees only its own candidates' released results; a "not
+// met" candidate is re-endorsed once and only then scheduled again, as a linked attempt; the
+// completion status reads the results table.
+#include <map>
+#include <memory>
+#include <string>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+#include <nlohmann/json.hpp>
+
+#include "server/core/api.hpp"
+#include "server/core/issuer_keys.hpp"
+#include "server/core/packages.hpp"
+#include "server/core/resits.hpp"
+#include "server/core/results.hpp"
+#include "server/core/results_sqlite_repository.hpp"
+#include "server/core/server_home.hpp"
+#include "server/core/sqlite_repository.hpp"
+#include "server/core/staff_api.hpp"
+#include "server/core/staff_sqlite_repository.hpp"
+#include "shared/certificate/credential.hpp"
+#include "shared/journal/journal.hpp"
+#include "shared/protocol/sync.hpp"
+#include "tests/support/content_dir.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using Catch::Matchers::ContainsSubstring;
+using nlohmann::json;
+using namespace vigil;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+namespace core = vigil::server::core;
+
+namespace {
+
+const std::string k_password = "correct horse battery staple";
+
+struct Signed {
+  std::string cookie;
+  std::string csrf;
+};
+
+// Two councils ("own" with a manager, "other"), an admin, results storage and a real issuer key.
+// Windows "w1".."w3" are package rows only (scheduling reads their level; nothing decrypts them).
+struct World {
+  testing::TempDir dir;
+  time::ManualClock clock{time::system_clock().wall_ms()};
+  core::ServerHome home;
+  std::unique_ptr<core::SqliteRepository> repo;
+  std::unique_ptr<core::SqliteStaffRepository> staff;
+  std::unique_ptr<core::SqliteResultsRepository> results;
+  std::unique_ptr<core::SqliteResitRepository> resits;
+  std::optional<core::IssuerSigner> signer;
+  std::unique_ptr<core::Api> api;
+  std::unique_ptr<core::StaffApi> staff_api;
+  Signed admin, manager, other_manager;
+
+  World() {
+    REQUIRE(core::init_server_home(dir / "home", "127.0.0.1", 8443));
+    home = core::load_server_home(dir / "home").value();
+    repo = core::SqliteRepository::open(home.database()).value();
+    staff = std::make_unique<core::SqliteStaffRepository>(*repo);
+    results = std::make_unique<core::SqliteResultsRepository>(*repo);
+    resits = std::make_unique<core::SqliteResitRepository>(*repo);
+    signer = core::active_issuer(home.dir, clock.wall_ms()).value();
+    api = std::make_unique<core::Api>(*repo, home.keys, clock);
+    core::StaffApiConfig config;
+    config.password_scrypt = {1u << 10, 8, 1};
+    staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, config,
+                                                 core::StaffResultsDeps{*results, home.keys, &*signer, resits.get()});
+    REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
+    REQUIRE(repo->add_council("other", "Other Council", clock.wall_ms()));
+    for (const char* w : {"w1", "w2", "w3"}) {
+      core::PackageRow p{w, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
+      REQUIRE(repo->add_package(p, "{}"));
+    }
+    admin = login("admin@example.org", "programme_admin");
+    manager = login("manager@own.example.org", "council_manager", "own");
+    other_manager = login("manager@other.example.org", "council_manager", "other");
+  }
+
+  Signed login(const std::string& email, const std::string& role, const std::string& council = "") {
+    REQUIRE(core::create_staff_user(*repo, *staff, email, "User", role, council, k_password, clock, {1u << 10, 8, 1}));
+    const auto r = call("POST", "/staff/api/login", json{{"email", email}, {"password", k_password}}.dump());
+    REQUIRE(r.status == 200);
+    const auto set = r.header("Set-Cookie");
+    const auto start = set.find('=') + 1;
+    return Signed{set.substr(start, set.find(';') - start), json::parse(r.body).at("csrf_token").get<std::string>()};
+  }
+
+  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                    const Signed* who = nullptr) {
+    HttpRequest r;
+    r.method = method;
+    r.target = target;
+    if (!body.empty()) r.headers["Content-Type"] = "application/json";
+    r.body = body;
+    if (who) {
+      r.headers["Cookie"] = "vigil_staff=" + who->cookie;
+      if (method != "GET") r.headers["X-CSRF-Token"] = who->csrf;
+    }
+    return core::route_request(*api, *staff_api, r, protocol::PeerIdentity{false, "", "", "127.0.0.1"});
+  }
+
+  json get(const std::string& target, const Signed& who) {
+    const auto r = call("GET", target, "", &who);
+    INFO(target << " -> " << r.status << " " << r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  }
+
+  std::string endorse(const std::string& council, const std::string& name, const std::string& ref) {
+    core::EndorsementRow e;
+    e.candidate = {"cand-" + ref, council, name, ref + "@" + council + ".example.org", "practitioner"};
+    e.employee_ref = ref;
+    REQUIRE(staff->add_endorsement(e, 0, clock.wall_ms()));
+    return e.candidate.candidate_id;
+  }
+
+  std::string schedule(const std::string& candidate, const std::string& window) {
+    auto s = core::schedule_attempt(*repo, *results, *resits, candidate, window, std::nullopt, clock.wall_ms(), 8, clock);
+    INFO(candidate << " " << window << ": " << (s ? "" : s.error().message));
+    REQUIRE(s);
+    return s->sitting.sitting_id;
+  }
+
+  // A stored score, as score_sitting would leave it (P1 at the standard, P6 not).
+  void score(const std::string& sitting, const std::string& candidate, const std::string& window, results::Outcome o) {
+    results::ScoreReport r;
+    r.assessment_id = window;
+    r.version = 1;
+    r.outcome = o;
+    r.overall = {7, 10};
+    r.overall_threshold = 60;
+    for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
+      r.stages.push_back({k, o == results::Outcome::incomplete && k == results::SectionKind::written
+                                 ? results::StageStatus::awaiting_marking : results::StageStatus::met,
+                          {7, 10}, 60, {}});
+    }
+    r.areas = {{"P1", {8, 10}, true}, {"P6", {4, 10}, false}};
+    r.items = {{"k1", results::SectionKind::knowledge, true, 1}};
+    REQUIRE(results->put_result({sitting, candidate, window, 1, std::string(results::outcome_name(o)),
+                                 results::to_json(r, true).dump(), clock.wall_ms(), std::nullopt}));
+  }
+
+  std::string status_field(const std::string& candidate, const char* field) {
+    const auto list = get("/staff/api/councils/own/candidates", manager);
+    INFO(list.dump());
+    for (const auto& c : list["candidates"]) {
+      if (c["candidate_id"] == candidate) return c[field].is_string() ? c[field].get<std::string>() : c[field].dump();
+    }
+    FAIL("no such candidate in the status list");
+    return {};
+  }
+};
+
+json body_of(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
+
+const std::string k_confirm = R"({"confirm":true})";
+
+}  // namespace
+
+TEST_CASE("releasing a window from the staff pages releases its decided results, issues certificates and holds back what awaits marking") {
+  World w;
+  const auto met = w.endorse("own", "Mina Met", "M1");
+  const auto not_met = w.endorse("own", "Nat Notmet", "N1");
+  const auto waiting = w.endorse("own", "Wren Waiting", "W1");
+  const auto s_met = w.schedule(met, "w1"), s_not = w.schedule(not_met, "w1"), s_wait = w.schedule(waiting, "w1");
+  w.score(s_met, met, "w1", results::Outcome::met);
+  w.score(s_not, not_met, "w1", results::Outcome::not_met);
+  w.score(s_wait, waiting, "w1", results::Outcome::incomplete);
+
+  auto windows = w.get("/staff/api/results/windows", w.admin)["windows"];
+  REQUIRE(windows.size() == 1);
+  CHECK(windows[0]["assessment_id"] == "w1");
+  CHECK(windows[0]["scored"] == 3);
+  CHECK(windows[0]["incomplete"] == 1);
+  CHECK(windows[0]["met"] == 1);
+  CHECK(windows[0]["not_met"] == 1);
+  CHECK(windows[0]["released"] == 0);
+  CHECK(windows[0]["thresholds"]["overall"] == 60);
+  // Nothing released yet: the status list shows no outcome.
+  CHECK(w.status_field(met, "status") != "result_released");
+
+  // Release needs the confirmation; an unknown window is not found.
+  CHECK(w.call("POST", "/staff/api/results/windows/w1/release", R"({})", &w.admin).status == 400);
+  CHECK(w.call("POST", "/staff/api/results/windows/nope/release", k_confirm, &w.admin).status == 404);
+  const auto r = body_of(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin));
+  CHECK(r["released"] == 2);
+  CHECK(r["already"] == 0);
+  CHECK(r["awaiting_marking"] == 1);
+  CHECK(r["certificates"] == 1);
+  CHECK(w.results->current_credential(s_met).value().has_value());
+  CHECK_FALSE(w.results->current_credential(s_not).value().has_value());
+  CHECK_FALSE(w.results->result(s_wait).value()->released_wall_ms.has_value());
+
+  // Again: nothing new, no second certificate.
+  const auto again = body_of(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin));
+  CHECK(again["released"] == 0);
+  CHECK(again["already"] == 2);
+  CHECK(again["certificates"] == 0);
+
+  // The completion status and take-up read the results table.
+  CHECK(w.status_field(met, "status") == "result_released");
+  CHECK(w.status_field(met, "outcome") == "met");
+  CHECK(w.status_field(not_met, "outcome") == "not_met");
+  CHECK(w.status_field(waiting, "status") != "result_released");
+  const auto summary = w.get("/staff/api/councils/own/summary", w.manager);
+  CHECK(summary["met"] == 1);
+  CHECK(summary["by_status"]["result_released"] == 2);
+
+  // The old per-candidate release is gone.
+  CHECK(w.call("POST", "/staff/api/results/" + met, R"({"outcome":"met"})", &w.admin).status == 404);
+  // Audited.
+  const auto audit = w.get("/staff/api/audit", w.admin)["entries"].dump();
+  CHECK_THAT(audit, ContainsSubstring("results.release"));
+  CHECK_THAT(audit, ContainsSubstring("2 released, 0 already, 1 awaiting marking, 1 certificate(s)"));
+}
+
+TEST_CASE("thresholds can be set until a window's first release and are refused after it") {
+  World w;
+  const auto c = w.endorse("own", "Tia Thresh", "T1");
+  const auto s = w.schedule(c, "w1");
+  CHECK(w.get("/staff/api/results/windows/w1/thresholds", w.admin)["thresholds"]["knowledge"] == 60);
+  const std::string t = R"({"v":1,"knowledge":70,"scenario":65,"written":60,"overall":65})";
+  const auto set = w.call("PUT", "/staff/api/results/windows/w1/thresholds", t, &w.admin);
+  INFO(set.body);
+  REQUIRE(set.status == 200);
+  CHECK(w.get("/staff/api/results/windows/w1/thresholds", w.admin)["thresholds"]["knowledge"] == 70);
+  CHECK(w.call("PUT", "/staff/api/results/windows/w1/thresholds", R"({"v":1,"knowledge":170})", &w.admin).status == 400);
+  CHECK(w.call("PUT", "/staff/api/results/windows/w1/thresholds", "not json", &w.admin).status == 400);
+  w.score(s, c, "w1", results::Outcome::met);
+  REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
+  const auto late = w.call("PUT", "/staff/api/results/windows/w1/thresholds", t, &w.admin);
+  CHECK(late.status == 409);
+  CHECK_THAT(late.body, ContainsSubstring("can no longer change"));
+  CHECK(w.call("PUT", "/staff/api/results/windows/w1/thresholds", t, &w.manager).status == 403);
+}
+
+TEST_CASE("scoring a window scores every submitted sitting and reports one sitting's failure without stopping the others") {
+  World w;
+  const auto content_dir = w.dir / "content";
+  testing::ContentFiles::sample("win-real").write(content_dir);
+  REQUIRE(core::build_and_store_package(*w.repo, w.home.keys, core::load_content_dir(content_dir).value(), w.clock));
+  const auto a = w.endorse("own", "Abe Scored", "A1");
+  const auto b = w.endorse("own", "Bea Broken", "B1");
+  const auto c = w.endorse("own", "Cy Unsubmitted", "C1");
+  const auto sa = w.schedule(a, "win-real"), sb = w.schedule(b, "win-real");
+  w.schedule(c, "win-real");
+  // Devices submit sittings a and b (the sessions are the sittings); c never submits.
+  int n = 0;
+  for (const auto& [cand, sitting] : {std::pair{a, sa}, std::pair{b, sb}}) {
+    const std::string dev = std::string(32, static_cast<char>('a' + n++));
+    REQUIRE(w.repo->add_device({dev, cand, dev.substr(0, 4), Bytes(32, 5), w.clock.wall_ms(), std::nullopt}));
+    const auto chain = journal::chain_id_for(dev, sitting);
+    journal::Appender app(chain, journal::Head::genesis(chain));
+    protocol::RecordBatch batch;
+    batch.session_id = sitting;
+    for (const std::string type : {"session.started", "session.submitted"}) {
+      const std::string payload = type == "session.started" ? "{}" : R"({"reason":"candidate","blobs":[]})";
+      const auto rec = app.next(type, as_bytes(payload), w.clock);
+      app.commit(rec);
+      batch.records.push_back({rec, to_bytes(payload)});
+    }
+    HttpRequest req{"POST", "/v1/sessions/" + sitting + "/records", {{"Content-Type", "application/json"}}, protocol::to_json(batch).dump()};
+    REQUIRE(w.api->handle(req, protocol::PeerIdentity{true, dev, dev.substr(0, 4), "127.0.0.1"}).status == 200);
+  }
+  // Sitting b has a written mark for an area its written stage does not assess: it cannot score.
+  REQUIRE(w.results->put_written_marks(sb, {{"S8", 1, 2}}, w.clock.wall_ms()));
+
+  const auto windows = w.get("/staff/api/results/windows", w.admin)["windows"];
+  REQUIRE(windows.size() == 1);
+  CHECK(windows[0]["sittings"] == 3);
+  CHECK(windows[0]["submitted"] == 2);
+  const auto r = body_of(w.call("POST", "/staff/api/results/windows/win-real/score", "", &w.admin));
+  INFO(r.dump());
+  REQUIRE(r["scored"].size() == 1);
+  CHECK(r["scored"][0]["sitting_id"] == sa);
+  CHECK(r["scored"][0]["outcome"] == "incomplete");   // the written stage awaits its marks
+  REQUIRE(r["failed"].size() == 1);
+  CHECK(r["failed"][0]["sitting_id"] == sb);
+  CHECK_THAT(r["failed"][0]["error"].get<std::string>(), ContainsSubstring("S8"));
+  CHECK(w.results->result(sa).value().has_value());
+  CHECK_THAT(w.get("/staff/api/audit", w.admin)["entries"].dump(), ContainsSubstring("1 scored, 1 failed"));
+  CHECK(w.call("POST", "/staff/api/results/windows/win-real/score", "", &w.manager).status == 403);
+}
+
+TEST_CASE("a council manager sees only their own candidates' released results, per stage and KSS area, and their CSV") {
+  World w;
+  const auto own = w.endorse("own", "Olive Own", "O1");
+  const auto own_later = w.endorse("own", "Ursula Unreleased", "U1");
+  const auto other = w.endorse("other", "Otto Other", "X1");
+  const auto s_own = w.schedule(own, "w1"), s_other = w.schedule(other, "w1"), s_later = w.schedule(own_later, "w2");
+  w.score(s_own, own, "w1", results::Outcome::met);
+  w.score(s_other, other, "w1", results::Outcome::not_met);
+  w.score(s_later, own_later, "w2", results::Outcome::met);   // w2 is never released
+  REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
+
+  const auto list = w.get("/staff/api/councils/own/results", w.manager)["results"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["full_name"] == "Olive Own");
+  CHECK(list[0]["outcome"] == "met");
+  CHECK(list[0]["attempt"] == 1);
+  CHECK(list[0]["released"] == certificate::date_of(w.clock.wall_ms()));
+  CHECK(list[0]["areas"][0]["kss"] == "P1");
+  CHECK(list[0]["areas"][0]["percent"] == 80);
+  CHECK(list[0]["areas"][0]["at_standard"] == true);
+  CHECK(list[0]["areas"][1]["at_standard"] == false);
+  CHECK(list[0]["stages"].size() == 3);
+  CHECK_FALSE(list[0].contains("items"));
+  CHECK(list[0]["can_reendorse"] == false);
+  const auto text = list.dump();
+  CHECK_THAT(text, !ContainsSubstring("Otto"));
+  CHECK_THAT(text, !ContainsSubstring("Ursula"));
+
+  // Another council: refused, and the response names nobody.
+  const auto refused = w.call("GET", "/staff/api/councils/other/results", "", &w.manager);
+  CHECK(refused.status == 403);
+  CHECK_THAT(refused.body, !ContainsSubstring("Otto"));
+  CHECK(w.call("GET", "/staff/api/councils/other/results.csv?assessment=w1", "", &w.manager).status == 403);
+
+  // The council's CSV: its own released results only, with the attempt column.
+  const auto csv = w.call("GET", "/staff/api/councils/own/results.csv?assessment=w1", "", &w.manager);
+  REQUIRE(csv.status == 200);
+  CHECK(csv.header("Content-Type") == "text/csv; charset=utf-8");
+  CHECK_THAT(csv.body, ContainsSubstring("council_id,attempt,outcome"));
+  CHECK_THAT(csv.body, ContainsSubstring(s_own + "," + own + ",Olive Own,own,1,met,"));
+  CHECK_THAT(csv.body, !ContainsSubstring("Otto"));
+  const auto unreleased = w.call("GET", "/staff/api/councils/own/results.csv?assessment=w2", "", &w.manager);
+  REQUIRE(unreleased.status == 200);
+  CHECK_THAT(unreleased.body, !ContainsSubstring("Ursula"));
+  CHECK(w.call("GET", "/staff/api/councils/own/results.csv", "", &w.manager).status == 400);
+  // The admin's window CSV has every scored sitting of the window.
+  const auto all = w.call("GET", "/staff/api/results/windows/w1/results.csv", "", &w.admin);
+  CHECK_THAT(all.body, ContainsSubstring("Otto Other"));
+  CHECK(w.call("GET", "/staff/api/results/windows/w1/results.csv", "", &w.manager).status == 403);
+}
+
+TEST_CASE("a not-met candidate is re-endorsed once by their own council, and only then scheduled again as a linked second attempt") {
+  World w;
+  const auto nat = w.endorse("own", "Nat Notmet", "N1");
+  const auto mia = w.endorse("own", "Mia Met", "M1");
+  const auto una = w.endorse("own", "Una Unreleased", "U1");
+  const auto otto = w.endorse("other", "Otto Other", "X1");
+  const auto s_nat = w.schedule(nat, "w1"), s_mia = w.schedule(mia, "w1"), s_otto = w.schedule(otto, "w1");
+  const auto s_una = w.schedule(una, "w2");
+  w.score(s_nat, nat, "w1", results::Outcome::not_met);
+  w.score(s_mia, mia, "w1", results::Outcome::met);
+  w.score(s_otto, otto, "w1", results::Outcome::not_met);
+  w.score(s_una, una, "w2", results::Outcome::not_met);   // not released
+  REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
+  const auto path = [](const std::string& council, const std::string& cand) {
+    return "/staff/api/councils/" + council + "/candidates/" + cand + "/reendorse";
+  };
+
+  // Before re-endorsement: scheduling the not-met candidate again is refused with the reason.
+  auto refused = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::conflict);
+  CHECK_THAT(refused.error().message, ContainsSubstring("re-endorse"));
+  // Moving the released sitting itself is refused too: a resit is in a later window.
+  auto moved = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w1", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  REQUIRE_FALSE(moved);
+  CHECK_THAT(moved.error().message, ContainsSubstring("later window"));
+
+  // Refused: a met result, an unreleased one, another council's candidate, no confirmation.
+  CHECK(w.call("POST", path("own", mia), k_confirm, &w.manager).status == 409);
+  CHECK(w.call("POST", path("own", una), k_confirm, &w.manager).status == 409);
+  CHECK(w.call("POST", path("own", otto), k_confirm, &w.manager).status == 404);
+  CHECK(w.call("POST", path("other", otto), k_confirm, &w.manager).status == 403);
+  CHECK(w.call("POST", path("own", nat), R"({})", &w.manager).status == 400);
+  CHECK(w.call("POST", path("own", nat), "", &w.manager).status == 400);
+  CHECK(w.call("POST", path("own", "cand-nobody"), k_confirm, &w.manager).status == 404);
+  CHECK(w.get("/staff/api/councils/own/results", w.manager)["results"].dump().find("\"can_reendorse\":true") != std::string::npos);
+
+  const auto ok = w.call("POST", path("own", nat), k_confirm, &w.manager);
+  INFO(ok.body);
+  REQUIRE(ok.status == 200);
+  CHECK(body_of(ok)["attempt"] == 2);
+  CHECK(body_of(ok)["resit_of"] == s_nat);
+  // Once only.
+  const auto twice = w.call("POST", path("own", nat), k_confirm, &w.manager);
+  CHECK(twice.status == 409);
+  CHECK_THAT(twice.body, ContainsSubstring("already re-endorsed"));
+  CHECK(w.status_field(nat, "reendorsed") == "true");
+  CHECK(w.status_field(nat, "outcome") == "not_met");
+  CHECK_THAT(w.get("/staff/api/audit", w.admin)["entries"].dump(), ContainsSubstring("candidate.reendorse"));
+
+  // Now the admin schedules the resit in a later window: attempt 2, linked to the first sitting.
+  auto resit = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  REQUIRE(resit);
+  CHECK(resit->attempt == 2);
+  CHECK(resit->resit_of == s_nat);
+  CHECK(core::attempt_of(*w.resits, resit->sitting.sitting_id).value() == 2);
+  // A third sitting is refused while the resit is pending; moving the resit keeps its link.
+  auto third = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w3", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  REQUIRE_FALSE(third);
+  CHECK_THAT(third.error().message, ContainsSubstring("already has their resit"));
+  auto move = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms() + 3'600'000, 4, w.clock);
+  REQUIRE(move);
+  CHECK(move->attempt == 2);
+  CHECK(move->sitting.sitting_id == resit->sitting.sitting_id);
+
+  // The status follows the new attempt; the CSV of the resit's window says attempt 2.
+  CHECK(w.status_field(nat, "attempt") == "2");
+  CHECK(w.status_field(nat, "reendorsed") == "false");
+  // No session of the new attempt yet: not "result released" (the first attempt's sessions no longer count).
+  CHECK(w.status_field(nat, "status") == "endorsed");
+  w.score(resit->sitting.sitting_id, nat, "w2", results::Outcome::met);
+  const auto csv = core::results_csv(*w.repo, *w.results, "w2", std::nullopt, core::ResultsCsvOptions{false, w.resits.get()}).value();
+  CHECK_THAT(csv, ContainsSubstring(resit->sitting.sitting_id + "," + nat + ",Nat Notmet,own,2,met,"));
+  // A withdrawn candidate is not re-endorsed (their endorsement has ended).
+  const auto wes = w.endorse("own", "Wes Withdrawn", "W9");
+  const auto s_wes = w.schedule(wes, "w1");
+  w.score(s_wes, wes, "w1", results::Outcome::not_met);
+  REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
+  REQUIRE(w.staff->withdraw(wes, "left", w.clock.wall_ms()));
+  const auto withdrawn = w.call("POST", path("own", wes), k_confirm, &w.manager);
+  CHECK(withdrawn.status == 409);
+  CHECK_THAT(withdrawn.body, ContainsSubstring("withdrawn"));
+  // A met candidate may be scheduled again without any of this.
+  CHECK(core::schedule_attempt(*w.repo, *w.results, *w.resits, mia, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock));
+}
