@@ -19,6 +19,7 @@
 #include "server/core/equalities_repository.hpp"
 #include "server/core/issuer_keys.hpp"
 #include "server/core/packages.hpp"
+#include "server/core/marking_sqlite_repository.hpp"
 #include "server/core/resits.hpp"
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
@@ -49,6 +50,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   core::ApiConfig api_config;
   api_config.log = log;
   core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
+  core::SqliteMarkingRepository marking_repo(**repo);  // the assessors' marking queue
   api_config.results = &results_repo;
   core::SqliteEqualitiesRepository equalities_repo(**repo);  // PUT /v1/equalities, the reports
   api_config.equalities = &equalities_repo;
@@ -70,8 +72,12 @@ int cmd_serve(const fs::path& dir, int port_override) {
   }
   core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
-                           core::StaffResultsDeps{results_repo, home->keys, signer ? &*signer : nullptr, &resit_repo,
-                                                 &equalities_repo});
+                           core::StaffResultsDeps{.results = results_repo,
+                                                  .keys = home->keys,
+                                                  .signer = signer ? &*signer : nullptr,
+                                                  .resits = &resit_repo,
+                                                  .equalities = &equalities_repo,
+                                                  .marking = &marking_repo});
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.
@@ -439,7 +445,7 @@ int main(int argc, char** argv) {
   create_user->add_option("dir", dir, "Server home")->required();
   create_user->add_option("--email", staff_email, "Sign-in email")->required();
   create_user->add_option("--name", name, "Display name")->required();
-  create_user->add_option("--role", role, "programme_admin, council_manager or proctor")->capture_default_str();
+  create_user->add_option("--role", role, "programme_admin, council_manager, proctor or assessor")->capture_default_str();
   create_user->add_option("--council", council, "Council id (council managers only)");
   auto* add_council = admin->add_subcommand("add-council", "Create or rename a council");
   int headcount = -1;

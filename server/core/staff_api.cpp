@@ -12,6 +12,7 @@
 #include "server/core/server_home.hpp"
 #include "server/core/staff_detail.hpp"
 #include "server/core/staff_equalities.hpp"
+#include "server/core/staff_marking.hpp"
 #include "server/core/staff_results.hpp"
 #include "server/embedded/staff_pages.hpp"
 #include "shared/crypto/hash.hpp"
@@ -889,6 +890,10 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/sessions/{device}/{session}/evidence/{sha}", Permission::review_evidence, ScopeFrom::session, get_evidence},
     {"POST", "/staff/api/sessions/{device}/{session}/flags/{flag}", Permission::review_decide, ScopeFrom::session, post_flag_decision},
     {"POST", "/staff/api/sessions/{device}/{session}/decision", Permission::review_decide, ScopeFrom::session, post_session_decision},
+    {"GET", "/staff/api/marking/queue", Permission::marking, ScopeFrom::none, get_marking_queue},
+    {"GET", "/staff/api/marking/scripts/{script}", Permission::marking, ScopeFrom::none, get_marking_script},
+    {"POST", "/staff/api/marking/scripts/{script}/marks", Permission::marking, ScopeFrom::none, post_marking_marks},
+    {"GET", "/staff/api/marking/progress", Permission::marking_progress, ScopeFrom::none, get_marking_progress},
     // Results: scoring, release and resits (staff_results.cpp).
     {"GET", "/staff/api/results/windows", Permission::results_release, ScopeFrom::none, get_result_windows},
     {"POST", "/staff/api/results/windows/{assessment}/score", Permission::results_release, ScopeFrom::none, post_window_score},
@@ -951,6 +956,12 @@ std::optional<HttpResponse> page(std::string_view path) {
 
 // ---- authorisation (invariant 1) ---------------------------------------------------------------
 
+std::vector<EndpointInfo> staff_endpoints() {
+  std::vector<EndpointInfo> out;
+  for (const auto& e : k_endpoints) out.push_back({e.method, e.pattern, e.permission});
+  return out;
+}
+
 Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo) {
   const auto deny = [] { return fail(Errc::forbidden, "your role does not allow this"); };
   const bool admin = who.role == Role::programme_admin;
@@ -973,6 +984,8 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
       if (manager && !scope.council_id.empty() && scope.council_id == who.council_id) return {};
       return deny();
     case Permission::review_queue: return admin || proctor ? Status{} : deny();
+    case Permission::marking: return who.role == Role::assessor ? Status{} : deny();
+    case Permission::marking_progress: return admin ? Status{} : deny();
     case Permission::review_read:
     case Permission::review_evidence:
     case Permission::review_decide: {
@@ -1016,7 +1029,7 @@ Result<std::int64_t> create_staff_user(Repository& repo, StaffRepository& staff,
     return fail(Error(Errc::invalid_argument, "the display name is required (up to 200 characters)", "display_name"));
   }
   const auto r = parse_role(role);
-  if (!r) return fail(Error(Errc::invalid_argument, "role must be programme_admin, council_manager or proctor", "role"));
+  if (!r) return fail(Error(Errc::invalid_argument, "role must be programme_admin, council_manager, proctor or assessor", "role"));
   u.role = *r;
   if ((u.role == Role::council_manager) != !u.council_id.empty()) {
     return fail(Error(Errc::invalid_argument, "a council manager needs a council; other roles must not have one", "council_id"));

@@ -30,6 +30,7 @@
 #include "shared/crypto/kdf.hpp"
 #include "shared/crypto/x25519.hpp"
 #include "shared/protocol/http.hpp"
+#include "shared/results/analysis.hpp"
 #include "shared/time/clock.hpp"
 
 namespace vigil::server::core {
@@ -43,6 +44,8 @@ struct StaffApiConfig {
   std::size_t csv_limit_rows = 20'000;
   std::int64_t code_valid_days = 14;
   crypto::ScryptParams password_scrypt{};   // defaults: N = 2^15, r = 8
+  // When a written script is marked twice and when two markings disagree (shared/results/analysis.hpp).
+  results::SecondMarkingPolicy second_marking{};
   // Opens evidence for proctors; without it evidence views answer 503.
   std::optional<crypto::X25519KeyPair> evidence_key;
   // One key=value line per notable event (failed sign-in, lockout); never passwords or names.
@@ -51,6 +54,7 @@ struct StaffApiConfig {
 
 class ResultsRepository;     // server/core/results_repository.hpp
 class EqualitiesRepository;  // server/core/equalities_repository.hpp
+class MarkingRepository;     // server/core/marking_repository.hpp
 struct IssuerSigner;         // server/core/issuer_keys.hpp
 
 // What the results, marking and equalities endpoints need beyond the staff repository. The
@@ -64,6 +68,7 @@ struct StaffResultsDeps {
   ResitRepository* resits = nullptr;   // windows, council results, re-endorsement; 503 without it
   // The equalities declarations (reports only); without it the equalities report answers 503.
   EqualitiesRepository* equalities = nullptr;
+  MarkingRepository* marking = nullptr;   // the marking endpoints answer 503 without it
 };
 
 struct Principal {
@@ -87,6 +92,8 @@ enum class Permission {
   review_decide,      // scope: the session in the path
   audit_read,
   results_release,
+  marking,            // assessors only: the marking queue, a script, submitting marks
+  marking_progress,   // programme admins: counts per window, never script text
   council_results,    // scope: the council in the path (its candidates' released results)
   reports_read,       // aggregate equalities report and item statistics: programme admins only
 };
@@ -100,6 +107,15 @@ struct Scope {
 
 // The one authorisation decision (invariant 1). Proctors' session scope is looked up in `repo`.
 Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo);
+
+// Every row of the endpoint table (method, path pattern with {name} captures, permission), for
+// tests that check a rule against every endpoint rather than a hand-kept list.
+struct EndpointInfo {
+  std::string method;
+  std::string pattern;
+  Permission permission;
+};
+std::vector<EndpointInfo> staff_endpoints();
 
 // Hashes a new staff password (scrypt, random salt). Refuses passwords under 12 characters.
 Result<std::pair<Bytes, Bytes>> hash_staff_password(std::string_view password, const crypto::ScryptParams& params);

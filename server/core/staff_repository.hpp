@@ -20,7 +20,8 @@
 
 namespace vigil::server::core {
 
-enum class Role { programme_admin, council_manager, proctor };
+// assessor: marks written answers blind (docs/STAFF.md "Assessors"); sees nothing else.
+enum class Role { programme_admin, council_manager, proctor, assessor };
 std::string_view role_name(Role r) noexcept;
 std::optional<Role> parse_role(std::string_view s) noexcept;
 

@@ -110,6 +110,7 @@ std::string_view role_name(Role r) noexcept {
     case Role::programme_admin: return "programme_admin";
     case Role::council_manager: return "council_manager";
     case Role::proctor: return "proctor";
+    case Role::assessor: return "assessor";
   }
   return "proctor";
 }
@@ -118,6 +119,7 @@ std::optional<Role> parse_role(std::string_view s) noexcept {
   if (s == "programme_admin") return Role::programme_admin;
   if (s == "council_manager") return Role::council_manager;
   if (s == "proctor") return Role::proctor;
+  if (s == "assessor") return Role::assessor;
   return std::nullopt;
 }
 

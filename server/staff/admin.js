@@ -1,7 +1,7 @@
 'use strict';
 (async () => {
   const { h, api, say, when } = Vigil;
-  const ROLE = { programme_admin: 'Programme administrator', council_manager: 'Council manager', proctor: 'Proctor' };
+  const ROLE = { programme_admin: 'Programme administrator', council_manager: 'Council manager', proctor: 'Proctor', assessor: 'Assessor' };
   await Vigil.start(['programme_admin']);
   let oldest = 0;
 
@@ -49,6 +49,15 @@
     const v = (id) => document.getElementById(id).value.trim();
     try { await api('POST', 'councils', { council_id: v('c-id'), name: v('c-name') }); say('council-msg', 'Council saved.', 'ok'); ev.target.reset(); councils(); } catch (e) { say('council-msg', e.message, 'error'); }
   });
+  async function marking() {
+    try {
+      const d = await api('GET', 'marking/progress');
+      document.querySelector('#marking tbody').replaceChildren(...d.windows.map((w) => h('tr', {},
+        h('th', { scope: 'row' }, w.assessment_id), h('td', {}, String(w.awaiting_first)), h('td', {}, String(w.awaiting_second)),
+        h('td', {}, String(w.awaiting_third)), h('td', {}, String(w.final)))));
+      say('marking-msg', d.windows.length ? '' : 'No written scripts yet.');
+    } catch (e) { say('marking-msg', e.message, 'error'); }
+  }
   document.getElementById('older').addEventListener('click', () => audit(true));
-  try { await Promise.all([users(), councils(), audit(false)]); } catch (e) { say('msg', e.message, 'error'); }
+  try { await Promise.all([users(), councils(), audit(false), marking()]); } catch (e) { say('msg', e.message, 'error'); }
 })();

@@ -51,7 +51,7 @@ const Vigil = (() => {
     return new Date(ms).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   }
 
-  const homes = { programme_admin: '/staff/admin.html', council_manager: '/staff/council.html', proctor: '/staff/review.html' };
+  const homes = { programme_admin: '/staff/admin.html', council_manager: '/staff/council.html', proctor: '/staff/review.html', assessor: '/staff/marking.html' };
 
   // Loads the signed-in user (or goes to the sign-in page) and fills in the header's navigation.
   async function start(roles) {
@@ -64,6 +64,7 @@ const Vigil = (() => {
     if (me.role === 'programme_admin') links.push(['Results', '/staff/results.html']);
     if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
     if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
+    if (me.role === 'assessor') links.push(['Marking', '/staff/marking.html']);
     const ul = h('ul');
     for (const [text, href] of links) {
       const a = h('a', { href }, text);

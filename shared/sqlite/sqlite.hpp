@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 // Compiled twice: into vigil_sqlite_cipher for the client (SQLCipher's build of SQLite, with
 // VIGIL_SQLITE_CIPHER defined) and into vigil_sqlite_plain for the server. The two libraries are
@@ -115,5 +116,17 @@ class Transaction {
   Db* db_;
   bool open_;
 };
+
+// Steps a statement to the end, making one Row of each result row with make(statement).
+template <class Row, class Make>
+Result<std::vector<Row>> collect(Statement& st, Make make) {
+  std::vector<Row> out;
+  for (;;) {
+    VIGIL_ASSIGN(bool row, st.step());
+    if (!row) break;
+    out.push_back(make(st));
+  }
+  return out;
+}
 
 }  // namespace vigil::sqlite

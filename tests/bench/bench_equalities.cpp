@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   core::SqliteResultsRepository results_repo(*repo);
   core::SqliteEqualitiesRepository eq(*repo);
   const auto& clock = time::system_clock();
-  core::StaffApi staff_api(*repo, staff, clock, {}, core::StaffResultsDeps{results_repo, home.keys, nullptr, nullptr, &eq});
+  core::StaffApi staff_api(*repo, staff, clock, {}, core::StaffResultsDeps{.results = results_repo, .keys = home.keys, .equalities = &eq});
 
   const auto seed_start = Clock::now();
   const std::int64_t now = clock.wall_ms();

@@ -67,7 +67,7 @@ struct World {
     core::StaffApiConfig sc;
     sc.password_scrypt = {1u << 10, 8, 1};
     staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, sc,
-                                                 core::StaffResultsDeps{*results, home.keys, nullptr, resits.get(), eq.get()});
+                                                 core::StaffResultsDeps{.results = *results, .keys = home.keys, .resits = resits.get(), .equalities = eq.get()});
     REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
     core::PackageRow p{k_window, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
     REQUIRE(repo->add_package(p, "{}"));

@@ -71,7 +71,7 @@ struct World {
     core::StaffApiConfig config;
     config.password_scrypt = {1u << 10, 8, 1};
     staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, config,
-                                                 core::StaffResultsDeps{*results, home.keys, &*signer, resits.get()});
+                                                 core::StaffResultsDeps{.results = *results, .keys = home.keys, .signer = &*signer, .resits = resits.get()});
     REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
     REQUIRE(repo->add_council("other", "Other Council", clock.wall_ms()));
     for (const char* w : {"w1", "w2", "w3"}) {

@@ -107,23 +107,32 @@ async function until(what, fn, tries = 120) {
 
 // Sits and submits through the real client's UI API on a page already at the client's address:
 // download, unlock, identity (human alternative), answer the first question, finish every
-// section, submit. Resolves with the signed receipt once the server has it (receipt.session_id
-// is the sitting id).
-async function sitAndSubmit(page, sitting) {
+// section, submit. With `answers` (an item type -> the value saved for every item of that type,
+// e.g. { written: { text } }) those items of every section are answered instead of the first
+// question. Resolves with the signed receipt once the server has it (receipt.session_id is the
+// sitting id).
+async function sitAndSubmit(page, sitting, answers = null) {
   assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
   assert.equal((await call(page, 'POST', '/api/unlock', { start_code: sitting.startCode })).status, 200);
   await call(page, 'POST', '/api/identity', {});
   assert.equal((await call(page, 'POST', '/api/identity', { consent: 'human' })).status, 200);
-  const section = (await call(page, 'GET', '/api/section')).body;
-  const first = section.items[0];
-  assert.equal((await call(page, 'PUT', `/api/answers/${first.id}`, { value: first.type === 'multiple' ? { choices: [...Array(first.select).keys()] } : { choice: 0 } })).status, 200);
+  if (!answers) {
+    const section = (await call(page, 'GET', '/api/section')).body;
+    const first = section.items[0];
+    assert.equal((await call(page, 'PUT', `/api/answers/${first.id}`, { value: first.type === 'multiple' ? { choices: [...Array(first.select).keys()] } : { choice: 0 } })).status, 200);
+  }
   // Finishing the last section submits (a final review phase, if any, is submitted explicitly).
   let phase = '';
-  for (let i = 0; i < 10; i += 1) {
+  for (let i = 0; i < 20; i += 1) {
     phase = (await call(page, 'GET', '/api/state')).body.runner.phase;
     if (phase === 'review' || phase === 'submitted') break;
-    if (phase === 'break') await call(page, 'POST', '/api/break/end', {});
-    else await call(page, 'POST', '/api/section/finish', {});
+    if (phase === 'break') { await call(page, 'POST', '/api/break/end', {}); continue; }
+    for (const item of (answers ? (await call(page, 'GET', '/api/section')).body.items : null) || []) {
+      if (!(item.type in answers)) continue;
+      const saved = await call(page, 'PUT', `/api/answers/${item.id}`, { value: answers[item.type] });
+      assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    }
+    await call(page, 'POST', '/api/section/finish', {});
   }
   if (phase === 'review') {
     const submitted = await call(page, 'POST', '/api/submit', { confirm: true });

@@ -48,7 +48,7 @@ async function signIn(page, url, email) {
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/staff\/(council|review|admin)\.html/);
+  await page.waitForURL(/\/staff\/(council|review|admin|marking)\.html/);
 }
 
 // Runs the scripted device: enrols with the code, writes flags with evidence, submits and syncs.
