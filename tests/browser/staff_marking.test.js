@@ -8,18 +8,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { prepareSitting, sitAndSubmit } = require('./lib/sitting');
 const { launchBrowser } = require('./lib/harness');
-const { admin, newStaffPage, signIn, checkAccessibility } = require('./lib/staff');
+const { admin, newStaffPage, signIn, checkAccessibility, markScript: mark, assertNotShown } = require('./lib/staff');
 
 const ANSWER = 'The referral shows a pattern of missed school days.\n\nI would visit within two days, speak to the child alone and agree a plan with the family.';
-
-// Fills in one mark and comment per KSS area and submits.
-async function mark(page, marks) {
-  for (const [kss, value] of Object.entries(marks)) {
-    await page.getByLabel(new RegExp(`^Mark for ${kss} `)).fill(String(value));
-    await page.getByLabel(`Comment for ${kss}`).fill(`Evidence for ${kss}: mark ${value}.`);
-  }
-  await page.getByRole('button', { name: 'Submit marks' }).click();
-}
 
 test('two assessors mark a borderline script blind and their agreed marks become final', async () => {
   const sitting = await prepareSitting();
@@ -36,11 +27,6 @@ test('two assessors mark a borderline script blind and their agreed marks become
     // The council's name is left out: the sample content's case material is set in the same
     // fictional "Northmere", so the task itself mentions it.
     const identity = ['Test Candidate', 'c-0001', 'test.candidate@example.org', 'northmere', sittingId];
-    const assertBlind = async (page, where) => {
-      const text = await page.content();
-      for (const secret of identity) assert.ok(!text.includes(secret), `${where} shows ${secret}`);
-    };
-
     // Assessor A: the sign-in page sends assessors to the marking page; keyboard to the script.
     const a = await newStaffPage(browser);
     await signIn(a, url, 'a@assessors.example.org');
@@ -59,7 +45,7 @@ test('two assessors mark a borderline script blind and their agreed marks become
     assert.equal(await a.locator('#areas fieldset').count(), 3);   // P4, P6, P7 with their rubrics
     assert.ok((await a.locator('#areas fieldset').first().locator('li').count()) > 0);
     await checkAccessibility(a, 'script, first marking');
-    await assertBlind(a, 'the first marking');
+    await assertNotShown(a, identity, 'the first marking');
     // A bad mark is refused on the page before anything is sent.
     await mark(a, { P4: 11, P6: 6, P7: 6 });
     await a.getByText('The mark for P4 must be a whole number from 0 to 10.').waitFor();
@@ -78,7 +64,7 @@ test('two assessors mark a borderline script blind and their agreed marks become
     const shown = await b.locator('#script').innerText();
     assert.ok(!shown.includes('Evidence for P4'), 'the second marker does not see the first comments');
     assert.equal(await b.locator('#earlier table').count(), 0);
-    await assertBlind(b, 'the second marking');
+    await assertNotShown(b, identity, 'the second marking');
     await checkAccessibility(b, 'script, second marking');
     // 6 + 7 + 6 = 19: within the tolerance and on the same side: agreed, final.
     await mark(b, { P4: 6, P6: 7, P7: 6 });

@@ -72,7 +72,7 @@ async function prepareSitting(options = {}) {
 
   const children = [server];
   return {
-    root, home, clientDir, assessmentId, startCode, enrolmentCode, server,
+    root, home, clientDir, contentDir, assessmentId, startCode, enrolmentCode, server,
     clientArgs,
     // Starts `vigil-client start` and resolves with {proc, url, readyAt} once it printed its address.
     async startClient(extra = []) {
@@ -108,8 +108,8 @@ async function until(what, fn, tries = 120) {
 // Sits and submits through the real client's UI API on a page already at the client's address:
 // download, unlock, identity (human alternative), answer the first question, finish every
 // section, submit. With `answers` (an item type -> the value saved for every item of that type,
-// e.g. { written: { text } }) those items of every section are answered instead of the first
-// question. Resolves with the signed receipt once the server has it (receipt.session_id is the
+// e.g. { written: { text } }, or a function item -> value, undefined to skip; see keyedAnswers)
+// those items of every section are answered instead of the first question. Resolves with the signed receipt once the server has it (receipt.session_id is the
 // sitting id).
 async function sitAndSubmit(page, sitting, answers = null) {
   assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
@@ -128,8 +128,9 @@ async function sitAndSubmit(page, sitting, answers = null) {
     if (phase === 'review' || phase === 'submitted') break;
     if (phase === 'break') { await call(page, 'POST', '/api/break/end', {}); continue; }
     for (const item of (answers ? (await call(page, 'GET', '/api/section')).body.items : null) || []) {
-      if (!(item.type in answers)) continue;
-      const saved = await call(page, 'PUT', `/api/answers/${item.id}`, { value: answers[item.type] });
+      const value = typeof answers === 'function' ? answers(item) : answers[item.type];
+      if (value === undefined) continue;
+      const saved = await call(page, 'PUT', `/api/answers/${item.id}`, { value });
       assert.equal(saved.status, 200, JSON.stringify(saved.body));
     }
     await call(page, 'POST', '/api/section/finish', {});
@@ -141,4 +142,20 @@ async function sitAndSubmit(page, sitting, answers = null) {
   return until('the receipt', async () => (await call(page, 'GET', '/api/state')).body.receipt);
 }
 
-module.exports = { prepareSitting, must, call, until, sitAndSubmit };
+// An `answers` function for sitAndSubmit: every objective item answered as keyed in the content
+// folder (the test knows the key; the client never does), written items with `writtenText`.
+function keyedAnswers(contentDir, writtenText) {
+  const assessment = JSON.parse(fs.readFileSync(path.join(contentDir, 'assessment.json'), 'utf8'));
+  const key = new Map();
+  for (const s of assessment.sections) {
+    for (const item of JSON.parse(fs.readFileSync(path.join(contentDir, s.file), 'utf8')).items) key.set(item.id, item);
+  }
+  return (item) => {
+    if (item.type === 'written') return { text: writtenText };
+    const keyed = key.get(item.id);
+    assert.ok(keyed, `item ${item.id} is not in ${contentDir}`);
+    return item.type === 'single' ? { choice: keyed.answer[0] } : { choices: [...keyed.answer] };
+  };
+}
+
+module.exports = { prepareSitting, must, call, until, sitAndSubmit, keyedAnswers };

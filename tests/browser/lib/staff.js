@@ -61,4 +61,19 @@ async function runDevice(dir, trust, code, session, flags, evidence) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-module.exports = { PASSWORD, admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility };
+// On the marking page: one mark and a comment per KSS area ("Evidence for P4: mark 6."), then submit.
+async function markScript(page, marks) {
+  for (const [kss, value] of Object.entries(marks)) {
+    await page.getByLabel(new RegExp(`^Mark for ${kss} `)).fill(String(value));
+    await page.getByLabel(`Comment for ${kss}`).fill(`Evidence for ${kss}: mark ${value}.`);
+  }
+  await page.getByRole('button', { name: 'Submit marks' }).click();
+}
+
+// Blind marking: none of `secrets` (names, ids, equalities answers) anywhere in the page's HTML.
+async function assertNotShown(page, secrets, where) {
+  const text = await page.content();
+  for (const secret of secrets) assert.ok(!text.includes(secret), `${where} shows ${secret}`);
+}
+
+module.exports = { PASSWORD, admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility, markScript, assertNotShown };
