@@ -156,8 +156,17 @@ Status sync_scripts(const Ctx& c, const Deps& d) {
     if (!submitted) continue;
     const auto key = std::make_pair(s.assessment_id, s.version);
     if (!has_written.contains(key)) {
-      VIGIL_ASSIGN(auto a, load_assessment(c.repo, d.r->keys, s.assessment_id, s.version));
-      has_written[key] = !results::written_areas(a).empty();
+      // One unreadable package must not stop marking for every other window: its sittings are
+      // logged and left for the next read (the operator fixes the package or its keys).
+      auto a = load_assessment(c.repo, d.r->keys, s.assessment_id, s.version);
+      if (!a) {
+        if (c.config.log) {
+          c.config.log("event=marking_package_unreadable assessment=" + s.assessment_id + " code=" +
+                       std::string(errc_name(a.error().code)));
+        }
+        continue;
+      }
+      has_written[key] = !results::written_areas(*a).empty();
     }
     std::string state(k_script_first);
     if (!has_written[key]) {
