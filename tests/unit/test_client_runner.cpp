@@ -2,6 +2,8 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
+#include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -286,4 +288,59 @@ TEST_CASE("page events are recorded for review and unknown ones are refused") {
   CHECK(r->record_ui_event("made_up").error().code == Errc::invalid_argument);
   CHECK(count(types(*s), "ui.event") == 2);
   CHECK(last_payload(*s, "ui.event")["event"] == "fullscreen_left");
+}
+
+// The browser kill test (tests/browser/client_kills.test.js) orders acknowledgements by the
+// revision each save returns, because the UI server writes responses from several threads and
+// the page can receive them in another order. This is the contract that makes that sound: saves
+// racing from several threads are applied one at a time, each acknowledged revision is unique
+// and names exactly the value stored with it, and the value kept (also after reopening) is the
+// one with the highest acknowledged revision.
+TEST_CASE("saves racing from several threads get one revision each and the highest one is kept") {
+  TempDir dir;
+  time::ManualClock clock;
+  constexpr int k_threads = 4;
+  constexpr int k_saves = 25;
+  std::vector<std::vector<store::SaveReceipt>> receipts(k_threads);
+  std::vector<int> failures(k_threads, 0);
+  {
+    auto s = open_store(dir.path(), clock);
+    auto r = open_runner(*s, clock);
+    start_sections(*r);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < k_threads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < k_saves; ++i) {
+          auto saved = r->save_answer("k-1", R"({"choice":)" + std::to_string(t) + "}");
+          if (saved) receipts[static_cast<std::size_t>(t)].push_back(*saved);
+          else ++failures[static_cast<std::size_t>(t)];
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  std::map<std::uint64_t, int> by_revision;  // acknowledged revision -> the thread (value) it saved
+  for (int t = 0; t < k_threads; ++t) {
+    CHECK(failures[static_cast<std::size_t>(t)] == 0);
+    const auto& mine = receipts[static_cast<std::size_t>(t)];
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      if (i > 0) CHECK(mine[i].revision > mine[i - 1].revision);  // one thread's saves stay in order
+      CHECK(by_revision.emplace(mine[i].revision, t).second);      // no revision acknowledged twice
+    }
+  }
+  REQUIRE(by_revision.size() == std::size_t{k_threads * k_saves});
+  CHECK(by_revision.begin()->first == 1);
+  CHECK(by_revision.rbegin()->first == std::uint64_t{k_threads * k_saves});
+
+  auto s = open_store(dir.path(), clock);
+  auto history = s->answer_history("sitting-1", "k-1");
+  REQUIRE(history);
+  REQUIRE(history->size() == by_revision.size());
+  for (const auto& h : *history)
+    CHECK(h.value == R"({"choice":)" + std::to_string(by_revision.at(h.revision)) + "}");
+  auto kept = s->answer("sitting-1", "k-1");
+  REQUIRE(kept);
+  REQUIRE(kept->has_value());
+  CHECK((*kept)->revision == by_revision.rbegin()->first);
+  CHECK((*kept)->value == R"({"choice":)" + std::to_string(by_revision.rbegin()->second) + "}");
 }
