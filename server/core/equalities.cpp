@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "server/core/staff_api.hpp"
+#include "server/core/csv.hpp"
 #include "shared/crypto/kdf.hpp"
 #include "shared/results/scoring.hpp"
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "server/core/csv.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/resits.hpp"
 #include "shared/assessment/json.hpp"
@@ -187,22 +188,6 @@ std::string format_score_table(const results::ScoreReport& r, std::string_view s
   o << "\nitems scored: " << r.items.size() << ", answered: " << answered << "\n";
   return o.str();
 }
-
-namespace {
-
-std::string csv_field(std::string_view v) {
-  std::string s(v);
-  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) s.insert(s.begin(), '\'');
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-}  // namespace
 
 Result<std::string> results_csv(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
                                 const std::optional<std::string>& council_id, const ResultsCsvOptions& options) {

@@ -1053,54 +1053,6 @@ Result<std::pair<Bytes, Bytes>> hash_staff_password(std::string_view password, c
   return std::make_pair(std::move(salt), Bytes(hash.begin(), hash.end()));
 }
 
-std::string csv_cell(std::string_view value) {
-  std::string v(value);
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) v = "'" + v;
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string cell;
-  bool quoted = false, in_quotes = false;
-  std::size_t line = 1, quote_line = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (in_quotes) {
-      if (ch == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') { cell += '"'; ++i; }
-        else in_quotes = false;
-      } else {
-        if (ch == '\n') ++line;
-        cell += ch;
-      }
-      continue;
-    }
-    if (ch == '"' && cell.empty() && !quoted) { in_quotes = true; quoted = true; quote_line = line; continue; }
-    if (ch == ',') { row.push_back(std::move(cell)); cell.clear(); quoted = false; continue; }
-    if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (ch == '\n' || ch == '\r') {
-      row.push_back(std::move(cell));
-      rows.push_back(std::move(row));
-      row.clear(); cell.clear(); quoted = false; ++line;
-      continue;
-    }
-    cell += ch;
-  }
-  if (in_quotes) return fail(Errc::invalid_argument, "a quoted cell that starts on line " + std::to_string(quote_line) + " is never closed.");
-  if (!cell.empty() || !row.empty() || quoted) {
-    row.push_back(std::move(cell));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
 bool StaffApi::handles(std::string_view path) noexcept {
   return path == "/staff" || path.rfind("/staff/", 0) == 0;
 }

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "server/core/api.hpp"
+#include "server/core/csv.hpp"
 #include "server/core/staff_repository.hpp"
 #include "shared/crypto/kdf.hpp"
 #include "shared/crypto/x25519.hpp"
@@ -155,11 +156,5 @@ Result<std::int64_t> create_staff_user(Repository& repo, StaffRepository& staff,
                                        std::string_view password, const time::Clock& clock,
                                        const crypto::ScryptParams& params = {},
                                        std::optional<std::int64_t> by = std::nullopt);
-
-// CSV helpers (exposed for tests). A cell starting with = + - @ (or a tab or carriage return)
-// is prefixed with an apostrophe so spreadsheet programs show it as text, never run it.
-std::string csv_cell(std::string_view value);
-// RFC 4180 rows; fails on an unterminated quote (with the line number).
-Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
 
 }  // namespace vigil::server::core
