@@ -53,25 +53,15 @@ Result<std::vector<EqualitiesRepository::SittingOutcome>> SqliteEqualitiesReposi
                             "AND (s.decision IS NULL OR s.decision <> 'no_concerns')) "
                             "FROM results r WHERE r.assessment_id = ?"));
   st.bind(1, assessment_id);
-  std::vector<SittingOutcome> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back({st.column_text(0), st.column_text(1), st.column_int(2) != 0});
-  }
-  return out;
+  return sqlite::collect<SittingOutcome>(st, [](const sqlite::Statement& s) {
+    return SittingOutcome{s.column_text(0), s.column_text(1), s.column_int(2) != 0};
+  });
 }
 
 Result<std::vector<std::string>> SqliteEqualitiesRepository::windows_with_results() {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached("SELECT DISTINCT assessment_id FROM results ORDER BY assessment_id"));
-  std::vector<std::string> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(st.column_text(0));
-  }
-  return out;
+  return sqlite::collect<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });
 }
 
 }  // namespace vigil::server::core

@@ -1,6 +1,7 @@
 #include "server/core/resits.hpp"
 
 #include "server/core/packages.hpp"
+#include "server/core/results_sqlite_repository.hpp"
 #include "shared/certificate/credential.hpp"
 
 namespace vigil::server::core {
@@ -73,14 +74,10 @@ SELECT s.assessment_id, count(*),
        coalesce(sum(r.outcome = 'not_met'), 0), count(r.released_wall_ms)
   FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitting_id
  GROUP BY s.assessment_id ORDER BY s.assessment_id)sql"));
-  std::vector<WindowSummary> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back({st.column_text(0), st.column_int(1), st.column_int(2), st.column_int(3), st.column_int(4),
-                   st.column_int(5), st.column_int(6), st.column_int(7)});
-  }
-  return out;
+  return sqlite::collect<WindowSummary>(st, [](const sqlite::Statement& s) {
+    return WindowSummary{s.column_text(0), s.column_int(1), s.column_int(2), s.column_int(3), s.column_int(4),
+                         s.column_int(5), s.column_int(6), s.column_int(7)};
+  });
 }
 
 Result<std::vector<std::string>> SqliteResitRepository::submitted_unreleased(std::string_view assessment_id) {
@@ -91,13 +88,7 @@ SELECT s.sitting_id FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitt
    AND EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.submitted_seq IS NOT NULL)
  ORDER BY s.sitting_id)sql"));
   st.bind(1, assessment_id);
-  std::vector<std::string> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(st.column_text(0));
-  }
-  return out;
+  return sqlite::collect<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });
 }
 
 Result<std::vector<CouncilResultRow>> SqliteResitRepository::released_of_council(std::string_view council_id,
@@ -110,15 +101,9 @@ SELECT r.sitting_id, r.candidate_id, r.assessment_id, r.version, r.outcome, r.re
  WHERE c.council_id = ? AND r.released_wall_ms IS NOT NULL
  ORDER BY c.full_name, c.candidate_id, r.released_wall_ms LIMIT ?)sql"));
   st.bind(1, council_id).bind(2, limit);
-  std::vector<CouncilResultRow> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    ResultRow r{st.column_text(0), st.column_text(1), st.column_text(2), static_cast<std::uint32_t>(st.column_int(3)),
-                st.column_text(4), st.column_text(5), st.column_int(6), st.column_int(7)};
-    out.push_back({std::move(r), st.column_text(8)});
-  }
-  return out;
+  return sqlite::collect<CouncilResultRow>(st, [](const sqlite::Statement& s) {
+    return CouncilResultRow{result_row_from(s), s.column_text(8)};
+  });
 }
 
 // ---- rules ---

@@ -21,13 +21,6 @@ constexpr const char* k_credential_columns =
     "SELECT credential_id, sitting_id, candidate_id, credential, issued_wall_ms, revoked_wall_ms, revoked_reason "
     "FROM credentials ";
 
-ResultRow result_row(const sqlite::Statement& st) {
-  ResultRow r{st.column_text(0), st.column_text(1), st.column_text(2), static_cast<std::uint32_t>(st.column_int(3)),
-              st.column_text(4), st.column_text(5), st.column_int(6), std::nullopt};
-  if (!st.column_is_null(7)) r.released_wall_ms = st.column_int(7);
-  return r;
-}
-
 CredentialRow credential_row(const sqlite::Statement& st) {
   CredentialRow c{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4),
                   std::nullopt, {}};
@@ -36,18 +29,14 @@ CredentialRow credential_row(const sqlite::Statement& st) {
   return c;
 }
 
-template <class Row, class Make>
-Result<std::vector<Row>> all_rows(sqlite::Statement& st, Make make) {
-  std::vector<Row> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(make(st));
-  }
-  return out;
-}
-
 }  // namespace
+
+ResultRow result_row_from(const sqlite::Statement& st) {
+  ResultRow r{st.column_text(0), st.column_text(1), st.column_text(2), static_cast<std::uint32_t>(st.column_int(3)),
+              st.column_text(4), st.column_text(5), st.column_int(6), std::nullopt};
+  if (!st.column_is_null(7)) r.released_wall_ms = st.column_int(7);
+  return r;
+}
 
 Status SqliteResultsRepository::put_thresholds(std::string_view assessment_id, std::string_view json, std::int64_t now_ms) {
   Lock lock(base_.mutex());
@@ -88,7 +77,7 @@ Result<std::optional<std::vector<results::WrittenAreaMark>>> SqliteResultsReposi
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached("SELECT kss, mark, max_mark FROM written_marks WHERE sitting_id = ? ORDER BY kss"));
   st.bind(1, sitting_id);
-  VIGIL_ASSIGN(auto rows, (all_rows<results::WrittenAreaMark>(st, [](const sqlite::Statement& s) {
+  VIGIL_ASSIGN(auto rows, (sqlite::collect<results::WrittenAreaMark>(st, [](const sqlite::Statement& s) {
                  return results::WrittenAreaMark{s.column_text(0), static_cast<std::uint32_t>(s.column_int(1)),
                                                  static_cast<std::uint32_t>(s.column_int(2))};
                })));
@@ -148,21 +137,21 @@ Result<std::optional<ResultRow>> SqliteResultsRepository::result(std::string_vie
   st.bind(1, sitting_id);
   VIGIL_ASSIGN(bool row, st.step());
   if (!row) return std::optional<ResultRow>{};
-  return std::optional<ResultRow>{result_row(st)};
+  return std::optional<ResultRow>{result_row_from(st)};
 }
 
 Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_assessment(std::string_view assessment_id) {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE assessment_id = ? ORDER BY sitting_id"));
   st.bind(1, assessment_id);
-  return all_rows<ResultRow>(st, result_row);
+  return sqlite::collect<ResultRow>(st, result_row_from);
 }
 
 Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_candidate(std::string_view candidate_id) {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE candidate_id = ? ORDER BY scored_wall_ms"));
   st.bind(1, candidate_id);
-  return all_rows<ResultRow>(st, result_row);
+  return sqlite::collect<ResultRow>(st, result_row_from);
 }
 
 Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessment_id, std::int64_t now_ms) {
@@ -225,7 +214,7 @@ Result<std::vector<CredentialRow>> SqliteResultsRepository::revoked_credentials(
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) +
                                           "WHERE revoked_wall_ms IS NOT NULL ORDER BY credential_id"));
-  return all_rows<CredentialRow>(st, credential_row);
+  return sqlite::collect<CredentialRow>(st, credential_row);
 }
 
 }  // namespace vigil::server::core

@@ -6,6 +6,10 @@
 
 namespace vigil::server::core {
 
+// A results row from columns 0..7 of a statement, in the table's order: sitting_id, candidate_id,
+// assessment_id, version, outcome, report, scored_wall_ms, released_wall_ms (NULL: unreleased).
+ResultRow result_row_from(const sqlite::Statement& st);
+
 class SqliteResultsRepository final : public ResultsRepository {
  public:
   explicit SqliteResultsRepository(SqliteRepository& base) : base_(base) {}

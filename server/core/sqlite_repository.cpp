@@ -296,14 +296,9 @@ Result<std::vector<FlagRow>> SqliteRepository::flags(std::string_view device_id,
   VIGIL_ASSIGN(auto st, db_.cached("SELECT seq, kind, detail FROM integrity_flags WHERE device_id = ? AND "
                                    "session_id = ? ORDER BY flag_id"));
   st.bind(1, device_id).bind(2, session_id);
-  std::vector<FlagRow> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back({std::string(device_id), std::string(session_id), u64(st.column_int(0)), st.column_text(1),
-                   st.column_text(2)});
-  }
-  return out;
+  return sqlite::collect<FlagRow>(st, [&](const sqlite::Statement& s) {
+    return FlagRow{std::string(device_id), std::string(session_id), u64(s.column_int(0)), s.column_text(1), s.column_text(2)};
+  });
 }
 
 Result<std::uint64_t> SqliteRepository::count_records(std::string_view device_id, std::string_view session_id) {
@@ -494,13 +489,7 @@ Result<std::vector<SittingRow>> SqliteRepository::sittings_of(std::string_view c
   Lock lock(mu_);
   VIGIL_ASSIGN(auto st, db_.cached(std::string(k_sitting_columns) + "WHERE candidate_id = ? ORDER BY scheduled_start_wall_ms, sitting_id"));
   st.bind(1, candidate_id);
-  std::vector<SittingRow> out;
-  for (;;) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(sitting_from(st));
-  }
-  return out;
+  return sqlite::collect<SittingRow>(st, sitting_from);
 }
 
 Status SqliteRepository::put_start_code(const StartCodeRow& c) {
