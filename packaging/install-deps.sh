@@ -46,6 +46,7 @@ BACKPORTS_PACKAGES=(
   "libsqlcipher-dev=${SQLCIPHER_VERSION}"
   "libsqlcipher1=${SQLCIPHER_VERSION}"
   "libcatch2-dev=${CATCH2_VERSION}"
+  "catch2=${CATCH2_VERSION}"      # libspdlog-dev depends on catch2; unpinned, apt picks bookworm 2.13, which libcatch2-dev 3.7 Breaks
 )
 
 check_only=0
