@@ -10,7 +10,22 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+# Each phase's wall time, printed as it ends and again at the end (the fresh-machine figures).
+t_start=$(date +%s); t_phase=$t_start; timings=()
+phase_done() {
+  local now; now=$(date +%s)
+  timings+=("$(printf '%-28s %5d s' "$1" $((now - t_phase)))")
+  echo "=== $1: $((now - t_phase)) s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  t_phase=$now
+}
+
+# First, in seconds: would this setup still work on a bare Debian 12? (Catches what a machine
+# that already has everything installed hides: apt conflicts, npm features Debian's npm lacks.)
+echo "=== check-fresh: would a bare Debian 12 install work?"
+packaging/install-deps.sh --check-fresh
+phase_done "check-fresh"
 packaging/install-deps.sh
+phase_done "install (apt, npm, model)"
 
 presets=("$@")
 fuzz=0
@@ -23,11 +38,17 @@ for preset in "${presets[@]}"; do
   echo "=== ${preset}: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
+  phase_done "${preset}: build"
   echo "=== ${preset}: test"
   ctest --preset "$preset" -j"$jobs"
+  phase_done "${preset}: test"
 done
 
 if [[ $fuzz -eq 1 ]]; then
   echo "=== fuzz: each target for ${VIGIL_FUZZ_SECONDS:-15} s (longer: tests/fuzz/run.sh SECONDS)"
   tests/fuzz/run.sh "${VIGIL_FUZZ_SECONDS:-15}"
+  phase_done "fuzz (build and run)"
 fi
+echo "=== timings"
+printf '%s\n' "${timings[@]}"
+echo "total                        $(( $(date +%s) - t_start )) s"
