@@ -112,7 +112,7 @@ Result<results::Answers> SqliteResultsRepository::answers(std::string_view sessi
     SELECT r.device_id, r.payload FROM records r JOIN mine m ON m.device_id = r.device_id
       LEFT JOIN sessions s ON s.device_id = r.device_id AND s.session_id = r.session_id
      WHERE r.session_id = ?1 AND r.type = ?2
-       AND (s.submitted_seq IS NULL OR r.seq < s.submitted_seq)
+       AND (s.submitted_seq IS NULL OR r.seq <= s.submitted_seq)
        AND ((SELECT at FROM final) IS NULL OR r.received_wall_ms <= (SELECT at FROM final))
      ORDER BY m.enrolled_wall_ms, r.device_id, r.seq)"));
   st.bind(1, session_id).bind(2, protocol::k_answer_saved_type).bind(3, protocol::k_session_submitted_type);
