@@ -93,6 +93,8 @@ int run_release(ResultsCli& c) {
   if (!r) return failed(r.error());
   std::cout << "released " << r->counts.released << " result(s) of " << c.assessment << " (" << r->counts.already
             << " released before, " << r->counts.incomplete << " still awaiting marking and not released)\n"
+            << "withheld by proctor review: " << r->counts.withheld_under_review << " under review, "
+            << r->counts.withheld_adverse << " with an adverse decision (no result, no certificate)\n"
             << "certificates issued: " << r->certificates.size() << "\n";
   for (const auto& cert : r->certificates) std::cout << "  " << cert.credential_id << "  " << cert.candidate_id << "\n";
   return 0;

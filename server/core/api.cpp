@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/core/equalities.hpp"
+#include "server/core/json_limits.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/results.hpp"
 #include "shared/crypto/hash.hpp"
@@ -307,7 +308,22 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
   std::vector<FlagRow> flags;  // written even if the batch is refused (invariant 1)
   std::uint64_t highest = 0;
 
+  bool withdrawn_submission = false;  // audited after the refused transaction (finding 6)
+
   auto status = repo_.transaction([&]() -> Status {
+    // A sitting's journal comes only from its own candidate's devices (issue 13, finding 1).
+    // Session ids that are no sitting (demos, tests) carry no result and are accepted as before;
+    // the scoring readers also take only the sitting's candidate's devices.
+    VIGIL_ASSIGN(auto sitting, repo_.sitting(session_id));
+    if (sitting && sitting->candidate_id != device.candidate_id) {
+      flags.push_back({device.device_id, std::string(session_id), 0, "foreign_sitting",
+                       "this device (candidate " + device.candidate_id + ") sent records for sitting " +
+                           std::string(session_id) + ", which belongs to another candidate; nothing was stored"});
+      return fail(Error(Errc::forbidden, "session " + std::string(session_id) +
+                                             " is a sitting of another candidate: a device may send records only for "
+                                             "its own candidate's sittings; nothing was stored",
+                        "session"));
+    }
     VIGIL_ASSIGN(auto row, repo_.session(device.device_id, session_id));
     SessionRow s = row ? std::move(*row) : SessionRow{device.device_id, std::string(session_id), device.candidate_id,
                                                      journal::Head::genesis(chain), std::nullopt, {}, {}};
@@ -350,6 +366,41 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
     }
     if (fresh.empty()) return {};
 
+    // Payloads are the device's bytes; the staff pages parse them. Nesting is bounded here, before
+    // anything is stored (finding 4; server/core/json_limits.hpp).
+    for (const auto& e : fresh) {
+      if (json_shape(as_chars(*e.payload)) == JsonShape::too_deep) {
+        flags.push_back({device.device_id, std::string(session_id), e.record.seq, "payload_too_deep",
+                         "record " + std::to_string(e.record.seq) + " has a payload nested more than " +
+                             std::to_string(k_max_payload_depth) + " levels deep; the batch was refused"});
+        return fail(Error(Errc::integrity, "record " + std::to_string(e.record.seq) + " has a payload nested more than " +
+                                               std::to_string(k_max_payload_depth) + " levels deep; nothing was stored",
+                          "records"));
+      }
+      if (e.record.type == protocol::k_session_submitted_type) {
+        VIGIL_ASSIGN(const bool withdrawn, repo_.candidate_withdrawn(device.candidate_id));
+        if (withdrawn) {
+          withdrawn_submission = true;
+          return fail(Error(Errc::conflict, "this candidate has been withdrawn by their council: the submission was "
+                                            "not accepted and nothing in this batch was stored",
+                            "candidate"));
+        }
+      }
+    }
+    // Answers after the submission (this device's, or another device's once the sitting was
+    // submitted) are stored, for the record and the proctor, but never scored (finding 2;
+    // SqliteResultsRepository::answers): refusing them would block the rest of the journal.
+    VIGIL_ASSIGN(bool submitted, repo_.submitted_by_candidate(session_id, device.candidate_id));
+    for (const auto& e : fresh) {
+      if (e.record.type == protocol::k_session_submitted_type) submitted = true;
+      if (submitted && e.record.type == protocol::k_answer_saved_type) {
+        flags.push_back({device.device_id, std::string(session_id), e.record.seq, "answer_after_submission",
+                         "record " + std::to_string(e.record.seq) +
+                             " saves an answer after the sitting was submitted; it is kept for review and never scored"});
+        break;  // one flag per batch is enough to send a proctor to the timeline
+      }
+    }
+
     std::vector<journal::Checkpoint> cps;
     if (batch.checkpoint && batch.checkpoint->seq > s.head.seq && batch.checkpoint->seq <= fresh.back().record.seq) {
       cps.push_back(*batch.checkpoint);
@@ -384,9 +435,15 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
     flags.clear();
     return {};
   });
-  if (!flags.empty()) {
+  if (!flags.empty() || withdrawn_submission) {
     (void)repo_.transaction([&]() -> Status {
       for (const auto& f : flags) VIGIL_TRY(repo_.add_flag(f, now));
+      if (withdrawn_submission) {
+        VIGIL_TRY(repo_.add_audit("device.refused", "device/" + device.device_id,
+                                  "candidate " + device.candidate_id + " withdrawn: submission of " +
+                                      std::string(session_id) + " refused",
+                                  now));
+      }
       return {};
     });
   }
@@ -554,7 +611,21 @@ Result<HttpResponse> Api::put_blob(const DeviceRow& device, std::string_view sha
   return json_response(200, protocol::to_json(out));
 }
 
+Status Api::refuse_if_withdrawn(const DeviceRow& device, std::string_view action) {
+  VIGIL_ASSIGN(const bool withdrawn, repo_.candidate_withdrawn(device.candidate_id));
+  if (!withdrawn) return {};
+  VIGIL_TRY(repo_.transaction([&]() -> Status {
+    return repo_.add_audit("device.refused", "device/" + device.device_id,
+                           "candidate " + device.candidate_id + " withdrawn: " + std::string(action) + " refused",
+                           clock_.wall_ms());
+  }));
+  return fail(Error(Errc::forbidden, "this candidate has been withdrawn by their council: assessments can no longer be "
+                                     "downloaded, unlocked or submitted from this device",
+                    "candidate"));
+}
+
 Result<HttpResponse> Api::list_packages(const DeviceRow& device) {
+  VIGIL_TRY(refuse_if_withdrawn(device, "package list"));
   VIGIL_ASSIGN(auto sittings, repo_.sittings_of(device.candidate_id));
   json list = json::array();
   for (const auto& st : sittings) {
@@ -580,6 +651,7 @@ Result<HttpResponse> Api::get_package(const DeviceRow& device, std::string_view 
   const bool digits = !version.empty() && version.size() <= 9 &&
                       std::all_of(version.begin(), version.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!digits) return fail(Error(Errc::invalid_argument, "the version in the path must be a whole number", "version"));
+  VIGIL_TRY(refuse_if_withdrawn(device, "package download"));
   const auto v = static_cast<std::uint32_t>(std::stoul(std::string(version)));
   // Only packages the candidate is scheduled to sit: a device cannot collect other papers.
   VIGIL_ASSIGN(auto sitting, repo_.sitting_of(device.candidate_id, assessment_id));
@@ -605,11 +677,13 @@ Result<HttpResponse> Api::post_grant(const DeviceRow& device, std::string_view s
     VIGIL_TRY(r.finish());
     return key;
   }));
+  VIGIL_TRY(refuse_if_withdrawn(device, "sitting grant"));
   VIGIL_ASSIGN(auto grant, issue_grant(repo_, keys_, device, sitting_id, kx, clock_));
   return json_response(200, package::to_json(grant));
 }
 
 Result<HttpResponse> Api::post_key(const DeviceRow& device, std::string_view sitting_id) {
+  VIGIL_TRY(refuse_if_withdrawn(device, "online unlock"));
   VIGIL_ASSIGN(auto sitting, repo_.sitting(sitting_id));
   if (!sitting || sitting->candidate_id != device.candidate_id) {
     return fail(Error(Errc::not_found, "no such sitting for this candidate", "sitting"));

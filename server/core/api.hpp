@@ -106,6 +106,9 @@ class Api {
   Result<protocol::HttpResponse> put_equalities(const DeviceRow& device, const protocol::HttpRequest& request);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
+  // Issue 13, finding 6: a withdrawn candidate's devices may not download, unlock or submit.
+  // Audits the refusal (its own transaction) and fails with 403 forbidden, field "candidate".
+  Status refuse_if_withdrawn(const DeviceRow& device, std::string_view action);
 
   Repository& repo_;
   const ServerKeys& keys_;

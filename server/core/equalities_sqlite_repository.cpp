@@ -49,7 +49,7 @@ Result<std::vector<EqualitiesRepository::SittingOutcome>> SqliteEqualitiesReposi
   // review_sessions_by_session (migration 007) makes the flag lookup one index probe per sitting.
   VIGIL_ASSIGN(auto st, base_.db().cached(
                             "SELECT r.candidate_id, r.outcome, EXISTS (SELECT 1 FROM review_sessions s "
-                            "WHERE s.session_id = r.sitting_id AND s.flag_count > 0 "
+                            "WHERE s.session_id = r.sitting_id AND s.candidate_id = r.candidate_id AND s.flag_count > 0 "
                             "AND (s.decision IS NULL OR s.decision <> 'no_concerns')) "
                             "FROM results r WHERE r.assessment_id = ?"));
   st.bind(1, assessment_id);

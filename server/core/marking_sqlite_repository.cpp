@@ -32,7 +32,8 @@ Result<std::vector<SittingRow>> SqliteMarkingRepository::submitted_sittings_with
   VIGIL_ASSIGN(auto st, base_.db().cached(
                             "SELECT s.sitting_id, s.candidate_id, s.assessment_id, s.version, s.scheduled_start_wall_ms, "
                             "s.window_end_wall_ms FROM sittings s WHERE EXISTS (SELECT 1 FROM sessions x WHERE "
-                            "x.session_id = s.sitting_id AND x.submitted_seq IS NOT NULL) AND NOT EXISTS (SELECT 1 FROM "
+                            "x.session_id = s.sitting_id AND x.candidate_id = s.candidate_id AND x.submitted_seq IS NOT NULL) "
+                            "AND NOT EXISTS (SELECT 1 FROM "
                             "marking_scripts m WHERE m.sitting_id = s.sitting_id) "
                             "ORDER BY s.scheduled_start_wall_ms, s.sitting_id LIMIT ?"));
   st.bind(1, limit);

@@ -128,6 +128,12 @@ class Repository {
   virtual Status add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) = 0;
   virtual Status add_candidate(const CandidateRow& c, std::int64_t now_ms) = 0;
   virtual Result<std::optional<CandidateRow>> candidate(std::string_view candidate_id) = 0;
+  // True when the candidate's endorsement has been withdrawn (staff schema 3); a candidate
+  // added without an endorsement (admin add-candidate) is not withdrawn.
+  virtual Result<bool> candidate_withdrawn(std::string_view candidate_id) = 0;
+  // One row in the append-only audit log, for refusals the device API makes (no staff user).
+  virtual Status add_audit(std::string_view action, std::string_view target, std::string_view detail,
+                           std::int64_t now_ms) = 0;
 
   virtual Status add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) = 0;
   virtual Result<std::optional<EnrolmentCodeRow>> enrolment_code(std::string_view handle) = 0;
@@ -145,6 +151,8 @@ class Repository {
   virtual Status put_session_head(const SessionRow& s, std::int64_t now_ms) = 0;
   virtual Status set_session_submitted(std::string_view device_id, std::string_view session_id, std::uint64_t seq,
                                        std::string_view manifest) = 0;
+  // True when a device of the candidate has sent the session.submitted record of the session.
+  virtual Result<bool> submitted_by_candidate(std::string_view session_id, std::string_view candidate_id) = 0;
   virtual Status set_session_receipt(std::string_view device_id, std::string_view session_id,
                                      std::string_view receipt_json) = 0;
 

@@ -69,7 +69,7 @@ Result<std::vector<WindowSummary>> SqliteResitRepository::windows() {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(R"sql(
 SELECT s.assessment_id, count(*),
-       sum(EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.submitted_seq IS NOT NULL)),
+       sum(EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.candidate_id = s.candidate_id AND x.submitted_seq IS NOT NULL)),
        count(r.sitting_id), coalesce(sum(r.outcome = 'incomplete'), 0), coalesce(sum(r.outcome = 'met'), 0),
        coalesce(sum(r.outcome = 'not_met'), 0), count(r.released_wall_ms)
   FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitting_id
@@ -85,7 +85,7 @@ Result<std::vector<std::string>> SqliteResitRepository::submitted_unreleased(std
   VIGIL_ASSIGN(auto st, base_.db().cached(R"sql(
 SELECT s.sitting_id FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitting_id
  WHERE s.assessment_id = ? AND r.released_wall_ms IS NULL
-   AND EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.submitted_seq IS NOT NULL)
+   AND EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.candidate_id = s.candidate_id AND x.submitted_seq IS NOT NULL)
  ORDER BY s.sitting_id)sql"));
   st.bind(1, assessment_id);
   return sqlite::collect<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });

@@ -119,6 +119,15 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
   if (!row) return fail(Errc::not_found, "sitting " + std::string(sitting_id) + " has no result: score it first");
   if (!row->released_wall_ms) return fail(Errc::conflict, "the result of " + std::string(sitting_id) + " is not released yet");
   if (row->outcome != "met") return fail(Errc::conflict, "only a met result is certified; this one is " + row->outcome);
+  // A late flag can reopen the review of a released sitting; an adverse outcome stands for ever
+  // (ResultsRepository invariant 4): neither gets a (new) certificate.
+  VIGIL_ASSIGN(auto hold, results.review_hold(sitting_id));
+  if (hold == ReviewHold::adverse) {
+    return fail(Errc::conflict, "proctors recorded an adverse decision on " + std::string(sitting_id) + ": no certificate is issued");
+  }
+  if (hold == ReviewHold::under_review) {
+    return fail(Errc::conflict, "the proctors' review of " + std::string(sitting_id) + " is not finished: issue the certificate once it is decided");
+  }
   VIGIL_ASSIGN(auto candidate, repo.candidate(row->candidate_id));
   if (!candidate) return fail(Errc::not_found, "the candidate of this result no longer exists");
   VIGIL_ASSIGN(auto report, stored_report(*row));

@@ -8,7 +8,11 @@
 // Invariants:
 //  (1) A sitting is scored only once a device has submitted it; a released result never changes.
 //  (2) Only released results reach a device, and only its own candidate's.
-//  (3) A certificate is issued only for a released "met" result, signed by the active issuer key.
+//  (3) A certificate is issued only for a released "met" result, signed by the active issuer key,
+//      and never while the proctors' review is unfinished or after an adverse outcome.
+//  (4) Release withholds sittings under review or with an adverse review outcome (ResultsRepository
+//      invariant 4) and reports how many, and why; release_results is the only release path (the
+//      CLI and the staff pages both call it).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,8 +53,8 @@ struct ReleaseOutcome {
   ReleaseCounts counts;
   std::vector<certificate::Credential> certificates;  // issued now, for the met results released now
 };
-// Releases every decided result of the window; with a signer, issues the certificates of the
-// met results released now.
+// Releases every decided result of the window that review does not withhold (4); with a signer,
+// issues the certificates of the met results released now.
 Result<ReleaseOutcome> release_results(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
                                        const IssuerSigner* signer, const time::Clock& clock);
 

@@ -9,6 +9,9 @@
 //  (2) Release only sets released_wall_ms on results that are decided (met / not_met) and not yet
 //      released; incomplete results stay unreleased.
 //  (3) A revoked credential stays revoked (revoking again keeps the first time and reason).
+//  (4) Release skips a sitting whose proctor review (of its own candidate's devices) is open or
+//      awaiting a second proctor, or has an adverse outcome (concerns or breach, confirmed by two
+//      proctors) in any round; those are counted as withheld (issue 13, finding 3).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,7 +47,12 @@ struct ReleaseCounts {
   std::int64_t released = 0;        // newly released now
   std::int64_t already = 0;         // released before
   std::int64_t incomplete = 0;      // still awaiting marking: not released
+  std::int64_t withheld_under_review = 0;  // (4) review open or awaiting a second proctor
+  std::int64_t withheld_adverse = 0;       // (4) concerns or breach confirmed by two proctors
 };
+
+// What proctor review says about releasing a sitting's result (invariant 4).
+enum class ReviewHold { none, under_review, adverse };
 
 class ResultsRepository {
  public:
@@ -59,17 +67,19 @@ class ResultsRepository {
   // nullopt when the sitting has no written marks yet.
   virtual Result<std::optional<std::vector<results::WrittenAreaMark>>> written_marks(std::string_view sitting_id) = 0;
 
-  // The latest answer.saved value of each item of a session (sitting), from the stored journal
-  // records of every device of the session: highest revision wins, then the later record.
+  // The answer.saved value of each item of a sitting that counts (docs/SYNC.md "Which answers
+  // count"): the sitting's own candidate's devices only, nothing after the submission, the most
+  // recently enrolled device that answered an item wins, revisions compared within one device.
   virtual Result<results::Answers> answers(std::string_view session_id) = 0;
-  // True when a device has sent the session.submitted record of the session.
+  // True when a device of the sitting's candidate has sent its session.submitted record.
   virtual Result<bool> submitted(std::string_view session_id) = 0;
 
   virtual Status put_result(const ResultRow& r) = 0;  // (1)
   virtual Result<std::optional<ResultRow>> result(std::string_view sitting_id) = 0;
   virtual Result<std::vector<ResultRow>> results_of_assessment(std::string_view assessment_id) = 0;
   virtual Result<std::vector<ResultRow>> results_of_candidate(std::string_view candidate_id) = 0;
-  virtual Result<ReleaseCounts> release(std::string_view assessment_id, std::int64_t now_ms) = 0;  // (2)
+  virtual Result<ReleaseCounts> release(std::string_view assessment_id, std::int64_t now_ms) = 0;  // (2), (4)
+  virtual Result<ReviewHold> review_hold(std::string_view sitting_id) = 0;  // (4)
 
   virtual Status add_credential(const CredentialRow& c) = 0;
   virtual Result<std::optional<CredentialRow>> credential(std::string_view credential_id) = 0;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "shared/protocol/messages.hpp"
+#include "shared/protocol/sync.hpp"
 
 namespace vigil::server::core {
 
@@ -20,6 +21,13 @@ constexpr const char* k_result_columns =
 constexpr const char* k_credential_columns =
     "SELECT credential_id, sitting_id, candidate_id, credential, issued_wall_ms, revoked_wall_ms, revoked_reason "
     "FROM credentials ";
+
+// Inside an UPDATE of results: the sitting has an adverse review outcome (any round) or a review
+// that is not decided, among its own candidate's devices (ResultsRepository invariant 4).
+constexpr const char* k_review_hold_exists = R"(EXISTS (
+    SELECT 1 FROM review_sessions rs WHERE rs.session_id = results.sitting_id AND rs.candidate_id = results.candidate_id
+       AND (rs.state <> 'decided' OR EXISTS (SELECT 1 FROM review_outcomes o WHERE o.device_id = rs.device_id AND
+            o.session_id = rs.session_id AND o.decision IN ('concerns', 'breach')))))";
 
 CredentialRow credential_row(const sqlite::Statement& st) {
   CredentialRow c{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4),
@@ -85,31 +93,59 @@ Result<std::optional<std::vector<results::WrittenAreaMark>>> SqliteResultsReposi
   return std::optional<std::vector<results::WrittenAreaMark>>{std::move(rows)};
 }
 
+// Which answer records count (issue 13, findings 1, 2 and 7; docs/SYNC.md "Which answers count"):
+//  - only records from devices of the sitting's own candidate;
+//  - on a device that submitted, only records before its session.submitted record;
+//  - once the sitting is submitted, only records the server received by the time the first
+//    submission arrived (the server's clock): a device cannot add answers afterwards;
+//  - per item, the most recently enrolled device that answered it wins; revisions are compared
+//    only within one device (each store numbers its own), ties going to the later record.
 Result<results::Answers> SqliteResultsRepository::answers(std::string_view session_id) {
   Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT payload FROM records WHERE session_id = ? AND type = ? "
-                                          "ORDER BY wall_ms, device_id, seq"));
-  st.bind(1, session_id).bind(2, protocol::k_answer_saved_type);
-  std::map<std::string, std::pair<std::uint64_t, std::string>, std::less<>> latest;
+  VIGIL_ASSIGN(auto st, base_.db().cached(R"(
+    WITH mine AS (
+      SELECT d.device_id, d.enrolled_wall_ms FROM sittings t JOIN devices d ON d.candidate_id = t.candidate_id
+       WHERE t.sitting_id = ?1),
+    final AS (
+      SELECT min(r.received_wall_ms) AS at FROM records r JOIN mine m ON m.device_id = r.device_id
+       WHERE r.session_id = ?1 AND r.type = ?3)
+    SELECT r.device_id, r.payload FROM records r JOIN mine m ON m.device_id = r.device_id
+      LEFT JOIN sessions s ON s.device_id = r.device_id AND s.session_id = r.session_id
+     WHERE r.session_id = ?1 AND r.type = ?2
+       AND (s.submitted_seq IS NULL OR r.seq <= s.submitted_seq)
+       AND ((SELECT at FROM final) IS NULL OR r.received_wall_ms <= (SELECT at FROM final))
+     ORDER BY m.enrolled_wall_ms, r.device_id, r.seq)"));
+  st.bind(1, session_id).bind(2, protocol::k_answer_saved_type).bind(3, protocol::k_session_submitted_type);
+  struct Latest {
+    std::string device_id;
+    std::uint64_t revision = 0;
+    std::string value;
+  };
+  std::map<std::string, Latest, std::less<>> latest;
   for (;;) {
     VIGIL_ASSIGN(bool row, st.step());
     if (!row) break;
-    const Bytes payload = st.column_blob(0);
+    std::string device = st.column_text(0);
+    const Bytes payload = st.column_blob(1);
     // The journal verified these records' hashes when they arrived; an unreadable payload is
     // not an answer (it scores 0), not a reason to refuse the whole sitting.
     auto a = protocol::parse_answer_saved(as_chars(payload));
     if (!a) continue;
     auto& slot = latest[a->item_id];
-    if (a->revision >= slot.first) slot = {a->revision, std::move(a->value)};
+    // Rows come device by device, oldest enrolment first: a later device replaces what earlier
+    // devices saved; within one device the higher revision (then the later record) wins.
+    if (slot.device_id != device || a->revision >= slot.revision) slot = {std::move(device), a->revision, std::move(a->value)};
   }
   results::Answers out;
-  for (auto& [item, v] : latest) out.emplace(item, std::move(v.second));
+  for (auto& [item, v] : latest) out.emplace(item, std::move(v.value));
   return out;
 }
 
 Result<bool> SqliteResultsRepository::submitted(std::string_view session_id) {
   Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM sessions WHERE session_id = ? AND submitted_seq IS NOT NULL LIMIT 1"));
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM sessions s JOIN sittings t ON t.sitting_id = s.session_id AND "
+                                          "t.candidate_id = s.candidate_id WHERE s.session_id = ? AND "
+                                          "s.submitted_seq IS NOT NULL LIMIT 1"));
   st.bind(1, session_id);
   return st.step();
 }
@@ -161,16 +197,44 @@ Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessme
   for (const auto& r : rows) {
     if (r.released_wall_ms) {
       ++c.already;
-    } else if (r.outcome == "incomplete") {
-      ++c.incomplete;
+      continue;
     }
+    if (r.outcome == "incomplete") {
+      ++c.incomplete;
+      continue;
+    }
+    VIGIL_ASSIGN(auto hold, review_hold(r.sitting_id));
+    if (hold == ReviewHold::under_review) ++c.withheld_under_review;
+    if (hold == ReviewHold::adverse) ++c.withheld_adverse;
   }
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
-                                          "released_wall_ms IS NULL AND outcome IN ('met', 'not_met')"));
+  VIGIL_ASSIGN(auto st, base_.db().cached(std::string("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
+                                                      "released_wall_ms IS NULL AND outcome IN ('met', 'not_met') AND NOT ") +
+                                          k_review_hold_exists));
   st.bind(1, now_ms).bind(2, assessment_id);
   VIGIL_TRY(st.run());
   c.released = sqlite3_changes(base_.db().handle());
   return c;
+}
+
+Result<ReviewHold> SqliteResultsRepository::review_hold(std::string_view sitting_id) {
+  Lock lock(base_.mutex());
+  // Reviews of the sitting's own candidate's devices only: another candidate's device cannot hold
+  // (or free) someone else's result.
+  VIGIL_ASSIGN(auto st, base_.db().cached(R"(
+    SELECT
+      EXISTS (SELECT 1 FROM review_outcomes o JOIN review_sessions rs ON rs.device_id = o.device_id AND
+                     rs.session_id = o.session_id JOIN sittings t ON t.sitting_id = rs.session_id AND
+                     t.candidate_id = rs.candidate_id
+               WHERE o.session_id = ?1 AND o.decision IN ('concerns', 'breach')),
+      EXISTS (SELECT 1 FROM review_sessions rs JOIN sittings t ON t.sitting_id = rs.session_id AND
+                     t.candidate_id = rs.candidate_id
+               WHERE rs.session_id = ?1 AND rs.state <> 'decided'))"));
+  st.bind(1, sitting_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  if (!row) return ReviewHold::none;
+  if (st.column_int(0) != 0) return ReviewHold::adverse;
+  if (st.column_int(1) != 0) return ReviewHold::under_review;
+  return ReviewHold::none;
 }
 
 Status SqliteResultsRepository::add_credential(const CredentialRow& c) {

@@ -95,6 +95,21 @@ Result<std::optional<CandidateRow>> SqliteRepository::candidate(std::string_view
       CandidateRow{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)}};
 }
 
+Result<bool> SqliteRepository::candidate_withdrawn(std::string_view candidate_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT 1 FROM endorsements WHERE candidate_id = ? AND withdrawn_wall_ms IS NOT NULL"));
+  st.bind(1, candidate_id);
+  return st.step();
+}
+
+Status SqliteRepository::add_audit(std::string_view action, std::string_view target, std::string_view detail,
+                                   std::int64_t now_ms) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, NULL, ?, ?, ?)"));
+  st.bind(1, now_ms).bind(2, action).bind(3, target).bind(4, detail);
+  return st.run();
+}
+
 Status SqliteRepository::add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) {
   Lock lock(mu_);
   VIGIL_ASSIGN(auto st, db_.cached("INSERT INTO enrolment_codes(handle, candidate_id, salt, secret_hash, "
@@ -222,6 +237,14 @@ Status SqliteRepository::set_session_submitted(std::string_view device_id, std::
                                    "session_id = ? AND submitted_seq IS NULL"));
   st.bind(1, i64(seq)).bind(2, manifest).bind(3, device_id).bind(4, session_id);
   return st.run();
+}
+
+Result<bool> SqliteRepository::submitted_by_candidate(std::string_view session_id, std::string_view candidate_id) {
+  Lock lock(mu_);
+  VIGIL_ASSIGN(auto st, db_.cached("SELECT 1 FROM sessions WHERE session_id = ? AND candidate_id = ? AND "
+                                   "submitted_seq IS NOT NULL LIMIT 1"));
+  st.bind(1, session_id).bind(2, candidate_id);
+  return st.step();
 }
 
 Status SqliteRepository::set_session_receipt(std::string_view device_id, std::string_view session_id,

@@ -20,6 +20,8 @@ class SqliteRepository final : public Repository {
   Status add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) override;
   Status add_candidate(const CandidateRow& c, std::int64_t now_ms) override;
   Result<std::optional<CandidateRow>> candidate(std::string_view candidate_id) override;
+  Result<bool> candidate_withdrawn(std::string_view candidate_id) override;
+  Status add_audit(std::string_view action, std::string_view target, std::string_view detail, std::int64_t now_ms) override;
 
   Status add_enrolment_code(const EnrolmentCodeRow& code, std::int64_t now_ms) override;
   Result<std::optional<EnrolmentCodeRow>> enrolment_code(std::string_view handle) override;
@@ -35,6 +37,7 @@ class SqliteRepository final : public Repository {
   Status put_session_head(const SessionRow& s, std::int64_t now_ms) override;
   Status set_session_submitted(std::string_view device_id, std::string_view session_id, std::uint64_t seq,
                                std::string_view manifest) override;
+  Result<bool> submitted_by_candidate(std::string_view session_id, std::string_view candidate_id) override;
   Status set_session_receipt(std::string_view device_id, std::string_view session_id,
                              std::string_view receipt_json) override;
 

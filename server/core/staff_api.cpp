@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "server/core/json_limits.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/staff_detail.hpp"
 #include "server/core/staff_equalities.hpp"
@@ -45,7 +47,8 @@ HttpResponse respond(int status, const json& body) {
   HttpResponse r;
   r.status = status;
   r.headers["Content-Type"] = "application/json";
-  r.body = body.dump();
+  // Device text may hold invalid UTF-8: replaced (U+FFFD) rather than thrown on mid-response.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -250,6 +253,8 @@ json queue_json(const QueueEntry& q) {
     j["proposed_by"] = q.proposed_by;
   }
   if (!q.decision.empty()) j["decision"] = q.decision;
+  j["round"] = q.round;
+  j["disputed"] = q.disputed;
   return j;
 }
 
@@ -698,6 +703,10 @@ Result<HttpResponse> post_codes(Ctx& c) {
 
 // ---- review ---
 
+// One page of a session's timeline in the staff view (finding 4): bounded by events and bytes.
+constexpr std::int64_t k_timeline_page_events = 500;
+constexpr std::size_t k_timeline_page_bytes = 2 * 1024 * 1024;
+
 Result<HttpResponse> get_queue(Ctx& c) {
   const auto q = query_params(c.req.query());
   std::string state;
@@ -742,7 +751,12 @@ Result<HttpResponse> post_assign(Ctx& c) {
 Result<HttpResponse> get_session(Ctx& c) {
   VIGIL_ASSIGN(auto row, review_row(c));
   VIGIL_ASSIGN(auto flags, c.staff.review_flags(row.device_id, row.session_id));
-  VIGIL_ASSIGN(auto events, c.staff.timeline(row.device_id, row.session_id, 5000));
+  // The timeline is paged (issue 13, finding 4): ?after_seq=N continues after event N; a page holds
+  // at most k_timeline_page_events events and k_timeline_page_bytes of payload.
+  const auto q = query_params(c.req.query());
+  const auto after_seq = static_cast<std::uint64_t>(int_param(q, "after_seq", 0, 0, std::numeric_limits<std::int64_t>::max()));
+  VIGIL_ASSIGN(auto page, c.staff.timeline(row.device_id, row.session_id, after_seq, k_timeline_page_events,
+                                           k_timeline_page_bytes));
   VIGIL_ASSIGN(auto decisions, c.staff.decisions(row.device_id, row.session_id));
   VIGIL_ASSIGN(auto proctors, c.staff.assigned_proctors(row.device_id, row.session_id));
   json jf = json::array();
@@ -755,15 +769,21 @@ Result<HttpResponse> get_session(Ctx& c) {
     jf.push_back(j);
   }
   json je = json::array();
-  for (const auto& e : events) {
-    auto payload = json::parse(e.payload, nullptr, false);
+  for (const auto& e : page.events) {
+    // Bounded depth (server/core/json_limits.hpp): records stored before the ingest check, or
+    // anything not JSON, are shown as text.
+    auto payload = parse_bounded(e.payload);
     je.push_back({{"seq", e.seq}, {"wall_ms", e.wall_ms}, {"type", e.type}, {"payload", payload.is_discarded() ? json(e.payload) : payload}});
   }
   json jd = json::array();
-  for (const auto& d : decisions) jd.push_back({{"proctor_id", d.proctor_id}, {"decision", d.decision}, {"note", d.note}, {"wall_ms", d.wall_ms}});
+  for (const auto& d : decisions) {
+    jd.push_back({{"proctor_id", d.proctor_id}, {"decision", d.decision}, {"note", d.note}, {"wall_ms", d.wall_ms}, {"round", d.round}});
+  }
   VIGIL_TRY(c.audit("review.view", "session/" + row.device_id + "/" + row.session_id));
-  return respond(200, json{{"v", 1}, {"session", queue_json(row)}, {"flags", jf}, {"timeline", je}, {"decisions", jd},
-                           {"assigned_proctors", proctors}, {"you", c.who.user_id}});
+  json out{{"v", 1}, {"session", queue_json(row)}, {"flags", jf}, {"timeline", je}, {"timeline_truncated", page.more},
+           {"decisions", jd}, {"assigned_proctors", proctors}, {"you", c.who.user_id}};
+  if (page.more) out["timeline_next_after_seq"] = page.events.back().seq;
+  return respond(200, out);
 }
 
 std::string sniff_type(const Bytes& b) {
@@ -834,9 +854,21 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
     if (std::any_of(flags.begin(), flags.end(), [](const ReviewFlagRow& f) { return f.decision.empty(); })) {
       return fail(Errc::conflict, "decide every flag of this session first");
     }
-    VIGIL_TRY(c.staff.add_session_decision(row.device_id, row.session_id, {c.who.user_id, decision, note, c.now()}));
+    VIGIL_ASSIGN(auto earlier, c.staff.decisions(row.device_id, row.session_id));
+    const bool took_part = std::any_of(earlier.begin(), earlier.end(), [&](const DecisionRow& d) {
+      return d.round == row.round && d.proctor_id == c.who.user_id;
+    });
+    // Invariant 5: after a disagreement only a proctor who took no part in this round decides
+    // (issue 13, finding 5): the second proctor cannot overrule the first alone.
+    if (row.disputed && took_part) {
+      return fail(Error(Errc::conflict, "two proctors disagreed on this session: a third proctor who has not decided it "
+                                        "in this round must decide", "decision"));
+    }
+    VIGIL_TRY(c.staff.add_session_decision(row.device_id, row.session_id,
+                                           {c.who.user_id, decision, note, c.now(), row.round}));
     std::string state, proposed, final_decision;
     std::int64_t proposed_by = 0;
+    bool disputed = row.disputed;
     if (row.state == "awaiting_second") {
       // Invariant 5: the second proctor must be someone else.
       if (row.proposed_by == c.who.user_id) {
@@ -846,7 +878,8 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
         state = "decided";
         final_decision = decision;
       } else {
-        state = "open";   // the two proctors disagree: the session goes back for review
+        state = "open";   // the two proctors disagree: back for review by a third
+        disputed = true;
       }
     } else if (adverse) {
       state = "awaiting_second";
@@ -856,7 +889,9 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
       state = "decided";
       final_decision = decision;
     }
-    VIGIL_TRY(c.staff.set_review_state(row.device_id, row.session_id, state, proposed, proposed_by, final_decision, c.now()));
+    VIGIL_TRY(c.staff.set_review_state(row.device_id, row.session_id, state, proposed, proposed_by, final_decision, disputed,
+                                       c.now()));
+    out["disputed"] = disputed;
     out["state"] = state;
     if (!final_decision.empty()) out["decision"] = final_decision;
     return c.audit("session.decide", target, decision + " -> " + state + ": " + note);

@@ -17,7 +17,9 @@
 //  (4) Evidence is opened (decrypted) only in the response to a proctor's view, and every view and
 //      every decision is written to the audit log in the same transaction as its effect.
 //  (5) An adverse session decision (concerns, breach) takes effect only when a second, different
-//      proctor makes the same decision.
+//      proctor makes the same decision. If they disagree, only a proctor who took no part in that
+//      review round may decide it. A decided round is final; a later flag opens a new round and the
+//      earlier outcome stays (schema 8, review_outcomes).
 //  (6) An endorsement upload is all or nothing: every bad row is reported and none is stored.
 #include <cstdint>
 #include <filesystem>

@@ -100,7 +100,9 @@ struct QueueEntry {
   std::string state;
   std::string proposed_decision;
   std::int64_t proposed_by = 0;
-  std::string decision;
+  std::string decision;       // the current round's, once decided
+  std::int64_t round = 1;     // review round: a flag after a decision opens the next (schema 8)
+  bool disputed = false;      // two proctors disagreed in this round: a third must decide
 };
 
 struct ReviewFlagRow {
@@ -131,6 +133,13 @@ struct DecisionRow {
   std::string decision;
   std::string note;
   std::int64_t wall_ms = 0;
+  std::int64_t round = 1;
+};
+
+// One page of a session's timeline: events after a sequence number, bounded by count and bytes.
+struct TimelinePage {
+  std::vector<TimelineEvent> events;
+  bool more = false;  // events after the last one remain: ask again from its seq
 };
 
 struct AuditEntry {
@@ -184,8 +193,10 @@ class StaffRepository {
                                                 std::int64_t limit) = 0;
   virtual Result<std::optional<QueueEntry>> review_session(std::string_view device_id, std::string_view session_id) = 0;
   virtual Result<std::vector<ReviewFlagRow>> review_flags(std::string_view device_id, std::string_view session_id) = 0;
-  virtual Result<std::vector<TimelineEvent>> timeline(std::string_view device_id, std::string_view session_id,
-                                                      std::int64_t limit) = 0;
+  // Events with seq > after_seq in order, at most `limit` of them and, after the first, no more
+  // than max_bytes of payload in all (a device's payloads are up to 1 MiB each).
+  virtual Result<TimelinePage> timeline(std::string_view device_id, std::string_view session_id, std::uint64_t after_seq,
+                                        std::int64_t limit, std::size_t max_bytes) = 0;
   virtual Result<std::vector<std::int64_t>> assigned_proctors(std::string_view device_id, std::string_view session_id) = 0;
   virtual Status assign(std::string_view device_id, std::string_view session_id, std::int64_t proctor_id,
                         std::int64_t by, std::int64_t now_ms) = 0;
@@ -197,7 +208,7 @@ class StaffRepository {
                              std::string_view decision, std::string_view note, std::int64_t by, std::int64_t now_ms) = 0;
   virtual Status add_session_decision(std::string_view device_id, std::string_view session_id, const DecisionRow& d) = 0;
   virtual Status set_review_state(std::string_view device_id, std::string_view session_id, std::string_view state,
-                                  std::string_view proposed, std::int64_t proposed_by, std::string_view decision,
+                                  std::string_view proposed, std::int64_t proposed_by, std::string_view decision, bool disputed,
                                   std::int64_t now_ms) = 0;
   virtual Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) = 0;
 

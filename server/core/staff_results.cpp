@@ -140,6 +140,8 @@ Result<HttpResponse> post_window_release(Ctx& c) {
   const auto& out = *released;
   const auto detail = std::to_string(out.counts.released) + " released, " + std::to_string(out.counts.already) +
                       " already, " + std::to_string(out.counts.incomplete) + " awaiting marking, " +
+                      std::to_string(out.counts.withheld_under_review) + " withheld under review, " +
+                      std::to_string(out.counts.withheld_adverse) + " withheld after an adverse decision, " +
                       std::to_string(out.certificates.size()) + " certificate(s)";
   VIGIL_TRY(c.audit("results.release", "assessment/" + id, detail));
   return respond(200, json{{"v", 1},
@@ -147,6 +149,8 @@ Result<HttpResponse> post_window_release(Ctx& c) {
                            {"released", out.counts.released},
                            {"already", out.counts.already},
                            {"awaiting_marking", out.counts.incomplete},
+                           {"withheld_under_review", out.counts.withheld_under_review},
+                           {"withheld_adverse", out.counts.withheld_adverse},
                            {"certificates", out.certificates.size()},
                            {"certificates_deferred", deps.d.signer == nullptr}});
 }

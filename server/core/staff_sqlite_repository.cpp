@@ -96,12 +96,14 @@ QueueEntry read_queue(const sqlite::Statement& st) {
   q.proposed_decision = st.column_is_null(8) ? "" : st.column_text(8);
   q.proposed_by = st.column_is_null(9) ? 0 : st.column_int(9);
   q.decision = st.column_is_null(10) ? "" : st.column_text(10);
+  q.round = st.column_int(11);
+  q.disputed = st.column_int(12) != 0;
   return q;
 }
 
 constexpr const char* k_queue_columns =
     "r.device_id, r.session_id, r.candidate_id, r.flag_count, r.max_severity, CAST(round(r.max_confidence * 1000) AS "
-    "INTEGER), r.first_flag_wall_ms, r.state, r.proposed_decision, r.proposed_by, r.decision";
+    "INTEGER), r.first_flag_wall_ms, r.state, r.proposed_decision, r.proposed_by, r.decision, r.round, r.disputed";
 
 }  // namespace
 
@@ -457,21 +459,31 @@ Result<std::vector<ReviewFlagRow>> SqliteStaffRepository::review_flags(std::stri
   return out;
 }
 
-Result<std::vector<TimelineEvent>> SqliteStaffRepository::timeline(std::string_view device_id, std::string_view session_id,
-                                                                   std::int64_t limit) {
+Result<TimelinePage> SqliteStaffRepository::timeline(std::string_view device_id, std::string_view session_id,
+                                                     std::uint64_t after_seq, std::int64_t limit, std::size_t max_bytes) {
   Lock lock(base_.mutex());
-  // Answers are not part of a conduct review: answer.saved and item.viewed are left out.
+  // Answers are not part of a conduct review: answer.saved and item.viewed are left out. Rows are
+  // read one at a time and reading stops at the budget, so a page never holds more than
+  // max_bytes (plus one payload of at most 1 MiB) in memory.
   VIGIL_ASSIGN(auto st, base_.db().cached(
-                            "SELECT seq, wall_ms, type, CAST(payload AS TEXT) FROM records WHERE device_id = ? AND "
-                            "session_id = ? AND type NOT IN ('answer.saved', 'item.viewed') ORDER BY seq LIMIT ?"));
-  st.bind(1, device_id).bind(2, session_id).bind(3, limit);
-  std::vector<TimelineEvent> out;
+                            "SELECT seq, wall_ms, type, CAST(payload AS TEXT), length(payload) FROM records WHERE device_id = ? "
+                            "AND session_id = ? AND seq > ? AND type NOT IN ('answer.saved', 'item.viewed') ORDER BY seq LIMIT ?"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, static_cast<std::int64_t>(after_seq)).bind(4, limit + 1);
+  TimelinePage page;
+  std::size_t bytes = 0;
   while (true) {
     VIGIL_ASSIGN(bool row, st.step());
     if (!row) break;
-    out.push_back({static_cast<std::uint64_t>(st.column_int(0)), st.column_int(1), st.column_text(2), st.column_text(3)});
+    const auto size = static_cast<std::size_t>(st.column_int(4));
+    if (static_cast<std::int64_t>(page.events.size()) == limit || (!page.events.empty() && bytes + size > max_bytes)) {
+      page.more = true;
+      break;
+    }
+    bytes += size;
+    page.events.push_back({static_cast<std::uint64_t>(st.column_int(0)), st.column_int(1), st.column_text(2), st.column_text(3)});
   }
-  return out;
+  st.reset();  // stopped early: release the read before the cached statement is reused
+  return page;
 }
 
 Result<std::vector<std::int64_t>> SqliteStaffRepository::assigned_proctors(std::string_view device_id,
@@ -527,34 +539,39 @@ Status SqliteStaffRepository::add_session_decision(std::string_view device_id, s
                                                    const DecisionRow& d) {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO review_decisions(device_id, session_id, proctor_id, decision, note, "
-                                          "wall_ms) VALUES (?, ?, ?, ?, ?, ?)"));
-  st.bind(1, device_id).bind(2, session_id).bind(3, d.proctor_id).bind(4, d.decision).bind(5, d.note).bind(6, d.wall_ms);
+                                          "wall_ms, round) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, device_id).bind(2, session_id).bind(3, d.proctor_id).bind(4, d.decision).bind(5, d.note).bind(6, d.wall_ms)
+      .bind(7, d.round);
   return st.run();
 }
 
 Status SqliteStaffRepository::set_review_state(std::string_view device_id, std::string_view session_id,
                                                std::string_view state, std::string_view proposed,
-                                               std::int64_t proposed_by, std::string_view decision, std::int64_t now_ms) {
+                                               std::int64_t proposed_by, std::string_view decision, bool disputed,
+                                               std::int64_t now_ms) {
   Lock lock(base_.mutex());
+  // A decided round is final (schema 8): only a new flag (the triggers) moves it on.
   VIGIL_ASSIGN(auto st, base_.db().cached(
                             "UPDATE review_sessions SET state = ?, proposed_decision = nullif(?, ''), "
-                            "proposed_by = nullif(?, 0), decision = nullif(?, ''), decided_wall_ms = "
-                            "CASE WHEN ? = 'decided' THEN ? END WHERE device_id = ? AND session_id = ?"));
-  st.bind(1, state).bind(2, proposed).bind(3, proposed_by).bind(4, decision).bind(5, state).bind(6, now_ms)
-      .bind(7, device_id).bind(8, session_id);
-  return st.run();
+                            "proposed_by = nullif(?, 0), decision = nullif(?, ''), disputed = ?, decided_wall_ms = "
+                            "CASE WHEN ? = 'decided' THEN ? END WHERE device_id = ? AND session_id = ? AND state <> 'decided'"));
+  st.bind(1, state).bind(2, proposed).bind(3, proposed_by).bind(4, decision).bind(5, std::int64_t{disputed ? 1 : 0})
+      .bind(6, state).bind(7, now_ms).bind(8, device_id).bind(9, session_id);
+  VIGIL_TRY(st.run());
+  if (sqlite3_changes(base_.db().handle()) != 1) return fail(Errc::conflict, "this session has already been decided");
+  return {};
 }
 
 Result<std::vector<DecisionRow>> SqliteStaffRepository::decisions(std::string_view device_id, std::string_view session_id) {
   Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT proctor_id, decision, note, wall_ms FROM review_decisions "
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT proctor_id, decision, note, wall_ms, round FROM review_decisions "
                                           "WHERE device_id = ? AND session_id = ? ORDER BY decision_id LIMIT 1000"));
   st.bind(1, device_id).bind(2, session_id);
   std::vector<DecisionRow> out;
   while (true) {
     VIGIL_ASSIGN(bool row, st.step());
     if (!row) break;
-    out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_int(3)});
+    out.push_back({st.column_int(0), st.column_text(1), st.column_text(2), st.column_int(3), st.column_int(4)});
   }
   return out;
 }

@@ -39,8 +39,8 @@ class SqliteStaffRepository final : public StaffRepository {
                                         std::int64_t limit) override;
   Result<std::optional<QueueEntry>> review_session(std::string_view device_id, std::string_view session_id) override;
   Result<std::vector<ReviewFlagRow>> review_flags(std::string_view device_id, std::string_view session_id) override;
-  Result<std::vector<TimelineEvent>> timeline(std::string_view device_id, std::string_view session_id,
-                                              std::int64_t limit) override;
+  Result<TimelinePage> timeline(std::string_view device_id, std::string_view session_id, std::uint64_t after_seq,
+                                std::int64_t limit, std::size_t max_bytes) override;
   Result<std::vector<std::int64_t>> assigned_proctors(std::string_view device_id, std::string_view session_id) override;
   Status assign(std::string_view device_id, std::string_view session_id, std::int64_t proctor_id, std::int64_t by,
                 std::int64_t now_ms) override;
@@ -50,7 +50,7 @@ class SqliteStaffRepository final : public StaffRepository {
                      std::string_view decision, std::string_view note, std::int64_t by, std::int64_t now_ms) override;
   Status add_session_decision(std::string_view device_id, std::string_view session_id, const DecisionRow& d) override;
   Status set_review_state(std::string_view device_id, std::string_view session_id, std::string_view state,
-                          std::string_view proposed, std::int64_t proposed_by, std::string_view decision,
+                          std::string_view proposed, std::int64_t proposed_by, std::string_view decision, bool disputed,
                           std::int64_t now_ms) override;
   Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) override;
 

@@ -1,0 +1,601 @@
+// Issue 13, "answers belong to their candidate and are final at submission": every server-side
+// attack from the security review, performed against the real vigil-server (TLS 1.3 on 127.0.0.1,
+// SQLite) with real device certificates from real enrolment and the real client store. Each
+// TEST_CASE is named for the guarantee it checks; each asserts the status, the error code and
+// field, the flag a proctor sees, and that nothing was half-written (the database rows and the
+// score are what they were). The server's database is read directly (SQLCipher opens a plain
+// SQLite file when no key is given) only to check what was stored.
+#include <cstdlib>
+#include <sstream>
+#include <tuple>
+
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+#include <nlohmann/json.hpp>
+
+#include "client/store/store.hpp"
+#include "client/sync/engine.hpp"
+#include "client/sync/enrol.hpp"
+#include "client/sync/https_transport.hpp"
+#include "shared/protocol/messages.hpp"
+#include "shared/sqlite/sqlite.hpp"
+#include "tests/support/content_dir.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_server.hpp"
+
+using Catch::Matchers::ContainsSubstring;
+using namespace vigil;
+using namespace vigil::client;
+using nlohmann::json;
+using vigil::testing::RunResult;
+using vigil::testing::TempDir;
+using vigil::testing::TestServer;
+
+namespace {
+
+constexpr const char* k_password = "a long staff password 42";
+// The sample assessment (tests/support/content_dir.hpp): knowledge k-001 (key 2) and k-002 (key
+// {0,3}), scenario s1-001 (key 0), written w-001 (P6, P7).
+constexpr const char* k_right = R"({"choice":2})";
+constexpr const char* k_wrong = R"({"choice":1})";
+
+struct Device {
+  TempDir dir;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<sync::HttpsTransport> transport;
+};
+
+// A candidate's device: a fresh store enrolled with a fresh code over TLS.
+std::unique_ptr<Device> enrol_device(TestServer& server, const std::string& candidate) {
+  auto d = std::make_unique<Device>();
+  store::StoreOptions so;
+  so.dir = d->dir.path();
+  so.key_storage = store::KeyStorePreference::file;
+  auto s = store::Store::open(std::move(so));
+  REQUIRE(s);
+  d->store = std::move(*s);
+  REQUIRE(sync::enrol(*d->store, server.trust(), server.enrolment_code(candidate)));
+  d->transport = sync::transport_for(*d->store).value();
+  return d;
+}
+
+// The real sync engine until it has nothing left (true) or the server refused (the error).
+Result<bool> sync_all(Device& d) {
+  sync::SyncEngine engine(*d.store, *d.transport);
+  for (int i = 0; i < 20; ++i) {
+    VIGIL_ASSIGN(bool done, engine.run_once());
+    if (done) return true;
+  }
+  return false;
+}
+
+// What a modified client sends: the device's pending records of a session, as one batch.
+protocol::HttpResponse post_pending(Device& d, const std::string& session) {
+  auto entries = d.store->pending_records(session, 1000).value();
+  protocol::RecordBatch batch;
+  batch.session_id = session;
+  for (const auto& e : entries) batch.records.push_back(protocol::RecordDto{e.record, *e.payload});
+  protocol::HttpRequest req;
+  req.method = "POST";
+  req.target = "/v1/sessions/" + session + "/records";
+  req.headers["Content-Type"] = "application/json";
+  req.body = protocol::to_json(batch).dump();
+  auto r = d.transport->roundtrip(req);
+  REQUIRE(r);
+  return *r;
+}
+
+protocol::HttpResponse device_call(Device& d, const std::string& method, const std::string& target,
+                                   const std::string& body = {}) {
+  protocol::HttpRequest req;
+  req.method = method;
+  req.target = target;
+  if (!body.empty()) req.headers["Content-Type"] = "application/json";
+  req.body = body;
+  auto r = d.transport->roundtrip(req);
+  REQUIRE(r);
+  return *r;
+}
+
+protocol::ErrorBody error_of(const protocol::HttpResponse& r) {
+  auto e = protocol::parse_error_body(r.body);
+  INFO(r.body);
+  REQUIRE(e);
+  return *e;
+}
+
+std::string answer_payload(const std::string& item, std::uint64_t revision, const std::string& value) {
+  return protocol::encode_answer_saved({item, revision, value});
+}
+
+std::string flag_payload(const std::string& id) {
+  return json{{"flag_id", id}, {"check", "multiple_faces"}, {"severity", "high"}, {"confidence", 0.9}}.dump();
+}
+
+// The server's database, read directly.
+std::int64_t db_int(TestServer& server, const std::string& sql) {
+  auto db = sqlite::Db::open((server.dir() / "vigil.db").string(), SQLITE_OPEN_READWRITE);
+  REQUIRE(db);
+  auto v = db->query_int(sql);
+  INFO(sql);
+  REQUIRE(v);
+  return *v;
+}
+void db_exec(TestServer& server, const std::string& sql) {
+  auto db = sqlite::Db::open((server.dir() / "vigil.db").string(), SQLITE_OPEN_READWRITE);
+  REQUIRE(db);
+  REQUIRE(db->exec(sql));
+}
+
+RunResult server_cmd(TestServer& server, std::vector<std::string> args) {
+  args.insert(args.begin() + 2, server.dir().string());
+  args.insert(args.begin(), VIGIL_SERVER_EXE);
+  return testing::run(args);
+}
+
+// An assessment window with its package built into the server.
+void build_window(TestServer& server, const TempDir& work, const std::string& assessment) {
+  testing::ContentFiles::sample(assessment, 1).write(work.path() / assessment);
+  auto built = testing::run({VIGIL_SERVER_EXE, "package", "build", (work.path() / assessment).string(), "--home",
+                             server.dir().string()});
+  REQUIRE(built.exit_code == 0);
+}
+
+std::string schedule(TestServer& server, const std::string& candidate, const std::string& assessment) {
+  (void)server.enrolment_code(candidate);  // adds the candidate if new
+  auto r = server.admin({"schedule", "--candidate", candidate, "--assessment", assessment, "--start",
+                         "2026-01-05T09:00:00Z", "--window-hours", "8"});
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const auto at = r.output.find("sitting ") + 8;
+  return r.output.substr(at, r.output.find(':', at) - at);
+}
+
+// Knowledge raw marks from `results score` (the line "knowledge  <status>  <raw>  <max> ...").
+int knowledge_raw(const RunResult& scored) {
+  INFO(scored.output);
+  REQUIRE(scored.exit_code == 0);
+  std::istringstream in(scored.output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("knowledge ", 0) != 0) continue;
+    std::istringstream f(line);
+    std::string stage, status;
+    int raw = -1;
+    f >> stage >> status >> raw;
+    return raw;
+  }
+  FAIL("no knowledge line");
+  return -1;
+}
+
+// A whole honest sitting: every objective item answered right, the written answer, submitted, synced.
+void sit_and_submit(Device& d, const std::string& sitting, const std::string& assessment, bool with_flag = false) {
+  REQUIRE(d.store->begin_session(sitting, assessment));
+  REQUIRE(d.store->save_answer(sitting, "k-001", k_right));
+  REQUIRE(d.store->save_answer(sitting, "k-002", R"({"choices":[3,0]})"));
+  REQUIRE(d.store->save_answer(sitting, "s1-001", R"({"choice":0})"));
+  REQUIRE(d.store->save_answer(sitting, "w-001", R"({"text":"A case summary."})"));
+  if (with_flag) REQUIRE(d.store->record_event(sitting, "flag.raised", flag_payload("f-1"), store::OutboxPriority::events));
+  REQUIRE(d.store->submit_session(sitting));
+  auto synced = sync_all(d);
+  INFO((synced ? "" : synced.error().describe()));
+  REQUIRE(synced);
+  REQUIRE(*synced);
+}
+
+// ---- staff over TLS (no client certificate, as a browser) ----
+
+struct Staff {
+  std::string cookie;
+  std::string csrf;
+  std::int64_t user_id = 0;
+};
+
+std::unique_ptr<sync::HttpsTransport> staff_transport(TestServer& server) {
+  const auto t = server.trust();
+  sync::TransportConfig c;
+  c.host = t.host;
+  c.port = t.port;
+  c.root_ca_pem = t.root_ca_pem;
+  c.spki_pins = t.pins;
+  return std::make_unique<sync::HttpsTransport>(std::move(c));
+}
+
+Staff create_staff(TestServer& server, sync::HttpsTransport& http, const std::string& email, const std::string& role) {
+  ::setenv("VIGIL_STAFF_PASSWORD", k_password, 1);
+  auto made = server.admin({"create-user", "--email", email, "--name", email, "--role", role});
+  INFO(made.output);
+  REQUIRE(made.exit_code == 0);
+  protocol::HttpRequest req;
+  req.method = "POST";
+  req.target = "/staff/api/login";
+  req.headers["Content-Type"] = "application/json";
+  req.body = json{{"email", email}, {"password", k_password}}.dump();
+  auto r = http.roundtrip(req);
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  const auto body = json::parse(r->body);
+  const auto cookie = r->header("Set-Cookie");
+  return Staff{cookie.substr(0, cookie.find(';')), body.at("csrf_token").get<std::string>(),
+               body.at("user").at("user_id").get<std::int64_t>()};
+}
+
+protocol::HttpResponse staff_call(sync::HttpsTransport& http, const Staff& who, const std::string& method,
+                                  const std::string& target, const json& body = nullptr) {
+  protocol::HttpRequest req;
+  req.method = method;
+  req.target = target;
+  req.headers["Cookie"] = who.cookie;
+  req.headers["X-CSRF-Token"] = who.csrf;
+  if (!body.is_null()) {
+    req.headers["Content-Type"] = "application/json";
+    req.body = body.dump();
+  }
+  auto r = http.roundtrip(req);
+  REQUIRE(r);
+  return *r;
+}
+
+std::string session_path(Device& d, const std::string& session) {
+  return "/staff/api/sessions/" + d.store->device_id() + "/" + session;
+}
+
+// Decides every flag of a session (a concern) as `who`.
+void decide_flags(sync::HttpsTransport& http, const Staff& who, const std::string& path) {
+  auto view = staff_call(http, who, "GET", path);
+  INFO(view.body);
+  REQUIRE(view.status == 200);
+  const auto parsed = json::parse(view.body);
+  for (const auto& f : parsed.at("flags")) {
+    if (f.contains("decision")) continue;
+    auto r = staff_call(http, who, "POST", path + "/flags/" + std::to_string(f.at("flag_row").get<std::int64_t>()),
+                        json{{"decision", "concern"}, {"note", "A second face at the desk."}});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+}
+
+protocol::HttpResponse decide(sync::HttpsTransport& http, const Staff& who, const std::string& path,
+                              const std::string& decision) {
+  auto r = staff_call(http, who, "POST", path + "/decision", json{{"decision", decision}, {"note", "Reasons given."}});
+  UNSCOPED_INFO(decision << ": " << r.status << " " << r.body);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a device cannot write answers into another candidate's sitting, and scoring reads only the candidate's own devices") {
+  TestServer server;
+  TempDir work;
+  build_window(server, work, "pr-own");
+  const std::string sitting = schedule(server, "victim", "pr-own");
+  auto victim = enrol_device(server, "victim");
+  REQUIRE(victim->store->begin_session(sitting, "pr-own"));
+  REQUIRE(victim->store->save_answer(sitting, "k-001", k_wrong));  // the candidate got k-001 wrong
+  REQUIRE(victim->store->save_answer(sitting, "k-002", R"({"choices":[3,0]})"));
+  REQUIRE(victim->store->submit_session(sitting));
+  REQUIRE(sync_all(*victim).value());
+  const int before = knowledge_raw(server_cmd(server, {"results", "score", "--sitting", sitting}));
+  CHECK(before == 1);
+
+  // The helper: any enrolled device (another candidate's), given the sitting id.
+  auto helper = enrol_device(server, "helper");
+  const std::string helper_id = helper->store->device_id();
+  REQUIRE(helper->store->begin_session(sitting, "pr-own"));
+  REQUIRE(helper->store->record_event(sitting, "answer.saved", answer_payload("k-001", 1'000'000'000, k_right),
+                                      store::OutboxPriority::answers));
+  REQUIRE(helper->store->submit_session(sitting));
+  const auto records_before = db_int(server, "SELECT count(*) FROM records");
+
+  auto r = post_pending(*helper, sitting);
+  CHECK(r.status == 403);
+  const auto e = error_of(r);
+  CHECK(e.code == "forbidden");
+  CHECK(e.field == "session");
+  CHECK_THAT(e.message, ContainsSubstring("another candidate"));
+  // Nothing stored for the helper: no record, no session row; the attempt is a flag for a proctor.
+  CHECK(db_int(server, "SELECT count(*) FROM records") == records_before);
+  CHECK(db_int(server, "SELECT count(*) FROM sessions WHERE device_id = '" + helper_id + "'") == 0);
+  CHECK(db_int(server, "SELECT count(*) FROM integrity_flags WHERE device_id = '" + helper_id +
+                           "' AND kind = 'foreign_sitting' AND session_id = '" + sitting + "'") == 1);
+  // The real engine gets the same refusal (and stops: 403 is not "try again now").
+  auto engine = sync_all(*helper);
+  REQUIRE_FALSE(engine);
+  CHECK(engine.error().code == Errc::forbidden);
+  CHECK(db_int(server, "SELECT count(*) FROM records") == records_before);
+
+  // Records another device wrote into the sitting before this fix (put there directly): scoring,
+  // "submitted" and the review hold read only the sitting's own candidate's devices.
+  db_exec(server, "INSERT INTO sessions(device_id, session_id, candidate_id, head_seq, head_hash, head_boot_id, head_mono_ns, "
+                  "head_wall_ms, submitted_seq, first_seen_wall_ms, last_seen_wall_ms) VALUES ('" + helper_id + "', '" +
+                  sitting + "', 'helper', 1, x'00', 'b', 0, 0, 2, 0, 0)");
+  db_exec(server, "INSERT INTO records(device_id, session_id, seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash, "
+                  "payload, received_wall_ms) VALUES ('" + helper_id + "', '" + sitting + "', 1, x'00', 'b', 0, 0, "
+                  "'answer.saved', x'00', CAST('" + answer_payload("k-001", 1'000'000'000, k_right) + "' AS BLOB), 0)");
+  CHECK(knowledge_raw(server_cmd(server, {"results", "score", "--sitting", sitting})) == before);
+}
+
+TEST_CASE("answers saved after the submission are kept for review, flagged, never scored, and the client does not retry") {
+  TestServer server;
+  TempDir work;
+  build_window(server, work, "pr-final");
+  const std::string sitting = schedule(server, "c-final", "pr-final");
+  auto d = enrol_device(server, "c-final");
+  const std::string device_id = d->store->device_id();
+  REQUIRE(d->store->begin_session(sitting, "pr-final"));
+  REQUIRE(d->store->save_answer(sitting, "k-001", k_wrong));
+  REQUIRE(d->store->submit_session(sitting));
+  REQUIRE(sync_all(*d).value());
+  CHECK(knowledge_raw(server_cmd(server, {"results", "score", "--sitting", sitting})) == 0);
+
+  // A modified client, having seen the questions, appends higher-revision answers after submitting.
+  CHECK_FALSE(d->store->save_answer(sitting, "k-001", k_right));  // the real store refuses
+  REQUIRE(d->store->record_event(sitting, "answer.saved", answer_payload("k-001", 99, k_right), store::OutboxPriority::answers));
+  REQUIRE(d->store->record_event(sitting, "answer.saved", answer_payload("k-002", 99, R"({"choices":[3,0]})"),
+                                 store::OutboxPriority::answers));
+  // Accepted (the journal stays whole and exactly-once holds: the outbox empties, no retry loop) ...
+  auto synced = sync_all(*d);
+  INFO((synced ? "" : synced.error().describe()));
+  REQUIRE(synced);
+  CHECK(*synced);
+  CHECK(d->store->outbox_counts().value().records == 0);
+  CHECK(db_int(server, "SELECT count(*) FROM records WHERE device_id = '" + device_id + "' AND session_id = '" + sitting +
+                           "' AND type = 'answer.saved'") == 3);
+  // ... flagged for a proctor ...
+  CHECK(db_int(server, "SELECT count(*) FROM integrity_flags WHERE kind = 'answer_after_submission' AND session_id = '" +
+                           sitting + "'") == 1);
+  CHECK(db_int(server, "SELECT count(*) FROM review_sessions WHERE session_id = '" + sitting + "' AND state = 'open'") == 1);
+  // ... and never scored.
+  CHECK(knowledge_raw(server_cmd(server, {"results", "score", "--sitting", sitting})) == 0);
+
+  // A second device of the same candidate, enrolled after the submission, adds nothing either.
+  auto late = enrol_device(server, "c-final");
+  REQUIRE(late->store->begin_session(sitting, "pr-final"));
+  REQUIRE(late->store->save_answer(sitting, "k-001", k_right));
+  REQUIRE(sync_all(*late).value());
+  CHECK(knowledge_raw(server_cmd(server, {"results", "score", "--sitting", sitting})) == 0);
+  CHECK(db_int(server, "SELECT count(*) FROM integrity_flags WHERE kind = 'answer_after_submission' AND session_id = '" +
+                           sitting + "'") == 2);
+}
+
+TEST_CASE("a replacement device's answers win over an older device's whatever the revisions, each device up to its own submission") {
+  TestServer server;
+  TempDir work;
+  build_window(server, work, "pr-merge");
+  const std::string sitting = schedule(server, "c-merge", "pr-merge");
+  // The first device saves k-001 many times (revision 6, wrong at the end) and breaks down.
+  auto old_device = enrol_device(server, "c-merge");
+  REQUIRE(old_device->store->begin_session(sitting, "pr-merge"));
+  for (int i = 0; i < 5; ++i) REQUIRE(old_device->store->save_answer(sitting, "k-001", k_right));
+  REQUIRE(old_device->store->save_answer(sitting, "k-001", k_wrong));
+  REQUIRE(old_device->store->save_answer(sitting, "k-002", R"({"choices":[3,0]})"));  // answered only here
+  REQUIRE(sync_all(*old_device).value());
+  // The replacement answers k-001 once (revision 1, right) and submits.
+  auto replacement = enrol_device(server, "c-merge");
+  REQUIRE(replacement->store->begin_session(sitting, "pr-merge"));
+  REQUIRE(replacement->store->save_answer(sitting, "k-001", k_right));
+  REQUIRE(replacement->store->submit_session(sitting));
+  REQUIRE(sync_all(*replacement).value());
+  // k-001 from the replacement (newer enrolment), k-002 from the old device: 2 of 2.
+  CHECK(knowledge_raw(server_cmd(server, {"results", "score", "--sitting", sitting})) == 2);
+}
+
+TEST_CASE("release withholds sittings under review or decided adverse, issues them no certificate, and a later flag cannot erase a decision") {
+  TestServer server;
+  TempDir work;
+  build_window(server, work, "pr-rel");
+  struct Sitting {
+    std::string candidate, id;
+    std::unique_ptr<Device> device;
+  };
+  std::vector<Sitting> s;
+  for (const char* c : {"c-review", "c-breach", "c-clean"}) {
+    Sitting x{c, schedule(server, c, "pr-rel"), enrol_device(server, c)};
+    sit_and_submit(*x.device, x.id, "pr-rel", std::string(c) != "c-clean");
+    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
+                .exit_code == 0);
+    auto scored = server_cmd(server, {"results", "score", "--sitting", x.id});
+    REQUIRE_THAT(scored.output, ContainsSubstring("outcome met"));
+    s.push_back(std::move(x));
+  }
+  // Two proctors confirm a breach on c-breach; c-review's review is still open.
+  auto http = staff_transport(server);
+  const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+  const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");
+  const auto p2 = create_staff(server, *http, "p2@proctors.example.org", "proctor");
+  const auto path = session_path(*s[1].device, s[1].id);
+  for (const auto& p : {p1, p2}) REQUIRE(staff_call(*http, admin, "POST", path + "/assign", json{{"proctor_id", p.user_id}}).status == 200);
+  decide_flags(*http, p1, path);
+  CHECK(json::parse(decide(*http, p1, path, "breach").body).at("state") == "awaiting_second");
+  CHECK(json::parse(decide(*http, p2, path, "breach").body).at("state") == "decided");
+
+  const auto certificates_before = db_int(server, "SELECT count(*) FROM credentials");
+  auto release = server.admin({"release", "--assessment", "pr-rel"});
+  INFO(release.output);
+  REQUIRE(release.exit_code == 0);
+  CHECK_THAT(release.output, ContainsSubstring("released 1 result(s)"));
+  CHECK_THAT(release.output, ContainsSubstring("withheld by proctor review: 1 under review, 1 with an adverse decision"));
+  CHECK_THAT(release.output, ContainsSubstring("certificates issued: 1"));
+  CHECK(db_int(server, "SELECT count(*) FROM credentials") == certificates_before + 1);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(db_int(server, "SELECT count(*) FROM results WHERE sitting_id = '" + s[i].id + "' AND released_wall_ms IS NULL") == 1);
+    CHECK(db_int(server, "SELECT count(*) FROM credentials WHERE sitting_id = '" + s[i].id + "'") == 0);
+  }
+  CHECK(db_int(server, "SELECT count(*) FROM credentials WHERE sitting_id = '" + s[2].id + "'") == 1);
+  // The staff page's release is the same path and says the same.
+  auto again = staff_call(*http, admin, "POST", "/staff/api/results/windows/pr-rel/release", json{{"confirm", true}});
+  INFO(again.body);
+  REQUIRE(again.status == 200);
+  const auto counts = json::parse(again.body);
+  CHECK(counts.at("released") == 0);
+  CHECK(counts.at("withheld_under_review") == 1);
+  CHECK(counts.at("withheld_adverse") == 1);
+  // No certificate by the side door either.
+  auto side = server_cmd(server, {"certificate", "issue", "--sitting", s[1].id});
+  CHECK(side.exit_code != 0);
+
+  // A late flag from the breach device opens round 2; the breach stays on record and keeps the result back.
+  REQUIRE(s[1].device->store->record_event(s[1].id, "flag.raised", flag_payload("f-late"), store::OutboxPriority::events));
+  REQUIRE(sync_all(*s[1].device).value());
+  CHECK(db_int(server, "SELECT count(*) FROM review_sessions WHERE session_id = '" + s[1].id + "' AND state = 'open' AND round = 2") == 1);
+  CHECK(db_int(server, "SELECT count(*) FROM review_outcomes WHERE session_id = '" + s[1].id + "' AND round = 1 AND decision = 'breach'") == 1);
+  // The outcome table refuses to be changed even by the operator's SQL.
+  auto db = sqlite::Db::open((server.dir() / "vigil.db").string(), SQLITE_OPEN_READWRITE);
+  REQUIRE(db);
+  CHECK_FALSE(db->exec("UPDATE review_outcomes SET decision = 'no_concerns'"));
+  CHECK_FALSE(db->exec("DELETE FROM review_outcomes"));
+  // Even a "no concerns" in round 2 leaves the confirmed breach standing.
+  decide_flags(*http, p1, path);
+  CHECK(json::parse(decide(*http, p1, path, "no_concerns").body).at("state") == "decided");
+  auto third = server.admin({"release", "--assessment", "pr-rel"});
+  CHECK_THAT(third.output, ContainsSubstring("released 0 result(s)"));
+  CHECK_THAT(third.output, ContainsSubstring("1 with an adverse decision"));
+}
+
+TEST_CASE("after two proctors disagree, only a third proctor who took no part can decide the session") {
+  TestServer server;
+  TempDir work;
+  build_window(server, work, "pr-third");
+  const std::string sitting = schedule(server, "c-third", "pr-third");
+  auto d = enrol_device(server, "c-third");
+  sit_and_submit(*d, sitting, "pr-third", true);
+  auto http = staff_transport(server);
+  const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+  const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");
+  const auto p2 = create_staff(server, *http, "p2@proctors.example.org", "proctor");
+  const auto p3 = create_staff(server, *http, "p3@proctors.example.org", "proctor");
+  const auto path = session_path(*d, sitting);
+  for (const auto& p : {p1, p2, p3}) REQUIRE(staff_call(*http, admin, "POST", path + "/assign", json{{"proctor_id", p.user_id}}).status == 200);
+  decide_flags(*http, p1, path);
+  CHECK(json::parse(decide(*http, p1, path, "breach").body).at("state") == "awaiting_second");
+  auto disagree = json::parse(decide(*http, p2, path, "no_concerns").body);
+  CHECK(disagree.at("state") == "open");
+  CHECK(disagree.at("disputed") == true);
+  const auto decisions = db_int(server, "SELECT count(*) FROM review_decisions");
+  // Neither of the two may now settle it alone.
+  for (const auto* who : {&p2, &p1}) {
+    auto r = decide(*http, *who, path, "no_concerns");
+    CHECK(r.status == 409);
+    CHECK(error_of(r).field == "decision");
+    CHECK_THAT(error_of(r).message, ContainsSubstring("third proctor"));
+  }
+  CHECK(db_int(server, "SELECT count(*) FROM review_decisions") == decisions);
+  CHECK(db_int(server, "SELECT count(*) FROM review_sessions WHERE session_id = '" + sitting + "' AND state = 'open'") == 1);
+  // The third proctor decides.
+  auto settled = json::parse(decide(*http, p3, path, "no_concerns").body);
+  CHECK(settled.at("state") == "decided");
+  CHECK(db_int(server, "SELECT count(*) FROM review_outcomes WHERE session_id = '" + sitting + "' AND decision = 'no_concerns'") == 1);
+}
+
+TEST_CASE("a device cannot crash a proctor's session view: deep payloads are refused at ingest and the timeline is paged") {
+  TestServer server;
+  auto d = enrol_device(server, "c-deep");
+  const std::string device_id = d->store->device_id();
+  const std::string session = "deep-1";
+  REQUIRE(d->store->begin_session(session, "demo"));
+  REQUIRE(d->store->record_event(session, "flag.raised", flag_payload("f-1"), store::OutboxPriority::events));
+  REQUIRE(sync_all(*d).value());
+  const auto records_before = db_int(server, "SELECT count(*) FROM records");
+
+  // 500,000 levels of nesting in one payload (under the 1 MiB limit): the same nlohmann calls the
+  // view made (parse, copy into the response) overflow an 8 MiB thread stack (SIGSEGV).
+  std::string deep(500'000, '[');
+  deep += std::string(500'000, ']');
+  REQUIRE(d->store->record_event(session, "note.deep", deep, store::OutboxPriority::events));
+  auto r = post_pending(*d, session);
+  CHECK(r.status == 422);
+  CHECK(error_of(r).code == "integrity");
+  CHECK(error_of(r).field == "records");
+  CHECK(db_int(server, "SELECT count(*) FROM records") == records_before);
+  CHECK(db_int(server, "SELECT count(*) FROM integrity_flags WHERE kind = 'payload_too_deep' AND device_id = '" + device_id + "'") == 1);
+  // The engine parks the refused session instead of looping on it.
+  auto engine = sync_all(*d);
+  REQUIRE_FALSE(engine);
+  CHECK(engine.error().code == Errc::integrity);
+
+  // A second session: many large (shallow) payloads. The view comes in bounded pages.
+  const std::string big_session = "big-1";
+  REQUIRE(d->store->begin_session(big_session, "demo"));
+  REQUIRE(d->store->record_event(big_session, "flag.raised", flag_payload("f-2"), store::OutboxPriority::events));
+  const std::string big = json{{"text", std::string(700'000, 'x')}}.dump();
+  for (int i = 0; i < 8; ++i) REQUIRE(d->store->record_event(big_session, "note.big", big, store::OutboxPriority::events));
+  CHECK_FALSE(sync_all(*d));  // the deep session stays refused; the big one goes through
+  const auto shown = db_int(server, "SELECT count(*) FROM records WHERE session_id = '" + big_session +
+                                        "' AND type NOT IN ('answer.saved', 'item.viewed')");
+  CHECK(shown >= 9);
+
+  auto http = staff_transport(server);
+  const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+  std::uint64_t after = 0;
+  std::size_t events = 0;
+  int pages = 0;
+  for (; pages < 20; ++pages) {
+    auto view = staff_call(*http, admin, "GET", session_path(*d, big_session) + "?after_seq=" + std::to_string(after));
+    REQUIRE(view.status == 200);
+    CHECK(view.body.size() < 3u * 1024 * 1024);
+    const auto j = json::parse(view.body);
+    events += j.at("timeline").size();
+    if (!j.at("timeline_truncated").get<bool>()) break;
+    after = j.at("timeline_next_after_seq").get<std::uint64_t>();
+  }
+  CHECK(pages >= 2);
+  CHECK(static_cast<std::int64_t>(events) == shown);
+  CHECK(server.stop() == 0);  // still running, and stops cleanly
+}
+
+TEST_CASE("a withdrawn candidate's devices can no longer download, unlock or submit, and each refusal is audited") {
+  TestServer server;
+  TempDir work;
+  build_window(server, work, "pr-wd");
+  REQUIRE(server.admin({"add-council", "--council", "leeds", "--name", "Leeds"}).exit_code == 0);
+  auto http = staff_transport(server);
+  const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+  auto endorsed = staff_call(*http, admin, "POST", "/staff/api/councils/leeds/candidates",
+                             json{{"name", "Wendy Drawn"}, {"work_email", "wendy@leeds.example.org"}, {"employee_ref", "E-1"},
+                                  {"level", "practitioner"}});
+  INFO(endorsed.body);
+  REQUIRE(endorsed.status == 201);
+  const std::string candidate = json::parse(endorsed.body).at("candidate_ids").at(0);
+  const std::string sitting = schedule(server, candidate, "pr-wd");
+  auto d = enrol_device(server, candidate);
+  REQUIRE(device_call(*d, "GET", "/v1/packages").status == 200);
+  REQUIRE(d->store->begin_session(sitting, "pr-wd"));
+  REQUIRE(d->store->save_answer(sitting, "k-001", k_right));
+  REQUIRE(sync_all(*d).value());
+
+  REQUIRE(staff_call(*http, admin, "POST", "/staff/api/councils/leeds/candidates/" + candidate + "/withdraw",
+                     json{{"reason", "left the council"}}).status == 200);
+  const auto audits = db_int(server, "SELECT count(*) FROM audit_log WHERE action = 'device.refused'");
+  for (const auto& [method, target, body] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/v1/packages", ""},
+           {"GET", "/v1/packages/pr-wd/1", ""},
+           {"POST", "/v1/sittings/" + sitting + "/grant", json{{"v", 1}, {"kx_public", std::string(43, 'A') + "="}}.dump()},
+           {"POST", "/v1/sittings/" + sitting + "/key", ""}}) {
+    auto r = device_call(*d, method, target, body);
+    INFO(method << " " << target << ": " << r.body);
+    CHECK(r.status == 403);
+    CHECK(error_of(r).code == "forbidden");
+    CHECK(error_of(r).field == "candidate");
+  }
+  CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action = 'device.refused'") == audits + 4);
+
+  // Submission: refused with nothing stored, audited, and the engine parks the session.
+  const auto records_before = db_int(server, "SELECT count(*) FROM records");
+  REQUIRE(d->store->submit_session(sitting));
+  auto r = post_pending(*d, sitting);
+  CHECK(r.status == 409);
+  CHECK(error_of(r).code == "conflict");
+  CHECK(error_of(r).field == "candidate");
+  CHECK(db_int(server, "SELECT count(*) FROM records") == records_before);
+  CHECK(db_int(server, "SELECT count(*) FROM sessions WHERE session_id = '" + sitting + "' AND submitted_seq IS NOT NULL") == 0);
+  CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action = 'device.refused'") == audits + 5);
+  auto engine = sync_all(*d);
+  REQUIRE_FALSE(engine);
+  CHECK(engine.error().code == Errc::conflict);
+  auto scored = server_cmd(server, {"results", "score", "--sitting", sitting});
+  CHECK(scored.exit_code != 0);
+  CHECK_THAT(scored.output, ContainsSubstring("has not been submitted"));
+}
