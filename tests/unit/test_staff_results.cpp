@@ -218,7 +218,7 @@ TEST_CASE("releasing a window from the staff pages releases its decided results,
   // Audited.
   const auto audit = w.get("/staff/api/audit", w.admin)["entries"].dump();
   CHECK_THAT(audit, ContainsSubstring("results.release"));
-  CHECK_THAT(audit, ContainsSubstring("2 released, 0 already, 1 awaiting marking, 1 certificate(s)"));
+  CHECK_THAT(audit, ContainsSubstring("2 released, 0 already, 1 awaiting marking, 0 withheld under review, 0 withheld after an adverse decision, 1 certificate(s)"));
 }
 
 TEST_CASE("thresholds can be set until a window's first release and are refused after it") {
