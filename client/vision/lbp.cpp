@@ -1,14 +1,14 @@
 // Why this is hand-written: the identity hint used cv::face::LBPHFaceRecognizer, from OpenCV's
 // contrib `face` module. Debian packages `face` only inside libopencv-contrib-dev, which pulls in
 // every other contrib module and VTK, Qt5, GDAL and friends (~44 packages, ~300 MB); the Windows
-// build would need all of opencv_contrib for it too. These ~80 lines replace that whole tree.
+// build would need all of opencv_contrib for it too. These ~90 lines replace that whole tree.
 //
 // What it matches: LBPHFaceRecognizer::create(1, 8, 8, 8) followed by predict(), i.e. extended
 // (circular) LBP with bilinear interpolation, per-cell 256-bin histograms normalised by the cell
 // size, and the minimum chi-square "alt" distance over the training histograms. It is written from
 // the published algorithm, and the same arithmetic (float weights and sums, float epsilon for
-// "equal") gives the same distances to float rounding (checked against cv::face on the fixture
-// faces when the module was replaced).
+// "equal") gives identical histograms and the same distances to float rounding (checked against
+// cv::face on the fixture faces when the module was replaced; figures in docs/VISION.md).
 #include "client/vision/lbp.hpp"
 
 #include <algorithm>
