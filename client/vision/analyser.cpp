@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include <opencv2/face.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "client/vision/lbp.hpp"
 
 namespace vigil::client::vision {
 
@@ -79,23 +80,16 @@ cv::Mat identity_crop(const cv::Mat& bgr, const Face& f) {
 }  // namespace
 
 struct FrameAnalyser::Identity {
-  cv::Ptr<cv::face::LBPHFaceRecognizer> model = cv::face::LBPHFaceRecognizer::create(1, 8, 8, 8);
+  LbpModel model{LbpGrid{1, 8, 8}};  // radius 1, 8 neighbours, 8x8 cells (lbp.hpp)
   std::vector<cv::Mat> pending;  // auto-reference crops, until enough are collected
   bool trained = false;
   bool explicit_reference = false;
 
   void train(const std::vector<cv::Mat>& crops) {
-    std::vector<int> labels(crops.size(), 1);
-    model = cv::face::LBPHFaceRecognizer::create(1, 8, 8, 8);
-    model->train(crops, labels);
+    model.train(crops);
     trained = true;
   }
-  double distance(const cv::Mat& crop) const {
-    int label = -1;
-    double d = 0;
-    model->predict(crop, label, d);
-    return d;
-  }
+  double distance(const cv::Mat& crop) const { return model.distance(crop); }
 };
 
 bool ReplayDetector::seen(const cv::Mat& bgr, std::int64_t t_ms) {

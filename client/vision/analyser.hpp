@@ -6,7 +6,7 @@
 //  (1) analyse() is a pure function of the frame plus bounded history: the feed history (frozen,
 //      loop) holds the 64-bit hashes of config.loop_history_ms of frames (at most
 //      ReplayDetector::k_max_entries) and one 160x120 grey frame;
-//      the identity reference is one LBPH model of at most identity_reference_frames faces.
+//      the identity reference is one LbpModel (lbp.hpp) of at most identity_reference_frames faces.
 //  (2) When the lens is covered, the face checks are not asserted (a covered camera says nothing
 //      about who is there): only `covered` is present.
 //  (3) The identity check is a hint: it is present only when exactly one face is seen and a

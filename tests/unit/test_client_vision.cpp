@@ -1,11 +1,13 @@
 // The webcam integrity checks (client/vision) on the real fixture stills and clips with real
 // OpenCV, and the Monitor writing to a real SQLCipher store in a temp dir. The only fake is a
 // FrameSource that fails the way an unplugged camera does.
+#include <catch2/catch_approx.hpp>
 #include <catch2/catch_test_macros.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <thread>
 
@@ -13,12 +15,14 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "client/store/store.hpp"
 #include "client/vision/analyser.hpp"
 #include "client/vision/bounded_queue.hpp"
 #include "client/vision/flag_engine.hpp"
 #include "client/vision/frame_source.hpp"
+#include "client/vision/lbp.hpp"
 #include "client/vision/monitor.hpp"
 #include "client/vision/offline.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -315,6 +319,131 @@ TEST_CASE("finishing the flag engine ends every raised flag exactly once") {
 TEST_CASE("check names round-trip and unknown names are refused") {
   for (std::size_t i = 0; i < k_check_count; ++i) CHECK(parse_check(check_name(static_cast<Check>(i))) == static_cast<Check>(i));
   CHECK_FALSE(parse_check("cheating").has_value());
+}
+
+// ------------------------------------------------------------------------------ identity hint (lbp.hpp)
+
+namespace {
+
+// A 64x64 equalised grey crop of a face box of a fixture still, as the analyser makes for the
+// identity hint (without its roll correction); `noise`: sigma of Gaussian sensor noise added to
+// the photo first (fixed seed).
+cv::Mat face_crop(const std::string& name, cv::Rect box, double noise = 0) {
+  cv::Mat grey = cv::imread((k_fixtures / name).string(), cv::IMREAD_GRAYSCALE);
+  REQUIRE_FALSE(grey.empty());
+  if (noise > 0) {
+    cv::Mat n(grey.size(), CV_16SC1), wide;
+    cv::RNG rng(42);
+    rng.fill(n, cv::RNG::NORMAL, 0, noise);
+    grey.convertTo(wide, CV_16SC1);
+    wide += n;
+    wide.convertTo(grey, CV_8UC1);  // saturating
+  }
+  cv::Mat crop;
+  cv::resize(grey(box), crop, cv::Size(64, 64), 0, 0, cv::INTER_AREA);
+  cv::equalizeHist(crop, crop);
+  return crop;
+}
+
+// Face boxes of faces.csv (x, y, width, height).
+const cv::Rect k_jesper_office{177, 111, 277, 277};  // one_face_frontal_man_office.jpg
+const cv::Rect k_s3_mid_bar{178, 50, 285, 285};       // one_face_frontal_bar.jpg
+const cv::Rect k_astronaut{215, 89, 129, 129};        // one_face_frontal_astronaut.jpg
+const cv::Rect k_webcam_man{237, 60, 216, 215};       // one_face_webcam_overlay.jpg
+
+}  // namespace
+
+TEST_CASE("an LBP code sets bit n for the neighbour at 2 pi n / 8 counter-clockwise from the right when it is not darker") {
+  // Brighter to the right and downwards. Centre 50: right 60 (bit 0) and down 80 (bit 6) are
+  // brighter, up 20 (bit 2) and left 40 (bit 4) darker. The diagonals are interpolated (weights
+  // 0.5 on the corner, 0.207 on each side, 0.086 on the centre): up-right (bit 1)
+  // 0.207*20 + 0.5*30 + 0.086*50 + 0.207*60 = 35.9 and up-left (bit 3) 21.7 are darker,
+  // down-left (bit 5) 0.207*40 + 0.086*50 + 0.5*70 + 0.207*80 = 64.1 and down-right (bit 7) 78.3
+  // brighter: 1 + 32 + 64 + 128.
+  const cv::Mat gradient = (cv::Mat_<std::uint8_t>(3, 3) << 10, 20, 30, 40, 50, 60, 70, 80, 90);
+  cv::Mat codes = lbp_codes(gradient);
+  REQUIRE(codes.size() == cv::Size(1, 1));
+  CHECK(int{codes.at<std::uint8_t>(0, 0)} == 225);
+  // Upside down (70 80 90 / 40 50 60 / 10 20 30), brighter upwards: right (bit 0), up-right 78.3
+  // (bit 1), up 80 (bit 2) and up-left 64.1 (bit 3). Bit 2 is up: y = -r sin.
+  cv::Mat flipped;
+  cv::flip(gradient, flipped, 0);
+  codes = lbp_codes(flipped);
+  CHECK(int{codes.at<std::uint8_t>(0, 0)} == (1 | 2 | 4 | 8));
+
+  // A bright peak: every neighbour darker, code 0. A dark pit: every neighbour brighter, 255.
+  const cv::Mat peak = (cv::Mat_<std::uint8_t>(3, 3) << 90, 90, 90, 90, 200, 90, 90, 90, 90);
+  const cv::Mat pit = (cv::Mat_<std::uint8_t>(3, 3) << 90, 90, 90, 90, 3, 90, 90, 90, 90);
+  CHECK(int{lbp_codes(peak).at<std::uint8_t>(0, 0)} == 0);
+  CHECK(int{lbp_codes(pit).at<std::uint8_t>(0, 0)} == 255);
+  CHECK(lbp_codes(cv::Mat(2, 2, CV_8UC1, cv::Scalar(1))).empty());       // no pixel has all its neighbours
+  CHECK(lbp_codes(cv::Mat(9, 9, CV_8UC3, cv::Scalar::all(1))).empty());  // colour: not described
+}
+
+TEST_CASE("an LBP histogram counts each cell's codes from the top-left, normalised by the cell's size") {
+  // One bright pixel in a black 5x5 image. Its code is 0; every other interior pixel has nothing
+  // darker around it (0 equals 0) and codes 255. The codes are 3x3.
+  cv::Mat img(5, 5, CV_8UC1, cv::Scalar(0));
+  img.at<std::uint8_t>(1, 1) = 200;
+  const cv::Mat codes = lbp_codes(img);
+  REQUIRE(codes.size() == cv::Size(3, 3));
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 3; ++x) CHECK(int{codes.at<std::uint8_t>(y, x)} == (x == 0 && y == 0 ? 0 : 255));
+
+  const LbpHistogram one = lbp_histogram(img, LbpGrid{1, 1, 1});
+  REQUIRE(one.size() == 256);
+  CHECK(one[0] == Catch::Approx(1.0 / 9));
+  CHECK(one[255] == Catch::Approx(8.0 / 9));
+  // 2x2 cells of 1x1 code (3 / 2 = 1): the last row and column of codes are not counted.
+  const LbpHistogram four = lbp_histogram(img, LbpGrid{1, 2, 2});
+  REQUIRE(four.size() == 4 * 256);
+  CHECK(four[0] == 1.0f);
+  CHECK(four[255] == 0.0f);
+  for (int cell = 1; cell < 4; ++cell) CHECK(four[cell * 256 + 255] == 1.0f);
+  // Three cells across, one down: columns of three codes, left to right.
+  const LbpHistogram columns = lbp_histogram(img, LbpGrid{1, 3, 1});
+  REQUIRE(columns.size() == 3 * 256);
+  CHECK(columns[0] == Catch::Approx(1.0 / 3));
+  CHECK(columns[255] == Catch::Approx(2.0 / 3));
+  CHECK(columns[256 + 255] == 1.0f);
+  CHECK(columns[512 + 255] == 1.0f);
+  CHECK(lbp_histogram(img, LbpGrid{1, 4, 4}).empty());  // a cell would hold no code
+}
+
+TEST_CASE("the LBP distance is chi-square: 2 sum (a - b)^2 / (a + b), skipping empty bins") {
+  CHECK(lbp_distance({0.5f, 0.5f, 0.0f}, {1.0f, 0.0f, 0.0f}) == Catch::Approx(2 * (0.25 / 1.5 + 0.25 / 0.5)));
+  CHECK(lbp_distance({0.25f, 0.0f}, {0.25f, 0.0f}) == 0.0);
+  CHECK(std::isinf(lbp_distance({1.0f}, {0.5f, 0.5f})));  // different grids: never "the same face"
+  CHECK(std::isinf(lbp_distance({}, {})));
+  CHECK(std::isinf(LbpModel{}.distance(cv::Mat(64, 64, CV_8UC1, cv::Scalar(7)))));  // no reference
+}
+
+TEST_CASE("the identity distance is 0 for the same face, symmetric, and larger for another person than for the same face with noise") {
+  const cv::Mat jesper = face_crop("one_face_frontal_man_office.jpg", k_jesper_office);
+  const cv::Mat jesper_noisy = face_crop("one_face_frontal_man_office.jpg", k_jesper_office, 6);
+  const std::vector<cv::Mat> others = {face_crop("one_face_frontal_bar.jpg", k_s3_mid_bar),
+                                       face_crop("one_face_frontal_astronaut.jpg", k_astronaut),
+                                       face_crop("one_face_webcam_overlay.jpg", k_webcam_man)};
+  LbpModel model;
+  model.train({jesper});
+  CHECK(model.distance(jesper) == 0.0);
+  const double same = model.distance(jesper_noisy);
+  CAPTURE(same);
+  CHECK(same > 0);
+  CHECK(same < VisionConfig{}.identity_max_distance);
+  for (const cv::Mat& other : others) {
+    const double d = model.distance(other);
+    CAPTURE(d);
+    CHECK(d > same);
+    CHECK(d > VisionConfig{}.identity_max_distance);
+    LbpModel reverse;
+    reverse.train({other});
+    CHECK(reverse.distance(jesper) == d);  // symmetric
+    CHECK(lbp_distance(lbp_histogram(other), lbp_histogram(jesper)) == d);
+  }
+  // Several references: the nearest counts.
+  model.train({others[0], jesper_noisy, others[1]});
+  CHECK(model.distance(jesper) == same);
 }
 
 // ------------------------------------------------------------------------------ queue, sources
