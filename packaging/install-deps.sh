@@ -38,8 +38,15 @@ MAIN_PACKAGES=(
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   libcli11-dev
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20
-  libopencv-contrib-dev     # the `face` module (identity-change hint, client/vision)
-  libopencv-dev             # client/vision: dnn (BlazeFace), imgproc, videoio, objdetect
+  # client/vision: only the OpenCV modules it uses, each its own Debian package. Not libopencv-dev
+  # nor libopencv-contrib-dev: those pull every module's -dev package (VTK, Qt 5, ...), 43 more
+  # packages and 313 MB on a bare Debian 12. FindVigilOpenCV.cmake finds these without them.
+  libopencv-core-dev
+  libopencv-dnn-dev         # BlazeFace (ONNX)
+  libopencv-imgcodecs-dev
+  libopencv-imgproc-dev
+  libopencv-objdetect-dev   # the Haar fallback detector
+  libopencv-videoio-dev     # the webcam, and video files for the system check and tests
   libsecret-1-dev           # Secret Service key storage for the client store key
   libspdlog-dev
   libsqlite3-dev            # the server's storage (plain SQLite; the client uses SQLCipher)
