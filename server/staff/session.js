@@ -81,6 +81,37 @@
     }
   }
 
+  function timelineItem(ev) {
+    const li = h('li', { class: ev.type.startsWith('flag.') ? 't-flag' : '' }, h('time', {}, when(ev.wall_ms)), ' – ', describe(ev));
+    // Periodic thumbnails open like evidence: decrypted for this view, and audited.
+    const sha = ev.type === 'thumbnail.taken' && ev.payload && ev.payload.sha256;
+    if (sha && me.role === 'proctor' && /^[0-9a-f]{64}$/.test(sha)) {
+      const holder = h('div', { class: 'evidence' });
+      const btn = h('button', { type: 'button', class: 'link' }, ' show it');
+      btn.addEventListener('click', () => showEvidence(sha, holder, btn));
+      li.append(' ', btn, holder);
+    }
+    return li;
+  }
+
+  // The server sends the timeline a page at a time (a bounded response whatever the device sent);
+  // "Show later events" fetches the next page and appends it.
+  function showMore(page) {
+    const holder = document.getElementById('timeline-more');
+    holder.replaceChildren();
+    if (!page.timeline_truncated) return;
+    const btn = h('button', { type: 'button' }, 'Show later events');
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        const next = await api('GET', `${path}?after_seq=${encodeURIComponent(page.timeline_next_after_seq)}`);
+        document.getElementById('timeline').append(...next.timeline.map(timelineItem));
+        showMore(next);
+      } catch (e) { btn.disabled = false; say('msg', e.message, 'error'); }
+    });
+    holder.append(h('p', {}, 'The timeline continues.'), btn);
+  }
+
   async function load() {
     try {
       data = await api('GET', path);
@@ -93,24 +124,16 @@
       ...item('Proctors assigned', String(data.assigned_proctors.length)));
     for (const u of evidenceUrls.splice(0)) URL.revokeObjectURL(u);
     document.getElementById('flags').replaceChildren(...data.flags.map(flagCard));
-    document.getElementById('timeline').replaceChildren(...data.timeline.map((ev) => {
-      const li = h('li', { class: ev.type.startsWith('flag.') ? 't-flag' : '' }, h('time', {}, when(ev.wall_ms)), ' – ', describe(ev));
-      // Periodic thumbnails open like evidence: decrypted for this view, and audited.
-      const sha = ev.type === 'thumbnail.taken' && ev.payload && ev.payload.sha256;
-      if (sha && me.role === 'proctor' && /^[0-9a-f]{64}$/.test(sha)) {
-        const holder = h('div', { class: 'evidence' });
-        const btn = h('button', { type: 'button', class: 'link' }, ' show it');
-        btn.addEventListener('click', () => showEvidence(sha, holder, btn));
-        li.append(' ', btn, holder);
-      }
-      return li;
-    }));
+    document.getElementById('timeline').replaceChildren(...data.timeline.map(timelineItem));
+    showMore(data);
     document.getElementById('decisions').replaceChildren(...data.decisions.map((d) =>
       h('li', {}, `${when(d.wall_ms)}: proctor ${d.proctor_id}${d.proctor_id === data.you ? ' (you)' : ''} – ${DECISION[d.decision]}${d.note ? ': ' + d.note : ''}`)));
     const state = document.getElementById('decide-state');
     if (s.state === 'awaiting_second') {
       state.replaceChildren(h('p', { class: 'message' }, `Proposed: ${DECISION[s.proposed_decision]}. ` +
         (s.proposed_by === data.you ? 'A second, different proctor must now agree.' : 'You are the second proctor: record the same decision to confirm it, or a different one to send the session back for review.')));
+    } else if (s.disputed && s.state !== 'decided') {
+      state.replaceChildren(h('p', { class: 'message' }, 'Two proctors disagreed in this review round: a third proctor who took no part in it must decide.'));
     } else if (s.state === 'decided') {
       state.replaceChildren(h('p', { class: 'message ok' }, 'Decided: ' + DECISION[s.decision] + '.'));
     } else {
@@ -126,7 +149,7 @@
     try {
       const d = await api('POST', path + '/decision', { decision: picked.value, note: document.getElementById('decide-note').value });
       say('decide-msg', d.state === 'awaiting_second' ? 'Recorded. A second proctor must agree before it takes effect.' :
-        d.state === 'decided' ? 'Decided: ' + DECISION[d.decision] + '.' : 'Recorded. The proctors disagree, so the session is open for review again.', 'ok');
+        d.state === 'decided' ? 'Decided: ' + DECISION[d.decision] + '.' : 'Recorded. The proctors disagree: a third proctor who took no part must decide.', 'ok');
       await load();
     } catch (e) { say('decide-msg', e.message, 'error'); }
   });
