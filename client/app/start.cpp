@@ -23,6 +23,7 @@
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
 #include "client/vision/monitor.hpp"
+#include "shared/core/log.hpp"
 #include "shared/core/file.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/protocol/sync.hpp"
@@ -45,7 +46,7 @@ int refuse_second_instance(const StartOptions& o, const Error& e) {
   fs::create_directories(o.data_dir / k_refused_dir, ec);
   const auto wall = time::system_clock().wall_ms();
   (void)write_file_atomically(o.data_dir / k_refused_dir / (std::to_string(wall) + "-" + std::to_string(::getpid())), {});
-  std::cerr << "vigil-client: Vigil is already open on this computer (" << e.message
+  std::cerr << "vigil-client: Vigil is already open on this computer (" << log_value(e.message)
             << "). Your answers are safe; carry on in the window that is already open.\n";
   // The running instance opens its window again with a new one-time launch token (and prints its
   // address): launch addresses are never written down, and one that was used or is older than a
@@ -172,7 +173,7 @@ class Camera {
     auto m = vision::Monitor::create(source(), std::move(mo));
     if (!m) {
       last_error_ = m.error().message;
-      std::cerr << "vigil-client: camera checks not started: " << m.error().message << "\n";
+      std::cerr << "vigil-client: camera checks not started: " << log_value(m.error().message) << "\n";
       return;
     }
     if (auto st = (*m)->start(session_id); !st) {
@@ -201,14 +202,14 @@ int run_start(const StartOptions& o) {
   so.dir = o.data_dir;
   auto pref = store::parse_key_store_preference(o.key_storage);
   if (!pref) {
-    std::cerr << "vigil-client: " << pref.error().message << "\n";
+    std::cerr << "vigil-client: " << log_value(pref.error().message) << "\n";
     return 64;
   }
   so.key_storage = *pref;
   auto opened = store::Store::open(std::move(so));
   if (!opened && opened.error().code == Errc::busy) return refuse_second_instance(o, opened.error());
   if (!opened) {
-    std::cerr << "vigil-client: " << opened.error().message << "\n";
+    std::cerr << "vigil-client: " << log_value(opened.error().message) << "\n";
     return 2;
   }
   store::Store& store = **opened;
@@ -231,7 +232,7 @@ int run_start(const StartOptions& o) {
     engine->start();
     return {};
   };
-  if (auto s = start_sync(); !s) std::cerr << "vigil-client: sync not started: " << s.error().message << "\n";
+  if (auto s = start_sync(); !s) std::cerr << "vigil-client: sync not started: " << log_value(s.error().message) << "\n";
 
   ui::UiServices services;
   services.enrol = [&](std::string_view code) -> Status {
@@ -362,12 +363,12 @@ int run_start(const StartOptions& o) {
 
   ui::UiApi api(store, time::system_clock(), o.data_dir, std::move(services));
   if (auto r = api.resume(); !r) {
-    std::cerr << "vigil-client: could not reopen your assessment: " << r.error().message << "\n";
+    std::cerr << "vigil-client: could not reopen your assessment: " << log_value(r.error().message) << "\n";
     return 2;
   }
   auto server = ui::LocalHttpServer::start([&api](const protocol::HttpRequest& req) { return api.handle(req); }, o.port);
   if (!server) {
-    std::cerr << "vigil-client: " << server.error().message << "\n";
+    std::cerr << "vigil-client: " << log_value(server.error().message) << "\n";
     return 2;
   }
   api.set_port((*server)->port());
@@ -376,7 +377,7 @@ int run_start(const StartOptions& o) {
   const auto open_window = [&]() -> bool {
     auto token = api.issue_launch_token();
     if (!token) {
-      std::cerr << "vigil-client: " << token.error().message << "\n";
+      std::cerr << "vigil-client: " << log_value(token.error().message) << "\n";
       return false;
     }
     const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/launch?token=" + *token;

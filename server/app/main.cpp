@@ -37,7 +37,7 @@ namespace fs = std::filesystem;
 using namespace vigil::server;
 
 int failed(const vigil::Error& e) {
-  std::cerr << "vigil-server: " << e.message << "\n";
+  std::cerr << "vigil-server: " << vigil::log_value(e.message) << "\n";
   return e.code == vigil::Errc::invalid_argument ? 64 : 1;
 }
 
@@ -481,7 +481,7 @@ int main(int argc, char** argv) {
       return cmd_package_build(content_dir, dir, out_file);
     }
   } catch (const std::exception& e) {
-    std::cerr << "vigil-server: unexpected error: " << e.what() << "\n";
+    std::cerr << "vigil-server: unexpected error: " << vigil::log_value(e.what()) << "\n";
     return 70;
   }
   return 0;
