@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/store/store.hpp"
+#include "shared/core/log.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/time/clock.hpp"
 
@@ -41,7 +42,7 @@ constexpr const char* k_written_drafts[] = {
 };
 
 int step_failed(const char* what, const Error& e) {
-  std::cerr << "demo: " << what << " failed: " << e.describe() << "\n";
+  std::cerr << "demo: " << what << " failed: " << log_value(e.describe()) << "\n";
   return 1;
 }
 

@@ -24,6 +24,7 @@
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/vision/check_camera.hpp"
+#include "shared/core/log.hpp"
 #include "shared/core/file.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
@@ -36,7 +37,7 @@ using vigil::client::store::StoreOptions;
 namespace sync = vigil::client::sync;
 
 int failed(const vigil::Error& e) {
-  std::cerr << "vigil-client: " << e.message << "\n";
+  std::cerr << "vigil-client: " << vigil::log_value(e.message) << "\n";
   return e.code == vigil::Errc::invalid_argument ? 64 : 2;
 }
 
@@ -376,7 +377,7 @@ int main(int argc, char** argv) {
     if (*check_camera) return vigil::client::vision::check_camera(camera_options, std::cout);
   } catch (const std::exception& e) {
     // Start-up impossibilities only (allocation failure, filesystem exceptions): say so and stop.
-    std::cerr << "vigil-client: unexpected error: " << e.what() << "\n";
+    std::cerr << "vigil-client: unexpected error: " << vigil::log_value(e.what()) << "\n";
     return 70;
   }
   return 0;

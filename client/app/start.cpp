@@ -23,9 +23,9 @@
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
 #include "client/vision/monitor.hpp"
+#include "shared/core/log.hpp"
 #include "shared/core/file.hpp"
 #include "shared/core/bytes.hpp"
-#include "shared/crypto/random.hpp"
 #include "shared/protocol/sync.hpp"
 #include "shared/time/clock.hpp"
 
@@ -36,7 +36,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::string_view k_url_file = "ui.url";           // the running instance's launch URL (0600)
+constexpr std::string_view k_reopen_file = "ui.reopen";     // a second instance asks for a new window
 constexpr std::string_view k_refused_dir = "instance-refused";  // markers left by refused second instances
 
 // A second instance cannot open the store (one client per store). It leaves a marker the running
@@ -46,9 +46,12 @@ int refuse_second_instance(const StartOptions& o, const Error& e) {
   fs::create_directories(o.data_dir / k_refused_dir, ec);
   const auto wall = time::system_clock().wall_ms();
   (void)write_file_atomically(o.data_dir / k_refused_dir / (std::to_string(wall) + "-" + std::to_string(::getpid())), {});
-  std::cerr << "vigil-client: Vigil is already open on this computer (" << e.message
+  std::cerr << "vigil-client: Vigil is already open on this computer (" << log_value(e.message)
             << "). Your answers are safe; carry on in the window that is already open.\n";
-  if (auto url = read_whole_file(o.data_dir / k_url_file); url && o.open_browser) (void)platform::open_app_window(*url);
+  // The running instance opens its window again with a new one-time launch token (and prints its
+  // address): launch addresses are never written down, and one that was used or is older than a
+  // minute no longer works.
+  (void)write_file_atomically(o.data_dir / k_reopen_file, {});
   return 75;
 }
 
@@ -170,7 +173,7 @@ class Camera {
     auto m = vision::Monitor::create(source(), std::move(mo));
     if (!m) {
       last_error_ = m.error().message;
-      std::cerr << "vigil-client: camera checks not started: " << m.error().message << "\n";
+      std::cerr << "vigil-client: camera checks not started: " << log_value(m.error().message) << "\n";
       return;
     }
     if (auto st = (*m)->start(session_id); !st) {
@@ -199,14 +202,14 @@ int run_start(const StartOptions& o) {
   so.dir = o.data_dir;
   auto pref = store::parse_key_store_preference(o.key_storage);
   if (!pref) {
-    std::cerr << "vigil-client: " << pref.error().message << "\n";
+    std::cerr << "vigil-client: " << log_value(pref.error().message) << "\n";
     return 64;
   }
   so.key_storage = *pref;
   auto opened = store::Store::open(std::move(so));
   if (!opened && opened.error().code == Errc::busy) return refuse_second_instance(o, opened.error());
   if (!opened) {
-    std::cerr << "vigil-client: " << opened.error().message << "\n";
+    std::cerr << "vigil-client: " << log_value(opened.error().message) << "\n";
     return 2;
   }
   store::Store& store = **opened;
@@ -229,7 +232,7 @@ int run_start(const StartOptions& o) {
     engine->start();
     return {};
   };
-  if (auto s = start_sync(); !s) std::cerr << "vigil-client: sync not started: " << s.error().message << "\n";
+  if (auto s = start_sync(); !s) std::cerr << "vigil-client: sync not started: " << log_value(s.error().message) << "\n";
 
   ui::UiServices services;
   services.enrol = [&](std::string_view code) -> Status {
@@ -358,34 +361,42 @@ int run_start(const StartOptions& o) {
   services.capture_photo = [&](std::string_view kind) { return camera.capture(kind); };
   services.on_phase = [&](const std::string& session, runner::Phase phase) { camera.on_phase(session, phase); };
 
-  auto secret_bytes = crypto::random_bytes(32);
-  if (!secret_bytes) {
-    std::cerr << "vigil-client: " << secret_bytes.error().message << "\n";
-    return 2;
-  }
-  ui::UiApi api(store, time::system_clock(), o.data_dir, std::move(services), to_base64url(*secret_bytes));
+  ui::UiApi api(store, time::system_clock(), o.data_dir, std::move(services));
   if (auto r = api.resume(); !r) {
-    std::cerr << "vigil-client: could not reopen your assessment: " << r.error().message << "\n";
+    std::cerr << "vigil-client: could not reopen your assessment: " << log_value(r.error().message) << "\n";
     return 2;
   }
   auto server = ui::LocalHttpServer::start([&api](const protocol::HttpRequest& req) { return api.handle(req); }, o.port);
   if (!server) {
-    std::cerr << "vigil-client: " << server.error().message << "\n";
+    std::cerr << "vigil-client: " << log_value(server.error().message) << "\n";
     return 2;
   }
   api.set_port((*server)->port());
-  const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/launch?secret=" + to_base64url(*secret_bytes);
-  (void)write_file_atomically(o.data_dir / k_url_file, as_bytes(url));
+  // The browser's address carries a one-time launch token, not a lasting secret: the address is
+  // on the browser's command line, which every local user can read (/proc/PID/cmdline).
+  const auto open_window = [&]() -> bool {
+    auto token = api.issue_launch_token();
+    if (!token) {
+      std::cerr << "vigil-client: " << log_value(token.error().message) << "\n";
+      return false;
+    }
+    const std::string url = "http://127.0.0.1:" + std::to_string((*server)->port()) + "/launch?token=" + *token;
+    std::cout << "ui: " << url << std::endl;
+    if (o.open_browser) {
+      if (auto b = platform::open_app_window(url); !b)
+        std::cout << "Open this address in your web browser within a minute to continue: " << url << std::endl;
+    }
+    return true;
+  };
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::cout << "ui: " << url << std::endl;
-  if (o.open_browser) {
-    if (auto b = platform::open_app_window(url); !b)
-      std::cout << "Open this address in your web browser to continue: " << url << std::endl;
-  }
+  std::error_code ec;
+  fs::remove(o.data_dir / k_reopen_file, ec);  // a request left by an earlier launch
+  if (!open_window()) return 2;
   while (!g_stop.load()) {
     record_refused_instances(o.data_dir, api, store);
+    if (fs::remove(o.data_dir / k_reopen_file, ec)) (void)open_window();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   (*server)->stop();
@@ -394,8 +405,6 @@ int run_start(const StartOptions& o) {
     std::lock_guard lock(sync_mu);
     if (engine) engine->stop();
   }
-  std::error_code ec;
-  fs::remove(o.data_dir / k_url_file, ec);
   std::cout << "vigil-client: closed; everything you saved is kept on this computer" << std::endl;
   return 0;
 }

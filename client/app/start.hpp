@@ -1,6 +1,6 @@
 #pragma once
 // `vigil-client start`: the candidate's application. Opens the store, serves the web UI on
-// 127.0.0.1 behind a per-launch secret, opens it in an app window, runs the sync engine in the
+// 127.0.0.1, opens it in an app window with a one-time launch token (swapped for a cookie), runs the sync engine in the
 // background and the session timer, until the window's process is told to stop (SIGINT/SIGTERM).
 #include <cstdint>
 #include <filesystem>
@@ -19,7 +19,8 @@ struct StartOptions {
 };
 
 // Returns the process exit code. A second instance on the same store records the attempt for
-// the running one, opens its window again and exits with 75 (EX_TEMPFAIL).
+// the running one, asks it to open its window again (with a new launch token) and exits with 75
+// (EX_TEMPFAIL).
 int run_start(const StartOptions& options);
 
 }  // namespace vigil::client::app

@@ -715,20 +715,26 @@ Result<OutboxCounts> Store::outbox_counts() {
   return out;
 }
 
-Status Store::acknowledge(std::string_view session_id, std::uint64_t up_to_seq) {
+Status Store::acknowledge(std::string_view session_id, SentBatch sent, std::uint64_t acked_up_to) {
   std::lock_guard lock(mu_);
   // Invariant 3 must hold against a buggy or hostile server too: an acknowledgement beyond the
-  // records this store has written would drop rows that were never sent.
+  // records this store has written, or beyond the batch it answers, must not drop rows that were
+  // never sent.
+  if (sent.first == 0 || sent.last < sent.first) {
+    return fail(Errc::invalid_argument, "an acknowledgement must answer a batch of at least one record");
+  }
   auto app = appender(session_id);
   if (!app) return fail(app.error());
-  if (up_to_seq > (*app)->head().seq) {
-    return fail(Errc::invalid_argument, "the server acknowledged record " + std::to_string(up_to_seq) + " of session " +
+  if (acked_up_to > (*app)->head().seq) {
+    return fail(Errc::invalid_argument, "the server acknowledged record " + std::to_string(acked_up_to) + " of session " +
                                             std::string(session_id) + ", which only has " +
                                             std::to_string((*app)->head().seq) + " records; ignored");
   }
-  auto st = db_.cached("DELETE FROM outbox WHERE session_id = ? AND seq <= ?");
+  auto st = db_.cached("DELETE FROM outbox WHERE session_id = ? AND seq >= ? AND seq <= ?");
   if (!st) return fail(st.error());
-  st->bind(1, session_id).bind(2, static_cast<std::int64_t>(up_to_seq));
+  st->bind(1, session_id)
+      .bind(2, static_cast<std::int64_t>(sent.first))
+      .bind(3, static_cast<std::int64_t>(std::min(acked_up_to, sent.last)));
   if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
   return {};
 }

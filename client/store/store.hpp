@@ -139,9 +139,16 @@ class Store {
   // which the candidate can change).
   Result<std::vector<OutboxItem>> outbox_pending(std::size_t limit);
   Result<OutboxCounts> outbox_counts();
-  // The server holds every record of session up to and including seq (invariant 3). Refused
-  // (invalid_argument) when seq is beyond what this store has written.
-  Status acknowledge(std::string_view session_id, std::uint64_t up_to_seq);
+  // The server answered the batch of this session's records with seq in [sent.first, sent.last]
+  // that it holds every record up to and including acked_up_to (invariant 3). Only rows of that
+  // batch at or below acked_up_to leave the outbox: rows appended while the batch was in flight,
+  // or never sent, stay whatever the server claims. Refused (invalid_argument, nothing deleted)
+  // when acked_up_to is beyond what this store has written, or the range is empty.
+  struct SentBatch {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+  };
+  Status acknowledge(std::string_view session_id, SentBatch sent, std::uint64_t acked_up_to);
 
   // ---- sync support (client/sync) ----
   Status save_enrolment(const Enrolment& e);

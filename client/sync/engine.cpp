@@ -39,7 +39,10 @@ std::string_view sync_state_name(SyncState s) noexcept {
 
 SyncEngine::SyncEngine(store::Store& store, Transport& transport, SyncOptions options)
     : store_(store), transport_(transport), options_(options) {
-  if (auto e = store_.enrolment(); e && *e) receipt_key_ = (*e)->receipt_public_key;
+  if (auto e = store_.enrolment(); e && *e) {
+    receipt_key_ = (*e)->receipt_public_key;
+    candidate_id_ = (*e)->candidate_id;
+  }
   refresh_counts();
 }
 
@@ -87,7 +90,9 @@ Result<bool> SyncEngine::push_records(const std::string& session_id) {
       VIGIL_TRY(store_.requeue(session_id, ack.highest_contiguous_seq + 1));
       continue;
     }
-    VIGIL_TRY(store_.acknowledge(session_id, ack.highest_contiguous_seq));
+    // Only this batch's rows leave the outbox: an acknowledgement past its last record (a buggy or
+    // hostile server) must not drop records appended meanwhile, which were never sent.
+    VIGIL_TRY(store_.acknowledge(session_id, {first, batch.records.back().record.seq}, ack.highest_contiguous_seq));
     if (ack.highest_contiguous_seq < batch.records.back().record.seq) {
       return false;  // the server stopped short (a gap it wants filled first): next pass
     }
@@ -145,12 +150,40 @@ Result<bool> SyncEngine::fetch_receipt(const std::string& session_id) {
     if (!resent && state.submitted) VIGIL_TRY(resend_submission(session_id));
     return false;
   }
-  // (4) Only a receipt that verifies is kept.
-  if (auto v = protocol::verify_receipt(*state.receipt, receipt_key_); !v) {
-    return fail(Errc::integrity, "the server's receipt for session " + session_id + " does not verify: " + v.error().message);
-  }
+  VIGIL_TRY(check_receipt(*state.receipt, session_id));
   VIGIL_TRY(store_.save_receipt(session_id, protocol::to_json(*state.receipt).dump()));
   return true;
+}
+
+Status SyncEngine::check_receipt(const protocol::Receipt& r, const std::string& session_id) {
+  // (4) Only a receipt that verifies is kept...
+  if (auto v = protocol::verify_receipt(r, receipt_key_); !v) {
+    return fail(Errc::integrity, "the server's receipt for session " + session_id + " does not verify: " + v.error().message);
+  }
+  // ... and only if it names this candidate, this device, this session and exactly the journal
+  // this device submitted: a validly signed receipt for another session or for a shorter chain
+  // would otherwise tell the candidate that answers arrived which the server never acknowledged.
+  const std::string prefix = "the server's receipt for session " + session_id + " ";
+  const auto mismatch = [&](const std::string& what) {
+    return fail(Errc::integrity, prefix + what + "; it was not kept, and sync will ask for it again");
+  };
+  if (r.session_id != session_id) return mismatch("names another session");
+  if (r.device_id != store_.device_id()) return mismatch("names another device");
+  if (r.candidate_id != candidate_id_) return mismatch("names another candidate");
+  VIGIL_ASSIGN(auto entries, store_.journal_entries(session_id));
+  const auto submitted = std::find_if(entries.rbegin(), entries.rend(), [](const journal::Entry& e) {
+    return e.record.type == protocol::k_session_submitted_type;
+  });
+  if (submitted == entries.rend()) return mismatch("arrived, but this device has not submitted that session");
+  if (r.final_seq != submitted->record.seq) {
+    return mismatch("ends at record " + std::to_string(r.final_seq) + ", but the submission is record " +
+                    std::to_string(submitted->record.seq));
+  }
+  if (r.head_hash != journal::record_hash(submitted->record)) return mismatch("names a different final record");
+  VIGIL_ASSIGN(auto manifest, protocol::parse_submission_manifest(
+                                  submitted->payload ? std::string_view(as_chars(*submitted->payload)) : std::string_view{}));
+  if (r.blobs != manifest.blobs) return mismatch("lists different evidence from the submission");
+  return {};
 }
 
 Status SyncEngine::resend_submission(const std::string& session_id) {
@@ -202,15 +235,25 @@ Result<bool> SyncEngine::run_once() {
   VIGIL_ASSIGN(auto blobs, store_.pending_blobs());
   for (const auto& b : blobs) VIGIL_TRY(push_blob(b));
   VIGIL_ASSIGN(auto waiting, store_.sessions_awaiting_receipt());
+  std::optional<Error> receipt_problem;
   for (const auto& s : waiting) {
-    VIGIL_ASSIGN(bool got, fetch_receipt(s));
-    done = done && got;
+    auto got = fetch_receipt(s);
+    if (!got && got.error().code != Errc::integrity) return fail(got.error());
+    if (!got) {
+      // A receipt that does not match this device's journal is not kept; the other sessions go
+      // on, and the next pass asks again (a server bug may be fixed meanwhile).
+      receipt_problem = got.error();
+      done = false;
+      continue;
+    }
+    done = done && *got;
   }
   // The optional equalities declaration: apart from the journal, last (it never delays the
   // assessment's records), retried with the same back-off (docs/EQUALITIES.md).
   VIGIL_TRY(push_equalities(store_, transport_));
   refresh_counts();
   if (refusal) return fail(*refusal);
+  if (receipt_problem) return fail(*receipt_problem);
   std::lock_guard lock(mu_);
   progress_.last_error.clear();
   progress_.last_success_wall_ms = time::system_clock().wall_ms();

@@ -10,7 +10,10 @@
 //      events, evidence.
 //  (3) If the server holds less than it once acknowledged (restored from a backup), the missing
 //      records are queued again from the local journal, which keeps every record.
-//  (4) A receipt is kept only if it verifies against the receipt key received at enrolment.
+//  (4) A receipt is kept only if it verifies against the receipt key received at enrolment and
+//      names this candidate, device and session, the seq and record hash of the local
+//      session.submitted record, and the blobs that record lists. Anything else is an
+//      Errc::integrity error: nothing is stored and the next pass asks again.
 //  (5) A session whose records the server refuses (conflict, integrity) is not retried by this
 //      engine: the server has flagged it for a human; other sessions go on.
 //  (6) The exam never waits on sync: the engine runs on its own thread and takes the store's
@@ -28,6 +31,7 @@
 
 #include "client/store/store.hpp"
 #include "client/sync/transport.hpp"
+#include "shared/protocol/sync.hpp"
 
 namespace vigil::client::sync {
 
@@ -64,7 +68,9 @@ class SyncEngine {
 
   // One pass over everything pending. true: nothing left to send and every submitted session
   // has its receipt. Errors: Errc::unavailable (no usable connection: retry later),
-  // Errc::forbidden (device unknown or revoked), or what the store reports.
+  // Errc::forbidden (device unknown or revoked), Errc::conflict or Errc::integrity (records
+  // refused, or a receipt that does not match this device's journal: after the other sessions
+  // were served), or what the store reports.
   Result<bool> run_once();
 
   // Background operation: a thread that calls run_once, backs off exponentially with jitter
@@ -79,6 +85,7 @@ class SyncEngine {
   Result<bool> push_records(const std::string& session_id);
   Status push_blob(const store::PendingBlob& blob);
   Result<bool> fetch_receipt(const std::string& session_id);
+  Status check_receipt(const protocol::Receipt& r, const std::string& session_id);
   Status resend_submission(const std::string& session_id);
   Result<protocol::HttpResponse> call(protocol::HttpRequest request);
   void refresh_counts();
@@ -88,6 +95,7 @@ class SyncEngine {
   Transport& transport_;
   SyncOptions options_;
   Bytes receipt_key_;
+  std::string candidate_id_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

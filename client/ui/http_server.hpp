@@ -4,7 +4,7 @@
 // action (a download, an unlock over the network) never stops the page from polling its state.
 //
 // The listener only moves bytes: every request goes to the handler (client/ui/ui_api.hpp), which
-// checks the launch secret, the Host header and the origin. Limits are explicit: header 16 KiB,
+// checks the launch token and cookie, the Host header and the origin. Limits are explicit: header 16 KiB,
 // body 1 MiB, 30 s to read a request, 60 s idle keep-alive, 64 connections.
 #include <cstdint>
 #include <functional>

@@ -153,10 +153,8 @@ std::string screen_for(const runner::Snapshot& s) {
 
 }  // namespace
 
-UiApi::UiApi(store::Store& store, const time::Clock& clock, std::filesystem::path data_dir, UiServices services,
-             std::string secret)
-    : store_(store), clock_(clock), data_dir_(std::move(data_dir)), services_(std::move(services)),
-      secret_(std::move(secret)) {
+UiApi::UiApi(store::Store& store, const time::Clock& clock, std::filesystem::path data_dir, UiServices services)
+    : store_(store), clock_(clock), data_dir_(std::move(data_dir)), services_(std::move(services)) {
   // A failing CSPRNG at start-up is not something to carry on from.
   auto r = crypto::random_bytes(32);
   if (!r) throw std::runtime_error("no randomness for the UI session cookie: " + r.error().message);
@@ -226,20 +224,53 @@ bool UiApi::origin_ok(const HttpRequest& r) const {
 
 bool UiApi::cookie_ok(const HttpRequest& r) const { return equal_secret(cookie_from(r), cookie_value_); }
 
+Result<std::string> UiApi::issue_launch_token() {
+  VIGIL_ASSIGN(auto bytes, crypto::random_bytes(32));
+  const auto lifetime = std::chrono::duration_cast<std::chrono::nanoseconds>(k_launch_token_lifetime);
+  LaunchToken t{to_base64url(bytes), clock_.monotonic_ns() + static_cast<std::uint64_t>(lifetime.count()), false};
+  std::lock_guard lock(tokens_mu_);
+  const std::uint64_t now = clock_.monotonic_ns();
+  std::erase_if(tokens_, [now](const LaunchToken& x) { return x.expires_mono_ns <= now; });
+  if (tokens_.size() >= k_max_launch_tokens) tokens_.erase(tokens_.begin());
+  tokens_.push_back(t);
+  return t.value;
+}
+
+HttpResponse UiApi::launch(const HttpRequest& request) {
+  const auto refused = [](int status, std::string_view code, std::string_view message) {
+    return json_response(status, json{{"error", {{"code", code}, {"message", message}, {"field", ""}}}});
+  };
+  const std::string given = query_param(request.query(), "token");
+  std::lock_guard lock(tokens_mu_);
+  const std::uint64_t now = clock_.monotonic_ns();
+  // Every token is compared (constant time each), so the answer's timing does not say which.
+  LaunchToken* match = nullptr;
+  for (auto& t : tokens_) {
+    if (equal_secret(given, t.value)) match = &t;
+  }
+  if (match == nullptr) {
+    return refused(403, "forbidden", "This link does not open Vigil. Start Vigil again to open the assessment.");
+  }
+  if (match->expires_mono_ns <= now) {
+    return refused(410, "expired", "This link has expired. Start Vigil again to open the assessment.");
+  }
+  if (match->used) {
+    return refused(403, "forbidden", "This link has already been used. Start Vigil again to open the assessment.");
+  }
+  match->used = true;  // dead from now on: the cookie is what the window uses
+  HttpResponse out;
+  out.status = 303;
+  out.headers["Location"] = "/";
+  out.headers["Set-Cookie"] = std::string(k_cookie) + "=" + cookie_value_ + "; HttpOnly; SameSite=Strict; Path=/";
+  return out;
+}
+
 HttpResponse UiApi::handle(const HttpRequest& request) {
   HttpResponse out;
   if (!host_ok(request)) {
     out = json_response(421, json{{"error", {{"code", "forbidden"}, {"message", "wrong host"}, {"field", ""}}}});
   } else if (request.path() == "/launch" && request.method == "GET") {
-    if (!equal_secret(query_param(request.query(), "secret"), secret_)) {
-      out = json_response(403, json{{"error", {{"code", "forbidden"},
-                                               {"message", "This link has expired. Start Vigil again to open the assessment."},
-                                               {"field", ""}}}});
-    } else {
-      out.status = 303;
-      out.headers["Location"] = "/";
-      out.headers["Set-Cookie"] = std::string(k_cookie) + "=" + cookie_value_ + "; HttpOnly; SameSite=Strict; Path=/";
-    }
+    out = launch(request);
   } else if (!cookie_ok(request)) {
     if (request.path().rfind("/api/", 0) == 0) {
       out = json_response(403, json{{"error", {{"code", "forbidden"},

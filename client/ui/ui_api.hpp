@@ -4,8 +4,11 @@
 // docs/api/client-ui.md, and is the one place that protects them:
 //
 // Invariants:
-//  (1) Nothing but GET /launch?secret=<the launch secret> works without the session cookie that
-//      /launch sets; the secret and the cookie are compared in constant time.
+//  (1) Nothing but GET /launch?token=<a launch token> works without the session cookie that
+//      /launch sets. A launch token (issue_launch_token) works once, and only for
+//      k_launch_token_lifetime: it travels on the browser's command line, which every local user
+//      can read, so it must be dead by the time anyone else could use it. Tokens and the cookie
+//      are compared in constant time.
 //  (2) The Host header must name the UI's own loopback origin (DNS rebinding); a state-changing
 //      request must be JSON and, when the browser sends an Origin, come from the UI's origin
 //      (cross-site form posts and fetches). No CORS header is ever sent.
@@ -13,6 +16,7 @@
 //      durable in the store.
 //  (4) Errors reach the page as {"error":{code,message,field}} with plain-English messages; no
 //      stack traces, keys or file paths.
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -74,16 +78,25 @@ struct UiServices {
   std::function<Result<std::string>()> results;
 };
 
+// How long a launch token stays usable (time to start the browser and load the first page).
+inline constexpr std::chrono::seconds k_launch_token_lifetime{60};
+// At most this many unused tokens are kept; issuing one more drops the oldest.
+inline constexpr std::size_t k_max_launch_tokens = 8;
+
 class UiApi {
  public:
-  // secret: the per-launch secret printed in the launch URL. port: the listener's port (for the
-  // Host and Origin checks; set with set_port once known).
-  UiApi(store::Store& store, const time::Clock& clock, std::filesystem::path data_dir, UiServices services,
-        std::string secret);
+  // port: the listener's port (for the Host and Origin checks; set with set_port once known).
+  UiApi(store::Store& store, const time::Clock& clock, std::filesystem::path data_dir, UiServices services);
   ~UiApi();
 
   void set_port(std::uint16_t port) { port_ = port; }
   protocol::HttpResponse handle(const protocol::HttpRequest& request);
+
+  // A new one-time launch token (32 random bytes, base64url) for the address the browser opens,
+  // /launch?token=TOKEN: the first GET with it, within k_launch_token_lifetime (the clock's
+  // monotonic time), sets the session cookie; a replay is 403 `forbidden`, a late one 410
+  // `expired`. Thread-safe.
+  Result<std::string> issue_launch_token();
 
   // Opens the runner for an assessment unlocked in an earlier launch, if any, and starts the
   // timer thread. Called once at start-up.
@@ -104,13 +117,21 @@ class UiApi {
   bool host_ok(const protocol::HttpRequest& r) const;
   bool origin_ok(const protocol::HttpRequest& r) const;
   bool cookie_ok(const protocol::HttpRequest& r) const;
+  protocol::HttpResponse launch(const protocol::HttpRequest& r);
+
+  struct LaunchToken {
+    std::string value;
+    std::uint64_t expires_mono_ns = 0;
+    bool used = false;
+  };
 
   store::Store& store_;
   const time::Clock& clock_;
   std::filesystem::path data_dir_;
   UiServices services_;
-  std::string secret_;
   std::string cookie_value_;
+  std::mutex tokens_mu_;
+  std::vector<LaunchToken> tokens_;   // issued, newest last; kept until expired (to name a replay)
   std::uint16_t port_ = 0;
 
   std::mutex mu_;   // guards runner_ (the pointer), not the runner itself

@@ -19,6 +19,7 @@
 #include "client/vision/bounded_queue.hpp"
 #include "client/vision/flag_engine.hpp"
 #include "client/vision/frame_source.hpp"
+#include "shared/core/log.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 
@@ -78,7 +79,7 @@ struct Monitor::Impl {
 
   // ---- journal (analysis_mu held, or the threads stopped) ----
   void note_error(const Error& e, std::string_view what) {
-    spdlog::warn("vision: {}: {}", what, e.message);
+    spdlog::warn("vision: {}: {}", what, log_value(e.message));
     std::lock_guard lock(mu);
     status.last_error = std::string(what) + ": " + e.message;
   }

@@ -27,6 +27,7 @@
 #include "server/core/staff_api.hpp"
 #include "server/core/staff_sqlite_repository.hpp"
 #include "server/net/https_server.hpp"
+#include "shared/core/log.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
 
@@ -36,7 +37,7 @@ namespace fs = std::filesystem;
 using namespace vigil::server;
 
 int failed(const vigil::Error& e) {
-  std::cerr << "vigil-server: " << e.message << "\n";
+  std::cerr << "vigil-server: " << vigil::log_value(e.message) << "\n";
   return e.code == vigil::Errc::invalid_argument ? 64 : 1;
 }
 
@@ -68,7 +69,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (auto s = core::active_issuer(dir, vigil::time::system_clock().wall_ms())) {
     signer = std::move(*s);
   } else {
-    log("event=issuer_key_unavailable detail=\"" + s.error().message + "\" effect=\"release issues no certificates\"");
+    log("event=issuer_key_unavailable detail=" + vigil::log_value(s.error().message) + " effect=\"release issues no certificates\"");
   }
   core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
@@ -480,7 +481,7 @@ int main(int argc, char** argv) {
       return cmd_package_build(content_dir, dir, out_file);
     }
   } catch (const std::exception& e) {
-    std::cerr << "vigil-server: unexpected error: " << e.what() << "\n";
+    std::cerr << "vigil-server: unexpected error: " << vigil::log_value(e.what()) << "\n";
     return 70;
   }
   return 0;

@@ -12,6 +12,7 @@
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
+#include "shared/core/log.hpp"
 #include "shared/certificate/printable.hpp"
 #include "shared/time/clock.hpp"
 
@@ -42,7 +43,7 @@ struct ResultsCli {
 namespace {
 
 int failed(const Error& e) {
-  std::cerr << "vigil-server: " << e.message << "\n";
+  std::cerr << "vigil-server: " << log_value(e.message) << "\n";
   return e.code == Errc::invalid_argument ? 64 : 1;
 }
 

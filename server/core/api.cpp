@@ -9,6 +9,7 @@
 #include "server/core/json_limits.hpp"
 #include "server/core/packages.hpp"
 #include "server/core/results.hpp"
+#include "shared/core/log.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/crypto/kdf.hpp"
@@ -128,9 +129,9 @@ HttpResponse Api::handle(const HttpRequest& request, const protocol::PeerIdentit
   if (!r) {
     if (status_for(r.error().code) >= 500 && config_.log) {
       // One key=value line; the request path is ours to print, the message is the server's own.
-      config_.log("event=request_failed method=" + request.method + " status=" +
+      config_.log("event=request_failed method=" + log_value(request.method) + " status=" +
                   std::to_string(status_for(r.error().code)) + " code=" + std::string(errc_name(r.error().code)) +
-                  " detail=\"" + r.error().message + "\"");
+                  " detail=" + log_value(r.error().message));
     }
     return error_response(r.error());
   }

@@ -17,6 +17,7 @@
 #include "server/core/staff_marking.hpp"
 #include "server/core/staff_results.hpp"
 #include "server/embedded/staff_pages.hpp"
+#include "shared/core/log.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -1104,8 +1105,8 @@ HttpResponse StaffApi::handle(const HttpRequest& request, const protocol::PeerId
     out = std::move(*r);
   } else {
     if (status_for(r.error().code) >= 500 && config_.log) {
-      config_.log("event=staff_request_failed method=" + request.method + " code=" + std::string(errc_name(r.error().code)) +
-                  " detail=\"" + r.error().message + "\"");
+      config_.log("event=staff_request_failed method=" + log_value(request.method) + " code=" + std::string(errc_name(r.error().code)) +
+                  " detail=" + log_value(r.error().message));
     }
     out = error_response(r.error());
   }

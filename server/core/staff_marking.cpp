@@ -23,6 +23,7 @@
 
 #include "server/core/marking_repository.hpp"
 #include "server/core/results.hpp"
+#include "shared/core/log.hpp"
 #include "shared/assessment/json.hpp"
 
 namespace vigil::server::core::staff_detail {
@@ -161,7 +162,7 @@ Status sync_scripts(const Ctx& c, const Deps& d) {
       auto a = load_assessment(c.repo, d.r->keys, s.assessment_id, s.version);
       if (!a) {
         if (c.config.log) {
-          c.config.log("event=marking_package_unreadable assessment=" + s.assessment_id + " code=" +
+          c.config.log("event=marking_package_unreadable assessment=" + log_value(s.assessment_id) + " code=" +
                        std::string(errc_name(a.error().code)));
         }
         continue;

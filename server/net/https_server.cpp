@@ -57,6 +57,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "shared/core/log.hpp"
 #include "shared/core/bytes.hpp"
 
 namespace vigil::server::net {
@@ -357,10 +358,10 @@ protocol::HttpResponse call_handler(ServerState* self, const protocol::HttpReque
   try {
     return self->handler(req, peer);
   } catch (const std::exception& e) {
-    self->log("event=handler_exception method=" + req.method + " path=" + std::string(req.path()) +
-              " what=\"" + e.what() + "\"");
+    self->log("event=handler_exception method=" + log_value(req.method) + " path=" + log_value(req.path()) +
+              " what=" + log_value(e.what()));
   } catch (...) {
-    self->log("event=handler_exception method=" + req.method + " path=" + std::string(req.path()));
+    self->log("event=handler_exception method=" + log_value(req.method) + " path=" + log_value(req.path()));
   }
   return net_error(500, "internal", "the server failed to handle the request");
 }
@@ -377,8 +378,8 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
   tcp_layer.expires_after(cfg.handshake_timeout);
   auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
   if (hs_ec) {
-    std::string line = "event=tls_handshake_failed remote=" + conn->remote_address + " reason=\"" + hs_ec.message() + "\"";
-    if (!conn->verify_failure.empty()) line += " verify=\"" + conn->verify_failure + "\"";
+    std::string line = "event=tls_handshake_failed remote=" + log_value(conn->remote_address) + " reason=" + log_value(hs_ec.message());
+    if (!conn->verify_failure.empty()) line += " verify=" + log_value(conn->verify_failure);
     self->log(line);
     co_return;
   }
@@ -411,8 +412,8 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
     if (read_ec) {
       std::optional<protocol::HttpResponse> refusal = refusal_for(read_ec);
       if (!refusal) co_return;
-      self->log("event=request_refused remote=" + conn->remote_address + " status=" + std::to_string(refusal->status) +
-                " reason=\"" + read_ec.message() + "\"");
+      self->log("event=request_refused remote=" + log_value(conn->remote_address) + " status=" + std::to_string(refusal->status) +
+                " reason=" + log_value(read_ec.message()));
       const bool sent = co_await send(self, conn, to_beast(std::move(*refusal), 11, false, false));
       if (sent) {
         // Lingering close: end our direction (the client sees the end of the response) and
@@ -454,7 +455,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
     auto [ec, socket] = co_await self->acceptor.async_accept(asio::make_strand(self->ioc), use_tuple);
     if (self->stopping.load() || !self->acceptor.is_open()) co_return;  // the socket closes itself
     if (ec) {
-      self->log("event=accept_failed reason=\"" + ec.message() + "\"");
+      self->log("event=accept_failed reason=" + log_value(ec.message()));
       asio::steady_timer pause(self->server_strand, accept_backoff);
       co_await pause.async_wait(use_tuple);
       continue;
@@ -463,7 +464,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
     const tcp::endpoint remote = socket.remote_endpoint(ep_ec);
     std::string remote_address = ep_ec ? std::string("unknown") : remote.address().to_string();
     if (self->open.load() >= self->config.max_connections) {
-      self->log("event=connection_refused remote=" + remote_address + " reason=max_connections");
+      self->log("event=connection_refused remote=" + log_value(remote_address) + " reason=max_connections");
       socket.close(ep_ec);
       continue;
     }

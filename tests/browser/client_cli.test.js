@@ -1,6 +1,7 @@
 // The candidate client's commands and its single-instance rule, on a real sitting: a second
 // `vigil-client start` on the same store is refused with a plain message while the first keeps
-// every answer and records the attempt; a wrong start code is refused and recorded; `check` and
+// every answer, records the attempt and opens its window again with a new one-time launch
+// address; a used launch address is refused; a wrong start code is refused and recorded; `check` and
 // `export-diagnostics` work and the diagnostics hold no personal data.
 'use strict';
 const test = require('node:test');
@@ -26,6 +27,12 @@ test('a second client is refused and recorded, codes are checked, diagnostics ca
     const page = await browser.newPage();
     const first = await sitting.startClient();
     await page.goto(first.url);
+    // The launch address (on the browser's command line, readable by every local user) is dead
+    // once used: a replay gets no cookie.
+    const replay = await fetch(first.url, { redirect: 'manual' });
+    assert.equal(replay.status, 403);
+    assert.equal((await replay.json()).error.code, 'forbidden');
+    assert.equal(replay.headers.get('set-cookie'), null);
     assert.equal((await call(page, 'POST', '/api/download', {})).status, 200);
 
     // A wrong start code: refused with a plain message that says how many tries are left.
@@ -47,6 +54,15 @@ test('a second client is refused and recorded, codes are checked, diagnostics ca
     assert.equal(second.code, 75);
     assert.match(second.stderr, /already open on this computer/);
     assert.match(second.stderr, /answers are safe/);
+    // The running client opens its window again with a new one-time address, which works once.
+    const reopened = (await first.proc.waitFor(/ui: \S+\n[\s\S]*ui: (http:\/\/127\.0\.0\.1:\d+\/launch\?token=\S+)/))[1];
+    assert.notEqual(reopened, first.url);
+    const other = await browser.newContext();
+    const otherPage = await other.newPage();
+    await otherPage.goto(reopened);
+    assert.equal((await call(otherPage, 'GET', '/api/state')).status, 200);
+    assert.equal((await fetch(reopened, { redirect: 'manual' })).status, 403);
+    await other.close();
     // The first one still works and keeps the answer.
     const again = (await call(page, 'GET', '/api/section')).body;
     assert.deepEqual(again.items.find((i) => i.id === item.id).answer, { choice: 1 });

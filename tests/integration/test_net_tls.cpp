@@ -31,6 +31,7 @@
 
 #include "client/sync/https_transport.hpp"
 #include "server/net/https_server.hpp"
+#include "shared/core/log.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace {
@@ -159,6 +160,9 @@ ListenerConfig base_config() {
   return cfg;
 }
 
+// A second log line and keys an attacker would like the log to show.
+constexpr std::string_view k_forged_log_text = "failed\nvigil-server: event=staff_login_ok user=\"admin\" \\ x=1\r\x01";
+
 // What the echo handler has seen.
 struct HandlerState {
   std::atomic<int> calls{0};
@@ -173,6 +177,8 @@ HttpResponse echo(const HttpRequest& req, const PeerIdentity& peer, HandlerState
     std::this_thread::sleep_for(milliseconds(300));
   }
   if (req.path() == "/throw") throw std::runtime_error("handler failed on purpose");
+  // An exception whose text carries what a request sent (as error messages often quote input).
+  if (req.path().starts_with("/throw/")) throw std::runtime_error(std::string(k_forged_log_text));
   const json body = {{"method", req.method},
                      {"target", req.target},
                      {"body", req.body},
@@ -217,6 +223,15 @@ class TestServer {
   bool run_returns_within(milliseconds limit) { return runner_.wait_for(limit) == std::future_status::ready; }
   // Whether a log line containing `text` appears within two seconds: the server may log an event
   // after the client has already seen its outcome.
+  // The first log line containing `text` (waiting as logged() does), or empty.
+  std::string log_line(std::string_view text) {
+    if (!logged(text)) return {};
+    std::lock_guard lock(log_mutex_);
+    for (const auto& line : log_) {
+      if (line.find(text) != std::string::npos) return line;
+    }
+    return {};
+  }
   bool logged(std::string_view text) {
     for (int i = 0; i < 400; ++i) {
       {
@@ -728,4 +743,26 @@ TEST_CASE("a server on four threads serves concurrent clients and stops cleanly"
   CHECK(server.server().total_connections() == 4);
   server.server().stop(seconds(5));
   CHECK(server.run_returns_within(milliseconds(5000)));
+}
+
+TEST_CASE("a request path or exception text with quotes and line breaks cannot forge a log line") {
+  TestServer server;
+  HttpsTransport transport(client_config(server.port()));
+  const std::string path = "/throw/x\"=y\"&event=forged";  // Beast passes quotes and = in a target
+  auto got = transport.roundtrip(get(path));
+  REQUIRE(got);
+  CHECK(got->status == 500);
+  const std::string line = server.log_line("event=handler_exception");
+  REQUIRE_FALSE(line.empty());
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(line.find('\r') == std::string::npos);
+  // Exactly three keys, each value one quoted token that reads back as sent.
+  const auto path_at = line.find(" path=");
+  const auto what_at = line.find(" what=");
+  REQUIRE(path_at != std::string::npos);
+  REQUIRE(what_at != std::string::npos);
+  CHECK(line.substr(0, line.find(' ')) == "event=handler_exception");
+  CHECK(vigil::parse_log_value(line.substr(line.find("method=") + 7, path_at - line.find("method=") - 7)).value() == "GET");
+  CHECK(vigil::parse_log_value(line.substr(path_at + 6, what_at - path_at - 6)).value() == path);
+  CHECK(vigil::parse_log_value(line.substr(what_at + 6)).value() == k_forged_log_text);
 }

@@ -2,6 +2,9 @@
 // real client (SQLCipher store, HTTPS transport, sync engine).
 #include <catch2/catch_test_macros.hpp>
 
+#include <functional>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
@@ -9,7 +12,9 @@
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
+#include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
+#include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
@@ -54,6 +59,30 @@ Bytes evidence_bytes(std::size_t n) {
   Bytes b(n);
   for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>((i * 131 + 7) & 0xff);
   return b;
+}
+
+// Forwards every request to the real HTTPS transport and lets a test act in between: a candidate
+// saving while a batch is in flight, or a buggy or hostile server (or a man in the middle holding
+// the server's keys) rewriting the server's real answers.
+class TamperingTransport : public sync::Transport {
+ public:
+  explicit TamperingTransport(sync::Transport& real) : real_(real) {}
+  std::function<void(const protocol::HttpRequest&)> before;
+  std::function<void(const protocol::HttpRequest&, protocol::HttpResponse&)> after;
+
+  Result<protocol::HttpResponse> roundtrip(const protocol::HttpRequest& request) override {
+    if (before) before(request);
+    auto r = real_.roundtrip(request);
+    if (r && after) after(request, *r);
+    return r;
+  }
+
+ private:
+  sync::Transport& real_;
+};
+
+bool is_records_post(const protocol::HttpRequest& r) {
+  return r.method == "POST" && r.target.size() > 8 && r.target.ends_with("/records");
 }
 
 }  // namespace
@@ -209,4 +238,155 @@ TEST_CASE("the server's home and database are readable by the server's account o
     INFO(path.string());
     CHECK((st.st_mode & 0777) == mode);
   }
+}
+
+TEST_CASE("a receipt that does not match the device's own journal is not kept") {
+  TestServer server;
+  TempDir dir;
+  auto s = enrolled_store(server, dir);
+  REQUIRE(s->begin_session("s-2", "naas-pr-1"));
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(s->save_answer("s-1", "a" + std::to_string(i), "A"));
+    REQUIRE(s->save_answer("s-2", "b" + std::to_string(i), "B"));
+  }
+  auto sha = s->add_blob("s-2", evidence_bytes(1000), store::OutboxPriority::evidence);
+  REQUIRE(sha);
+  REQUIRE(s->submit_session("s-1"));
+  REQUIRE(s->submit_session("s-2"));
+
+  auto real = sync::transport_for(*s).value();
+  TamperingTransport transport(*real);
+  std::optional<protocol::Receipt> genuine_s1;       // the server's real receipt for s-1
+  bool tamper_s2 = true;                             // while true, s-2's answer carries served_for_s2
+  std::optional<protocol::Receipt> served_for_s2;    // none at first: the receipt is withheld
+  transport.after = [&](const protocol::HttpRequest& req, protocol::HttpResponse& resp) {
+    if (req.method != "GET" || resp.status != 200 || !req.target.starts_with("/v1/sessions/")) return;
+    auto state = protocol::parse_session_state(resp.body);
+    REQUIRE(state);
+    if (req.target == "/v1/sessions/s-1" && state->receipt) genuine_s1 = state->receipt;
+    if (req.target == "/v1/sessions/s-2" && tamper_s2) {
+      state->receipt = served_for_s2;
+      resp.body = protocol::to_json(*state).dump();
+    }
+  };
+  sync::SyncEngine engine(*s, transport);
+  // Everything is sent and s-1's receipt arrives (sessions are asked in order, s-1 first).
+  for (int i = 0; i < 10 && !genuine_s1; ++i) (void)engine.run_once();
+  REQUIRE(genuine_s1);
+  REQUIRE(s->receipt("s-1").value());
+  REQUIRE_FALSE(s->receipt("s-2").value());
+
+  // What the real server signed for s-2 (admin view of its database), then forged variants
+  // signed with the server's own receipt key: each one verifies, and each one is refused.
+  const auto server_s2 = server.session_info(s->device_id(), "s-2");
+  REQUIRE(server_s2["receipt"].is_object());
+  const auto real_s2 = protocol::decode_receipt(server_s2["receipt"]).value();
+  const Bytes seed = server.receipt_seed();
+  const Bytes pub = server.receipt_public_key();
+  const auto entries = s->journal_entries("s-2").value();
+  const auto resigned = [&](protocol::Receipt r) {
+    REQUIRE(protocol::sign_receipt(r, seed, pub));
+    REQUIRE(protocol::verify_receipt(r, pub));
+    return r;
+  };
+  struct Case {
+    std::string name;
+    protocol::Receipt receipt;
+    std::string says;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"a genuine receipt for another session", *genuine_s1, "names another session"});
+  {
+    auto r = real_s2;  // a shorter journal: ends one record before the submission
+    r.final_seq -= 1;
+    r.head_hash = journal::record_hash(entries[r.final_seq - 1].record);
+    cases.push_back({"a shorter journal", resigned(r), "ends at record"});
+  }
+  {
+    auto r = real_s2;
+    r.head_hash[0] ^= 1;
+    cases.push_back({"another final record", resigned(r), "different final record"});
+  }
+  {
+    auto r = real_s2;
+    r.device_id = std::string(32, 'a');  // well formed, not this device
+    cases.push_back({"another device", resigned(r), "another device"});
+  }
+  {
+    auto r = real_s2;
+    r.candidate_id = "c-2";
+    cases.push_back({"another candidate", resigned(r), "another candidate"});
+  }
+  {
+    auto r = real_s2;
+    r.blobs.clear();
+    cases.push_back({"without the evidence", resigned(r), "different evidence"});
+  }
+  {
+    auto r = real_s2;  // the right content, signed by a key that is not the server's
+    auto other = crypto::ed25519_generate().value();
+    REQUIRE(protocol::sign_receipt(r, crypto::view(other.seed), other.public_key));
+    cases.push_back({"a key that is not the server's", r, "does not verify"});
+  }
+  for (const auto& c : cases) {
+    INFO(c.name);
+    served_for_s2 = c.receipt;
+    auto r = engine.run_once();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::integrity);
+    CHECK(r.error().message.find(c.says) != std::string::npos);
+    CHECK_FALSE(s->receipt("s-2").value());
+    CHECK(s->sessions_awaiting_receipt().value() == std::vector<std::string>{"s-2"});
+    CHECK(engine.progress().receipts_pending == 1);
+  }
+
+  // The real server's receipt is kept once it arrives unaltered.
+  tamper_s2 = false;
+  REQUIRE(engine.run_once().value());
+  auto kept = s->receipt("s-2").value();
+  REQUIRE(kept);
+  CHECK(protocol::parse_receipt(*kept).value() == real_s2);
+}
+
+TEST_CASE("an acknowledgement past the batch sent drops nothing that was not sent") {
+  TestServer server;
+  TempDir dir;
+  auto s = enrolled_store(server, dir);
+  for (int i = 0; i < 4; ++i) REQUIRE(s->save_answer("s-1", "a" + std::to_string(i), "A"));
+  auto real = sync::transport_for(*s).value();
+  TamperingTransport transport(*real);
+  int posts = 0;
+  // While the first batch (records 1..5) is in flight the candidate saves three more answers;
+  // the server's answer then claims the whole journal (8), which it was never sent.
+  transport.before = [&](const protocol::HttpRequest& req) {
+    if (!is_records_post(req) || posts++ != 0) return;
+    for (int i = 0; i < 3; ++i) REQUIRE(s->save_answer("s-1", "b" + std::to_string(i), "B"));
+  };
+  transport.after = [&](const protocol::HttpRequest& req, protocol::HttpResponse& resp) {
+    if (!is_records_post(req) || posts != 1) return;
+    auto ack = protocol::parse_batch_ack(resp.body);
+    REQUIRE(ack);
+    CHECK(ack->highest_contiguous_seq == 5);
+    ack->highest_contiguous_seq = 8;
+    resp.body = protocol::to_json(*ack).dump();
+  };
+  sync::SyncOptions opts;
+  opts.batch_records = 5;
+  sync::SyncEngine engine(*s, transport, opts);
+  REQUIRE(engine.run_once());
+  // Records 6..8 were never sent and stayed queued, whatever the server claimed, so the same
+  // pass sent them in a second batch.
+  CHECK(posts == 2);
+  CHECK(server.session_info(s->device_id(), "s-1")["records"] == 8);
+  CHECK(s->outbox_counts().value().records == 0);
+  transport.before = nullptr;
+  transport.after = nullptr;
+  // The session goes on and ends with a receipt for all of it.
+  REQUIRE(s->submit_session("s-1"));
+  sync_until_done(engine);
+  const auto info = server.session_info(s->device_id(), "s-1");
+  CHECK(info["records"] == 9);
+  CHECK(info["head_seq"] == 9);
+  CHECK(info["flags"].empty());
+  CHECK(s->outbox_counts().value().records == 0);
 }

@@ -91,6 +91,14 @@ class TestServer {
     return from_base64(b64).value();
   }
 
+  // The receipt key's seed (keys/receipt.key, hex): lets a test play a server, or a man in the
+  // middle holding the server's keys, that signs receipts the real server would not issue.
+  Bytes receipt_seed() const {
+    std::string hex = read_text(dir_.path() / "keys" / "receipt.key");
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
+    return from_hex(hex).value();
+  }
+
   // Adds the candidate (if new) and returns a fresh enrolment code.
   std::string enrolment_code(const std::string& candidate_id, int valid_days = 14) {
     const std::string d = dir_.path().string();

@@ -24,7 +24,6 @@ using vigil::testing::TempDir;
 namespace {
 
 constexpr std::uint16_t k_port = 40124;
-constexpr std::string_view k_secret = "launch-secret-for-equalities-tests-0123456789";
 
 struct Fixture {
   TempDir dir;
@@ -42,9 +41,9 @@ struct Fixture {
     store = std::move(store::Store::open(std::move(so)).value());
     ui::UiServices services;
     services.sync_now = [this] { ++sync_nudges; };
-    api = std::make_unique<ui::UiApi>(*store, clock, dir.path(), services, std::string(k_secret));
+    api = std::make_unique<ui::UiApi>(*store, clock, dir.path(), services);
     api->set_port(k_port);
-    HttpRequest launch{"GET", "/launch?secret=" + std::string(k_secret), {{"Host", host()}}, {}};
+    HttpRequest launch{"GET", "/launch?token=" + api->issue_launch_token().value(), {{"Host", host()}}, {}};
     const auto res = api->handle(launch);
     REQUIRE(res.status == 303);
     const auto set = res.header("Set-Cookie");

@@ -110,7 +110,7 @@ TEST_CASE("the outbox keeps a record until the server acknowledges it") {
   REQUIRE(s->begin_session("s1", "naas-pr-1"));
   for (int i = 0; i < 5; ++i) REQUIRE(s->save_answer("s1", "item-" + std::to_string(i), "A"));
   CHECK(s->outbox_counts().value().records == 6);
-  REQUIRE(s->acknowledge("s1", 4));
+  REQUIRE(s->acknowledge("s1", {1, 6}, 4));
   auto left = s->outbox_pending(10).value();
   REQUIRE(left.size() == 2);
   CHECK(left[0].seq == 5);
@@ -370,12 +370,38 @@ TEST_CASE("an acknowledgement beyond what the store wrote is refused and drops n
   auto s = must_open(dir.path());
   REQUIRE(s->begin_session("s1", "naas-pr-1"));
   REQUIRE(s->save_answer("s1", "a", "A"));
-  auto r = s->acknowledge("s1", 3);
+  auto r = s->acknowledge("s1", {1, 2}, 3);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::invalid_argument);
   CHECK(s->outbox_counts().value().records == 2);
-  CHECK_FALSE(s->acknowledge("s1", std::numeric_limits<std::uint64_t>::max()));
+  CHECK_FALSE(s->acknowledge("s1", {1, 2}, std::numeric_limits<std::uint64_t>::max()));
   CHECK(s->outbox_counts().value().records == 2);
+  // No batch, no acknowledgement.
+  CHECK(s->acknowledge("s1", {0, 0}, 2).error().code == Errc::invalid_argument);
+  CHECK(s->acknowledge("s1", {2, 1}, 2).error().code == Errc::invalid_argument);
+  CHECK(s->outbox_counts().value().records == 2);
+}
+
+TEST_CASE("an acknowledgement removes only the rows of the batch it answers") {
+  TempDir dir;
+  auto s = must_open(dir.path());
+  REQUIRE(s->begin_session("s1", "naas-pr-1"));
+  for (int i = 0; i < 3; ++i) REQUIRE(s->save_answer("s1", "a" + std::to_string(i), "A"));
+  // Records 1..4 are sent; meanwhile the candidate saves twice more (records 5 and 6).
+  REQUIRE(s->pending_records("s1", 10).value().size() == 4);
+  REQUIRE(s->save_answer("s1", "b", "B"));
+  REQUIRE(s->save_answer("s1", "c", "C"));
+  // The server claims to hold record 6 too, which it was never sent: only 1..4 leave.
+  REQUIRE(s->acknowledge("s1", {1, 4}, 6));
+  auto left = s->outbox_pending(10).value();
+  REQUIRE(left.size() == 2);
+  CHECK(left[0].seq == 5);
+  CHECK(left[1].seq == 6);
+  // An acknowledgement short of the batch keeps the rest of the batch.
+  REQUIRE(s->acknowledge("s1", {5, 6}, 5));
+  left = s->outbox_pending(10).value();
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].seq == 6);
 }
 
 TEST_CASE("an empty answer is saved as empty text") {
@@ -407,7 +433,7 @@ TEST_CASE("records the server lost are queued again from the journal") {
   auto s = must_open(dir.path());
   REQUIRE(s->begin_session("s1", "naas-pr-1"));
   for (int i = 0; i < 5; ++i) REQUIRE(s->save_answer("s1", "a" + std::to_string(i), "A"));
-  REQUIRE(s->acknowledge("s1", 6));
+  REQUIRE(s->acknowledge("s1", {1, 6}, 6));
   CHECK(s->outbox_counts().value().records == 0);
   // The server was restored from a backup and now holds only records 1..3.
   REQUIRE(s->requeue("s1", 4));

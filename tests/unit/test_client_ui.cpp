@@ -21,7 +21,6 @@ using vigil::testing::TempDir;
 namespace {
 
 constexpr std::uint16_t k_port = 40123;
-constexpr std::string_view k_secret = "launch-secret-for-tests-0123456789abcdef";
 
 struct Fixture {
   TempDir dir;
@@ -37,7 +36,7 @@ struct Fixture {
     auto s = store::Store::open(std::move(so));
     REQUIRE(s);
     store = std::move(*s);
-    api = std::make_unique<ui::UiApi>(*store, clock, dir.path(), ui::UiServices{}, std::string(k_secret));
+    api = std::make_unique<ui::UiApi>(*store, clock, dir.path(), ui::UiServices{});
     api->set_port(k_port);
   }
 
@@ -49,10 +48,17 @@ struct Fixture {
     return r;
   }
 
-  // The cookie /launch sets, as "vigil_ui=<value>".
+  std::string token() {
+    auto t = api->issue_launch_token();
+    REQUIRE(t);
+    return *t;
+  }
+
+  // The cookie /launch sets with a new launch token, as "vigil_ui=<value>".
   std::string launch() {
-    auto res = api->handle(request("GET", "/launch?secret=" + std::string(k_secret)));
+    auto res = api->handle(request("GET", "/launch?token=" + token()));
     REQUIRE(res.status == 303);
+    CHECK(res.header("Location") == "/");
     const std::string set = res.header("Set-Cookie");
     REQUIRE(set.find("HttpOnly") != std::string::npos);
     REQUIRE(set.find("SameSite=Strict") != std::string::npos);
@@ -69,11 +75,12 @@ void check_protective_headers(const HttpResponse& r) {
 
 }  // namespace
 
-TEST_CASE("the UI opens only with the launch secret and then only with its cookie") {
+TEST_CASE("the UI opens only with a launch token and then only with its cookie") {
   Fixture f;
-  auto no_secret = f.api->handle(f.request("GET", "/launch"));
-  CHECK(no_secret.status == 403);
-  auto wrong = f.api->handle(f.request("GET", "/launch?secret=" + std::string(k_secret.substr(1)) + "x"));
+  const std::string token = f.token();
+  auto no_token = f.api->handle(f.request("GET", "/launch"));
+  CHECK(no_token.status == 403);
+  auto wrong = f.api->handle(f.request("GET", "/launch?token=" + token.substr(1) + "x"));
   CHECK(wrong.status == 403);
   check_protective_headers(wrong);
   CHECK(f.api->handle(f.request("GET", "/api/state")).status == 403);  // no cookie
@@ -92,6 +99,51 @@ TEST_CASE("the UI opens only with the launch secret and then only with its cooki
   CHECK(state.status == 200);
   check_protective_headers(state);
   CHECK(state.body.find(R"("screen":"enrol")") != std::string::npos);
+}
+
+// The launch address is on the browser's command line, which any local user can read: its
+// token must be dead once the browser used it, and soon even if it never did.
+TEST_CASE("a launch token works once, a replay is refused and an unused token expires") {
+  Fixture f;
+  const std::string token = f.token();
+  auto first = f.api->handle(f.request("GET", "/launch?token=" + token));
+  REQUIRE(first.status == 303);
+  const std::string set = first.header("Set-Cookie");
+  CHECK(set.find("HttpOnly") != std::string::npos);
+  CHECK(set.find("SameSite=Strict") != std::string::npos);
+  CHECK(set.find("Path=/") != std::string::npos);
+
+  // Replayed (another local user who read the command line): refused, no cookie.
+  auto replay = f.api->handle(f.request("GET", "/launch?token=" + token));
+  CHECK(replay.status == 403);
+  CHECK(replay.body.find(R"("code":"forbidden")") != std::string::npos);
+  CHECK(replay.body.find("already been used") != std::string::npos);
+  CHECK(replay.header("Set-Cookie").empty());
+  check_protective_headers(replay);
+
+  // An unused token dies after its lifetime; one issued later still works, once.
+  const std::string late = f.token();
+  const std::string fresh_later = [&] {
+    f.clock.advance_ms(std::chrono::duration_cast<std::chrono::milliseconds>(ui::k_launch_token_lifetime).count() - 1);
+    return f.token();
+  }();
+  f.clock.advance_ms(1);
+  auto expired = f.api->handle(f.request("GET", "/launch?token=" + late));
+  CHECK(expired.status == 410);
+  CHECK(expired.body.find(R"("code":"expired")") != std::string::npos);
+  CHECK(expired.header("Set-Cookie").empty());
+  CHECK(f.api->handle(f.request("GET", "/launch?token=" + fresh_later)).status == 303);
+  CHECK(f.api->handle(f.request("GET", "/launch?token=" + fresh_later)).status == 403);
+
+  // The cookie is what keeps working, for every window of this launch.
+  auto state = f.request("GET", "/api/state");
+  state.headers["Cookie"] = set.substr(0, set.find(';'));
+  CHECK(f.api->handle(state).status == 200);
+
+  // Only the newest tokens are kept.
+  const std::string oldest = f.token();
+  for (std::size_t i = 0; i < ui::k_max_launch_tokens; ++i) (void)f.token();
+  CHECK(f.api->handle(f.request("GET", "/launch?token=" + oldest)).status == 403);
 }
 
 TEST_CASE("requests naming another host are refused (DNS rebinding)") {

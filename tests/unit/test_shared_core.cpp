@@ -8,6 +8,7 @@
 
 #include "shared/core/bytes.hpp"
 #include "shared/core/file.hpp"
+#include "shared/core/log.hpp"
 #include "shared/core/result.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -217,4 +218,45 @@ TEST_CASE("an atomic write into a missing folder fails with the path and creates
   CHECK(st.error().message.find("missing") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "missing"));
   CHECK(vigil::read_whole_file(path).error().code == Errc::not_found);
+}
+
+TEST_CASE("a log value with newlines and quotes and control bytes stays one field of one line") {
+  // What an attacker would put in a device id, a file name or a server's error message to forge
+  // a second log line or another key.
+  const std::string hostile = std::string("dev-1\" status=200\nvigil-server: event=login_ok user=admin \\ x=\"y\"\r") +
+                              std::string(1, '\0') + "\x01\x1b[2J\x7f caf\xc3\xa9";
+  const std::string token = vigil::log_value(hostile);
+  const std::string line = "event=request_failed device=" + token + " status=500";
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(line.find('\r') == std::string::npos);
+  for (const char c : token) CHECK((static_cast<unsigned char>(c) >= 0x20));
+  REQUIRE(token.front() == '"');
+  REQUIRE(token.back() == '"');
+  // The value is exactly the quoted token: it ends where the line's own next key begins, and it
+  // reads back byte for byte.
+  const auto start = line.find("device=") + 7;
+  const auto end = line.rfind(" status=500");
+  CHECK(line.substr(start, end - start) == token);
+  auto back = vigil::parse_log_value(token);
+  REQUIRE(back);
+  CHECK(*back == hostile);
+  // Inside the token, every quote is escaped: no unescaped '"' other than the two delimiters.
+  for (std::size_t i = 1; i + 1 < token.size(); ++i) {
+    if (token[i] == '\\') {
+      ++i;
+      continue;
+    }
+    CHECK(token[i] != '"');
+  }
+  CHECK(vigil::log_value("plain") == "\"plain\"");
+  CHECK(vigil::log_value("") == "\"\"");
+}
+
+TEST_CASE("a log value with invalid UTF-8 is still one quoted line and junk does not parse back") {
+  const std::string token = vigil::log_value(std::string("a\xff\nb"));
+  CHECK(token.find('\n') == std::string::npos);
+  CHECK(vigil::parse_log_value(token).value() == "a\xef\xbf\xbd\nb");  // U+FFFD
+  CHECK_FALSE(vigil::parse_log_value("unquoted"));
+  CHECK_FALSE(vigil::parse_log_value("\"a\" extra=1"));
+  CHECK_FALSE(vigil::parse_log_value("42"));
 }

@@ -74,11 +74,12 @@ async function prepareSitting(options = {}) {
   return {
     root, home, clientDir, contentDir, assessmentId, startCode, enrolmentCode, server,
     clientArgs,
-    // Starts `vigil-client start` and resolves with {proc, url, readyAt} once it printed its address.
+    // Starts `vigil-client start` and resolves with {proc, url, readyAt} once it printed its address
+    // (a one-time launch token: the first page.goto(url) uses it up; the cookie it sets is what lasts).
     async startClient(extra = []) {
       const proc = startProcess(CLIENT, [...clientArgs, 'start', '--no-browser', ...extra]);
       children.push(proc);
-      const m = await proc.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/launch\?secret=\S+)/);
+      const m = await proc.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/launch\?token=\S+)/);
       return { proc, url: m[1], readyAt: Date.now() };
     },
     client(args) { return run(CLIENT, [...clientArgs, ...args]); },
