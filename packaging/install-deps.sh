@@ -37,7 +37,9 @@ MAIN_PACKAGES=(
   libboost1.81-dev          # Asio/Beast (1.81 set only: it conflicts with the unversioned 1.74 -dev)
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   libcli11-dev
+  john-data                 # Openwall's list of common passwords, refused for staff accounts (embedded at build)
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20
+  liboath-dev               # TOTP (RFC 6238) for staff second factor (server/core/staff_accounts.cpp)
   libopencv-contrib-dev     # the `face` module (identity-change hint, client/vision)
   libopencv-dev             # client/vision: dnn (BlazeFace), imgproc, videoio, objdetect
   libsecret-1-dev           # Secret Service key storage for the client store key

@@ -26,6 +26,7 @@
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 #include "shared/time/clock.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using nlohmann::json;
@@ -96,13 +97,15 @@ struct World {
     return call("POST", "/staff/api/login", json{{"email", email}, {"password", password}}.dump());
   }
 
+  // Signs in through the real endpoints, completing the first sign-in (own password, TOTP set-up).
   Browser login(const std::string& email) {
-    const auto r = try_login(email, k_password);
-    REQUIRE(r.status == 200);
-    const auto set = r.header("Set-Cookie");
-    const auto start = set.find('=') + 1;
-    return Browser{set.substr(start, set.find(';') - start), json::parse(r.body).at("csrf_token").get<std::string>()};
+    const auto s = accounts.sign_in(email, k_password);
+    return Browser{s.cookie, s.csrf};
   }
+  testing::StaffSetup accounts{[this](const HttpRequest& r) {
+                                 return core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
+                               },
+                               &clock, [this] { return clock.wall_ms(); }};
 
   std::string endorse(const std::string& council, const std::string& name, const std::string& ref) {
     const auto id = "cand-" + ref;
@@ -355,30 +358,61 @@ TEST_CASE("signing in sets a secure session cookie, and signing out ends the ses
   CHECK(w.call("GET", "/staff/api/me", "", &c).status == 401);
 }
 
-TEST_CASE("repeated wrong passwords lock the account for a time that grows, and every failure is logged and audited") {
+TEST_CASE("repeated wrong passwords slow that email at that address, the same for unknown accounts, without audit entries") {
   World w;
-  w.add_user("p@example.org", "proctor");
+  w.add_user("p@example.org", "council_manager", "own");
+  const auto audit_before = w.staff->audit_entries(0, 1000).value().size();
   for (int i = 0; i < 5; ++i) CHECK(w.try_login("p@example.org", "wrong password " + std::to_string(i)).status == 401);
-  // Locked now: even the right password is refused, with a plain message.
+  // Throttled now: even the right password is refused, with a retry time, and no KDF runs.
   auto locked = w.try_login("p@example.org", k_password);
   CHECK(locked.status == 429);
-  CHECK(body_of(locked)["error"]["message"].get<std::string>().find("locked") != std::string::npos);
-  w.clock.advance_ms(15 * 60'000 + 1);
-  CHECK(w.try_login("p@example.org", "wrong again").status == 401);   // the 6th failure: 30 minutes
-  w.clock.advance_ms(20 * 60'000);
+  CHECK(locked.header("Retry-After") == "30");
+  CHECK(body_of(locked)["error"]["code"] == "rate_limited");
+  // An unknown email gets exactly the same answers (enumeration): 401 x5, then 429 with the same body.
+  for (int i = 0; i < 5; ++i) CHECK(w.try_login("nobody@example.org", "wrong password " + std::to_string(i)).status == 401);
+  auto unknown = w.try_login("nobody@example.org", k_password);
+  CHECK(unknown.status == 429);
+  CHECK(unknown.body == locked.body);
+  CHECK(unknown.header("Retry-After") == locked.header("Retry-After"));
+  // The block doubles with each further failure and decays: after it ends, the right password works.
+  w.clock.advance_ms(30'001);
+  CHECK(w.try_login("p@example.org", "wrong again").status == 401);   // 60 s now
   CHECK(w.try_login("p@example.org", k_password).status == 429);
-  w.clock.advance_ms(11 * 60'000);
+  w.clock.advance_ms(60'001);
   CHECK(w.try_login("p@example.org", k_password).status == 200);
-  // A success resets the count.
+  // A success forgets the failures for that email at that address.
   CHECK(w.try_login("p@example.org", "one slip").status == 401);
   CHECK(w.try_login("p@example.org", k_password).status == 200);
-  // An unknown account is refused the same way and logged without a name.
-  CHECK(w.try_login("nobody@example.org", k_password).status == 401);
+  // Failures are logged without names, and are not audit events: the audit log grew only by the
+  // two sign-ins, whose entries say how many failures came before.
   const auto failures = std::count_if(w.log.begin(), w.log.end(), [](const std::string& l) { return l.find("event=staff_login_failed") == 0; });
-  CHECK(failures == 8);
+  CHECK(failures == 12);
   CHECK(std::none_of(w.log.begin(), w.log.end(), [](const std::string& l) { return l.find("nobody@") != std::string::npos; }));
-  const auto audit = w.staff->audit_entries(0, 100).value();
-  CHECK(std::count_if(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "login.failed"; }) == 8);
+  const auto audit = w.staff->audit_entries(0, 1000).value();
+  CHECK(audit.size() == audit_before + 2);
+  CHECK(audit[1].detail.find("8 failed attempt(s) since the last sign-in") != std::string::npos);
+  CHECK(w.repo->db().query_int("SELECT sum(known_account) + sum(unknown_account) FROM login_failure_hours").value() == 15);
+}
+
+TEST_CASE("an attacker at one address cannot lock the owner out from another, and addresses spraying many emails are slowed") {
+  World w;
+  w.add_user("victim@example.org", "council_manager", "own");
+  const auto from = [&](const std::string& addr, const std::string& email, const std::string& password) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/staff/api/login";
+    r.headers["Content-Type"] = "application/json";
+    r.body = json{{"email", email}, {"password", password}}.dump();
+    return core::route_request(*w.api, *w.staff_api, r, PeerIdentity{false, "", "", addr});
+  };
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) refused += from("203.0.113.9", "victim@example.org", "guess " + std::to_string(i)).status == 429;
+  CHECK(refused >= 34);
+  CHECK(from("198.51.100.7", "victim@example.org", k_password).status == 200);
+  // Spraying: one address, many emails: blocked after 20 attempts whatever the emails.
+  int sprayed = 0;
+  for (int i = 0; i < 25; ++i) sprayed += from("192.0.2.1", "user" + std::to_string(i) + "@example.org", "Winter2024!").status == 429;
+  CHECK(sprayed >= 5);
 }
 
 TEST_CASE("an endorsement upload with any bad row reports every problem and imports nothing") {
@@ -624,14 +658,15 @@ TEST_CASE("the staff pages are served from the binary with a strict content secu
 
 TEST_CASE("an admin can unlock a locked account and disable one (ending its sign-ins)") {
   Seeded w;
+  const auto b_password = w.accounts.password("b@proctors.example.org");
   for (int i = 0; i < 5; ++i) w.try_login("b@proctors.example.org", "wrong");
-  CHECK(w.try_login("b@proctors.example.org", k_password).status == 429);
+  CHECK(w.try_login("b@proctors.example.org", b_password).status == 429);
   const auto b_id = std::to_string(w.user_ids["b@proctors.example.org"]);
   CHECK(w.call("POST", "/staff/api/users/" + b_id + "/unlock", "", &w.admin).status == 200);
-  CHECK(w.try_login("b@proctors.example.org", k_password).status == 200);
+  CHECK(w.try_login("b@proctors.example.org", b_password).status == 200);
   CHECK(w.call("POST", "/staff/api/users/" + b_id + "/disable", "", &w.admin).status == 200);
   CHECK(w.call("GET", "/staff/api/me", "", &w.proctor_b).status == 401);
-  CHECK(w.try_login("b@proctors.example.org", k_password).status == 401);
+  CHECK(w.try_login("b@proctors.example.org", b_password).status == 401);
   CHECK(w.call("POST", "/staff/api/users/" + std::to_string(w.user_ids["admin@example.org"]) + "/disable", "", &w.admin).status == 409);
   // Releasing results (per window, from the results table) is tested in test_staff_results.cpp.
 }
