@@ -139,10 +139,13 @@ Result<std::int64_t> SqliteStaffRepository::add_user(const StaffUser& u, std::in
   Lock lock(base_.mutex());
   auto& db = base_.db();
   VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_users(email, display_name, role, council_id, password_salt, "
-                                  "password_hash, created_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                                  "password_hash, created_wall_ms, must_change_password, password_expires_wall_ms) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, u.email).bind(2, u.display_name).bind(3, role_name(u.role));
   if (u.council_id.empty()) st.bind_null(4); else st.bind(4, u.council_id);
   st.bind(5, ByteView(u.password_salt)).bind(6, ByteView(u.password_hash)).bind(7, now_ms);
+  st.bind(8, std::int64_t{u.must_change_password ? 1 : 0});
+  if (u.password_expires_wall_ms > 0) st.bind(9, u.password_expires_wall_ms); else st.bind_null(9);
   auto r = st.run();
   if (!r && r.error().code == Errc::conflict) {
     return fail(Error(Errc::conflict, "a staff account with this email already exists, or the council is unknown", "email"));

@@ -50,7 +50,7 @@ class StaffSetup {
       if (pending == "mfa_required") {
         body = nlohmann::json::parse(post("/staff/api/login/mfa", {{"code", next_code(email)}}, &s).body);
       } else if (pending == "password_change_required") {
-        const std::string own = "own " + passwords_[email] + " of " + email;
+        const std::string own = "own " + passwords_[email] + " chosen at first sign-in";
         body = nlohmann::json::parse(
             post("/staff/api/me/password", {{"current_password", passwords_[email]}, {"new_password", own}}, &s).body);
         passwords_[email] = own;
