@@ -304,12 +304,15 @@ Result<std::int64_t> SqliteStaffRepository::throttle_attempt(const std::vector<T
   // Schema 9 invariant 4: one statement counts the attempt and sets the block, only while no block
   // is in force, so concurrent attempts can neither both slip through a check nor lose a count.
   // The score leaks linearly (a leaky bucket: no pow(), which SQLite builds may lack); the block
-  // starts at base_ms once `free` attempts are used and doubles per further failure up to cap_ms.
+  // starts at base_ms once `free` attempts are used (counted rounding up, so that the leak of a
+  // few seconds between attempts does not let a sixth one through) and doubles per further
+  // failure up to cap_ms.
   constexpr const char* k_score = "(max(0, score_milli - (?2 - updated_wall_ms) * 1000 / ?3) + 1000)";
   const std::string sql = std::string(
       "INSERT INTO login_throttle(key, score_milli, updated_wall_ms, blocked_until_wall_ms) VALUES (?1, 1000, ?2, 0) "
       "ON CONFLICT(key) DO UPDATE SET score_milli = ") + k_score + ", updated_wall_ms = ?2, blocked_until_wall_ms = "
-      "CASE WHEN " + k_score + " / 1000 >= ?4 THEN ?2 + min(?6, ?5 << min(30, " + k_score + " / 1000 - ?4)) ELSE 0 END "
+      "CASE WHEN (" + k_score + " + 999) / 1000 >= ?4 THEN ?2 + min(?6, ?5 << min(30, (" + k_score + " + 999) / 1000 - ?4)) "
+      "ELSE 0 END "
       "WHERE blocked_until_wall_ms <= ?2";
   for (const auto& r : rules) {
     VIGIL_ASSIGN(auto st, db.cached(sql));
