@@ -204,6 +204,17 @@ ThrottleRule rule(const ThrottleRule& shape, std::string key) {
   return r;
 }
 
+// Counts one attempt against the rules, in one transaction: 0, or when the block in force ends.
+Result<std::int64_t> attempt(Repository& repo, StaffRepository& staff, const std::vector<ThrottleRule>& rules,
+                             std::int64_t now) {
+  std::int64_t blocked = 0;
+  VIGIL_TRY(repo.transaction([&]() -> Status {
+    VIGIL_ASSIGN(blocked, staff.throttle_attempt(rules, now));
+    return {};
+  }));
+  return blocked;
+}
+
 std::string retry_seconds(std::int64_t until_ms, std::int64_t now_ms) {
   return std::to_string(std::max<std::int64_t>(1, (until_ms - now_ms + 999) / 1000));
 }
@@ -283,13 +294,10 @@ Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const 
   const std::string pair_key = "pair:" + email + "|" + peer.remote_address;
   const std::string addr_key = "addr:" + peer.remote_address;
   const std::string acct_key = "acct:" + email;
-  std::int64_t blocked = 0;
-  VIGIL_TRY(d.repo.transaction([&]() -> Status {
-    VIGIL_ASSIGN(blocked, d.staff.throttle_attempt({rule(cfg.throttle_pair, pair_key), rule(cfg.throttle_address, addr_key),
-                                                    rule(cfg.throttle_account, acct_key)},
-                                                   now));
-    return {};
-  }));
+  VIGIL_ASSIGN(auto blocked, attempt(d.repo, d.staff,
+                                     {rule(cfg.throttle_pair, pair_key), rule(cfg.throttle_address, addr_key),
+                                      rule(cfg.throttle_account, acct_key)},
+                                     now));
   VIGIL_ASSIGN(auto user, d.staff.user_by_email(email));
   if (blocked) {
     if (cfg.log) cfg.log("event=staff_login_throttled remote=" + peer.remote_address);
@@ -345,11 +353,7 @@ Result<HttpResponse> post_login_mfa(Ctx& c) {
   const auto now = c.now();
   // Codes are throttled per account: six digits would otherwise fall to a patient guesser.
   const std::string key = "mfa:" + std::to_string(u.user_id);
-  std::int64_t blocked = 0;
-  VIGIL_TRY(c.repo.transaction([&]() -> Status {
-    VIGIL_ASSIGN(blocked, c.staff.throttle_attempt({rule(c.config.throttle_pair, key)}, now));
-    return {};
-  }));
+  VIGIL_ASSIGN(auto blocked, attempt(c.repo, c.staff, {rule(c.config.throttle_pair, key)}, now));
   if (blocked) return throttled(blocked, now);
   VIGIL_ASSIGN(bool ok, second_factor_ok(c.staff, u, body, now));
   if (!ok) {
@@ -427,11 +431,7 @@ Result<HttpResponse> post_reauth(Ctx& c) {
   const auto& u = *c.user;
   const auto now = c.now();
   const std::string key = "reauth:" + std::to_string(u.user_id);
-  std::int64_t blocked = 0;
-  VIGIL_TRY(c.repo.transaction([&]() -> Status {
-    VIGIL_ASSIGN(blocked, c.staff.throttle_attempt({rule(c.config.throttle_pair, key)}, now));
-    return {};
-  }));
+  VIGIL_ASSIGN(auto blocked, attempt(c.repo, c.staff, {rule(c.config.throttle_pair, key)}, now));
   if (blocked) return throttled(blocked, now);
   VIGIL_ASSIGN(bool ok, password_matches(&u, password, c.config.password_scrypt));
   if (ok && !u.totp_secret.empty()) {
