@@ -103,6 +103,7 @@ async function signIn(page, url, email) {
       account.password = own;
     } else {
       await page.getByRole('button', { name: 'Show my set-up key' }).click();
+      await page.locator('#enrol-key').waitFor();   // shown once the server's key is on the page
       account.secret = (await page.locator('#enrol-secret').textContent()).trim();
       await page.getByLabel('Code shown by your app').fill(await nextCode(account));
       await page.getByRole('button', { name: 'Turn on' }).click();
