@@ -34,10 +34,12 @@ MAIN_PACKAGES=(
   fonts-dejavu-core         # chromium renders the candidate and staff pages with real glyphs
   git
   gnome-keyring             # tests: a real Secret Service (desktop keyring) for the store key
+  john-data                 # Openwall's list of common passwords, refused for staff accounts (embedded at build)
   libboost1.81-dev          # Asio/Beast (1.81 set only: it conflicts with the unversioned 1.74 -dev)
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   libcli11-dev
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20
+  liboath-dev               # TOTP (RFC 6238) for staff second factor (server/core/staff_accounts.cpp)
   # client/vision: only the OpenCV modules it uses, each its own Debian package. Not libopencv-dev
   # nor libopencv-contrib-dev: those pull every module's -dev package (VTK, Qt 5, ...), 43 more
   # packages and 313 MB on a bare Debian 12. FindVigilOpenCV.cmake finds these without them.

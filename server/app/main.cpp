@@ -24,6 +24,7 @@
 #include "server/core/results_sqlite_repository.hpp"
 #include "server/core/server_home.hpp"
 #include "server/core/sqlite_repository.hpp"
+#include "server/core/staff_accounts.hpp"
 #include "server/core/staff_api.hpp"
 #include "server/core/staff_sqlite_repository.hpp"
 #include "server/net/https_server.hpp"
@@ -98,6 +99,11 @@ int cmd_serve(const fs::path& dir, int port_override) {
   lc.rate_per_second = home->config.device_rate_per_second;
   lc.rate_burst = home->config.device_rate_burst;
   lc.threads = home->config.threads;
+  // The staff password KDF (scrypt, 32 MiB) runs on one worker thread, not on the I/O threads
+  // that serve device sync; a burst beyond 16 waiting is answered 503 (docs/STAFF.md).
+  lc.offload = [](const vigil::protocol::HttpRequest& req) { return core::StaffApi::runs_password_kdf(req); };
+  lc.offload_threads = 1;
+  lc.offload_queue = 16;
   lc.log = log;
 
   // SIGTERM / SIGINT: stop accepting, finish requests in flight, then exit. The signals are
@@ -315,17 +321,24 @@ int cmd_set_accommodations(const fs::path& dir, const std::string& candidate_id,
   return 0;
 }
 
-// The first programme admin (and any staff account) from the command line; the password comes
-// from the environment variable VIGIL_STAFF_PASSWORD or standard input, never the arguments.
-int cmd_create_user(const fs::path& dir, const std::string& email, const std::string& name, const std::string& role,
-                    const std::string& council) {
+// A staff password from the environment variable VIGIL_STAFF_PASSWORD or standard input, never
+// the arguments (which other users of the machine can read).
+std::string staff_password_input() {
   std::string password;
   if (const char* p = std::getenv("VIGIL_STAFF_PASSWORD"); p != nullptr) {
     password = p;
   } else {
-    std::cerr << "password (at least 12 characters): " << std::flush;
+    std::cerr << "one-time password (at least 12 characters; changed at first sign-in): " << std::flush;
     std::getline(std::cin, password);
   }
+  return password;
+}
+
+// The first programme admin (and any staff account) from the command line, with a one-time
+// password that its owner replaces at first sign-in (docs/STAFF.md "Accounts").
+int cmd_create_user(const fs::path& dir, const std::string& email, const std::string& name, const std::string& role,
+                    const std::string& council) {
+  const std::string password = staff_password_input();
   auto home = core::load_server_home(dir);
   if (!home) return failed(home.error());
   auto repo = core::SqliteRepository::open(home->database());
@@ -333,7 +346,26 @@ int cmd_create_user(const fs::path& dir, const std::string& email, const std::st
   core::SqliteStaffRepository staff(**repo);
   auto id = core::create_staff_user(**repo, staff, email, name, role, council, password, vigil::time::system_clock());
   if (!id) return failed(id.error());
-  std::cout << "staff account " << *id << " created: " << email << " (" << role << ")\n";
+  std::cout << "staff account " << *id << " created: " << email << " (" << role
+            << "); the password is one-time: it must be changed at the first sign-in, within "
+            << core::k_one_time_password_days << " days\n";
+  return 0;
+}
+
+// A forgotten password, or (with --reset-mfa) a lost authenticator: a new one-time password.
+int cmd_reset_password(const fs::path& dir, const std::string& email, bool reset_mfa) {
+  const std::string password = staff_password_input();
+  auto home = core::load_server_home(dir);
+  if (!home) return failed(home.error());
+  auto repo = core::SqliteRepository::open(home->database());
+  if (!repo) return failed(repo.error());
+  core::SqliteStaffRepository staff(**repo);
+  auto id = core::reset_staff_password(**repo, staff, email, password, vigil::time::system_clock(), {}, std::nullopt,
+                                       reset_mfa);
+  if (!id) return failed(id.error());
+  std::cout << "staff account " << *id << " (" << email << "): one-time password set"
+            << (reset_mfa ? ", authenticator and recovery codes removed" : "")
+            << "; every sign-in ended; it must be changed at the next sign-in\n";
   return 0;
 }
 
@@ -448,6 +480,12 @@ int main(int argc, char** argv) {
   create_user->add_option("--name", name, "Display name")->required();
   create_user->add_option("--role", role, "programme_admin, council_manager, proctor or assessor")->capture_default_str();
   create_user->add_option("--council", council, "Council id (council managers only)");
+  auto* reset_password = admin->add_subcommand("reset-password", "Give a staff account a one-time password (changed at "
+                                               "its next sign-in); password from VIGIL_STAFF_PASSWORD or standard input");
+  bool reset_mfa = false;
+  reset_password->add_option("dir", dir, "Server home")->required();
+  reset_password->add_option("--email", staff_email, "Sign-in email")->required();
+  reset_password->add_flag("--reset-mfa", reset_mfa, "Also remove the authenticator and recovery codes (a lost phone)");
   auto* add_council = admin->add_subcommand("add-council", "Create or rename a council");
   int headcount = -1;
   add_council->add_option("dir", dir, "Server home")->required();
@@ -472,6 +510,7 @@ int main(int argc, char** argv) {
     if (*info) return cmd_session_info(dir, device, session);
     if (*withdraw) return cmd_withdraw_codes(dir, candidate);
     if (*create_user) return cmd_create_user(dir, staff_email, name, role, council);
+    if (*reset_password) return cmd_reset_password(dir, staff_email, reset_mfa);
     if (*add_council) return cmd_add_council(dir, council, council_name, headcount);
     if (*schedule) return cmd_schedule(dir, candidate, assessment_id, start, window_hours, pkg_version);
     if (*start_code) return cmd_start_code(dir, candidate, assessment_id);

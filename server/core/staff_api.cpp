@@ -12,6 +12,7 @@
 
 #include "server/core/json_limits.hpp"
 #include "server/core/server_home.hpp"
+#include "server/core/staff_accounts.hpp"
 #include "server/core/staff_detail.hpp"
 #include "server/core/staff_equalities.hpp"
 #include "server/core/staff_marking.hpp"
@@ -29,7 +30,6 @@ namespace staff_detail {
 
 constexpr std::string_view k_cookie = "vigil_staff";
 constexpr std::int64_t k_minute_ms = 60'000;
-constexpr std::int64_t k_max_lockout_ms = 24 * 60 * k_minute_ms;
 
 // Headers on every staff response: the pages load only their own files, are never framed, and
 // API answers are never cached (they hold personal data).
@@ -270,16 +270,7 @@ using namespace staff_detail;
 
 namespace {
 
-// ---- signed-in user ---
-
-Result<HttpResponse> get_me(Ctx& c) {
-  VIGIL_ASSIGN(auto u, c.staff.user(c.who.user_id));
-  if (!u) return fail(Errc::auth_failed, "please sign in again");
-  VIGIL_ASSIGN(auto s, c.staff.staff_session(as_bytes(c.token_hash), c.now()));
-  json out{{"v", 1}, {"user", user_json(*u)}};
-  if (s) out["csrf_token"] = s->csrf_token;
-  return respond(200, out);
-}
+// ---- signed-in user (and staff_accounts.cpp) ---
 
 Result<HttpResponse> post_logout(Ctx& c) {
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
@@ -336,6 +327,7 @@ Result<HttpResponse> post_user_unlock(Ctx& c) {
   if (!u) return fail(Errc::not_found, "no such staff account");
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_TRY(c.staff.set_login_failures(id, 0, 0));
+    VIGIL_TRY(c.staff.clear_throttle_for(u->email));
     return c.audit("user.unlock", "user/" + std::to_string(id));
   }));
   return respond(200, json{{"v", 1}, {"unlocked", id}});
@@ -902,8 +894,16 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
 
 // The table (invariant 1). Patterns: literal segments and {name} captures.
 constexpr Endpoint k_endpoints[] = {
-    {"GET", "/staff/api/me", Permission::signed_in, ScopeFrom::none, get_me},
-    {"POST", "/staff/api/logout", Permission::signed_in, ScopeFrom::none, post_logout},
+    {"GET", "/staff/api/me", Permission::account, ScopeFrom::none, get_me},
+    {"POST", "/staff/api/logout", Permission::account, ScopeFrom::none, post_logout},
+    // Accounts (staff_accounts.cpp): the second step of a sign-in, the user's own password and
+    // authenticator, re-authentication, and an admin's reset to a one-time password.
+    {"POST", "/staff/api/login/mfa", Permission::account, ScopeFrom::none, post_login_mfa},
+    {"POST", "/staff/api/me/password", Permission::account, ScopeFrom::none, post_password},
+    {"POST", "/staff/api/me/mfa/enrol", Permission::account, ScopeFrom::none, post_mfa_enrol},
+    {"POST", "/staff/api/me/mfa/confirm", Permission::account, ScopeFrom::none, post_mfa_confirm},
+    {"POST", "/staff/api/me/reauth", Permission::account, ScopeFrom::none, post_reauth},
+    {"POST", "/staff/api/users/{user}/reset-password", Permission::users_manage, ScopeFrom::none, post_user_reset},
     {"GET", "/staff/api/users", Permission::users_manage, ScopeFrom::none, get_users},
     {"POST", "/staff/api/users", Permission::users_manage, ScopeFrom::none, post_users},
     {"POST", "/staff/api/users/{user}/disable", Permission::users_manage, ScopeFrom::none, post_user_disable},
@@ -1005,7 +1005,8 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
   const bool proctor = who.role == Role::proctor;
   switch (p) {
     case Permission::public_page:
-    case Permission::signed_in: return {};
+    case Permission::signed_in:
+    case Permission::account: return {};
     case Permission::users_manage:
     case Permission::councils_manage:
     case Permission::review_assign:
@@ -1070,9 +1071,13 @@ Result<std::int64_t> create_staff_user(Repository& repo, StaffRepository& staff,
   if ((u.role == Role::council_manager) != !u.council_id.empty()) {
     return fail(Error(Errc::invalid_argument, "a council manager needs a council; other roles must not have one", "council_id"));
   }
+  VIGIL_TRY(check_password_policy(password, u.email));
   VIGIL_ASSIGN(auto hashed, hash_staff_password(password, params));
   u.password_salt = std::move(hashed.first);
   u.password_hash = std::move(hashed.second);
+  // Whoever creates an account chooses a one-time password (staff_accounts.hpp invariant 1).
+  u.must_change_password = true;
+  u.password_expires_wall_ms = clock.wall_ms() + k_one_time_password_days * 24 * 60 * k_minute_ms;
   std::int64_t id = 0;
   VIGIL_TRY(repo.transaction([&]() -> Status {
     VIGIL_ASSIGN(id, staff.add_user(u, clock.wall_ms()));
@@ -1092,6 +1097,34 @@ Result<std::pair<Bytes, Bytes>> hash_staff_password(std::string_view password, c
 bool StaffApi::handles(std::string_view path) noexcept {
   return path == "/staff" || path.rfind("/staff/", 0) == 0;
 }
+
+bool StaffApi::runs_password_kdf(const HttpRequest& request) noexcept {
+  if (request.method != "POST") return false;
+  const std::string_view path = request.path();
+  const auto ends_with = [&](std::string_view tail) {
+    return path.size() >= tail.size() && path.substr(path.size() - tail.size()) == tail;
+  };
+  return path == "/staff/api/login" || path == "/staff/api/me/password" || path == "/staff/api/me/reauth" ||
+         path == "/staff/api/users" || (path.rfind("/staff/api/users/", 0) == 0 && ends_with("/reset-password"));
+}
+
+namespace {
+
+// The endpoints that need a recent re-authentication (invariant 7): every change to staff
+// accounts, releasing results, and an adverse session decision (concerns, breach).
+bool needs_reauth(const Endpoint& ep, const HttpRequest& req) {
+  if (std::string_view(ep.method) == "GET") return false;
+  if (ep.permission == Permission::users_manage) return true;
+  const std::string_view pattern = ep.pattern;
+  if (pattern == "/staff/api/results/windows/{assessment}/release") return true;
+  if (pattern == "/staff/api/sessions/{device}/{session}/decision") {
+    const auto body = json::parse(req.body, nullptr, false);
+    return !(body.is_object() && body.value("decision", std::string()) == "no_concerns");
+  }
+  return false;
+}
+
+}  // namespace
 
 HttpResponse route_request(Api& api, StaffApi& staff, const HttpRequest& request, const protocol::PeerIdentity& peer) {
   if (StaffApi::handles(request.path())) return staff.handle(request, peer);
@@ -1145,8 +1178,15 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
   const std::string token = cookie_value(req, k_cookie);
   if (token.empty()) return fail(Errc::auth_failed, "please sign in");
   const auto token_hash = crypto::sha256(as_bytes(token));
-  VIGIL_ASSIGN(auto session, staff_.staff_session(token_hash, clock_.wall_ms()));
+  const std::int64_t now = clock_.wall_ms();
+  VIGIL_ASSIGN(auto session, staff_.staff_session(token_hash, now));
   if (!session) return fail(Errc::auth_failed, "your sign-in has ended; please sign in again");
+  // Invariant 7: idle sessions end (and are deleted, so the cookie is worthless from now on).
+  if (now - session->last_seen_wall_ms > config_.idle_minutes * k_minute_ms) {
+    VIGIL_TRY(staff_.delete_staff_session(token_hash));
+    return respond_error(401, "session_idle", "you were away for more than " + std::to_string(config_.idle_minutes) +
+                                                  " minutes; please sign in again");
+  }
   VIGIL_ASSIGN(auto user, staff_.user(session->user_id));
   if (!user || user->disabled) return fail(Errc::auth_failed, "this account is disabled");
   if (std::string_view(ep->method) != "GET") {
@@ -1155,6 +1195,13 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
       return fail(Errc::forbidden, "this request is missing its security token; reload the page and try again");
     }
   }
+  const std::string pending = pending_step(*user, *session);
+  if (!pending.empty() && ep->permission != Permission::account) return respond_error(403, pending, pending_message(pending));
+  if (needs_reauth(*ep, req) && now - session->reauth_wall_ms > config_.reauth_minutes * k_minute_ms) {
+    return respond_error(401, "reauth_required", "confirm your password (and code) to do this");
+  }
+  // Activity keeps the session alive; written at most every 30 s, not on every request.
+  if (now - session->last_seen_wall_ms > 30'000) VIGIL_TRY(staff_.touch_staff_session(token_hash, now));
   const Principal who{user->user_id, user->role, user->council_id};
   Scope scope;
   if (ep->scope == ScopeFrom::council) scope.council_id = params.at("council");
@@ -1165,59 +1212,12 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
   VIGIL_TRY(authorise(who, ep->permission, scope, staff_));
   Ctx ctx{repo_, staff_, clock_, config_, req, who, std::move(params),
           std::string(reinterpret_cast<const char*>(token_hash.data()), token_hash.size()),
-          results_ ? &*results_ : nullptr};
+          results_ ? &*results_ : nullptr, *session, &*user, peer.remote_address};
   return ep->fn(ctx);
 }
 
 Result<HttpResponse> StaffApi::login(const HttpRequest& req, const protocol::PeerIdentity& peer) {
-  VIGIL_ASSIGN(auto body, json_body(req));
-  VIGIL_ASSIGN(auto email, str_field(body, "email", 254));
-  VIGIL_ASSIGN(auto password, str_field(body, "password", 1024));
-  const std::int64_t now = clock_.wall_ms();
-  VIGIL_ASSIGN(auto user, staff_.user_by_email(lower(trim(email))));
-  const auto refused = [] { return fail(Errc::auth_failed, "the email or password is not right"); };
-  if (user && user->locked_until_wall_ms > now) {
-    const auto minutes = (user->locked_until_wall_ms - now + k_minute_ms - 1) / k_minute_ms;
-    if (config_.log) config_.log("event=staff_login_locked user=" + std::to_string(user->user_id) + " remote=" + peer.remote_address);
-    (void)staff_.audit({0, now, user->user_id, "login.locked", "user/" + std::to_string(user->user_id), peer.remote_address});
-    return fail(Errc::rate_limited, "too many wrong passwords: this account is locked; try again in " +
-                                        std::to_string(minutes) + " minute(s) or ask a programme admin");
-  }
-  // scrypt runs for unknown emails too, so timing does not tell which accounts exist.
-  static const Bytes k_dummy_salt(16, 0);
-  VIGIL_ASSIGN(auto hash, crypto::scrypt(as_bytes(password), user ? ByteView(user->password_salt) : ByteView(k_dummy_salt),
-                                         config_.password_scrypt, 32));
-  const bool ok = user && !user->disabled && crypto::ct_equal(crypto::view(hash), user->password_hash);
-  if (!ok) {
-    std::string who = "unknown";
-    if (user) {
-      // Invariant 3: lock after the free failures, for a time that doubles each further failure.
-      const auto failed = user->failed_logins + 1;
-      std::int64_t locked_until = 0;
-      if (failed >= config_.login_free_failures) {
-        const auto extra = std::min<std::int64_t>(failed - config_.login_free_failures, 10);
-        locked_until = now + std::min(k_max_lockout_ms, config_.lockout_base_minutes * k_minute_ms * (std::int64_t{1} << extra));
-      }
-      VIGIL_TRY(staff_.set_login_failures(user->user_id, failed, locked_until));
-      who = std::to_string(user->user_id);
-    }
-    if (config_.log) config_.log("event=staff_login_failed user=" + who + " remote=" + peer.remote_address);
-    VIGIL_TRY(staff_.audit({0, now, user ? std::optional<std::int64_t>(user->user_id) : std::nullopt, "login.failed",
-                            user ? "user/" + who : "unknown account", peer.remote_address}));
-    return refused();
-  }
-  VIGIL_ASSIGN(auto token, random_token(32));
-  VIGIL_ASSIGN(auto csrf, random_token(32));
-  const auto token_hash = crypto::sha256(as_bytes(token));
-  VIGIL_TRY(repo_.transaction([&]() -> Status {
-    VIGIL_TRY(staff_.set_login_failures(user->user_id, 0, 0));
-    VIGIL_TRY(staff_.add_staff_session(token_hash, {user->user_id, csrf, now + config_.session_minutes * k_minute_ms}, now));
-    return staff_.audit({0, now, user->user_id, "login", "user/" + std::to_string(user->user_id), peer.remote_address});
-  }));
-  auto r = respond(200, json{{"v", 1}, {"user", user_json(*user)}, {"csrf_token", csrf}});
-  r.headers["Set-Cookie"] = std::string(k_cookie) + "=" + token + "; Path=/staff; Max-Age=" +
-                            std::to_string(config_.session_minutes * 60) + "; Secure; HttpOnly; SameSite=Strict";
-  return r;
+  return sign_in(SignInDeps{repo_, staff_, clock_, config_}, req, peer);
 }
 
 }  // namespace vigil::server::core

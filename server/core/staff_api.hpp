@@ -12,8 +12,15 @@
 //  (2) A signed-in browser holds a random token in a Secure, HttpOnly, SameSite=Strict cookie;
 //      the server keeps only its SHA-256. Every request that changes something also carries the
 //      session's CSRF token in X-CSRF-Token.
-//  (3) Failed sign-ins are counted per account; after k_login_free_failures the account is locked
-//      for a time that doubles with each further failure. Every failure is logged and audited.
+//  (3) Sign-in attempts are throttled per email at an address, per address and per email
+//      (schema 9 invariant 4), the same for unknown and known accounts; failures are logged and
+//      counted, and reach the audit log with the account's next sign-in (not one entry each).
+//      The password KDF runs off the I/O threads (runs_password_kdf() tells the listener which
+//      requests), so sign-ins cannot stall device sync.
+//  (7) A session ends after idle_minutes without a request; it reaches nothing but the account
+//      endpoints while it owes a second factor, a password change or an authenticator set-up
+//      (staff_accounts.hpp); user management, release and adverse review decisions need a
+//      re-authentication within reauth_minutes (401 reauth_required).
 //  (4) Evidence is opened (decrypted) only in the response to a proctor's view, and every view and
 //      every decision is written to the audit log in the same transaction as its effect.
 //  (5) An adverse session decision (concerns, breach) takes effect only when a second, different
@@ -39,9 +46,17 @@
 namespace vigil::server::core {
 
 struct StaffApiConfig {
-  std::int64_t session_minutes = 8 * 60;
-  std::int64_t login_free_failures = 5;
-  std::int64_t lockout_base_minutes = 15;
+  std::int64_t session_minutes = 8 * 60;   // absolute, from sign-in
+  std::int64_t idle_minutes = 30;          // without a request (ASVS 3.3.2)
+  std::int64_t reauth_minutes = 5;         // how long a re-authentication covers sensitive endpoints
+  // Sign-in throttles (the key is filled in per attempt; see invariant 3). One email at one address:
+  // 5 free tries, then 30 s doubling to 15 min, one failure forgotten per 10 min.
+  ThrottleRule throttle_pair{"", 5, 30'000, 15 * 60'000, 10 * 60'000};
+  // One address, any emails (password spraying).
+  ThrottleRule throttle_address{"", 20, 30'000, 30 * 60'000, 2 * 60'000};
+  // One email from any address (distributed guessing): only slows, at most a minute, so that no
+  // one can lock an account's owner out.
+  ThrottleRule throttle_account{"", 50, 5'000, 60'000, 10 * 60'000};
   // The listener's body_limit (2 MiB by default) applies first; this is the API's own bound.
   std::size_t csv_limit_bytes = 2 * 1024 * 1024;
   std::size_t csv_limit_rows = 20'000;
@@ -95,6 +110,7 @@ enum class Permission {
   review_decide,      // scope: the session in the path
   audit_read,
   results_release,
+  account,            // any role, even before a password change or second factor is done
   marking,            // assessors only: the marking queue, a script, submitting marks
   marking_progress,   // programme admins: counts per window, never script text
   council_results,    // scope: the council in the path (its candidates' released results)
@@ -131,6 +147,9 @@ class StaffApi {
 
   // True for the paths this API answers (/staff and below).
   static bool handles(std::string_view path) noexcept;
+  // True for the requests that may run the password KDF (sign-in, password change, re-authentication,
+  // creating or resetting an account): the listener runs these on its bounded worker pool.
+  static bool runs_password_kdf(const protocol::HttpRequest& request) noexcept;
   protocol::HttpResponse handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
 
  private:
@@ -158,5 +177,14 @@ Result<std::int64_t> create_staff_user(Repository& repo, StaffRepository& staff,
                                        std::string_view password, const time::Clock& clock,
                                        const crypto::ScryptParams& params = {},
                                        std::optional<std::int64_t> by = std::nullopt);
+
+// Sets a one-time password for an account (an admin's reset, or `vigil-server admin
+// reset-password`): its owner must change it at the next sign-in and it expires after
+// k_one_time_password_days (staff_accounts.hpp). Ends the account's sessions and throttles; with
+// remove_mfa (the CLI only: a lost phone) the authenticator and recovery codes go too. Audited.
+Result<std::int64_t> reset_staff_password(Repository& repo, StaffRepository& staff, std::string_view email,
+                                          std::string_view password, const time::Clock& clock,
+                                          const crypto::ScryptParams& params = {},
+                                          std::optional<std::int64_t> by = std::nullopt, bool remove_mfa = false);
 
 }  // namespace vigil::server::core

@@ -67,6 +67,9 @@ struct Ctx {
   std::map<std::string, std::string> params;   // from the path pattern
   std::string token_hash;                      // of the caller's session cookie
   const StaffResultsDeps* results = nullptr;   // scoring, marking, release; null when not configured
+  StaffSessionRow session{};                   // the caller's browser session
+  const StaffUser* user = nullptr;             // the caller's account as read for this request
+  std::string peer_address;
 
   std::int64_t now() const { return clock.wall_ms(); }
   Status audit(std::string action, std::string target, std::string detail = {}) const {
@@ -77,6 +80,29 @@ struct Ctx {
 };
 
 using Handler = Result<HttpResponse> (*)(Ctx&);
+
+// ---- accounts (staff_accounts.cpp) ---
+
+json user_json(const StaffUser& u);
+// What a session still owes before it reaches anything but the account endpoints
+// (staff_accounts.hpp invariants 1 and 2): "mfa_required", "password_change_required",
+// "mfa_enrolment_required", or "" when nothing.
+std::string pending_step(const StaffUser& u, const StaffSessionRow& s);
+std::string_view pending_message(std::string_view step);
+struct SignInDeps {
+  Repository& repo;
+  StaffRepository& staff;
+  const time::Clock& clock;
+  const StaffApiConfig& config;
+};
+Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const protocol::PeerIdentity& peer);
+Result<HttpResponse> get_me(Ctx& c);
+Result<HttpResponse> post_login_mfa(Ctx& c);
+Result<HttpResponse> post_password(Ctx& c);
+Result<HttpResponse> post_mfa_enrol(Ctx& c);
+Result<HttpResponse> post_mfa_confirm(Ctx& c);
+Result<HttpResponse> post_reauth(Ctx& c);
+Result<HttpResponse> post_user_reset(Ctx& c);
 
 enum class ScopeFrom { none, council, session };
 

@@ -33,15 +33,43 @@ struct StaffUser {
   std::string council_id;   // council managers only
   Bytes password_salt;
   Bytes password_hash;
-  std::int64_t failed_logins = 0;
-  std::int64_t locked_until_wall_ms = 0;
+  std::int64_t failed_logins = 0;          // before schema 9; sign-in throttling is login_throttle now
+  std::int64_t locked_until_wall_ms = 0;   // before schema 9
   bool disabled = false;
+  // Schema 9 (issue 13): a one-time password must be changed at the next sign-in and stops
+  // working at password_expires_wall_ms (0: no deadline).
+  bool must_change_password = false;
+  std::int64_t password_expires_wall_ms = 0;
+  Bytes totp_secret;           // empty: no second factor
+  Bytes totp_pending_secret;   // an enrolment not yet confirmed with a code
+  std::int64_t totp_last_step = -1;
 };
 
 struct StaffSessionRow {
   std::int64_t user_id = 0;
   std::string csrf_token;
   std::int64_t expires_wall_ms = 0;
+  std::int64_t last_seen_wall_ms = 0;   // idle timeout
+  bool mfa_ok = true;                   // false: the second factor is still owed
+  std::int64_t reauth_wall_ms = 0;      // when the password (and code) were last entered
+};
+
+// One sign-in throttle: its key (an email, an address or both: never whether an account exists),
+// the attempts it allows before a block (a successful one is given back), then a block that starts at base_ms and doubles per failure up to
+// cap_ms; failures leak away at one per leak_ms.
+struct ThrottleRule {
+  std::string key;
+  std::int64_t free = 5;
+  std::int64_t base_ms = 30'000;
+  std::int64_t cap_ms = 15 * 60'000;
+  std::int64_t leak_ms = 10 * 60'000;
+};
+
+// Failed sign-ins since the account's last successful one (StaffRepository::take_login_failures).
+struct LoginFailures {
+  std::int64_t failures = 0;
+  std::int64_t last_wall_ms = 0;
+  std::string last_address;
 };
 
 struct EndorsementRow {
@@ -164,11 +192,43 @@ class StaffRepository {
   // Disables the account and ends its browser sessions.
   virtual Status disable_user(std::int64_t user_id, std::int64_t now_ms) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> councils() = 0;
+  // A new password hash; must_change marks it one-time (schema 9 invariant 1), expiring at
+  // expires_ms (0: never). Ends the account's browser sessions except keep_session (may be empty).
+  virtual Status set_password(std::int64_t user_id, ByteView salt, ByteView hash, bool must_change, std::int64_t expires_ms,
+                              ByteView keep_session) = 0;
+  // TOTP: a pending secret (not yet in force), confirming it (with its recovery code hashes,
+  // replacing any earlier ones), removing the factor, and accepting a time step: true only if
+  // `step` is later than every step accepted before (replay refused atomically).
+  virtual Status set_totp_pending(std::int64_t user_id, ByteView secret) = 0;
+  virtual Status confirm_totp(std::int64_t user_id, ByteView secret, std::int64_t step,
+                              const std::vector<Bytes>& recovery_hashes) = 0;
+  virtual Status remove_totp(std::int64_t user_id) = 0;
+  virtual Result<bool> accept_totp_step(std::int64_t user_id, std::int64_t step) = 0;
+  // Spends a recovery code: true if it was one of the account's and unused.
+  virtual Result<bool> use_recovery_code(std::int64_t user_id, ByteView code_hash, std::int64_t now_ms) = 0;
+  virtual Result<std::int64_t> recovery_codes_left(std::int64_t user_id) = 0;
+
+  // Sign-in throttling (schema 9 invariant 4). Counts one attempt against each rule in order,
+  // stopping at the first rule whose block is in force; returns 0 if every rule allowed it, or
+  // when the blocking rule's block ends.
+  virtual Result<std::int64_t> throttle_attempt(const std::vector<ThrottleRule>& rules, std::int64_t now_ms) = 0;
+  // After a successful attempt: forgets `forget` and gives back the attempt counted on `refund`.
+  virtual Status throttle_success(const std::vector<std::string>& forget, const std::vector<std::string>& refund) = 0;
+  // Every throttle keyed on this email (an admin's unlock).
+  virtual Status clear_throttle_for(std::string_view email) = 0;
+  // Failed sign-ins (schema 9 invariant 5): counted per account (user_id set) and per hour.
+  virtual Status count_login_failure(std::optional<std::int64_t> user_id, std::string_view address, bool throttled,
+                                     std::int64_t now_ms) = 0;
+  // The failures since the last successful sign-in, which are then forgotten.
+  virtual Result<LoginFailures> take_login_failures(std::int64_t user_id) = 0;
 
   // Browser sessions (keyed by the SHA-256 of the cookie token).
   virtual Status add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) = 0;
   virtual Result<std::optional<StaffSessionRow>> staff_session(ByteView token_hash, std::int64_t now_ms) = 0;
   virtual Status delete_staff_session(ByteView token_hash) = 0;
+  // Marks activity (the idle timeout), and records a completed second factor or re-authentication.
+  virtual Status touch_staff_session(ByteView token_hash, std::int64_t now_ms) = 0;
+  virtual Status set_staff_session_auth(ByteView token_hash, bool mfa_ok, std::int64_t reauth_ms) = 0;
 
   // Endorsements. add_endorsement adds the candidate row and their accommodations too.
   virtual Status add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) = 0;

@@ -76,12 +76,24 @@ StaffUser read_user(const sqlite::Statement& st) {
   u.failed_logins = st.column_int(7);
   u.locked_until_wall_ms = st.column_int(8);
   u.disabled = !st.column_is_null(9);
+  u.must_change_password = st.column_int(10) != 0;
+  u.password_expires_wall_ms = st.column_is_null(11) ? 0 : st.column_int(11);
+  if (!st.column_is_null(12)) u.totp_secret = st.column_blob(12);
+  if (!st.column_is_null(13)) u.totp_pending_secret = st.column_blob(13);
+  u.totp_last_step = st.column_int(14);
   return u;
 }
 
 constexpr const char* k_user_columns =
     "SELECT user_id, email, display_name, role, council_id, password_salt, password_hash, failed_logins, "
-    "locked_until_wall_ms, disabled_wall_ms FROM staff_users ";
+    "locked_until_wall_ms, disabled_wall_ms, must_change_password, password_expires_wall_ms, totp_secret, "
+    "totp_pending_secret, totp_last_step FROM staff_users ";
+
+// Runs a prepared statement and reports whether it changed exactly one row.
+Result<bool> changed_one(sqlite::Db& db, sqlite::Statement& st) {
+  VIGIL_TRY(st.run());
+  return sqlite3_changes(db.handle()) == 1;
+}
 
 QueueEntry read_queue(const sqlite::Statement& st) {
   QueueEntry q;
@@ -129,10 +141,13 @@ Result<std::int64_t> SqliteStaffRepository::add_user(const StaffUser& u, std::in
   Lock lock(base_.mutex());
   auto& db = base_.db();
   VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_users(email, display_name, role, council_id, password_salt, "
-                                  "password_hash, created_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                                  "password_hash, created_wall_ms, must_change_password, password_expires_wall_ms) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind(1, u.email).bind(2, u.display_name).bind(3, role_name(u.role));
   if (u.council_id.empty()) st.bind_null(4); else st.bind(4, u.council_id);
   st.bind(5, ByteView(u.password_salt)).bind(6, ByteView(u.password_hash)).bind(7, now_ms);
+  st.bind(8, std::int64_t{u.must_change_password ? 1 : 0});
+  if (u.password_expires_wall_ms > 0) st.bind(9, u.password_expires_wall_ms); else st.bind_null(9);
   auto r = st.run();
   if (!r && r.error().code == Errc::conflict) {
     return fail(Error(Errc::conflict, "a staff account with this email already exists, or the council is unknown", "email"));
@@ -203,6 +218,191 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStaffRepository::
   return out;
 }
 
+Status SqliteStaffRepository::set_password(std::int64_t user_id, ByteView salt, ByteView hash, bool must_change,
+                                           std::int64_t expires_ms, ByteView keep_session) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET password_salt = ?, password_hash = ?, must_change_password = ?, "
+                                  "password_expires_wall_ms = ? WHERE user_id = ?"));
+  st.bind(1, salt).bind(2, hash).bind(3, std::int64_t{must_change ? 1 : 0});
+  if (expires_ms > 0) st.bind(4, expires_ms); else st.bind_null(4);
+  st.bind(5, user_id);
+  VIGIL_ASSIGN(bool one, changed_one(db, st));
+  if (!one) return fail(Errc::not_found, "no such staff account");
+  // A new password ends every other sign-in of the account (a thief's included).
+  VIGIL_ASSIGN(auto end, db.cached("DELETE FROM staff_sessions WHERE user_id = ? AND token_hash <> ?"));
+  end.bind(1, user_id).bind(2, keep_session);
+  return end.run();
+}
+
+Status SqliteStaffRepository::set_totp_pending(std::int64_t user_id, ByteView secret) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_users SET totp_pending_secret = ? WHERE user_id = ?"));
+  st.bind(1, secret).bind(2, user_id);
+  return st.run();
+}
+
+Status SqliteStaffRepository::confirm_totp(std::int64_t user_id, ByteView secret, std::int64_t step,
+                                           const std::vector<Bytes>& recovery_hashes) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, "
+                                  "totp_last_step = ? WHERE user_id = ? AND totp_pending_secret = ?"));
+  st.bind(1, step).bind(2, user_id).bind(3, secret);
+  VIGIL_ASSIGN(bool one, changed_one(db, st));
+  if (!one) return fail(Errc::conflict, "this enrolment was replaced by a newer one; start again");
+  VIGIL_ASSIGN(auto del, db.cached("DELETE FROM staff_recovery_codes WHERE user_id = ?"));
+  del.bind(1, user_id);
+  VIGIL_TRY(del.run());
+  for (const auto& h : recovery_hashes) {
+    VIGIL_ASSIGN(auto ins, db.cached("INSERT INTO staff_recovery_codes(user_id, code_hash) VALUES (?, ?)"));
+    ins.bind(1, user_id).bind(2, ByteView(h));
+    VIGIL_TRY(ins.run());
+  }
+  return {};
+}
+
+Status SqliteStaffRepository::remove_totp(std::int64_t user_id) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET totp_secret = NULL, totp_pending_secret = NULL, "
+                                  "totp_last_step = -1 WHERE user_id = ?"));
+  st.bind(1, user_id);
+  VIGIL_ASSIGN(bool one, changed_one(db, st));
+  if (!one) return fail(Errc::not_found, "no such staff account");
+  VIGIL_ASSIGN(auto del, db.cached("DELETE FROM staff_recovery_codes WHERE user_id = ?"));
+  del.bind(1, user_id);
+  return del.run();
+}
+
+Result<bool> SqliteStaffRepository::accept_totp_step(std::int64_t user_id, std::int64_t step) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET totp_last_step = ?1 WHERE user_id = ?2 AND totp_last_step < ?1"));
+  st.bind(1, step).bind(2, user_id);
+  return changed_one(db, st);
+}
+
+Result<bool> SqliteStaffRepository::use_recovery_code(std::int64_t user_id, ByteView code_hash, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_recovery_codes SET used_wall_ms = ? WHERE user_id = ? AND code_hash = ? "
+                                  "AND used_wall_ms IS NULL"));
+  st.bind(1, now_ms).bind(2, user_id).bind(3, code_hash);
+  return changed_one(db, st);
+}
+
+Result<std::int64_t> SqliteStaffRepository::recovery_codes_left(std::int64_t user_id) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT count(*) FROM staff_recovery_codes WHERE user_id = ? AND used_wall_ms IS NULL"));
+  st.bind(1, user_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  return row ? st.column_int(0) : 0;
+}
+
+Result<std::int64_t> SqliteStaffRepository::throttle_attempt(const std::vector<ThrottleRule>& rules, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  // Schema 9 invariant 4: one statement counts the attempt and sets the block, only while no block
+  // is in force, so concurrent attempts can neither both slip through a check nor lose a count.
+  // The score leaks linearly (a leaky bucket: no pow(), which SQLite builds may lack); the block
+  // starts at base_ms once `free` attempts are used (counted rounding up, so that the leak of a
+  // few seconds between attempts does not let a sixth one through) and doubles per further
+  // failure up to cap_ms.
+  constexpr const char* k_score = "(max(0, score_milli - (?2 - updated_wall_ms) * 1000 / ?3) + 1000)";
+  const std::string sql = std::string(
+      "INSERT INTO login_throttle(key, score_milli, updated_wall_ms, blocked_until_wall_ms) VALUES (?1, 1000, ?2, 0) "
+      "ON CONFLICT(key) DO UPDATE SET score_milli = ") + k_score + ", updated_wall_ms = ?2, blocked_until_wall_ms = "
+      "CASE WHEN (" + k_score + " + 999) / 1000 >= ?4 THEN ?2 + min(?6, ?5 << min(30, (" + k_score + " + 999) / 1000 - ?4)) "
+      "ELSE 0 END "
+      "WHERE blocked_until_wall_ms <= ?2";
+  for (const auto& r : rules) {
+    VIGIL_ASSIGN(auto st, db.cached(sql));
+    st.bind(1, r.key).bind(2, now_ms).bind(3, std::max<std::int64_t>(1, r.leak_ms)).bind(4, r.free).bind(5, r.base_ms)
+        .bind(6, r.cap_ms);
+    VIGIL_ASSIGN(bool counted, changed_one(db, st));
+    if (counted) continue;
+    VIGIL_ASSIGN(auto q, db.cached("SELECT blocked_until_wall_ms FROM login_throttle WHERE key = ?"));
+    q.bind(1, r.key);
+    VIGIL_ASSIGN(bool row, q.step());
+    return row ? std::max(q.column_int(0), now_ms + 1) : now_ms + 1;
+  }
+  return 0;
+}
+
+Status SqliteStaffRepository::throttle_success(const std::vector<std::string>& forget, const std::vector<std::string>& refund) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  for (const auto& k : forget) {
+    VIGIL_ASSIGN(auto st, db.cached("DELETE FROM login_throttle WHERE key = ?"));
+    st.bind(1, k);
+    VIGIL_TRY(st.run());
+  }
+  for (const auto& k : refund) {
+    VIGIL_ASSIGN(auto st, db.cached("UPDATE login_throttle SET score_milli = max(0, score_milli - 1000) WHERE key = ?"));
+    st.bind(1, k);
+    VIGIL_TRY(st.run());
+  }
+  return {};
+}
+
+Status SqliteStaffRepository::clear_throttle_for(std::string_view email) {
+  Lock lock(base_.mutex());
+  // Keys are "acct:EMAIL" and "pair:EMAIL|ADDRESS" (staff_api.cpp); compared by prefix, not LIKE,
+  // since an email may hold % or _.
+  VIGIL_ASSIGN(auto st, base_.db().cached("DELETE FROM login_throttle WHERE key = 'acct:' || ?1 "
+                                          "OR substr(key, 1, length(?1) + 6) = 'pair:' || ?1 || '|'"));
+  st.bind(1, email);
+  return st.run();
+}
+
+Status SqliteStaffRepository::count_login_failure(std::optional<std::int64_t> user_id, std::string_view address,
+                                                  bool throttled, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  if (user_id) {
+    VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_login_failures(user_id, failures, last_wall_ms, last_address) "
+                                    "VALUES (?1, 1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET failures = failures + 1, "
+                                    "last_wall_ms = ?2, last_address = ?3"));
+    st.bind(1, *user_id).bind(2, now_ms).bind(3, address);
+    VIGIL_TRY(st.run());
+  }
+  VIGIL_ASSIGN(auto st, db.cached("INSERT INTO login_failure_hours(hour_wall_ms, known_account, unknown_account, throttled) "
+                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(hour_wall_ms) DO UPDATE SET "
+                                  "known_account = known_account + ?2, unknown_account = unknown_account + ?3, "
+                                  "throttled = throttled + ?4"));
+  constexpr std::int64_t k_hour_ms = 3'600'000;
+  st.bind(1, now_ms - now_ms % k_hour_ms).bind(2, std::int64_t{user_id ? 1 : 0}).bind(3, std::int64_t{user_id ? 0 : 1})
+      .bind(4, std::int64_t{throttled ? 1 : 0});
+  return st.run();
+}
+
+Result<LoginFailures> SqliteStaffRepository::take_login_failures(std::int64_t user_id) {
+  Lock lock(base_.mutex());
+  auto& db = base_.db();
+  VIGIL_ASSIGN(auto st, db.cached("DELETE FROM staff_login_failures WHERE user_id = ? RETURNING failures, last_wall_ms, last_address"));
+  st.bind(1, user_id);
+  VIGIL_ASSIGN(bool row, st.step());
+  LoginFailures out;
+  if (row) out = {st.column_int(0), st.column_int(1), st.column_text(2)};
+  st.reset();
+  return out;
+}
+
+Status SqliteStaffRepository::touch_staff_session(ByteView token_hash, std::int64_t now_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_sessions SET last_seen_wall_ms = ? WHERE token_hash = ?"));
+  st.bind(1, now_ms).bind(2, token_hash);
+  return st.run();
+}
+
+Status SqliteStaffRepository::set_staff_session_auth(ByteView token_hash, bool mfa_ok, std::int64_t reauth_ms) {
+  Lock lock(base_.mutex());
+  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_sessions SET mfa_ok = ?, reauth_wall_ms = ? WHERE token_hash = ?"));
+  st.bind(1, std::int64_t{mfa_ok ? 1 : 0}).bind(2, reauth_ms).bind(3, token_hash);
+  return st.run();
+}
+
 Status SqliteStaffRepository::add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) {
   Lock lock(base_.mutex());
   auto& db = base_.db();
@@ -211,19 +411,21 @@ Status SqliteStaffRepository::add_staff_session(ByteView token_hash, const Staff
   purge.bind(1, now_ms);
   VIGIL_TRY(purge.run());
   VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_sessions(token_hash, user_id, csrf_token, created_wall_ms, "
-                                  "expires_wall_ms) VALUES (?, ?, ?, ?, ?)"));
-  st.bind(1, token_hash).bind(2, s.user_id).bind(3, s.csrf_token).bind(4, now_ms).bind(5, s.expires_wall_ms);
+                                  "expires_wall_ms, last_seen_wall_ms, mfa_ok, reauth_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  st.bind(1, token_hash).bind(2, s.user_id).bind(3, s.csrf_token).bind(4, now_ms).bind(5, s.expires_wall_ms)
+      .bind(6, now_ms).bind(7, std::int64_t{s.mfa_ok ? 1 : 0}).bind(8, s.reauth_wall_ms);
   return st.run();
 }
 
 Result<std::optional<StaffSessionRow>> SqliteStaffRepository::staff_session(ByteView token_hash, std::int64_t now_ms) {
   Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT user_id, csrf_token, expires_wall_ms FROM staff_sessions "
-                                          "WHERE token_hash = ? AND expires_wall_ms > ?"));
+  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT user_id, csrf_token, expires_wall_ms, last_seen_wall_ms, mfa_ok, "
+                                          "reauth_wall_ms FROM staff_sessions WHERE token_hash = ? AND expires_wall_ms > ?"));
   st.bind(1, token_hash).bind(2, now_ms);
   VIGIL_ASSIGN(bool row, st.step());
   if (!row) return std::optional<StaffSessionRow>{};
-  return std::optional<StaffSessionRow>{StaffSessionRow{st.column_int(0), st.column_text(1), st.column_int(2)}};
+  return std::optional<StaffSessionRow>{StaffSessionRow{st.column_int(0), st.column_text(1), st.column_int(2),
+                                                        st.column_int(3), st.column_int(4) != 0, st.column_int(5)}};
 }
 
 Status SqliteStaffRepository::delete_staff_session(ByteView token_hash) {

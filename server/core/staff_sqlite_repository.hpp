@@ -17,10 +17,27 @@ class SqliteStaffRepository final : public StaffRepository {
   Status set_login_failures(std::int64_t user_id, std::int64_t failed, std::int64_t locked_until_ms) override;
   Status disable_user(std::int64_t user_id, std::int64_t now_ms) override;
   Result<std::vector<std::pair<std::string, std::string>>> councils() override;
+  Status set_password(std::int64_t user_id, ByteView salt, ByteView hash, bool must_change, std::int64_t expires_ms,
+                      ByteView keep_session) override;
+  Status set_totp_pending(std::int64_t user_id, ByteView secret) override;
+  Status confirm_totp(std::int64_t user_id, ByteView secret, std::int64_t step,
+                      const std::vector<Bytes>& recovery_hashes) override;
+  Status remove_totp(std::int64_t user_id) override;
+  Result<bool> accept_totp_step(std::int64_t user_id, std::int64_t step) override;
+  Result<bool> use_recovery_code(std::int64_t user_id, ByteView code_hash, std::int64_t now_ms) override;
+  Result<std::int64_t> recovery_codes_left(std::int64_t user_id) override;
+  Result<std::int64_t> throttle_attempt(const std::vector<ThrottleRule>& rules, std::int64_t now_ms) override;
+  Status throttle_success(const std::vector<std::string>& forget, const std::vector<std::string>& refund) override;
+  Status clear_throttle_for(std::string_view email) override;
+  Status count_login_failure(std::optional<std::int64_t> user_id, std::string_view address, bool throttled,
+                             std::int64_t now_ms) override;
+  Result<LoginFailures> take_login_failures(std::int64_t user_id) override;
 
   Status add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) override;
   Result<std::optional<StaffSessionRow>> staff_session(ByteView token_hash, std::int64_t now_ms) override;
   Status delete_staff_session(ByteView token_hash) override;
+  Status touch_staff_session(ByteView token_hash, std::int64_t now_ms) override;
+  Status set_staff_session_auth(ByteView token_hash, bool mfa_ok, std::int64_t reauth_ms) override;
 
   Status add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) override;
   Result<std::optional<EndorsementRow>> endorsement(std::string_view candidate_id) override;

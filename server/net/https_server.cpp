@@ -20,7 +20,9 @@
 //   accept (refused beyond max_connections) -> TLS handshake [handshake_timeout]
 //   -> loop { wait for the first byte of a request [idle_timeout, or read_timeout for the first
 //             request of a connection; stop() cancels this wait]
-//             -> read the rest of the request [read_timeout] -> rate limit -> handler
+//             -> read the rest of the request [read_timeout] -> rate limit -> handler (on the
+//                offload pool for requests config.offload selects, the session waiting without
+//                holding its I/O thread; 503 when offload_threads + offload_queue are busy)
 //             -> write the response [write_timeout] } until not keep-alive, stop, error or timeout
 //   -> close. Refusals of unreadable requests (400/413/431) are written with "Connection: close",
 //   then the rest of the request is read and discarded for a short while before closing, so that
@@ -46,6 +48,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -285,6 +288,8 @@ struct ServerState {
   bool started = false;
   bool stop_begun = false;  // server_strand
 
+  std::atomic<std::size_t> offloaded{0};  // requests on (or waiting for) the offload pool
+
   std::mutex registry_mutex;
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> registry;  // GUARDED_BY(registry_mutex)
   std::uint64_t next_id = 1;                                                // server_strand
@@ -292,6 +297,9 @@ struct ServerState {
   void log(const std::string& line) const {
     if (config.log) config.log(line);
   }
+
+  // Declared last: destroyed (stopped and joined) first, while everything its jobs use still exists.
+  asio::thread_pool offload_pool{std::max(1u, config.offload_threads)};
 
   Status setup_tls();
   void begin_stop(std::chrono::steady_clock::time_point deadline);
@@ -435,6 +443,22 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
     if (std::optional<long> retry_after = self->limiter.take(rate_key)) {
       out = net_error(429, "rate_limited", "too many requests; try again later");
       out.headers["Retry-After"] = std::to_string(*retry_after);
+    } else if (cfg.offload && cfg.offload(request)) {
+      // Bounded: a burst of sign-ins is shed at once rather than queued without end.
+      if (self->offloaded.fetch_add(1) >= cfg.offload_threads + cfg.offload_queue) {
+        self->offloaded.fetch_sub(1);
+        self->log("event=request_shed remote=" + conn->remote_address + " reason=offload_queue_full");
+        out = net_error(503, "overloaded", "the server is busy; try again in a moment");
+        out.headers["Retry-After"] = "1";
+      } else {
+        // The handler runs on the pool; this session waits without holding its I/O thread and
+        // resumes on its own strand (invariant 1) when co_spawn's completion arrives.
+        out = co_await asio::co_spawn(
+            self->offload_pool,
+            [self, &request, &peer]() -> asio::awaitable<protocol::HttpResponse> { co_return call_handler(self, request, peer); },
+            asio::use_awaitable);
+        self->offloaded.fetch_sub(1);
+      }
     } else {
       out = call_handler(self, request, peer);
     }

@@ -39,6 +39,13 @@ struct ListenerConfig {
   double rate_per_second = 50.0;
   double rate_burst = 200.0;
   unsigned threads = 1;                          // io_context threads
+  // Requests this selects (the staff sign-in's password KDF: tens of milliseconds and 32 MiB
+  // each) run on a separate pool of offload_threads threads rather than on an io_context thread,
+  // so that they cannot stall every other connection. At most offload_queue such requests wait
+  // beyond those running; more are answered 503 "overloaded" with Retry-After at once. May be empty.
+  std::function<bool(const protocol::HttpRequest&)> offload;
+  unsigned offload_threads = 1;
+  std::size_t offload_queue = 16;
   // Receives one key=value line per notable event (TLS handshake failed, request refused,
   // connection refused, handler threw, stop grace expired). Never keys or request bodies. Called
   // from io_context threads: it must be thread-safe when threads > 1. May be empty.

@@ -3,7 +3,7 @@
   // Already signed in: go to this role's home page.
   try {
     const res = await fetch('/staff/api/me', { credentials: 'same-origin' });
-    if (res.ok) { const d = await res.json(); location.href = Vigil.homes[d.user.role]; return; }
+    if (res.ok) { const d = await res.json(); location.href = d.pending ? '/staff/account.html' : Vigil.homes[d.user.role]; return; }
   } catch (e) { /* not signed in */ }
   document.getElementById('login').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -13,7 +13,8 @@
     Vigil.say('msg', 'Signing in…');
     try {
       const d = await Vigil.api('POST', 'login', { email, password });
-      location.href = Vigil.homes[d.user.role];
+      // A code, a first password change or an authenticator set-up may still be owed.
+      location.href = d.pending ? '/staff/account.html' : Vigil.homes[d.user.role];
     } catch (e) {
       Vigil.say('msg', 'Could not sign in: ' + e.message + '.', 'error');
       document.getElementById('password').value = '';

@@ -21,7 +21,38 @@ const Vigil = (() => {
     return e;
   }
 
-  async function api(method, path, body, contentType) {
+  const pendingSteps = ['mfa_required', 'password_change_required', 'mfa_enrolment_required'];
+
+  // A modal asking for the password (and code, when the account has one); resolves once the server
+  // accepted them, rejects if the user cancels.
+  function reauthenticate() {
+    return new Promise((resolve, reject) => {
+      const msg = h('div', { class: 'message', role: 'alert' });
+      const pw = h('input', { id: 'reauth-password', type: 'password', autocomplete: 'current-password' });
+      const code = h('input', { id: 'reauth-code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6' });
+      const dialog = h('dialog', { 'aria-labelledby': 'reauth-title' },
+        h('h2', { id: 'reauth-title' }, 'Confirm it is you'),
+        h('p', {}, 'This change needs your password' + (me && me.mfa_enabled ? ' and a code from your authenticator app.' : '.')),
+        msg,
+        h('form', { method: 'dialog', onsubmit: async (ev) => {
+          ev.preventDefault();
+          const b = { password: pw.value };
+          if (code.value.trim()) b.code = code.value.trim();
+          try { await api('POST', 'me/reauth', b, undefined, true); dialog.close(); dialog.remove(); resolve(); } catch (e) {
+            msg.textContent = 'Not confirmed: ' + e.message + '.';
+          }
+        } },
+        h('label', { for: 'reauth-password' }, 'Password'), pw,
+        (me && me.mfa_enabled) ? [h('label', { for: 'reauth-code' }, 'Authenticator code'), code] : null,
+        h('div', {}, h('button', { type: 'submit' }, 'Confirm'), ' ',
+          h('button', { type: 'button', class: 'link', onclick: () => { dialog.close(); dialog.remove(); reject(new Error('not confirmed')); } }, 'Cancel'))));
+      document.body.append(dialog);
+      dialog.showModal();
+      pw.focus();
+    });
+  }
+
+  async function api(method, path, body, contentType, retried) {
     const opts = { method, headers: {}, credentials: 'same-origin' };
     if (method !== 'GET') opts.headers['X-CSRF-Token'] = csrf;
     if (body !== undefined) {
@@ -31,7 +62,18 @@ const Vigil = (() => {
     const res = await fetch('/staff/api/' + path, opts);
     const type = res.headers.get('Content-Type') || '';
     const data = type.startsWith('application/json') ? await res.json() : null;
-    if (res.status === 401 && path !== 'login') { location.href = '/staff/'; throw new Error('please sign in'); }
+    const code = data && data.error && data.error.code;
+    // Release, account changes and adverse decisions need the password (and code) again.
+    if (res.status === 401 && code === 'reauth_required' && !retried) {
+      await reauthenticate();
+      return api(method, path, body, contentType, true);
+    }
+    if (res.status === 403 && pendingSteps.includes(code) && location.pathname !== '/staff/account.html') {
+      location.href = '/staff/account.html'; throw new Error('finish signing in first');
+    }
+    if (res.status === 401 && path !== 'login' && path !== 'me/reauth' && path !== 'me/password' && path !== 'login/mfa') {
+      location.href = '/staff/'; throw new Error('please sign in');
+    }
     if (!res.ok) {
       const err = new Error((data && data.error && data.error.message) || ('the server answered ' + res.status));
       err.status = res.status; err.data = data;
@@ -57,6 +99,8 @@ const Vigil = (() => {
   async function start(roles) {
     const data = await api('GET', 'me');
     me = data.user; csrf = data.csrf_token;
+    me.mfa_enabled = data.mfa_enabled;
+    if (data.pending && location.pathname !== '/staff/account.html') { location.href = '/staff/account.html'; throw new Error('finish signing in first'); }
     if (roles && !roles.includes(me.role)) { location.href = homes[me.role]; throw new Error('wrong page for this role'); }
     const nav = document.getElementById('nav');
     const links = [];
@@ -71,6 +115,7 @@ const Vigil = (() => {
       if (location.pathname === href) a.setAttribute('aria-current', 'page');
       ul.append(h('li', {}, a));
     }
+    ul.append(h('li', {}, h('a', { href: '/staff/account.html' }, 'Your account')));
     ul.append(h('li', {}, h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out ' + me.display_name)));
     nav.replaceChildren(ul);
     return me;

@@ -28,6 +28,7 @@
 #include "server/core/staff_api.hpp"
 #include "server/core/staff_sqlite_repository.hpp"
 #include "shared/time/clock.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/bench/bench_util.hpp"
 
 using namespace vigil;
@@ -129,18 +130,10 @@ int main(int argc, char** argv) {
   std::cout << "seeded " << k_sittings << " scored sittings, " << k_declared << " declarations, "
             << k_sittings / k_flagged_every << " flagged sessions in " << seed_s << " s\n";
 
-  protocol::HttpRequest login;
-  login.method = "POST";
-  login.target = "/staff/api/login";
-  login.headers["Content-Type"] = "application/json";
-  login.body = nlohmann::json{{"email", "admin@bench.example.org"}, {"password", k_password}}.dump();
-  const auto signed_in = staff_api.handle(login, {});
-  if (signed_in.status != 200) {
-    std::cerr << "bench_equalities: sign-in failed: " << signed_in.body << "\n";
-    return 1;
-  }
-  const auto set = signed_in.header("Set-Cookie");
-  const auto cookie = set.substr(0, set.find(';'));
+  // Completes the admin's first sign-in (own password, TOTP set-up) through the real endpoints.
+  testing::StaffSetup accounts([&](const protocol::HttpRequest& r) { return staff_api.handle(r, {}); }, nullptr,
+                               [&] { return clock.wall_ms(); });
+  const auto cookie = "vigil_staff=" + accounts.sign_in("admin@bench.example.org", k_password).cookie;
 
   const auto time_get = [&](const std::string& target, std::size_t* bytes) {
     protocol::HttpRequest r;

@@ -31,6 +31,7 @@
 #include "server/core/staff_sqlite_repository.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/time/clock.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/bench/bench_util.hpp"
 
 using namespace vigil;
@@ -188,20 +189,10 @@ int main(int argc, char** argv) {
             << reendorsed << " re-endorsements in " << seed_s << " s\n";
 
   // ---- sign in ----
-  const auto login = [&](const std::string& email) {
-    protocol::HttpRequest r;
-    r.method = "POST";
-    r.target = "/staff/api/login";
-    r.headers["Content-Type"] = "application/json";
-    r.body = nlohmann::json{{"email", email}, {"password", k_password}}.dump();
-    const auto res = staff_api.handle(r, {});
-    if (res.status != 200) {
-      std::cerr << "bench_staff: sign-in failed: " << res.body << "\n";
-      std::exit(1);
-    }
-    const auto set = res.header("Set-Cookie");
-    return set.substr(0, set.find(';'));
-  };
+  // Completes each account's first sign-in (own password, TOTP set-up) through the real endpoints.
+  testing::StaffSetup accounts([&](const protocol::HttpRequest& r) { return staff_api.handle(r, {}); }, nullptr,
+                               [&] { return clock.wall_ms(); });
+  const auto login = [&](const std::string& email) { return "vigil_staff=" + accounts.sign_in(email, k_password).cookie; };
   const auto manager_cookie = login("manager@bench.example.org");
   const auto admin_cookie = login("admin@bench.example.org");
   const auto proctor_cookie = login("proctor@bench.example.org");

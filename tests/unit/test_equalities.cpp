@@ -21,6 +21,7 @@
 #include "server/core/staff_api.hpp"
 #include "server/core/staff_sqlite_repository.hpp"
 #include "shared/results/scoring.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using Catch::Matchers::ContainsSubstring;
@@ -142,17 +143,13 @@ struct World {
   }
 
   Browser login(const std::string& email) {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/staff/api/login";
-    r.headers["Content-Type"] = "application/json";
-    r.body = json{{"email", email}, {"password", k_password}}.dump();
-    const auto res = core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
-    REQUIRE(res.status == 200);
-    const auto set = res.header("Set-Cookie");
-    const auto start = set.find('=') + 1;
-    return Browser{set.substr(start, set.find(';') - start), json::parse(res.body).at("csrf_token").get<std::string>()};
+    const auto s = accounts.sign_in(email, k_password);
+    return Browser{s.cookie, s.csrf};
   }
+  testing::StaffSetup accounts{[this](const HttpRequest& r) {
+                                 return core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
+                               },
+                               &clock, [this] { return clock.wall_ms(); }};
 };
 
 json decl(const char* age, const char* eth, const char* dis, const char* sex) {

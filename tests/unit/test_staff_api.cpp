@@ -26,6 +26,7 @@
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 #include "shared/time/clock.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using nlohmann::json;
@@ -96,13 +97,15 @@ struct World {
     return call("POST", "/staff/api/login", json{{"email", email}, {"password", password}}.dump());
   }
 
+  // Signs in through the real endpoints, completing the first sign-in (own password, TOTP set-up).
   Browser login(const std::string& email) {
-    const auto r = try_login(email, k_password);
-    REQUIRE(r.status == 200);
-    const auto set = r.header("Set-Cookie");
-    const auto start = set.find('=') + 1;
-    return Browser{set.substr(start, set.find(';') - start), json::parse(r.body).at("csrf_token").get<std::string>()};
+    const auto s = accounts.sign_in(email, k_password);
+    return Browser{s.cookie, s.csrf};
   }
+  testing::StaffSetup accounts{[this](const HttpRequest& r) {
+                                 return core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
+                               },
+                               &clock, [this] { return clock.wall_ms(); }};
 
   std::string endorse(const std::string& council, const std::string& name, const std::string& ref) {
     const auto id = "cand-" + ref;
@@ -355,30 +358,61 @@ TEST_CASE("signing in sets a secure session cookie, and signing out ends the ses
   CHECK(w.call("GET", "/staff/api/me", "", &c).status == 401);
 }
 
-TEST_CASE("repeated wrong passwords lock the account for a time that grows, and every failure is logged and audited") {
+TEST_CASE("repeated wrong passwords slow that email at that address, the same for unknown accounts, without audit entries") {
   World w;
-  w.add_user("p@example.org", "proctor");
+  w.add_user("p@example.org", "council_manager", "own");
+  const auto audit_before = w.staff->audit_entries(0, 1000).value().size();
   for (int i = 0; i < 5; ++i) CHECK(w.try_login("p@example.org", "wrong password " + std::to_string(i)).status == 401);
-  // Locked now: even the right password is refused, with a plain message.
+  // Throttled now: even the right password is refused, with a retry time, and no KDF runs.
   auto locked = w.try_login("p@example.org", k_password);
   CHECK(locked.status == 429);
-  CHECK(body_of(locked)["error"]["message"].get<std::string>().find("locked") != std::string::npos);
-  w.clock.advance_ms(15 * 60'000 + 1);
-  CHECK(w.try_login("p@example.org", "wrong again").status == 401);   // the 6th failure: 30 minutes
-  w.clock.advance_ms(20 * 60'000);
+  CHECK(locked.header("Retry-After") == "30");
+  CHECK(body_of(locked)["error"]["code"] == "rate_limited");
+  // An unknown email gets exactly the same answers (enumeration): 401 x5, then 429 with the same body.
+  for (int i = 0; i < 5; ++i) CHECK(w.try_login("nobody@example.org", "wrong password " + std::to_string(i)).status == 401);
+  auto unknown = w.try_login("nobody@example.org", k_password);
+  CHECK(unknown.status == 429);
+  CHECK(unknown.body == locked.body);
+  CHECK(unknown.header("Retry-After") == locked.header("Retry-After"));
+  // The block doubles with each further failure and decays: after it ends, the right password works.
+  w.clock.advance_ms(30'001);
+  CHECK(w.try_login("p@example.org", "wrong again").status == 401);   // 60 s now
   CHECK(w.try_login("p@example.org", k_password).status == 429);
-  w.clock.advance_ms(11 * 60'000);
+  w.clock.advance_ms(60'001);
   CHECK(w.try_login("p@example.org", k_password).status == 200);
-  // A success resets the count.
+  // A success forgets the failures for that email at that address.
   CHECK(w.try_login("p@example.org", "one slip").status == 401);
   CHECK(w.try_login("p@example.org", k_password).status == 200);
-  // An unknown account is refused the same way and logged without a name.
-  CHECK(w.try_login("nobody@example.org", k_password).status == 401);
+  // Failures are logged without names, and are not audit events: the audit log grew only by the
+  // two sign-ins, whose entries say how many failures came before.
   const auto failures = std::count_if(w.log.begin(), w.log.end(), [](const std::string& l) { return l.find("event=staff_login_failed") == 0; });
-  CHECK(failures == 8);
+  CHECK(failures == 12);
   CHECK(std::none_of(w.log.begin(), w.log.end(), [](const std::string& l) { return l.find("nobody@") != std::string::npos; }));
-  const auto audit = w.staff->audit_entries(0, 100).value();
-  CHECK(std::count_if(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "login.failed"; }) == 8);
+  const auto audit = w.staff->audit_entries(0, 1000).value();
+  CHECK(audit.size() == audit_before + 2);
+  CHECK(audit[1].detail.find("8 failed attempt(s) since the last sign-in") != std::string::npos);
+  CHECK(w.repo->db().query_int("SELECT sum(known_account) + sum(unknown_account) FROM login_failure_hours").value() == 15);
+}
+
+TEST_CASE("an attacker at one address cannot lock the owner out from another, and addresses spraying many emails are slowed") {
+  World w;
+  w.add_user("victim@example.org", "council_manager", "own");
+  const auto from = [&](const std::string& addr, const std::string& email, const std::string& password) {
+    HttpRequest r;
+    r.method = "POST";
+    r.target = "/staff/api/login";
+    r.headers["Content-Type"] = "application/json";
+    r.body = json{{"email", email}, {"password", password}}.dump();
+    return core::route_request(*w.api, *w.staff_api, r, PeerIdentity{false, "", "", addr});
+  };
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) refused += from("203.0.113.9", "victim@example.org", "guess " + std::to_string(i)).status == 429;
+  CHECK(refused >= 34);
+  CHECK(from("198.51.100.7", "victim@example.org", k_password).status == 200);
+  // Spraying: one address, many emails: blocked after 20 attempts whatever the emails.
+  int sprayed = 0;
+  for (int i = 0; i < 25; ++i) sprayed += from("192.0.2.1", "user" + std::to_string(i) + "@example.org", "Winter2024!").status == 429;
+  CHECK(sprayed >= 5);
 }
 
 TEST_CASE("an endorsement upload with any bad row reports every problem and imports nothing") {
@@ -624,14 +658,15 @@ TEST_CASE("the staff pages are served from the binary with a strict content secu
 
 TEST_CASE("an admin can unlock a locked account and disable one (ending its sign-ins)") {
   Seeded w;
+  const auto b_password = w.accounts.password("b@proctors.example.org");
   for (int i = 0; i < 5; ++i) w.try_login("b@proctors.example.org", "wrong");
-  CHECK(w.try_login("b@proctors.example.org", k_password).status == 429);
+  CHECK(w.try_login("b@proctors.example.org", b_password).status == 429);
   const auto b_id = std::to_string(w.user_ids["b@proctors.example.org"]);
   CHECK(w.call("POST", "/staff/api/users/" + b_id + "/unlock", "", &w.admin).status == 200);
-  CHECK(w.try_login("b@proctors.example.org", k_password).status == 200);
+  CHECK(w.try_login("b@proctors.example.org", b_password).status == 200);
   CHECK(w.call("POST", "/staff/api/users/" + b_id + "/disable", "", &w.admin).status == 200);
   CHECK(w.call("GET", "/staff/api/me", "", &w.proctor_b).status == 401);
-  CHECK(w.try_login("b@proctors.example.org", k_password).status == 401);
+  CHECK(w.try_login("b@proctors.example.org", b_password).status == 401);
   CHECK(w.call("POST", "/staff/api/users/" + std::to_string(w.user_ids["admin@example.org"]) + "/disable", "", &w.admin).status == 409);
   // Releasing results (per window, from the results table) is tested in test_staff_results.cpp.
 }
@@ -656,4 +691,163 @@ TEST_CASE("accommodations and exemptions from an endorsement reach the candidate
   const auto b = w.repo->accommodations(ids[1].get<std::string>()).value();
   CHECK(b.extra_time_percent == 0);
   CHECK_FALSE(b.knowledge_only);
+}
+
+TEST_CASE("TOTP codes match RFC 6238 Appendix B (SHA-1) and common passwords are refused") {
+  const auto secret = to_bytes("12345678901234567890");
+  const std::vector<std::pair<std::int64_t, std::string>> vectors = {
+      {59, "94287082"}, {1111111109, "07081804"}, {1111111111, "14050471"},
+      {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"}};
+  for (const auto& [t, code] : vectors) CHECK(core::totp_code(secret, t, 8).value() == code);
+  const auto six = core::totp_code(secret, 59, 6).value();
+  CHECK(six == "287082");
+  CHECK(core::totp_match(secret, six, 59).value() == std::optional<std::int64_t>(1));
+  CHECK(core::totp_match(secret, six, 59 + 30).value() == std::optional<std::int64_t>(1));   // one step of drift
+  CHECK_FALSE(core::totp_match(secret, six, 59 + 90).value());
+  CHECK(core::from_base32(core::base32(secret)).value() == secret);
+  CHECK(core::otpauth_uri("a@b.example.org", secret).find("otpauth://totp/Vigil:a%40b.example.org?secret=") == 0);
+  for (const char* bad : {"short", "password1234", "Password2024!", "passwordpassword", "qwertyuiop12", "aaaaaaaaaaaa",
+                          "abcabcabcabc", "123456789012", "iloveyou!!!!", "jane.doe-secure-2024"}) {
+    INFO(bad);
+    CHECK_FALSE(core::check_password_policy(bad, "jane.doe@example.org"));
+  }
+  CHECK(core::check_password_policy(k_password, "jane.doe@example.org"));
+  CHECK(core::check_password_policy("a long staff password 42", "jane.doe@example.org"));
+}
+
+TEST_CASE("a first sign-in with a one-time password reaches nothing until the user chose their own and set up TOTP") {
+  World w;
+  const auto admin_id = w.add_user("admin@example.org", "programme_admin");
+  auto r = w.try_login("admin@example.org", k_password);
+  REQUIRE(r.status == 200);
+  CHECK(body_of(r)["pending"] == "password_change_required");
+  const auto set = r.header("Set-Cookie");
+  Browser b{set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1), body_of(r)["csrf_token"]};
+  // Every endpoint but the account ones answers 403 with the pending step as its code.
+  int reached = 0;
+  for (const auto& e : core::staff_endpoints()) {
+    if (e.permission == core::Permission::account) continue;
+    std::string path = e.pattern;
+    for (const auto& [k, v] : std::map<std::string, std::string>{{"{user}", "1"}, {"{council}", "own"}, {"{candidate}", "c"},
+                                                                 {"{device}", "d"}, {"{session}", "s"}, {"{sha}", "a"},
+                                                                 {"{flag}", "1"}, {"{assessment}", "w"}, {"{script}", "x"}}) {
+      for (auto at = path.find(k); at != std::string::npos; at = path.find(k)) path.replace(at, k.size(), v);
+    }
+    const auto res = w.call(e.method, path, "{}", &b);
+    if (res.status != 403 || body_of(res)["error"]["code"] != "password_change_required") {
+      ++reached;
+      UNSCOPED_INFO(e.method << " " << path << " -> " << res.status);
+    }
+  }
+  CHECK(reached == 0);
+  // The change needs the current password, and a new one that passes the rules.
+  const auto change = [&](const std::string& current, const std::string& next) {
+    return w.call("POST", "/staff/api/me/password", json{{"current_password", current}, {"new_password", next}}.dump(), &b);
+  };
+  CHECK(change("not the password!", "a brand new passphrase").status == 401);
+  CHECK(change(k_password, "Password2024!").status == 400);
+  CHECK(change(k_password, k_password).status == 400);
+  const auto changed = change(k_password, "a brand new passphrase");
+  REQUIRE(changed.status == 200);
+  CHECK(body_of(changed)["pending"] == "mfa_enrolment_required");
+  CHECK(w.call("GET", "/staff/api/users", "", &b).status == 403);
+  // TOTP set-up: the secret is in force only once a code from it was confirmed.
+  const auto enrol = body_of(w.call("POST", "/staff/api/me/mfa/enrol", "{}", &b));
+  const auto secret = core::from_base32(enrol["secret"].get<std::string>()).value();
+  CHECK(enrol["otpauth_uri"].get<std::string>().find("otpauth://totp/Vigil:admin%40example.org") == 0);
+  CHECK(w.call("POST", "/staff/api/me/mfa/confirm", R"({"code":"000000"})", &b).status == 401);
+  CHECK(w.staff->user(admin_id).value()->totp_secret.empty());
+  const auto code = core::totp_code(secret, w.clock.wall_ms() / 1000).value();
+  const auto confirmed = w.call("POST", "/staff/api/me/mfa/confirm", json{{"code", code}}.dump(), &b);
+  REQUIRE(confirmed.status == 200);
+  const auto recovery = body_of(confirmed)["recovery_codes"];
+  CHECK(recovery.size() == 10);
+  CHECK(w.call("GET", "/staff/api/users", "", &b).status == 200);
+  // The one-time password no longer works; the new one needs a code, and a code is good once.
+  CHECK(w.try_login("admin@example.org", k_password).status == 401);
+  const auto login2 = [&] {
+    auto res = w.try_login("admin@example.org", "a brand new passphrase");
+    const auto c = res.header("Set-Cookie");
+    return Browser{c.substr(c.find('=') + 1, c.find(';') - c.find('=') - 1), body_of(res)["csrf_token"]};
+  };
+  auto b2 = login2();
+  CHECK(w.call("GET", "/staff/api/users", "", &b2).status == 403);   // mfa_required
+  CHECK(w.call("POST", "/staff/api/login/mfa", json{{"code", code}}.dump(), &b2).status == 401);   // replay of the set-up code
+  w.clock.advance_ms(30'000);
+  const auto next = core::totp_code(secret, w.clock.wall_ms() / 1000).value();
+  CHECK(w.call("POST", "/staff/api/login/mfa", json{{"code", next}}.dump(), &b2).status == 200);
+  CHECK(w.call("GET", "/staff/api/users", "", &b2).status == 200);
+  auto b3 = login2();
+  CHECK(w.call("POST", "/staff/api/login/mfa", json{{"code", next}}.dump(), &b3).status == 401);   // replayed
+  // A recovery code works once.
+  const auto rc = json{{"recovery_code", recovery[0]}}.dump();
+  CHECK(w.call("POST", "/staff/api/login/mfa", rc, &b3).status == 200);
+  auto b4 = login2();
+  CHECK(w.call("POST", "/staff/api/login/mfa", rc, &b4).status == 401);
+  CHECK(body_of(w.call("GET", "/staff/api/me", "", &b3))["recovery_codes_left"] == 9);
+}
+
+TEST_CASE("an admin's reset gives a one-time password that its owner must replace, and keeps the owner's TOTP") {
+  Seeded w;
+  const auto a_email = "a@proctors.example.org";
+  const auto a_id = std::to_string(w.user_ids[a_email]);
+  const auto reset = [&](const std::string& pw) {
+    return w.call("POST", "/staff/api/users/" + a_id + "/reset-password", json{{"password", pw}}.dump(), &w.admin);
+  };
+  CHECK(reset("letmein").status == 400);
+  REQUIRE(reset("admin knows this one").status == 200);
+  CHECK(w.call("GET", "/staff/api/me", "", &w.proctor_a).status == 401);   // every session ended
+  // The admin, knowing the one-time password, still needs the proctor's authenticator.
+  auto r = w.try_login(a_email, "admin knows this one");
+  REQUIRE(r.status == 200);
+  CHECK(body_of(r)["pending"] == "mfa_required");
+  // The proctor signs in with it, gives a code, and must choose their own password.
+  const auto secret = w.accounts.totp_secret(a_email);
+  const auto c = r.header("Set-Cookie");
+  Browser b{c.substr(c.find('=') + 1, c.find(';') - c.find('=') - 1), body_of(r)["csrf_token"]};
+  w.clock.advance_ms(30'000);
+  const auto mfa = w.call("POST", "/staff/api/login/mfa", json{{"code", core::totp_code(secret, w.clock.wall_ms() / 1000).value()}}.dump(), &b);
+  CHECK(body_of(mfa)["pending"] == "password_change_required");
+  CHECK(w.call("POST", "/staff/api/me/password",
+               json{{"current_password", "admin knows this one"}, {"new_password", "only the proctor knows"}}.dump(), &b).status == 200);
+  CHECK(w.try_login(a_email, "admin knows this one").status == 401);
+  // Audited without the password.
+  const auto audit = w.staff->audit_entries(0, 50).value();
+  CHECK(std::any_of(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "user.password_reset"; }));
+  CHECK(std::none_of(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.detail.find("admin knows") != std::string::npos; }));
+}
+
+TEST_CASE("a session ends after 30 idle minutes, and sensitive endpoints need a re-authentication within 5 minutes") {
+  Seeded w;
+  w.clock.advance_ms(29 * 60'000);
+  CHECK(w.call("GET", "/staff/api/me", "", &w.manager).status == 200);   // activity keeps it alive
+  w.clock.advance_ms(29 * 60'000);
+  CHECK(w.call("GET", "/staff/api/me", "", &w.manager).status == 200);
+  w.clock.advance_ms(31 * 60'000);
+  const auto idle = w.call("GET", "/staff/api/me", "", &w.manager);
+  CHECK(idle.status == 401);
+  CHECK(body_of(idle)["error"]["code"] == "session_idle");
+  // Re-authentication: the admin signed in > 5 minutes ago (the clock moved on).
+  CHECK(w.call("GET", "/staff/api/users", "", &w.admin).status == 401);   // idle too by now
+  w.admin = w.login("admin@example.org");
+  w.clock.advance_ms(6 * 60'000);
+  const auto create = json{{"email", "new@example.org"}, {"display_name", "N"}, {"role", "proctor"}, {"password", "a fine one-time pass"}}.dump();
+  const auto refused = w.call("POST", "/staff/api/users", create, &w.admin);
+  CHECK(refused.status == 401);
+  CHECK(body_of(refused)["error"]["code"] == "reauth_required");
+  CHECK(w.staff->user_by_email("new@example.org").value() == std::nullopt);
+  CHECK(w.call("GET", "/staff/api/users", "", &w.admin).status == 200);   // reading needs no re-authentication
+  const auto pw = w.accounts.password("admin@example.org");
+  CHECK(w.call("POST", "/staff/api/me/reauth", json{{"password", pw}}.dump(), &w.admin).status == 400);   // code missing
+  const auto code = w.accounts.next_code("admin@example.org");
+  CHECK(w.call("POST", "/staff/api/me/reauth", json{{"password", pw}, {"code", code}}.dump(), &w.admin).status == 200);
+  CHECK(w.call("POST", "/staff/api/users", create, &w.admin).status == 201);
+  // An adverse decision needs it too; a no-concerns one does not.
+  w.clock.advance_ms(6 * 60'000);
+  w.proctor_a = w.login("a@proctors.example.org");
+  w.clock.advance_ms(6 * 60'000);
+  const std::string base = "/staff/api/sessions/" + w.assigned->id + "/" + w.assigned->session;
+  CHECK(w.call("POST", base + "/flags/" + std::to_string(w.flag_row(*w.assigned)), R"({"decision":"concern","note":"x"})", &w.proctor_a).status == 200);
+  const auto adverse = w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone"})", &w.proctor_a);
+  CHECK(body_of(adverse)["error"]["code"] == "reauth_required");
 }

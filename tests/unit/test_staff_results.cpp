@@ -26,6 +26,7 @@
 #include "shared/journal/journal.hpp"
 #include "shared/protocol/sync.hpp"
 #include "tests/support/content_dir.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using Catch::Matchers::ContainsSubstring;
@@ -85,12 +86,13 @@ struct World {
 
   Signed login(const std::string& email, const std::string& role, const std::string& council = "") {
     REQUIRE(core::create_staff_user(*repo, *staff, email, "User", role, council, k_password, clock, {1u << 10, 8, 1}));
-    const auto r = call("POST", "/staff/api/login", json{{"email", email}, {"password", k_password}}.dump());
-    REQUIRE(r.status == 200);
-    const auto set = r.header("Set-Cookie");
-    const auto start = set.find('=') + 1;
-    return Signed{set.substr(start, set.find(';') - start), json::parse(r.body).at("csrf_token").get<std::string>()};
+    const auto s = accounts.sign_in(email, k_password);
+    return Signed{s.cookie, s.csrf};
   }
+  testing::StaffSetup accounts{[this](const HttpRequest& r) {
+                                 return core::route_request(*api, *staff_api, r, protocol::PeerIdentity{false, "", "", "127.0.0.1"});
+                               },
+                               &clock, [this] { return clock.wall_ms(); }};
 
   HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                     const Signed* who = nullptr) {

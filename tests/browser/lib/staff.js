@@ -2,6 +2,7 @@
 // accounts made with `vigil-server admin`, and signing in through the real sign-in page.
 'use strict';
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const net = require('node:net');
 const path = require('node:path');
 const { env, tempDir, startProcess, run, checkAccessibility } = require('./harness');
@@ -43,12 +44,77 @@ async function newStaffPage(browser) {
   return context.newPage();
 }
 
+// TOTP (RFC 6238: HMAC-SHA-1, 30 s, 6 digits) as an authenticator app computes it.
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c); bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// What each account has after its first sign-in (own password, authenticator key, last code step
+// used: the server refuses a code twice, so a second sign-in in the same 30 s waits for the next).
+const accounts = new Map();
+async function nextCode(account) {
+  let step = Math.floor(Date.now() / 30000);
+  if (account.lastStep !== undefined && step <= account.lastStep) {
+    await new Promise((r) => setTimeout(r, (account.lastStep + 1) * 30000 - Date.now() + 200));
+    step = Math.floor(Date.now() / 30000);
+  }
+  account.lastStep = step;
+  return totp(account.secret, step);
+}
+
+// Signs in through the real pages, completing what a first sign-in owes: the one-time password set
+// by `vigil-server admin create-user` is replaced, and admins and proctors set up an authenticator.
 async function signIn(page, url, email) {
+  const key = url + '|' + email;
+  if (!accounts.has(key)) accounts.set(key, { password: PASSWORD });
+  const account = accounts.get(key);
   await page.goto(url + '/staff/');
   await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(account.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/staff\/(council|review|admin|marking)\.html/);
+  const homes = /\/staff\/(council|review|admin|marking)\.html/;
+  for (let guard = 0; guard < 4; ++guard) {
+    await page.waitForURL(/\/staff\/(council|review|admin|marking|account)\.html/);
+    if (homes.test(page.url())) return;
+    const step = await page.waitForFunction(() => ['mfa-step', 'password-step', 'enrol-step']
+      .find((id) => !document.getElementById(id).hidden)).then((h) => h.jsonValue());
+    if (step === 'mfa-step') {
+      await page.getByLabel('Authenticator code').fill(await nextCode(account));
+      await page.getByRole('button', { name: 'Continue' }).click();
+    } else if (step === 'password-step') {
+      const own = PASSWORD + ' then my own';
+      await page.getByLabel('Current password').fill(account.password);
+      await page.getByLabel('New password').fill(own);
+      await page.getByRole('button', { name: 'Save password' }).click();
+      account.password = own;
+    } else {
+      await page.getByRole('button', { name: 'Show my set-up key' }).click();
+      await page.locator('#enrol-key').waitFor();   // shown once the server's key is on the page
+      account.secret = (await page.locator('#enrol-secret').textContent()).trim();
+      await page.getByLabel('Code shown by your app').fill(await nextCode(account));
+      await page.getByRole('button', { name: 'Turn on' }).click();
+      await page.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+      await page.getByRole('link', { name: 'Continue' }).click();
+    }
+    // Done with this step when the page moved on (navigation may destroy the context: that is fine too).
+    await page.waitForFunction((id) => !location.pathname.endsWith('/account.html') || document.getElementById(id).hidden, step)
+      .catch(() => {});
+  }
+  await page.waitForURL(homes);
 }
 
 // Runs the scripted device: enrols with the code, writes flags with evidence, submits and syncs.
@@ -76,4 +142,4 @@ async function assertNotShown(page, secrets, where) {
   for (const secret of secrets) assert.ok(!text.includes(secret), `${where} shows ${secret}`);
 }
 
-module.exports = { PASSWORD, admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility, markScript, assertNotShown };
+module.exports = { PASSWORD, accounts, totp, admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility, markScript, assertNotShown };
