@@ -5,6 +5,7 @@
 #
 #   packaging/install-deps.sh                build + test dependencies (what the README commands use)
 #   packaging/install-deps.sh --check        only report what is missing here; exit 1 if anything is
+#   packaging/install-deps.sh --list         print the Debian packages a bare Debian 12 gets, one a line
 #   packaging/install-deps.sh --check-fresh  would the install work on a BARE Debian 12? Resolves the
 #                                            whole package list against an empty dpkg status with
 #                                            Debian's archive alone (none of this machine's apt
@@ -89,7 +90,8 @@ case "${1:-}" in
   "") ;;
   --check) mode=check ;;
   --check-fresh) mode=fresh ;;
-  *) echo "usage: $0 [--check | --check-fresh]" >&2; exit 2 ;;
+  --list) printf '%s\n' "${MAIN_PACKAGES[@]}" "${NODE_PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; exit 0 ;;
+  *) echo "usage: $0 [--check | --check-fresh | --list]" >&2; exit 2 ;;
 esac
 
 root=$(cd "$(dirname "$0")/.." && pwd)
