@@ -20,6 +20,7 @@
 #include "shared/protocol/messages.hpp"
 #include "shared/sqlite/sqlite.hpp"
 #include "tests/support/content_dir.hpp"
+#include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -202,26 +203,6 @@ std::unique_ptr<sync::HttpsTransport> staff_transport(TestServer& server) {
   return std::make_unique<sync::HttpsTransport>(std::move(c));
 }
 
-Staff create_staff(TestServer& server, sync::HttpsTransport& http, const std::string& email, const std::string& role) {
-  ::setenv("VIGIL_STAFF_PASSWORD", k_password, 1);
-  auto made = server.admin({"create-user", "--email", email, "--name", email, "--role", role});
-  INFO(made.output);
-  REQUIRE(made.exit_code == 0);
-  protocol::HttpRequest req;
-  req.method = "POST";
-  req.target = "/staff/api/login";
-  req.headers["Content-Type"] = "application/json";
-  req.body = json{{"email", email}, {"password", k_password}}.dump();
-  auto r = http.roundtrip(req);
-  REQUIRE(r);
-  INFO(r->body);
-  REQUIRE(r->status == 200);
-  const auto body = json::parse(r->body);
-  const auto cookie = r->header("Set-Cookie");
-  return Staff{cookie.substr(0, cookie.find(';')), body.at("csrf_token").get<std::string>(),
-               body.at("user").at("user_id").get<std::int64_t>()};
-}
-
 protocol::HttpResponse staff_call(sync::HttpsTransport& http, const Staff& who, const std::string& method,
                                   const std::string& target, const json& body = nullptr) {
   protocol::HttpRequest req;
@@ -236,6 +217,29 @@ protocol::HttpResponse staff_call(sync::HttpsTransport& http, const Staff& who, 
   auto r = http.roundtrip(req);
   REQUIRE(r);
   return *r;
+}
+
+// A staff account made on the command line and signed in through the real staff API over TLS;
+// StaffSetup completes what a first sign-in owes (own password, TOTP for admins and proctors).
+Staff create_staff(TestServer& server, sync::HttpsTransport& http, const std::string& email, const std::string& role) {
+  ::setenv("VIGIL_STAFF_PASSWORD", k_password, 1);
+  auto made = server.admin({"create-user", "--email", email, "--name", email, "--role", role});
+  INFO(made.output);
+  REQUIRE(made.exit_code == 0);
+  vigil::testing::StaffSetup setup(
+      [&](const protocol::HttpRequest& req) {
+        auto r = http.roundtrip(req);
+        REQUIRE(r);
+        return *r;
+      },
+      nullptr, [] { return time::SystemClock().wall_ms(); });
+  const auto s = setup.sign_in(email, k_password);
+  Staff out{"vigil_staff=" + s.cookie, s.csrf, 0};
+  auto me = staff_call(http, out, "GET", "/staff/api/me");
+  INFO(me.body);
+  REQUIRE(me.status == 200);
+  out.user_id = json::parse(me.body).at("user").at("user_id").get<std::int64_t>();
+  return out;
 }
 
 std::string session_path(Device& d, const std::string& session) {
