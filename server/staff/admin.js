@@ -11,11 +11,23 @@
       h('tr', {}, h('th', { scope: 'row' }, u.display_name), h('td', {}, u.email), h('td', {}, ROLE[u.role]), h('td', {}, u.council_id || ''),
         h('td', {}, u.disabled ? 'Disabled' : [
           h('button', { type: 'button', class: 'secondary', onclick: () => act(u, 'unlock', 'unlocked') }, 'Unlock', h('span', { class: 'visually-hidden' }, ' ' + u.display_name)),
+          h('button', { type: 'button', class: 'secondary', onclick: () => reset(u) }, 'Reset password', h('span', { class: 'visually-hidden' }, ' of ' + u.display_name)),
           h('button', { type: 'button', class: 'warning', onclick: () => act(u, 'disable', 'disabled') }, 'Disable', h('span', { class: 'visually-hidden' }, ' ' + u.display_name))]))));
   }
   async function act(u, what, done) {
     if (what === 'disable' && !window.confirm(`Disable ${u.display_name}? They are signed out at once and cannot sign in again.`)) return;
     try { await api('POST', `users/${u.user_id}/${what}`); say('user-msg', `${u.display_name}: ${done}.`, 'ok'); users(); audit(false); } catch (e) { say('user-msg', e.message, 'error'); }
+  }
+  // An admin reset sets a one-time password (docs/STAFF.md): its owner must replace it at their
+  // next sign-in, every session of theirs ends, and their authenticator stays, so the admin who
+  // knows it cannot sign in as them.
+  async function reset(u) {
+    const password = window.prompt(`A one-time password for ${u.display_name} (at least 12 characters). Give it to them in person or by phone; they must choose their own at their next sign-in.`);
+    if (!password) return;
+    try {
+      await api('POST', `users/${u.user_id}/reset-password`, { password });
+      say('user-msg', `${u.display_name}: password reset; they must choose their own at their next sign-in.`, 'ok'); users(); audit(false);
+    } catch (e) { say('user-msg', e.message, 'error'); }
   }
   async function councils() {
     const d = await api('GET', 'councils');
