@@ -80,10 +80,10 @@
   document.getElementById('release-form').addEventListener('submit', async () => {
     try {
       const d = await api('POST', base() + 'release', { confirm: true });
+      await load();   // the table first, so that the message never stands beside stale counts
       say('window-msg', `Released ${d.released} result(s) now; ${d.already} were released before; ${d.awaiting_marking} awaiting marking stay back; ` +
         `${d.withheld_under_review} withheld while proctors review them; ${d.withheld_adverse} withheld after an adverse proctor decision. ` +
         (d.certificates_deferred ? 'No issuer key is loaded: issue certificates with vigil-server certificate issue.' : `${d.certificates} certificate(s) issued.`), 'ok');
-      await load();
     } catch (e) { say('window-msg', e.message, 'error'); }
   });
 
