@@ -1,5 +1,5 @@
 // vigil-server: receives candidates' sessions over TLS; admin subcommands manage its data.
-// Thin: every subcommand is a call into server/core or server/net.
+// Thin: every subcommand is a call into the server libraries (docs/ARCHITECTURE.md).
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -14,19 +14,20 @@
 #include <nlohmann/json.hpp>
 
 #include "server/app/results_cli.hpp"
-#include "server/core/api.hpp"
-#include "server/core/authoring.hpp"
-#include "server/core/equalities_repository.hpp"
-#include "server/core/issuer_keys.hpp"
-#include "server/core/packages.hpp"
-#include "server/core/marking_sqlite_repository.hpp"
-#include "server/core/resits.hpp"
-#include "server/core/results_sqlite_repository.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
-#include "server/core/staff_accounts.hpp"
-#include "server/core/staff_api.hpp"
-#include "server/core/staff_sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/packages/authoring.hpp"
+#include "server/storage/equalities_repository.hpp"
+#include "server/home/issuer_keys.hpp"
+#include "server/packages/packages.hpp"
+#include "server/storage/marking_sqlite_repository.hpp"
+#include "server/results/resits.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
+#include "server/staff/staff_accounts.hpp"
+#include "server/app/dispatch.hpp"
+#include "server/staff/staff_api.hpp"
+#include "server/storage/staff_sqlite_repository.hpp"
 #include "server/net/https_server.hpp"
 #include "shared/core/log.hpp"
 #include "shared/core/version.hpp"
@@ -258,7 +259,7 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   if (!home) return failed(home.error());
   auto repo = core::SqliteRepository::open(home->database());
   if (!repo) return failed(repo.error());
-  // schedule_attempt keeps the resit rules (server/core/resits.hpp): no new sitting after a
+  // schedule_attempt keeps the resit rules (server/results/resits.hpp): no new sitting after a
   // released "not met" without the council's re-endorsement; a resit is linked to the first.
   core::SqliteResultsRepository results_repo(**repo);
   core::SqliteResitRepository resit_repo(**repo);

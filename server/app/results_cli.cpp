@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "server/core/issuer_keys.hpp"
-#include "server/core/results.hpp"
-#include "server/core/resits.hpp"
-#include "server/core/results_sqlite_repository.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
+#include "server/home/issuer_keys.hpp"
+#include "server/results/results.hpp"
+#include "server/results/resits.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
 #include "shared/core/log.hpp"
 #include "shared/certificate/printable.hpp"
 #include "shared/time/clock.hpp"

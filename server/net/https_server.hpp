@@ -2,7 +2,7 @@
 // The server's TLS listener: Boost.Beast over Asio coroutines, the only Beast user on the
 // server. It accepts HTTPS (TLS 1.3 only, Mozilla "modern"), enforces limits and timeouts,
 // verifies optional client certificates against the device CA, and hands each request to a pure
-// handler (server/core) as plain protocol::HttpRequest -> protocol::HttpResponse.
+// handler (server/app/dispatch) as plain protocol::HttpRequest -> protocol::HttpResponse.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -47,7 +47,7 @@ nlohmann::json to_json(const MarkingScheme& m);
 // "correct":[u32],"rationale"}],"rubrics":[{"item_id","areas":[{"kss","descriptors":[str]}]}]}.
 Result<MarkingScheme> parse_marking_scheme(std::string_view text);
 
-// Reading helpers shared with the authoring validator (server/core/authoring.cpp).
+// Reading helpers shared with the authoring validator (server/packages/authoring.cpp).
 // An array of min_items..max_items non-empty strings of at most 20,000 bytes each (paragraphs,
 // options, KSS ids); errors name the element ("stem[2]").
 Result<std::vector<std::string>> read_text_list(protocol::ObjectReader& r, std::string_view name, std::size_t max_items,

@@ -19,14 +19,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/core/api.hpp"
-#include "server/core/equalities.hpp"
-#include "server/core/equalities_repository.hpp"
-#include "server/core/results_sqlite_repository.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
-#include "server/core/staff_api.hpp"
-#include "server/core/staff_sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/results/equalities.hpp"
+#include "server/storage/equalities_repository.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
+#include "server/staff/staff_api.hpp"
+#include "server/storage/staff_sqlite_repository.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/support/staff_setup.hpp"
 #include "tests/bench/bench_util.hpp"

@@ -23,8 +23,8 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/core/sqlite_repository.hpp"
-#include "server/core/staff_accounts.hpp"
+#include "server/storage/sqlite_repository.hpp"
+#include "server/staff/staff_accounts.hpp"
 #include "tests/support/test_server.hpp"
 
 using nlohmann::json;

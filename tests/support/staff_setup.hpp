@@ -1,6 +1,6 @@
 #pragma once
 // Signs staff in through the real staff API, completing what a first sign-in owes (issue 13,
-// server/core/staff_accounts.hpp): the one-time password is replaced by the account's own, and
+// server/staff/staff_accounts.hpp): the one-time password is replaced by the account's own, and
 // programme admins and proctors set up TOTP, whose codes this helper then computes for each later
 // sign-in. For tests and benchmarks whose subject is not the account flow itself.
 #include <functional>
@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/core/staff_accounts.hpp"
+#include "server/staff/staff_accounts.hpp"
 #include "shared/protocol/http.hpp"
 #include "shared/time/clock.hpp"
 

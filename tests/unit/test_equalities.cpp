@@ -1,4 +1,4 @@
-// Equalities monitoring on the server (server/core/equalities*.hpp, staff_equalities.hpp): the
+// Equalities monitoring on the server (server/results/equalities.hpp, server/staff/staff_equalities.hpp): the
 // device endpoint PUT /v1/equalities (validation, replace, one candidate per device), storage
 // under a pseudonym, and the programme admin's aggregate report with small-group suppression.
 // Real SQLite in a temp dir, real keys from init_server_home, the pure Api / StaffApi handlers;
@@ -11,15 +11,16 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/core/api.hpp"
-#include "server/core/equalities.hpp"
-#include "server/core/equalities_repository.hpp"
-#include "server/core/resits.hpp"
-#include "server/core/results_sqlite_repository.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
-#include "server/core/staff_api.hpp"
-#include "server/core/staff_sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/results/equalities.hpp"
+#include "server/storage/equalities_repository.hpp"
+#include "server/results/resits.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
+#include "server/app/dispatch.hpp"
+#include "server/staff/staff_api.hpp"
+#include "server/storage/staff_sqlite_repository.hpp"
 #include "shared/results/scoring.hpp"
 #include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"

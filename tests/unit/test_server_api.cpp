@@ -14,9 +14,9 @@
 #include <catch2/catch_test_macros.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/core/api.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/pki.hpp"

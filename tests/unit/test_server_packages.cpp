@@ -9,11 +9,11 @@
 #include <catch2/catch_test_macros.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/core/api.hpp"
-#include "server/core/authoring.hpp"
-#include "server/core/packages.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/packages/authoring.hpp"
+#include "server/packages/packages.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"

@@ -1,4 +1,4 @@
-// Results storage and the device endpoint (server/core/results*.hpp): a device sees only its own
+// Results storage and the device endpoint (server/results/results.hpp, server/storage/results_*.hpp): a device sees only its own
 // candidate's released results; released results never change; release leaves incomplete results
 // back; revocation is kept and published in a list that verifies. Real SQLite in a temp dir, real
 // keys from init_server_home, the pure Api::handle (no sockets).
@@ -7,12 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/core/api.hpp"
-#include "server/core/issuer_keys.hpp"
-#include "server/core/results.hpp"
-#include "server/core/results_sqlite_repository.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/home/issuer_keys.hpp"
+#include "server/results/results.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/results/released.hpp"
 #include "tests/support/temp_dir.hpp"

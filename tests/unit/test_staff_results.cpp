@@ -1,5 +1,5 @@
-// The staff results endpoints (server/core/staff_results.cpp) and the resit rules
-// (server/core/resits.hpp) through core::StaffApi::handle on a real SqliteRepository in a temp
+// The staff results endpoints (server/staff/staff_results.cpp) and the resit rules
+// (server/results/resits.hpp) through core::StaffApi::handle on a real SqliteRepository in a temp
 // dir, with a real issuer key: one release path per window that issues certificates and holds
 // back what awaits marking; a council sees only its own candidates' released results; a "not
 // met" candidate is re-endorsed once and only then scheduled again, as a linked attempt; the
@@ -12,16 +12,17 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/core/api.hpp"
-#include "server/core/issuer_keys.hpp"
-#include "server/core/packages.hpp"
-#include "server/core/resits.hpp"
-#include "server/core/results.hpp"
-#include "server/core/results_sqlite_repository.hpp"
-#include "server/core/server_home.hpp"
-#include "server/core/sqlite_repository.hpp"
-#include "server/core/staff_api.hpp"
-#include "server/core/staff_sqlite_repository.hpp"
+#include "server/device/api.hpp"
+#include "server/home/issuer_keys.hpp"
+#include "server/packages/packages.hpp"
+#include "server/results/resits.hpp"
+#include "server/results/results.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
+#include "server/home/server_home.hpp"
+#include "server/storage/sqlite_repository.hpp"
+#include "server/app/dispatch.hpp"
+#include "server/staff/staff_api.hpp"
+#include "server/storage/staff_sqlite_repository.hpp"
 #include "shared/certificate/credential.hpp"
 #include "shared/journal/journal.hpp"
 #include "shared/protocol/sync.hpp"

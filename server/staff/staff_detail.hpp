@@ -1,0 +1,135 @@
+#pragma once
+// Internal to the staff API (server/staff/staff_*.cpp): the helpers every endpoint handler
+// uses and the handler context, so that handlers for one area (marking, results, equalities) can
+// live in their own file while every endpoint stays one row of the single table in staff_api.cpp
+// (staff_api.hpp invariant 1). Not for use outside the staff API.
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/staff/staff_api.hpp"
+
+namespace vigil::server::core::staff_detail {
+
+using json = nlohmann::json;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+
+// The staff session cookie (HttpOnly, Secure, SameSite=Strict; staff_api.hpp invariant 2).
+inline constexpr std::string_view k_cookie = "vigil_staff";
+inline constexpr std::int64_t k_minute_ms = 60'000;
+
+// ---- responses ---
+
+void harden(HttpResponse& r);
+HttpResponse respond(int status, const json& body);
+HttpResponse respond_bytes(std::string content_type, std::string body);
+// A JSON error with extra members (the CSV validation report).
+HttpResponse respond_error(int status, std::string_view code, std::string_view message, json extra = json::object());
+
+// ---- requests ---
+
+std::vector<std::string_view> segments(std::string_view path);
+std::string url_decode(std::string_view s);
+std::map<std::string, std::string> query_params(std::string_view q);
+// The named query parameter clamped to [lo, hi]; dflt when absent or not a number.
+std::int64_t int_param(const std::map<std::string, std::string>& q, const std::string& name, std::int64_t dflt,
+                       std::int64_t lo, std::int64_t hi);
+std::string cookie_value(const HttpRequest& req, std::string_view name);
+// The body as a JSON object; refuses other content types and anything that is not an object.
+Result<json> json_body(const HttpRequest& req);
+// A text member of at most max_len bytes; an absent optional member is "".
+Result<std::string> str_field(const json& j, const char* name, std::size_t max_len, bool required = true);
+
+// ---- text ---
+
+bool valid_utf8(std::string_view s, std::size_t* bad_at);
+bool has_control(std::string_view s);
+std::string trim(std::string_view s);
+std::string lower(std::string s);
+bool plausible_email(std::string_view e);
+// Letters, digits and - _ . / only, 1..max characters.
+bool safe_id(std::string_view s, std::size_t max);
+// A whole number in [lo, hi]; "" is 0; nullopt otherwise.
+std::optional<std::int64_t> parse_small_int(std::string_view s, std::int64_t lo, std::int64_t hi);
+Result<std::string> random_token(std::size_t bytes);
+
+// ---- CSV downloads ---
+
+// One CSV row (RFC 4180 quoting, formula cells neutralised), CRLF-terminated.
+std::string csv_line(std::initializer_list<std::string_view> cells);
+// A text/csv attachment with the given file name.
+HttpResponse csv_download(std::string body, const std::string& filename);
+
+// ---- endpoints (invariant 1) ---
+
+struct Ctx {
+  Repository& repo;
+  StaffRepository& staff;
+  const time::Clock& clock;
+  const StaffApiConfig& config;
+  const HttpRequest& req;
+  const Principal& who;
+  std::map<std::string, std::string> params;   // from the path pattern
+  std::string token_hash;                      // of the caller's session cookie
+  const StaffResultsDeps* results = nullptr;   // scoring, marking, release; null when not configured
+  StaffSessionRow session{};                   // the caller's browser session
+  const StaffUser* user = nullptr;             // the caller's account as read for this request
+  std::string peer_address;
+
+  std::int64_t now() const { return clock.wall_ms(); }
+  Status audit(std::string action, std::string target, std::string detail = {}) const {
+    return staff.audit({0, now(), who.user_id, std::move(action), std::move(target), std::move(detail)});
+  }
+  // The results dependencies, or "503 results are not configured on this server".
+  Result<const StaffResultsDeps*> need_results() const;
+};
+
+using Handler = Result<HttpResponse> (*)(Ctx&);
+
+// ---- review (staff_review.cpp) ---
+
+// "high", "medium" or "low".
+std::string severity_name(std::int64_t s);
+json queue_json(const QueueEntry& q);
+
+// ---- accounts (staff_accounts.cpp) ---
+
+json user_json(const StaffUser& u);
+// What a session still owes before it reaches anything but the account endpoints
+// (staff_accounts.hpp invariants 1 and 2): "mfa_required", "password_change_required",
+// "mfa_enrolment_required", or "" when nothing.
+std::string pending_step(const StaffUser& u, const StaffSessionRow& s);
+std::string_view pending_message(std::string_view step);
+struct SignInDeps {
+  Repository& repo;
+  StaffRepository& staff;
+  const time::Clock& clock;
+  const StaffApiConfig& config;
+};
+Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const protocol::PeerIdentity& peer);
+Result<HttpResponse> get_me(Ctx& c);
+Result<HttpResponse> post_login_mfa(Ctx& c);
+Result<HttpResponse> post_password(Ctx& c);
+Result<HttpResponse> post_mfa_enrol(Ctx& c);
+Result<HttpResponse> post_mfa_confirm(Ctx& c);
+Result<HttpResponse> post_reauth(Ctx& c);
+Result<HttpResponse> post_user_reset(Ctx& c);
+
+enum class ScopeFrom { none, council, session };
+
+struct Endpoint {
+  const char* method;
+  const char* pattern;
+  Permission permission;
+  ScopeFrom scope;
+  Handler fn;
+};
+
+}  // namespace vigil::server::core::staff_detail

@@ -1,0 +1,61 @@
+#include "server/staff/staff_equalities.hpp"
+
+#include "server/results/equalities.hpp"
+#include "server/results/results.hpp"
+
+namespace vigil::server::core::staff_detail {
+
+namespace {
+
+Result<EqualitiesRepository*> need_equalities(const Ctx& c) {
+  VIGIL_ASSIGN(auto deps, c.need_results());
+  if (!deps->equalities) return fail(Errc::unavailable, "equalities reports are not configured on this server");
+  return deps->equalities;
+}
+
+Result<EqualitiesReport> report_of(Ctx& c) {
+  VIGIL_ASSIGN(auto* eq, need_equalities(c));
+  VIGIL_ASSIGN(auto deps, c.need_results());
+  return equalities_report(*eq, deps->keys, c.params.at("assessment"));
+}
+
+}  // namespace
+
+Result<HttpResponse> get_report_windows(Ctx& c) {
+  VIGIL_ASSIGN(auto* eq, need_equalities(c));
+  VIGIL_ASSIGN(auto windows, eq->windows_with_results());
+  return respond(200, json{{"v", 1}, {"windows", windows}});
+}
+
+Result<HttpResponse> get_equalities_report(Ctx& c) {
+  VIGIL_ASSIGN(auto report, report_of(c));
+  VIGIL_TRY(c.audit("report.equalities.view", "assessment/" + report.assessment_id));
+  auto out = to_json(report);
+  out["vocabulary"] = results::equalities_vocabulary_json();
+  return respond(200, out);
+}
+
+Result<HttpResponse> get_equalities_csv(Ctx& c) {
+  VIGIL_ASSIGN(auto report, report_of(c));
+  VIGIL_TRY(c.audit("report.equalities.export", "assessment/" + report.assessment_id));
+  auto r = respond_bytes("text/csv; charset=utf-8", equalities_csv(report));
+  r.headers["Content-Disposition"] = "attachment; filename=\"vigil-equalities-" + report.assessment_id + ".csv\"";
+  return r;
+}
+
+Result<HttpResponse> get_item_statistics(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, c.need_results());
+  const auto& assessment = c.params.at("assessment");
+  VIGIL_ASSIGN(auto stats, item_statistics_for(deps->results, assessment));
+  json items = json::array();
+  for (const auto& s : stats) {
+    items.push_back({{"item_id", s.item_id},
+                     {"candidates", s.candidates},
+                     {"facility", s.facility},
+                     {"discrimination", s.discrimination ? json(*s.discrimination) : json()}});
+  }
+  VIGIL_TRY(c.audit("report.items.view", "assessment/" + assessment));
+  return respond(200, json{{"v", 1}, {"assessment_id", assessment}, {"items", items}});
+}
+
+}  // namespace vigil::server::core::staff_detail

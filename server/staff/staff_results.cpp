@@ -1,0 +1,230 @@
+#include "server/staff/staff_results.hpp"
+
+#include <algorithm>
+
+#include "server/results/resits.hpp"
+#include "server/results/results.hpp"
+#include "shared/certificate/credential.hpp"
+
+namespace vigil::server::core::staff_detail {
+
+namespace {
+
+struct Deps {
+  const StaffResultsDeps& d;
+  ResitRepository& resits;
+};
+
+// The results dependencies with the resits storage, or 503.
+Result<Deps> need(const Ctx& c) {
+  VIGIL_ASSIGN(auto d, c.need_results());
+  if (!d->resits) return fail(Errc::unavailable, "results are not configured on this server");
+  return Deps{*d, *d->resits};
+}
+
+HttpResponse csv_file(std::string body, const std::string& filename) {
+  auto r = respond_bytes("text/csv; charset=utf-8", std::move(body));
+  r.headers["Content-Disposition"] = "attachment; filename=\"" + filename + "\"";
+  return r;
+}
+
+// The window in the path, which must have at least one sitting (so a typo is "not found", not an
+// empty window).
+Result<std::string> path_window(Ctx& c, ResitRepository& resits) {
+  const auto& id = c.params.at("assessment");
+  VIGIL_ASSIGN(auto all, resits.windows());
+  for (const auto& w : all) {
+    if (w.assessment_id == id) return id;
+  }
+  return fail(Errc::not_found, "no assessment window " + id + " has any sittings");
+}
+
+bool window_has_release(ResultsRepository& results, std::string_view assessment_id, bool* has) {
+  auto rows = results.results_of_assessment(assessment_id);
+  if (!rows) return false;
+  *has = std::any_of(rows->begin(), rows->end(), [](const ResultRow& r) { return r.released_wall_ms.has_value(); });
+  return true;
+}
+
+json window_json(const WindowSummary& w, const results::Thresholds& t) {
+  return json{{"assessment_id", w.assessment_id}, {"sittings", w.sittings},   {"submitted", w.submitted},
+              {"scored", w.scored},               {"incomplete", w.incomplete}, {"met", w.met},
+              {"not_met", w.not_met},             {"released", w.released},   {"thresholds", results::to_json(t)}};
+}
+
+bool confirmed(const json& body) {
+  const auto it = body.find("confirm");
+  return it != body.end() && it->is_boolean() && it->get<bool>();
+}
+
+}  // namespace
+
+// ---- programme admin: per assessment window ---
+
+Result<HttpResponse> get_result_windows(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto all, deps.resits.windows());
+  json list = json::array();
+  for (const auto& w : all) {
+    VIGIL_ASSIGN(auto t, thresholds_for(deps.d.results, w.assessment_id));
+    list.push_back(window_json(w, t));
+  }
+  return respond(200, json{{"v", 1}, {"windows", list}});
+}
+
+// Scores every submitted, unreleased sitting; one sitting's failure is reported and does not stop
+// the others (a package problem or missing answers on one device must not hold back the rest).
+Result<HttpResponse> post_window_score(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
+  VIGIL_ASSIGN(auto sittings, deps.resits.submitted_unreleased(id));
+  json scored = json::array(), failed = json::array();
+  for (const auto& s : sittings) {
+    auto r = score_sitting(c.repo, deps.d.results, deps.d.keys, s, c.clock);
+    if (r) {
+      scored.push_back({{"sitting_id", s}, {"outcome", results::outcome_name(r->outcome)}});
+    } else {
+      failed.push_back({{"sitting_id", s}, {"error", r.error().message}});
+    }
+  }
+  VIGIL_TRY(c.audit("results.score", "assessment/" + id,
+                    std::to_string(scored.size()) + " scored, " + std::to_string(failed.size()) + " failed"));
+  return respond(200, json{{"v", 1}, {"assessment_id", id}, {"scored", scored}, {"failed", failed}});
+}
+
+Result<HttpResponse> get_window_thresholds(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
+  VIGIL_ASSIGN(auto t, thresholds_for(deps.d.results, id));
+  return respond(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)}});
+}
+
+// Pass marks are fixed once any result of the window is released: a window's candidates are all
+// judged against one standard. Results scored before a change are re-scored with "Score
+// submitted sittings".
+Result<HttpResponse> put_window_thresholds(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
+  VIGIL_ASSIGN(auto t, results::parse_thresholds(c.req.body));
+  bool released = false;
+  if (!window_has_release(deps.d.results, id, &released)) return fail(Errc::internal, "could not read the window's results");
+  if (released) {
+    return fail(Errc::conflict, "results of " + id + " have been released, so its pass marks can no longer change (every "
+                                "candidate of a window is judged against the same standard)");
+  }
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_TRY(set_thresholds(deps.d.results, id, t, c.clock));
+    return c.audit("results.thresholds", "assessment/" + id, results::to_json(t).dump());
+  }));
+  return respond(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)},
+                           {"note", "re-score the window's submitted sittings so their results use these pass marks"}});
+}
+
+// The one release path (release_results): every decided result of the window, certificates for
+// the met ones. The body must confirm ({"confirm": true}): the page asks first.
+Result<HttpResponse> post_window_release(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto body, json_body(c.req));
+  if (!confirmed(body)) {
+    return fail(Error(Errc::invalid_argument, "confirm the release: a released result cannot be changed or withdrawn", "confirm"));
+  }
+  VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
+  auto released = release_results(c.repo, deps.d.results, id, deps.d.signer, c.clock);
+  if (!released) {
+    // The release itself commits before certificates are issued: a failure may leave results
+    // released without their certificates (issue them with `vigil-server certificate issue`), so
+    // the attempt is audited either way.
+    (void)c.audit("results.release", "assessment/" + id, "failed: " + released.error().message);
+    return fail(released.error());
+  }
+  const auto& out = *released;
+  const auto detail = std::to_string(out.counts.released) + " released, " + std::to_string(out.counts.already) +
+                      " already, " + std::to_string(out.counts.incomplete) + " awaiting marking, " +
+                      std::to_string(out.counts.withheld_under_review) + " withheld under review, " +
+                      std::to_string(out.counts.withheld_adverse) + " withheld after an adverse decision, " +
+                      std::to_string(out.certificates.size()) + " certificate(s)";
+  VIGIL_TRY(c.audit("results.release", "assessment/" + id, detail));
+  return respond(200, json{{"v", 1},
+                           {"assessment_id", id},
+                           {"released", out.counts.released},
+                           {"already", out.counts.already},
+                           {"awaiting_marking", out.counts.incomplete},
+                           {"withheld_under_review", out.counts.withheld_under_review},
+                           {"withheld_adverse", out.counts.withheld_adverse},
+                           {"certificates", out.certificates.size()},
+                           {"certificates_deferred", deps.d.signer == nullptr}});
+}
+
+Result<HttpResponse> get_window_csv(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
+  VIGIL_ASSIGN(auto csv, results_csv(c.repo, deps.d.results, id, std::nullopt, ResultsCsvOptions{false, &deps.resits}));
+  VIGIL_TRY(c.audit("results.export", "assessment/" + id));
+  return csv_file(std::move(csv), "vigil-results-" + id + ".csv");
+}
+
+// ---- council manager: their own candidates, released results only ---
+
+Result<HttpResponse> get_council_results(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  const auto& council = c.params.at("council");
+  VIGIL_ASSIGN(auto rows, deps.resits.released_of_council(council, 10'000));
+  json list = json::array();
+  for (const auto& row : rows) {
+    const auto& r = row.result;
+    auto report = json::parse(r.report_json, nullptr, false);
+    if (report.is_discarded()) return fail(Errc::integrity, "the stored result of " + r.sitting_id + " is unreadable");
+    report.erase("items");   // item detail stays with the programme
+    VIGIL_ASSIGN(auto attempt, attempt_of(deps.resits, r.sitting_id));
+    VIGIL_ASSIGN(auto resit, deps.resits.resit_of(r.sitting_id));
+    VIGIL_ASSIGN(auto latest, latest_released(deps.d.results, r.candidate_id));
+    json j{{"sitting_id", r.sitting_id},   {"candidate_id", r.candidate_id},
+           {"full_name", row.full_name},   {"assessment_id", r.assessment_id},
+           {"attempt", attempt},           {"outcome", r.outcome},
+           {"released", certificate::date_of(*r.released_wall_ms)},
+           {"stages", report.value("stages", json::array())},
+           {"areas", report.value("areas", json::array())},
+           {"overall", report.value("overall", json::object())}};
+    j["reendorsed"] = resit.has_value();
+    if (resit && resit->sitting_id) j["resit_sitting_id"] = *resit->sitting_id;
+    // Only the candidate's latest released result, when not met and not yet re-endorsed.
+    j["can_reendorse"] = r.outcome == "not_met" && !resit && latest && latest->sitting_id == r.sitting_id;
+    list.push_back(std::move(j));
+  }
+  return respond(200, json{{"v", 1}, {"council_id", council}, {"results", list}});
+}
+
+Result<HttpResponse> get_council_results_csv(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  const auto& council = c.params.at("council");
+  const auto q = query_params(c.req.query());
+  const auto it = q.find("assessment");
+  if (it == q.end() || !safe_id(it->second, 128)) {
+    return fail(Error(Errc::invalid_argument, "name the assessment window: ?assessment=ID", "assessment"));
+  }
+  VIGIL_ASSIGN(auto csv, results_csv(c.repo, deps.d.results, it->second, council, ResultsCsvOptions{true, &deps.resits}));
+  VIGIL_TRY(c.audit("results.export", "council/" + council, "assessment/" + it->second));
+  return csv_file(std::move(csv), "vigil-results-" + council + "-" + it->second + ".csv");
+}
+
+// Re-endorsement after "not met" (resits.hpp invariant 1). The body must confirm.
+Result<HttpResponse> post_reendorse(Ctx& c) {
+  VIGIL_ASSIGN(auto deps, need(c));
+  VIGIL_ASSIGN(auto body, json_body(c.req));
+  if (!confirmed(body)) return fail(Error(Errc::invalid_argument, "confirm the re-endorsement", "confirm"));
+  const auto& council = c.params.at("council");
+  const auto& candidate = c.params.at("candidate");
+  VIGIL_ASSIGN(auto endorsement, c.staff.endorsement(candidate));
+  if (endorsement && endorsement->withdrawn_wall_ms && endorsement->candidate.council_id == council) {
+    return fail(Errc::conflict, endorsement->candidate.full_name + "'s endorsement was withdrawn; endorse them again instead");
+  }
+  ResitRow row;
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_ASSIGN(row, reendorse_for_resit(c.repo, deps.d.results, deps.resits, candidate, council, c.who.user_id, c.clock));
+    return c.audit("candidate.reendorse", "candidate/" + candidate,
+                   "resit of sitting " + row.resit_of + ", attempt " + std::to_string(row.attempt));
+  }));
+  return respond(200, json{{"v", 1}, {"candidate_id", candidate}, {"resit_of", row.resit_of}, {"attempt", row.attempt}});
+}
+
+}  // namespace vigil::server::core::staff_detail

@@ -1,0 +1,231 @@
+#include "server/staff/staff_review.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/staff/staff_detail.hpp"
+#include "shared/protocol/json_limits.hpp"
+#include "shared/core/log.hpp"
+#include "shared/crypto/hash.hpp"
+#include "shared/crypto/random.hpp"
+#include "shared/crypto/sealed_box.hpp"
+
+namespace vigil::server::core::staff_detail {
+
+namespace {
+
+// ---- review ---
+
+// One page of a session's timeline in the staff view (finding 4): bounded by events and bytes.
+constexpr std::int64_t k_timeline_page_events = 500;
+constexpr std::size_t k_timeline_page_bytes = 2 * 1024 * 1024;
+
+}  // namespace
+
+Result<HttpResponse> get_queue(Ctx& c) {
+  const auto q = query_params(c.req.query());
+  std::string state;
+  if (auto it = q.find("state"); it != q.end() && !it->second.empty()) {
+    if (it->second != "open" && it->second != "awaiting_second" && it->second != "decided") {
+      return fail(Error(Errc::invalid_argument, "state must be open, awaiting_second or decided", "state"));
+    }
+    state = it->second;
+  }
+  // Proctors see only what is assigned to them; admins see everything (to assign it).
+  std::optional<std::int64_t> proctor;
+  if (c.who.role == Role::proctor) proctor = c.who.user_id;
+  VIGIL_ASSIGN(auto entries, c.staff.queue(proctor, state, int_param(q, "limit", 100, 1, 1000)));
+  json list = json::array();
+  for (const auto& e : entries) list.push_back(queue_json(e));
+  return respond(200, json{{"v", 1}, {"sessions", list}});
+}
+
+namespace {
+
+Result<QueueEntry> review_row(Ctx& c) {
+  VIGIL_ASSIGN(auto r, c.staff.review_session(c.params.at("device"), c.params.at("session")));
+  if (!r) return fail(Errc::not_found, "no flagged session with this id");
+  return std::move(*r);
+}
+
+}  // namespace
+
+Result<HttpResponse> post_assign(Ctx& c) {
+  VIGIL_ASSIGN(auto body, json_body(c.req));
+  const auto it = body.find("proctor_id");
+  if (it == body.end() || !it->is_number_integer()) return fail(Error(Errc::invalid_argument, "proctor_id is required", "proctor_id"));
+  const auto proctor_id = it->get<std::int64_t>();
+  VIGIL_ASSIGN(auto p, c.staff.user(proctor_id));
+  if (!p || p->role != Role::proctor || p->disabled) {
+    return fail(Error(Errc::invalid_argument, "proctor_id is not an active proctor", "proctor_id"));
+  }
+  VIGIL_ASSIGN(auto row, review_row(c));
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_TRY(c.staff.assign(row.device_id, row.session_id, proctor_id, c.who.user_id, c.now()));
+    return c.audit("review.assign", "session/" + row.device_id + "/" + row.session_id, "proctor " + std::to_string(proctor_id));
+  }));
+  return respond(200, json{{"v", 1}, {"assigned", proctor_id}});
+}
+
+Result<HttpResponse> get_session(Ctx& c) {
+  VIGIL_ASSIGN(auto row, review_row(c));
+  VIGIL_ASSIGN(auto flags, c.staff.review_flags(row.device_id, row.session_id));
+  // The timeline is paged (issue 13, finding 4): ?after_seq=N continues after event N; a page holds
+  // at most k_timeline_page_events events and k_timeline_page_bytes of payload.
+  const auto q = query_params(c.req.query());
+  const auto after_seq = static_cast<std::uint64_t>(int_param(q, "after_seq", 0, 0, std::numeric_limits<std::int64_t>::max()));
+  VIGIL_ASSIGN(auto page, c.staff.timeline(row.device_id, row.session_id, after_seq, k_timeline_page_events,
+                                           k_timeline_page_bytes));
+  VIGIL_ASSIGN(auto decisions, c.staff.decisions(row.device_id, row.session_id));
+  VIGIL_ASSIGN(auto proctors, c.staff.assigned_proctors(row.device_id, row.session_id));
+  json jf = json::array();
+  for (const auto& f : flags) {
+    json j{{"flag_row", f.flag_row}, {"seq", f.seq}, {"source", f.source}, {"flag_id", f.flag_id}, {"check", f.check},
+           {"severity", severity_name(f.severity)}, {"confidence", f.confidence}, {"start_wall_ms", f.start_wall_ms},
+           {"evidence", f.evidence}};
+    if (f.end_wall_ms) j["end_wall_ms"] = *f.end_wall_ms;
+    if (!f.decision.empty()) j["decision"] = {{"decision", f.decision}, {"note", f.decision_note}, {"by", f.decided_by}};
+    jf.push_back(j);
+  }
+  json je = json::array();
+  for (const auto& e : page.events) {
+    // Bounded depth (shared/protocol/json_limits.hpp): records stored before the ingest check, or
+    // anything not JSON, are shown as text.
+    auto payload = protocol::parse_bounded(e.payload);
+    je.push_back({{"seq", e.seq}, {"wall_ms", e.wall_ms}, {"type", e.type}, {"payload", payload.is_discarded() ? json(e.payload) : payload}});
+  }
+  json jd = json::array();
+  for (const auto& d : decisions) {
+    jd.push_back({{"proctor_id", d.proctor_id}, {"decision", d.decision}, {"note", d.note}, {"wall_ms", d.wall_ms}, {"round", d.round}});
+  }
+  VIGIL_TRY(c.audit("review.view", "session/" + row.device_id + "/" + row.session_id));
+  json out{{"v", 1}, {"session", queue_json(row)}, {"flags", jf}, {"timeline", je}, {"timeline_truncated", page.more},
+           {"decisions", jd}, {"assigned_proctors", proctors}, {"you", c.who.user_id}};
+  if (page.more) out["timeline_next_after_seq"] = page.events.back().seq;
+  return respond(200, out);
+}
+
+namespace {
+
+std::string sniff_type(const Bytes& b) {
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "image/jpeg";
+  if (b.size() >= 8 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return "image/png";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+Result<HttpResponse> get_evidence(Ctx& c) {
+  const std::string& sha_hex = c.params.at("sha");
+  VIGIL_ASSIGN(auto row, review_row(c));
+  VIGIL_ASSIGN(bool referenced, c.staff.session_references_blob(row.device_id, row.session_id, sha_hex));
+  auto sha = from_hex(sha_hex);
+  if (!referenced || !sha || sha->size() != 32) return fail(Errc::not_found, "this session has no such evidence");
+  VIGIL_ASSIGN(auto blob, c.repo.blob(row.device_id, *sha));
+  if (!blob || !blob->complete) return fail(Errc::not_found, "this evidence has not arrived from the device yet");
+  if (!c.config.evidence_key) return fail(Errc::unavailable, "the server has no evidence key loaded; evidence cannot be opened");
+  VIGIL_ASSIGN(auto sealed, c.repo.read_blob(*blob, 0, static_cast<std::size_t>(blob->size)));
+  // Sealed by the device with the session id as context (EVENTS.md): a box moved to another
+  // session does not open.
+  auto opened = crypto::open_sealed(*c.config.evidence_key, sealed, as_bytes(row.session_id));
+  if (!opened) return fail(Errc::integrity, "this evidence could not be opened: it is damaged or was not sealed for this session");
+  VIGIL_TRY(c.audit("evidence.view", "session/" + row.device_id + "/" + row.session_id, "blob " + sha_hex));
+  auto r = respond_bytes(sniff_type(*opened), std::string(as_chars(*opened)));
+  r.headers["Content-Disposition"] = "inline";
+  return r;
+}
+
+Result<HttpResponse> post_flag_decision(Ctx& c) {
+  VIGIL_ASSIGN(auto body, json_body(c.req));
+  VIGIL_ASSIGN(auto decision, str_field(body, "decision", 20));
+  VIGIL_ASSIGN(auto note, str_field(body, "note", 2000, false));
+  if (decision != "dismiss" && decision != "note" && decision != "concern") {
+    return fail(Error(Errc::invalid_argument, "decision must be dismiss, note or concern", "decision"));
+  }
+  if (decision != "dismiss" && trim(note).empty()) {
+    return fail(Error(Errc::invalid_argument, "write a note saying what you saw", "note"));
+  }
+  VIGIL_ASSIGN(auto row, review_row(c));
+  if (row.state == "decided") return fail(Errc::conflict, "this session has been decided; its flags can no longer change");
+  std::int64_t flag_row = 0;
+  const auto& f = c.params.at("flag");
+  if (std::from_chars(f.data(), f.data() + f.size(), flag_row).ptr != f.data() + f.size()) {
+    return fail(Errc::not_found, "no such flag in this session");
+  }
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_TRY(c.staff.decide_flag(flag_row, row.device_id, row.session_id, decision, note, c.who.user_id, c.now()));
+    return c.audit("flag.decide", "session/" + row.device_id + "/" + row.session_id, "flag " + f + ": " + decision + ": " + note);
+  }));
+  return respond(200, json{{"v", 1}, {"flag_row", flag_row}, {"decision", decision}});
+}
+
+Result<HttpResponse> post_session_decision(Ctx& c) {
+  VIGIL_ASSIGN(auto body, json_body(c.req));
+  VIGIL_ASSIGN(auto decision, str_field(body, "decision", 20));
+  VIGIL_ASSIGN(auto note, str_field(body, "note", 4000, false));
+  if (decision != "no_concerns" && decision != "concerns" && decision != "breach") {
+    return fail(Error(Errc::invalid_argument, "decision must be no_concerns, concerns or breach", "decision"));
+  }
+  const bool adverse = decision != "no_concerns";
+  if (adverse && trim(note).empty()) return fail(Error(Errc::invalid_argument, "an adverse decision needs a note giving the reasons", "note"));
+  json out{{"v", 1}};
+  VIGIL_TRY(c.repo.transaction([&]() -> Status {
+    VIGIL_ASSIGN(auto row, review_row(c));
+    const std::string target = "session/" + row.device_id + "/" + row.session_id;
+    if (row.state == "decided") return fail(Errc::conflict, "this session has already been decided");
+    VIGIL_ASSIGN(auto flags, c.staff.review_flags(row.device_id, row.session_id));
+    if (std::any_of(flags.begin(), flags.end(), [](const ReviewFlagRow& f) { return f.decision.empty(); })) {
+      return fail(Errc::conflict, "decide every flag of this session first");
+    }
+    VIGIL_ASSIGN(auto earlier, c.staff.decisions(row.device_id, row.session_id));
+    const bool took_part = std::any_of(earlier.begin(), earlier.end(), [&](const DecisionRow& d) {
+      return d.round == row.round && d.proctor_id == c.who.user_id;
+    });
+    // Invariant 5: after a disagreement only a proctor who took no part in this round decides
+    // (issue 13, finding 5): the second proctor cannot overrule the first alone.
+    if (row.disputed && took_part) {
+      return fail(Error(Errc::conflict, "two proctors disagreed on this session: a third proctor who has not decided it "
+                                        "in this round must decide", "decision"));
+    }
+    VIGIL_TRY(c.staff.add_session_decision(row.device_id, row.session_id,
+                                           {c.who.user_id, decision, note, c.now(), row.round}));
+    std::string state, proposed, final_decision;
+    std::int64_t proposed_by = 0;
+    bool disputed = row.disputed;
+    if (row.state == "awaiting_second") {
+      // Invariant 5: the second proctor must be someone else.
+      if (row.proposed_by == c.who.user_id) {
+        return fail(Errc::conflict, "you proposed this decision; a second, different proctor must confirm it");
+      }
+      if (decision == row.proposed_decision) {
+        state = "decided";
+        final_decision = decision;
+      } else {
+        state = "open";   // the two proctors disagree: back for review by a third
+        disputed = true;
+      }
+    } else if (adverse) {
+      state = "awaiting_second";
+      proposed = decision;
+      proposed_by = c.who.user_id;
+    } else {
+      state = "decided";
+      final_decision = decision;
+    }
+    VIGIL_TRY(c.staff.set_review_state(row.device_id, row.session_id, state, proposed, proposed_by, final_decision, disputed,
+                                       c.now()));
+    out["disputed"] = disputed;
+    out["state"] = state;
+    if (!final_decision.empty()) out["decision"] = final_decision;
+    return c.audit("session.decide", target, decision + " -> " + state + ": " + note);
+  }));
+  return respond(200, out);
+}
+
+}  // namespace vigil::server::core::staff_detail
