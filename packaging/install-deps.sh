@@ -40,7 +40,7 @@ MAIN_PACKAGES=(
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   libcli11-dev
   libexpected-dev           # tl::expected: g++ 12 has no std::expected in C++20
-  liboath-dev               # TOTP (RFC 6238) for staff second factor (server/core/staff_accounts.cpp)
+  liboath-dev               # TOTP (RFC 6238) for staff second factor (server/staff/staff_accounts.cpp)
   # client/vision: only the OpenCV modules it uses, each its own Debian package. Not libopencv-dev
   # nor libopencv-contrib-dev: those pull every module's -dev package (VTK, Qt 5, ...), 43 more
   # packages and 313 MB on a bare Debian 12. FindVigilOpenCV.cmake finds these without them.
