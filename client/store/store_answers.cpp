@@ -6,7 +6,7 @@
 namespace vigil::client::store {
 
 Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_view item_id, std::string_view value) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   VIGIL_TRY(validate_id("item id", item_id));
   if (value.size() > protocol::k_max_answer_bytes) {
     return fail(Errc::invalid_argument, "the answer is longer than 100,000 bytes (about 15,000 words)");
@@ -67,7 +67,7 @@ Result<std::vector<Answer>> read_answers(Statement& st) {
 }  // namespace
 
 Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::string_view item_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
                                     "WHERE session_id = ? AND item_id = ?");
   if (!st) return fail(st.error());
@@ -79,7 +79,7 @@ Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::st
 }
 
 Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
                                     "WHERE session_id = ? ORDER BY item_id");
   if (!st) return fail(st.error());
@@ -88,7 +88,7 @@ Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
 }
 
 Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, std::string_view item_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answer_revisions "
                                     "WHERE session_id = ? AND item_id = ? ORDER BY revision");
   if (!st) return fail(st.error());

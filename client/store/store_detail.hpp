@@ -1,7 +1,9 @@
 #pragma once
 // What the parts of Store (store_*.cpp) share: error wording, id checks and row readers. Private
 // to client/store; not part of the store's interface.
+#include <cassert>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +13,23 @@
 namespace vigil::client::store {
 
 namespace fs = std::filesystem;
+
+// Holds Store::mu_ for a scope and records the holder, so that the helpers marked "REQUIRES: mu_
+// held" can assert it (Store::mu_held()). Every public method that touches the database or the
+// appenders starts with one.
+class Store::Lock {
+ public:
+  explicit Lock(const Store& s) : store_(s), guard_(s.mu_) {
+    store_.mu_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  }
+  ~Lock() { store_.mu_owner_.store(std::thread::id{}, std::memory_order_relaxed); }
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+ private:
+  const Store& store_;
+  std::lock_guard<std::mutex> guard_;
+};
 
 // An operating-system failure on the data folder, worded for the candidate (read-only, full).
 Error dir_error(int e, const fs::path& dir, std::string_view doing);

@@ -295,7 +295,7 @@ Status Store::load_identity() {
 }
 
 Status Store::checkpoint_wal() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   // Returns one row (busy, log pages, checkpointed pages); busy = 1 means it could not finish.
   auto busy = db_.query_int("PRAGMA wal_checkpoint(TRUNCATE)");
   if (!busy) return fail(storage_error(busy.error(), dir_));
@@ -304,7 +304,7 @@ Status Store::checkpoint_wal() {
 }
 
 Result<std::string> Store::integrity_check() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("PRAGMA integrity_check");
   if (!st) return fail(st.error());
   std::string out;

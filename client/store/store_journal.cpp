@@ -9,7 +9,7 @@
 namespace vigil::client::store {
 
 Status Store::begin_session(std::string_view session_id, std::string_view assessment_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   VIGIL_TRY(validate_id("session id", session_id));
   VIGIL_TRY(validate_id("assessment id", assessment_id));
   {
@@ -41,13 +41,14 @@ Status Store::begin_session(std::string_view session_id, std::string_view assess
 }
 
 Result<std::vector<std::string>> Store::session_ids() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT session_id FROM sessions ORDER BY created_wall_ms, session_id");
   if (!st) return fail(st.error());
   return first_column_texts(*st);
 }
 
 Result<journal::Appender*> Store::appender(std::string_view session_id) {
+  assert(mu_held());
   if (auto it = appenders_.find(session_id); it != appenders_.end()) return &it->second;
   auto exists = db_.cached("SELECT 1 FROM sessions WHERE session_id = ?");
   if (!exists) return fail(exists.error());
@@ -86,6 +87,10 @@ Result<journal::Appender*> Store::appender(std::string_view session_id) {
 
 Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
                                             OutboxPriority priority) {
+  assert(mu_held() && db_.in_transaction());
+  // The chain id is <device_id>/<session_id> (journal invariant 2).
+  assert(app.chain_id().size() > device_id_.size() && app.chain_id().starts_with(device_id_) &&
+         app.chain_id()[device_id_.size()] == '/');
   journal::Record r = app.next(type, payload, *clock_);
   const std::string session_id = app.chain_id().substr(device_id_.size() + 1);
   auto ins = db_.cached(
@@ -113,6 +118,7 @@ Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_
 }
 
 Status Store::insert_checkpoint_in_tx(std::string_view chain_id, std::string_view session_id, const journal::Head& head) {
+  assert(mu_held() && db_.in_transaction());
   auto cp = journal::make_checkpoint(chain_id, head, crypto::view(device_seed_));
   if (!cp) return fail(cp.error());
   auto ci = db_.cached("INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?) "
@@ -125,7 +131,7 @@ Status Store::insert_checkpoint_in_tx(std::string_view chain_id, std::string_vie
 
 Result<std::uint64_t> Store::record_event(std::string_view session_id, std::string_view type, std::string_view payload,
                                           OutboxPriority priority) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   if (type.empty() || type.size() > 64) return fail(Errc::invalid_argument, "event type must be 1 to 64 characters");
   for (char c : type) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_')) {
@@ -142,6 +148,7 @@ Result<std::uint64_t> Store::record_event(std::string_view session_id, std::stri
 
 Result<journal::Record> Store::change(std::string_view session_id,
                                       const std::function<Result<journal::Record>(journal::Appender&)>& body) {
+  assert(mu_held() && !db_.in_transaction());
   auto app = appender(session_id);
   if (!app) return fail(app.error());
   auto result = [&]() -> Result<journal::Record> {
@@ -163,7 +170,7 @@ Result<journal::Record> Store::change(std::string_view session_id,
 }
 
 Result<journal::Checkpoint> Store::checkpoint(std::string_view session_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto app = appender(session_id);
   if (!app) return fail(app.error());
   auto cp = journal::make_checkpoint((*app)->chain_id(), (*app)->head(), crypto::view(device_seed_));
@@ -178,7 +185,12 @@ Result<journal::Checkpoint> Store::checkpoint(std::string_view session_id) {
 }
 
 Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view session_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
+  return journal_entries_locked(session_id);
+}
+
+Result<std::vector<journal::Entry>> Store::journal_entries_locked(std::string_view session_id) {
+  assert(mu_held());
   auto st = db_.cached(
                                "SELECT seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash, payload FROM journal "
                                "WHERE session_id = ? ORDER BY seq");
@@ -188,7 +200,12 @@ Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view sess
 }
 
 Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view session_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
+  return checkpoints_locked(session_id);
+}
+
+Result<std::vector<journal::Checkpoint>> Store::checkpoints_locked(std::string_view session_id) {
+  assert(mu_held());
   auto st = db_.cached("SELECT seq, head_hash, wall_ms, signature FROM checkpoints WHERE session_id = ? ORDER BY seq");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
@@ -211,10 +228,10 @@ Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view ses
 }
 
 Result<journal::Report> Store::verify_journal(std::string_view session_id) {
-  std::lock_guard lock(mu_);
-  auto entries = journal_entries(session_id);
+  Lock lock(*this);
+  auto entries = journal_entries_locked(session_id);
   if (!entries) return fail(entries.error());
-  auto cps = checkpoints(session_id);
+  auto cps = checkpoints_locked(session_id);
   if (!cps) return fail(cps.error());
   const std::string chain = journal::chain_id_for(device_id_, session_id);
   journal::VerifyInput in{chain, journal::Head::genesis(chain), *entries, *cps, device_public_};
@@ -222,7 +239,12 @@ Result<journal::Report> Store::verify_journal(std::string_view session_id) {
 }
 
 Result<bool> Store::is_submitted(std::string_view session_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
+  return is_submitted_locked(session_id);
+}
+
+Result<bool> Store::is_submitted_locked(std::string_view session_id) {
+  assert(mu_held());
   auto st = db_.cached("SELECT state FROM sessions WHERE session_id = ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
@@ -233,8 +255,8 @@ Result<bool> Store::is_submitted(std::string_view session_id) {
 }
 
 Result<std::uint64_t> Store::submit_session(std::string_view session_id) {
-  std::lock_guard lock(mu_);
-  auto done = is_submitted(session_id);
+  Lock lock(*this);
+  auto done = is_submitted_locked(session_id);
   if (!done) return fail(done.error());
   if (*done) {
     auto st = db_.cached("SELECT max(seq) FROM journal WHERE session_id = ? AND type = 'session.submitted'");

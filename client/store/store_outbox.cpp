@@ -10,7 +10,7 @@
 namespace vigil::client::store {
 
 Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT session_id, seq, priority FROM outbox ORDER BY priority, session_id, seq LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
@@ -26,7 +26,7 @@ Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
 }
 
 Result<OutboxCounts> Store::outbox_counts() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached(
                                "SELECT count(*), coalesce(sum(length(j.payload)), 0) FROM outbox o "
                                "JOIN journal j ON j.session_id = o.session_id AND j.seq = o.seq");
@@ -45,7 +45,7 @@ Result<OutboxCounts> Store::outbox_counts() {
 }
 
 Status Store::acknowledge(std::string_view session_id, SentBatch sent, std::uint64_t acked_up_to) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   // Invariant 3 must hold against a buggy or hostile server too: an acknowledgement beyond the
   // records this store has written, or beyond the batch it answers, must not drop rows that were
   // never sent.
@@ -69,14 +69,14 @@ Status Store::acknowledge(std::string_view session_id, SentBatch sent, std::uint
 }
 
 Result<std::vector<std::string>> Store::sessions_with_pending_records() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT session_id FROM outbox GROUP BY session_id ORDER BY min(priority), session_id");
   if (!st) return fail(st.error());
   return first_column_texts(*st);
 }
 
 Status Store::requeue(std::string_view session_id, std::uint64_t from_seq) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("INSERT INTO outbox(session_id, seq, priority, created_wall_ms) "
                        "SELECT session_id, seq, ?, ? FROM journal WHERE session_id = ? AND seq >= ? "
                        "ON CONFLICT(session_id, seq) DO NOTHING");
@@ -88,7 +88,7 @@ Status Store::requeue(std::string_view session_id, std::uint64_t from_seq) {
 }
 
 Result<std::vector<journal::Entry>> Store::pending_records(std::string_view session_id, std::size_t limit) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   // A session's records go in sequence order whatever their priority: the server accepts only a
   // contiguous extension of the chain it holds.
   auto st = db_.cached("SELECT j.seq, j.prev_hash, j.boot_id, j.mono_ns, j.wall_ms, j.type, j.payload_hash, j.payload "
@@ -100,7 +100,7 @@ Result<std::vector<journal::Entry>> Store::pending_records(std::string_view sess
 }
 
 Result<journal::Hash> Store::add_blob(std::string_view session_id, ByteView data, OutboxPriority priority) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   if (data.empty() || data.size() > protocol::k_max_blob_bytes) {
     return fail(Errc::invalid_argument, "a blob is 1 byte to 64 MiB");
   }
@@ -119,7 +119,7 @@ Result<journal::Hash> Store::add_blob(std::string_view session_id, ByteView data
 }
 
 Result<std::vector<PendingBlob>> Store::pending_blobs() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT sha256, session_id, priority, length(data) FROM blobs WHERE uploaded_wall_ms IS NULL "
                        "ORDER BY priority, session_id, sha256");
   if (!st) return fail(st.error());
@@ -140,7 +140,7 @@ Result<std::vector<PendingBlob>> Store::pending_blobs() {
 }
 
 Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offset, std::size_t length) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT substr(data, ? + 1, ?) FROM blobs WHERE sha256 = ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(offset)).bind(2, static_cast<std::int64_t>(length)).bind(3, ByteView(sha256));
@@ -151,7 +151,7 @@ Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offse
 }
 
 Status Store::mark_blob_uploaded(const journal::Hash& sha256) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("UPDATE blobs SET uploaded_wall_ms = ? WHERE sha256 = ?");
   if (!st) return fail(st.error());
   st->bind(1, clock_->wall_ms()).bind(2, ByteView(sha256));

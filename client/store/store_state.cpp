@@ -6,7 +6,7 @@
 namespace vigil::client::store {
 
 Status Store::save_enrolment(const Enrolment& e) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("INSERT INTO enrolment(id, candidate_id, server_trust, device_cert_pem, ca_chain_pem, "
                        "device_key_pem, receipt_public_key, evidence_public_key, enrolled_wall_ms) "
                        "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -21,7 +21,7 @@ Status Store::save_enrolment(const Enrolment& e) {
 }
 
 Result<std::optional<Enrolment>> Store::enrolment() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT candidate_id, server_trust, device_cert_pem, ca_chain_pem, device_key_pem, "
                        "receipt_public_key, evidence_public_key FROM enrolment WHERE id = 1");
   if (!st) return fail(st.error());
@@ -42,7 +42,7 @@ Result<std::optional<Enrolment>> Store::enrolment() {
 }
 
 Status Store::save_receipt(std::string_view session_id, std::string_view receipt_json) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("INSERT INTO receipts(session_id, receipt, received_wall_ms) VALUES (?, ?, ?) "
                        "ON CONFLICT(session_id) DO NOTHING");
   if (!st) return fail(st.error());
@@ -52,7 +52,7 @@ Status Store::save_receipt(std::string_view session_id, std::string_view receipt
 }
 
 Result<std::optional<std::string>> Store::receipt(std::string_view session_id) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT receipt FROM receipts WHERE session_id = ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
@@ -63,7 +63,7 @@ Result<std::optional<std::string>> Store::receipt(std::string_view session_id) {
 }
 
 Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT s.session_id FROM sessions s LEFT JOIN receipts r ON r.session_id = s.session_id "
                        "WHERE s.state = 'submitted' AND r.session_id IS NULL ORDER BY s.session_id");
   if (!st) return fail(st.error());
@@ -71,7 +71,7 @@ Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
 }
 
 Status Store::put_state(std::string_view name, ByteView value) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("INSERT INTO state(name, value, updated_wall_ms) VALUES (?, ?, ?) "
                        "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_wall_ms = excluded.updated_wall_ms");
   if (!st) return fail(st.error());
@@ -81,7 +81,7 @@ Status Store::put_state(std::string_view name, ByteView value) {
 }
 
 Result<std::optional<Bytes>> Store::get_state(std::string_view name) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("SELECT value FROM state WHERE name = ?");
   if (!st) return fail(st.error());
   st->bind(1, name);
@@ -92,7 +92,7 @@ Result<std::optional<Bytes>> Store::get_state(std::string_view name) {
 }
 
 Status Store::erase_state(std::string_view name) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   auto st = db_.cached("DELETE FROM state WHERE name = ?");
   if (!st) return fail(st.error());
   st->bind(1, name);
@@ -101,7 +101,7 @@ Status Store::erase_state(std::string_view name) {
 }
 
 Result<crypto::SecretBytes> Store::derive_device_secret(std::string_view purpose, std::size_t length) {
-  std::lock_guard lock(mu_);
+  Lock lock(*this);
   if (purpose.empty()) return fail(Errc::invalid_argument, "a device key purpose is required");
   const std::string info = "vigil.device." + std::string(purpose) + ".v1";
   return crypto::hkdf_sha256(crypto::view(device_seed_), {}, as_bytes(info), length);
