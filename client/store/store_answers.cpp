@@ -53,17 +53,13 @@ Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_
 }
 
 namespace {
-Result<std::vector<Answer>> read_answers(Statement& st) {
-  std::vector<Answer> out;
-  for (;;) {
-    auto row = st.step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(Answer{st.column_text(0), static_cast<std::uint64_t>(st.column_int(1)), st.column_text(2),
-                         st.column_int(3), static_cast<std::uint64_t>(st.column_int(4))});
-  }
-  return out;
+
+// A row selected as (item_id, revision, value, saved_wall_ms, journal_seq).
+Answer answer_row(const Statement& st) {
+  return Answer{st.column_text(0), static_cast<std::uint64_t>(st.column_int(1)), st.column_text(2), st.column_int(3),
+                static_cast<std::uint64_t>(st.column_int(4))};
 }
+
 }  // namespace
 
 Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::string_view item_id) {
@@ -72,10 +68,7 @@ Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::st
                                     "WHERE session_id = ? AND item_id = ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id).bind(2, item_id);
-  auto all = read_answers(*st);
-  if (!all) return fail(all.error());
-  if (all->empty()) return std::optional<Answer>{};
-  return std::optional<Answer>{std::move(all->front())};
+  return sqlite::one<Answer>(*st, answer_row);
 }
 
 Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
@@ -84,7 +77,7 @@ Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
                                     "WHERE session_id = ? ORDER BY item_id");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
-  return read_answers(*st);
+  return sqlite::collect<Answer>(*st, answer_row);
 }
 
 Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, std::string_view item_id) {
@@ -93,6 +86,6 @@ Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, s
                                     "WHERE session_id = ? AND item_id = ? ORDER BY revision");
   if (!st) return fail(st.error());
   st->bind(1, session_id).bind(2, item_id);
-  return read_answers(*st);
+  return sqlite::collect<Answer>(*st, answer_row);
 }
 }  // namespace vigil::client::store

@@ -1,6 +1,5 @@
 #include "client/store/store_detail.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -48,36 +47,27 @@ Status validate_id(std::string_view what, std::string_view id) {
 }
 
 Result<std::vector<std::string>> first_column_texts(Statement& st) {
-  std::vector<std::string> out;
-  for (;;) {
-    auto row = st.step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(st.column_text(0));
-  }
-  return out;
+  return sqlite::collect<std::string>(st, [](const Statement& row) { return row.column_text(0); });
+}
+
+bool read_record(const Statement& st, journal::Record& r) {
+  r.seq = static_cast<std::uint64_t>(st.column_int(0));
+  const bool prev_ok = copy_digest(st.column_blob(1), r.prev_hash);
+  const bool payload_ok = copy_digest(st.column_blob(6), r.payload_hash);
+  r.boot_id = st.column_text(2);
+  r.monotonic_ns = static_cast<std::uint64_t>(st.column_int(3));
+  r.wall_ms = st.column_int(4);
+  r.type = st.column_text(5);
+  return prev_ok && payload_ok;
 }
 
 Result<std::vector<journal::Entry>> read_entries(Statement& st) {
-  std::vector<journal::Entry> out;
-  for (;;) {
-    auto row = st.step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
+  return sqlite::collect<journal::Entry>(st, [](const Statement& row) {
     journal::Entry e;
-    e.record.seq = static_cast<std::uint64_t>(st.column_int(0));
-    const Bytes prev = st.column_blob(1);
-    const Bytes ph = st.column_blob(6);
-    // A wrong-sized hash cannot match anything; keep zeros so the verifier reports the record.
-    if (prev.size() == e.record.prev_hash.size()) std::copy(prev.begin(), prev.end(), e.record.prev_hash.begin());
-    if (ph.size() == e.record.payload_hash.size()) std::copy(ph.begin(), ph.end(), e.record.payload_hash.begin());
-    e.record.boot_id = st.column_text(2);
-    e.record.monotonic_ns = static_cast<std::uint64_t>(st.column_int(3));
-    e.record.wall_ms = st.column_int(4);
-    e.record.type = st.column_text(5);
-    e.payload = st.column_blob(7);
-    out.push_back(std::move(e));
-  }
-  return out;
+    // A wrong-sized hash cannot match anything; it stays zero so the verifier reports the record.
+    (void)read_record(row, e.record);
+    e.payload = row.column_blob(7);
+    return e;
+  });
 }
 }  // namespace vigil::client::store

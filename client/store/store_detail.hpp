@@ -1,6 +1,8 @@
 #pragma once
 // What the parts of Store (store_*.cpp) share: error wording, id checks and row readers. Private
 // to client/store; not part of the store's interface.
+#include <algorithm>
+#include <array>
 #include <cassert>
 #include <filesystem>
 #include <mutex>
@@ -39,8 +41,20 @@ Error storage_error(Error e, const fs::path& dir);
 Status validate_id(std::string_view what, std::string_view id);
 // Every row's first column, as text.
 Result<std::vector<std::string>> first_column_texts(Statement& st);
+// The record in the columns (seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash) of
+// the current row. False when a hash column has the wrong size (that hash is left zero, which
+// matches nothing).
+bool read_record(const Statement& st, journal::Record& r);
 // Journal rows selected as (seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash,
 // payload), in the order given.
 Result<std::vector<journal::Entry>> read_entries(Statement& st);
+
+// Copies a digest read from a BLOB column; false (and `to` unchanged) when its size is wrong.
+template <std::size_t N>
+bool copy_digest(const Bytes& from, std::array<std::uint8_t, N>& to) {
+  if (from.size() != N) return false;
+  std::ranges::copy(from, to.begin());
+  return true;
+}
 
 }  // namespace vigil::client::store

@@ -66,22 +66,19 @@ Status apply_key(Db& db, const crypto::SecretBytes& key) {
   return {};
 }
 
+// The embedded numbered migrations, through the shared runner (which also checks foreign keys).
+// A store from a newer Vigil is refused first, in words for the candidate.
 Status migrate(Db& db) {
-  auto current = db.query_int("PRAGMA user_version");
-  if (!current) return fail(current.error());
-  if (*current > k_schema_version) {
-    return fail(Errc::unsupported_version, "this store was written by a newer version of Vigil (schema " +
-                                               std::to_string(*current) + "); please update Vigil");
-  }
   const auto files = client_migrations();
-  for (std::size_t i = static_cast<std::size_t>(*current); i < files.size(); ++i) {
-    auto tx = Transaction::begin(db);
-    if (!tx) return fail(tx.error());
-    VIGIL_TRY(db.exec(files[i].text));
-    VIGIL_TRY(db.exec("PRAGMA user_version = " + std::to_string(i + 1)));
-    VIGIL_TRY(tx->commit());
+  assert(files.size() == static_cast<std::size_t>(k_schema_version));
+  VIGIL_ASSIGN(const std::int64_t current, db.query_int("PRAGMA user_version"));
+  if (current > k_schema_version) {
+    return fail(Errc::unsupported_version, "this store was written by a newer version of Vigil (schema " +
+                                               std::to_string(current) + "); please update Vigil");
   }
-  return {};
+  std::vector<std::string_view> sql(files.size());
+  std::ranges::transform(files, sql.begin(), &EmbeddedFile::text);
+  return sqlite::migrate(db, sql);
 }
 
 Status put_meta(Db& db, std::string_view key, ByteView value) {
@@ -95,10 +92,9 @@ Result<Bytes> get_meta(Db& db, std::string_view key) {
   auto st = Statement::prepare(db, "SELECT value FROM meta WHERE key = ?");
   if (!st) return fail(st.error());
   st->bind(1, key);
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (!*row) return fail(Errc::not_a_store, "the store has no " + std::string(key) + " entry");
-  return st->column_blob(0);
+  VIGIL_ASSIGN(auto value, sqlite::one<Bytes>(*st, [](const Statement& row) { return row.column_blob(0); }));
+  if (!value) return fail(Errc::not_a_store, "the store has no " + std::string(key) + " entry");
+  return std::move(*value);
 }
 
 // Creates a complete, empty store under a temporary name and renames it into place (invariant 4).

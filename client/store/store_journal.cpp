@@ -8,6 +8,20 @@
 
 namespace vigil::client::store {
 
+namespace {
+
+// Stores a signed checkpoint; one already stored at the same seq is kept.
+Status insert_checkpoint(Db& db, std::string_view session_id, const journal::Checkpoint& cp) {
+  auto ci = db.cached("INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?) "
+                      "ON CONFLICT(session_id, seq) DO NOTHING");
+  if (!ci) return fail(ci.error());
+  ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp.seq)).bind(3, ByteView(cp.head_hash)).bind(4, cp.wall_ms)
+      .bind(5, ByteView(cp.signature));
+  return ci->run();
+}
+
+}  // namespace
+
 Status Store::begin_session(std::string_view session_id, std::string_view assessment_id) {
   Lock lock(*this);
   VIGIL_TRY(validate_id("session id", session_id));
@@ -16,10 +30,9 @@ Status Store::begin_session(std::string_view session_id, std::string_view assess
     auto st = db_.cached("SELECT assessment_id FROM sessions WHERE session_id = ?");
     if (!st) return fail(st.error());
     st->bind(1, session_id);
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (*row) {
-      if (st->column_text(0) == assessment_id) return {};
+    VIGIL_ASSIGN(const auto existing, sqlite::one<std::string>(*st, [](const Statement& row) { return row.column_text(0); }));
+    if (existing) {
+      if (*existing == assessment_id) return {};
       return fail(Errc::conflict, "session " + std::string(session_id) + " belongs to another assessment");
     }
   }
@@ -53,9 +66,8 @@ Result<journal::Appender*> Store::appender(std::string_view session_id) {
   auto exists = db_.cached("SELECT 1 FROM sessions WHERE session_id = ?");
   if (!exists) return fail(exists.error());
   exists->bind(1, session_id);
-  auto found = exists->step();
-  if (!found) return fail(found.error());
-  if (!*found) return fail(Errc::not_found, "there is no session " + std::string(session_id) + " on this device");
+  VIGIL_ASSIGN(const auto found, sqlite::one<bool>(*exists, [](const Statement&) { return true; }));
+  if (!found) return fail(Errc::not_found, "there is no session " + std::string(session_id) + " on this device");
 
   const std::string chain = journal::chain_id_for(device_id_, session_id);
   journal::Head head = journal::Head::genesis(chain);
@@ -64,23 +76,13 @@ Result<journal::Appender*> Store::appender(std::string_view session_id) {
                                "WHERE session_id = ? ORDER BY seq DESC LIMIT 1");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (*row) {
+  VIGIL_ASSIGN(const auto last, sqlite::one<std::optional<journal::Record>>(*st, [](const Statement& row) {
     journal::Record r;
-    r.seq = static_cast<std::uint64_t>(st->column_int(0));
-    const Bytes prev = st->column_blob(1);
-    const Bytes ph = st->column_blob(6);
-    if (prev.size() != r.prev_hash.size() || ph.size() != r.payload_hash.size()) {
-      return fail(Errc::integrity, "the journal of session " + std::string(session_id) + " is damaged");
-    }
-    std::copy(prev.begin(), prev.end(), r.prev_hash.begin());
-    std::copy(ph.begin(), ph.end(), r.payload_hash.begin());
-    r.boot_id = st->column_text(2);
-    r.monotonic_ns = static_cast<std::uint64_t>(st->column_int(3));
-    r.wall_ms = st->column_int(4);
-    r.type = st->column_text(5);
-    head = journal::Head::after(r);
+    return read_record(row, r) ? std::optional(std::move(r)) : std::nullopt;
+  }));
+  if (last) {
+    if (!*last) return fail(Errc::integrity, "the journal of session " + std::string(session_id) + " is damaged");
+    head = journal::Head::after(**last);
   }
   return &appenders_.insert_or_assign(std::string(session_id), journal::Appender(chain, head)).first->second;
 }
@@ -119,14 +121,8 @@ Result<journal::Record> Store::append_in_tx(journal::Appender& app, std::string_
 
 Status Store::insert_checkpoint_in_tx(std::string_view chain_id, std::string_view session_id, const journal::Head& head) {
   assert(mu_held() && db_.in_transaction());
-  auto cp = journal::make_checkpoint(chain_id, head, crypto::view(device_seed_));
-  if (!cp) return fail(cp.error());
-  auto ci = db_.cached("INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT(session_id, seq) DO NOTHING");
-  if (!ci) return fail(ci.error());
-  ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp->seq)).bind(3, ByteView(cp->head_hash)).bind(4, cp->wall_ms)
-      .bind(5, ByteView(cp->signature));
-  return ci->run();
+  VIGIL_ASSIGN(const auto cp, journal::make_checkpoint(chain_id, head, crypto::view(device_seed_)));
+  return insert_checkpoint(db_, session_id, cp);
 }
 
 Result<std::uint64_t> Store::record_event(std::string_view session_id, std::string_view type, std::string_view payload,
@@ -175,12 +171,7 @@ Result<journal::Checkpoint> Store::checkpoint(std::string_view session_id) {
   if (!app) return fail(app.error());
   auto cp = journal::make_checkpoint((*app)->chain_id(), (*app)->head(), crypto::view(device_seed_));
   if (!cp) return fail(cp.error());
-  auto ci = db_.cached(
-                               "INSERT INTO checkpoints(session_id, seq, head_hash, wall_ms, signature) VALUES (?, ?, ?, ?, ?) "
-                               "ON CONFLICT(session_id, seq) DO NOTHING");
-  if (!ci) return fail(ci.error());
-  ci->bind(1, session_id).bind(2, static_cast<std::int64_t>(cp->seq)).bind(3, ByteView(cp->head_hash)).bind(4, cp->wall_ms).bind(5, ByteView(cp->signature));
-  if (auto r = ci->run(); !r) return fail(storage_error(r.error(), dir_));
+  if (auto r = insert_checkpoint(db_, session_id, *cp); !r) return fail(storage_error(r.error(), dir_));
   return cp;
 }
 
@@ -209,22 +200,16 @@ Result<std::vector<journal::Checkpoint>> Store::checkpoints_locked(std::string_v
   auto st = db_.cached("SELECT seq, head_hash, wall_ms, signature FROM checkpoints WHERE session_id = ? ORDER BY seq");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
-  std::vector<journal::Checkpoint> out;
   const std::string chain = journal::chain_id_for(device_id_, session_id);
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
+  return sqlite::collect<journal::Checkpoint>(*st, [&](const Statement& row) {
     journal::Checkpoint c;
     c.chain_id = chain;
-    c.seq = static_cast<std::uint64_t>(st->column_int(0));
-    const Bytes h = st->column_blob(1);
-    if (h.size() == c.head_hash.size()) std::copy(h.begin(), h.end(), c.head_hash.begin());
-    c.wall_ms = st->column_int(2);
-    c.signature = st->column_blob(3);
-    out.push_back(std::move(c));
-  }
-  return out;
+    c.seq = static_cast<std::uint64_t>(row.column_int(0));
+    (void)copy_digest(row.column_blob(1), c.head_hash);  // a wrong size stays zero and fails verification
+    c.wall_ms = row.column_int(2);
+    c.signature = row.column_blob(3);
+    return c;
+  });
 }
 
 Result<journal::Report> Store::verify_journal(std::string_view session_id) {
@@ -248,10 +233,9 @@ Result<bool> Store::is_submitted_locked(std::string_view session_id) {
   auto st = db_.cached("SELECT state FROM sessions WHERE session_id = ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (!*row) return fail(Errc::not_found, "there is no session " + std::string(session_id) + " on this device");
-  return st->column_text(0) == "submitted";
+  VIGIL_ASSIGN(const auto state, sqlite::one<std::string>(*st, [](const Statement& row) { return row.column_text(0); }));
+  if (!state) return fail(Errc::not_found, "there is no session " + std::string(session_id) + " on this device");
+  return *state == "submitted";
 }
 
 Result<std::uint64_t> Store::submit_session(std::string_view session_id) {
@@ -271,15 +255,12 @@ Result<std::uint64_t> Store::submit_session(std::string_view session_id) {
     auto st = db_.cached("SELECT sha256 FROM blobs WHERE session_id = ? ORDER BY sha256");
     if (!st) return fail(st.error());
     st->bind(1, session_id);
-    for (;;) {
-      auto row = st->step();
-      if (!row) return fail(row.error());
-      if (!*row) break;
-      const Bytes h = st->column_blob(0);
-      std::array<std::uint8_t, 32> d{};
-      if (h.size() == d.size()) std::copy(h.begin(), h.end(), d.begin());
-      manifest.blobs.push_back(d);
-    }
+    using Digest = decltype(manifest.blobs)::value_type;
+    VIGIL_ASSIGN(manifest.blobs, sqlite::collect<Digest>(*st, [](const Statement& row) {
+      Digest d{};
+      (void)copy_digest(row.column_blob(0), d);
+      return d;
+    }));
     const std::string payload = protocol::encode_submission_manifest(manifest);
     auto r = append_in_tx(app, protocol::k_session_submitted_type, as_bytes(payload), OutboxPriority::submission);
     if (!r) return r;

@@ -14,15 +14,10 @@ Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
   auto st = db_.cached("SELECT session_id, seq, priority FROM outbox ORDER BY priority, session_id, seq LIMIT ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(limit));
-  std::vector<OutboxItem> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
-    out.push_back(OutboxItem{st->column_text(0), static_cast<std::uint64_t>(st->column_int(1)),
-                             static_cast<OutboxPriority>(st->column_int(2))});
-  }
-  return out;
+  return sqlite::collect<OutboxItem>(*st, [](const Statement& row) {
+    return OutboxItem{row.column_text(0), static_cast<std::uint64_t>(row.column_int(1)),
+                      static_cast<OutboxPriority>(row.column_int(2))};
+  });
 }
 
 Result<OutboxCounts> Store::outbox_counts() {
@@ -123,20 +118,14 @@ Result<std::vector<PendingBlob>> Store::pending_blobs() {
   auto st = db_.cached("SELECT sha256, session_id, priority, length(data) FROM blobs WHERE uploaded_wall_ms IS NULL "
                        "ORDER BY priority, session_id, sha256");
   if (!st) return fail(st.error());
-  std::vector<PendingBlob> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return fail(row.error());
-    if (!*row) break;
+  return sqlite::collect<PendingBlob>(*st, [](const Statement& row) {
     PendingBlob b;
-    const Bytes h = st->column_blob(0);
-    if (h.size() == b.sha256.size()) std::copy(h.begin(), h.end(), b.sha256.begin());
-    b.session_id = st->column_text(1);
-    b.priority = static_cast<OutboxPriority>(st->column_int(2));
-    b.size = static_cast<std::uint64_t>(st->column_int(3));
-    out.push_back(std::move(b));
-  }
-  return out;
+    (void)copy_digest(row.column_blob(0), b.sha256);
+    b.session_id = row.column_text(1);
+    b.priority = static_cast<OutboxPriority>(row.column_int(2));
+    b.size = static_cast<std::uint64_t>(row.column_int(3));
+    return b;
+  });
 }
 
 Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offset, std::size_t length) {
@@ -144,10 +133,9 @@ Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offse
   auto st = db_.cached("SELECT substr(data, ? + 1, ?) FROM blobs WHERE sha256 = ?");
   if (!st) return fail(st.error());
   st->bind(1, static_cast<std::int64_t>(offset)).bind(2, static_cast<std::int64_t>(length)).bind(3, ByteView(sha256));
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (!*row) return fail(Errc::not_found, "no such blob on this device");
-  return st->column_blob(0);
+  VIGIL_ASSIGN(auto chunk, sqlite::one<Bytes>(*st, [](const Statement& row) { return row.column_blob(0); }));
+  if (!chunk) return fail(Errc::not_found, "no such blob on this device");
+  return std::move(*chunk);
 }
 
 Status Store::mark_blob_uploaded(const journal::Hash& sha256) {

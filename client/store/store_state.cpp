@@ -25,20 +25,19 @@ Result<std::optional<Enrolment>> Store::enrolment() {
   auto st = db_.cached("SELECT candidate_id, server_trust, device_cert_pem, ca_chain_pem, device_key_pem, "
                        "receipt_public_key, evidence_public_key FROM enrolment WHERE id = 1");
   if (!st) return fail(st.error());
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (!*row) return std::optional<Enrolment>{};
-  Enrolment e;
-  e.candidate_id = st->column_text(0);
-  e.server_trust_json = st->column_text(1);
-  e.device_cert_pem = st->column_text(2);
-  e.ca_chain_pem = st->column_text(3);
-  Bytes key = st->column_blob(4);
-  e.device_key_pem = crypto::SecretBytes(key.begin(), key.end());
-  crypto::wipe(key);
-  e.receipt_public_key = st->column_blob(5);
-  e.evidence_public_key = st->column_blob(6);
-  return std::optional<Enrolment>{std::move(e)};
+  return sqlite::one<Enrolment>(*st, [](const Statement& row) {
+    Enrolment e;
+    e.candidate_id = row.column_text(0);
+    e.server_trust_json = row.column_text(1);
+    e.device_cert_pem = row.column_text(2);
+    e.ca_chain_pem = row.column_text(3);
+    Bytes key = row.column_blob(4);
+    e.device_key_pem = crypto::SecretBytes(key.begin(), key.end());
+    crypto::wipe(key);
+    e.receipt_public_key = row.column_blob(5);
+    e.evidence_public_key = row.column_blob(6);
+    return e;
+  });
 }
 
 Status Store::save_receipt(std::string_view session_id, std::string_view receipt_json) {
@@ -56,10 +55,7 @@ Result<std::optional<std::string>> Store::receipt(std::string_view session_id) {
   auto st = db_.cached("SELECT receipt FROM receipts WHERE session_id = ?");
   if (!st) return fail(st.error());
   st->bind(1, session_id);
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (!*row) return std::optional<std::string>{};
-  return std::optional<std::string>{st->column_text(0)};
+  return sqlite::one<std::string>(*st, [](const Statement& row) { return row.column_text(0); });
 }
 
 Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
@@ -85,10 +81,7 @@ Result<std::optional<Bytes>> Store::get_state(std::string_view name) {
   auto st = db_.cached("SELECT value FROM state WHERE name = ?");
   if (!st) return fail(st.error());
   st->bind(1, name);
-  auto row = st->step();
-  if (!row) return fail(row.error());
-  if (!*row) return std::optional<Bytes>{};
-  return std::optional<Bytes>{st->column_blob(0)};
+  return sqlite::one<Bytes>(*st, [](const Statement& row) { return row.column_blob(0); });
 }
 
 Status Store::erase_state(std::string_view name) {
