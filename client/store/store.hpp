@@ -19,6 +19,14 @@
 //
 // Thread safety: every public method may be called from any thread (one internal mutex); the
 // sync engine's thread and the UI share one Store. Network I/O never happens under that mutex.
+// The mutex is not recursive: a public method takes it once and never calls another public
+// method; what they share are private helpers marked "REQUIRES: mu_ held", which assert it.
+//
+// The parts: store_file.cpp (create, key, open, migrate, maintenance), store_journal.cpp
+// (sessions, journal, checkpoints, submission), store_answers.cpp, store_outbox.cpp (outbox and
+// blobs), store_state.cpp (enrolment, receipts, named state, device secrets); store_detail.hpp
+// holds what they share.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -27,6 +35,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/store/key_store.hpp"
@@ -194,18 +203,34 @@ class Store {
   Result<std::string> integrity_check();
 
  private:
+  class Lock;  // takes mu_ and records its holder (store_detail.hpp)
+
   Store() = default;
+  // Whether the calling thread holds mu_ (through a Lock); for asserts.
+  bool mu_held() const noexcept { return mu_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
+
+  // Called only by open(), before the Store is shared.
+  Status load_identity();
+
+  // REQUIRES: mu_ held. The session's appender, its head loaded from the journal on first use.
   Result<journal::Appender*> appender(std::string_view session_id);
-  // Runs body in one transaction with the session's appender and commits; advances the appender
-  // only if COMMIT succeeded (invariant 2: body writes the change, its record and its outbox row).
+  // REQUIRES: mu_ held, no transaction open. Runs body in one transaction with the session's
+  // appender and commits; advances the appender only if COMMIT succeeded (invariant 2: body
+  // writes the change, its record and its outbox row).
   Result<journal::Record> change(std::string_view session_id,
                                  const std::function<Result<journal::Record>(journal::Appender&)>& body);
-  // Appends a record inside the caller's open transaction; returns the record.
+  // REQUIRES: mu_ held, inside the caller's open transaction. Appends a record and its outbox
+  // row; returns the record.
   Result<journal::Record> append_in_tx(journal::Appender& app, std::string_view type, ByteView payload,
                                        OutboxPriority priority);
-  Status load_identity();
-  // Signs a checkpoint of `head` and stores it, inside the caller's transaction.
+  // REQUIRES: mu_ held, inside the caller's open transaction. Signs a checkpoint of `head` and
+  // stores it.
   Status insert_checkpoint_in_tx(std::string_view chain_id, std::string_view session_id, const journal::Head& head);
+  // REQUIRES: mu_ held. The bodies of the public methods of the same names, for the public
+  // methods that need them too (verify_journal, submit_session).
+  Result<std::vector<journal::Entry>> journal_entries_locked(std::string_view session_id);
+  Result<std::vector<journal::Checkpoint>> checkpoints_locked(std::string_view session_id);
+  Result<bool> is_submitted_locked(std::string_view session_id);
 
   std::filesystem::path dir_;
   std::filesystem::path path_;
@@ -220,8 +245,10 @@ class Store {
   // Each session's chain head, loaded on first use. std::map: pointers stay valid as sessions are
   // added.
   std::map<std::string, journal::Appender, std::less<>> appenders_;
-  // Serialises the public methods: the sync engine's thread and the UI share one Store.
-  mutable std::recursive_mutex mu_;
+  // Serialises the public methods: the sync engine's thread and the UI share one Store. Taken
+  // only through Lock, which keeps mu_owner_ (the holder's id, or none) for mu_held().
+  mutable std::mutex mu_;
+  mutable std::atomic<std::thread::id> mu_owner_{};
 };
 
 }  // namespace vigil::client::store

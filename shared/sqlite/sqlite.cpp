@@ -195,4 +195,52 @@ Status Transaction::commit() {
   return st;
 }
 
+namespace {
+
+// migrations[from] onwards, each in its own transaction (see migrate()).
+Status apply_migrations(Db& db, std::span<const std::string_view> migrations, std::size_t from) {
+  for (std::size_t i = from; i < migrations.size(); ++i) {
+    const std::string number = std::to_string(i + 1);
+    auto applied = [&]() -> Status {
+      VIGIL_ASSIGN(auto tx, Transaction::begin(db));
+      VIGIL_TRY(db.exec(migrations[i]));
+      {
+        VIGIL_ASSIGN(auto check, Statement::prepare(db, "SELECT count(*), \"table\", parent FROM pragma_foreign_key_check"));
+        VIGIL_ASSIGN(const bool row, check.step());
+        if (row && check.column_int(0) != 0) {
+          return fail(Errc::integrity, "it would leave " + std::to_string(check.column_int(0)) +
+                                           " reference(s) dangling (in table " + check.column_text(1) + ", to " +
+                                           check.column_text(2) + ")");
+        }
+      }
+      VIGIL_TRY(db.exec("PRAGMA user_version = " + number));
+      return tx.commit();
+    }();
+    if (!applied) {
+      return fail(std::move(applied).error().context("migration " + number + " failed (the database stays at schema version " +
+                                                     std::to_string(i) + ")"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status migrate(Db& db, std::span<const std::string_view> migrations) {
+  VIGIL_ASSIGN(const std::int64_t current, db.query_int("PRAGMA user_version"));
+  if (current < 0 || static_cast<std::uint64_t>(current) > migrations.size()) {
+    return fail(Errc::unsupported_version, "the database is at schema version " + std::to_string(current) +
+                                               " but this program knows only " + std::to_string(migrations.size()) +
+                                               ": it was written by a newer version");
+  }
+  const auto from = static_cast<std::size_t>(current);
+  if (from == migrations.size()) return {};
+  VIGIL_ASSIGN(const std::int64_t foreign_keys, db.query_int("PRAGMA foreign_keys"));
+  VIGIL_TRY(db.exec("PRAGMA foreign_keys = OFF"));
+  auto applied = apply_migrations(db, migrations, from);
+  auto restored = db.exec(foreign_keys != 0 ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
+  if (!applied) return applied;
+  return restored;
+}
+
 }  // namespace vigil::sqlite

@@ -5,6 +5,7 @@
 // caller can tell a full disk from a wrong key from a busy file.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,6 +53,8 @@ class Db {
   Result<Statement> cached(std::string_view sql);
 
   sqlite3* handle() const noexcept { return db_; }
+  // Whether a transaction is open on this connection (for asserts in code that needs one).
+  bool in_transaction() const noexcept { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
   Error error(int rc, std::string_view what) const;
   void close() noexcept;
 
@@ -128,5 +131,33 @@ Result<std::vector<Row>> collect(Statement& st, Make make) {
   }
   return out;
 }
+
+// Steps a statement that returns at most one row: nullopt when it returns none, make(statement)
+// of the row when it returns one. A second row is an error (Errc::internal: the query or the
+// schema is wrong, e.g. a lookup by a column that is not unique), as is a failed step.
+template <class Row, class Make>
+Result<std::optional<Row>> one(Statement& st, Make make) {
+  VIGIL_ASSIGN(const bool row, st.step());
+  if (!row) return std::optional<Row>{};
+  std::optional<Row> out{make(st)};
+  VIGIL_ASSIGN(const bool another, st.step());
+  if (another) return fail(Errc::internal, "a query that returns at most one row returned more than one");
+  return out;
+}
+
+// Brings a database's schema up to date. migrations[i] is the SQL of migration i + 1 (numbered
+// files, in order), and PRAGMA user_version is the number of migrations applied.
+//  - Each pending migration runs in its own transaction together with its user_version, so one
+//    that fails leaves the database at the version and schema it had before that migration (the
+//    ones before it stay applied). The error keeps SQLite's code (disk_full, read_only, ...) and
+//    names the migration: "migration 2 failed (the database stays at schema version 1): ...".
+//  - Foreign keys are not enforced while migrating (so a migration may rebuild a table, as
+//    https://sqlite.org/lang_altertable.html describes); instead PRAGMA foreign_key_check must
+//    find no dangling reference before each migration commits, or it is rolled back
+//    (Errc::integrity). The connection's foreign_keys setting is as before on return.
+//  - A user_version beyond migrations.size() (a database written by a newer program) is
+//    Errc::unsupported_version, and nothing is run.
+// Call it outside any transaction (PRAGMA foreign_keys has no effect inside one).
+Status migrate(Db& db, std::span<const std::string_view> migrations);
 
 }  // namespace vigil::sqlite
