@@ -61,6 +61,10 @@ asio::awaitable<void> accept_loop(LocalHttpServer::State* s) {
     if (s->stopped.load() || !s->acceptor.is_open()) co_return;
     if (ec) continue;
     if (s->connections.load() >= k_max_connections) continue;  // the socket closes as it goes out of scope
+    // As the server's listener and the sync transport do: a response is one write, and a write the
+    // kernel splits must not wait for the browser's delayed ACK (Nagle's algorithm).
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     asio::co_spawn(socket.get_executor(), serve_connection(s, std::move(socket)), asio::detached);
   }
 }

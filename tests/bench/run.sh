@@ -11,7 +11,7 @@
 #       idle connections, server CPU per session at 100 vs 10,000 stored sessions. ~5-10 minutes.
 #   client [SAVES] [LAUNCHES]
 #       the candidate client in chromium: answer save from the page's request to the durable
-#       response (p50/p99), and launch of `vigil-client start` to the UI's first paint. ~1 minute.
+#       response and a no-op GET /api/state beside it (p50/p99), launch to first paint. ~1 minute.
 #   vision-accuracy [DIR] [--predictions FILE] [--model ONNX]
 #       the webcam checks on a labelled directory (default: ../shared/fixtures/faces): precision and
 #       recall per check on the stills, face count by lighting, detection recall by lighting and

@@ -8,6 +8,13 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <filesystem>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -233,4 +240,79 @@ TEST_CASE("the listener answers on 127.0.0.1 and refuses an oversized request") 
   const std::string big = exchange("PUT /api/answers/w HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n" +
                                    std::string(2'000'000, 'a'));
   CHECK(big.rfind("HTTP/1.1 413", 0) == 0);
+}
+
+namespace {
+
+// The listener runs in this process: its side of a connection is the socket here whose local end
+// is the listener's port and whose remote end is the client's (found through /proc/self/fd).
+int accepted_socket_for(const boost::asio::ip::tcp::endpoint& listener, const boost::asio::ip::tcp::endpoint& client) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_in local{}, remote{};
+    socklen_t n1 = sizeof local, n2 = sizeof remote;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &n1) != 0 || local.sin_family != AF_INET) continue;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &n2) != 0) continue;
+    if (ntohs(local.sin_port) == listener.port() && ntohs(remote.sin_port) == client.port()) return fd;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("the listener keeps a connection for many requests and sends without Nagle's delay") {
+  auto server = ui::LocalHttpServer::start([](const HttpRequest& req) {
+    HttpResponse r;
+    r.headers["Content-Type"] = "application/json";
+    r.body = R"({"seen":")" + req.target + "\"}";
+    return r;
+  });
+  REQUIRE(server);
+  const boost::asio::ip::tcp::endpoint listener{boost::asio::ip::address_v4::loopback(), (*server)->port()};
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect(listener);
+
+  // 20 requests one after another on the one connection, as the page's saves go: each answered
+  // with keep-alive, and the listener's side of the connection stays the same socket.
+  int accepted = -1;
+  for (int i = 0; i < 20; ++i) {
+    const std::string target = "/api/answers/q" + std::to_string(i);
+    const std::string body = R"({"value":{"choice":1}})";
+    const std::string raw = "PUT " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                            std::to_string(body.size()) + "\r\n\r\n" + body;
+    boost::asio::write(s, boost::asio::buffer(raw));
+    const std::string expected = R"({"seen":")" + target + "\"}";
+    std::string got;
+    char buf[4096];
+    while (got.size() < expected.size() || got.compare(got.size() - expected.size(), expected.size(), expected) != 0) {
+      boost::system::error_code ec;
+      const std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+      REQUIRE_FALSE(ec);  // the listener must not close the connection
+      got.append(buf, n);
+    }
+    CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(got.find("Connection: close") == std::string::npos);
+    const int fd = accepted_socket_for(listener, s.local_endpoint());
+    REQUIRE(fd >= 0);
+    if (i == 0) accepted = fd;
+    CHECK(fd == accepted);
+  }
+
+  // TCP_NODELAY on the listener's side (the client socket here leaves it off, as a default does).
+  int on = 0;
+  socklen_t len = sizeof on;
+  REQUIRE(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &on, &len) == 0);
+  CHECK(on == 1);
+  int client_on = -1;
+  len = sizeof client_on;
+  REQUIRE(::getsockopt(s.native_handle(), IPPROTO_TCP, TCP_NODELAY, &client_on, &len) == 0);
+  CHECK(client_on == 0);
 }
