@@ -1,10 +1,8 @@
 'use strict';
 (async () => {
-  // Already signed in: go to this role's home page.
-  try {
-    const res = await fetch('/staff/api/me', { credentials: 'same-origin' });
-    if (res.ok) { const d = await res.json(); location.href = d.pending ? '/staff/account.html' : Vigil.homes[d.user.role]; return; }
-  } catch (e) { /* not signed in */ }
+  // The form is handled before anything is awaited: a sign-in typed (or filled by a password
+  // manager) before the check below answers must not fall through to the browser's own submit,
+  // which would reload the page with the password in its address.
   document.getElementById('login').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const email = document.getElementById('email').value.trim();
@@ -21,4 +19,9 @@
       document.getElementById('email').focus();
     }
   });
+  // Already signed in: go to this role's home page.
+  try {
+    const res = await fetch('/staff/api/me', { credentials: 'same-origin' });
+    if (res.ok) { const d = await res.json(); location.href = d.pending ? '/staff/account.html' : Vigil.homes[d.user.role]; }
+  } catch (e) { /* not signed in */ }
 })();
