@@ -3,11 +3,12 @@
 # to vigil_embed_files: what is served is a complete page, a constant in the binary.
 #
 # The layout is a complete HTML page with slots, `{{name}}`. A page file holds only what is its
-# own, in blocks that each start with a line `<!-- slot: name -->` and run to the next one (a
-# comment above the first block is for readers and is dropped). A slot alone on its line takes the
-# block as it is, lines and all, and nothing when the page has no such block; a slot inside a line
-# (the title) takes a one-line block without its newline. Every page needs `title` and `main`.
-# A block the layout has no slot for, or a slot left over, stops the configure.
+# own, in blocks that each start with `<!-- slot: name -->` at the start of a line and run to the
+# next one; a one-line block may follow its marker on the same line (a comment above the first
+# block is for readers and is dropped). A slot alone on its line takes the block as it is, lines
+# and all, and nothing when the page has no such block; a slot inside a line (the title) takes a
+# one-line block without its newline. Every page needs `title` and `main`. A block the layout has
+# no slot for, or a slot left over, stops the configure.
 #
 # Written here rather than with configure_file(@ONLY): that leaves an empty line for a slot a page
 # does not fill, and would silently accept a misspelt block.
@@ -39,9 +40,9 @@ function(vigil_compose_pages out layout)
     endif()
     string(SUBSTRING "${text}" ${at} -1 rest)
     while(NOT rest STREQUAL "")
-      string(REGEX MATCH "^<!-- slot: ([a-z-]+) -->\n" marker "${rest}")
+      string(REGEX MATCH "^<!-- slot: ([a-z-]+) -->\n?" marker "${rest}")
       if(marker STREQUAL "")
-        message(FATAL_ERROR "${f}: a malformed slot line; write `<!-- slot: name -->` alone on its line")
+        message(FATAL_ERROR "${f}: a malformed slot marker; write `<!-- slot: name -->` at the start of a line")
       endif()
       set(name ${CMAKE_MATCH_1})
       if(NOT name IN_LIST slots)
@@ -52,11 +53,14 @@ function(vigil_compose_pages out layout)
       endif()
       string(LENGTH "${marker}" len)
       string(SUBSTRING "${rest}" ${len} -1 rest)
-      string(FIND "${rest}" "<!-- slot: " next)
-      if(next EQUAL -1)
+      string(FIND "${rest}" "\n<!-- slot: " next)
+      if(rest MATCHES "^<!-- slot: ")
+        set(block_${name} "")
+      elseif(next EQUAL -1)
         set(block_${name} "${rest}")
         set(rest "")
       else()
+        math(EXPR next "${next} + 1")
         string(SUBSTRING "${rest}" 0 ${next} block_${name})
         string(SUBSTRING "${rest}" ${next} -1 rest)
       endif()
