@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 
 #include "client/ui/http_server.hpp"
+#include "client/embedded/ui_web.hpp"
 #include "client/ui/ui_api.hpp"
+#include "tests/support/page_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vigil;
@@ -151,6 +153,38 @@ TEST_CASE("a launch token works once, a replay is refused and an unused token ex
   const std::string oldest = f.token();
   for (std::size_t i = 0; i < ui::k_max_launch_tokens; ++i) (void)f.token();
   CHECK(f.api->handle(f.request("GET", "/launch?token=" + oldest)).status == 403);
+}
+
+// Each .html in client/ui/web holds only its own parts; the build composes it with
+// client/ui/web/layout.html (issue 14). What the UI serves must be the whole page.
+TEST_CASE("every page the UI serves is whole: the layout's head, skip link and landmarks around its own title") {
+  Fixture f;
+  const std::string cookie = f.launch();
+  std::map<std::string, std::string> served;
+  for (const auto& file : ui::ui_web()) {
+    if (!file.name.ends_with(".html")) continue;
+    auto req = f.request("GET", "/" + std::string(file.name));
+    req.headers["Cookie"] = cookie;
+    const auto r = f.api->handle(req);
+    CHECK(r.status == 200);
+    CHECK(r.header("Content-Type").rfind("text/html", 0) == 0);
+    check_protective_headers(r);
+    served.emplace(file.name, r.body);
+  }
+  const vigil::testing::PageLayout layout{
+      R"(<a class="skip-link" href="#main">Skip to main content</a>)",
+      {R"(<header class="site-header">)", R"(<main id="main" class="main" tabindex="-1">)", R"(<footer class="site-footer">)",
+       R"(<link rel="stylesheet" href="/app.css">)"}};
+  vigil::testing::check_served_pages(served, layout,
+                                     {{"index.html", "Vigil"},
+                                      {"equalities.html", "Equalities monitoring (optional) – Vigil"},
+                                      {"result.html", "Your result – Vigil"}});
+  // The layout itself is not served, and the candidate's page keeps its own header and dialog.
+  auto layout_req = f.request("GET", "/layout.html");
+  layout_req.headers["Cookie"] = cookie;
+  CHECK(f.api->handle(layout_req).status == 404);
+  CHECK(served["index.html"].find(R"(<p id="save-status" class="save-status" role="status"></p>)") != std::string::npos);
+  CHECK(served["index.html"].find("</footer>\n<dialog id=\"dialog\" class=\"dialog\"></dialog>\n</body>") != std::string::npos);
 }
 
 TEST_CASE("requests naming another host are refused (DNS rebinding)") {
