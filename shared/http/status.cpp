@@ -59,12 +59,16 @@ ServerError decode_error(const protocol::HttpResponse& r) {
   }
   out.transient = transient(r.status);
   if (out.transient) out.error.code = Errc::unavailable;
-  // Only the delta-seconds form: the server never sends an HTTP date.
+  out.retry_after = retry_after(r);
+  return out;
+}
+
+std::optional<std::chrono::seconds> retry_after(const protocol::HttpResponse& r) {
   const std::string ra = r.header("Retry-After");
   std::int64_t secs = 0;
   const auto* end = ra.data() + ra.size();
-  if (!ra.empty() && std::from_chars(ra.data(), end, secs).ptr == end && secs >= 0) out.retry_after = std::chrono::seconds(secs);
-  return out;
+  if (ra.empty() || std::from_chars(ra.data(), end, secs).ptr != end || secs < 0) return std::nullopt;
+  return std::chrono::seconds(secs);
 }
 
 }  // namespace vigil::http

@@ -32,6 +32,9 @@ struct ServerError {
   std::optional<std::chrono::seconds> retry_after;  // the Retry-After header (delta-seconds), if any
 };
 
+// The Retry-After header in its delta-seconds form (the server never sends an HTTP date).
+std::optional<std::chrono::seconds> retry_after(const protocol::HttpResponse& r);
+
 // The one decoder of HTTP errors on the client: the body's error (shared/protocol/messages.hpp)
 // when it is one, otherwise an Error for the status; 429 and 5xx become Errc::unavailable (try
 // again later), with the server's Retry-After when it sent one.
