@@ -33,7 +33,7 @@ std::string attempts_state(std::string_view id) { return "package.attempts." + s
 
 Result<HttpResponse> call(sync::Transport& t, HttpRequest req) {
   VIGIL_ASSIGN(auto r, t.roundtrip(req));
-  if (r.status != 200) return fail(http::decode_error(r).error);
+  if (r.status != 200) return fail(http::decode_error(r).retry_later());
   return r;
 }
 

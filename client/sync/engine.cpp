@@ -17,7 +17,7 @@ using protocol::HttpRequest;
 using protocol::HttpResponse;
 
 // The server's error answer (shared/http/status.hpp: 429 and 5xx are "try again later").
-Error server_error(const HttpResponse& r) { return http::decode_error(r).error; }
+Error server_error(const HttpResponse& r) { return http::decode_error(r).retry_later(); }
 
 }  // namespace
 

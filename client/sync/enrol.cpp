@@ -34,6 +34,7 @@ Status enrol(store::Store& store, const protocol::ClientTrust& trust, std::strin
   VIGIL_ASSIGN(auto resp, transport.roundtrip(protocol::HttpRequest{
                               "POST", "/v1/enrol", {{"Content-Type", "application/json"}}, protocol::to_json(req).dump()}));
   if (resp.status != 201) {
+    // Shown to the candidate as the server put it (a locked code is rate_limited: ask for a new one).
     return fail(http::decode_error(resp).error);
   }
   VIGIL_ASSIGN(auto out, protocol::parse_enrol_response(resp.body));

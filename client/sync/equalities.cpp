@@ -25,7 +25,7 @@ Result<bool> push_equalities(store::Store& store, Transport& transport) {
     VIGIL_TRY(store::mark_equalities_sent(store, *body));
     return true;
   }
-  return fail(http::decode_error(resp).error);  // 429 and 5xx: try again later
+  return fail(http::decode_error(resp).retry_later());  // 429 and 5xx: try again later
 }
 
 }  // namespace vigil::client::sync

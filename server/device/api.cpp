@@ -110,23 +110,19 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
     default: break;
   }
   VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
+  // Sessions and sittings share one id syntax, checked after authentication.
+  for (const char* id : {"session", "sitting"}) {
+    if (const auto it = at.find(id); it != at.end()) VIGIL_TRY(check_session_id(it->second));
+  }
   switch (found.row->endpoint) {
     case Endpoint::packages: return list_packages(device);
     case Endpoint::package: return get_package(device, at.at("assessment"), at.at("version"));
-    case Endpoint::grant:
-      VIGIL_TRY(check_session_id(at.at("sitting")));
-      return post_grant(device, at.at("sitting"), req);
-    case Endpoint::key:
-      VIGIL_TRY(check_session_id(at.at("sitting")));
-      return post_key(device, at.at("sitting"));
+    case Endpoint::grant: return post_grant(device, at.at("sitting"), req);
+    case Endpoint::key: return post_key(device, at.at("sitting"));
     case Endpoint::results: return get_results(device);
     case Endpoint::equalities: return put_equalities(device, req);
-    case Endpoint::records:
-      VIGIL_TRY(check_session_id(at.at("session")));
-      return post_records(device, at.at("session"), req);
-    case Endpoint::session:
-      VIGIL_TRY(check_session_id(at.at("session")));
-      return get_session(device, at.at("session"));
+    case Endpoint::records: return post_records(device, at.at("session"), req);
+    case Endpoint::session: return get_session(device, at.at("session"));
     case Endpoint::blob_get: return get_blob(device, at.at("sha256"));
     case Endpoint::blob_put: return put_blob(device, at.at("sha256"), req);
     default: return fail(Errc::internal, "an endpoint without a handler");

@@ -58,9 +58,14 @@ ServerError decode_error(const protocol::HttpResponse& r) {
     out.error = Error(errc_for_status(r.status), "the server answered " + std::to_string(r.status));
   }
   out.transient = transient(r.status);
-  if (out.transient) out.error.code = Errc::unavailable;
   out.retry_after = retry_after(r);
   return out;
+}
+
+Error ServerError::retry_later() const {
+  Error e = error;
+  if (transient) e.code = Errc::unavailable;
+  return e;
 }
 
 std::optional<std::chrono::seconds> retry_after(const protocol::HttpResponse& r) {

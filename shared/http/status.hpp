@@ -27,17 +27,23 @@ bool transient(int status) noexcept;
 
 // A server's error answer, as the client acts on it.
 struct ServerError {
-  Error error;                                    // from the JSON error body, or from the status
-  bool transient = false;                         // 429 or 5xx: error.code is then `unavailable`
+  Error error;                                      // the body's code and message, or the status's code
+  bool transient = false;                           // 429 or 5xx: worth sending again later
   std::optional<std::chrono::seconds> retry_after;  // the Retry-After header (delta-seconds), if any
+
+  // What code that retries by itself (sync, downloads) acts on: a transient answer is
+  // Errc::unavailable ("try again later") whatever its code; anything else is `error`. Code
+  // that shows the answer to a person who acts on it (enrolment: "this code is locked, ask for
+  // a new one") uses `error`.
+  Error retry_later() const;
 };
 
 // The Retry-After header in its delta-seconds form (the server never sends an HTTP date).
 std::optional<std::chrono::seconds> retry_after(const protocol::HttpResponse& r);
 
 // The one decoder of HTTP errors on the client: the body's error (shared/protocol/messages.hpp)
-// when it is one, otherwise an Error for the status; 429 and 5xx become Errc::unavailable (try
-// again later), with the server's Retry-After when it sent one.
+// when it is one, otherwise an Error for the status (errc_for_status); transient for 429 and
+// 5xx, with the server's Retry-After when it sent one.
 ServerError decode_error(const protocol::HttpResponse& r);
 
 }  // namespace vigil::http

@@ -135,7 +135,10 @@ TEST_CASE("the client decodes every server error with one rule for 429 and 5xx")
   limited.headers["Retry-After"] = "30";
   d = http::decode_error(limited);
   CHECK(d.transient);
-  CHECK(d.error.code == Errc::unavailable);
+  CHECK(d.error.code == Errc::rate_limited);  // as the server said, for a person to read
+  CHECK(d.retry_later().code == Errc::unavailable);  // for code that retries by itself
+  CHECK(d.retry_later().message == "slow down");
+  CHECK(http::decode_error(refused).retry_later().code == Errc::forbidden);
   CHECK(d.retry_after == std::chrono::seconds(30));
 
   protocol::HttpResponse bare;
@@ -143,7 +146,7 @@ TEST_CASE("the client decodes every server error with one rule for 429 and 5xx")
   bare.body = "<html>bad gateway</html>";
   d = http::decode_error(bare);
   CHECK(d.transient);
-  CHECK(d.error.code == Errc::unavailable);
+  CHECK(d.retry_later().code == Errc::unavailable);
   CHECK_FALSE(d.retry_after);
   bare.status = 404;
   CHECK(http::decode_error(bare).error.code == Errc::not_found);
