@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Module dependency rules (docs/ARCHITECTURE.md), checked on every test run:
-#  - shared/ includes no Asio/Beast or OpenCV, and SQLite only in shared/sqlite/;
+#  - shared/ includes no Asio/Beast or OpenCV, and SQLite only in shared/sqlite/; of Boost, only
+#    Boost.URL, and only in shared/http/;
 #  - client/ and server/ never include each other;
 #  - only client/vision/ includes OpenCV; only server/net/ includes Beast on the server side.
 set -euo pipefail
@@ -15,7 +16,8 @@ violations() {  # description, grep pattern, paths...
     echo "VIOLATION: $what"; echo "$hits"; status=1
   fi
 }
-violations "shared/ must not use Asio, Beast or OpenCV" '#include *[<"](boost/|opencv)' shared
+violations "shared/ must not use Asio, Beast or OpenCV" '#include *[<"](boost/|opencv)' $(find shared -mindepth 1 -maxdepth 1 -type d ! -name http)
+violations "shared/http/ may use Boost.URL only (no Asio, Beast or OpenCV)" '#include *[<"](boost/(?!url[/.])|opencv)' shared/http
 violations "only shared/sqlite/ may use SQLite in shared/" \
   '#include *[<"](sqlite3|sqlcipher)' $(find shared -mindepth 1 -maxdepth 1 -type d ! -name sqlite)
 violations "client/ must not include server/" '#include *"server/' client

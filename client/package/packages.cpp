@@ -11,6 +11,7 @@
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/package/package.hpp"
 #include "shared/protocol/json_reader.hpp"
+#include "shared/http/status.hpp"
 #include "shared/protocol/messages.hpp"
 
 namespace vigil::client::package {
@@ -30,17 +31,9 @@ std::string sitting_state(std::string_view id) { return "package.sitting." + std
 std::string key_state(std::string_view id) { return "package.key." + std::string(id); }
 std::string attempts_state(std::string_view id) { return "package.attempts." + std::string(id); }
 
-Error server_error(const HttpResponse& r) {
-  auto body = protocol::parse_error_body(r.body);
-  if (!body) return Error(r.status >= 500 ? Errc::unavailable : Errc::internal, "the server answered " + std::to_string(r.status));
-  Error e = protocol::to_error(*body);
-  if (r.status == 429 || r.status >= 500) e.code = Errc::unavailable;
-  return e;
-}
-
 Result<HttpResponse> call(sync::Transport& t, HttpRequest req) {
   VIGIL_ASSIGN(auto r, t.roundtrip(req));
-  if (r.status != 200) return fail(server_error(r));
+  if (r.status != 200) return fail(http::decode_error(r).retry_later());
   return r;
 }
 

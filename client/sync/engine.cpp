@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/sync/equalities.hpp"
+#include "shared/http/status.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 
@@ -15,15 +16,8 @@ namespace {
 using protocol::HttpRequest;
 using protocol::HttpResponse;
 
-// The server's JSON error as an Error; a body that is not one becomes a generic message.
-Error server_error(const HttpResponse& r) {
-  auto body = protocol::parse_error_body(r.body);
-  if (!body) return Error(r.status >= 500 ? Errc::unavailable : Errc::internal, "the server answered " + std::to_string(r.status));
-  Error e = protocol::to_error(*body);
-  // Temporary conditions on the server side are "try again later" for the engine.
-  if (r.status == 429 || r.status >= 500) e.code = Errc::unavailable;
-  return e;
-}
+// The server's error answer (shared/http/status.hpp: 429 and 5xx are "try again later").
+Error server_error(const HttpResponse& r) { return http::decode_error(r).retry_later(); }
 
 }  // namespace
 
@@ -49,7 +43,14 @@ SyncEngine::SyncEngine(store::Store& store, Transport& transport, SyncOptions op
 SyncEngine::~SyncEngine() { stop(); }
 
 Result<HttpResponse> SyncEngine::call(HttpRequest request) {
-  return transport_.roundtrip(request);
+  auto r = transport_.roundtrip(request);
+  // A server that says when to come back is believed (loop() waits at least that long).
+  if (r && http::transient(r->status)) {
+    if (const auto after = http::retry_after(*r)) {
+      retry_after_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(*after).count());
+    }
+  }
+  return r;
 }
 
 Result<bool> SyncEngine::push_records(const std::string& session_id) {
@@ -319,6 +320,10 @@ void SyncEngine::loop() {
         std::uniform_real_distribution<double> jitter(0.5, 1.5);
         wait = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(backoff.count()) * jitter(rng_)));
         backoff = std::min(options_.backoff_max, backoff * 2);
+        // The server's Retry-After, when it sent one, is the least wait (bounded: an hour).
+        if (const auto after = retry_after_ms_.exchange(0); after > 0) {
+          wait = std::max(wait, std::chrono::milliseconds(std::min<std::int64_t>(after, 3'600'000)));
+        }
       } else {
         backoff = options_.backoff_initial;
         if (!*result) wait = std::chrono::milliseconds(0);  // more to do: go on at once

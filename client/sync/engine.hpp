@@ -98,6 +98,8 @@ class SyncEngine {
   std::string candidate_id_;
 
   mutable std::mutex mu_;
+  // The last Retry-After (ms) of a 429 or 5xx answer, taken by loop() as its least wait; 0: none.
+  std::atomic<std::int64_t> retry_after_ms_{0};
   std::condition_variable wake_;
   bool stopping_ = false;
   bool notified_ = false;

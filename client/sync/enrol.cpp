@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "shared/crypto/pki.hpp"
+#include "shared/http/status.hpp"
 
 namespace vigil::client::sync {
 
@@ -33,9 +34,8 @@ Status enrol(store::Store& store, const protocol::ClientTrust& trust, std::strin
   VIGIL_ASSIGN(auto resp, transport.roundtrip(protocol::HttpRequest{
                               "POST", "/v1/enrol", {{"Content-Type", "application/json"}}, protocol::to_json(req).dump()}));
   if (resp.status != 201) {
-    auto body = protocol::parse_error_body(resp.body);
-    if (!body) return fail(Errc::unavailable, "the server answered " + std::to_string(resp.status) + " to enrolment");
-    return fail(protocol::to_error(*body));
+    // Shown to the candidate as the server put it (a locked code is rate_limited: ask for a new one).
+    return fail(http::decode_error(resp).error);
   }
   VIGIL_ASSIGN(auto out, protocol::parse_enrol_response(resp.body));
   // Check what came back before keeping it: our device, our key, a chain to our pinned root.

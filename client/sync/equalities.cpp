@@ -1,7 +1,7 @@
 #include "client/sync/equalities.hpp"
 
 #include "client/store/equalities.hpp"
-#include "shared/protocol/messages.hpp"
+#include "shared/http/status.hpp"
 
 namespace vigil::client::sync {
 
@@ -19,16 +19,13 @@ Result<bool> push_equalities(store::Store& store, Transport& transport) {
     return true;
   }
   if (resp.status == 404) return false;
-  if (resp.status >= 500) return fail(Errc::unavailable, "the server could not store the equalities answers just now");
   if (resp.status == 400) {
     // The device checked the answers with the same rules: only a server with a different
     // vocabulary refuses them. Sending again cannot help; keep the answers and stop trying.
     VIGIL_TRY(store::mark_equalities_sent(store, *body));
     return true;
   }
-  auto err = protocol::parse_error_body(resp.body);
-  if (!err) return fail(Errc::unavailable, "the server answered " + std::to_string(resp.status));
-  return fail(protocol::to_error(*err));
+  return fail(http::decode_error(resp).retry_later());  // 429 and 5xx: try again later
 }
 
 }  // namespace vigil::client::sync

@@ -1,5 +1,6 @@
 #include "client/sync/results.hpp"
 
+#include "shared/http/status.hpp"
 #include "shared/protocol/messages.hpp"
 
 namespace vigil::client::sync {
@@ -9,11 +10,7 @@ Result<std::vector<results::ReleasedResult>> fetch_results(store::Store& store, 
   req.method = "GET";
   req.target = "/v1/results";
   VIGIL_ASSIGN(auto resp, transport.roundtrip(req));
-  if (resp.status != 200) {
-    auto body = protocol::parse_error_body(resp.body);
-    if (!body) return fail(resp.status >= 500 ? Errc::unavailable : Errc::internal, "the server answered " + std::to_string(resp.status));
-    return fail(protocol::to_error(*body));
-  }
+  if (resp.status != 200) return fail(http::decode_error(resp).retry_later());
   auto list = results::parse_released_results(resp.body);
   if (!list) return fail(std::move(list).error().context("the server's results could not be read"));
   VIGIL_TRY(store.put_state(k_results_state, as_bytes(resp.body)));  // (1), (2)

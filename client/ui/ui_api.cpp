@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <span>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,9 @@
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/crypto/secure.hpp"
+#include "shared/http/request.hpp"
+#include "shared/http/response.hpp"
+#include "shared/http/router.hpp"
 #include "shared/protocol/json_reader.hpp"
 
 namespace vigil::client::ui {
@@ -20,12 +24,15 @@ namespace vigil::client::ui {
 using nlohmann::json;
 using protocol::HttpRequest;
 using protocol::HttpResponse;
+using http::json_response;
 
 namespace {
 
 constexpr std::string_view k_cookie = "vigil_ui";
 constexpr std::uint64_t k_min_free_bytes = 500ull * 1024 * 1024;
 constexpr auto k_tick = std::chrono::milliseconds(250);
+// The longest text member a page sends (an enrolment or start code, a consent, an event type).
+constexpr std::size_t k_max_text = 1024;
 
 constexpr std::string_view k_not_launched_page =
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Open Vigil from the app \u2013 Vigil</title>"
@@ -34,81 +41,9 @@ constexpr std::string_view k_not_launched_page =
     "<p>For your security, this page only works in the window that Vigil opens. Close this tab and start Vigil "
     "again from your computer's menu or desktop.</p><p>Your saved answers are safe.</p></main></body></html>";
 
-void security_headers(HttpResponse& r) {
-  r.headers["Cache-Control"] = "no-store";
-  r.headers["X-Frame-Options"] = "DENY";
-  r.headers["X-Content-Type-Options"] = "nosniff";
-  r.headers["Referrer-Policy"] = "no-referrer";
-  r.headers["Content-Security-Policy"] =
-      "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-}
-
-HttpResponse json_response(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.headers["Content-Type"] = "application/json";
-  r.body = body.dump();
-  return r;
-}
-
-int status_for(Errc code) {
-  switch (code) {
-    case Errc::invalid_argument: return 400;
-    case Errc::auth_failed:
-    case Errc::forbidden: return 403;
-    case Errc::not_found: return 404;
-    case Errc::conflict:
-    case Errc::already_exists:
-    case Errc::busy: return 409;
-    case Errc::expired: return 410;
-    case Errc::integrity:
-    case Errc::unsupported_version: return 422;
-    case Errc::rate_limited: return 429;
-    case Errc::unavailable: return 503;
-    case Errc::disk_full: return 507;
-    default: return 500;
-  }
-}
-
-HttpResponse error_response(const Error& e) {
-  return json_response(status_for(e.code),
-                       json{{"error", {{"code", errc_name(e.code)}, {"message", e.message}, {"field", e.field}}}});
-}
-
-std::string_view content_type(std::string_view name) {
-  auto ends = [&](std::string_view ext) { return name.size() >= ext.size() && name.substr(name.size() - ext.size()) == ext; };
-  if (ends(".html")) return "text/html; charset=utf-8";
-  if (ends(".js")) return "text/javascript; charset=utf-8";
-  if (ends(".css")) return "text/css; charset=utf-8";
-  if (ends(".svg")) return "image/svg+xml";
-  if (ends(".json")) return "application/json";
-  return "text/plain; charset=utf-8";
-}
-
-std::string cookie_from(const HttpRequest& r) {
-  const std::string all = r.header("Cookie");
-  std::string_view rest = all;
-  while (!rest.empty()) {
-    const auto semi = rest.find(';');
-    std::string_view part = rest.substr(0, semi);
-    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    if (part.size() > k_cookie.size() && part.substr(0, k_cookie.size()) == k_cookie && part[k_cookie.size()] == '=')
-      return std::string(part.substr(k_cookie.size() + 1));
-  }
-  return {};
-}
-
-std::string query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (part.size() > name.size() && part.substr(0, name.size()) == name && part[name.size()] == '=')
-      return std::string(part.substr(name.size() + 1));
-  }
-  return {};
-}
+// The page loads only its own files and is never framed (served over plain HTTP on loopback).
+constexpr http::BrowserPolicy k_browser_policy{
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'", false};
 
 bool equal_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && crypto::ct_equal(as_bytes(a), as_bytes(b));
@@ -132,12 +67,42 @@ std::string_view section_kind_name(assessment::SectionKind k) {
   return "knowledge";
 }
 
+// The request body, read strictly (shared/protocol/json_reader.hpp): an empty body is {}.
 Result<json> body_object(const HttpRequest& r) {
   if (r.body.empty()) return json::object();
-  auto j = protocol::parse_json(r.body, 8);
-  if (!j) return fail(std::move(j.error()));
-  return std::move(*j);
+  return protocol::parse_json(r.body, 8);
 }
+
+// The actions of the local API (docs/api/client-ui.md), one row each, matched by
+// shared/http/router.hpp.
+enum class Action { state, check, section, result, equalities_get, enrol, download, unlock, equalities_put, sync, capture,
+                    identity, answer, flag, navigate, finish_section, end_break, events, submit };
+struct Route {
+  const char* method;
+  const char* pattern;
+  Action action;
+};
+constexpr Route k_routes[] = {
+    {"GET", "/api/state", Action::state},
+    {"GET", "/api/check", Action::check},
+    {"GET", "/api/section", Action::section},
+    {"GET", "/api/result", Action::result},
+    {"GET", "/api/equalities", Action::equalities_get},
+    {"POST", "/api/enrol", Action::enrol},
+    {"POST", "/api/download", Action::download},
+    {"POST", "/api/unlock", Action::unlock},
+    {"PUT", "/api/equalities", Action::equalities_put},
+    {"POST", "/api/sync", Action::sync},
+    {"POST", "/api/camera/capture", Action::capture},
+    {"POST", "/api/identity", Action::identity},
+    {"PUT", "/api/answers/{item}", Action::answer},
+    {"POST", "/api/flag", Action::flag},
+    {"POST", "/api/navigate", Action::navigate},
+    {"POST", "/api/section/finish", Action::finish_section},
+    {"POST", "/api/break/end", Action::end_break},
+    {"POST", "/api/events", Action::events},
+    {"POST", "/api/submit", Action::submit},
+};
 
 std::string screen_for(const runner::Snapshot& s) {
   switch (s.phase) {
@@ -222,7 +187,7 @@ bool UiApi::origin_ok(const HttpRequest& r) const {
   return origin == "http://127.0.0.1:" + port || origin == "http://localhost:" + port;
 }
 
-bool UiApi::cookie_ok(const HttpRequest& r) const { return equal_secret(cookie_from(r), cookie_value_); }
+bool UiApi::cookie_ok(const HttpRequest& r) const { return equal_secret(http::cookie_value(r, k_cookie), cookie_value_); }
 
 Result<std::string> UiApi::issue_launch_token() {
   VIGIL_ASSIGN(auto bytes, crypto::random_bytes(32));
@@ -238,9 +203,12 @@ Result<std::string> UiApi::issue_launch_token() {
 
 HttpResponse UiApi::launch(const HttpRequest& request) {
   const auto refused = [](int status, std::string_view code, std::string_view message) {
-    return json_response(status, json{{"error", {{"code", code}, {"message", message}, {"field", ""}}}});
+    return http::error_response(status, code, message);
   };
-  const std::string given = query_param(request.query(), "token");
+  const auto query = http::query_params(request.query());
+  if (!query) return http::error_response(query.error(), http::Internals::show);
+  const auto token = query->find("token");
+  const std::string given = token == query->end() ? std::string() : token->second;
   std::lock_guard lock(tokens_mu_);
   const std::uint64_t now = clock_.monotonic_ns();
   // Every token is compared (constant time each), so the answer's timing does not say which.
@@ -268,14 +236,12 @@ HttpResponse UiApi::launch(const HttpRequest& request) {
 HttpResponse UiApi::handle(const HttpRequest& request) {
   HttpResponse out;
   if (!host_ok(request)) {
-    out = json_response(421, json{{"error", {{"code", "forbidden"}, {"message", "wrong host"}, {"field", ""}}}});
+    out = http::error_response(421, "forbidden", "wrong host");
   } else if (request.path() == "/launch" && request.method == "GET") {
     out = launch(request);
   } else if (!cookie_ok(request)) {
     if (request.path().rfind("/api/", 0) == 0) {
-      out = json_response(403, json{{"error", {{"code", "forbidden"},
-                                               {"message", "Open the assessment from the Vigil app."},
-                                               {"field", ""}}}});
+      out = http::error_response(403, "forbidden", "Open the assessment from the Vigil app.");
     } else {
       // A page opened without the launch link (a bookmark, a copied address): say what to do.
       out.status = 403;
@@ -284,12 +250,12 @@ HttpResponse UiApi::handle(const HttpRequest& request) {
     }
   } else if (request.method != "GET" && request.method != "HEAD" &&
              (!origin_ok(request) || request.header("Content-Type").rfind("application/json", 0) != 0)) {
-    out = json_response(403, json{{"error", {{"code", "forbidden"}, {"message", "request refused"}, {"field", ""}}}});
+    out = http::error_response(403, "forbidden", "request refused");
   } else {
     auto r = route(request);
-    out = r ? std::move(*r) : error_response(r.error());
+    out = r ? std::move(*r) : http::error_response(r.error(), http::Internals::show);
   }
-  security_headers(out);
+  http::harden(out, k_browser_policy);
   return out;
 }
 
@@ -298,63 +264,33 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
   const std::string& m = req.method;
 
   if (m == "GET" && path.rfind("/api/", 0) != 0) {
-    const std::string_view name = path == "/" ? std::string_view("index.html") : path.substr(1);
+    VIGIL_ASSIGN(const auto segments, http::path_segments(path));
+    const std::string name = segments.empty() ? "index.html" : segments.size() == 1 ? segments[0] : std::string();
     for (const auto& f : ui_web()) {
-      if (f.name == name) {
-        HttpResponse r;
-        r.headers["Content-Type"] = std::string(content_type(name));
-        r.body = std::string(f.text);
-        return r;
-      }
+      if (f.name == name) return http::bytes_response(std::string(http::content_type_for(name)), std::string(f.text));
     }
     return fail(Errc::not_found, "no such page");
   }
 
-  if (path == "/api/state" && m == "GET") return state_json();
-  if (path == "/api/check" && m == "GET") return checks_json();
-  if (path == "/api/section" && m == "GET") return section_json();
-  if (path == "/api/result" && m == "GET") {
-    if (!services_.results) return fail(Errc::unavailable, "Results are not available.");
-    VIGIL_ASSIGN(std::string body, services_.results());
-    return json_response(200, json::parse(body));
+  VIGIL_ASSIGN(const auto segments, http::path_segments(path));
+  VIGIL_ASSIGN(const auto found, http::route(std::span<const Route>(k_routes), m, segments));
+  switch (found.row->action) {
+    case Action::state: return state_json();
+    case Action::check: return checks_json();
+    case Action::section: return section_json();
+    case Action::equalities_get: return equalities_json();
+    case Action::result: {
+      if (!services_.results) return fail(Errc::unavailable, "Results are not available.");
+      VIGIL_ASSIGN(std::string body, services_.results());
+      return json_response(200, json::parse(body));
+    }
+    default: break;
   }
 
-  if (path == "/api/equalities" && m == "GET") return equalities_json();
-
-  VIGIL_ASSIGN(json body, body_object(req));
-  auto ok = [] { return json_response(200, json{{"ok", true}}); };
-  auto need_runner = [this]() -> Result<runner::Runner*> {
-    auto* r = runner();
-    if (r == nullptr) return fail(Errc::conflict, "The assessment is not unlocked yet.");
-    return r;
-  };
-  auto text_field = [&](const char* name) -> Result<std::string> {
-    if (!body.contains(name)) return std::string();
-    if (!body[name].is_string()) return fail(Errc::invalid_argument, std::string(name) + " must be text", name);
-    return body[name].get<std::string>();
-  };
-
-  if (path == "/api/enrol" && m == "POST") {
-    VIGIL_ASSIGN(std::string code, text_field("code"));
-    if (code.empty()) return fail(Errc::invalid_argument, "Type the enrolment code your council sent you.", "code");
-    if (!services_.enrol) return fail(Errc::unavailable, "Enrolment is not available.");
-    VIGIL_TRY(services_.enrol(code));
-    return ok();
-  }
-  if (path == "/api/download" && m == "POST") {
-    if (!services_.download) return fail(Errc::unavailable, "Downloading is not available.");
-    VIGIL_TRY(services_.download());
-    return ok();
-  }
-  if (path == "/api/unlock" && m == "POST") {
-    VIGIL_ASSIGN(std::string code, text_field("start_code"));
-    if (runner() != nullptr) return ok();
-    if (!services_.unlock) return fail(Errc::unavailable, "Unlocking is not available.");
-    VIGIL_ASSIGN(runner::RunnerOptions opts, services_.unlock(code));
-    VIGIL_TRY(open_runner(std::move(opts)));
-    return ok();
-  }
-  if (path == "/api/equalities" && m == "PUT") {
+  // Every body is read strictly: a member of the wrong type or one this action does not take is
+  // a 400 naming it (field), as the device API does.
+  VIGIL_ASSIGN(const json body, body_object(req));
+  if (found.row->action == Action::equalities_put) {
     // Optional, and possible at any point (even with no assessment open): kept in the encrypted
     // store, never in the journal, and sent by the sync engine (docs/EQUALITIES.md).
     VIGIL_ASSIGN(auto declaration, results::parse_equalities(body));
@@ -362,93 +298,144 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     if (services_.sync_now) services_.sync_now();
     return json_response(200, json{{"saved", true}});
   }
-  if (path == "/api/sync" && m == "POST") {
-    if (services_.sync_now) services_.sync_now();
-    return ok();
-  }
-  if (path == "/api/camera/capture" && m == "POST") {
-    VIGIL_ASSIGN(std::string kind, text_field("kind"));
-    if (kind != "face" && kind != "id") return fail(Errc::invalid_argument, "kind must be face or id", "kind");
-    if (!services_.capture_photo)
-      return fail(Errc::unavailable, "No camera is available. Choose a check by a person instead.");
-    VIGIL_ASSIGN(runner::Runner * r, need_runner());
-    VIGIL_ASSIGN(Bytes jpeg, services_.capture_photo(kind));
-    // The photo leaves the device only sealed to the server's evidence key (write-only for us).
-    auto enrolment = store_.enrolment();
-    if (!enrolment) return fail(std::move(enrolment.error()));
-    std::string sha;
-    if (*enrolment) {
-      VIGIL_ASSIGN(Bytes sealed, crypto::seal((*enrolment)->evidence_public_key, jpeg));
-      VIGIL_ASSIGN(journal::Hash h, store_.add_blob(r->session_id(), sealed, store::OutboxPriority::submission));
-      sha = to_hex(h);
+  protocol::ObjectReader in(body);
+  const auto ok = [&in]() -> Result<HttpResponse> {
+    VIGIL_TRY(in.finish());
+    return json_response(200, json{{"ok", true}});
+  };
+  const auto text = [&in](std::string_view name) -> Result<std::string> {
+    VIGIL_ASSIGN(auto v, in.optional_string(name, k_max_text));
+    return v.value_or(std::string());
+  };
+  auto need_runner = [this]() -> Result<runner::Runner*> {
+    auto* r = runner();
+    if (r == nullptr) return fail(Errc::conflict, "The assessment is not unlocked yet.");
+    return r;
+  };
+
+  switch (found.row->action) {
+    case Action::enrol: {
+      VIGIL_ASSIGN(std::string code, text("code"));
+      VIGIL_TRY(in.finish());
+      if (code.empty()) return fail(Errc::invalid_argument, "Type the enrolment code your council sent you.", "code");
+      if (!services_.enrol) return fail(Errc::unavailable, "Enrolment is not available.");
+      VIGIL_TRY(services_.enrol(code));
+      return ok();
     }
-    {
-      std::lock_guard lock(mu_);
-      (kind == "face" ? last_identity_face_ : last_identity_id_) = sha;
+    case Action::download:
+      VIGIL_TRY(in.finish());
+      if (!services_.download) return fail(Errc::unavailable, "Downloading is not available.");
+      VIGIL_TRY(services_.download());
+      return ok();
+    case Action::unlock: {
+      VIGIL_ASSIGN(std::string code, text("start_code"));
+      VIGIL_TRY(in.finish());
+      if (runner() != nullptr) return ok();
+      if (!services_.unlock) return fail(Errc::unavailable, "Unlocking is not available.");
+      VIGIL_ASSIGN(runner::RunnerOptions opts, services_.unlock(code));
+      VIGIL_TRY(open_runner(std::move(opts)));
+      return ok();
     }
-    return json_response(200, json{{"preview", "data:image/jpeg;base64," + to_base64(jpeg)}, {"sha256", sha}});
+    case Action::sync:
+      VIGIL_TRY(in.finish());
+      if (services_.sync_now) services_.sync_now();
+      return ok();
+    case Action::capture: return capture(in);
+    default: break;
   }
 
   VIGIL_ASSIGN(runner::Runner * r, need_runner());
-  if (path == "/api/identity" && m == "POST") {
-    VIGIL_ASSIGN(std::string consent, text_field("consent"));
-    if (r->snapshot().phase == runner::Phase::not_started) VIGIL_TRY(r->begin_identity());
-    if (consent.empty()) return ok();  // the identity step opened; photos and consent follow
-    std::string face, id;
-    {
-      std::lock_guard lock(mu_);
-      face = last_identity_face_;
-      id = last_identity_id_;
-    }
-    VIGIL_TRY(r->complete_identity(consent, face, id));
-    return ok();
-  }
-  if (path.rfind("/api/answers/", 0) == 0 && m == "PUT") {
-    const std::string item(path.substr(std::string_view("/api/answers/").size()));
-    if (!body.contains("value") || !body["value"].is_object())
-      return fail(Errc::invalid_argument, "the answer is missing", "value");
-    VIGIL_ASSIGN(store::SaveReceipt saved, r->save_answer(item, body["value"].dump()));
-    return json_response(200, json{{"saved", true}, {"revision", saved.revision}, {"seq", saved.seq}});
-  }
-  if (path == "/api/flag" && m == "POST") {
-    VIGIL_ASSIGN(std::string item, text_field("item_id"));
-    if (!body.contains("flagged") || !body["flagged"].is_boolean())
-      return fail(Errc::invalid_argument, "flagged must be true or false", "flagged");
-    VIGIL_TRY(r->set_flag(item, body["flagged"].get<bool>()));
-    return ok();
-  }
-  if (path == "/api/navigate" && m == "POST") {
-    if (body.contains("view")) {
-      if (body["view"] != "review") return fail(Errc::invalid_argument, "unknown view", "view");
-      VIGIL_TRY(r->go_to_review());
+  switch (found.row->action) {
+    case Action::identity: {
+      VIGIL_ASSIGN(std::string consent, text("consent"));
+      VIGIL_TRY(in.finish());
+      if (r->snapshot().phase == runner::Phase::not_started) VIGIL_TRY(r->begin_identity());
+      if (consent.empty()) return ok();  // the identity step opened; photos and consent follow
+      std::string face, id;
+      {
+        std::lock_guard lock(mu_);
+        face = last_identity_face_;
+        id = last_identity_id_;
+      }
+      VIGIL_TRY(r->complete_identity(consent, face, id));
       return ok();
     }
-    if (!body.contains("item_index") || !body["item_index"].is_number_unsigned())
-      return fail(Errc::invalid_argument, "item_index must be a question number from 0", "item_index");
-    VIGIL_TRY(r->go_to_item(body["item_index"].get<std::size_t>()));
-    return ok();
+    case Action::answer: {
+      if (!body.contains("value")) return fail(Errc::invalid_argument, "the answer is missing", "value");
+      VIGIL_ASSIGN(auto value, in.object("value"));  // its members are the item type's, checked by the runner
+      VIGIL_TRY(in.finish());
+      VIGIL_ASSIGN(store::SaveReceipt saved, r->save_answer(found.captures.at("item"), value.value().dump()));
+      return json_response(200, json{{"saved", true}, {"revision", saved.revision}, {"seq", saved.seq}});
+    }
+    case Action::flag: {
+      VIGIL_ASSIGN(std::string item, text("item_id"));
+      VIGIL_ASSIGN(bool flagged, in.boolean("flagged"));
+      VIGIL_TRY(in.finish());
+      VIGIL_TRY(r->set_flag(item, flagged));
+      return ok();
+    }
+    case Action::navigate: {
+      VIGIL_ASSIGN(auto view, in.optional_string("view", 16));
+      if (view) {
+        VIGIL_TRY(in.finish());
+        if (*view != "review") return fail(Errc::invalid_argument, "unknown view", "view");
+        VIGIL_TRY(r->go_to_review());
+        return ok();
+      }
+      VIGIL_ASSIGN(std::uint64_t index, in.uint("item_index"));
+      VIGIL_TRY(in.finish());
+      VIGIL_TRY(r->go_to_item(static_cast<std::size_t>(index)));
+      return ok();
+    }
+    case Action::finish_section:
+      VIGIL_TRY(in.finish());
+      VIGIL_TRY(r->finish_section());
+      return ok();
+    case Action::end_break:
+      VIGIL_TRY(in.finish());
+      VIGIL_TRY(r->end_break());
+      return ok();
+    case Action::events: {
+      VIGIL_ASSIGN(std::string type, text("type"));
+      VIGIL_TRY(in.finish());
+      VIGIL_TRY(r->record_ui_event(type));
+      return ok();
+    }
+    case Action::submit: {
+      VIGIL_ASSIGN(bool confirm, in.boolean("confirm"));
+      VIGIL_TRY(in.finish());
+      if (!confirm) return fail(Errc::invalid_argument, "confirm the submission", "confirm");
+      VIGIL_TRY(r->submit());
+      if (services_.sync_now) services_.sync_now();
+      return ok();
+    }
+    default: return fail(Errc::not_found, "no such action");
   }
-  if (path == "/api/section/finish" && m == "POST") {
-    VIGIL_TRY(r->finish_section());
-    return ok();
+}
+
+Result<HttpResponse> UiApi::capture(protocol::ObjectReader& in) {
+  VIGIL_ASSIGN(auto kind_in, in.optional_string("kind", 8));
+  VIGIL_TRY(in.finish());
+  const std::string kind = kind_in.value_or(std::string());
+  if (kind != "face" && kind != "id") return fail(Errc::invalid_argument, "kind must be face or id", "kind");
+  if (!services_.capture_photo) return fail(Errc::unavailable, "No camera is available. Choose a check by a person instead.");
+  auto* r = runner();
+  if (r == nullptr) return fail(Errc::conflict, "The assessment is not unlocked yet.");
+  VIGIL_ASSIGN(Bytes jpeg, services_.capture_photo(kind));
+  // The photo leaves the device only sealed to the server's evidence key (write-only for us).
+  auto enrolment = store_.enrolment();
+  if (!enrolment) return fail(std::move(enrolment.error()));
+  std::string sha;
+  if (*enrolment) {
+    VIGIL_ASSIGN(Bytes sealed, crypto::seal((*enrolment)->evidence_public_key, jpeg));
+    VIGIL_ASSIGN(journal::Hash h, store_.add_blob(r->session_id(), sealed, store::OutboxPriority::submission));
+    sha = to_hex(h);
   }
-  if (path == "/api/break/end" && m == "POST") {
-    VIGIL_TRY(r->end_break());
-    return ok();
+  {
+    std::lock_guard lock(mu_);
+    (kind == "face" ? last_identity_face_ : last_identity_id_) = sha;
   }
-  if (path == "/api/events" && m == "POST") {
-    VIGIL_ASSIGN(std::string type, text_field("type"));
-    VIGIL_TRY(r->record_ui_event(type));
-    return ok();
-  }
-  if (path == "/api/submit" && m == "POST") {
-    if (!body.contains("confirm") || body["confirm"] != true)
-      return fail(Errc::invalid_argument, "confirm the submission", "confirm");
-    VIGIL_TRY(r->submit());
-    if (services_.sync_now) services_.sync_now();
-    return ok();
-  }
-  return fail(Errc::not_found, "no such action");
+  return json_response(200, json{{"preview", "data:image/jpeg;base64," + to_base64(jpeg)}, {"sha256", sha}});
 }
 
 Result<HttpResponse> UiApi::equalities_json() {

@@ -30,6 +30,7 @@
 #include "client/store/store.hpp"
 #include "shared/core/result.hpp"
 #include "shared/protocol/http.hpp"
+#include "shared/protocol/json_reader.hpp"
 #include "shared/time/clock.hpp"
 
 namespace vigil::client::ui {
@@ -109,6 +110,7 @@ class UiApi {
 
  private:
   Result<protocol::HttpResponse> route(const protocol::HttpRequest& request);
+  Result<protocol::HttpResponse> capture(protocol::ObjectReader& body);
   Result<protocol::HttpResponse> state_json();
   Result<protocol::HttpResponse> section_json();
   Result<protocol::HttpResponse> checks_json();

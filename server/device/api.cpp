@@ -2,6 +2,7 @@
 #include "server/device/api_detail.hpp"
 
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +20,10 @@
 #include "shared/journal/verifier.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
+#include "shared/http/request.hpp"
+#include "shared/http/response.hpp"
+#include "shared/http/router.hpp"
+#include "shared/http/status.hpp"
 
 namespace vigil::server::core {
 
@@ -35,112 +40,93 @@ constexpr std::size_t k_handle_len = 4;
 // hashes expensive to search before the codes expire.
 const crypto::ScryptParams k_code_scrypt{1u << 14, 8, 1};
 
+// The device endpoints (api.hpp), one row each, matched by shared/http/router.hpp.
+enum class Endpoint { health, server_keys, enrol, packages, package, grant, key, results, equalities, records, session,
+                      blob_get, blob_put };
+struct Route {
+  const char* method;
+  const char* pattern;
+  Endpoint endpoint;
+};
+constexpr Route k_routes[] = {
+    {"GET", "/v1/health", Endpoint::health},
+    {"GET", "/v1/server-keys", Endpoint::server_keys},
+    {"POST", "/v1/enrol", Endpoint::enrol},
+    {"GET", "/v1/packages", Endpoint::packages},
+    {"GET", "/v1/packages/{assessment}/{version}", Endpoint::package},
+    {"POST", "/v1/sittings/{sitting}/grant", Endpoint::grant},
+    {"POST", "/v1/sittings/{sitting}/key", Endpoint::key},
+    {"GET", "/v1/results", Endpoint::results},
+    {"PUT", "/v1/equalities", Endpoint::equalities},
+    {"POST", "/v1/sessions/{session}/records", Endpoint::records},
+    {"GET", "/v1/sessions/{session}", Endpoint::session},
+    {"GET", "/v1/blobs/{sha256}", Endpoint::blob_get},
+    {"PUT", "/v1/blobs/{sha256}", Endpoint::blob_put},
+};
+
+bool any_segment(std::string_view) noexcept { return true; }
+
 }  // namespace
 
 using namespace device_detail;
+using http::json_response;
+using http::header_uint;
 
-
-int status_for(Errc code) noexcept {
-  switch (code) {
-    case Errc::invalid_argument: return 400;
-    case Errc::unsupported_version: return 400;
-    case Errc::auth_failed: return 401;
-    case Errc::forbidden: return 403;
-    case Errc::wrong_key: return 403;
-    case Errc::not_found: return 404;
-    case Errc::already_exists: return 409;
-    case Errc::conflict: return 409;
-    case Errc::expired: return 410;
-    case Errc::integrity: return 422;
-    case Errc::rate_limited: return 429;
-    case Errc::busy: return 503;
-    case Errc::unavailable: return 503;
-    case Errc::read_only: return 503;
-    case Errc::disk_full: return 507;
-    case Errc::crypto:
-    case Errc::not_a_store:
-    case Errc::io:
-    case Errc::internal: return 500;
-  }
-  return 500;
-}
-
-HttpResponse error_response(const Error& e) {
-  Error shown = e;
-  // Internal failures are logged by the caller; the client gets no internals.
-  if (status_for(e.code) >= 500 && e.code != Errc::disk_full) shown.message = "the server could not complete this request";
-  return json_response(status_for(e.code), protocol::to_json(protocol::error_body_from(shown)));
-}
 
 HttpResponse Api::handle(const HttpRequest& request, const protocol::PeerIdentity& peer) {
   auto r = route(request, peer);
   if (!r) {
-    if (status_for(r.error().code) >= 500 && config_.log) {
+    if (http::status_for(r.error().code) >= 500 && config_.log) {
       // One key=value line; the request path is ours to print, the message is the server's own.
       config_.log("event=request_failed method=" + log_value(request.method) + " status=" +
-                  std::to_string(status_for(r.error().code)) + " code=" + std::string(errc_name(r.error().code)) +
+                  std::to_string(http::status_for(r.error().code)) + " code=" + std::string(errc_name(r.error().code)) +
                   " detail=" + log_value(r.error().message));
     }
-    return error_response(r.error());
+    return http::error_response(r.error());
   }
   return std::move(*r);
 }
 
 Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIdentity& peer) {
-  const auto parts = split_path(req.path());
-  const std::string& m = req.method;
-  if (parts.size() < 2 || parts[0] != "v1") return fail(Errc::not_found, "no such endpoint");
-
-  if (parts.size() == 2 && parts[1] == "health" && m == "GET") return json_response(200, json{{"v", 1}, {"status", "ok"}});
-  if (parts.size() == 2 && parts[1] == "server-keys" && m == "GET") {
-    return json_response(200, json{{"v", 1},
-                                   {"receipt_public_key", to_base64(keys_.receipt_public)},
-                                   {"receipt_key_id", protocol::key_id_of(keys_.receipt_public)},
-                                   {"evidence_public_key", to_base64(keys_.evidence_public)}});
+  VIGIL_ASSIGN(const auto segments, http::path_segments(req.path()));
+  // Any segment reaches the handlers, which check ids themselves so that a bad one is a 400
+  // naming its field ("session", "sha256", "version") rather than an unknown endpoint.
+  auto routed = http::route(std::span<const Route>(k_routes), req.method, segments, any_segment);
+  // The unauthenticated probes answer only GET; any other method finds no endpoint there (as
+  // before the shared router), so they reveal nothing about what else the path would take.
+  if (!routed && segments.size() == 2 && (segments[1] == "health" || segments[1] == "server-keys")) {
+    return fail(Errc::not_found, "no such endpoint");
   }
-  if (parts.size() == 2 && parts[1] == "enrol") {
-    if (m != "POST") return fail(Errc::invalid_argument, "use POST for /v1/enrol");
-    return enrol(req);
+  VIGIL_ASSIGN(const auto found, std::move(routed));
+  const auto& at = found.captures;
+  switch (found.row->endpoint) {
+    case Endpoint::health: return json_response(200, json{{"v", 1}, {"status", "ok"}});
+    case Endpoint::server_keys:
+      return json_response(200, json{{"v", 1},
+                                     {"receipt_public_key", to_base64(keys_.receipt_public)},
+                                     {"receipt_key_id", protocol::key_id_of(keys_.receipt_public)},
+                                     {"evidence_public_key", to_base64(keys_.evidence_public)}});
+    case Endpoint::enrol: return enrol(req);
+    default: break;
   }
-
-  if (parts[1] == "packages" && (parts.size() == 2 || parts.size() == 4)) {
-    if (m != "GET") return fail(Errc::invalid_argument, "use GET for packages");
-    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
-    if (parts.size() == 2) return list_packages(device);
-    return get_package(device, parts[2], parts[3]);
-  }
-  if (parts[1] == "sittings" && parts.size() == 4 && (parts[3] == "grant" || parts[3] == "key")) {
-    if (m != "POST") return fail(Errc::invalid_argument, "use POST for sitting grants and keys");
-    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
-    VIGIL_TRY(check_session_id(parts[2]));
-    if (parts[3] == "grant") return post_grant(device, parts[2], req);
-    return post_key(device, parts[2]);
-  }
-
-  if (parts.size() == 2 && parts[1] == "results") {
-    if (m != "GET") return fail(Errc::invalid_argument, "use GET for /v1/results");
-    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
-    return get_results(device);
-  }
-  if (parts.size() == 2 && parts[1] == "equalities") {
-    if (m != "PUT") return fail(Errc::invalid_argument, "use PUT for /v1/equalities");
-    VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
-    return put_equalities(device, req);
-  }
-
-  const bool sessions = parts[1] == "sessions" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "records"));
-  const bool blobs = parts[1] == "blobs" && parts.size() == 3;
-  if (!sessions && !blobs) return fail(Errc::not_found, "no such endpoint");
   VIGIL_ASSIGN(const DeviceRow device, authenticate(peer));
-  if (sessions) {
-    VIGIL_TRY(check_session_id(parts[2]));
-    if (parts.size() == 4 && m == "POST") return post_records(device, parts[2], req);
-    if (parts.size() == 3 && m == "GET") return get_session(device, parts[2]);
-    return fail(Errc::invalid_argument, "method not allowed here");
+  // Sessions and sittings share one id syntax, checked after authentication.
+  for (const char* id : {"session", "sitting"}) {
+    if (const auto it = at.find(id); it != at.end()) VIGIL_TRY(check_session_id(it->second));
   }
-  if (m == "GET") return get_blob(device, parts[2]);
-  if (m == "PUT") return put_blob(device, parts[2], req);
-  return fail(Errc::invalid_argument, "method not allowed here");
+  switch (found.row->endpoint) {
+    case Endpoint::packages: return list_packages(device);
+    case Endpoint::package: return get_package(device, at.at("assessment"), at.at("version"));
+    case Endpoint::grant: return post_grant(device, at.at("sitting"), req);
+    case Endpoint::key: return post_key(device, at.at("sitting"));
+    case Endpoint::results: return get_results(device);
+    case Endpoint::equalities: return put_equalities(device, req);
+    case Endpoint::records: return post_records(device, at.at("session"), req);
+    case Endpoint::session: return get_session(device, at.at("session"));
+    case Endpoint::blob_get: return get_blob(device, at.at("sha256"));
+    case Endpoint::blob_put: return put_blob(device, at.at("sha256"), req);
+    default: return fail(Errc::internal, "an endpoint without a handler");
+  }
 }
 
 // Only the device's own candidate's released results (server/results/results.hpp, invariant 2).
@@ -154,11 +140,7 @@ Result<HttpResponse> Api::get_results(const DeviceRow& device) {
 // no one, so one candidate's device cannot write another's declaration.
 Result<HttpResponse> Api::put_equalities(const DeviceRow& device, const HttpRequest& req) {
   if (!config_.equalities) return fail(Errc::not_found, "this server does not collect equalities declarations");
-  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
-    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
-  }
-  const auto body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) return fail(Errc::invalid_argument, "the request body is not JSON");
+  VIGIL_ASSIGN(const auto body, http::json_body(req));
   VIGIL_ASSIGN(auto d, results::parse_equalities(body));
   VIGIL_TRY(repo_.transaction(
       [&]() -> Status { return core::put_equalities(*config_.equalities, keys_, device.candidate_id, d, clock_); }));
@@ -178,9 +160,7 @@ Result<DeviceRow> Api::authenticate(const protocol::PeerIdentity& peer) {
 }
 
 Result<HttpResponse> Api::enrol(const HttpRequest& req) {
-  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
-    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
-  }
+  VIGIL_TRY(http::require_json(req));
   VIGIL_ASSIGN(auto in, protocol::parse_enrol_request(req.body));
   const std::string handle = in.code.substr(0, k_handle_len);
   const std::string secret = in.code.substr(k_handle_len);
@@ -381,18 +361,11 @@ Result<HttpResponse> Api::get_package(const DeviceRow& device, std::string_view 
   if (!sitting || sitting->version != v) return fail(Errc::not_found, "no such package scheduled for this candidate");
   VIGIL_ASSIGN(auto pkg, repo_.package(assessment_id, v, true));
   if (!pkg) return fail(Errc::not_found, "no such package");
-  HttpResponse r;
-  r.status = 200;
-  r.headers["Content-Type"] = "application/octet-stream";
-  r.body.assign(pkg->package.begin(), pkg->package.end());
-  return r;
+  return http::bytes_response("application/octet-stream", std::string(pkg->package.begin(), pkg->package.end()));
 }
 
 Result<HttpResponse> Api::post_grant(const DeviceRow& device, std::string_view sitting_id, const HttpRequest& req) {
-  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
-    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
-  }
-  VIGIL_ASSIGN(auto j, protocol::parse_json(req.body));
+  VIGIL_ASSIGN(auto j, http::json_body(req));
   VIGIL_ASSIGN(auto kx, protocol::decode_top<Bytes>(j, [](protocol::ObjectReader& r) -> Result<Bytes> {
     VIGIL_TRY(r.version(1));
     VIGIL_ASSIGN(auto key, r.base64("kx_public", 32));

@@ -31,7 +31,8 @@
 //  (3) A receipt is issued once, when the session.submitted record, every record before it, a
 //      device-signed checkpoint at that record, and every blob its manifest lists are held; it
 //      never changes afterwards.
-//  (4) status_for() is the one place error codes become HTTP statuses.
+//  (4) http::status_for() (shared/http/status.hpp) is the one place error codes become HTTP
+//      statuses; every endpoint is one row of k_routes (api.cpp), matched by shared/http/router.hpp.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -61,9 +62,6 @@ struct ApiConfig {
 // How early (device or server clock) an unlock may be before it is flagged; the client accepts a
 // start code from 15 minutes before the start (client/package/packages.hpp).
 inline constexpr std::int64_t k_unlock_tolerance_ms = 15 * 60 * 1000;
-
-int status_for(Errc code) noexcept;
-protocol::HttpResponse error_response(const Error& e);
 
 class Api {
  public:

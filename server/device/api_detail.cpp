@@ -6,33 +6,6 @@
 
 namespace vigil::server::core::device_detail {
 
-using protocol::HttpRequest;
-using protocol::HttpResponse;
-using json = nlohmann::json;
-
-HttpResponse json_response(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.headers["Content-Type"] = "application/json";
-  r.body = body.dump();
-  return r;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const auto slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return out;
-}
-
 Status check_session_id(std::string_view id) {
   const bool ok = !id.empty() && id.size() <= protocol::k_max_session_id_len &&
                   std::all_of(id.begin(), id.end(), [](char c) {
@@ -52,14 +25,6 @@ Result<std::array<std::uint8_t, 32>> parse_sha_hex(std::string_view hex, const c
   const auto bytes = from_hex(hex).value();
   std::copy(bytes.begin(), bytes.end(), out.begin());
   return out;
-}
-
-Result<std::uint64_t> header_uint(const HttpRequest& req, std::string_view name) {
-  const std::string v = req.header(name);
-  if (v.empty() || v.size() > 19 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return fail(Error(Errc::invalid_argument, "header " + std::string(name) + " must be a whole number", std::string(name)));
-  }
-  return std::stoull(v);
 }
 
 bool is_structural(journal::FindingKind k) {

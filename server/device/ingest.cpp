@@ -20,6 +20,8 @@
 #include "shared/journal/verifier.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
+#include "shared/http/request.hpp"
+#include "shared/http/response.hpp"
 
 namespace vigil::server::core {
 
@@ -29,9 +31,7 @@ using protocol::HttpResponse;
 using namespace device_detail;
 
 Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view session_id, const HttpRequest& req) {
-  if (req.header("Content-Type").rfind("application/json", 0) != 0) {
-    return fail(Error(Errc::invalid_argument, "Content-Type must be application/json", "Content-Type"));
-  }
+  VIGIL_TRY(http::require_json(req));
   VIGIL_ASSIGN(auto batch, protocol::parse_record_batch(req.body));
   if (batch.session_id != session_id) {
     return fail(Error(Errc::invalid_argument, "session_id does not match the path", "session_id"));
@@ -181,7 +181,7 @@ Result<HttpResponse> Api::post_records(const DeviceRow& device, std::string_view
     });
   }
   if (!status) return fail(status.error());
-  return json_response(200, protocol::to_json(protocol::BatchAck{std::string(session_id), highest}));
+  return http::json_response(200, protocol::to_json(protocol::BatchAck{std::string(session_id), highest}));
 }
 
 Result<std::optional<FlagRow>> Api::check_unlock_time(const DeviceRow& device, std::string_view session_id,
@@ -251,7 +251,7 @@ Result<HttpResponse> Api::get_session(const DeviceRow& device, std::string_view 
       out.complete = true;
     }
   }
-  return json_response(200, protocol::to_json(out));
+  return http::json_response(200, protocol::to_json(out));
 }
 
 }  // namespace vigil::server::core

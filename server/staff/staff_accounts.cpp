@@ -219,7 +219,7 @@ std::string retry_seconds(std::int64_t until_ms, std::int64_t now_ms) {
 
 HttpResponse throttled(std::int64_t until_ms, std::int64_t now_ms) {
   const auto secs = retry_seconds(until_ms, now_ms);
-  auto r = respond_error(429, "rate_limited", "too many attempts: try again in " + secs + " second(s)");
+  auto r = error_response(429, "rate_limited", "too many attempts: try again in " + secs + " second(s)");
   r.headers["Retry-After"] = secs;
   return r;
 }
@@ -233,10 +233,21 @@ Result<bool> password_matches(const StaffUser* u, std::string_view password, con
   return u && crypto::ct_equal(crypto::view(hash), u->password_hash);
 }
 
+// The second factor a body may hold: a TOTP code or a recovery code.
+struct SecondFactor {
+  std::string code;
+  std::string recovery;
+};
+Result<SecondFactor> read_second_factor(ObjectReader& in) {
+  SecondFactor f;
+  VIGIL_ASSIGN(f.code, str_field(in, "code", 20, false));
+  VIGIL_ASSIGN(f.recovery, str_field(in, "recovery_code", 40, false));
+  return f;
+}
+
 // A TOTP code or a recovery code, whichever the body holds. Refuses replays (invariant 3).
-Result<bool> second_factor_ok(StaffRepository& staff, const StaffUser& u, const json& body, std::int64_t now_ms) {
-  VIGIL_ASSIGN(auto code, str_field(body, "code", 20, false));
-  VIGIL_ASSIGN(auto recovery, str_field(body, "recovery_code", 40, false));
+Result<bool> second_factor_ok(StaffRepository& staff, const StaffUser& u, const SecondFactor& f, std::int64_t now_ms) {
+  const auto& [code, recovery] = f;
   if (!recovery.empty()) return staff.use_recovery_code(u.user_id, recovery_code_hash(recovery), now_ms);
   if (code.empty()) return fail(Error(Errc::invalid_argument, "enter the 6-digit code from your authenticator app", "code"));
   VIGIL_ASSIGN(auto step, totp_match(u.totp_secret, trim(code), now_ms / 1000));
@@ -278,9 +289,11 @@ std::string_view pending_message(std::string_view step) {
 }
 
 Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const protocol::PeerIdentity& peer) {
-  VIGIL_ASSIGN(auto body, json_body(req));
-  VIGIL_ASSIGN(auto email_in, str_field(body, "email", 254));
-  VIGIL_ASSIGN(auto password, str_field(body, "password", 1024));
+  VIGIL_ASSIGN(const auto body, json_body(req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto email_in, str_field(in, "email", 254));
+  VIGIL_ASSIGN(auto password, str_field(in, "password", 1024));
+  VIGIL_TRY(in.finish());
   const std::string email = lower(trim(email_in));
   const std::int64_t now = d.clock.wall_ms();
   const auto& cfg = d.config;
@@ -333,7 +346,7 @@ Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const 
     return d.staff.audit({0, now, user->user_id, s.mfa_ok ? "login" : "login.password", "user/" + std::to_string(user->user_id),
                           detail});
   }));
-  auto r = respond(200, me_json(*user, d.staff, s));
+  auto r = json_response(200, me_json(*user, d.staff, s));
   r.headers["Set-Cookie"] = std::string(k_cookie) + "=" + token + "; Path=/staff; Max-Age=" +
                             std::to_string(cfg.session_minutes * 60) + "; Secure; HttpOnly; SameSite=Strict";
   return r;
@@ -341,19 +354,22 @@ Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const 
 
 Result<HttpResponse> get_me(Ctx& c) {
   VIGIL_ASSIGN(auto u, current_user(c));
-  return respond(200, me_json(u, c.staff, c.session));
+  return json_response(200, me_json(u, c.staff, c.session));
 }
 
 Result<HttpResponse> post_login_mfa(Ctx& c) {
   if (c.session.mfa_ok) return fail(Errc::conflict, "this sign-in needs no code");
-  VIGIL_ASSIGN(auto body, json_body(c.req));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(const auto factor, read_second_factor(in));
+  VIGIL_TRY(in.finish());
   VIGIL_ASSIGN(auto u, current_user(c));
   const auto now = c.now();
   // Codes are throttled per account: six digits would otherwise fall to a patient guesser.
   const std::string key = "mfa:" + std::to_string(u.user_id);
   VIGIL_ASSIGN(auto blocked, attempt(c.repo, c.staff, {rule(c.config.throttle_pair, key)}, now));
   if (blocked) return throttled(blocked, now);
-  VIGIL_ASSIGN(bool ok, second_factor_ok(c.staff, u, body, now));
+  VIGIL_ASSIGN(bool ok, second_factor_ok(c.staff, u, factor, now));
   if (!ok) {
     VIGIL_TRY(c.staff.count_login_failure(u.user_id, c.peer_address, false, now));
     return fail(Errc::auth_failed, "that code is not right, or was already used");
@@ -365,16 +381,18 @@ Result<HttpResponse> post_login_mfa(Ctx& c) {
     VIGIL_TRY(c.staff.throttle_success({key}, {}));
     VIGIL_TRY(c.staff.set_staff_session_auth(session_key(c), true, now));
     return c.audit("login", "user/" + std::to_string(u.user_id),
-                   c.peer_address + (body.contains("recovery_code") ? "; with a recovery code" : ""));
+                   c.peer_address + (factor.recovery.empty() ? "" : "; with a recovery code"));
   }));
-  return respond(200, me_json(u, c.staff, s));
+  return json_response(200, me_json(u, c.staff, s));
 }
 
 Result<HttpResponse> post_password(Ctx& c) {
-  if (!c.session.mfa_ok) return respond_error(403, "mfa_required", pending_message("mfa_required"));
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto current, str_field(body, "current_password", 1024));
-  VIGIL_ASSIGN(auto next, str_field(body, "new_password", 1024));
+  if (!c.session.mfa_ok) return error_response(403, "mfa_required", pending_message("mfa_required"));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto current, str_field(in, "current_password", 1024));
+  VIGIL_ASSIGN(auto next, str_field(in, "new_password", 1024));
+  VIGIL_TRY(in.finish());
   VIGIL_ASSIGN(auto u, current_user(c));
   VIGIL_ASSIGN(bool ok, password_matches(&u, current, c.config.password_scrypt));
   if (!ok) return fail(Error(Errc::auth_failed, "your current password is not right", "current_password"));
@@ -392,24 +410,26 @@ Result<HttpResponse> post_password(Ctx& c) {
   VIGIL_ASSIGN(auto after, current_user(c));
   StaffSessionRow s = c.session;
   s.reauth_wall_ms = now;
-  return respond(200, me_json(after, c.staff, s));
+  return json_response(200, me_json(after, c.staff, s));
 }
 
 Result<HttpResponse> post_mfa_enrol(Ctx& c) {
   const auto step = pending_step(*c.user, c.session);
-  if (step == "mfa_required" || step == "password_change_required") return respond_error(403, step, pending_message(step));
+  if (step == "mfa_required" || step == "password_change_required") return error_response(403, step, pending_message(step));
   // Replacing a factor already in force is a sensitive change: it needs a recent re-authentication.
   if (!c.user->totp_secret.empty() && c.now() - c.session.reauth_wall_ms > c.config.reauth_minutes * k_minute_ms) {
-    return respond_error(401, "reauth_required", "confirm your password and code to replace your authenticator");
+    return error_response(401, "reauth_required", "confirm your password and code to replace your authenticator");
   }
   VIGIL_ASSIGN(auto secret, crypto::random_bytes(20));   // 160 bits, as RFC 4226 recommends
   VIGIL_TRY(c.staff.set_totp_pending(c.who.user_id, secret));
-  return respond(200, json{{"v", 1}, {"secret", base32(secret)}, {"otpauth_uri", otpauth_uri(c.user->email, secret)}});
+  return json_response(200, json{{"v", 1}, {"secret", base32(secret)}, {"otpauth_uri", otpauth_uri(c.user->email, secret)}});
 }
 
 Result<HttpResponse> post_mfa_confirm(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto code, str_field(body, "code", 20));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto code, str_field(in, "code", 20));
+  VIGIL_TRY(in.finish());
   const auto& u = *c.user;
   if (u.totp_pending_secret.empty()) return fail(Errc::conflict, "start the set-up first");
   VIGIL_ASSIGN(auto matched, totp_match(u.totp_pending_secret, trim(code), c.now() / 1000));
@@ -420,12 +440,15 @@ Result<HttpResponse> post_mfa_confirm(Ctx& c) {
     return c.audit("user.mfa_enrol", "user/" + std::to_string(u.user_id));
   }));
   // Shown once, to the account's owner only; the server keeps their hashes.
-  return respond(200, json{{"v", 1}, {"mfa_enabled", true}, {"recovery_codes", codes.first}});
+  return json_response(200, json{{"v", 1}, {"mfa_enabled", true}, {"recovery_codes", codes.first}});
 }
 
 Result<HttpResponse> post_reauth(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto password, str_field(body, "password", 1024));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto password, str_field(in, "password", 1024));
+  VIGIL_ASSIGN(const auto factor, read_second_factor(in));
+  VIGIL_TRY(in.finish());
   const auto& u = *c.user;
   const auto now = c.now();
   const std::string key = "reauth:" + std::to_string(u.user_id);
@@ -433,7 +456,7 @@ Result<HttpResponse> post_reauth(Ctx& c) {
   if (blocked) return throttled(blocked, now);
   VIGIL_ASSIGN(bool ok, password_matches(&u, password, c.config.password_scrypt));
   if (ok && !u.totp_secret.empty()) {
-    VIGIL_ASSIGN(ok, second_factor_ok(c.staff, u, body, now));
+    VIGIL_ASSIGN(ok, second_factor_ok(c.staff, u, factor, now));
   }
   if (!ok) return fail(Errc::auth_failed, "the password or code is not right");
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
@@ -441,7 +464,7 @@ Result<HttpResponse> post_reauth(Ctx& c) {
     VIGIL_TRY(c.staff.set_staff_session_auth(session_key(c), true, now));
     return c.audit("user.reauth", "user/" + std::to_string(u.user_id));
   }));
-  return respond(200, json{{"v", 1}, {"reauth_until_wall_ms", now + c.config.reauth_minutes * k_minute_ms}});
+  return json_response(200, json{{"v", 1}, {"reauth_until_wall_ms", now + c.config.reauth_minutes * k_minute_ms}});
 }
 
 Result<HttpResponse> post_user_reset(Ctx& c) {
@@ -451,10 +474,12 @@ Result<HttpResponse> post_user_reset(Ctx& c) {
   if (id == c.who.user_id) return fail(Errc::conflict, "change your own password on your account page");
   VIGIL_ASSIGN(auto u, c.staff.user(id));
   if (!u) return fail(Errc::not_found, "no such staff account");
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto password, str_field(body, "password", 1024));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto password, str_field(in, "password", 1024));
+  VIGIL_TRY(in.finish());
   VIGIL_TRY(reset_staff_password(c.repo, c.staff, u->email, password, c.clock, c.config.password_scrypt, c.who.user_id, false));
-  return respond(200, json{{"v", 1}, {"reset", id}, {"must_change_password", true}});
+  return json_response(200, json{{"v", 1}, {"reset", id}, {"must_change_password", true}});
 }
 
 }  // namespace staff_detail

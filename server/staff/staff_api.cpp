@@ -4,10 +4,9 @@
 #include <array>
 #include <charconv>
 #include <limits>
-#include <algorithm>
-#include <charconv>
 #include <map>
 #include <set>
+#include <span>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,7 +39,7 @@ Result<HttpResponse> post_logout(Ctx& c) {
     VIGIL_TRY(c.staff.delete_staff_session(as_bytes(c.token_hash)));
     return c.audit("staff.logout", "user/" + std::to_string(c.who.user_id));
   }));
-  auto r = respond(200, json{{"v", 1}, {"signed_out", true}});
+  auto r = json_response(200, json{{"v", 1}, {"signed_out", true}});
   r.headers["Set-Cookie"] = std::string(k_cookie) + "=; Path=/staff; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
   return r;
 }
@@ -51,20 +50,22 @@ Result<HttpResponse> get_users(Ctx& c) {
   VIGIL_ASSIGN(auto users, c.staff.users(1000));
   json list = json::array();
   for (const auto& u : users) list.push_back(user_json(u));
-  return respond(200, json{{"v", 1}, {"users", list}});
+  return json_response(200, json{{"v", 1}, {"users", list}});
 }
 
 Result<HttpResponse> post_users(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto email, str_field(body, "email", 254));
-  VIGIL_ASSIGN(auto name, str_field(body, "display_name", 200));
-  VIGIL_ASSIGN(auto role, str_field(body, "role", 40));
-  VIGIL_ASSIGN(auto council, str_field(body, "council_id", 64, false));
-  VIGIL_ASSIGN(auto password, str_field(body, "password", 1024));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto email, str_field(in, "email", 254));
+  VIGIL_ASSIGN(auto name, str_field(in, "display_name", 200));
+  VIGIL_ASSIGN(auto role, str_field(in, "role", 40));
+  VIGIL_ASSIGN(auto council, str_field(in, "council_id", 64, false));
+  VIGIL_ASSIGN(auto password, str_field(in, "password", 1024));
+  VIGIL_TRY(in.finish());
   VIGIL_ASSIGN(auto id, create_staff_user(c.repo, c.staff, email, name, role, council, password, c.clock,
                                           c.config.password_scrypt, c.who.user_id));
   VIGIL_ASSIGN(auto u, c.staff.user(id));
-  return respond(201, json{{"v", 1}, {"user", u ? user_json(*u) : json()}});
+  return json_response(201, json{{"v", 1}, {"user", u ? user_json(*u) : json()}});
 }
 
 Result<std::int64_t> path_user(const Ctx& c) {
@@ -81,7 +82,7 @@ Result<HttpResponse> post_user_disable(Ctx& c) {
     VIGIL_TRY(c.staff.disable_user(id, c.now()));
     return c.audit("user.disable", "user/" + std::to_string(id));
   }));
-  return respond(200, json{{"v", 1}, {"disabled", id}});
+  return json_response(200, json{{"v", 1}, {"disabled", id}});
 }
 
 Result<HttpResponse> post_user_unlock(Ctx& c) {
@@ -93,7 +94,7 @@ Result<HttpResponse> post_user_unlock(Ctx& c) {
     VIGIL_TRY(c.staff.clear_throttle_for(u->email));
     return c.audit("user.unlock", "user/" + std::to_string(id));
   }));
-  return respond(200, json{{"v", 1}, {"unlocked", id}});
+  return json_response(200, json{{"v", 1}, {"unlocked", id}});
 }
 
 Result<HttpResponse> get_councils(Ctx& c) {
@@ -104,30 +105,32 @@ Result<HttpResponse> get_councils(Ctx& c) {
     if (c.who.role == Role::council_manager && id != c.who.council_id) continue;
     list.push_back({{"council_id", id}, {"name", name}});
   }
-  return respond(200, json{{"v", 1}, {"councils", list}});
+  return json_response(200, json{{"v", 1}, {"councils", list}});
 }
 
 Result<HttpResponse> post_councils(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto id, str_field(body, "council_id", 64));
-  VIGIL_ASSIGN(auto name, str_field(body, "name", 200));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto id, str_field(in, "council_id", 64));
+  VIGIL_ASSIGN(auto name, str_field(in, "name", 200));
+  VIGIL_TRY(in.finish());
   if (!safe_id(id, 64)) return fail(Error(Errc::invalid_argument, "council_id may hold letters, digits, - _ . only", "council_id"));
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_TRY(c.repo.add_council(id, name, c.now()));
     return c.audit("council.save", "council/" + id, name);
   }));
-  return respond(201, json{{"v", 1}, {"council", {{"council_id", id}, {"name", name}}}});
+  return json_response(201, json{{"v", 1}, {"council", {{"council_id", id}, {"name", name}}}});
 }
 
 Result<HttpResponse> get_audit(Ctx& c) {
-  const auto q = query_params(c.req.query());
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   VIGIL_ASSIGN(auto entries, c.staff.audit_entries(int_param(q, "before", 0, 0, INT64_MAX), int_param(q, "limit", 100, 1, 1000)));
   json list = json::array();
   for (const auto& e : entries) {
     list.push_back({{"audit_id", e.audit_id}, {"wall_ms", e.wall_ms}, {"user_id", e.user_id ? json(*e.user_id) : json()},
                     {"action", e.action}, {"target", e.target}, {"detail", e.detail}});
   }
-  return respond(200, json{{"v", 1}, {"entries", list}});
+  return json_response(200, json{{"v", 1}, {"entries", list}});
 }
 
 Result<HttpResponse> get_audit_csv(Ctx& c) {
@@ -202,45 +205,20 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/reports/{assessment}/items", Permission::reports_read, ScopeFrom::none, get_item_statistics},
 };
 
-bool match(std::string_view pattern, const std::vector<std::string_view>& path, std::map<std::string, std::string>& params) {
-  const auto pat = segments(pattern);
-  if (pat.size() != path.size()) return false;
-  std::map<std::string, std::string> out;
-  for (std::size_t i = 0; i < pat.size(); ++i) {
-    if (pat[i].front() == '{') {
-      if (!safe_id(path[i], 128) || path[i].find('/') != std::string_view::npos) return false;
-      out[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(path[i]);
-    } else if (pat[i] != path[i]) {
-      return false;
-    }
-  }
-  params = std::move(out);
-  return true;
-}
-
 // ---- pages ---
 
-std::string content_type_for(std::string_view name) {
-  auto ends = [&](std::string_view ext) { return name.size() >= ext.size() && name.substr(name.size() - ext.size()) == ext; };
-  if (ends(".html")) return "text/html; charset=utf-8";
-  if (ends(".css")) return "text/css; charset=utf-8";
-  if (ends(".js")) return "text/javascript; charset=utf-8";
-  if (ends(".svg")) return "image/svg+xml";
-  return "application/octet-stream";
-}
-
-std::optional<HttpResponse> page(std::string_view path) {
-  auto segs = segments(path);
+Result<std::optional<HttpResponse>> page(std::string_view path) {
+  VIGIL_ASSIGN(const auto segs, http::path_segments(path));
   std::string_view name = segs.size() == 1 ? std::string_view("index.html") : segs.size() == 2 ? segs[1] : std::string_view();
   if (name.empty()) return std::nullopt;
   for (const auto& f : staff_pages()) {
     if (f.name == name) {
-      auto r = respond_bytes(content_type_for(name), std::string(f.text));
+      auto r = bytes_response(std::string(http::content_type_for(name)), std::string(f.text));
       r.headers["Cache-Control"] = "no-cache";
-      return r;
+      return std::optional<HttpResponse>(std::move(r));
     }
   }
-  return std::nullopt;
+  return std::optional<HttpResponse>();
 }
 
 }  // namespace
@@ -373,8 +351,11 @@ bool needs_reauth(const Endpoint& ep, const HttpRequest& req) {
   const std::string_view pattern = ep.pattern;
   if (pattern == "/staff/api/results/windows/{assessment}/release") return true;
   if (pattern == "/staff/api/sessions/{device}/{session}/decision") {
-    const auto body = json::parse(req.body, nullptr, false);
-    return !(body.is_object() && body.value("decision", std::string()) == "no_concerns");
+    // Read strictly as the handler will; a body it would refuse needs the re-authentication too.
+    const auto body = protocol::parse_json(req.body);
+    if (!body) return true;
+    const auto decision = body->find("decision");
+    return !(decision != body->end() && decision->is_string() && decision->get_ref<const std::string&>() == "no_concerns");
   }
   return false;
 }
@@ -387,13 +368,13 @@ HttpResponse StaffApi::handle(const HttpRequest& request, const protocol::PeerId
   if (r) {
     out = std::move(*r);
   } else {
-    if (status_for(r.error().code) >= 500 && config_.log) {
+    if (http::status_for(r.error().code) >= 500 && config_.log) {
       config_.log("event=staff_request_failed method=" + log_value(request.method) + " code=" + std::string(errc_name(r.error().code)) +
                   " detail=" + log_value(r.error().message));
     }
     out = error_response(r.error());
   }
-  harden(out);
+  http::harden(out, k_browser_policy);
   return out;
 }
 
@@ -401,28 +382,18 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
   const std::string_view path = req.path();
   if (path.rfind("/staff/api/", 0) != 0) {
     if (req.method != "GET") return fail(Errc::invalid_argument, "method not allowed here");
-    if (auto p = page(path)) return std::move(*p);
+    VIGIL_ASSIGN(auto p, page(path));
+    if (p) return std::move(*p);
     return fail(Errc::not_found, "no such page");
   }
   if (path == "/staff/api/login") {
     if (req.method != "POST") return fail(Errc::invalid_argument, "use POST to sign in");
     return login(req, peer);
   }
-  const auto segs = segments(path);
-  const Endpoint* ep = nullptr;
-  std::map<std::string, std::string> params;
-  bool path_known = false;
-  for (const auto& e : k_endpoints) {
-    std::map<std::string, std::string> p;
-    if (!match(e.pattern, segs, p)) continue;
-    path_known = true;
-    if (req.method == e.method) {
-      ep = &e;
-      params = std::move(p);
-      break;
-    }
-  }
-  if (!ep) return fail(path_known ? Errc::invalid_argument : Errc::not_found, path_known ? "method not allowed here" : "no such endpoint");
+  VIGIL_ASSIGN(const auto segs, http::path_segments(path));
+  VIGIL_ASSIGN(auto found, http::route(std::span<const Endpoint>(k_endpoints), req.method, segs));
+  const Endpoint* ep = found.row;
+  auto params = std::move(found.captures);
 
   // Who is asking: the session cookie (invariant 2).
   const std::string token = cookie_value(req, k_cookie);
@@ -434,7 +405,7 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
   // Invariant 7: idle sessions end (and are deleted, so the cookie is worthless from now on).
   if (now - session->last_seen_wall_ms > config_.idle_minutes * k_minute_ms) {
     VIGIL_TRY(staff_.delete_staff_session(token_hash));
-    return respond_error(401, "session_idle", "you were away for more than " + std::to_string(config_.idle_minutes) +
+    return error_response(401, "session_idle", "you were away for more than " + std::to_string(config_.idle_minutes) +
                                                   " minutes; please sign in again");
   }
   VIGIL_ASSIGN(auto user, staff_.user(session->user_id));
@@ -446,9 +417,9 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
     }
   }
   const std::string pending = pending_step(*user, *session);
-  if (!pending.empty() && ep->permission != Permission::account) return respond_error(403, pending, pending_message(pending));
+  if (!pending.empty() && ep->permission != Permission::account) return error_response(403, pending, pending_message(pending));
   if (needs_reauth(*ep, req) && now - session->reauth_wall_ms > config_.reauth_minutes * k_minute_ms) {
-    return respond_error(401, "reauth_required", "confirm your password (and code) to do this");
+    return error_response(401, "reauth_required", "confirm your password (and code) to do this");
   }
   // Activity keeps the session alive; written at most every 30 s, not on every request.
   if (now - session->last_seen_wall_ms > 30'000) VIGIL_TRY(staff_.touch_staff_session(token_hash, now));

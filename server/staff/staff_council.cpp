@@ -39,7 +39,7 @@ const std::set<std::string>& status_names() {
 }
 
 Result<StatusQuery> status_query(const Ctx& c) {
-  const auto q = query_params(c.req.query());
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   StatusQuery sq;
   sq.council_id = c.params.at("council");
   if (auto it = q.find("status"); it != q.end() && !it->second.empty()) {
@@ -59,7 +59,7 @@ Result<HttpResponse> get_candidates(Ctx& c) {
   VIGIL_ASSIGN(auto page, c.staff.status(sq));
   json rows = json::array();
   for (const auto& r : page.rows) rows.push_back(status_row_json(r));
-  return respond(200, json{{"v", 1}, {"total", page.total}, {"offset", sq.offset}, {"candidates", rows}});
+  return json_response(200, json{{"v", 1}, {"total", page.total}, {"offset", sq.offset}, {"candidates", rows}});
 }
 
 Result<HttpResponse> get_candidates_csv(Ctx& c) {
@@ -89,21 +89,23 @@ Result<HttpResponse> get_summary(Ctx& c) {
   json out{{"v", 1}, {"council_id", c.params.at("council")}, {"by_status", by}, {"endorsed", endorsed},
            {"completed", completed}, {"met", s.met}};
   out["eligible_headcount"] = s.eligible_headcount >= 0 ? json(s.eligible_headcount) : json();
-  return respond(200, out);
+  return json_response(200, out);
 }
 
 Result<HttpResponse> put_headcount(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  const auto it = body.find("eligible");
-  if (it == body.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 1'000'000) {
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(const std::int64_t eligible, in.integer("eligible"));
+  VIGIL_TRY(in.finish());
+  if (eligible < 0 || eligible > 1'000'000) {
     return fail(Error(Errc::invalid_argument, "eligible must be a whole number from 0 to 1,000,000", "eligible"));
   }
-  const auto n = it->get<std::int64_t>();
+  const std::int64_t n = eligible;
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_TRY(c.staff.set_headcount(c.params.at("council"), n, c.now()));
     return c.audit("council.headcount", "council/" + c.params.at("council"), std::to_string(n));
   }));
-  return respond(200, json{{"v", 1}, {"eligible_headcount", n}});
+  return json_response(200, json{{"v", 1}, {"eligible_headcount", n}});
 }
 
 namespace {
@@ -179,7 +181,7 @@ Result<std::string> new_candidate_id(StaffRepository& staff) {
 HttpResponse invalid_rows(const std::vector<RowProblem>& problems) {
   json rows = json::array();
   for (const auto& p : problems) rows.push_back({{"line", p.line}, {"field", p.field}, {"message", p.message}});
-  return respond_error(422, "invalid_rows",
+  return error_response(422, "invalid_rows",
                        std::to_string(problems.size()) + " problem(s) found; nothing was imported. Correct the rows listed and upload the whole file again.",
                        json{{"problems", rows}});
 }
@@ -194,21 +196,31 @@ Result<HttpResponse> store_endorsements(Ctx& c, std::vector<EndorsementRow>& row
     }
     return c.audit(action, "council/" + c.params.at("council"), std::to_string(rows.size()) + " candidate(s)");
   }));
-  return respond(201, json{{"v", 1}, {"imported", rows.size()}, {"candidate_ids", ids}});
+  return json_response(201, json{{"v", 1}, {"imported", rows.size()}, {"candidate_ids", ids}});
 }
 
 }  // namespace
 
 Result<HttpResponse> post_candidate(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
   std::map<std::string, std::string> fields;
-  for (const char* k : {"name", "work_email", "employee_ref", "level", "exemptions", "extra_time_percent", "extra_break_minutes"}) {
-    const auto it = body.find(k);
-    if (it == body.end() || it->is_null()) continue;
-    if (it->is_string()) fields[k] = it->get<std::string>();
-    else if (it->is_number_integer()) fields[k] = std::to_string(it->get<std::int64_t>());
-    else return fail(Error(Errc::invalid_argument, std::string(k) + " must be text", k));
+  for (const char* k : {"name", "work_email", "employee_ref", "level", "exemptions"}) {
+    VIGIL_ASSIGN(auto v, in.optional_string(k, 1000));
+    if (v) fields[k] = std::move(*v);
   }
+  // The page sends these as numbers; the CSV import's text form is accepted too.
+  for (const char* k : {"extra_time_percent", "extra_break_minutes"}) {
+    const auto it = body.find(k);
+    if (it != body.end() && it->is_string()) {
+      VIGIL_ASSIGN(auto v, in.optional_string(k, 20));
+      fields[k] = std::move(*v);
+    } else {
+      VIGIL_ASSIGN(auto v, in.optional_integer(k));
+      if (v) fields[k] = std::to_string(*v);
+    }
+  }
+  VIGIL_TRY(in.finish());
   std::vector<RowProblem> problems;
   std::vector<EndorsementRow> rows{check_endorsement(1, fields, c.params.at("council"), problems)};
   std::set<std::string> refs, emails;
@@ -219,7 +231,7 @@ Result<HttpResponse> post_candidate(Ctx& c) {
 
 Result<HttpResponse> post_import(Ctx& c) {
   if (c.req.body.size() > c.config.csv_limit_bytes) {
-    return respond_error(413, "too_large", "the file is larger than " + std::to_string(c.config.csv_limit_bytes / (1024 * 1024)) +
+    return error_response(413, "too_large", "the file is larger than " + std::to_string(c.config.csv_limit_bytes / (1024 * 1024)) +
                                                 " MB; split it into smaller files. Nothing was imported.");
   }
   std::string_view text = c.req.body;
@@ -227,16 +239,16 @@ Result<HttpResponse> post_import(Ctx& c) {
   std::size_t bad_at = 0;
   if (!valid_utf8(text, &bad_at)) {
     const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad_at), '\n'));
-    return respond_error(422, "bad_encoding",
+    return error_response(422, "bad_encoding",
                          "the file is not UTF-8 text (first problem on line " + std::to_string(line) +
                              "); save it as \"CSV UTF-8\" and upload it again. Nothing was imported.");
   }
   auto parsed = parse_csv(text);
-  if (!parsed) return respond_error(422, "bad_csv", parsed.error().message + " Nothing was imported.");
+  if (!parsed) return error_response(422, "bad_csv", parsed.error().message + " Nothing was imported.");
   auto& table = *parsed;
-  if (table.empty()) return respond_error(422, "empty", "the file is empty; nothing was imported.");
+  if (table.empty()) return error_response(422, "empty", "the file is empty; nothing was imported.");
   if (table.size() - 1 > c.config.csv_limit_rows) {
-    return respond_error(413, "too_many_rows", "the file has more than " + std::to_string(c.config.csv_limit_rows) +
+    return error_response(413, "too_many_rows", "the file has more than " + std::to_string(c.config.csv_limit_rows) +
                                                    " rows; split it into smaller files. Nothing was imported.");
   }
   static const std::array<const char*, 7> k_known{"name", "work_email", "employee_ref", "level", "exemptions",
@@ -251,7 +263,7 @@ Result<HttpResponse> post_import(Ctx& c) {
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    return respond_error(422, "missing_columns", "the first line must name the columns; missing: " + list +
+    return error_response(422, "missing_columns", "the first line must name the columns; missing: " + list +
                                                      ". Nothing was imported.", json{{"missing", missing}});
   }
   std::vector<RowProblem> problems;
@@ -276,7 +288,7 @@ Result<HttpResponse> post_import(Ctx& c) {
     VIGIL_TRY(check_duplicates(c, line, rows.back(), refs, emails, problems));
   }
   if (!problems.empty()) return invalid_rows(problems);
-  if (rows.empty()) return respond_error(422, "empty", "the file has no candidates under its header; nothing was imported.");
+  if (rows.empty()) return error_response(422, "empty", "the file has no candidates under its header; nothing was imported.");
   return store_endorsements(c, rows, "candidates.import");
 }
 
@@ -292,8 +304,10 @@ Result<EndorsementRow> council_candidate(Ctx& c) {
 }  // namespace
 
 Result<HttpResponse> post_withdraw(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto reason, str_field(body, "reason", 500));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto reason, str_field(in, "reason", 500));
+  VIGIL_TRY(in.finish());
   VIGIL_ASSIGN(auto e, council_candidate(c));
   std::int64_t codes = 0;
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
@@ -301,7 +315,7 @@ Result<HttpResponse> post_withdraw(Ctx& c) {
     VIGIL_ASSIGN(codes, c.repo.expire_enrolment_codes(e.candidate.candidate_id, c.now()));
     return c.audit("candidate.withdraw", "candidate/" + e.candidate.candidate_id, reason);
   }));
-  return respond(200, json{{"v", 1}, {"withdrawn", e.candidate.candidate_id}, {"codes_ended", codes}});
+  return json_response(200, json{{"v", 1}, {"withdrawn", e.candidate.candidate_id}, {"codes_ended", codes}});
 }
 
 Result<HttpResponse> post_codes(Ctx& c) {
@@ -319,7 +333,7 @@ Result<HttpResponse> post_codes(Ctx& c) {
                      {"expires_wall_ms", code.expires_wall_ms}});
   }
   VIGIL_ASSIGN(auto more, c.staff.candidates_needing_codes(c.params.at("council"), c.now(), 1));
-  return respond(200, json{{"v", 1}, {"codes", codes}, {"more", !more.empty()}});
+  return json_response(200, json{{"v", 1}, {"codes", codes}, {"more", !more.empty()}});
 }
 
 }  // namespace vigil::server::core::staff_detail

@@ -14,6 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include "server/staff/staff_api.hpp"
+#include "shared/http/request.hpp"
+#include "shared/http/response.hpp"
+#include "shared/http/router.hpp"
+#include "shared/http/status.hpp"
+#include "shared/protocol/json_reader.hpp"
 
 namespace vigil::server::core::staff_detail {
 
@@ -25,27 +30,29 @@ using protocol::HttpResponse;
 inline constexpr std::string_view k_cookie = "vigil_staff";
 inline constexpr std::int64_t k_minute_ms = 60'000;
 
-// ---- responses ---
+// ---- HTTP (shared/http/) ---
 
-void harden(HttpResponse& r);
-HttpResponse respond(int status, const json& body);
-HttpResponse respond_bytes(std::string content_type, std::string body);
-// A JSON error with extra members (the CSV validation report).
-HttpResponse respond_error(int status, std::string_view code, std::string_view message, json extra = json::object());
+using http::bytes_response;
+using http::cookie_value;
+using http::csv_download;
+using http::error_response;
+using http::int_param;
+using http::json_body;
+using http::json_response;
+// The staff pages' security headers (staff_api.hpp): they load only their own files.
+inline constexpr http::BrowserPolicy k_browser_policy{
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    true};
 
 // ---- requests ---
 
-std::vector<std::string_view> segments(std::string_view path);
-std::string url_decode(std::string_view s);
-std::map<std::string, std::string> query_params(std::string_view q);
-// The named query parameter clamped to [lo, hi]; dflt when absent or not a number.
-std::int64_t int_param(const std::map<std::string, std::string>& q, const std::string& name, std::int64_t dflt,
-                       std::int64_t lo, std::int64_t hi);
-std::string cookie_value(const HttpRequest& req, std::string_view name);
-// The body as a JSON object; refuses other content types and anything that is not an object.
-Result<json> json_body(const HttpRequest& req);
-// A text member of at most max_len bytes; an absent optional member is "".
-Result<std::string> str_field(const json& j, const char* name, std::size_t max_len, bool required = true);
+// Every JSON body is read with a protocol::ObjectReader over json_body(): members of the wrong
+// type, too long, or not taken by the endpoint (finish()) are a 400 naming the field.
+using protocol::ObjectReader;
+// A text member of at most max_len bytes; required: present and not empty; an absent (or null)
+// optional member is "".
+Result<std::string> str_field(ObjectReader& in, std::string_view name, std::size_t max_len, bool required = true);
 
 // ---- text ---
 
@@ -64,8 +71,6 @@ Result<std::string> random_token(std::size_t bytes);
 
 // One CSV row (RFC 4180 quoting, formula cells neutralised), CRLF-terminated.
 std::string csv_line(std::initializer_list<std::string_view> cells);
-// A text/csv attachment with the given file name.
-HttpResponse csv_download(std::string body, const std::string& filename);
 
 // ---- endpoints (invariant 1) ---
 
@@ -76,7 +81,7 @@ struct Ctx {
   const StaffApiConfig& config;
   const HttpRequest& req;
   const Principal& who;
-  std::map<std::string, std::string> params;   // from the path pattern
+  http::Captures params;                       // from the path pattern
   std::string token_hash;                      // of the caller's session cookie
   const StaffResultsDeps* results = nullptr;   // scoring, marking, release; null when not configured
   StaffSessionRow session{};                   // the caller's browser session

@@ -24,7 +24,7 @@ Result<EqualitiesReport> report_of(Ctx& c) {
 Result<HttpResponse> get_report_windows(Ctx& c) {
   VIGIL_ASSIGN(auto* eq, need_equalities(c));
   VIGIL_ASSIGN(auto windows, eq->windows_with_results());
-  return respond(200, json{{"v", 1}, {"windows", windows}});
+  return json_response(200, json{{"v", 1}, {"windows", windows}});
 }
 
 Result<HttpResponse> get_equalities_report(Ctx& c) {
@@ -32,15 +32,13 @@ Result<HttpResponse> get_equalities_report(Ctx& c) {
   VIGIL_TRY(c.audit("report.equalities.view", "assessment/" + report.assessment_id));
   auto out = to_json(report);
   out["vocabulary"] = results::equalities_vocabulary_json();
-  return respond(200, out);
+  return json_response(200, out);
 }
 
 Result<HttpResponse> get_equalities_csv(Ctx& c) {
   VIGIL_ASSIGN(auto report, report_of(c));
   VIGIL_TRY(c.audit("report.equalities.export", "assessment/" + report.assessment_id));
-  auto r = respond_bytes("text/csv; charset=utf-8", equalities_csv(report));
-  r.headers["Content-Disposition"] = "attachment; filename=\"vigil-equalities-" + report.assessment_id + ".csv\"";
-  return r;
+  return csv_download(equalities_csv(report), "vigil-equalities-" + report.assessment_id + ".csv");
 }
 
 Result<HttpResponse> get_item_statistics(Ctx& c) {
@@ -55,7 +53,7 @@ Result<HttpResponse> get_item_statistics(Ctx& c) {
                      {"discrimination", s.discrimination ? json(*s.discrimination) : json()}});
   }
   VIGIL_TRY(c.audit("report.items.view", "assessment/" + assessment));
-  return respond(200, json{{"v", 1}, {"assessment_id", assessment}, {"items", items}});
+  return json_response(200, json{{"v", 1}, {"assessment_id", assessment}, {"items", items}});
 }
 
 }  // namespace vigil::server::core::staff_detail

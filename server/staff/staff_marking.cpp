@@ -229,35 +229,22 @@ Error bad(std::string field, std::string message) { return Error(Errc::invalid_a
 
 // The submitted marks: every area of the written stage exactly once, whole marks on the scale,
 // a comment per area. Errors name the field ("marks[1].mark").
-Result<std::vector<AreaMark>> parse_marks(const json& body, const std::vector<std::string>& areas) {
-  const auto it = body.find("marks");
-  if (it == body.end() || !it->is_array()) {
-    return fail(bad("marks", "marks is required: a list with one entry per KSS area"));
-  }
+Result<std::vector<AreaMark>> parse_marks(ObjectReader& in, const std::vector<std::string>& areas) {
+  VIGIL_ASSIGN(auto marks, in.objects("marks", areas.size() + 8));
   std::map<std::string, AreaMark> by_area;
   const std::set<std::string> allowed(areas.begin(), areas.end());
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const auto& e = (*it)[i];
-    const std::string at = "marks[" + std::to_string(i) + "]";
-    if (!e.is_object()) return fail(bad(at, at + " must be an object with kss, mark and comment"));
-    const auto kss = e.find("kss");
-    if (kss == e.end() || !kss->is_string()) return fail(bad(at + ".kss", at + ".kss is required: the KSS area, e.g. P6"));
-    const auto area = kss->get<std::string>();
+  for (auto& e : marks) {
+    const std::string& at = e.path();
+    VIGIL_ASSIGN(const auto area, e.string("kss", 16));
     if (!allowed.contains(area)) return fail(bad(at + ".kss", at + ".kss: " + area + " is not an area this script is marked on"));
     if (by_area.contains(area)) return fail(bad(at + ".kss", at + ".kss: " + area + " is marked twice; give each area once"));
-    const auto mark = e.find("mark");
     const std::string range = "a whole number from 0 to " + std::to_string(k_mark_max);
-    if (mark == e.end() || !mark->is_number_integer()) return fail(bad(at + ".mark", at + ".mark must be " + range));
-    const auto value = mark->get<std::int64_t>();
+    VIGIL_ASSIGN(const auto value, e.integer("mark"));
     if (value < 0 || value > std::int64_t{k_mark_max}) return fail(bad(at + ".mark", at + ".mark must be " + range));
-    const auto comment = e.find("comment");
-    if (comment == e.end() || !comment->is_string() || trim(comment->get_ref<const std::string&>()).empty()) {
-      return fail(bad(at + ".comment", at + ".comment is required: a short reason for the mark"));
-    }
-    if (comment->get_ref<const std::string&>().size() > k_comment_max) {
-      return fail(bad(at + ".comment", at + ".comment is longer than " + std::to_string(k_comment_max) + " characters"));
-    }
-    by_area[area] = {area, static_cast<std::uint32_t>(value), trim(comment->get_ref<const std::string&>())};
+    VIGIL_ASSIGN(const auto comment, e.string("comment", k_comment_max));
+    if (trim(comment).empty()) return fail(bad(at + ".comment", at + ".comment is required: a short reason for the mark"));
+    VIGIL_TRY(e.finish());
+    by_area[area] = {area, static_cast<std::uint32_t>(value), trim(comment)};
   }
   std::vector<AreaMark> out;
   for (const auto& area : areas) {
@@ -273,11 +260,11 @@ Result<std::vector<AreaMark>> parse_marks(const json& body, const std::vector<st
 Result<HttpResponse> get_marking_queue(Ctx& c) {
   VIGIL_ASSIGN(auto d, need_marking(c));
   VIGIL_TRY(sync_scripts(c, d));
-  const auto q = query_params(c.req.query());
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   VIGIL_ASSIGN(auto rows, d.m->markable_by(c.who.user_id, int_param(q, "limit", 100, 1, 500)));
   json scripts = json::array();
   for (const auto& s : rows) scripts.push_back({{"script_id", s.script_id}, {"marking", s.state}, {"round", round_of(s.state)}});
-  return respond(200, json{{"v", 1}, {"scale", {{"min", 0}, {"max", k_mark_max}}}, {"scripts", scripts}});
+  return json_response(200, json{{"v", 1}, {"scale", {{"min", 0}, {"max", k_mark_max}}}, {"scripts", scripts}});
 }
 
 Result<HttpResponse> get_marking_script(Ctx& c) {
@@ -327,24 +314,26 @@ Result<HttpResponse> get_marking_script(Ctx& c) {
     script["earlier_markings"] = std::move(list);
   }
   VIGIL_TRY(c.audit("marking.view", "script/" + s.script_id, "round " + std::to_string(round)));
-  return respond(200, json{{"v", 1}, {"script", script}});
+  return json_response(200, json{{"v", 1}, {"script", script}});
 }
 
 Result<HttpResponse> post_marking_marks(Ctx& c) {
   VIGIL_ASSIGN(auto d, need_marking(c));
-  VIGIL_ASSIGN(auto body, json_body(c.req));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
   VIGIL_ASSIGN(auto s, markable_script(c, d));
   const auto round = round_of(s.state);
-  const auto said = body.find("round");
-  if (said == body.end() || !said->is_number_integer() || said->get<std::int64_t>() < 1 || said->get<std::int64_t>() > 3) {
+  const auto said = in.integer("round");
+  if (!said || *said < 1 || *said > 3) {
     return fail(bad("round", "round is required: the marking you are making (1, 2 or 3), as the script showed it"));
   }
-  if (said->get<std::int64_t>() != round) {
+  if (*said != round) {
     return fail(Errc::conflict, "this script has moved on to marking " + std::to_string(round) +
                                     " since you opened it: open it again to see what it needs now");
   }
   VIGIL_ASSIGN(auto ctx, context_of(c, d, s));
-  VIGIL_ASSIGN(const auto marks, parse_marks(body, ctx.areas));
+  VIGIL_ASSIGN(const auto marks, parse_marks(in, ctx.areas));
+  VIGIL_TRY(in.finish());
   const auto written = written_of(marks);
 
   // The rules of shared/results/analysis.hpp decide the next state.
@@ -400,7 +389,7 @@ Result<HttpResponse> post_marking_marks(Ctx& c) {
     // (4) The marking is stored; if scoring fails now it is retried when the queue is next read.
     VIGIL_TRY(finalise(c, d, s, final_marks));
   }
-  return respond(200, out);
+  return json_response(200, out);
 }
 
 Result<HttpResponse> get_marking_progress(Ctx& c) {
@@ -415,7 +404,7 @@ Result<HttpResponse> get_marking_progress(Ctx& c) {
                        {"awaiting_third", r.awaiting_third},
                        {"final", r.final}});
   }
-  return respond(200, json{{"v", 1}, {"windows", windows}});
+  return json_response(200, json{{"v", 1}, {"windows", windows}});
 }
 
 }  // namespace vigil::server::core::staff_detail

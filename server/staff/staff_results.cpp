@@ -22,12 +22,6 @@ Result<Deps> need(const Ctx& c) {
   return Deps{*d, *d->resits};
 }
 
-HttpResponse csv_file(std::string body, const std::string& filename) {
-  auto r = respond_bytes("text/csv; charset=utf-8", std::move(body));
-  r.headers["Content-Disposition"] = "attachment; filename=\"" + filename + "\"";
-  return r;
-}
-
 // The window in the path, which must have at least one sitting (so a typo is "not found", not an
 // empty window).
 Result<std::string> path_window(Ctx& c, ResitRepository& resits) {
@@ -52,9 +46,14 @@ json window_json(const WindowSummary& w, const results::Thresholds& t) {
               {"not_met", w.not_met},             {"released", w.released},   {"thresholds", results::to_json(t)}};
 }
 
-bool confirmed(const json& body) {
-  const auto it = body.find("confirm");
-  return it != body.end() && it->is_boolean() && it->get<bool>();
+// The body {"confirm": true}: true when it confirms, false when it does not; an error for any
+// other member or a confirm that is not true or false.
+Result<bool> confirmed(const HttpRequest& req) {
+  VIGIL_ASSIGN(const auto body, json_body(req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(const auto confirm, in.optional_boolean("confirm"));
+  VIGIL_TRY(in.finish());
+  return confirm.value_or(false);
 }
 
 }  // namespace
@@ -69,7 +68,7 @@ Result<HttpResponse> get_result_windows(Ctx& c) {
     VIGIL_ASSIGN(auto t, thresholds_for(deps.d.results, w.assessment_id));
     list.push_back(window_json(w, t));
   }
-  return respond(200, json{{"v", 1}, {"windows", list}});
+  return json_response(200, json{{"v", 1}, {"windows", list}});
 }
 
 // Scores every submitted, unreleased sitting; one sitting's failure is reported and does not stop
@@ -89,14 +88,14 @@ Result<HttpResponse> post_window_score(Ctx& c) {
   }
   VIGIL_TRY(c.audit("results.score", "assessment/" + id,
                     std::to_string(scored.size()) + " scored, " + std::to_string(failed.size()) + " failed"));
-  return respond(200, json{{"v", 1}, {"assessment_id", id}, {"scored", scored}, {"failed", failed}});
+  return json_response(200, json{{"v", 1}, {"assessment_id", id}, {"scored", scored}, {"failed", failed}});
 }
 
 Result<HttpResponse> get_window_thresholds(Ctx& c) {
   VIGIL_ASSIGN(auto deps, need(c));
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
   VIGIL_ASSIGN(auto t, thresholds_for(deps.d.results, id));
-  return respond(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)}});
+  return json_response(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)}});
 }
 
 // Pass marks are fixed once any result of the window is released: a window's candidates are all
@@ -116,7 +115,7 @@ Result<HttpResponse> put_window_thresholds(Ctx& c) {
     VIGIL_TRY(set_thresholds(deps.d.results, id, t, c.clock));
     return c.audit("results.thresholds", "assessment/" + id, results::to_json(t).dump());
   }));
-  return respond(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)},
+  return json_response(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)},
                            {"note", "re-score the window's submitted sittings so their results use these pass marks"}});
 }
 
@@ -124,8 +123,8 @@ Result<HttpResponse> put_window_thresholds(Ctx& c) {
 // the met ones. The body must confirm ({"confirm": true}): the page asks first.
 Result<HttpResponse> post_window_release(Ctx& c) {
   VIGIL_ASSIGN(auto deps, need(c));
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  if (!confirmed(body)) {
+  VIGIL_ASSIGN(const bool confirm, confirmed(c.req));
+  if (!confirm) {
     return fail(Error(Errc::invalid_argument, "confirm the release: a released result cannot be changed or withdrawn", "confirm"));
   }
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
@@ -144,7 +143,7 @@ Result<HttpResponse> post_window_release(Ctx& c) {
                       std::to_string(out.counts.withheld_adverse) + " withheld after an adverse decision, " +
                       std::to_string(out.certificates.size()) + " certificate(s)";
   VIGIL_TRY(c.audit("results.release", "assessment/" + id, detail));
-  return respond(200, json{{"v", 1},
+  return json_response(200, json{{"v", 1},
                            {"assessment_id", id},
                            {"released", out.counts.released},
                            {"already", out.counts.already},
@@ -160,7 +159,7 @@ Result<HttpResponse> get_window_csv(Ctx& c) {
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
   VIGIL_ASSIGN(auto csv, results_csv(c.repo, deps.d.results, id, std::nullopt, ResultsCsvOptions{false, &deps.resits}));
   VIGIL_TRY(c.audit("results.export", "assessment/" + id));
-  return csv_file(std::move(csv), "vigil-results-" + id + ".csv");
+  return csv_download(std::move(csv), "vigil-results-" + id + ".csv");
 }
 
 // ---- council manager: their own candidates, released results only ---
@@ -191,27 +190,27 @@ Result<HttpResponse> get_council_results(Ctx& c) {
     j["can_reendorse"] = r.outcome == "not_met" && !resit && latest && latest->sitting_id == r.sitting_id;
     list.push_back(std::move(j));
   }
-  return respond(200, json{{"v", 1}, {"council_id", council}, {"results", list}});
+  return json_response(200, json{{"v", 1}, {"council_id", council}, {"results", list}});
 }
 
 Result<HttpResponse> get_council_results_csv(Ctx& c) {
   VIGIL_ASSIGN(auto deps, need(c));
   const auto& council = c.params.at("council");
-  const auto q = query_params(c.req.query());
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   const auto it = q.find("assessment");
   if (it == q.end() || !safe_id(it->second, 128)) {
     return fail(Error(Errc::invalid_argument, "name the assessment window: ?assessment=ID", "assessment"));
   }
   VIGIL_ASSIGN(auto csv, results_csv(c.repo, deps.d.results, it->second, council, ResultsCsvOptions{true, &deps.resits}));
   VIGIL_TRY(c.audit("results.export", "council/" + council, "assessment/" + it->second));
-  return csv_file(std::move(csv), "vigil-results-" + council + "-" + it->second + ".csv");
+  return csv_download(std::move(csv), "vigil-results-" + council + "-" + it->second + ".csv");
 }
 
 // Re-endorsement after "not met" (resits.hpp invariant 1). The body must confirm.
 Result<HttpResponse> post_reendorse(Ctx& c) {
   VIGIL_ASSIGN(auto deps, need(c));
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  if (!confirmed(body)) return fail(Error(Errc::invalid_argument, "confirm the re-endorsement", "confirm"));
+  VIGIL_ASSIGN(const bool confirm, confirmed(c.req));
+  if (!confirm) return fail(Error(Errc::invalid_argument, "confirm the re-endorsement", "confirm"));
   const auto& council = c.params.at("council");
   const auto& candidate = c.params.at("candidate");
   VIGIL_ASSIGN(auto endorsement, c.staff.endorsement(candidate));
@@ -224,7 +223,7 @@ Result<HttpResponse> post_reendorse(Ctx& c) {
     return c.audit("candidate.reendorse", "candidate/" + candidate,
                    "resit of sitting " + row.resit_of + ", attempt " + std::to_string(row.attempt));
   }));
-  return respond(200, json{{"v", 1}, {"candidate_id", candidate}, {"resit_of", row.resit_of}, {"attempt", row.attempt}});
+  return json_response(200, json{{"v", 1}, {"candidate_id", candidate}, {"resit_of", row.resit_of}, {"attempt", row.attempt}});
 }
 
 }  // namespace vigil::server::core::staff_detail

@@ -29,7 +29,7 @@ constexpr std::size_t k_timeline_page_bytes = 2 * 1024 * 1024;
 }  // namespace
 
 Result<HttpResponse> get_queue(Ctx& c) {
-  const auto q = query_params(c.req.query());
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   std::string state;
   if (auto it = q.find("state"); it != q.end() && !it->second.empty()) {
     if (it->second != "open" && it->second != "awaiting_second" && it->second != "decided") {
@@ -43,7 +43,7 @@ Result<HttpResponse> get_queue(Ctx& c) {
   VIGIL_ASSIGN(auto entries, c.staff.queue(proctor, state, int_param(q, "limit", 100, 1, 1000)));
   json list = json::array();
   for (const auto& e : entries) list.push_back(queue_json(e));
-  return respond(200, json{{"v", 1}, {"sessions", list}});
+  return json_response(200, json{{"v", 1}, {"sessions", list}});
 }
 
 namespace {
@@ -57,10 +57,10 @@ Result<QueueEntry> review_row(Ctx& c) {
 }  // namespace
 
 Result<HttpResponse> post_assign(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  const auto it = body.find("proctor_id");
-  if (it == body.end() || !it->is_number_integer()) return fail(Error(Errc::invalid_argument, "proctor_id is required", "proctor_id"));
-  const auto proctor_id = it->get<std::int64_t>();
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(const std::int64_t proctor_id, in.integer("proctor_id"));
+  VIGIL_TRY(in.finish());
   VIGIL_ASSIGN(auto p, c.staff.user(proctor_id));
   if (!p || p->role != Role::proctor || p->disabled) {
     return fail(Error(Errc::invalid_argument, "proctor_id is not an active proctor", "proctor_id"));
@@ -70,7 +70,7 @@ Result<HttpResponse> post_assign(Ctx& c) {
     VIGIL_TRY(c.staff.assign(row.device_id, row.session_id, proctor_id, c.who.user_id, c.now()));
     return c.audit("review.assign", "session/" + row.device_id + "/" + row.session_id, "proctor " + std::to_string(proctor_id));
   }));
-  return respond(200, json{{"v", 1}, {"assigned", proctor_id}});
+  return json_response(200, json{{"v", 1}, {"assigned", proctor_id}});
 }
 
 Result<HttpResponse> get_session(Ctx& c) {
@@ -78,7 +78,7 @@ Result<HttpResponse> get_session(Ctx& c) {
   VIGIL_ASSIGN(auto flags, c.staff.review_flags(row.device_id, row.session_id));
   // The timeline is paged (issue 13, finding 4): ?after_seq=N continues after event N; a page holds
   // at most k_timeline_page_events events and k_timeline_page_bytes of payload.
-  const auto q = query_params(c.req.query());
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   const auto after_seq = static_cast<std::uint64_t>(int_param(q, "after_seq", 0, 0, std::numeric_limits<std::int64_t>::max()));
   VIGIL_ASSIGN(auto page, c.staff.timeline(row.device_id, row.session_id, after_seq, k_timeline_page_events,
                                            k_timeline_page_bytes));
@@ -108,7 +108,7 @@ Result<HttpResponse> get_session(Ctx& c) {
   json out{{"v", 1}, {"session", queue_json(row)}, {"flags", jf}, {"timeline", je}, {"timeline_truncated", page.more},
            {"decisions", jd}, {"assigned_proctors", proctors}, {"you", c.who.user_id}};
   if (page.more) out["timeline_next_after_seq"] = page.events.back().seq;
-  return respond(200, out);
+  return json_response(200, out);
 }
 
 namespace {
@@ -136,15 +136,17 @@ Result<HttpResponse> get_evidence(Ctx& c) {
   auto opened = crypto::open_sealed(*c.config.evidence_key, sealed, as_bytes(row.session_id));
   if (!opened) return fail(Errc::integrity, "this evidence could not be opened: it is damaged or was not sealed for this session");
   VIGIL_TRY(c.audit("evidence.view", "session/" + row.device_id + "/" + row.session_id, "blob " + sha_hex));
-  auto r = respond_bytes(sniff_type(*opened), std::string(as_chars(*opened)));
+  auto r = bytes_response(sniff_type(*opened), std::string(as_chars(*opened)));
   r.headers["Content-Disposition"] = "inline";
   return r;
 }
 
 Result<HttpResponse> post_flag_decision(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto decision, str_field(body, "decision", 20));
-  VIGIL_ASSIGN(auto note, str_field(body, "note", 2000, false));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
+  VIGIL_ASSIGN(auto note, str_field(in, "note", 2000, false));
+  VIGIL_TRY(in.finish());
   if (decision != "dismiss" && decision != "note" && decision != "concern") {
     return fail(Error(Errc::invalid_argument, "decision must be dismiss, note or concern", "decision"));
   }
@@ -162,13 +164,15 @@ Result<HttpResponse> post_flag_decision(Ctx& c) {
     VIGIL_TRY(c.staff.decide_flag(flag_row, row.device_id, row.session_id, decision, note, c.who.user_id, c.now()));
     return c.audit("flag.decide", "session/" + row.device_id + "/" + row.session_id, "flag " + f + ": " + decision + ": " + note);
   }));
-  return respond(200, json{{"v", 1}, {"flag_row", flag_row}, {"decision", decision}});
+  return json_response(200, json{{"v", 1}, {"flag_row", flag_row}, {"decision", decision}});
 }
 
 Result<HttpResponse> post_session_decision(Ctx& c) {
-  VIGIL_ASSIGN(auto body, json_body(c.req));
-  VIGIL_ASSIGN(auto decision, str_field(body, "decision", 20));
-  VIGIL_ASSIGN(auto note, str_field(body, "note", 4000, false));
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
+  VIGIL_ASSIGN(auto note, str_field(in, "note", 4000, false));
+  VIGIL_TRY(in.finish());
   if (decision != "no_concerns" && decision != "concerns" && decision != "breach") {
     return fail(Error(Errc::invalid_argument, "decision must be no_concerns, concerns or breach", "decision"));
   }
@@ -225,7 +229,7 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
     if (!final_decision.empty()) out["decision"] = final_decision;
     return c.audit("session.decide", target, decision + " -> " + state + ": " + note);
   }));
-  return respond(200, out);
+  return json_response(200, out);
 }
 
 }  // namespace vigil::server::core::staff_detail

@@ -29,6 +29,7 @@
 #include "server/storage/sqlite_repository.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
+#include "shared/http/status.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 #include "tests/fuzz/fuzz_api_world.hpp"
@@ -312,7 +313,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (resp.status >= 300) {
     auto e = protocol::parse_error_body(resp.body);
     if (!e) die("an error body that does not parse: " + e.error().describe(), &req, &resp);
-    if (core::status_for(protocol::to_error(*e).code) != resp.status) die("an error code that maps to another status", &req, &resp);
+    if (http::status_for(protocol::to_error(*e).code) != resp.status) die("an error code that maps to another status", &req, &resp);
   } else if (route <= fuzz::post_records_named && req.method == "POST") {
     auto ack = protocol::parse_batch_ack(resp.body);
     if (!ack) die("an ack that does not parse: " + ack.error().describe(), &req, &resp);

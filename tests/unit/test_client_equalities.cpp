@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/store/equalities.hpp"
+#include "client/sync/engine.hpp"
 #include "client/sync/equalities.hpp"
 #include "client/ui/ui_api.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -164,4 +165,38 @@ TEST_CASE("the declaration is sent until the server acknowledges it, and a later
   // An unknown device: the server's refusal reaches the caller.
   server.answer(403, R"({"v":1,"error":{"code":"forbidden","message":"this device has been revoked","field":""}})");
   CHECK(sync::push_equalities(*f.store, server).error().code == Errc::forbidden);
+}
+
+TEST_CASE("the sync engine waits at least as long as a 429 or 5xx answer's Retry-After") {
+  Fixture f;
+  REQUIRE(f.store->begin_session("s-1", "a-1"));
+  REQUIRE(f.store->record_event("s-1", "ui.focus_lost", "{}"));
+  // Every request is refused for now, saying when to come back (shared/http/status.hpp).
+  struct Limited : sync::Transport {
+    std::atomic<int> calls{0};
+    Result<HttpResponse> roundtrip(const HttpRequest&) override {
+      ++calls;
+      HttpResponse r;
+      r.status = 429;
+      r.headers["Content-Type"] = "application/json";
+      r.headers["Retry-After"] = "120";
+      r.body = R"({"v":1,"error":{"code":"rate_limited","message":"slow down"}})";
+      return r;
+    }
+  } server;
+  sync::SyncOptions options;
+  options.backoff_initial = std::chrono::milliseconds(10);
+  sync::SyncEngine engine(*f.store, server, options);
+  engine.start();
+  sync::SyncProgress p;
+  for (int i = 0; i < 500; ++i) {
+    p = engine.progress();
+    if (p.state == sync::SyncState::offline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  engine.stop();
+  CHECK(server.calls.load() == 1);   // one try, then the wait the server asked for
+  CHECK(p.state == sync::SyncState::offline);
+  CHECK(p.retry_in >= std::chrono::seconds(120));
+  CHECK(p.last_error == "slow down");
 }

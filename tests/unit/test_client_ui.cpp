@@ -237,6 +237,22 @@ TEST_CASE("bad requests get a plain error naming the field and nothing changes")
   CHECK(f.api->handle(r).status == 400);
   r.body = "{not json";
   CHECK(f.api->handle(r).status == 400);
+  // Read strictly (ObjectReader): a member the action does not take is named too.
+  r.body = R"({"code": "ACDE-FGHJ-KMNP-QRTU", "cdoe": "x"})";
+  res = f.api->handle(r);
+  CHECK(res.status == 400);
+  CHECK(res.body.find(R"("field":"cdoe")") != std::string::npos);
+  // A malformed %-escape in the path is a 400, not passed through.
+  for (const std::string target : {"/api/answers/k%zz1", "/api/answers/%4", "/%zz"}) {
+    auto bad = f.request(target.rfind("/api/", 0) == 0 ? "PUT" : "GET", target);
+    bad.headers["Cookie"] = cookie;
+    bad.headers["Content-Type"] = "application/json";
+    bad.body = R"({"value":{}})";
+    const auto answered = f.api->handle(bad);
+    INFO(target << " -> " << answered.body);
+    CHECK(answered.status == 400);
+    CHECK(answered.body.find(R"("field":"path")") != std::string::npos);
+  }
   auto enrolment = f.store->enrolment();
   REQUIRE(enrolment);
   CHECK_FALSE(enrolment->has_value());

@@ -852,3 +852,40 @@ TEST_CASE("a session ends after 30 idle minutes, and sensitive endpoints need a 
   const auto adverse = w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone"})", &w.proctor_a);
   CHECK(body_of(adverse)["error"]["code"] == "reauth_required");
 }
+
+TEST_CASE("staff bodies are read strictly: a wrong-typed or unknown member is a 400 naming it, and a malformed escape in the path is a 400") {
+  Seeded w;
+  const auto headcount = "/staff/api/councils/own/headcount";
+  struct Bad {
+    std::string body;
+    std::string field;
+  };
+  for (const auto& c : std::vector<Bad>{{R"({"eligible":"12"})", "eligible"},
+                                        {R"({"eligible":1.5})", "eligible"},
+                                        {R"({"eligible":12,"eligble":13})", "eligble"},
+                                        {R"({"eligible":12,"eligible":13})", "eligible"}}) {
+    const auto r = w.call("PUT", headcount, c.body, &w.manager);
+    INFO(c.body << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"]["code"] == "invalid_argument");
+    CHECK(body_of(r)["error"].value("field", "") == c.field);
+  }
+  CHECK(w.call("PUT", headcount, R"({"eligible":12})", &w.manager).status == 200);
+  // A proctor's decision with a note that is not text.
+  const auto path = "/staff/api/sessions/" + w.assigned->id + "/" + w.assigned->session + "/flags/" +
+                    std::to_string(w.flag_row(*w.assigned));
+  const auto r = w.call("POST", path, R"({"decision":"dismiss","note":42})", &w.proctor_a);
+  CHECK(r.status == 400);
+  CHECK(body_of(r)["error"]["field"] == "note");
+  // Malformed %-escapes in the path or the query are refused, not passed through.
+  for (const std::string target : {"/staff/api/councils/own%zz/candidates", "/staff/api/councils/%4/candidates",
+                                   "/staff/api/audit?limit=%zz", "/staff/%"}) {
+    const auto bad = w.call("GET", target, "", &w.admin);
+    INFO(target << " -> " << bad.body);
+    CHECK(bad.status == 400);
+    CHECK(body_of(bad)["error"]["code"] == "invalid_argument");
+  }
+  // A well-formed escape decodes to an id the table then matches (or refuses when odd).
+  CHECK(w.call("GET", "/staff/api/councils/%6Fwn/candidates", "", &w.manager).status == 200);
+  CHECK(w.call("GET", "/staff/api/councils/o%2Fwn/candidates", "", &w.manager).status == 404);
+}

@@ -52,8 +52,8 @@ function defaultMessage(status) {
       + 'your saved answers are safe.';
   }
   if (status === 404) return 'Vigil could not find what this page asked for. Please try again.';
-  if (status === 409) return 'Vigil is busy with something else. Please try again in a moment.';
-  if (status === 503) return 'This needs an internet connection, and there is none at the moment.';
+  if (status === 409) return 'This cannot be done now. Please reload the page.';
+  if (status === 503) return 'Vigil is busy or needs an internet connection. Please try again in a moment.';
   return 'Something went wrong in Vigil on this computer. Please try again.';
 }
 

@@ -27,11 +27,11 @@ export const STATUS = Object.freeze({
   idle: 'idle', saving: 'saving', saved: 'saved', retrying: 'retrying', failed: 'failed',
 });
 
-// Worth retrying: no answer at all, the client busy (409 "busy", not a 409 "conflict" such as a
-// closed section), rate-limited, or a server-side failure (a full disk may be cleared).
+// Worth retrying: no answer at all, rate-limited, or the client busy or failing (503 "busy", any
+// 5xx: a full disk may be cleared). A 409 "conflict" such as a closed section is final.
 function transient(err) {
   const s = err && typeof err.status === 'number' ? err.status : 0;
-  return s === 0 || (s === 409 && err.code === 'busy') || s === 429 || s >= 500;
+  return s === 0 || s === 429 || s >= 500;
 }
 
 export class Saver {
