@@ -18,6 +18,7 @@
 #include "server/packages/authoring.hpp"
 #include "server/storage/equalities_repository.hpp"
 #include "server/home/issuer_keys.hpp"
+#include "shared/time/format.hpp"
 #include "server/packages/packages.hpp"
 #include "server/storage/marking_sqlite_repository.hpp"
 #include "server/results/resits.hpp"
@@ -253,7 +254,7 @@ int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, con
 
 int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id,
                  const std::string& start, int window_hours, int version) {
-  auto start_ms = core::parse_iso8601(start);
+  auto start_ms = vigil::time::parse_iso8601(start);
   if (!start_ms) return failed(start_ms.error());
   auto home = core::load_server_home(dir);
   if (!home) return failed(home.error());
@@ -269,7 +270,7 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   if (!attempt) return failed(attempt.error());
   const auto* s = &attempt->sitting;
   std::cout << "sitting " << s->sitting_id << ": " << candidate_id << " sits " << assessment_id << " version " << s->version
-            << " from " << core::format_iso8601(s->scheduled_start_ms) << " to " << core::format_iso8601(s->window_end_ms)
+            << " from " << vigil::time::utc_iso8601(s->scheduled_start_ms) << " to " << vigil::time::utc_iso8601(s->window_end_ms)
             << "\n";
   if (attempt->resit_of) {
     std::cout << "  attempt " << attempt->attempt << ": a resit of sitting " << *attempt->resit_of << "\n";

@@ -19,6 +19,7 @@
 #include "shared/journal/verifier.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::server::core {
 
@@ -414,11 +415,11 @@ Result<HttpResponse> Api::post_key(const DeviceRow& device, std::string_view sit
   // The server's clock decides (the device's can be set to anything).
   const std::int64_t now = clock_.wall_ms();
   if (now < sitting->scheduled_start_ms) {
-    return fail(Errc::forbidden, "not yet: the assessment opens at " + format_iso8601(sitting->scheduled_start_ms) +
-                                     " (it is now " + format_iso8601(now) + ")");
+    return fail(Errc::forbidden, "not yet: the assessment opens at " + time::utc_iso8601(sitting->scheduled_start_ms) +
+                                     " (it is now " + time::utc_iso8601(now) + ")");
   }
   if (now >= sitting->window_end_ms) {
-    return fail(Errc::expired, "the window for this assessment closed at " + format_iso8601(sitting->window_end_ms) +
+    return fail(Errc::expired, "the window for this assessment closed at " + time::utc_iso8601(sitting->window_end_ms) +
                                    ": contact the support line");
   }
   VIGIL_ASSIGN(auto kx, repo_.sitting_device_kx(sitting_id, device.device_id));

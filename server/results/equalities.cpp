@@ -7,22 +7,13 @@
 #include "server/results/csv.hpp"
 #include "shared/crypto/kdf.hpp"
 #include "shared/results/scoring.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::server::core {
 
 namespace {
 
 constexpr std::string_view k_subject_salt = "vigil equalities subject v1";
-
-std::string utc_day(std::int64_t wall_ms) {
-  const std::chrono::sys_days day = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>(
-      std::chrono::milliseconds(wall_ms)));
-  const std::chrono::year_month_day ymd(day);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
 
 std::string percent(std::size_t part, std::size_t whole) {
   if (whole == 0) return "";
@@ -42,7 +33,7 @@ Result<std::string> equalities_subject(const ServerKeys& keys, std::string_view 
 Status put_equalities(EqualitiesRepository& eq, const ServerKeys& keys, std::string_view candidate_id,
                       const results::EqualitiesDeclaration& d, const time::Clock& clock) {
   VIGIL_ASSIGN(auto subject, equalities_subject(keys, candidate_id));
-  return eq.put_declaration(subject, d, utc_day(clock.wall_ms()));
+  return eq.put_declaration(subject, d, time::utc_date(clock.wall_ms()));
 }
 
 Result<EqualitiesReport> equalities_report(EqualitiesRepository& eq, const ServerKeys& keys, std::string_view assessment_id,

@@ -7,6 +7,7 @@
 #include "server/results/csv.hpp"
 #include "server/packages/packages.hpp"
 #include "server/results/resits.hpp"
+#include "shared/time/format.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
@@ -139,7 +140,7 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
   c.candidate_id = candidate->candidate_id;
   c.level = std::string(assessment::level_name(report.level));
   c.outcome = row->outcome;
-  c.award_date = certificate::date_of(*row->released_wall_ms);
+  c.award_date = time::utc_date(*row->released_wall_ms);
   c.expiry_date = certificate::add_years(c.award_date, valid_years);
   c.assessment_id = row->assessment_id;
   c.assessment_version = row->version;
@@ -232,7 +233,7 @@ Result<std::string> results_csv(Repository& repo, ResultsRepository& results, st
   for (const auto& l : lines) {
     out += csv_field(l.row.sitting_id) + "," + csv_field(l.candidate.candidate_id) + "," + csv_field(l.candidate.full_name) +
            "," + csv_field(l.candidate.council_id) + "," + std::to_string(l.attempt) + "," + l.row.outcome + "," +
-           (l.row.released_wall_ms ? certificate::date_of(*l.row.released_wall_ms) : std::string()) + "," +
+           (l.row.released_wall_ms ? time::utc_date(*l.row.released_wall_ms) : std::string()) + "," +
            std::to_string(l.report.overall.percent());
     for (const auto& st : l.report.stages) {
       const bool scored = st.status == results::StageStatus::met || st.status == results::StageStatus::not_met;
