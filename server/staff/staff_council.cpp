@@ -11,6 +11,7 @@
 
 #include "server/staff/staff_detail.hpp"
 #include "shared/core/log.hpp"
+#include "shared/core/utf8.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -224,9 +225,8 @@ Result<HttpResponse> post_import(Ctx& c) {
   }
   std::string_view text = c.req.body;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // Excel's BOM
-  std::size_t bad_at = 0;
-  if (!valid_utf8(text, &bad_at)) {
-    const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad_at), '\n'));
+  if (const auto bad_at = first_invalid_utf8(text)) {
+    const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad_at), '\n'));
     return respond_error(422, "bad_encoding",
                          "the file is not UTF-8 text (first problem on line " + std::to_string(line) +
                              "); save it as \"CSV UTF-8\" and upload it again. Nothing was imported.");

@@ -49,7 +49,6 @@ Result<std::string> str_field(const json& j, const char* name, std::size_t max_l
 
 // ---- text ---
 
-bool valid_utf8(std::string_view s, std::size_t* bad_at);
 bool has_control(std::string_view s);
 std::string trim(std::string_view s);
 std::string lower(std::string s);

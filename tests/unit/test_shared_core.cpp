@@ -10,6 +10,7 @@
 #include "shared/core/file.hpp"
 #include "shared/core/log.hpp"
 #include "shared/core/result.hpp"
+#include "shared/core/utf8.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using vigil::Bytes;
@@ -259,4 +260,45 @@ TEST_CASE("a log value with invalid UTF-8 is still one quoted line and junk does
   CHECK_FALSE(vigil::parse_log_value("unquoted"));
   CHECK_FALSE(vigil::parse_log_value("\"a\" extra=1"));
   CHECK_FALSE(vigil::parse_log_value("42"));
+}
+
+TEST_CASE("well-formed UTF-8 of every length passes, up to U+10FFFF") {
+  using namespace vigil;
+  using namespace std::string_view_literals;
+  for (std::string_view ok : {""sv, "plain ASCII, with \x7f"sv, "\0 inside"sv, "caf\xC3\xA9"sv, "\xC2\x80"sv, "\xDF\xBF"sv,
+                              "\xE0\xA0\x80"sv, "\xED\x9F\xBF"sv, "\xEE\x80\x80"sv, "\xEF\xBF\xBF"sv, "\xF0\x90\x80\x80"sv,
+                              "\xF0\x9F\x98\x80 emoji"sv, "\xF4\x8F\xBF\xBF"sv}) {
+    INFO(to_hex(as_bytes(ok)));
+    CHECK(is_valid_utf8(ok));
+    CHECK_FALSE(first_invalid_utf8(ok));
+  }
+}
+
+TEST_CASE("UTF-8 refuses overlongs, surrogates, truncation, stray bytes and code points past U+10FFFF") {
+  using namespace vigil;
+  using namespace std::string_view_literals;
+  const std::pair<std::string_view, std::size_t> cases[] = {
+      {"\xC0\x80"sv, 0},                  // overlong NUL
+      {"\xC1\xBF"sv, 0},                  // overlong U+007F
+      {"ab\xE0\x9F\xBF"sv, 2},            // overlong U+07FF in three bytes
+      {"\xF0\x8F\xBF\xBF"sv, 0},          // overlong U+FFFF in four bytes
+      {"x\xED\xA0\x80"sv, 1},             // U+D800, a high surrogate
+      {"\xED\xBF\xBF"sv, 0},              // U+DFFF, a low surrogate
+      {"ok \xF4\x90\x80\x80"sv, 3},       // U+110000
+      {"\xF5\x80\x80\x80"sv, 0},          // lead byte past U+10FFFF
+      {"\xF8\x88\x80\x80\x80"sv, 0},      // five-byte form
+      {"\xFC\x84\x80\x80\x80\x80"sv, 0},  // six-byte form
+      {"\xFE"sv, 0}, {"\xFF"sv, 0},       // never in UTF-8
+      {"a\x80"sv, 1},                     // a continuation byte alone
+      {"caf\xC3"sv, 3},                   // truncated at the end
+      {"\xE2\x82"sv, 0},                  // truncated three-byte
+      {"\xF0\x9F\x98"sv, 0},              // truncated four-byte
+      {"\xE2\x82x\xAC"sv, 0},             // interrupted by ASCII
+      {"\xC3\xA9\xC3("sv, 2},             // the second character is the bad one
+  };
+  for (const auto& [text, at] : cases) {
+    INFO(to_hex(as_bytes(text)));
+    CHECK_FALSE(is_valid_utf8(text));
+    CHECK(first_invalid_utf8(text) == at);
+  }
 }
