@@ -95,20 +95,25 @@ nlohmann::json to_json(const EqualitiesReport& r) {
 }
 
 std::string equalities_csv(const EqualitiesReport& r) {
-  std::string out = "characteristic,group,candidates,met,not_met,flagged,flag_rate_percent,suppressed\r\n";
+  CsvWriter csv(CsvWriter::Quote::always);
+  for (std::string_view column : {"characteristic", "group", "candidates", "met", "not_met", "flagged", "flag_rate_percent", "suppressed"}) {
+    csv.plain(column);
+  }
+  csv.end_row();
   for (const auto& c : r.characteristics) {
     for (const auto& g : c.groups) {
-      out += csv_cell(c.label) + "," + csv_cell(results::equalities_label(c.field, g.group)) + ",";
+      csv.text(c.label).text(results::equalities_label(c.field, g.group));
       if (g.suppressed) {
-        out += ",,,,,yes";
+        for (int i = 0; i < 5; ++i) csv.plain("");
+        csv.plain("yes");
       } else {
-        out += std::to_string(g.candidates) + "," + std::to_string(g.met) + "," + std::to_string(g.not_met) + "," +
-               std::to_string(g.flagged) + "," + percent(g.flagged, g.candidates) + ",no";
+        csv.number(g.candidates).number(g.met).number(g.not_met).number(g.flagged);
+        csv.plain(percent(g.flagged, g.candidates)).plain("no");
       }
-      out += "\r\n";
+      csv.end_row();
     }
   }
-  return out;
+  return csv.take();
 }
 
 }  // namespace vigil::server::core

@@ -131,20 +131,21 @@ Result<HttpResponse> get_audit(Ctx& c) {
 }
 
 Result<HttpResponse> get_audit_csv(Ctx& c) {
-  std::string out = csv_line({"audit_id", "time_utc_ms", "user_id", "action", "target", "detail"});
+  CsvWriter csv(CsvWriter::Quote::always);
+  csv.row({"audit_id", "time_utc_ms", "user_id", "action", "target", "detail"});
   std::int64_t before = 0;
   // Up to 100,000 entries per export, newest first.
   for (int page = 0; page < 100; ++page) {
     VIGIL_ASSIGN(auto entries, c.staff.audit_entries(before, 1000));
     for (const auto& e : entries) {
-      out += csv_line({std::to_string(e.audit_id), std::to_string(e.wall_ms), e.user_id ? std::to_string(*e.user_id) : "",
-                       e.action, e.target, e.detail});
+      csv.row({std::to_string(e.audit_id), std::to_string(e.wall_ms), e.user_id ? std::to_string(*e.user_id) : "", e.action,
+               e.target, e.detail});
       before = e.audit_id;
     }
     if (entries.size() < 1000) break;
   }
   VIGIL_TRY(c.audit("audit.export", "audit"));
-  return csv_download(std::move(out), "vigil-audit.csv");
+  return csv_download(csv.take(), "vigil-audit.csv");
 }
 
 // The table (invariant 1). Patterns: literal segments and {name} captures.

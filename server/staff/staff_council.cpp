@@ -68,13 +68,14 @@ Result<HttpResponse> get_candidates_csv(Ctx& c) {
   sq.offset = 0;
   sq.limit = 100'000;
   VIGIL_ASSIGN(auto page, c.staff.status(sq));
-  std::string out = csv_line({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome"});
+  CsvWriter csv(CsvWriter::Quote::always);
+  csv.row({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome"});
   for (const auto& r : page.rows) {
-    out += csv_line({r.candidate_id, r.full_name, r.work_email, r.employee_ref, r.level, r.status,
-                     r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome});
+    csv.row({r.candidate_id, r.full_name, r.work_email, r.employee_ref, r.level, r.status,
+             r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome});
   }
   VIGIL_TRY(c.audit("candidates.export", "council/" + sq.council_id, std::to_string(page.rows.size()) + " rows"));
-  return csv_download(std::move(out), "vigil-status-" + sq.council_id + ".csv");
+  return csv_download(csv.take(), "vigil-status-" + sq.council_id + ".csv");
 }
 
 Result<HttpResponse> get_summary(Ctx& c) {

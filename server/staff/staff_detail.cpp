@@ -226,17 +226,6 @@ Result<const StaffResultsDeps*> Ctx::need_results() const {
   return results;
 }
 
-std::string csv_line(std::initializer_list<std::string_view> cells) {
-  std::string out;
-  bool first = true;
-  for (auto cell : cells) {
-    if (!first) out += ',';
-    first = false;
-    out += csv_cell(cell);
-  }
-  return out + "\r\n";
-}
-
 HttpResponse csv_download(std::string body, const std::string& filename) {
   auto r = respond_bytes("text/csv; charset=utf-8", std::move(body));
   r.headers["Content-Disposition"] = "attachment; filename=\"" + filename + "\"";

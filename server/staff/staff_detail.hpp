@@ -61,8 +61,7 @@ Result<std::string> random_token(std::size_t bytes);
 
 // ---- CSV downloads ---
 
-// One CSV row (RFC 4180 quoting, formula cells neutralised), CRLF-terminated.
-std::string csv_line(std::initializer_list<std::string_view> cells);
+// Rows are written with CsvWriter (server/results/csv.hpp).
 // A text/csv attachment with the given file name.
 HttpResponse csv_download(std::string body, const std::string& filename);
 
