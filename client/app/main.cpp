@@ -264,6 +264,7 @@ int cmd_export_diagnostics(const Globals& g, fs::path out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  vigil::log::use_stderr("vigil-client");
   CLI::App app{"Vigil candidate client: sit your assessment at home, online or offline.", "vigil-client"};
   app.set_version_flag("--version", std::string("vigil-client ") + vigil::k_version);
   app.require_subcommand(1);

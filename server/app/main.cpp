@@ -49,8 +49,8 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (!home) return failed(home.error());
   auto repo = core::SqliteRepository::open(home->database());
   if (!repo) return failed(repo.error());
-  // One key=value line per event on stderr (the service manager keeps it); never personal data.
-  auto log = [](const std::string& line) { std::cerr << "vigil-server: " << line << std::endl; };
+  // One event line each (vigil::log, on stderr: the service manager keeps it); never personal data.
+  auto log = [](const std::string& line) { vigil::log::write(line); };
   core::ApiConfig api_config;
   api_config.log = log;
   core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
@@ -72,7 +72,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (auto s = core::active_issuer(dir, vigil::time::system_clock().wall_ms())) {
     signer = std::move(*s);
   } else {
-    log("event=issuer_key_unavailable detail=" + vigil::log_value(s.error().message) + " effect=\"release issues no certificates\"");
+    vigil::log::warn("issuer_key_unavailable", {{"detail", s.error().message}, {"effect", "release issues no certificates"}});
   }
   core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
@@ -391,6 +391,7 @@ int cmd_add_council(const fs::path& dir, const std::string& council, const std::
 }  // namespace
 
 int main(int argc, char** argv) {
+  vigil::log::use_stderr("vigil-server");
   // Everything the server writes (database, WAL, keys) is for its own account only.
   ::umask(077);
   CLI::App app{"Vigil server: receives candidates' sessions over TLS and serves proctors and councils.", "vigil-server"};

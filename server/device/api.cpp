@@ -77,10 +77,10 @@ HttpResponse Api::handle(const HttpRequest& request, const protocol::PeerIdentit
   auto r = route(request, peer);
   if (!r) {
     if (status_for(r.error().code) >= 500 && config_.log) {
-      // One key=value line; the request path is ours to print, the message is the server's own.
-      config_.log("event=request_failed method=" + log_value(request.method) + " status=" +
-                  std::to_string(status_for(r.error().code)) + " code=" + std::string(errc_name(r.error().code)) +
-                  " detail=" + log_value(r.error().message));
+      config_.log(log::line("request_failed", {{"method", request.method},
+                                                {"status", status_for(r.error().code)},
+                                                {"code", errc_name(r.error().code)},
+                                                {"detail", r.error().message}}));
     }
     return error_response(r.error());
   }

@@ -389,8 +389,8 @@ HttpResponse StaffApi::handle(const HttpRequest& request, const protocol::PeerId
     out = std::move(*r);
   } else {
     if (status_for(r.error().code) >= 500 && config_.log) {
-      config_.log("event=staff_request_failed method=" + log_value(request.method) + " code=" + std::string(errc_name(r.error().code)) +
-                  " detail=" + log_value(r.error().message));
+      config_.log(log::line("staff_request_failed",
+                            {{"method", request.method}, {"code", errc_name(r.error().code)}, {"detail", r.error().message}}));
     }
     out = error_response(r.error());
   }

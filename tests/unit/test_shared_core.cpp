@@ -1,5 +1,10 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -301,4 +306,30 @@ TEST_CASE("UTF-8 refuses overlongs, surrogates, truncation, stray bytes and code
     CHECK_FALSE(is_valid_utf8(text));
     CHECK(first_invalid_utf8(text) == at);
   }
+}
+
+TEST_CASE("an event line quotes and escapes every text value and writes integers bare") {
+  const std::string hostile = "x\" y=1\nvigil-server: event=forged";
+  const std::string line = vigil::log::line("request_failed", {{"remote", hostile}, {"status", 503}, {"seq", std::uint64_t{7}},
+                                                               {"code", "internal"}, {"empty", ""}});
+  CHECK(line == "event=request_failed remote=" + vigil::log_value(hostile) + " status=503 seq=7 code=\"internal\" empty=\"\"");
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(vigil::log::line("stop_grace_expired") == "event=stop_grace_expired");
+}
+
+TEST_CASE("events go through spdlog's default logger, one line each") {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("test", sink);
+  logger->set_pattern("test: [%l] %v");
+  const auto before = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  vigil::log::warn("accept_failed", {{"reason", "Too many\nopen files"}});
+  vigil::log::info("started", {{"port", 8443}});
+  vigil::log::write("event=already_whole a=1");
+  spdlog::set_default_logger(before);
+  CHECK(out.str() ==
+        "test: [warning] event=accept_failed reason=\"Too many\\nopen files\"\n"
+        "test: [info] event=started port=8443\n"
+        "test: [info] event=already_whole a=1\n");
 }
