@@ -25,7 +25,7 @@ namespace log {
 
 namespace {
 
-bool is_name(std::string_view s) {
+[[maybe_unused]] bool is_name(std::string_view s) {  // for the asserts only
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
