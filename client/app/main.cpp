@@ -24,6 +24,7 @@
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/vision/check_camera.hpp"
+#include "shared/time/format.hpp"
 #include "shared/core/log.hpp"
 #include "shared/core/file.hpp"
 #include "shared/core/version.hpp"
@@ -183,11 +184,8 @@ int cmd_verify_receipt(const fs::path& file, const std::string& key_arg) {
 // ---- assessment packages (docs/PACKAGE-FORMAT.md) ----
 
 void print_sitting(const vigil::client::package::LocalSitting& s) {
-  const auto t = static_cast<std::time_t>(s.scheduled_start_ms / 1000);
-  char when[40];
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
   std::cout << "  " << s.sitting_id << "  " << s.title << " (" << s.assessment_id << " v" << s.version << "), starts "
-            << when << (s.unlocked ? ", unlocked" : ", locked until the start") << "\n";
+            << vigil::time::utc_minute(s.scheduled_start_ms) << (s.unlocked ? ", unlocked" : ", locked until the start") << "\n";
 }
 
 int cmd_download(const Globals& g) {
@@ -266,6 +264,7 @@ int cmd_export_diagnostics(const Globals& g, fs::path out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  vigil::log::use_stderr("vigil-client");
   CLI::App app{"Vigil candidate client: sit your assessment at home, online or offline.", "vigil-client"};
   app.set_version_flag("--version", std::string("vigil-client ") + vigil::k_version);
   app.require_subcommand(1);

@@ -1,5 +1,6 @@
 // Store: answers, saved with their journal record and outbox row, and their revisions.
 #include "client/store/store_detail.hpp"
+#include "shared/core/utf8.hpp"
 #include "shared/encoding/canonical.hpp"
 #include "shared/protocol/messages.hpp"
 
@@ -11,7 +12,7 @@ Result<SaveReceipt> Store::save_answer(std::string_view session_id, std::string_
   if (value.size() > protocol::k_max_answer_bytes) {
     return fail(Errc::invalid_argument, "the answer is longer than 100,000 bytes (about 15,000 words)");
   }
-  if (!canonical::is_valid_utf8(value)) return fail(Errc::invalid_argument, "the answer is not valid UTF-8 text");
+  if (!is_valid_utf8(value)) return fail(Errc::invalid_argument, "the answer is not valid UTF-8 text");
   std::uint64_t revision = 1;
   auto rec = change(session_id, [&](journal::Appender& app) -> Result<journal::Record> {
     {

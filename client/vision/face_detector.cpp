@@ -8,7 +8,6 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
-#include <spdlog/spdlog.h>
 
 #include "shared/core/log.hpp"
 #include "shared/core/bytes.hpp"
@@ -317,7 +316,7 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::create(const VisionConfig& c
       return fail(Errc::not_found, why_not + "; and the Haar cascades from opencv-data are missing too "
                                             "(install opencv-data)");
     m.description = "Haar cascade fallback (less accurate, no head-turn check): " + why_not;
-    spdlog::warn("vision: {}", log_value(m.description));
+    log::warn("vision_detector_fallback", {{"detail", m.description}});
   }
   return d;
 }
@@ -336,7 +335,7 @@ std::vector<Face> FaceDetector::detect(const cv::Mat& bgr, Mode mode) {
     }
     return faces;
   } catch (const cv::Exception& e) {
-    spdlog::warn("vision: face detection failed on a frame: {}", log_value(e.what()));
+    log::warn("vision_detection_failed", {{"detail", e.what()}});
     return {};
   }
 }

@@ -12,7 +12,6 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <spdlog/spdlog.h>
 
 #include "client/store/store.hpp"
 #include "client/vision/analyser.hpp"
@@ -79,7 +78,7 @@ struct Monitor::Impl {
 
   // ---- journal (analysis_mu held, or the threads stopped) ----
   void note_error(const Error& e, std::string_view what) {
-    spdlog::warn("vision: {}: {}", what, log_value(e.message));
+    log::warn("vision_error", {{"during", what}, {"detail", e.message}});
     std::lock_guard lock(mu);
     status.last_error = std::string(what) + ": " + e.message;
   }

@@ -18,6 +18,7 @@
 #include "server/packages/authoring.hpp"
 #include "server/storage/equalities_repository.hpp"
 #include "server/home/issuer_keys.hpp"
+#include "shared/time/format.hpp"
 #include "server/packages/packages.hpp"
 #include "server/storage/marking_sqlite_repository.hpp"
 #include "server/results/resits.hpp"
@@ -48,8 +49,8 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (!home) return failed(home.error());
   auto repo = core::SqliteRepository::open(home->database());
   if (!repo) return failed(repo.error());
-  // One key=value line per event on stderr (the service manager keeps it); never personal data.
-  auto log = [](const std::string& line) { std::cerr << "vigil-server: " << line << std::endl; };
+  // One event line each (vigil::log, on stderr: the service manager keeps it); never personal data.
+  auto log = [](const std::string& line) { vigil::log::write(line); };
   core::ApiConfig api_config;
   api_config.log = log;
   core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
@@ -71,7 +72,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (auto s = core::active_issuer(dir, vigil::time::system_clock().wall_ms())) {
     signer = std::move(*s);
   } else {
-    log("event=issuer_key_unavailable detail=" + vigil::log_value(s.error().message) + " effect=\"release issues no certificates\"");
+    vigil::log::warn("issuer_key_unavailable", {{"detail", s.error().message}, {"effect", "release issues no certificates"}});
   }
   core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
   core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
@@ -253,7 +254,7 @@ int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, con
 
 int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id,
                  const std::string& start, int window_hours, int version) {
-  auto start_ms = core::parse_iso8601(start);
+  auto start_ms = vigil::time::parse_iso8601(start);
   if (!start_ms) return failed(start_ms.error());
   auto home = core::load_server_home(dir);
   if (!home) return failed(home.error());
@@ -269,7 +270,7 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   if (!attempt) return failed(attempt.error());
   const auto* s = &attempt->sitting;
   std::cout << "sitting " << s->sitting_id << ": " << candidate_id << " sits " << assessment_id << " version " << s->version
-            << " from " << core::format_iso8601(s->scheduled_start_ms) << " to " << core::format_iso8601(s->window_end_ms)
+            << " from " << vigil::time::utc_iso8601(s->scheduled_start_ms) << " to " << vigil::time::utc_iso8601(s->window_end_ms)
             << "\n";
   if (attempt->resit_of) {
     std::cout << "  attempt " << attempt->attempt << ": a resit of sitting " << *attempt->resit_of << "\n";
@@ -390,6 +391,7 @@ int cmd_add_council(const fs::path& dir, const std::string& council, const std::
 }  // namespace
 
 int main(int argc, char** argv) {
+  vigil::log::use_stderr("vigil-server");
   // Everything the server writes (database, WAL, keys) is for its own account only.
   ::umask(077);
   CLI::App app{"Vigil server: receives candidates' sessions over TLS and serves proctors and councils.", "vigil-server"};

@@ -24,6 +24,7 @@
 #include "shared/http/response.hpp"
 #include "shared/http/router.hpp"
 #include "shared/http/status.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::server::core {
 
@@ -77,10 +78,10 @@ HttpResponse Api::handle(const HttpRequest& request, const protocol::PeerIdentit
   auto r = route(request, peer);
   if (!r) {
     if (http::status_for(r.error().code) >= 500 && config_.log) {
-      // One key=value line; the request path is ours to print, the message is the server's own.
-      config_.log("event=request_failed method=" + log_value(request.method) + " status=" +
-                  std::to_string(http::status_for(r.error().code)) + " code=" + std::string(errc_name(r.error().code)) +
-                  " detail=" + log_value(r.error().message));
+      config_.log(log::line("request_failed", {{"method", request.method},
+                                                {"status", http::status_for(r.error().code)},
+                                                {"code", errc_name(r.error().code)},
+                                                {"detail", r.error().message}}));
     }
     return http::error_response(r.error());
   }
@@ -387,11 +388,11 @@ Result<HttpResponse> Api::post_key(const DeviceRow& device, std::string_view sit
   // The server's clock decides (the device's can be set to anything).
   const std::int64_t now = clock_.wall_ms();
   if (now < sitting->scheduled_start_ms) {
-    return fail(Errc::forbidden, "not yet: the assessment opens at " + format_iso8601(sitting->scheduled_start_ms) +
-                                     " (it is now " + format_iso8601(now) + ")");
+    return fail(Errc::forbidden, "not yet: the assessment opens at " + time::utc_iso8601(sitting->scheduled_start_ms) +
+                                     " (it is now " + time::utc_iso8601(now) + ")");
   }
   if (now >= sitting->window_end_ms) {
-    return fail(Errc::expired, "the window for this assessment closed at " + format_iso8601(sitting->window_end_ms) +
+    return fail(Errc::expired, "the window for this assessment closed at " + time::utc_iso8601(sitting->window_end_ms) +
                                    ": contact the support line");
   }
   VIGIL_ASSIGN(auto kx, repo_.sitting_device_kx(sitting_id, device.device_id));

@@ -22,6 +22,7 @@
 #include "shared/protocol/sync.hpp"
 #include "shared/http/request.hpp"
 #include "shared/http/response.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::server::core {
 
@@ -194,12 +195,12 @@ Result<std::optional<FlagRow>> Api::check_unlock_time(const DeviceRow& device, s
   std::string detail;
   if (now < early) {
     // The server's own clock: the assessment was open on the device before it was due.
-    detail = "the assessment was unlocked on the device and reached the server at " + format_iso8601(now) +
-             ", before its start at " + format_iso8601(sitting->scheduled_start_ms);
+    detail = "the assessment was unlocked on the device and reached the server at " + time::utc_iso8601(now) +
+             ", before its start at " + time::utc_iso8601(sitting->scheduled_start_ms);
   } else if (r.wall_ms < early || r.wall_ms >= sitting->window_end_ms) {
     // The device's clock: it claims a time outside the window (a wrong clock, or a code used early or late).
-    detail = "the device recorded the unlock at " + format_iso8601(r.wall_ms) + ", outside the window " +
-             format_iso8601(sitting->scheduled_start_ms) + " to " + format_iso8601(sitting->window_end_ms);
+    detail = "the device recorded the unlock at " + time::utc_iso8601(r.wall_ms) + ", outside the window " +
+             time::utc_iso8601(sitting->scheduled_start_ms) + " to " + time::utc_iso8601(sitting->window_end_ms);
   } else {
     return std::optional<FlagRow>{};
   }

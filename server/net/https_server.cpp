@@ -366,10 +366,9 @@ protocol::HttpResponse call_handler(ServerState* self, const protocol::HttpReque
   try {
     return self->handler(req, peer);
   } catch (const std::exception& e) {
-    self->log("event=handler_exception method=" + log_value(req.method) + " path=" + log_value(req.path()) +
-              " what=" + log_value(e.what()));
+    self->log(log::line("handler_exception", {{"method", req.method}, {"path", req.path()}, {"what", e.what()}}));
   } catch (...) {
-    self->log("event=handler_exception method=" + log_value(req.method) + " path=" + log_value(req.path()));
+    self->log(log::line("handler_exception", {{"method", req.method}, {"path", req.path()}}));
   }
   return net_error(500, "internal", "the server failed to handle the request");
 }
@@ -386,9 +385,9 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
   tcp_layer.expires_after(cfg.handshake_timeout);
   auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
   if (hs_ec) {
-    std::string line = "event=tls_handshake_failed remote=" + log_value(conn->remote_address) + " reason=" + log_value(hs_ec.message());
-    if (!conn->verify_failure.empty()) line += " verify=" + log_value(conn->verify_failure);
-    self->log(line);
+    const log::Field remote{"remote", conn->remote_address}, reason{"reason", hs_ec.message()};
+    self->log(conn->verify_failure.empty() ? log::line("tls_handshake_failed", {remote, reason})
+                                           : log::line("tls_handshake_failed", {remote, reason, {"verify", conn->verify_failure}}));
     co_return;
   }
   const protocol::PeerIdentity peer = identify(stream.native_handle(), conn->remote_address);
@@ -420,8 +419,8 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
     if (read_ec) {
       std::optional<protocol::HttpResponse> refusal = refusal_for(read_ec);
       if (!refusal) co_return;
-      self->log("event=request_refused remote=" + log_value(conn->remote_address) + " status=" + std::to_string(refusal->status) +
-                " reason=" + log_value(read_ec.message()));
+      self->log(log::line("request_refused",
+                          {{"remote", conn->remote_address}, {"status", refusal->status}, {"reason", read_ec.message()}}));
       const bool sent = co_await send(self, conn, to_beast(std::move(*refusal), 11, false, false));
       if (sent) {
         // Lingering close: end our direction (the client sees the end of the response) and
@@ -447,7 +446,7 @@ asio::awaitable<void> run_session(ServerState* self, std::shared_ptr<Connection>
       // Bounded: a burst of sign-ins is shed at once rather than queued without end.
       if (self->offloaded.fetch_add(1) >= cfg.offload_threads + cfg.offload_queue) {
         self->offloaded.fetch_sub(1);
-        self->log("event=request_shed remote=" + conn->remote_address + " reason=offload_queue_full");
+        self->log(log::line("request_shed", {{"remote", conn->remote_address}, {"reason", "offload_queue_full"}}));
         out = net_error(503, "overloaded", "the server is busy; try again in a moment");
         out.headers["Retry-After"] = "1";
       } else {
@@ -479,7 +478,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
     auto [ec, socket] = co_await self->acceptor.async_accept(asio::make_strand(self->ioc), use_tuple);
     if (self->stopping.load() || !self->acceptor.is_open()) co_return;  // the socket closes itself
     if (ec) {
-      self->log("event=accept_failed reason=" + log_value(ec.message()));
+      self->log(log::line("accept_failed", {{"reason", ec.message()}}));
       asio::steady_timer pause(self->server_strand, accept_backoff);
       co_await pause.async_wait(use_tuple);
       continue;
@@ -488,7 +487,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
     const tcp::endpoint remote = socket.remote_endpoint(ep_ec);
     std::string remote_address = ep_ec ? std::string("unknown") : remote.address().to_string();
     if (self->open.load() >= self->config.max_connections) {
-      self->log("event=connection_refused remote=" + log_value(remote_address) + " reason=max_connections");
+      self->log(log::line("connection_refused", {{"remote", remote_address}, {"reason", "max_connections"}}));
       socket.close(ep_ec);
       continue;
     }
@@ -590,7 +589,7 @@ void ServerState::begin_stop(std::chrono::steady_clock::time_point deadline) {
 void ServerState::arm_grace_timer() {
   grace_timer.async_wait([this](error_code ec) {
     if (ec) return;  // cancelled: drained, or re-armed with an earlier deadline
-    log("event=stop_grace_expired open_connections=" + std::to_string(open.load()));
+    log(vigil::log::line("stop_grace_expired", {{"open_connections", open.load()}}));
     force_close_all();
   });
 }

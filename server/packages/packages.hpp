@@ -55,9 +55,4 @@ Result<std::string> issue_start_code(Repository& repo, const ServerKeys& keys, s
 Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& keys, const DeviceRow& device,
                                           std::string_view sitting_id, ByteView kx_public, const time::Clock& clock);
 
-// "2026-11-22T09:30:00Z" or with an offset ("+01:00"); seconds optional. Anything else ->
-// invalid_argument naming the expected form.
-Result<std::int64_t> parse_iso8601(std::string_view text);
-std::string format_iso8601(std::int64_t wall_ms);  // UTC, "2026-11-22T09:30:00Z"
-
 }  // namespace vigil::server::core

@@ -1,34 +1,71 @@
 #include "server/results/csv.hpp"
 
+#include <cassert>
+
 namespace vigil::server::core {
 
 namespace {
 
-std::string defused(std::string_view value) {
-  std::string v(value);
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
-    v.insert(v.begin(), '\'');
-  }
-  return v;
+// Hand-written: no library we use writes CSV (Boost has none), and the formula defusing is ours anyway.
+bool formula_start(std::string_view v) {
+  return !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r');
 }
 
-std::string quoted(std::string_view v) {
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  out += '"';
-  return out;
-}
+bool needs_quotes(std::string_view v) { return v.find_first_of(",\"\r\n") != std::string_view::npos; }
 
 }  // namespace
 
-std::string csv_cell(std::string_view value) { return quoted(defused(value)); }
+void CsvWriter::separate() {
+  if (in_row_) out_ += ',';
+  in_row_ = true;
+}
 
-std::string csv_field(std::string_view value) {
-  auto v = defused(value);
-  return v.find_first_of(",\"\r\n") == std::string::npos ? v : quoted(v);
+CsvWriter& CsvWriter::text(std::string_view value) {
+  separate();
+  const bool defuse = formula_start(value);
+  if (quote_ == Quote::when_needed && !needs_quotes(value)) {
+    if (defuse) out_ += '\'';
+    out_ += value;
+    return *this;
+  }
+  out_ += '"';
+  if (defuse) out_ += '\'';
+  for (char ch : value) {
+    if (ch == '"') out_ += '"';
+    out_ += ch;
+  }
+  out_ += '"';
+  return *this;
+}
+
+CsvWriter& CsvWriter::plain(std::string_view value) {
+  assert(!needs_quotes(value) && !formula_start(value));
+  separate();
+  out_ += value;
+  return *this;
+}
+
+CsvWriter& CsvWriter::number(std::int64_t n) {
+  separate();
+  out_ += std::to_string(n);
+  return *this;
+}
+
+CsvWriter& CsvWriter::number(std::uint64_t n) {
+  separate();
+  out_ += std::to_string(n);
+  return *this;
+}
+
+CsvWriter& CsvWriter::end_row() {
+  out_ += "\r\n";
+  in_row_ = false;
+  return *this;
+}
+
+CsvWriter& CsvWriter::row(std::initializer_list<std::string_view> texts) {
+  for (auto t : texts) text(t);
+  return end_row();
 }
 
 Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {

@@ -7,22 +7,13 @@
 #include "server/results/csv.hpp"
 #include "shared/crypto/kdf.hpp"
 #include "shared/results/scoring.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::server::core {
 
 namespace {
 
 constexpr std::string_view k_subject_salt = "vigil equalities subject v1";
-
-std::string utc_day(std::int64_t wall_ms) {
-  const std::chrono::sys_days day = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>(
-      std::chrono::milliseconds(wall_ms)));
-  const std::chrono::year_month_day ymd(day);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
 
 std::string percent(std::size_t part, std::size_t whole) {
   if (whole == 0) return "";
@@ -42,7 +33,7 @@ Result<std::string> equalities_subject(const ServerKeys& keys, std::string_view 
 Status put_equalities(EqualitiesRepository& eq, const ServerKeys& keys, std::string_view candidate_id,
                       const results::EqualitiesDeclaration& d, const time::Clock& clock) {
   VIGIL_ASSIGN(auto subject, equalities_subject(keys, candidate_id));
-  return eq.put_declaration(subject, d, utc_day(clock.wall_ms()));
+  return eq.put_declaration(subject, d, time::utc_date(clock.wall_ms()));
 }
 
 Result<EqualitiesReport> equalities_report(EqualitiesRepository& eq, const ServerKeys& keys, std::string_view assessment_id,
@@ -104,20 +95,25 @@ nlohmann::json to_json(const EqualitiesReport& r) {
 }
 
 std::string equalities_csv(const EqualitiesReport& r) {
-  std::string out = "characteristic,group,candidates,met,not_met,flagged,flag_rate_percent,suppressed\r\n";
+  CsvWriter csv(CsvWriter::Quote::always);
+  for (std::string_view column : {"characteristic", "group", "candidates", "met", "not_met", "flagged", "flag_rate_percent", "suppressed"}) {
+    csv.plain(column);
+  }
+  csv.end_row();
   for (const auto& c : r.characteristics) {
     for (const auto& g : c.groups) {
-      out += csv_cell(c.label) + "," + csv_cell(results::equalities_label(c.field, g.group)) + ",";
+      csv.text(c.label).text(results::equalities_label(c.field, g.group));
       if (g.suppressed) {
-        out += ",,,,,yes";
+        for (int i = 0; i < 5; ++i) csv.plain("");
+        csv.plain("yes");
       } else {
-        out += std::to_string(g.candidates) + "," + std::to_string(g.met) + "," + std::to_string(g.not_met) + "," +
-               std::to_string(g.flagged) + "," + percent(g.flagged, g.candidates) + ",no";
+        csv.number(g.candidates).number(g.met).number(g.not_met).number(g.flagged);
+        csv.plain(percent(g.flagged, g.candidates)).plain("no");
       }
-      out += "\r\n";
+      csv.end_row();
     }
   }
-  return out;
+  return csv.take();
 }
 
 }  // namespace vigil::server::core

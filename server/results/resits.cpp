@@ -1,6 +1,7 @@
 #include "server/results/resits.hpp"
 
 #include "server/packages/packages.hpp"
+#include "shared/time/format.hpp"
 #include "shared/certificate/credential.hpp"
 
 namespace vigil::server::core {
@@ -40,7 +41,7 @@ Result<ResitRow> reendorse_for_resit(Repository& repo, ResultsRepository& result
   VIGIL_ASSIGN(auto existing, resits.resit_of(latest->sitting_id));
   if (existing) {
     return fail(Errc::conflict, candidate->full_name + " was already re-endorsed for a resit on " +
-                                    certificate::date_of(existing->endorsed_wall_ms));
+                                    time::utc_date(existing->endorsed_wall_ms));
   }
   VIGIL_ASSIGN(auto attempt, attempt_of(resits, latest->sitting_id));
   ResitRow r{latest->sitting_id, std::string(candidate_id), attempt + 1, by_user, clock.wall_ms(), std::nullopt};
@@ -82,7 +83,7 @@ Result<ScheduledAttempt> schedule_attempt(Repository& repo, ResultsRepository& r
     VIGIL_ASSIGN(resit, resits.resit_of(latest->sitting_id));
     if (!resit) {
       return fail(Errc::conflict, "candidate " + std::string(candidate_id) + "'s latest result (sitting " + latest->sitting_id +
-                                      ", released " + certificate::date_of(*latest->released_wall_ms) +
+                                      ", released " + time::utc_date(*latest->released_wall_ms) +
                                       ") is not met: their council manager must re-endorse them for a resit (council page, "
                                       "Results) before they are scheduled again");
     }

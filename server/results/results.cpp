@@ -7,6 +7,7 @@
 #include "server/results/csv.hpp"
 #include "server/packages/packages.hpp"
 #include "server/results/resits.hpp"
+#include "shared/time/format.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
@@ -139,7 +140,7 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
   c.candidate_id = candidate->candidate_id;
   c.level = std::string(assessment::level_name(report.level));
   c.outcome = row->outcome;
-  c.award_date = certificate::date_of(*row->released_wall_ms);
+  c.award_date = time::utc_date(*row->released_wall_ms);
   c.expiry_date = certificate::add_years(c.award_date, valid_years);
   c.assessment_id = row->assessment_id;
   c.assessment_version = row->version;
@@ -225,31 +226,35 @@ Result<std::string> results_csv(Repository& repo, ResultsRepository& results, st
     lines.push_back({row, *cand, std::move(report), attempt});
   }
   std::sort(areas.begin(), areas.end(), [](const auto& a, const auto& b) { return results::kss_less(a, b); });
-  std::string out = "sitting_id,candidate_id,candidate_name,council_id,attempt,outcome,released,overall_percent";
-  for (const char* st : {"knowledge", "scenario", "written"}) out += std::string(",") + st + "_status," + st + "_percent";
-  for (const auto& a : areas) out += "," + a + "_percent";
-  out += "\r\n";
+  CsvWriter csv(CsvWriter::Quote::when_needed);
+  for (std::string_view column : {"sitting_id", "candidate_id", "candidate_name", "council_id", "attempt", "outcome", "released",
+                                  "overall_percent"}) {
+    csv.plain(column);
+  }
+  for (std::string_view st : {"knowledge", "scenario", "written"}) {
+    csv.plain(std::string(st) + "_status").plain(std::string(st) + "_percent");
+  }
+  for (const auto& a : areas) csv.text(a + "_percent");  // area names come from the content
+  csv.end_row();
   for (const auto& l : lines) {
-    out += csv_field(l.row.sitting_id) + "," + csv_field(l.candidate.candidate_id) + "," + csv_field(l.candidate.full_name) +
-           "," + csv_field(l.candidate.council_id) + "," + std::to_string(l.attempt) + "," + l.row.outcome + "," +
-           (l.row.released_wall_ms ? certificate::date_of(*l.row.released_wall_ms) : std::string()) + "," +
-           std::to_string(l.report.overall.percent());
+    csv.text(l.row.sitting_id).text(l.candidate.candidate_id).text(l.candidate.full_name).text(l.candidate.council_id);
+    csv.number(l.attempt).plain(l.row.outcome);
+    csv.plain(l.row.released_wall_ms ? time::utc_date(*l.row.released_wall_ms) : std::string());
+    csv.number(static_cast<std::int64_t>(l.report.overall.percent()));
     for (const auto& st : l.report.stages) {
       const bool scored = st.status == results::StageStatus::met || st.status == results::StageStatus::not_met;
-      // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict on `"," + std::string(...)`.
-      out += ',';
-      out += results::stage_status_name(st.status);
-      out += ',';
-      if (scored) out += std::to_string(st.marks.percent());
+      csv.plain(results::stage_status_name(st.status));
+      if (scored) csv.number(static_cast<std::int64_t>(st.marks.percent()));
+      else csv.plain("");
     }
     for (const auto& a : areas) {
       auto it = std::find_if(l.report.areas.begin(), l.report.areas.end(), [&](const auto& x) { return x.kss == a; });
-      out += ',';
-      if (it != l.report.areas.end()) out += std::to_string(it->marks.percent());
+      if (it != l.report.areas.end()) csv.number(static_cast<std::int64_t>(it->marks.percent()));
+      else csv.plain("");
     }
-    out += "\r\n";
+    csv.end_row();
   }
-  return out;
+  return csv.take();
 }
 
 Result<std::vector<results::ItemStatistic>> item_statistics_for(ResultsRepository& results, std::string_view assessment_id) {

@@ -11,6 +11,7 @@
 #include <liboath/oath.h>
 
 #include "server/staff/staff_detail.hpp"
+#include "shared/core/log.hpp"
 #include "server/embedded/common_passwords.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
@@ -311,7 +312,7 @@ Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const 
                                      now));
   VIGIL_ASSIGN(auto user, d.staff.user_by_email(email));
   if (blocked) {
-    if (cfg.log) cfg.log("event=staff_login_throttled remote=" + peer.remote_address);
+    if (cfg.log) cfg.log(log::line("staff_login_throttled", {{"remote", peer.remote_address}}));
     VIGIL_TRY(d.staff.count_login_failure(user ? std::optional<std::int64_t>(user->user_id) : std::nullopt,
                                           peer.remote_address, true, now));
     return throttled(blocked, now);
@@ -322,8 +323,9 @@ Result<HttpResponse> sign_in(const SignInDeps& d, const HttpRequest& req, const 
   if (!matches || user->disabled || expired) {
     // Not an audit event (schema 9 invariant 5): counted, and reported with the next sign-in.
     if (cfg.log) {
-      cfg.log(std::string("event=staff_login_failed user=") + (user ? std::to_string(user->user_id) : "unknown") +
-              (expired && matches ? " reason=one_time_password_expired" : "") + " remote=" + peer.remote_address);
+      const log::Field who = user ? log::Field("user", user->user_id) : log::Field("user", "unknown");
+      cfg.log(expired && matches ? log::line("staff_login_failed", {who, {"reason", "one_time_password_expired"}, {"remote", peer.remote_address}})
+                                 : log::line("staff_login_failed", {who, {"remote", peer.remote_address}}));
     }
     VIGIL_TRY(d.staff.count_login_failure(user ? std::optional<std::int64_t>(user->user_id) : std::nullopt,
                                           peer.remote_address, false, now));

@@ -134,20 +134,21 @@ Result<HttpResponse> get_audit(Ctx& c) {
 }
 
 Result<HttpResponse> get_audit_csv(Ctx& c) {
-  std::string out = csv_line({"audit_id", "time_utc_ms", "user_id", "action", "target", "detail"});
+  CsvWriter csv(CsvWriter::Quote::always);
+  csv.row({"audit_id", "time_utc_ms", "user_id", "action", "target", "detail"});
   std::int64_t before = 0;
   // Up to 100,000 entries per export, newest first.
   for (int page = 0; page < 100; ++page) {
     VIGIL_ASSIGN(auto entries, c.staff.audit_entries(before, 1000));
     for (const auto& e : entries) {
-      out += csv_line({std::to_string(e.audit_id), std::to_string(e.wall_ms), e.user_id ? std::to_string(*e.user_id) : "",
-                       e.action, e.target, e.detail});
+      csv.row({std::to_string(e.audit_id), std::to_string(e.wall_ms), e.user_id ? std::to_string(*e.user_id) : "", e.action,
+               e.target, e.detail});
       before = e.audit_id;
     }
     if (entries.size() < 1000) break;
   }
   VIGIL_TRY(c.audit("audit.export", "audit"));
-  return csv_download(std::move(out), "vigil-audit.csv");
+  return csv_download(csv.take(), "vigil-audit.csv");
 }
 
 // The table (invariant 1). Patterns: literal segments and {name} captures.
@@ -369,8 +370,8 @@ HttpResponse StaffApi::handle(const HttpRequest& request, const protocol::PeerId
     out = std::move(*r);
   } else {
     if (http::status_for(r.error().code) >= 500 && config_.log) {
-      config_.log("event=staff_request_failed method=" + log_value(request.method) + " code=" + std::string(errc_name(r.error().code)) +
-                  " detail=" + log_value(r.error().message));
+      config_.log(log::line("staff_request_failed",
+                            {{"method", request.method}, {"code", errc_name(r.error().code)}, {"detail", r.error().message}}));
     }
     out = error_response(r.error());
   }

@@ -11,6 +11,7 @@
 
 #include "server/staff/staff_detail.hpp"
 #include "shared/core/log.hpp"
+#include "shared/core/utf8.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -67,13 +68,14 @@ Result<HttpResponse> get_candidates_csv(Ctx& c) {
   sq.offset = 0;
   sq.limit = 100'000;
   VIGIL_ASSIGN(auto page, c.staff.status(sq));
-  std::string out = csv_line({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome"});
+  CsvWriter csv(CsvWriter::Quote::always);
+  csv.row({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome"});
   for (const auto& r : page.rows) {
-    out += csv_line({r.candidate_id, r.full_name, r.work_email, r.employee_ref, r.level, r.status,
-                     r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome});
+    csv.row({r.candidate_id, r.full_name, r.work_email, r.employee_ref, r.level, r.status,
+             r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome});
   }
   VIGIL_TRY(c.audit("candidates.export", "council/" + sq.council_id, std::to_string(page.rows.size()) + " rows"));
-  return csv_download(std::move(out), "vigil-status-" + sq.council_id + ".csv");
+  return csv_download(csv.take(), "vigil-status-" + sq.council_id + ".csv");
 }
 
 Result<HttpResponse> get_summary(Ctx& c) {
@@ -236,9 +238,8 @@ Result<HttpResponse> post_import(Ctx& c) {
   }
   std::string_view text = c.req.body;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // Excel's BOM
-  std::size_t bad_at = 0;
-  if (!valid_utf8(text, &bad_at)) {
-    const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad_at), '\n'));
+  if (const auto bad_at = first_invalid_utf8(text)) {
+    const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad_at), '\n'));
     return error_response(422, "bad_encoding",
                          "the file is not UTF-8 text (first problem on line " + std::to_string(line) +
                              "); save it as \"CSV UTF-8\" and upload it again. Nothing was imported.");

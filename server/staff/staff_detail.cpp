@@ -28,33 +28,6 @@ Result<std::string> str_field(ObjectReader& in, std::string_view name, std::size
   return v.value_or(std::string());
 }
 
-bool valid_utf8(std::string_view s, std::size_t* bad_at) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c < 0x80) n = 0;
-    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
-    else if ((c & 0xF0) == 0xE0) n = 2;
-    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
-    else { *bad_at = i; return false; }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) { *bad_at = i; return false; }
-    }
-    // Overlong three-byte forms and surrogates.
-    if (n == 2) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) { *bad_at = i; return false; }
-    }
-    if (n == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) { *bad_at = i; return false; }
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
@@ -126,17 +99,6 @@ json queue_json(const QueueEntry& q) {
 Result<const StaffResultsDeps*> Ctx::need_results() const {
   if (!results) return fail(Errc::unavailable, "results are not configured on this server");
   return results;
-}
-
-std::string csv_line(std::initializer_list<std::string_view> cells) {
-  std::string out;
-  bool first = true;
-  for (auto cell : cells) {
-    if (!first) out += ',';
-    first = false;
-    out += csv_cell(cell);
-  }
-  return out + "\r\n";
 }
 
 }  // namespace vigil::server::core::staff_detail

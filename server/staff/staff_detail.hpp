@@ -56,7 +56,6 @@ Result<std::string> str_field(ObjectReader& in, std::string_view name, std::size
 
 // ---- text ---
 
-bool valid_utf8(std::string_view s, std::size_t* bad_at);
 bool has_control(std::string_view s);
 std::string trim(std::string_view s);
 std::string lower(std::string s);
@@ -69,8 +68,7 @@ Result<std::string> random_token(std::size_t bytes);
 
 // ---- CSV downloads ---
 
-// One CSV row (RFC 4180 quoting, formula cells neutralised), CRLF-terminated.
-std::string csv_line(std::initializer_list<std::string_view> cells);
+// CSV rows are written with CsvWriter (server/results/csv.hpp), sent with http::csv_download.
 
 // ---- endpoints (invariant 1) ---
 

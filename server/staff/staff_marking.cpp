@@ -162,8 +162,7 @@ Status sync_scripts(const Ctx& c, const Deps& d) {
       auto a = load_assessment(c.repo, d.r->keys, s.assessment_id, s.version);
       if (!a) {
         if (c.config.log) {
-          c.config.log("event=marking_package_unreadable assessment=" + log_value(s.assessment_id) + " code=" +
-                       std::string(errc_name(a.error().code)));
+          c.config.log(log::line("marking_package_unreadable", {{"assessment", s.assessment_id}, {"code", errc_name(a.error().code)}}));
         }
         continue;
       }
@@ -194,7 +193,7 @@ Status sync_scripts(const Ctx& c, const Deps& d) {
     VIGIL_ASSIGN(auto marks, stored_final(s.final_marks));
     auto done = finalise(c, d, s, marks);
     if (!done && c.config.log) {
-      c.config.log("event=marking_score_failed script=" + s.script_id + " code=" + std::string(errc_name(done.error().code)));
+      c.config.log(log::line("marking_score_failed", {{"script", s.script_id}, {"code", errc_name(done.error().code)}}));
     }
   }
   return {};

@@ -4,6 +4,7 @@
 
 #include "server/results/resits.hpp"
 #include "server/results/results.hpp"
+#include "shared/time/format.hpp"
 #include "shared/certificate/credential.hpp"
 
 namespace vigil::server::core::staff_detail {
@@ -180,7 +181,7 @@ Result<HttpResponse> get_council_results(Ctx& c) {
     json j{{"sitting_id", r.sitting_id},   {"candidate_id", r.candidate_id},
            {"full_name", row.full_name},   {"assessment_id", r.assessment_id},
            {"attempt", attempt},           {"outcome", r.outcome},
-           {"released", certificate::date_of(*r.released_wall_ms)},
+           {"released", time::utc_date(*r.released_wall_ms)},
            {"stages", report.value("stages", json::array())},
            {"areas", report.value("areas", json::array())},
            {"overall", report.value("overall", json::object())}};

@@ -19,12 +19,6 @@ ScriptRow script_row(const sqlite::Statement& st) {
   return s;
 }
 
-Result<std::optional<ScriptRow>> one_script(sqlite::Statement& st) {
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<ScriptRow>{};
-  return std::optional<ScriptRow>{script_row(st)};
-}
-
 }  // namespace
 
 Result<std::vector<SittingRow>> SqliteMarkingRepository::submitted_sittings_without_script(std::int64_t limit) {
@@ -57,14 +51,14 @@ Result<std::optional<ScriptRow>> SqliteMarkingRepository::script(std::string_vie
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_script_columns) + "WHERE script_id = ?"));
   st.bind(1, script_id);
-  return one_script(st);
+  return sqlite::one<ScriptRow>(st, script_row);
 }
 
 Result<std::optional<ScriptRow>> SqliteMarkingRepository::script_of_sitting(std::string_view sitting_id) {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_script_columns) + "WHERE sitting_id = ?"));
   st.bind(1, sitting_id);
-  return one_script(st);
+  return sqlite::one<ScriptRow>(st, script_row);
 }
 
 Result<std::vector<ScriptRow>> SqliteMarkingRepository::markable_by(std::int64_t assessor_id, std::int64_t limit) {

@@ -59,9 +59,7 @@ Result<std::optional<std::string>> SqliteResultsRepository::thresholds(std::stri
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached("SELECT thresholds FROM result_thresholds WHERE assessment_id = ?"));
   st.bind(1, assessment_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<std::string>{};
-  return std::optional<std::string>{st.column_text(0)};
+  return sqlite::one<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });
 }
 
 Status SqliteResultsRepository::put_written_marks(std::string_view sitting_id,
@@ -171,9 +169,7 @@ Result<std::optional<ResultRow>> SqliteResultsRepository::result(std::string_vie
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE sitting_id = ?"));
   st.bind(1, sitting_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<ResultRow>{};
-  return std::optional<ResultRow>{result_row_from(st)};
+  return sqlite::one<ResultRow>(st, result_row_from);
 }
 
 Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_assessment(std::string_view assessment_id) {
@@ -249,9 +245,7 @@ Result<std::optional<CredentialRow>> SqliteResultsRepository::credential(std::st
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) + "WHERE credential_id = ?"));
   st.bind(1, credential_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<CredentialRow>{};
-  return std::optional<CredentialRow>{credential_row(st)};
+  return sqlite::one<CredentialRow>(st, credential_row);
 }
 
 Result<std::optional<CredentialRow>> SqliteResultsRepository::current_credential(std::string_view sitting_id) {
@@ -259,9 +253,7 @@ Result<std::optional<CredentialRow>> SqliteResultsRepository::current_credential
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) +
                                           "WHERE sitting_id = ? AND revoked_wall_ms IS NULL ORDER BY issued_wall_ms DESC LIMIT 1"));
   st.bind(1, sitting_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<CredentialRow>{};
-  return std::optional<CredentialRow>{credential_row(st)};
+  return sqlite::one<CredentialRow>(st, credential_row);
 }
 
 Status SqliteResultsRepository::revoke_credential(std::string_view credential_id, std::string_view reason, std::int64_t now_ms) {
@@ -315,18 +307,14 @@ Result<std::optional<ResitRow>> SqliteResitRepository::resit_of(std::string_view
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_resit_columns) + "WHERE resit_of = ?"));
   st.bind(1, not_met_sitting_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<ResitRow>{};
-  return std::optional<ResitRow>{read_resit(st)};
+  return sqlite::one<ResitRow>(st, read_resit);
 }
 
 Result<std::optional<ResitRow>> SqliteResitRepository::resit_by_sitting(std::string_view sitting_id) {
   Lock lock(base_.mutex());
   VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_resit_columns) + "WHERE sitting_id = ?"));
   st.bind(1, sitting_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<ResitRow>{};
-  return std::optional<ResitRow>{read_resit(st)};
+  return sqlite::one<ResitRow>(st, read_resit);
 }
 
 Status SqliteResitRepository::link_resit(std::string_view not_met_sitting_id, std::string_view sitting_id, std::int64_t now_ms) {

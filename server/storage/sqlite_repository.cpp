@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "server/embedded/server_migrations.hpp"
 
@@ -22,6 +23,9 @@ bool copy_digest(const Bytes& from, std::array<std::uint8_t, N>& to) {
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
+// The embedded numbered migrations, through the one runner (sqlite::migrate: a transaction each,
+// foreign keys checked before each commits). A database from a newer server is refused first, in
+// the words an operator expects.
 Status migrate(sqlite::Db& db) {
   VIGIL_ASSIGN(auto current, db.query_int("PRAGMA user_version"));
   const auto files = server_migrations();
@@ -29,23 +33,9 @@ Status migrate(sqlite::Db& db) {
     return fail(Errc::unsupported_version, "the database was written by a newer vigil-server (schema " +
                                                std::to_string(current) + ")");
   }
-  // Foreign keys are off while migrating, so a migration may rebuild a table (create the new
-  // one, copy, drop the old, rename: the procedure https://sqlite.org/lang_altertable.html
-  // gives for changes ALTER TABLE cannot make, such as a CHECK constraint). Every reference is
-  // checked before each migration commits, and foreign keys are on again afterwards.
-  VIGIL_TRY(db.exec("PRAGMA foreign_keys = OFF"));
-  for (auto i = static_cast<std::size_t>(current); i < files.size(); ++i) {
-    VIGIL_ASSIGN(auto tx, sqlite::Transaction::begin(db));
-    VIGIL_TRY(db.exec(files[i].text));
-    VIGIL_ASSIGN(auto dangling, db.query_int("SELECT count(*) FROM pragma_foreign_key_check"));
-    if (dangling != 0) {
-      return fail(Errc::integrity, "migration " + std::to_string(i + 1) + " would leave " + std::to_string(dangling) +
-                                       " reference(s) dangling; the database is unchanged");
-    }
-    VIGIL_TRY(db.exec("PRAGMA user_version = " + std::to_string(i + 1)));
-    VIGIL_TRY(tx.commit());
-  }
-  return {};
+  std::vector<std::string_view> sql(files.size());
+  std::ranges::transform(files, sql.begin(), &EmbeddedFile::text);
+  return sqlite::migrate(db, sql);
 }
 
 }  // namespace
@@ -89,10 +79,9 @@ Result<std::optional<CandidateRow>> SqliteRepository::candidate(std::string_view
   VIGIL_ASSIGN(auto st, db_.cached("SELECT candidate_id, council_id, full_name, work_email, level FROM candidates "
                                    "WHERE candidate_id = ?"));
   st.bind(1, candidate_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<CandidateRow>{};
-  return std::optional<CandidateRow>{
-      CandidateRow{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)}};
+  return sqlite::one<CandidateRow>(st, [](const Statement& s) {
+    return CandidateRow{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4)};
+  });
 }
 
 Result<bool> SqliteRepository::candidate_withdrawn(std::string_view candidate_id) {

@@ -9,6 +9,7 @@
 #include "shared/encoding/canonical.hpp"
 #include "shared/protocol/json_reader.hpp"
 #include "shared/protocol/sync.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::certificate {
 
@@ -34,31 +35,6 @@ Result<Bytes> read_signature(ObjectReader& r) {
   return sig;
 }
 
-std::optional<std::chrono::year_month_day> ymd_of(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return std::nullopt;
-  auto digits = [&](std::size_t from, std::size_t n) -> std::optional<int> {
-    int v = 0;
-    for (std::size_t i = from; i < from + n; ++i) {
-      if (d[i] < '0' || d[i] > '9') return std::nullopt;
-      v = v * 10 + (d[i] - '0');
-    }
-    return v;
-  };
-  auto y = digits(0, 4), m = digits(5, 2), day = digits(8, 2);
-  if (!y || !m || !day) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{static_cast<unsigned>(*m)},
-                                  std::chrono::day{static_cast<unsigned>(*day)}};
-  if (!ymd.ok()) return std::nullopt;
-  return ymd;
-}
-
-std::string format(const std::chrono::year_month_day& ymd) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-
 Verification failed(Verdict v, std::string message) {
   Verification out;
   out.verdict = v;
@@ -82,19 +58,14 @@ std::optional<std::string> key_problem(const IssuerKey& k, std::int64_t at_ms, s
 
 // ---- dates ------------------------------------------------------------------------------------
 
-bool is_valid_date(std::string_view date) noexcept { return ymd_of(date).has_value(); }
-
-std::string date_of(std::int64_t wall_ms) {
-  const auto days = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(wall_ms)));
-  return format(std::chrono::year_month_day(days));
-}
+bool is_valid_date(std::string_view date) noexcept { return time::parse_date(date).has_value(); }
 
 std::string add_years(std::string_view date, std::uint32_t years) {
-  auto ymd = ymd_of(date);
+  auto ymd = time::parse_date(date);
   if (!ymd) return {};
   auto out = *ymd + std::chrono::years(years);
   if (!out.ok()) out = out.year() / out.month() / std::chrono::last;  // 29 February in a common year
-  return format(out);
+  return time::format_date(out);
 }
 
 // ---- credentials ------------------------------------------------------------------------------
@@ -343,18 +314,18 @@ Verification verify_credential(std::string_view credential_text, const IssuerKey
                             "does not verify against the issuer key set";
     } else {
       out.revocation = RevocationCheck::checked;
-      out.revocation_note = "checked against the revocation list issued " + date_of(list->issued_wall_ms);
+      out.revocation_note = "checked against the revocation list issued " + time::utc_date(list->issued_wall_ms);
       for (const auto& r : list->revoked) {
         if (r.credential_id == c->credential_id) {
           out.verdict = Verdict::revoked;
-          out.message = "the certificate was revoked on " + date_of(r.revoked_wall_ms) +
+          out.message = "the certificate was revoked on " + time::utc_date(r.revoked_wall_ms) +
                         (r.reason.empty() ? std::string() : " (" + r.reason + ")");
           return out;
         }
       }
     }
   }
-  const std::string today = date_of(now_ms);
+  const std::string today = time::utc_date(now_ms);
   if (today > c->expiry_date) {
     out.verdict = Verdict::expired;
     out.message = "the certificate is genuine but expired on " + c->expiry_date + ": re-accreditation was due by then";

@@ -137,8 +137,8 @@ std::string describe(const Verification& v);
 // Exit status for verify-certificate commands: 0 valid, 1 any failure.
 inline int exit_status(const Verification& v) noexcept { return v.ok() ? 0 : 1; }
 
-// "2026-11-22" for a wall-clock time; date + years (29 February -> 28 February).
-std::string date_of(std::int64_t wall_ms);
+// Dates are "YYYY-MM-DD" (time::utc_date makes one from a wall-clock time); date + years
+// (29 February -> 28 February).
 std::string add_years(std::string_view date, std::uint32_t years);
 bool is_valid_date(std::string_view date) noexcept;
 

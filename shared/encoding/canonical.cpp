@@ -1,4 +1,5 @@
 #include "shared/encoding/canonical.hpp"
+#include "shared/core/utf8.hpp"
 
 #include <cassert>
 #include <limits>
@@ -7,32 +8,6 @@ namespace vigil::canonical {
 
 // Hand-written: the format is ours (see header) and small; no packaged library encodes exactly
 // this, and CBOR's canonical mode would still need our own strictness checks on top.
-
-bool is_valid_utf8(std::string_view s) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
 
 void Writer::put_u32(std::uint32_t n) {
   for (int s = 24; s >= 0; s -= 8) out_.push_back(static_cast<std::uint8_t>(n >> s));

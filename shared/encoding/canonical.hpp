@@ -96,6 +96,4 @@ Result<Bytes> domain_separated(std::string_view domain, const Value& v);
 // SHA-256 of domain_separated(domain, v).
 Result<crypto::Digest> hash(std::string_view domain, const Value& v);
 
-bool is_valid_utf8(std::string_view s) noexcept;
-
 }  // namespace vigil::canonical

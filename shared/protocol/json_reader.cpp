@@ -1,4 +1,5 @@
 #include "shared/protocol/json_reader.hpp"
+#include "shared/core/utf8.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -168,39 +169,6 @@ Result<json> parse_json(std::string_view body, std::size_t max_depth) {
     return fail(Error{Errc::invalid_argument, "body is not a JSON object (got " + std::string(describe(parsed)) + ")", ""});
   }
   return parsed;
-}
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07u, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
 }
 
 std::string join_path(std::string_view prefix, std::string_view name) {

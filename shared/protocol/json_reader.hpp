@@ -39,9 +39,6 @@ inline constexpr std::size_t k_default_max_depth = 32;
 // the duplicate, e.g. "records[0].seq"), or is not an object at the top level.
 Result<nlohmann::json> parse_json(std::string_view body, std::size_t max_depth = k_default_max_depth);
 
-// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool is_valid_utf8(std::string_view text) noexcept;
-
 // The path of member `name` inside the object at `prefix`: ("", "seq") -> "seq",
 // ("records[3]", "seq") -> "records[3].seq".
 std::string join_path(std::string_view prefix, std::string_view name);

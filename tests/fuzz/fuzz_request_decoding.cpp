@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/core/bytes.hpp"
+#include "shared/core/utf8.hpp"
 #include "shared/crypto/pki.hpp"
 #include "shared/encoding/canonical.hpp"
 #include "shared/protocol/json_reader.hpp"
@@ -33,7 +34,7 @@ namespace {
 // invalid UTF-8, which would turn a 400 into a crashed request.
 void check_error(const Error& e) {
   if (e.message.empty()) die("an error without a message", e.describe());
-  if (!protocol::is_valid_utf8(e.message) || !protocol::is_valid_utf8(e.field)) {
+  if (!is_valid_utf8(e.message) || !is_valid_utf8(e.field)) {
     die("an error message or field that is not UTF-8", e.describe());
   }
   (void)protocol::to_json(protocol::error_body_from(e)).dump();

@@ -2,7 +2,6 @@
 // content folder, schedules sittings and issues start codes through its admin commands; the
 // real client (SQLCipher store, HTTPS transport with the device certificate) downloads and
 // unlocks, online at the start by the server's clock, or offline with the start code.
-#include <ctime>
 #include <fstream>
 
 #include <catch2/catch_test_macros.hpp>
@@ -10,6 +9,7 @@
 #include "client/package/packages.hpp"
 #include "client/store/store.hpp"
 #include "client/sync/enrol.hpp"
+#include "shared/time/format.hpp"
 #include "tests/support/content_dir.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
@@ -23,15 +23,6 @@ using vigil::testing::TestServer;
 namespace {
 
 const std::string k_assessment = "practitioner-test";
-
-std::string iso(std::int64_t wall_ms) {
-  const auto t = static_cast<std::time_t>(wall_ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string parse_start_code(const testing::RunResult& r) {
   const auto at = r.output.find("start code: ");
@@ -73,8 +64,8 @@ TEST_CASE("a package built from a content folder is downloaded and unlocked onli
 
   // c-1: scheduled two hours from now. c-2: started ten minutes ago, with extra time.
   const std::int64_t future_start = now + 2 * 3'600'000;
-  REQUIRE(server.admin({"schedule", "--candidate", "c-1", "--assessment", k_assessment, "--start", iso(future_start)}).exit_code == 0);
-  REQUIRE(server.admin({"schedule", "--candidate", "c-2", "--assessment", k_assessment, "--start", iso(now - 600'000),
+  REQUIRE(server.admin({"schedule", "--candidate", "c-1", "--assessment", k_assessment, "--start", vigil::time::utc_iso8601(future_start)}).exit_code == 0);
+  REQUIRE(server.admin({"schedule", "--candidate", "c-2", "--assessment", k_assessment, "--start", vigil::time::utc_iso8601(now - 600'000),
                         "--window-hours", "4"}).exit_code == 0);
   REQUIRE(server.admin({"set-accommodations", "--candidate", "c-2", "--extra-time-percent", "25", "--knowledge-only"}).exit_code == 0);
   const std::string code = parse_start_code(server.admin({"start-code", "--candidate", "c-1", "--assessment", k_assessment}));
@@ -145,7 +136,7 @@ TEST_CASE("the sample practitioner assessment goes from package build to vigil-c
   };
   REQUIRE(vigil_client({"enrol", "--trust", trust_file.string(), "--code", server.enrolment_code("c-1")}).exit_code == 0);
   const std::int64_t now = time::system_clock().wall_ms();
-  REQUIRE(server.admin({"schedule", "--candidate", "c-1", "--assessment", "practitioner-demo", "--start", iso(now - 60'000)}).exit_code == 0);
+  REQUIRE(server.admin({"schedule", "--candidate", "c-1", "--assessment", "practitioner-demo", "--start", vigil::time::utc_iso8601(now - 60'000)}).exit_code == 0);
   const std::string code = parse_start_code(server.admin({"start-code", "--candidate", "c-1", "--assessment", "practitioner-demo"}));
 
   auto download = vigil_client({"download"});

@@ -22,6 +22,7 @@
 #include "shared/protocol/messages.hpp"
 #include "shared/package/package.hpp"
 #include "shared/time/clock.hpp"
+#include "shared/time/format.hpp"
 #include "tests/support/content_dir.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -232,13 +233,13 @@ TEST_CASE("scheduling needs a built package of the candidate's level") {
 }
 
 TEST_CASE("ISO 8601 start times are read with offsets and anything else is refused") {
-  CHECK(core::parse_iso8601("2026-11-22T09:30:00Z").value() == 1'795'339'800'000);
-  CHECK(core::parse_iso8601("2026-11-22T09:30Z").value() == 1'795'339'800'000);
-  CHECK(core::parse_iso8601("2026-11-22T10:30:00+01:00").value() == 1'795'339'800'000);
-  CHECK(core::format_iso8601(1'795'339'800'000) == "2026-11-22T09:30:00Z");
+  CHECK(vigil::time::parse_iso8601("2026-11-22T09:30:00Z").value() == 1'795'339'800'000);
+  CHECK(vigil::time::parse_iso8601("2026-11-22T09:30Z").value() == 1'795'339'800'000);
+  CHECK(vigil::time::parse_iso8601("2026-11-22T10:30:00+01:00").value() == 1'795'339'800'000);
+  CHECK(vigil::time::utc_iso8601(1'795'339'800'000) == "2026-11-22T09:30:00Z");
   for (const char* bad : {"2026-11-22 09:30", "2026-02-31T09:30Z", "22/11/2026", "2026-11-22T09:30:00", "2026-11-22T25:00Z"}) {
     INFO(bad);
-    CHECK_FALSE(core::parse_iso8601(bad));
+    CHECK_FALSE(vigil::time::parse_iso8601(bad));
   }
 }
 
@@ -309,7 +310,7 @@ TEST_CASE("the content key is released online only from the scheduled start to t
   CHECK(before.status == 403);
   CHECK(error_code(before) == "forbidden");
   CHECK(error_message(before).find("not yet") != std::string::npos);
-  CHECK(error_message(before).find(core::format_iso8601(start)) != std::string::npos);
+  CHECK(error_message(before).find(vigil::time::utc_iso8601(start)) != std::string::npos);
 
   s.clock.advance_ms(k_hour);
   auto at_start = s.call("POST", base + "/key", R"({"v":1})");

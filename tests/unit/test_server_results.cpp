@@ -13,6 +13,7 @@
 #include "server/storage/results_sqlite_repository.hpp"
 #include "server/home/server_home.hpp"
 #include "server/storage/sqlite_repository.hpp"
+#include "shared/time/format.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/results/released.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -216,7 +217,7 @@ TEST_CASE("the CSV export lists a window's results, one council's only when aske
   CHECK_THAT(all, ContainsSubstring("sitting_id,candidate_id,candidate_name,council_id,attempt,outcome,released,overall_percent,"
                                     "knowledge_status,knowledge_percent"));
   CHECK_THAT(all, ContainsSubstring(",P1_percent\r\n"));
-  CHECK_THAT(all, ContainsSubstring("s-a1,cand-a,Name of cand-a,council-1,1,met," + certificate::date_of(now) + ",70,met,70"));
+  CHECK_THAT(all, ContainsSubstring("s-a1,cand-a,Name of cand-a,council-1,1,met," + time::utc_date(now) + ",70,met,70"));
   // The name starts with "=" and holds a comma and quotes: apostrophe, quoted, quotes doubled.
   CHECK_THAT(all, ContainsSubstring("\"'=HYPERLINK(\"\"x\"\"), Smith\""));
   CHECK_THAT(all, !ContainsSubstring("s-a2"));  // another window

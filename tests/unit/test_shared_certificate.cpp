@@ -8,6 +8,7 @@
 #include "shared/certificate/credential.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/protocol/sync.hpp"
+#include "shared/time/format.hpp"
 
 using Catch::Matchers::ContainsSubstring;
 using namespace vigil;
@@ -31,7 +32,7 @@ Credential credential(std::int64_t issued) {
   c.candidate_id = "cand-1";
   c.level = "practitioner";
   c.outcome = "met";
-  c.award_date = date_of(issued);
+  c.award_date = vigil::time::utc_date(issued);
   c.expiry_date = add_years(c.award_date, k_default_valid_years);
   c.assessment_id = "pr-demo";
   c.assessment_version = 2;
@@ -181,7 +182,7 @@ TEST_CASE("malformed certificates and key sets are refused with the field named"
 }
 
 TEST_CASE("dates add years with 29 February falling back to the 28th") {
-  CHECK(date_of(k_t0) == "2026-11-18");
+  CHECK(vigil::time::utc_date(k_t0) == "2026-11-18");
   CHECK(add_years("2028-02-29", 3) == "2031-02-28");
   CHECK(add_years("2026-11-18", 3) == "2029-11-18");
   CHECK(is_valid_date("2026-02-28"));

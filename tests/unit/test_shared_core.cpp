@@ -1,5 +1,10 @@
 #include <catch2/catch_test_macros.hpp>
 
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -10,6 +15,7 @@
 #include "shared/core/file.hpp"
 #include "shared/core/log.hpp"
 #include "shared/core/result.hpp"
+#include "shared/core/utf8.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using vigil::Bytes;
@@ -259,4 +265,71 @@ TEST_CASE("a log value with invalid UTF-8 is still one quoted line and junk does
   CHECK_FALSE(vigil::parse_log_value("unquoted"));
   CHECK_FALSE(vigil::parse_log_value("\"a\" extra=1"));
   CHECK_FALSE(vigil::parse_log_value("42"));
+}
+
+TEST_CASE("well-formed UTF-8 of every length passes, up to U+10FFFF") {
+  using namespace vigil;
+  using namespace std::string_view_literals;
+  for (std::string_view ok : {""sv, "plain ASCII, with \x7f"sv, "\0 inside"sv, "caf\xC3\xA9"sv, "\xC2\x80"sv, "\xDF\xBF"sv,
+                              "\xE0\xA0\x80"sv, "\xED\x9F\xBF"sv, "\xEE\x80\x80"sv, "\xEF\xBF\xBF"sv, "\xF0\x90\x80\x80"sv,
+                              "\xF0\x9F\x98\x80 emoji"sv, "\xF4\x8F\xBF\xBF"sv}) {
+    INFO(to_hex(as_bytes(ok)));
+    CHECK(is_valid_utf8(ok));
+    CHECK_FALSE(first_invalid_utf8(ok));
+  }
+}
+
+TEST_CASE("UTF-8 refuses overlongs, surrogates, truncation, stray bytes and code points past U+10FFFF") {
+  using namespace vigil;
+  using namespace std::string_view_literals;
+  const std::pair<std::string_view, std::size_t> cases[] = {
+      {"\xC0\x80"sv, 0},                  // overlong NUL
+      {"\xC1\xBF"sv, 0},                  // overlong U+007F
+      {"ab\xE0\x9F\xBF"sv, 2},            // overlong U+07FF in three bytes
+      {"\xF0\x8F\xBF\xBF"sv, 0},          // overlong U+FFFF in four bytes
+      {"x\xED\xA0\x80"sv, 1},             // U+D800, a high surrogate
+      {"\xED\xBF\xBF"sv, 0},              // U+DFFF, a low surrogate
+      {"ok \xF4\x90\x80\x80"sv, 3},       // U+110000
+      {"\xF5\x80\x80\x80"sv, 0},          // lead byte past U+10FFFF
+      {"\xF8\x88\x80\x80\x80"sv, 0},      // five-byte form
+      {"\xFC\x84\x80\x80\x80\x80"sv, 0},  // six-byte form
+      {"\xFE"sv, 0}, {"\xFF"sv, 0},       // never in UTF-8
+      {"a\x80"sv, 1},                     // a continuation byte alone
+      {"caf\xC3"sv, 3},                   // truncated at the end
+      {"\xE2\x82"sv, 0},                  // truncated three-byte
+      {"\xF0\x9F\x98"sv, 0},              // truncated four-byte
+      {"\xE2\x82x\xAC"sv, 0},             // interrupted by ASCII
+      {"\xC3\xA9\xC3("sv, 2},             // the second character is the bad one
+  };
+  for (const auto& [text, at] : cases) {
+    INFO(to_hex(as_bytes(text)));
+    CHECK_FALSE(is_valid_utf8(text));
+    CHECK(first_invalid_utf8(text) == at);
+  }
+}
+
+TEST_CASE("an event line quotes and escapes every text value and writes integers bare") {
+  const std::string hostile = "x\" y=1\nvigil-server: event=forged";
+  const std::string line = vigil::log::line("request_failed", {{"remote", hostile}, {"status", 503}, {"seq", std::uint64_t{7}},
+                                                               {"code", "internal"}, {"empty", ""}});
+  CHECK(line == "event=request_failed remote=" + vigil::log_value(hostile) + " status=503 seq=7 code=\"internal\" empty=\"\"");
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(vigil::log::line("stop_grace_expired") == "event=stop_grace_expired");
+}
+
+TEST_CASE("events go through spdlog's default logger, one line each") {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto logger = std::make_shared<spdlog::logger>("test", sink);
+  logger->set_pattern("test: [%l] %v");
+  const auto before = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  vigil::log::warn("accept_failed", {{"reason", "Too many\nopen files"}});
+  vigil::log::info("started", {{"port", 8443}});
+  vigil::log::write("event=already_whole a=1");
+  spdlog::set_default_logger(before);
+  CHECK(out.str() ==
+        "test: [warning] event=accept_failed reason=\"Too many\\nopen files\"\n"
+        "test: [info] event=started port=8443\n"
+        "test: [info] event=already_whole a=1\n");
 }

@@ -487,7 +487,6 @@ TEST_CASE("cells that a spreadsheet would run as formulas are neutralised in the
   CHECK(csv.body.find("\"'-2+3\"") != std::string::npos);
   CHECK(csv.body.find("\"'@cmd\"") != std::string::npos);
   CHECK(csv.body.find(",=") == std::string::npos);
-  CHECK(core::csv_cell("plain") == "\"plain\"");
 }
 
 TEST_CASE("completion status follows the candidate from endorsement to review, and withdrawal ends their codes") {
