@@ -248,11 +248,6 @@ json queue_json(const QueueEntry& q) {
   return j;
 }
 
-Result<const StaffResultsDeps*> Ctx::need_results() const {
-  if (!results) return fail(Errc::unavailable, "results are not configured on this server");
-  return results;
-}
-
 std::string csv_line(std::initializer_list<std::string_view> cells) {
   std::string out;
   bool first = true;
