@@ -78,16 +78,7 @@ int main(int argc, char** argv) {
       VIGIL_TRY(repo->add_candidate({cand, "c00", "Candidate " + std::to_string(i), "", "practitioner"}, now));
       VIGIL_TRY(repo->put_sitting({sitting, cand, k_window, 1, now, now + 3'600'000}, now));
       const auto outcome = i % 4 == 0 ? results::Outcome::not_met : results::Outcome::met;
-      results::ScoreReport r;
-      r.assessment_id = k_window;
-      r.version = 1;
-      r.outcome = outcome;
-      r.overall = {7, 10};
-      for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-        r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
-      }
-      VIGIL_TRY(results_repo.put_result({sitting, cand, k_window, 1, std::string(results::outcome_name(outcome)),
-                                         results::to_json(r, true).dump(), now, std::nullopt}));
+      VIGIL_TRY(results_repo.put_result(testing::result_row(sitting, cand, testing::sample_score(k_window, outcome), now)));
       if (i < k_declared) {
         results::EqualitiesDeclaration d;
         for (const auto& c : chars) d.get(c.field) = std::string(pick(c, i));

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/app/composition.hpp"
+#include "shared/results/scoring.hpp"
 #include "shared/protocol/http.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/support/staff_setup.hpp"
@@ -38,6 +39,29 @@ namespace core = vigil::server::core;
 inline const std::string k_staff_password = "correct horse battery staple";
 // Fast password hashing for tests; production uses the default (N = 2^15).
 inline const crypto::ScryptParams k_test_scrypt{1u << 10, 8, 1};
+
+// A score as score_sitting leaves one, for seeding: version 1, overall 7/10 against 60 %, every
+// stage met with 7/10, item k1 answered (mark 1). Tests change what they are about.
+inline results::ScoreReport sample_score(const std::string& window, results::Outcome outcome) {
+  results::ScoreReport r;
+  r.assessment_id = window;
+  r.version = 1;
+  r.outcome = outcome;
+  r.overall = {7, 10};
+  r.overall_threshold = 60;
+  for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
+    r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
+  }
+  r.items = {{"k1", results::SectionKind::knowledge, true, 1}};
+  return r;
+}
+
+// The stored, unreleased row of a sitting's score.
+inline server::core::ResultRow result_row(const std::string& sitting, const std::string& candidate,
+                                          const results::ScoreReport& r, std::int64_t scored_wall_ms) {
+  return {sitting, candidate, r.assessment_id, r.version, std::string(results::outcome_name(r.outcome)),
+          results::to_json(r, true).dump(), scored_wall_ms, std::nullopt};
+}
 
 // A signed-in browser: its session cookie and CSRF token.
 using Browser = StaffSetup::Session;

@@ -72,18 +72,10 @@ struct World : testing::ServerWorld {
   void sitting(const std::string& cand, results::Outcome o, bool flagged) {
     const std::string sid = "s-" + cand;
     REQUIRE(repo->put_sitting({sid, cand, k_window, 1, clock.wall_ms(), clock.wall_ms() + 3'600'000}, clock.wall_ms()));
-    results::ScoreReport r;
-    r.assessment_id = k_window;
-    r.version = 1;
-    r.outcome = o;
+    auto r = testing::sample_score(k_window, o);
     r.overall = {o == results::Outcome::met ? 7u : 3u, 10};
-    r.overall_threshold = 60;
-    for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-      r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
-    }
-    r.items = {{"k1", results::SectionKind::knowledge, o == results::Outcome::met, 1}};
-    REQUIRE(results->put_result({sid, cand, k_window, 1, std::string(results::outcome_name(o)), results::to_json(r, true).dump(),
-                                 clock.wall_ms(), std::nullopt}));
+    r.items.front().answered = o == results::Outcome::met;
+    REQUIRE(results->put_result(testing::result_row(sid, cand, r, clock.wall_ms())));
     if (flagged) REQUIRE(repo->add_flag({device_of(cand), sid, 1, "bad_manifest", "test"}, clock.wall_ms()));
   }
 };

@@ -48,19 +48,9 @@ struct Fixture : testing::ServerWorld {
   }
 
   void put(const std::string& sitting_id, const std::string& cand, const std::string& assessment, results::Outcome o) {
-    results::ScoreReport r;
-    r.assessment_id = assessment;
-    r.version = 1;
-    r.outcome = o;
-    r.overall = {7, 10};
-    r.overall_threshold = 60;
-    for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-      r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
-    }
+    auto r = testing::sample_score(assessment, o);
     r.areas = {{"P1", {7, 10}, true}};
-    r.items = {{"k1", results::SectionKind::knowledge, true, 1}};
-    REQUIRE(results->put_result({sitting_id, cand, assessment, 1, std::string(results::outcome_name(o)),
-                                 results::to_json(r, true).dump(), clock.wall_ms(), std::nullopt}));
+    REQUIRE(results->put_result(testing::result_row(sitting_id, cand, r, clock.wall_ms())));
   }
 
   protocol::HttpResponse get_results(const protocol::PeerIdentity& peer) {

@@ -66,21 +66,10 @@ struct World : testing::ServerWorld {
 
   // A stored score, as score_sitting would leave it (P1 at the standard, P6 not).
   void score(const std::string& sitting, const std::string& candidate, const std::string& window, results::Outcome o) {
-    results::ScoreReport r;
-    r.assessment_id = window;
-    r.version = 1;
-    r.outcome = o;
-    r.overall = {7, 10};
-    r.overall_threshold = 60;
-    for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-      r.stages.push_back({k, o == results::Outcome::incomplete && k == results::SectionKind::written
-                                 ? results::StageStatus::awaiting_marking : results::StageStatus::met,
-                          {7, 10}, 60, {}});
-    }
+    auto r = testing::sample_score(window, o);
+    if (o == results::Outcome::incomplete) r.stages.back().status = results::StageStatus::awaiting_marking;   // written
     r.areas = {{"P1", {8, 10}, true}, {"P6", {4, 10}, false}};
-    r.items = {{"k1", results::SectionKind::knowledge, true, 1}};
-    REQUIRE(results->put_result({sitting, candidate, window, 1, std::string(results::outcome_name(o)),
-                                 results::to_json(r, true).dump(), clock.wall_ms(), std::nullopt}));
+    REQUIRE(results->put_result(testing::result_row(sitting, candidate, r, clock.wall_ms())));
   }
 
   std::string status_field(const std::string& candidate, const char* field) {
