@@ -137,6 +137,11 @@ class ServerWorld {
     return call(method, target, body, &b);
   }
 
+  // One sign-in attempt, as the sign-in page sends it.
+  protocol::HttpResponse try_login(const std::string& email, const std::string& password) {
+    return call("POST", "/staff/api/login", nlohmann::json{{"email", email}, {"password", password}}.dump());
+  }
+
   // A staff account with the test password; council for council managers.
   std::int64_t add_user(const std::string& email, const std::string& role, const std::string& council = "",
                         const std::string& name = "") {
