@@ -26,15 +26,6 @@
 
 namespace vigil::testing {
 
-// The names the server tests use: `using namespace vigil::testing::server_test;`.
-namespace server_test {
-using nlohmann::json;
-using protocol::HttpRequest;
-using protocol::HttpResponse;
-using protocol::PeerIdentity;
-namespace core = vigil::server::core;
-}  // namespace server_test
-
 // Every test account's one-time password (StaffSetup replaces it at the first sign-in).
 inline const std::string k_staff_password = "correct horse battery staple";
 // Fast password hashing for tests; production uses the default (N = 2^15).
@@ -167,5 +158,16 @@ class ServerWorld {
     return e.candidate.candidate_id;
   }
 };
+
+// The names the server tests use: `using namespace vigil::testing::server_test;`.
+namespace server_test {
+using nlohmann::json;
+using protocol::HttpRequest;
+using protocol::HttpResponse;
+using protocol::PeerIdentity;
+namespace core = vigil::server::core;
+using testing::Browser;
+using testing::k_staff_password;
+}  // namespace server_test
 
 }  // namespace vigil::testing

@@ -26,8 +26,6 @@ namespace {
 
 constexpr const char* k_window = "window-1";
 
-using testing::Browser;
-
 // The server of every server test (tests/support/server_world.hpp) with one council and one
 // window, "window-1" (a package row only).
 struct World : testing::ServerWorld {

@@ -19,9 +19,6 @@ using namespace vigil::testing::server_test;
 
 namespace {
 
-using testing::Browser;
-using testing::k_staff_password;
-
 // The server of every server test with the council "own".
 struct World : testing::ServerWorld {
   World() { REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms())); }

@@ -31,9 +31,6 @@ using namespace vigil::testing::server_test;
 
 namespace {
 
-using testing::Browser;
-using testing::k_staff_password;
-
 // The server of every server test (tests/support/server_world.hpp) with two councils, "own" and
 // "other"; remembers each account's id.
 struct World : testing::ServerWorld {

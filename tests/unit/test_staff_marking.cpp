@@ -39,8 +39,6 @@ const std::string k_assessment = "practitioner-test";
 // default written threshold of 60 % and band 5 %, raw 11..13 is borderline (|raw*100 - 1200| <= 100).
 const std::string k_answer = "The risk to the child is rising: the school reports three missed days and a new bruise.";
 
-using testing::Browser;
-
 json body_of(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
 
 // One candidate's submitted sitting, with everything that would identify it.
