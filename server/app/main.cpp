@@ -13,22 +13,13 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/app/composition.hpp"
 #include "server/app/results_cli.hpp"
-#include "server/device/api.hpp"
 #include "server/packages/authoring.hpp"
-#include "server/storage/equalities_repository.hpp"
-#include "server/home/issuer_keys.hpp"
 #include "shared/time/format.hpp"
 #include "server/packages/packages.hpp"
-#include "server/storage/marking_sqlite_repository.hpp"
 #include "server/results/resits.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
 #include "server/staff/staff_accounts.hpp"
-#include "server/app/dispatch.hpp"
-#include "server/staff/staff_api.hpp"
-#include "server/storage/staff_sqlite_repository.hpp"
 #include "server/net/https_server.hpp"
 #include "shared/core/log.hpp"
 #include "shared/core/version.hpp"
@@ -45,43 +36,17 @@ int failed(const vigil::Error& e) {
 }
 
 int cmd_serve(const fs::path& dir, int port_override) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
   // One event line each (vigil::log, on stderr: the service manager keeps it); never personal data.
   auto log = [](const std::string& line) { vigil::log::write(line); };
-  core::ApiConfig api_config;
-  api_config.log = log;
-  core::SqliteResultsRepository results_repo(**repo);  // GET /v1/results
-  core::SqliteMarkingRepository marking_repo(**repo);  // the assessors' marking queue
-  api_config.results = &results_repo;
-  core::SqliteEqualitiesRepository equalities_repo(**repo);  // PUT /v1/equalities, the reports
-  api_config.equalities = &equalities_repo;
-  core::Api api(**repo, home->keys, vigil::time::system_clock(), api_config);
-  // The staff pages and API (/staff/...) share the listener and the database.
-  core::SqliteStaffRepository staff_repo(**repo);
-  core::StaffApiConfig staff_config;
-  staff_config.log = log;
-  auto evidence_key = core::load_evidence_key(dir);
-  if (!evidence_key) return failed(evidence_key.error());
-  staff_config.evidence_key = std::move(*evidence_key);
-  // Release from the staff pages issues certificates with the issuer key active at start-up
-  // (after `certificate keys rotate`, restart the server to sign with the new key).
-  std::optional<core::IssuerSigner> signer;
-  if (auto s = core::active_issuer(dir, vigil::time::system_clock().wall_ms())) {
-    signer = std::move(*s);
-  } else {
-    vigil::log::warn("issuer_key_unavailable", {{"detail", s.error().message}, {"effect", "release issues no certificates"}});
-  }
-  core::SqliteResitRepository resit_repo(**repo);  // staff Results pages: windows, resits
-  core::StaffApi staff_api(**repo, staff_repo, vigil::time::system_clock(), staff_config,
-                           core::StaffResultsDeps{.results = results_repo,
-                                                  .keys = home->keys,
-                                                  .signer = signer ? &*signer : nullptr,
-                                                  .resits = &resit_repo,
-                                                  .equalities = &equalities_repo,
-                                                  .marking = &marking_repo});
+  // The composition root (server/app/composition.hpp): the home, the database, every repository,
+  // the issuer key, the device API and the staff API (/staff/...) sharing the listener.
+  vigil::server::app::ServerOptions options;
+  options.api.log = log;
+  options.staff.log = log;
+  auto opened = vigil::server::app::Server::open(dir, vigil::time::system_clock(), std::move(options));
+  if (!opened) return failed(opened.error());
+  auto& root = **opened;
+  const auto& home = root.data().home;
 
   // Each connection is a file descriptor: raise the soft limit to the hard one so the
   // listener's connection cap, not the default of 1,024, is what limits it.
@@ -92,15 +57,15 @@ int cmd_serve(const fs::path& dir, int port_override) {
   }
 
   net::ListenerConfig lc;
-  lc.address = home->config.listen_address;
-  lc.port = port_override >= 0 ? static_cast<std::uint16_t>(port_override) : home->config.port;
-  lc.certificate_chain_pem = home->server_chain();
-  lc.private_key_pem = home->server_key();
-  lc.client_ca_pem = home->device_ca();
-  lc.body_limit = home->config.body_limit;
-  lc.rate_per_second = home->config.device_rate_per_second;
-  lc.rate_burst = home->config.device_rate_burst;
-  lc.threads = home->config.threads;
+  lc.address = home.config.listen_address;
+  lc.port = port_override >= 0 ? static_cast<std::uint16_t>(port_override) : home.config.port;
+  lc.certificate_chain_pem = home.server_chain();
+  lc.private_key_pem = home.server_key();
+  lc.client_ca_pem = home.device_ca();
+  lc.body_limit = home.config.body_limit;
+  lc.rate_per_second = home.config.device_rate_per_second;
+  lc.rate_burst = home.config.device_rate_burst;
+  lc.threads = home.config.threads;
   // The staff password KDF (scrypt, 32 MiB) runs on one worker thread, not on the I/O threads
   // that serve device sync; a burst beyond 16 waiting is answered 503 (docs/STAFF.md).
   lc.offload = [](const vigil::protocol::HttpRequest& req) { return core::StaffApi::runs_password_kdf(req); };
@@ -116,9 +81,8 @@ int cmd_serve(const fs::path& dir, int port_override) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  net::HttpsServer server(lc, [&api, &staff_api](const vigil::protocol::HttpRequest& req,
-                                                 const vigil::protocol::PeerIdentity& peer) {
-    return core::route_request(api, staff_api, req, peer);
+  net::HttpsServer server(lc, [&root](const vigil::protocol::HttpRequest& req, const vigil::protocol::PeerIdentity& peer) {
+    return root.handle(req, peer);
   });
   if (auto st = server.start(); !st) return failed(st.error());
   std::cout << "vigil-server " << vigil::k_version << " listening on https://" << lc.address << ":" << server.port()
@@ -144,20 +108,19 @@ int cmd_add_candidate(const fs::path& dir, const std::string& council, const std
   if (level != "practitioner" && level != "practice_supervisor") {
     return failed({vigil::Errc::invalid_argument, "--level must be practitioner or practice_supervisor"});
   }
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
   const auto& clock = vigil::time::system_clock();
-  if (auto st = (*repo)->add_council(council, council_name.empty() ? council : council_name, clock.wall_ms()); !st) {
+  if (auto st = repo.add_council(council, council_name.empty() ? council : council_name, clock.wall_ms()); !st) {
     return failed(st.error());
   }
-  if (auto st = (*repo)->add_candidate({candidate_id, council, name, email, level}, clock.wall_ms()); !st) {
+  if (auto st = repo.add_candidate({candidate_id, council, name, email, level}, clock.wall_ms()); !st) {
     return failed(st.error().code == vigil::Errc::conflict
                       ? vigil::Error(vigil::Errc::conflict, "candidate " + candidate_id + " already exists")
                       : st.error());
   }
-  auto code = core::create_enrolment_code(**repo, candidate_id, clock, valid_days);
+  auto code = core::create_enrolment_code(repo, candidate_id, clock, valid_days);
   if (!code) return failed(code.error());
   std::cout << "candidate " << candidate_id << " added for council " << council << "\n"
             << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
@@ -165,33 +128,30 @@ int cmd_add_candidate(const fs::path& dir, const std::string& council, const std
 }
 
 int cmd_new_code(const fs::path& dir, const std::string& candidate_id, int valid_days) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  auto code = core::create_enrolment_code(**repo, candidate_id, vigil::time::system_clock(), valid_days);
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto code = core::create_enrolment_code(repo, candidate_id, vigil::time::system_clock(), valid_days);
   if (!code) return failed(code.error());
   std::cout << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
   return 0;
 }
 
 int cmd_withdraw_codes(const fs::path& dir, const std::string& candidate_id) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  auto n = (*repo)->expire_enrolment_codes(candidate_id, vigil::time::system_clock().wall_ms());
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto n = repo.expire_enrolment_codes(candidate_id, vigil::time::system_clock().wall_ms());
   if (!n) return failed(n.error());
   std::cout << *n << " unused enrolment code(s) of " << candidate_id << " withdrawn\n";
   return 0;
 }
 
 int cmd_revoke(const fs::path& dir, const std::string& device, const std::string& reason) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  if (auto st = (*repo)->revoke_device(device, reason, vigil::time::system_clock().wall_ms()); !st) return failed(st.error());
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  if (auto st = repo.revoke_device(device, reason, vigil::time::system_clock().wall_ms()); !st) return failed(st.error());
   std::cout << "device " << device << " revoked: it can no longer sync\n";
   return 0;
 }
@@ -199,14 +159,13 @@ int cmd_revoke(const fs::path& dir, const std::string& device, const std::string
 // What the server holds for one session, as JSON: for operators and for the tests, which run the
 // real server binary and cannot link its SQLite into their own process.
 int cmd_session_info(const fs::path& dir, const std::string& device, const std::string& session) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  auto row = (*repo)->session(device, session);
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto row = repo.session(device, session);
   if (!row) return failed(row.error());
-  auto records = (*repo)->count_records(device, session);
-  auto flags = (*repo)->flags(device, session);
+  auto records = repo.count_records(device, session);
+  auto flags = repo.flags(device, session);
   if (!records || !flags) return failed(!records ? records.error() : flags.error());
   nlohmann::json out{{"device_id", device}, {"session_id", session}, {"records", *records}};
   if (*row) {
@@ -233,11 +192,11 @@ int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, con
               << " items); give --home to build and store the package\n";
     return 0;
   }
-  auto home = core::load_server_home(home_dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  auto built = core::build_and_store_package(**repo, home->keys, *content, vigil::time::system_clock());
+  auto data = vigil::server::app::ServerData::open(home_dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  const auto& home = (*data)->home;
+  auto built = core::build_and_store_package(repo, home.keys, *content, vigil::time::system_clock());
   if (!built) return failed(built.error());
   if (!out.empty()) {
     std::ofstream f(out, std::ios::binary | std::ios::trunc);
@@ -256,15 +215,13 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
                  const std::string& start, int window_hours, int version) {
   auto start_ms = vigil::time::parse_iso8601(start);
   if (!start_ms) return failed(start_ms.error());
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  const auto& home = (*data)->home;
   // schedule_attempt keeps the resit rules (server/results/resits.hpp): no new sitting after a
   // released "not met" without the council's re-endorsement; a resit is linked to the first.
-  core::SqliteResultsRepository results_repo(**repo);
-  core::SqliteResitRepository resit_repo(**repo);
-  auto attempt = core::schedule_attempt(**repo, results_repo, resit_repo, candidate_id, assessment_id,
+  auto attempt = core::schedule_attempt(repo, (*data)->results, (*data)->resits, candidate_id, assessment_id,
                                         version > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(version)) : std::nullopt,
                                         *start_ms, window_hours, vigil::time::system_clock());
   if (!attempt) return failed(attempt.error());
@@ -278,10 +235,10 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   // A new sitting gets its start code now, so the grant a device downloads in advance already
   // carries the offline key (a grant fetched before any code exists can only unlock online). A
   // moved sitting keeps its code: re-issuing would strand devices that are offline on the day.
-  auto existing = (*repo)->start_code(s->sitting_id);
+  auto existing = repo.start_code(s->sitting_id);
   if (!existing) return failed(existing.error());
   if (!*existing) {
-    auto code = core::issue_start_code(**repo, home->keys, candidate_id, assessment_id, vigil::time::system_clock());
+    auto code = core::issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
     if (!code) return failed(code.error());
     std::cout << "start code: " << *code << "\n"
               << "  for the support line: read it to the candidate at the start time if they are offline;\n"
@@ -291,11 +248,11 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
 }
 
 int cmd_start_code(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  auto code = core::issue_start_code(**repo, home->keys, candidate_id, assessment_id, vigil::time::system_clock());
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  const auto& home = (*data)->home;
+  auto code = core::issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
   if (!code) return failed(code.error());
   std::cout << "start code: " << *code << "\n"
             << "  read it to the candidate at the start time; any earlier code for this sitting is replaced\n"
@@ -305,16 +262,15 @@ int cmd_start_code(const fs::path& dir, const std::string& candidate_id, const s
 
 int cmd_set_accommodations(const fs::path& dir, const std::string& candidate_id, int extra_time, int extra_break,
                            bool knowledge_only) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  auto c = (*repo)->candidate(candidate_id);
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto c = repo.candidate(candidate_id);
   if (!c) return failed(c.error());
   if (!*c) return failed({vigil::Errc::not_found, "no candidate " + candidate_id});
   vigil::assessment::Accommodations a{static_cast<std::uint32_t>(extra_time), static_cast<std::uint32_t>(extra_break),
                                       knowledge_only};
-  if (auto st = (*repo)->set_accommodations(candidate_id, a, vigil::time::system_clock().wall_ms()); !st) {
+  if (auto st = repo.set_accommodations(candidate_id, a, vigil::time::system_clock().wall_ms()); !st) {
     return failed(st.error());
   }
   std::cout << "accommodations of " << candidate_id << ": " << extra_time << "% extra time, " << extra_break
@@ -341,12 +297,11 @@ std::string staff_password_input() {
 int cmd_create_user(const fs::path& dir, const std::string& email, const std::string& name, const std::string& role,
                     const std::string& council) {
   const std::string password = staff_password_input();
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  core::SqliteStaffRepository staff(**repo);
-  auto id = core::create_staff_user(**repo, staff, email, name, role, council, password, vigil::time::system_clock());
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto& staff = (*data)->staff;
+  auto id = core::create_staff_user(repo, staff, email, name, role, council, password, vigil::time::system_clock());
   if (!id) return failed(id.error());
   std::cout << "staff account " << *id << " created: " << email << " (" << role
             << "); the password is one-time: it must be changed at the first sign-in, within "
@@ -357,12 +312,11 @@ int cmd_create_user(const fs::path& dir, const std::string& email, const std::st
 // A forgotten password, or (with --reset-mfa) a lost authenticator: a new one-time password.
 int cmd_reset_password(const fs::path& dir, const std::string& email, bool reset_mfa) {
   const std::string password = staff_password_input();
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  core::SqliteStaffRepository staff(**repo);
-  auto id = core::reset_staff_password(**repo, staff, email, password, vigil::time::system_clock(), {}, std::nullopt,
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto& staff = (*data)->staff;
+  auto id = core::reset_staff_password(repo, staff, email, password, vigil::time::system_clock(), {}, std::nullopt,
                                        reset_mfa);
   if (!id) return failed(id.error());
   std::cout << "staff account " << *id << " (" << email << "): one-time password set"
@@ -372,14 +326,13 @@ int cmd_reset_password(const fs::path& dir, const std::string& email, bool reset
 }
 
 int cmd_add_council(const fs::path& dir, const std::string& council, const std::string& name, int headcount) {
-  auto home = core::load_server_home(dir);
-  if (!home) return failed(home.error());
-  auto repo = core::SqliteRepository::open(home->database());
-  if (!repo) return failed(repo.error());
-  core::SqliteStaffRepository staff(**repo);
+  auto data = vigil::server::app::ServerData::open(dir);
+  if (!data) return failed(data.error());
+  auto& repo = (*data)->repo;
+  auto& staff = (*data)->staff;
   const auto now = vigil::time::system_clock().wall_ms();
-  auto st = (*repo)->transaction([&]() -> vigil::Status {
-    VIGIL_TRY((*repo)->add_council(council, name.empty() ? council : name, now));
+  auto st = repo.transaction([&]() -> vigil::Status {
+    VIGIL_TRY(repo.add_council(council, name.empty() ? council : name, now));
     if (headcount >= 0) VIGIL_TRY(staff.set_headcount(council, headcount, now));
     return staff.audit({0, now, std::nullopt, "council.save", "council/" + council, "vigil-server admin add-council"});
   });

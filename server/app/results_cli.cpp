@@ -6,12 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "server/app/composition.hpp"
 #include "server/home/issuer_keys.hpp"
 #include "server/results/results.hpp"
 #include "server/results/resits.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
 #include "shared/core/log.hpp"
 #include "shared/certificate/printable.hpp"
 #include "shared/time/clock.hpp"
@@ -47,19 +45,8 @@ int failed(const Error& e) {
   return e.code == Errc::invalid_argument ? 64 : 1;
 }
 
-struct Opened {
-  core::ServerHome home;
-  std::unique_ptr<core::SqliteRepository> repo;
-  std::unique_ptr<core::SqliteResultsRepository> results;
-};
-
-Result<Opened> open_home(const fs::path& dir) {
-  Opened o;
-  VIGIL_ASSIGN(o.home, core::load_server_home(dir));
-  VIGIL_ASSIGN(o.repo, core::SqliteRepository::open(o.home.database()));
-  o.results = std::make_unique<core::SqliteResultsRepository>(*o.repo);
-  return o;
-}
+// The home, its database and the repositories, through the composition root.
+Result<std::unique_ptr<ServerData>> open_home(const fs::path& dir) { return ServerData::open(dir); }
 
 // "P6=5/10" -> {P6, 5, 10}
 Result<results::WrittenAreaMark> parse_mark(const std::string& text) {
@@ -78,7 +65,7 @@ Result<results::WrittenAreaMark> parse_mark(const std::string& text) {
 int run_score(ResultsCli& c) {
   auto o = open_home(c.dir);
   if (!o) return failed(o.error());
-  auto report = core::score_sitting(*o->repo, *o->results, o->home.keys, c.sitting, time::system_clock());
+  auto report = core::score_sitting((*o)->repo, (*o)->results, (*o)->home.keys, c.sitting, time::system_clock());
   if (!report) return failed(report.error());
   std::cout << core::format_score_table(*report, c.sitting);
   return 0;
@@ -90,7 +77,7 @@ int run_release(ResultsCli& c) {
   const auto& clock = time::system_clock();
   auto signer = core::active_issuer(c.dir, clock.wall_ms());
   if (!signer) return failed(signer.error());
-  auto r = core::release_results(*o->repo, *o->results, c.assessment, &*signer, clock);
+  auto r = core::release_results((*o)->repo, (*o)->results, c.assessment, &*signer, clock);
   if (!r) return failed(r.error());
   std::cout << "released " << r->counts.released << " result(s) of " << c.assessment << " (" << r->counts.already
             << " released before, " << r->counts.incomplete << " still awaiting marking and not released)\n"
@@ -107,7 +94,7 @@ int run_issue(ResultsCli& c) {
   const auto& clock = time::system_clock();
   auto signer = core::active_issuer(c.dir, clock.wall_ms());
   if (!signer) return failed(signer.error());
-  auto cert = core::issue_certificate(*o->repo, *o->results, *signer, c.sitting, clock, static_cast<std::uint32_t>(c.years));
+  auto cert = core::issue_certificate((*o)->repo, (*o)->results, *signer, c.sitting, clock, static_cast<std::uint32_t>(c.years));
   if (!cert) return failed(cert.error());
   const std::string text = certificate::to_json(*cert).dump(2) + "\n";
   if (!c.out.empty()) {
@@ -123,11 +110,11 @@ int run_revoke(ResultsCli& c) {
   auto o = open_home(c.dir);
   if (!o) return failed(o.error());
   const auto now = time::system_clock().wall_ms();
-  if (auto st = o->repo->transaction([&]() -> Status { return o->results->revoke_credential(c.credential_id, c.reason, now); });
+  if (auto st = (*o)->repo.transaction([&]() -> Status { return (*o)->results.revoke_credential(c.credential_id, c.reason, now); });
       !st) {
     return failed(st.error());
   }
-  auto revoked = o->results->revoked_credentials();
+  auto revoked = (*o)->results.revoked_credentials();
   if (!revoked) return failed(revoked.error());
   auto list = core::publish_revocations(c.dir, *revoked, now);
   if (!list) return failed(list.error());
@@ -229,7 +216,7 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     if (!text) return failed(text.error());
     auto t = results::parse_thresholds(*text);
     if (!t) return failed(std::move(t).error().context(c.file.string()));
-    if (auto st = core::set_thresholds(*o->results, c.assessment, *t, clock); !st) return failed(st.error());
+    if (auto st = core::set_thresholds((*o)->results, c.assessment, *t, clock); !st) return failed(st.error());
     std::cout << "thresholds of " << c.assessment << ": knowledge " << t->knowledge << "%, scenario " << t->scenario
               << "%, written " << t->written << "%, overall " << t->overall << "%\n";
     return 0;
@@ -243,7 +230,7 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     }
     auto o = open_home(c.dir);
     if (!o) return failed(o.error());
-    if (auto st = core::set_written_marks(*o->repo, *o->results, o->home.keys, c.sitting, marks, clock); !st) {
+    if (auto st = core::set_written_marks((*o)->repo, (*o)->results, (*o)->home.keys, c.sitting, marks, clock); !st) {
       return failed(st.error());
     }
     std::cout << "written marks recorded for " << c.sitting << " (" << marks.size() << " areas)\n";
@@ -254,15 +241,15 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     auto o = open_home(c.dir);
     if (!o) return failed(o.error());
     if (*c.stats) {
-      auto stats = core::item_statistics_for(*o->results, c.assessment);
+      auto stats = core::item_statistics_for((*o)->results, c.assessment);
       if (!stats) return failed(stats.error());
       std::cout << core::format_item_statistics(*stats);
       return 0;
     }
     std::optional<std::string> council;
     if (!c.council.empty()) council = c.council;
-    core::SqliteResitRepository resits(*o->repo);   // the attempt column
-    auto csv = core::results_csv(*o->repo, *o->results, c.assessment, council, core::ResultsCsvOptions{false, &resits});
+    // the attempt column from the resits
+    auto csv = core::results_csv((*o)->repo, (*o)->results, c.assessment, council, core::ResultsCsvOptions{false, &(*o)->resits});
     if (!csv) return failed(csv.error());
     if (c.out.empty()) {
       std::cout << *csv;

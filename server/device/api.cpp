@@ -132,19 +132,17 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
 
 // Only the device's own candidate's released results (server/results/results.hpp, invariant 2).
 Result<HttpResponse> Api::get_results(const DeviceRow& device) {
-  if (!config_.results) return fail(Errc::not_found, "this server does not serve results");
-  VIGIL_ASSIGN(auto list, released_results_for(*config_.results, device.candidate_id));
+  VIGIL_ASSIGN(auto list, released_results_for(deps_.results, device.candidate_id));
   return json_response(200, results::to_json(list));
 }
 
 // The candidate is the device's (invariant 3 of shared/results/equalities.hpp): the body names
 // no one, so one candidate's device cannot write another's declaration.
 Result<HttpResponse> Api::put_equalities(const DeviceRow& device, const HttpRequest& req) {
-  if (!config_.equalities) return fail(Errc::not_found, "this server does not collect equalities declarations");
   VIGIL_ASSIGN(const auto body, http::json_body(req));
   VIGIL_ASSIGN(auto d, results::parse_equalities(body));
   VIGIL_TRY(repo_.transaction(
-      [&]() -> Status { return core::put_equalities(*config_.equalities, keys_, device.candidate_id, d, clock_); }));
+      [&]() -> Status { return core::put_equalities(deps_.equalities, keys_, device.candidate_id, d, clock_); }));
   return json_response(200, json{{"v", 1}, {"stored", true}});
 }
 

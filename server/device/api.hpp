@@ -53,10 +53,13 @@ struct ApiConfig {
   std::uint64_t device_blob_quota_bytes = 1024ull * 1024 * 1024;  // uploads one device may hold
   // Where server-side failures (5xx) are reported, one key=value line each; never personal data.
   std::function<void(const std::string&)> log;
-  // Serves GET /v1/results when set (404 otherwise); not owned.
-  ResultsRepository* results = nullptr;
-  // Serves PUT /v1/equalities when set (404 otherwise); not owned.
-  EqualitiesRepository* equalities = nullptr;
+};
+
+// The storage behind GET /v1/results and PUT /v1/equalities; not owned, always provided (the
+// composition root, server/app/composition.hpp, opens them with the database).
+struct ApiDeps {
+  ResultsRepository& results;
+  EqualitiesRepository& equalities;
 };
 
 // How early (device or server clock) an unlock may be before it is flagged; the client accepts a
@@ -65,8 +68,8 @@ inline constexpr std::int64_t k_unlock_tolerance_ms = 15 * 60 * 1000;
 
 class Api {
  public:
-  Api(Repository& repo, const ServerKeys& keys, const time::Clock& clock, ApiConfig config = {})
-      : repo_(repo), keys_(keys), clock_(clock), config_(config) {}
+  Api(Repository& repo, const ServerKeys& keys, const time::Clock& clock, ApiDeps deps, ApiConfig config = {})
+      : repo_(repo), keys_(keys), clock_(clock), deps_(deps), config_(std::move(config)) {}
 
   protocol::HttpResponse handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
 
@@ -101,6 +104,7 @@ class Api {
   Repository& repo_;
   const ServerKeys& keys_;
   const time::Clock& clock_;
+  ApiDeps deps_;
   ApiConfig config_;
 };
 

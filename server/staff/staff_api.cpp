@@ -434,7 +434,7 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
   VIGIL_TRY(authorise(who, ep->permission, scope, staff_));
   Ctx ctx{repo_, staff_, clock_, config_, req, who, std::move(params),
           std::string(reinterpret_cast<const char*>(token_hash.data()), token_hash.size()),
-          results_ ? &*results_ : nullptr, *session, &*user, peer.remote_address};
+          results_, *session, &*user, peer.remote_address};
   return ep->fn(ctx);
 }
 

@@ -75,18 +75,19 @@ class EqualitiesRepository;  // server/storage/equalities_repository.hpp
 class MarkingRepository;     // server/storage/marking_repository.hpp
 struct IssuerSigner;         // server/home/issuer_keys.hpp
 
-// What the results, marking and equalities endpoints need beyond the staff repository. The
-// signer issues certificates on release; without it release still works and certificates are
-// issued later with `vigil-server certificate issue`.
-class ResitRepository;  // server/results/resits.hpp
+// What the results, marking and equalities endpoints need beyond the staff repository; every
+// member but the signer is required (the composition root, server/app/composition.hpp, always
+// provides them). The signer issues certificates on release; without it (no issuer key available
+// at start-up) release still works and certificates are issued later with `vigil-server
+// certificate issue`.
+class ResitRepository;  // server/storage/results_repository.hpp
 struct StaffResultsDeps {
   ResultsRepository& results;
   const ServerKeys& keys;
-  const IssuerSigner* signer = nullptr;
-  ResitRepository* resits = nullptr;   // windows, council results, re-endorsement; 503 without it
-  // The equalities declarations (reports only); without it the equalities report answers 503.
-  EqualitiesRepository* equalities = nullptr;
-  MarkingRepository* marking = nullptr;   // the marking endpoints answer 503 without it
+  const IssuerSigner* signer;
+  ResitRepository& resits;            // windows, council results, re-endorsement
+  EqualitiesRepository& equalities;   // the equalities declarations (reports only)
+  MarkingRepository& marking;         // the assessors' marking queue
 };
 
 struct Principal {
@@ -141,9 +142,9 @@ Result<std::pair<Bytes, Bytes>> hash_staff_password(std::string_view password, c
 
 class StaffApi {
  public:
-  StaffApi(Repository& repo, StaffRepository& staff, const time::Clock& clock, StaffApiConfig config = {},
-           std::optional<StaffResultsDeps> results = std::nullopt)
-      : repo_(repo), staff_(staff), clock_(clock), config_(std::move(config)), results_(std::move(results)) {}
+  StaffApi(Repository& repo, StaffRepository& staff, const time::Clock& clock, StaffResultsDeps results,
+           StaffApiConfig config = {})
+      : repo_(repo), staff_(staff), clock_(clock), config_(std::move(config)), results_(results) {}
 
   // True for the paths this API answers (/staff and below).
   static bool handles(std::string_view path) noexcept;
@@ -160,7 +161,7 @@ class StaffApi {
   StaffRepository& staff_;
   const time::Clock& clock_;
   StaffApiConfig config_;
-  std::optional<StaffResultsDeps> results_;
+  StaffResultsDeps results_;
 };
 
 // The evidence private key from a server home (DIR/keys/evidence.key); nullopt if the operator

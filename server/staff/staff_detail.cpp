@@ -96,9 +96,4 @@ json queue_json(const QueueEntry& q) {
   return j;
 }
 
-Result<const StaffResultsDeps*> Ctx::need_results() const {
-  if (!results) return fail(Errc::unavailable, "results are not configured on this server");
-  return results;
-}
-
 }  // namespace vigil::server::core::staff_detail

@@ -81,7 +81,7 @@ struct Ctx {
   const Principal& who;
   http::Captures params;                       // from the path pattern
   std::string token_hash;                      // of the caller's session cookie
-  const StaffResultsDeps* results = nullptr;   // scoring, marking, release; null when not configured
+  const StaffResultsDeps& results;             // scoring, marking, release, resits, equalities
   StaffSessionRow session{};                   // the caller's browser session
   const StaffUser* user = nullptr;             // the caller's account as read for this request
   std::string peer_address;
@@ -90,8 +90,6 @@ struct Ctx {
   Status audit(std::string action, std::string target, std::string detail = {}) const {
     return staff.audit({0, now(), who.user_id, std::move(action), std::move(target), std::move(detail)});
   }
-  // The results dependencies, or "503 results are not configured on this server".
-  Result<const StaffResultsDeps*> need_results() const;
 };
 
 using Handler = Result<HttpResponse> (*)(Ctx&);

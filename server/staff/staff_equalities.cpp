@@ -7,23 +7,14 @@ namespace vigil::server::core::staff_detail {
 
 namespace {
 
-Result<EqualitiesRepository*> need_equalities(const Ctx& c) {
-  VIGIL_ASSIGN(auto deps, c.need_results());
-  if (!deps->equalities) return fail(Errc::unavailable, "equalities reports are not configured on this server");
-  return deps->equalities;
-}
-
 Result<EqualitiesReport> report_of(Ctx& c) {
-  VIGIL_ASSIGN(auto* eq, need_equalities(c));
-  VIGIL_ASSIGN(auto deps, c.need_results());
-  return equalities_report(*eq, deps->keys, c.params.at("assessment"));
+  return equalities_report(c.results.equalities, c.results.keys, c.params.at("assessment"));
 }
 
 }  // namespace
 
 Result<HttpResponse> get_report_windows(Ctx& c) {
-  VIGIL_ASSIGN(auto* eq, need_equalities(c));
-  VIGIL_ASSIGN(auto windows, eq->windows_with_results());
+  VIGIL_ASSIGN(auto windows, c.results.equalities.windows_with_results());
   return json_response(200, json{{"v", 1}, {"windows", windows}});
 }
 
@@ -42,9 +33,8 @@ Result<HttpResponse> get_equalities_csv(Ctx& c) {
 }
 
 Result<HttpResponse> get_item_statistics(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, c.need_results());
   const auto& assessment = c.params.at("assessment");
-  VIGIL_ASSIGN(auto stats, item_statistics_for(deps->results, assessment));
+  VIGIL_ASSIGN(auto stats, item_statistics_for(c.results.results, assessment));
   json items = json::array();
   for (const auto& s : stats) {
     items.push_back({{"item_id", s.item_id},

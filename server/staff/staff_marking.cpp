@@ -37,11 +37,7 @@ struct Deps {
   MarkingRepository* m = nullptr;
 };
 
-Result<Deps> need_marking(const Ctx& c) {
-  VIGIL_ASSIGN(auto r, c.need_results());
-  if (!r->marking) return fail(Errc::unavailable, "marking is not configured on this server");
-  return Deps{r, r->marking};
-}
+Deps need_marking(const Ctx& c) { return Deps{&c.results, &c.results.marking}; }
 
 std::int64_t round_of(std::string_view state) {
   if (state == k_script_first) return 1;
@@ -257,7 +253,7 @@ Result<std::vector<AreaMark>> parse_marks(ObjectReader& in, const std::vector<st
 }  // namespace
 
 Result<HttpResponse> get_marking_queue(Ctx& c) {
-  VIGIL_ASSIGN(auto d, need_marking(c));
+  const auto d = need_marking(c);
   VIGIL_TRY(sync_scripts(c, d));
   VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   VIGIL_ASSIGN(auto rows, d.m->markable_by(c.who.user_id, int_param(q, "limit", 100, 1, 500)));
@@ -267,7 +263,7 @@ Result<HttpResponse> get_marking_queue(Ctx& c) {
 }
 
 Result<HttpResponse> get_marking_script(Ctx& c) {
-  VIGIL_ASSIGN(auto d, need_marking(c));
+  const auto d = need_marking(c);
   VIGIL_ASSIGN(auto s, markable_script(c, d));
   VIGIL_ASSIGN(auto ctx, context_of(c, d, s));
   VIGIL_ASSIGN(auto answers, d.r->results.answers(s.sitting_id));
@@ -317,7 +313,7 @@ Result<HttpResponse> get_marking_script(Ctx& c) {
 }
 
 Result<HttpResponse> post_marking_marks(Ctx& c) {
-  VIGIL_ASSIGN(auto d, need_marking(c));
+  const auto d = need_marking(c);
   VIGIL_ASSIGN(const auto body, json_body(c.req));
   ObjectReader in(body);
   VIGIL_ASSIGN(auto s, markable_script(c, d));
@@ -392,7 +388,7 @@ Result<HttpResponse> post_marking_marks(Ctx& c) {
 }
 
 Result<HttpResponse> get_marking_progress(Ctx& c) {
-  VIGIL_ASSIGN(auto d, need_marking(c));
+  const auto d = need_marking(c);
   VIGIL_TRY(sync_scripts(c, d));
   VIGIL_ASSIGN(auto rows, d.m->progress());
   json windows = json::array();

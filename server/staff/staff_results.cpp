@@ -16,12 +16,8 @@ struct Deps {
   ResitRepository& resits;
 };
 
-// The results dependencies with the resits storage, or 503.
-Result<Deps> need(const Ctx& c) {
-  VIGIL_ASSIGN(auto d, c.need_results());
-  if (!d->resits) return fail(Errc::unavailable, "results are not configured on this server");
-  return Deps{*d, *d->resits};
-}
+// The results dependencies with the resits storage.
+Deps need(const Ctx& c) { return Deps{c.results, c.results.resits}; }
 
 // The window in the path, which must have at least one sitting (so a typo is "not found", not an
 // empty window).
@@ -62,7 +58,7 @@ Result<bool> confirmed(const HttpRequest& req) {
 // ---- programme admin: per assessment window ---
 
 Result<HttpResponse> get_result_windows(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(auto all, deps.resits.windows());
   json list = json::array();
   for (const auto& w : all) {
@@ -75,7 +71,7 @@ Result<HttpResponse> get_result_windows(Ctx& c) {
 // Scores every submitted, unreleased sitting; one sitting's failure is reported and does not stop
 // the others (a package problem or missing answers on one device must not hold back the rest).
 Result<HttpResponse> post_window_score(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
   VIGIL_ASSIGN(auto sittings, deps.resits.submitted_unreleased(id));
   json scored = json::array(), failed = json::array();
@@ -93,7 +89,7 @@ Result<HttpResponse> post_window_score(Ctx& c) {
 }
 
 Result<HttpResponse> get_window_thresholds(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
   VIGIL_ASSIGN(auto t, thresholds_for(deps.d.results, id));
   return json_response(200, json{{"v", 1}, {"assessment_id", id}, {"thresholds", results::to_json(t)}});
@@ -103,7 +99,7 @@ Result<HttpResponse> get_window_thresholds(Ctx& c) {
 // judged against one standard. Results scored before a change are re-scored with "Score
 // submitted sittings".
 Result<HttpResponse> put_window_thresholds(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
   VIGIL_ASSIGN(auto t, results::parse_thresholds(c.req.body));
   bool released = false;
@@ -123,7 +119,7 @@ Result<HttpResponse> put_window_thresholds(Ctx& c) {
 // The one release path (release_results): every decided result of the window, certificates for
 // the met ones. The body must confirm ({"confirm": true}): the page asks first.
 Result<HttpResponse> post_window_release(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(const bool confirm, confirmed(c.req));
   if (!confirm) {
     return fail(Error(Errc::invalid_argument, "confirm the release: a released result cannot be changed or withdrawn", "confirm"));
@@ -156,7 +152,7 @@ Result<HttpResponse> post_window_release(Ctx& c) {
 }
 
 Result<HttpResponse> get_window_csv(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
   VIGIL_ASSIGN(auto csv, results_csv(c.repo, deps.d.results, id, std::nullopt, ResultsCsvOptions{false, &deps.resits}));
   VIGIL_TRY(c.audit("results.export", "assessment/" + id));
@@ -166,7 +162,7 @@ Result<HttpResponse> get_window_csv(Ctx& c) {
 // ---- council manager: their own candidates, released results only ---
 
 Result<HttpResponse> get_council_results(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   const auto& council = c.params.at("council");
   VIGIL_ASSIGN(auto rows, deps.resits.released_of_council(council, 10'000));
   json list = json::array();
@@ -195,7 +191,7 @@ Result<HttpResponse> get_council_results(Ctx& c) {
 }
 
 Result<HttpResponse> get_council_results_csv(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   const auto& council = c.params.at("council");
   VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
   const auto it = q.find("assessment");
@@ -209,7 +205,7 @@ Result<HttpResponse> get_council_results_csv(Ctx& c) {
 
 // Re-endorsement after "not met" (resits.hpp invariant 1). The body must confirm.
 Result<HttpResponse> post_reendorse(Ctx& c) {
-  VIGIL_ASSIGN(auto deps, need(c));
+  const auto deps = need(c);
   VIGIL_ASSIGN(const bool confirm, confirmed(c.req));
   if (!confirm) return fail(Error(Errc::invalid_argument, "confirm the re-endorsement", "confirm"));
   const auto& council = c.params.at("council");

@@ -19,17 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/device/api.hpp"
 #include "server/results/equalities.hpp"
-#include "server/storage/equalities_repository.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
-#include "server/staff/staff_api.hpp"
-#include "server/storage/staff_sqlite_repository.hpp"
 #include "shared/time/clock.hpp"
-#include "tests/support/staff_setup.hpp"
 #include "tests/bench/bench_util.hpp"
+#include "tests/support/server_world.hpp"
 
 using namespace vigil;
 namespace core = vigil::server::core;
@@ -45,25 +38,10 @@ const std::string k_password = "benchmark password 1";
 const std::string k_window = "bench-window";
 
 template <typename T>
-T must(Result<T> r, const char* what) {
-  if (!r) {
-    std::cerr << "bench_equalities: " << what << ": " << r.error().message << "\n";
-    std::exit(1);
-  }
-  return std::move(*r);
-}
-void must(Status s, const char* what) {
-  if (!s) {
-    std::cerr << "bench_equalities: " << what << ": " << s.error().message << "\n";
-    std::exit(1);
-  }
-}
+T must(Result<T> r, const char* what) { return bench::must(std::move(r), "bench_equalities", what); }
+void must(Status s, const char* what) { bench::must(std::move(s), "bench_equalities", what); }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using bench::percentile;
 
 // A spread of answers, some groups small enough to be withheld.
 const char* pick(const results::EqualitiesCharacteristic& c, int i) {
@@ -79,14 +57,14 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::cout << "equalities report benchmark in " << dir.string() << " (" << bench::fs_type(dir) << ")\n";
-  must(core::init_server_home(dir / "home", "127.0.0.1", 8443), "init");
-  auto home = must(core::load_server_home(dir / "home"), "load home");
-  auto repo = must(core::SqliteRepository::open(home.database()), "open");
-  core::SqliteStaffRepository staff(*repo);
-  core::SqliteResultsRepository results_repo(*repo);
-  core::SqliteEqualitiesRepository eq(*repo);
-  const auto& clock = time::system_clock();
-  core::StaffApi staff_api(*repo, staff, clock, {}, core::StaffResultsDeps{.results = results_repo, .keys = home.keys, .equalities = &eq});
+  // The server as `vigil-server serve` builds it (tests/support/server_world.hpp), in dir/home.
+  testing::ServerWorld w({}, time::system_clock().wall_ms(), dir / "home");
+  auto* repo = w.repo;
+  auto& staff = *w.staff;
+  auto& results_repo = *w.results;
+  auto& eq = *w.equalities;
+  const auto& home = w.home;
+  const auto& clock = w.clock;
 
   const auto seed_start = Clock::now();
   const std::int64_t now = clock.wall_ms();
@@ -100,16 +78,7 @@ int main(int argc, char** argv) {
       VIGIL_TRY(repo->add_candidate({cand, "c00", "Candidate " + std::to_string(i), "", "practitioner"}, now));
       VIGIL_TRY(repo->put_sitting({sitting, cand, k_window, 1, now, now + 3'600'000}, now));
       const auto outcome = i % 4 == 0 ? results::Outcome::not_met : results::Outcome::met;
-      results::ScoreReport r;
-      r.assessment_id = k_window;
-      r.version = 1;
-      r.outcome = outcome;
-      r.overall = {7, 10};
-      for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-        r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
-      }
-      VIGIL_TRY(results_repo.put_result({sitting, cand, k_window, 1, std::string(results::outcome_name(outcome)),
-                                         results::to_json(r, true).dump(), now, std::nullopt}));
+      VIGIL_TRY(results_repo.put_result(testing::result_row(sitting, cand, testing::sample_score(k_window, outcome), now)));
       if (i < k_declared) {
         results::EqualitiesDeclaration d;
         for (const auto& c : chars) d.get(c.field) = std::string(pick(c, i));
@@ -124,31 +93,17 @@ int main(int argc, char** argv) {
     }
     return {};
   }), "seed");
-  must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "", k_password, clock),
+  must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "", k_password, clock, testing::k_test_scrypt),
        "admin");
   const double seed_s = std::chrono::duration<double>(Clock::now() - seed_start).count();
   std::cout << "seeded " << k_sittings << " scored sittings, " << k_declared << " declarations, "
             << k_sittings / k_flagged_every << " flagged sessions in " << seed_s << " s\n";
 
   // Completes the admin's first sign-in (own password, TOTP set-up) through the real endpoints.
-  testing::StaffSetup accounts([&](const protocol::HttpRequest& r) { return staff_api.handle(r, {}); }, nullptr,
-                               [&] { return clock.wall_ms(); });
-  const auto cookie = "vigil_staff=" + accounts.sign_in("admin@bench.example.org", k_password).cookie;
+  const auto cookie = "vigil_staff=" + w.accounts.sign_in("admin@bench.example.org", k_password).cookie;
 
   const auto time_get = [&](const std::string& target, std::size_t* bytes) {
-    protocol::HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    r.headers["Cookie"] = cookie;
-    const auto t0 = Clock::now();
-    const auto res = staff_api.handle(r, {});
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (res.status != 200) {
-      std::cerr << "bench_equalities: GET " << target << " answered " << res.status << ": " << res.body << "\n";
-      std::exit(1);
-    }
-    if (bytes) *bytes = res.body.size();
-    return ms;
+    return bench::timed_get([&](const protocol::HttpRequest& r) { return w.handle(r); }, "bench_equalities", cookie, target, bytes);
   };
   std::vector<double> report_ms, csv_ms;
   std::size_t report_bytes = 0, csv_bytes = 0;

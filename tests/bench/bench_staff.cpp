@@ -22,17 +22,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/device/api.hpp"
 #include "server/results/resits.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
-#include "server/staff/staff_api.hpp"
-#include "server/storage/staff_sqlite_repository.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/time/clock.hpp"
-#include "tests/support/staff_setup.hpp"
 #include "tests/bench/bench_util.hpp"
+#include "tests/support/server_world.hpp"
 
 using namespace vigil;
 namespace core = vigil::server::core;
@@ -48,19 +42,8 @@ constexpr int k_flags_per_session = 50;
 const std::string k_password = "benchmark password 1";
 
 template <typename T>
-T must(Result<T> r, const char* what) {
-  if (!r) {
-    std::cerr << "bench_staff: " << what << ": " << r.error().message << "\n";
-    std::exit(1);
-  }
-  return std::move(*r);
-}
-void must(Status s, const char* what) {
-  if (!s) {
-    std::cerr << "bench_staff: " << what << ": " << s.error().message << "\n";
-    std::exit(1);
-  }
-}
+T must(Result<T> r, const char* what) { return bench::must(std::move(r), "bench_staff", what); }
+void must(Status s, const char* what) { bench::must(std::move(s), "bench_staff", what); }
 
 std::string council_id(int i) {
   char b[16];
@@ -68,11 +51,7 @@ std::string council_id(int i) {
   return b;
 }
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using bench::percentile;
 
 }  // namespace
 
@@ -82,13 +61,11 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::cout << "staff API benchmark in " << dir.string() << " (" << bench::fs_type(dir) << ")\n";
-  must(core::init_server_home(dir / "home", "127.0.0.1", 8443), "init");
-  auto home = must(core::load_server_home(dir / "home"), "load home");
-  auto repo = must(core::SqliteRepository::open(home.database()), "open");
-  core::SqliteStaffRepository staff(*repo);
-  const auto& clock = time::system_clock();
-  core::Api api(*repo, home.keys, clock);
-  core::StaffApi staff_api(*repo, staff, clock);
+  // The server as `vigil-server serve` builds it (tests/support/server_world.hpp), in dir/home.
+  testing::ServerWorld w({}, time::system_clock().wall_ms(), dir / "home");
+  auto* repo = w.repo;
+  auto& staff = *w.staff;
+  const auto& clock = w.clock;
 
   // ---- seed (not timed for the figures; reported) ----
   const auto seed_start = Clock::now();
@@ -139,11 +116,11 @@ int main(int argc, char** argv) {
     }), "seed sessions");
   }
   const auto admin_id = must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "",
-                                                     k_password, clock), "admin");
+                                                     k_password, clock, testing::k_test_scrypt), "admin");
   must(core::create_staff_user(*repo, staff, "manager@bench.example.org", "Manager", "council_manager", council_id(0),
-                               k_password, clock), "manager");
+                               k_password, clock, testing::k_test_scrypt), "manager");
   const auto proctor = must(core::create_staff_user(*repo, staff, "proctor@bench.example.org", "Proctor", "proctor", "",
-                                                    k_password, clock), "proctor");
+                                                    k_password, clock, testing::k_test_scrypt), "proctor");
   must(repo->transaction([&]() -> Status {
     for (int s = 0; s < k_sessions; s += 10) {
       char dev[40];
@@ -154,12 +131,12 @@ int main(int argc, char** argv) {
   }), "assign");
   // Released results for every second candidate (the status reads the latest per candidate),
   // a re-endorsement for every fourth not-met one and a scheduled resit for half of those.
-  core::SqliteResultsRepository results(*repo);
-  core::SqliteResitRepository resits(*repo);
+  auto& results = *w.results;
+  auto& resits = *w.resits;
   std::int64_t released = 0, reendorsed = 0;
   must(repo->transaction([&]() -> Status {
-    for (const char* w : {"bench-w1", "bench-w2"}) {
-      VIGIL_TRY(repo->add_package({w, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), now}, "{}"));
+    for (const char* window : {"bench-w1", "bench-w2"}) {
+      VIGIL_TRY(repo->add_package({window, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), now}, "{}"));
     }
     for (int i = 0; i < k_candidates; i += 2) {
       const auto cand = "cand-" + std::to_string(i);
@@ -190,27 +167,13 @@ int main(int argc, char** argv) {
 
   // ---- sign in ----
   // Completes each account's first sign-in (own password, TOTP set-up) through the real endpoints.
-  testing::StaffSetup accounts([&](const protocol::HttpRequest& r) { return staff_api.handle(r, {}); }, nullptr,
-                               [&] { return clock.wall_ms(); });
-  const auto login = [&](const std::string& email) { return "vigil_staff=" + accounts.sign_in(email, k_password).cookie; };
+  const auto login = [&](const std::string& email) { return "vigil_staff=" + w.accounts.sign_in(email, k_password).cookie; };
   const auto manager_cookie = login("manager@bench.example.org");
   const auto admin_cookie = login("admin@bench.example.org");
   const auto proctor_cookie = login("proctor@bench.example.org");
 
   const auto time_get = [&](const std::string& cookie, const std::string& target, std::size_t* bytes) {
-    protocol::HttpRequest r;
-    r.method = "GET";
-    r.target = target;
-    r.headers["Cookie"] = cookie;
-    const auto t0 = Clock::now();
-    const auto res = staff_api.handle(r, {});
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (res.status != 200) {
-      std::cerr << "bench_staff: GET " << target << " answered " << res.status << ": " << res.body << "\n";
-      std::exit(1);
-    }
-    if (bytes) *bytes = res.body.size();
-    return ms;
+    return bench::timed_get([&](const protocol::HttpRequest& r) { return w.handle(r); }, "bench_staff", cookie, target, bytes);
   };
 
   const std::vector<std::string> status_targets = {

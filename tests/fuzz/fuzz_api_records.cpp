@@ -26,6 +26,8 @@
 
 #include "server/device/api.hpp"
 #include "server/home/server_home.hpp"
+#include "server/storage/equalities_repository.hpp"
+#include "server/storage/results_sqlite_repository.hpp"
 #include "server/storage/sqlite_repository.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
@@ -54,6 +56,10 @@ struct World {
   core::ServerHome home;
   time::ManualClock clock{1'790'000'000'000};
   std::unique_ptr<core::SqliteRepository> repo;
+  // The storage the device API requires (server/app/composition.hpp wires the same for a server;
+  // here the database is recreated per generation inside one home).
+  std::unique_ptr<core::SqliteResultsRepository> results;
+  std::unique_ptr<core::SqliteEqualitiesRepository> equalities;
   std::unique_ptr<core::Api> api;
   std::string known_blob_hex;
   std::uint64_t inputs = 0;
@@ -84,6 +90,8 @@ void must(Status r, const char* what) {
 
 void open_database(World& w) {
   w.api.reset();
+  w.equalities.reset();
+  w.results.reset();
   w.repo.reset();
   const fs::path db_dir = w.dir / ("db-" + std::to_string(w.generation++));
   std::error_code ec;
@@ -102,7 +110,9 @@ void open_database(World& w) {
                            std::string(fuzz::k_revoked_serial), key.public_key, now, std::nullopt}),
        "adding the second device");
   must(w.repo->revoke_device(fuzz::k_revoked_device, "fuzz", now), "revoking the second device");
-  w.api = std::make_unique<core::Api>(*w.repo, w.home.keys, w.clock);
+  w.results = std::make_unique<core::SqliteResultsRepository>(*w.repo);
+  w.equalities = std::make_unique<core::SqliteEqualitiesRepository>(*w.repo);
+  w.api = std::make_unique<core::Api>(*w.repo, w.home.keys, w.clock, core::ApiDeps{*w.results, *w.equalities});
 }
 
 std::uintmax_t database_bytes(const World& w) {

@@ -15,8 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "server/device/api.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/pki.hpp"
@@ -24,41 +22,24 @@
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 #include "shared/time/clock.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/server_world.hpp"
 
-using nlohmann::json;
 using namespace vigil;
-using protocol::HttpRequest;
-using protocol::HttpResponse;
-using protocol::PeerIdentity;
-namespace core = vigil::server::core;
+using namespace vigil::testing::server_test;
 
 namespace {
 
 const std::string k_candidate = "cand-0001";
 const std::string k_session = "session-1";
 
-// One server: home (keys), database and API, on a manual clock set to the real time (the
-// device CA's validity starts at the real time, enrolment issues certificates from the clock).
-struct Server {
-  testing::TempDir dir;
-  time::ManualClock clock{time::system_clock().wall_ms()};
-  core::ServerHome home;
-  std::unique_ptr<core::SqliteRepository> repo;
-  std::unique_ptr<core::Api> api;
-
-  explicit Server(core::ApiConfig config = {}) {
-    const auto home_dir = dir / "home";
-    REQUIRE(core::init_server_home(home_dir, "127.0.0.1", 8443));
-    home = core::load_server_home(home_dir).value();
-    repo = core::SqliteRepository::open(home.database()).value();
-    api = std::make_unique<core::Api>(*repo, home.keys, clock, std::move(config));
+// The server of every server test (tests/support/server_world.hpp) with one council and one
+// candidate; requests go through the listener's dispatch (to the device API for /v1/...).
+struct Server : testing::ServerWorld {
+  explicit Server(core::ApiConfig config = {}) : ServerWorld(server::app::ServerOptions{std::move(config), {}}) {
     REQUIRE(repo->add_council("council-1", "Test Council", clock.wall_ms()));
     REQUIRE(repo->add_candidate({k_candidate, "council-1", "Ada Lovelace", "ada@example.org", "practitioner"},
                                 clock.wall_ms()));
   }
-
-  HttpResponse call(HttpRequest req, const PeerIdentity& peer = {}) { return api->handle(req, peer); }
 };
 
 // An enrolled device, inserted straight into the repository.
@@ -213,100 +194,100 @@ TEST_CASE("records: malformed JSON, wrong types, unknown fields and versions are
   const Held before = held(s, d.id);
 
   SECTION("malformed JSON") {
-    CHECK_ERROR(s.call(post_records(k_session, "{\"v\":1,\"session_id\":"), d.peer()), 400, "invalid_argument", "");
-    CHECK_ERROR(s.call(post_records(k_session, ""), d.peer()), 400, "invalid_argument", "");
-    CHECK_ERROR(s.call(post_records(k_session, "[1,2,3]"), d.peer()), 400, "invalid_argument", "");
-    CHECK_ERROR(s.call(post_records(k_session, std::string(100'000, '[')), d.peer()), 400, "invalid_argument", "");
-    CHECK_ERROR(s.call(post_records(k_session, "{\"v\":1,\"v\":1}"), d.peer()), 400, "invalid_argument", "v");
+    CHECK_ERROR(s.handle(post_records(k_session, "{\"v\":1,\"session_id\":"), d.peer()), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(post_records(k_session, ""), d.peer()), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(post_records(k_session, "[1,2,3]"), d.peer()), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(post_records(k_session, std::string(100'000, '[')), d.peer()), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(post_records(k_session, "{\"v\":1,\"v\":1}"), d.peer()), 400, "invalid_argument", "v");
     // Invalid UTF-8 inside a string.
-    CHECK_ERROR(s.call(post_records(k_session, "{\"v\":1,\"session_id\":\"\xff\xfe\"}"), d.peer()), 400,
+    CHECK_ERROR(s.handle(post_records(k_session, "{\"v\":1,\"session_id\":\"\xff\xfe\"}"), d.peer()), 400,
                 "invalid_argument", "");
   }
   SECTION("a string where a sequence number belongs") {
     json body = good;
     body["records"][1]["seq"] = "2";
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[1].seq");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[1].seq");
   }
   SECTION("a negative or fractional sequence number") {
     json body = good;
     body["records"][0]["seq"] = -1;
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].seq");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].seq");
     body["records"][0]["seq"] = 1.5;
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].seq");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].seq");
   }
   SECTION("records out of order") {
     json body = good;
     std::swap(body["records"][0], body["records"][1]);
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[1].seq");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[1].seq");
   }
   SECTION("sequence number 0") {
     json body = good;
     body["records"] = json::array({body["records"][0]});
     body["records"][0]["seq"] = 0;
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records");
   }
   SECTION("an unknown field, at the top and inside a record") {
     json body = good;
     body["extra"] = 1;
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "extra");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "extra");
     body = good;
     body["records"][2]["note"] = "hi";
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[2].note");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[2].note");
   }
   SECTION("missing \"v\"") {
     json body = good;
     body.erase("v");
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "v");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "v");
   }
   SECTION("a version this server does not speak") {
     json body = good;
     body["v"] = 2;
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "unsupported_version", "v");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "unsupported_version", "v");
   }
   SECTION("a bad record type, hash or payload encoding") {
     json body = good;
     body["records"][0]["type"] = "Answer Saved";
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].type");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].type");
     body = good;
     body["records"][0]["prev_hash"] = std::string(64, 'A');
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].prev_hash");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].prev_hash");
     body = good;
     body["records"][0]["payload"] = "not base64!";
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].payload");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records[0].payload");
   }
   SECTION("wrong or missing Content-Type") {
-    CHECK_ERROR(s.call(post_records(k_session, good.dump(), "text/plain"), d.peer()), 400, "invalid_argument",
+    CHECK_ERROR(s.handle(post_records(k_session, good.dump(), "text/plain"), d.peer()), 400, "invalid_argument",
                 "Content-Type");
-    CHECK_ERROR(s.call(post_records(k_session, good.dump(), ""), d.peer()), 400, "invalid_argument", "Content-Type");
+    CHECK_ERROR(s.handle(post_records(k_session, good.dump(), ""), d.peer()), 400, "invalid_argument", "Content-Type");
     // A charset parameter is fine.
-    const auto ok = s.call(post_records(k_session, good.dump(), "application/json; charset=utf-8"), d.peer());
+    const auto ok = s.handle(post_records(k_session, good.dump(), "application/json; charset=utf-8"), d.peer());
     CHECK(ok.status == 200);
     return;  // accepted: the "nothing stored" check below does not apply
   }
   SECTION("session_id different from the path") {
     json body = good;
     body["session_id"] = "session-2";
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "session_id");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "session_id");
     CHECK(held(s, d.id, "session-2") == Held{});
   }
   SECTION("an invalid session id in the path") {
     for (const std::string& bad : std::vector<std::string>{"bad$id", "bad%20id", "a\"b", std::string(129, 'x'),
                                                        std::string("nul\0x", 5)}) {
       INFO("session id " << bad);
-      CHECK_ERROR(s.call(post_records(bad, good.dump()), d.peer()), 400, "invalid_argument", "session");
+      CHECK_ERROR(s.handle(post_records(bad, good.dump()), d.peer()), 400, "invalid_argument", "session");
     }
   }
   SECTION("an empty records array") {
     json body = good;
     body["records"] = json::array();
-    CHECK_ERROR(s.call(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records");
+    CHECK_ERROR(s.handle(post_records(k_session, body.dump()), d.peer()), 400, "invalid_argument", "records");
   }
   SECTION("1001 records") {
     Journal big(d.id, k_session);
     big.add_answers(1001);
-    CHECK_ERROR(s.call(post_batch(big.batch(1, 1001)), d.peer()), 400, "invalid_argument", "records");
+    CHECK_ERROR(s.handle(post_batch(big.batch(1, 1001)), d.peer()), 400, "invalid_argument", "records");
     // 1000 is the limit, and is accepted.
-    const auto ok = s.call(post_batch(big.batch(1, 1000)), d.peer());
+    const auto ok = s.handle(post_batch(big.batch(1, 1000)), d.peer());
     CHECK(ok.status == 200);
     CHECK(highest_of(ok) == 1000);
     return;
@@ -325,25 +306,25 @@ TEST_CASE("records: only the enrolled, unrevoked device with its own certificate
   const auto req = post_batch(j.batch(1, 2));
 
   SECTION("no client certificate: 401") {
-    CHECK_ERROR(s.call(req, PeerIdentity{false, "", "", "127.0.0.1"}), 401, "auth_failed", "");
+    CHECK_ERROR(s.handle(req, PeerIdentity{false, "", "", "127.0.0.1"}), 401, "auth_failed", "");
     // The same for every device endpoint, and before any input is read.
-    CHECK_ERROR(s.call(get("/v1/sessions/" + k_session)), 401, "auth_failed", "");
-    CHECK_ERROR(s.call(get("/v1/blobs/" + std::string(64, 'a'))), 401, "auth_failed", "");
-    CHECK_ERROR(s.call(post_records("bad$id", "garbage")), 401, "auth_failed", "");
+    CHECK_ERROR(s.handle(get("/v1/sessions/" + k_session)), 401, "auth_failed", "");
+    CHECK_ERROR(s.handle(get("/v1/blobs/" + std::string(64, 'a'))), 401, "auth_failed", "");
+    CHECK_ERROR(s.handle(post_records("bad$id", "garbage")), 401, "auth_failed", "");
   }
   SECTION("a certificate the server does not know: 403") {
-    CHECK_ERROR(s.call(req, PeerIdentity{true, "fedcba9876543210fedcba9876543210", d.serial, "127.0.0.1"}), 403,
+    CHECK_ERROR(s.handle(req, PeerIdentity{true, "fedcba9876543210fedcba9876543210", d.serial, "127.0.0.1"}), 403,
                 "forbidden", "");
-    CHECK_ERROR(s.call(req, PeerIdentity{true, "", "", "127.0.0.1"}), 403, "forbidden", "");
+    CHECK_ERROR(s.handle(req, PeerIdentity{true, "", "", "127.0.0.1"}), 403, "forbidden", "");
   }
   SECTION("the device's id with another certificate serial: 403") {
-    CHECK_ERROR(s.call(req, PeerIdentity{true, d.id, "7f3a02", "127.0.0.1"}), 403, "forbidden", "");
-    CHECK_ERROR(s.call(req, PeerIdentity{true, d.id, "7F3A01", "127.0.0.1"}), 403, "forbidden", "");
+    CHECK_ERROR(s.handle(req, PeerIdentity{true, d.id, "7f3a02", "127.0.0.1"}), 403, "forbidden", "");
+    CHECK_ERROR(s.handle(req, PeerIdentity{true, d.id, "7F3A01", "127.0.0.1"}), 403, "forbidden", "");
   }
   SECTION("a revoked device: 403") {
     REQUIRE(s.repo->revoke_device(d.id, "reported lost", s.clock.wall_ms()));
-    CHECK_ERROR(s.call(req, d.peer()), 403, "forbidden", "");
-    CHECK_ERROR(s.call(get("/v1/sessions/" + k_session), d.peer()), 403, "forbidden", "");
+    CHECK_ERROR(s.handle(req, d.peer()), 403, "forbidden", "");
+    CHECK_ERROR(s.handle(get("/v1/sessions/" + k_session), d.peer()), 403, "forbidden", "");
   }
   CHECK(held(s, d.id) == Held{});
 }
@@ -356,7 +337,7 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
   Journal j(d.id, k_session);
   j.add_answers(6);
 
-  const auto first = s.call(post_batch(j.batch(1, 3)), d.peer());
+  const auto first = s.handle(post_batch(j.batch(1, 3)), d.peer());
   REQUIRE(first.status == 200);
   CHECK(first.header("Content-Type") == "application/json");
   CHECK(highest_of(first) == 3);
@@ -366,13 +347,13 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
   CHECK(after_first.head_hash == to_hex(j.heads[2].hash));
 
   SECTION("the same batch again: 200, nothing new") {
-    const auto again = s.call(post_batch(j.batch(1, 3)), d.peer());
+    const auto again = s.handle(post_batch(j.batch(1, 3)), d.peer());
     CHECK(again.status == 200);
     CHECK(highest_of(again) == 3);
     CHECK(held(s, d.id) == after_first);
     CHECK(flag_kinds(s, d.id).empty());
     // A resend overlapping the next records stores only the new ones.
-    const auto overlap = s.call(post_batch(j.batch(2, 5)), d.peer());
+    const auto overlap = s.handle(post_batch(j.batch(2, 5)), d.peer());
     CHECK(overlap.status == 200);
     CHECK(highest_of(overlap) == 5);
     CHECK(held(s, d.id).records == 5);
@@ -381,24 +362,24 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
     auto b = j.batch(1, 3);
     b.records[1].payload = to_bytes(R"({"item_id":"q2","revision":1,"v":1,"value":"changed"})");
     b.records[1].record.payload_hash = journal::payload_hash(b.records[1].payload);
-    CHECK_ERROR(s.call(post_batch(b), d.peer()), 409, "conflict", "");
+    CHECK_ERROR(s.handle(post_batch(b), d.peer()), 409, "conflict", "");
     CHECK(held(s, d.id) == after_first);
     CHECK(flag_kinds(s, d.id) == std::vector<std::string>{"conflict@2"});
     // A device that keeps resending it raises one flag, not one per try.
-    for (int i = 0; i < 3; ++i) CHECK_ERROR(s.call(post_batch(b), d.peer()), 409, "conflict", "");
+    for (int i = 0; i < 3; ++i) CHECK_ERROR(s.handle(post_batch(b), d.peer()), 409, "conflict", "");
     CHECK(flag_kinds(s, d.id) == std::vector<std::string>{"conflict@2"});
   }
   SECTION("the same record with a different payload (payload_hash unchanged): 409, flagged") {
     auto b = j.batch(3, 4);
     b.records[0].payload = to_bytes("tampered");
-    CHECK_ERROR(s.call(post_batch(b), d.peer()), 409, "conflict", "");
+    CHECK_ERROR(s.handle(post_batch(b), d.peer()), 409, "conflict", "");
     CHECK(held(s, d.id) == after_first);  // record 4 did not slip in either
     CHECK(has_flag(s, d.id, "conflict@3"));
   }
   SECTION("a batch that does not extend the stored head: 422, flagged, nothing stored") {
     auto b = j.batch(4, 5);
     b.records[0].record.prev_hash[0] ^= 0x01;
-    CHECK_ERROR(s.call(post_batch(b), d.peer()), 422, "integrity", "");
+    CHECK_ERROR(s.handle(post_batch(b), d.peer()), 422, "integrity", "");
     CHECK(held(s, d.id) == after_first);
     CHECK_FALSE(flag_kinds(s, d.id).empty());
     CHECK(has_flag(s, d.id, "modified@3"));
@@ -406,7 +387,7 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
   SECTION("a record whose payload does not match its payload_hash: 422, nothing stored") {
     auto b = j.batch(4, 5);
     b.records[1].payload = to_bytes("not what was hashed");
-    CHECK_ERROR(s.call(post_batch(b), d.peer()), 422, "integrity", "");
+    CHECK_ERROR(s.handle(post_batch(b), d.peer()), 422, "integrity", "");
     CHECK(held(s, d.id) == after_first);
     CHECK(has_flag(s, d.id, "modified@5"));
   }
@@ -415,18 +396,18 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
     other.add_answers(5);
     auto b = other.batch(4, 5);
     b.session_id = k_session;
-    CHECK_ERROR(s.call(post_batch(b), d.peer()), 422, "integrity", "");
+    CHECK_ERROR(s.handle(post_batch(b), d.peer()), 422, "integrity", "");
     CHECK(held(s, d.id) == after_first);
   }
   SECTION("a batch beyond a gap: 200 with the old highest, nothing stored") {
-    const auto gap = s.call(post_batch(j.batch(5, 6)), d.peer());
+    const auto gap = s.handle(post_batch(j.batch(5, 6)), d.peer());
     CHECK(gap.status == 200);
     CHECK(highest_of(gap) == 3);
     CHECK(held(s, d.id) == after_first);
     // A batch that starts contiguous and then jumps stores only the contiguous part.
     auto b = j.batch(4, 6);
     b.records.erase(b.records.begin() + 1);  // 4, 6
-    const auto partial = s.call(post_batch(b), d.peer());
+    const auto partial = s.handle(post_batch(b), d.peer());
     CHECK(partial.status == 200);
     CHECK(highest_of(partial) == 4);
     CHECK(held(s, d.id).records == 4);
@@ -435,17 +416,17 @@ TEST_CASE("records: a valid batch is stored, a resend is idempotent, a different
   SECTION("a checkpoint with a bad signature: 422, flagged, nothing stored") {
     auto b = j.batch(4, 5, &d.key);
     b.checkpoint->signature[10] ^= 0x40;
-    CHECK_ERROR(s.call(post_batch(b), d.peer()), 422, "integrity", "");
+    CHECK_ERROR(s.handle(post_batch(b), d.peer()), 422, "integrity", "");
     CHECK(held(s, d.id) == after_first);
     CHECK(has_flag(s, d.id, "bad_checkpoint@5"));
   }
   SECTION("a checkpoint signed by another key: 422") {
     const auto other_key = crypto::ed25519_generate().value();
-    CHECK_ERROR(s.call(post_batch(j.batch(4, 5, &other_key)), d.peer()), 422, "integrity", "");
+    CHECK_ERROR(s.handle(post_batch(j.batch(4, 5, &other_key)), d.peer()), 422, "integrity", "");
     CHECK(held(s, d.id) == after_first);
   }
   SECTION("a valid checkpoint is accepted with its records") {
-    const auto ok = s.call(post_batch(j.batch(4, 5, &d.key)), d.peer());
+    const auto ok = s.handle(post_batch(j.batch(4, 5, &d.key)), d.peer());
     CHECK(ok.status == 200);
     CHECK(highest_of(ok) == 5);
     CHECK(flag_kinds(s, d.id).empty());
@@ -459,7 +440,7 @@ TEST_CASE("records: a wall clock jump inside a valid batch is accepted and flagg
   j.add_answers(2);
   j.clock.set_wall_ms(j.clock.wall_ms() + 3'600'000);  // the candidate moved the clock an hour on
   j.add_answers(2);
-  const auto r = s.call(post_batch(j.batch(1, 4)), d.peer());
+  const auto r = s.handle(post_batch(j.batch(1, 4)), d.peer());
   CHECK(r.status == 200);
   CHECK(highest_of(r) == 4);
   CHECK(held(s, d.id).records == 4);
@@ -470,7 +451,7 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
   Server s;
   const Device d = add_device(s);
 
-  auto state = protocol::parse_session_state(s.call(get("/v1/sessions/" + k_session), d.peer()).body);
+  auto state = protocol::parse_session_state(s.handle(get("/v1/sessions/" + k_session), d.peer()).body);
   REQUIRE(state);
   CHECK(state->highest_contiguous_seq == 0);
   CHECK_FALSE(state->submitted);
@@ -479,8 +460,8 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
     Journal j(d.id, k_session);
     j.add_answers(2);
     j.add("session.submitted", protocol::encode_submission_manifest({}));
-    REQUIRE(s.call(post_batch(j.batch(1, 3)), d.peer()).status == 200);
-    state = protocol::parse_session_state(s.call(get("/v1/sessions/" + k_session), d.peer()).body);
+    REQUIRE(s.handle(post_batch(j.batch(1, 3)), d.peer()).status == 200);
+    state = protocol::parse_session_state(s.handle(get("/v1/sessions/" + k_session), d.peer()).body);
     REQUIRE(state);
     CHECK(state->highest_contiguous_seq == 3);
     CHECK(state->submitted);
@@ -489,8 +470,8 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
 
     // Regression: a checkpoint for records the server already held was ignored, so a submission
     // whose checkpoint missed its first batch could never get a receipt. Resent with it, it does.
-    REQUIRE(s.call(post_batch(j.batch(3, 3, &d.key)), d.peer()).status == 200);
-    state = protocol::parse_session_state(s.call(get("/v1/sessions/" + k_session), d.peer()).body);
+    REQUIRE(s.handle(post_batch(j.batch(3, 3, &d.key)), d.peer()).status == 200);
+    state = protocol::parse_session_state(s.handle(get("/v1/sessions/" + k_session), d.peer()).body);
     REQUIRE(state);
     REQUIRE(state->receipt);
     CHECK(protocol::verify_receipt(*state->receipt, s.home.keys.receipt_public));
@@ -498,12 +479,12 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
   SECTION("a checkpoint that does not match the records the server holds is refused and flagged") {
     Journal j(d.id, k_session);
     j.add_answers(3);
-    REQUIRE(s.call(post_batch(j.batch(1, 3)), d.peer()).status == 200);
+    REQUIRE(s.handle(post_batch(j.batch(1, 3)), d.peer()).status == 200);
     Journal other(d.id, k_session);  // the same device signing a different history
     for (int i = 0; i < 3; ++i) other.add("answer.saved", R"({"v":1,"value":"another history"})");
     auto batch = j.batch(3, 3);        // the held record, resent as it is...
     batch.checkpoint = other.batch(3, 3, &d.key).checkpoint;  // ...with a signature over another head
-    const auto r = s.call(post_batch(batch), d.peer());
+    const auto r = s.handle(post_batch(batch), d.peer());
     CHECK(r.status == 422);
     bool flagged = false;
     const auto flags = s.repo->flags(d.id, k_session).value();
@@ -514,8 +495,8 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
     Journal j(d.id, k_session);
     j.add_answers(2);
     j.add("session.submitted", protocol::encode_submission_manifest({}));
-    REQUIRE(s.call(post_batch(j.batch(1, 3, &d.key)), d.peer()).status == 200);
-    const auto resp = s.call(get("/v1/sessions/" + k_session), d.peer());
+    REQUIRE(s.handle(post_batch(j.batch(1, 3, &d.key)), d.peer()).status == 200);
+    const auto resp = s.handle(get("/v1/sessions/" + k_session), d.peer());
     REQUIRE(resp.status == 200);
     state = protocol::parse_session_state(resp.body);
     REQUIRE(state);
@@ -527,7 +508,7 @@ TEST_CASE("records: the session state reports what is held; a signed submission 
     CHECK(state->receipt->final_seq == 3);
     CHECK(state->receipt->head_hash == j.heads[2].hash);
     s.clock.advance_ms(60'000);
-    CHECK(s.call(get("/v1/sessions/" + k_session), d.peer()).body == resp.body);
+    CHECK(s.handle(get("/v1/sessions/" + k_session), d.peer()).body == resp.body);
   }
 }
 
@@ -592,59 +573,59 @@ TEST_CASE("enrolment: bad input is refused with the right status, and a refusal 
       INFO("code " << bad);
       Enrolment b = e;
       b.code = bad;
-      CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "code");
+      CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "code");
     }
   }
   SECTION("other malformed fields") {
     Enrolment b = e;
     b.device_id = "ABCDEF";
-    CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "device_id");
+    CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "device_id");
     b = e;
     b.signing_key = Bytes(31, 1);
-    CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "signing_public_key");
-    CHECK_ERROR(s.call(enrol_request(e, "text/plain")), 400, "invalid_argument", "Content-Type");
+    CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "signing_public_key");
+    CHECK_ERROR(s.handle(enrol_request(e, "text/plain")), 400, "invalid_argument", "Content-Type");
     HttpRequest r = enrol_request(e);
     r.body = "{\"v\":1";
-    CHECK_ERROR(s.call(r), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(r), 400, "invalid_argument", "");
     r.method = "GET";
-    CHECK_ERROR(s.call(r), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(r), 400, "invalid_argument", "");
   }
   SECTION("a code whose handle is unknown: 403, and no try is counted against any code") {
     Enrolment b = e;
     b.code = wrong_handle(code.code);
-    CHECK_ERROR(s.call(enrol_request(b)), 403, "forbidden", "code");
+    CHECK_ERROR(s.handle(enrol_request(b)), 403, "forbidden", "code");
     CHECK(s.repo->enrolment_code(handle).value()->failed_attempts == 0);
   }
   SECTION("a CSR that is not a CSR: 400, field csr") {
     Enrolment b = e;
     b.csr = "-----BEGIN CERTIFICATE REQUEST-----\nnot base64 at all\n-----END CERTIFICATE REQUEST-----\n";
-    CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "csr");
+    CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "csr");
     b.csr = "garbage";
-    CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "csr");
+    CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "csr");
     b.csr = std::string(protocol::k_max_csr_pem + 1, 'x');
-    CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "csr");
+    CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "csr");
   }
   SECTION("a CSR for another device id: 400, field csr") {
     Enrolment b = e;
     b.csr = make_csr_for("ffffffffffffffffffffffffffffffff");
-    CHECK_ERROR(s.call(enrol_request(b)), 400, "invalid_argument", "csr");
+    CHECK_ERROR(s.handle(enrol_request(b)), 400, "invalid_argument", "csr");
   }
   SECTION("a device id that is already enrolled: 409, and the code stays usable") {
     const Device existing = add_device(s, k_new_device, "99");
-    CHECK_ERROR(s.call(enrol_request(e)), 409, "conflict", "");
+    CHECK_ERROR(s.handle(enrol_request(e)), 409, "conflict", "");
     const auto row = s.repo->enrolment_code(handle).value();
     CHECK_FALSE(row->used_wall_ms);
     CHECK(s.repo->device(k_new_device).value()->cert_serial == existing.serial);
     Enrolment other = e;
     other.device_id = "22223333444455556666777788889999";
     other.csr = make_csr_for(other.device_id);
-    CHECK(s.call(enrol_request(other)).status == 201);
+    CHECK(s.handle(enrol_request(other)).status == 201);
     return;
   }
   code_unused();
 
   // The refusals above left the code usable.
-  const auto ok = s.call(enrol_request(e));
+  const auto ok = s.handle(enrol_request(e));
   REQUIRE(ok.status == 201);
   auto resp = protocol::parse_enrol_response(ok.body);
   REQUIRE(resp);
@@ -664,17 +645,17 @@ TEST_CASE("enrolment: a used code is 409") {
   Enrolment e;
   e.code = code.code;
   e.csr = make_csr_for(e.device_id);
-  REQUIRE(s.call(enrol_request(e)).status == 201);
+  REQUIRE(s.handle(enrol_request(e)).status == 201);
 
   Enrolment again = e;
   again.device_id = "22223333444455556666777788889999";
   again.csr = make_csr_for(again.device_id);
-  CHECK_ERROR(s.call(enrol_request(again)), 409, "conflict", "code");
+  CHECK_ERROR(s.handle(enrol_request(again)), 409, "conflict", "code");
   CHECK(s.repo->device(again.device_id).value() == std::nullopt);
   // With a wrong secret the server reveals nothing about the code (not even that it was used):
   // the same 403 as for an unknown code, counted as a wrong try.
   again.code = wrong_secret(code.code);
-  CHECK_ERROR(s.call(enrol_request(again)), 403, "forbidden", "code");
+  CHECK_ERROR(s.handle(enrol_request(again)), 403, "forbidden", "code");
   CHECK(s.repo->enrolment_code(code.code.substr(0, 4)).value()->failed_attempts == 1);
 }
 
@@ -687,11 +668,11 @@ TEST_CASE("enrolment: a code is locked after 5 wrong tries, even for the right c
   e.code = wrong_secret(code.code);
   for (int i = 1; i <= 5; ++i) {
     INFO("wrong try " << i);
-    CHECK_ERROR(s.call(enrol_request(e)), 403, "forbidden", "code");
+    CHECK_ERROR(s.handle(enrol_request(e)), 403, "forbidden", "code");
     CHECK(s.repo->enrolment_code(handle).value()->failed_attempts == i);
   }
   e.code = code.code;
-  CHECK_ERROR(s.call(enrol_request(e)), 429, "rate_limited", "code");
+  CHECK_ERROR(s.handle(enrol_request(e)), 429, "rate_limited", "code");
   CHECK(s.repo->device(k_new_device).value() == std::nullopt);
   CHECK_FALSE(s.repo->enrolment_code(handle).value()->used_wall_ms);
 }
@@ -703,19 +684,19 @@ TEST_CASE("enrolment: an expired code is 410") {
   e.code = code.code;
   e.csr = make_csr_for(e.device_id);
   s.clock.advance_ms(14 * 86'400'000LL);  // exactly at expiry: expired
-  CHECK_ERROR(s.call(enrol_request(e)), 410, "expired", "code");
+  CHECK_ERROR(s.handle(enrol_request(e)), 410, "expired", "code");
   CHECK(s.repo->device(k_new_device).value() == std::nullopt);
   // A wrong secret for an expired code learns nothing about it: 403 like any unknown code.
   Enrolment guess = e;
   guess.code = wrong_secret(code.code);
-  CHECK_ERROR(s.call(enrol_request(guess)), 403, "forbidden", "code");
+  CHECK_ERROR(s.handle(enrol_request(guess)), 403, "forbidden", "code");
 
   // A code withdrawn early is refused the same way.
   Server s2;
   const auto code2 = core::create_enrolment_code(*s2.repo, k_candidate, s2.clock).value();
   CHECK(s2.repo->expire_enrolment_codes(k_candidate, s2.clock.wall_ms()).value() == 1);
   e.code = code2.code;
-  CHECK_ERROR(s2.call(enrol_request(e)), 410, "expired", "code");
+  CHECK_ERROR(s2.handle(enrol_request(e)), 410, "expired", "code");
 }
 
 // ---- blobs --------------------------------------------------------------------------------------
@@ -760,21 +741,21 @@ TEST_CASE("blobs: malformed uploads are refused and leave the stored offset wher
   const std::string sha = to_hex(crypto::sha256(as_bytes(data)));
   const std::string c1 = data.substr(0, 1000), c2 = data.substr(1000, 1000), c3 = data.substr(2000);
   const auto offset_now = [&] {
-    const auto r = s.call(get("/v1/blobs/" + sha), d.peer());
+    const auto r = s.handle(get("/v1/blobs/" + sha), d.peer());
     REQUIRE(r.status == 200);
     return blob_status(r).offset;
   };
 
   // The first chunk is held, so each refusal below must leave the offset at 1000.
-  REQUIRE(s.call(put_chunk(sha, 0, 3000, c1), d.peer()).status == 200);
+  REQUIRE(s.handle(put_chunk(sha, 0, 3000, c1), d.peer()).status == 200);
   REQUIRE(offset_now() == 1000);
 
   SECTION("wrong Content-Type") {
     auto r = put_chunk(sha, 1000, 3000, c2);
     r.headers["Content-Type"] = "application/json";
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Content-Type");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Content-Type");
     r.headers.erase("Content-Type");
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Content-Type");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Content-Type");
   }
   SECTION("missing or malformed Upload-Offset") {
     for (const std::string bad : {"", "-1", "abc", "1e3", " 1000", "+1000", "0x10", "12345678901234567890"}) {
@@ -785,7 +766,7 @@ TEST_CASE("blobs: malformed uploads are refused and leave the stored offset wher
       } else {
         r.headers["Upload-Offset"] = bad;
       }
-      CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Upload-Offset");
+      CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Upload-Offset");
     }
   }
   SECTION("missing, malformed, zero or oversized Upload-Length") {
@@ -797,55 +778,55 @@ TEST_CASE("blobs: malformed uploads are refused and leave the stored offset wher
       } else {
         r.headers["Upload-Length"] = bad;
       }
-      CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Upload-Length");
+      CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Upload-Length");
     }
     const std::string fresh = to_hex(crypto::sha256(as_bytes("fresh")));
-    CHECK_ERROR(s.call(put_chunk(fresh, 0, 0, "fresh"), d.peer()), 400, "invalid_argument", "Upload-Length");
-    CHECK_ERROR(s.call(put_chunk(fresh, 0, protocol::k_max_blob_bytes + 1, "fresh"), d.peer()), 400, "invalid_argument",
+    CHECK_ERROR(s.handle(put_chunk(fresh, 0, 0, "fresh"), d.peer()), 400, "invalid_argument", "Upload-Length");
+    CHECK_ERROR(s.handle(put_chunk(fresh, 0, protocol::k_max_blob_bytes + 1, "fresh"), d.peer()), 400, "invalid_argument",
                 "Upload-Length");
     CHECK(s.repo->blob(d.id, crypto::sha256(as_bytes("fresh"))).value() == std::nullopt);
   }
   SECTION("missing or malformed Chunk-SHA256") {
     auto r = put_chunk(sha, 1000, 3000, c2);
     r.headers.erase("Chunk-SHA256");
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Chunk-SHA256");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Chunk-SHA256");
     std::string upper = to_hex(crypto::sha256(as_bytes(c2)));
     for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     r.headers["Chunk-SHA256"] = upper;
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Chunk-SHA256");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Chunk-SHA256");
     r.headers["Chunk-SHA256"] = "abc";
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "Chunk-SHA256");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "Chunk-SHA256");
   }
   SECTION("a malformed blob name in the path") {
-    CHECK_ERROR(s.call(put_chunk(sha.substr(1), 1000, 3000, c2), d.peer()), 400, "invalid_argument", "sha256");
-    CHECK_ERROR(s.call(get("/v1/blobs/" + std::string(64, 'G')), d.peer()), 400, "invalid_argument", "sha256");
+    CHECK_ERROR(s.handle(put_chunk(sha.substr(1), 1000, 3000, c2), d.peer()), 400, "invalid_argument", "sha256");
+    CHECK_ERROR(s.handle(get("/v1/blobs/" + std::string(64, 'G')), d.peer()), 400, "invalid_argument", "sha256");
   }
   SECTION("an empty chunk") {
-    CHECK_ERROR(s.call(put_chunk(sha, 1000, 3000, ""), d.peer()), 400, "invalid_argument", "body");
+    CHECK_ERROR(s.handle(put_chunk(sha, 1000, 3000, ""), d.peer()), 400, "invalid_argument", "body");
   }
   SECTION("a chunk at the wrong offset: 409, field Upload-Offset") {
-    CHECK_ERROR(s.call(put_chunk(sha, 2000, 3000, c3), d.peer()), 409, "conflict", "Upload-Offset");
-    CHECK_ERROR(s.call(put_chunk(sha, 0, 3000, c1), d.peer()), 409, "conflict", "Upload-Offset");
+    CHECK_ERROR(s.handle(put_chunk(sha, 2000, 3000, c3), d.peer()), 409, "conflict", "Upload-Offset");
+    CHECK_ERROR(s.handle(put_chunk(sha, 0, 3000, c1), d.peer()), 409, "conflict", "Upload-Offset");
   }
   SECTION("a chunk that does not match its Chunk-SHA256: 422") {
     auto r = put_chunk(sha, 1000, 3000, c2);
     r.body[5] = static_cast<char>(r.body[5] ^ 0x20);
-    CHECK_ERROR(s.call(r, d.peer()), 422, "integrity", "Chunk-SHA256");
+    CHECK_ERROR(s.handle(r, d.peer()), 422, "integrity", "Chunk-SHA256");
   }
   SECTION("a chunk that runs past Upload-Length: 400") {
-    CHECK_ERROR(s.call(put_chunk(sha, 1000, 3000, c2 + c3 + "x"), d.peer()), 400, "invalid_argument", "Upload-Offset");
-    CHECK_ERROR(s.call(put_chunk(sha, 3001, 3000, "x"), d.peer()), 400, "invalid_argument", "Upload-Offset");
-    CHECK_ERROR(s.call(put_chunk(sha, UINT64_MAX / 2, 3000, "x"), d.peer()), 400, "invalid_argument", "Upload-Offset");
+    CHECK_ERROR(s.handle(put_chunk(sha, 1000, 3000, c2 + c3 + "x"), d.peer()), 400, "invalid_argument", "Upload-Offset");
+    CHECK_ERROR(s.handle(put_chunk(sha, 3001, 3000, "x"), d.peer()), 400, "invalid_argument", "Upload-Offset");
+    CHECK_ERROR(s.handle(put_chunk(sha, UINT64_MAX / 2, 3000, "x"), d.peer()), 400, "invalid_argument", "Upload-Offset");
   }
   SECTION("Upload-Length changed between chunks: 409") {
-    CHECK_ERROR(s.call(put_chunk(sha, 1000, 3001, c2), d.peer()), 409, "conflict", "Upload-Length");
+    CHECK_ERROR(s.handle(put_chunk(sha, 1000, 3001, c2), d.peer()), 409, "conflict", "Upload-Length");
   }
   SECTION("other methods on a blob") {
     auto r = put_chunk(sha, 1000, 3000, c2);
     r.method = "POST";
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "");
     r.method = "DELETE";
-    CHECK_ERROR(s.call(r, d.peer()), 400, "invalid_argument", "");
+    CHECK_ERROR(s.handle(r, d.peer()), 400, "invalid_argument", "");
   }
   CHECK(offset_now() == 1000);
   const auto row = s.repo->blob(d.id, crypto::sha256(as_bytes(data))).value();
@@ -860,11 +841,11 @@ TEST_CASE("blobs: an upload whose whole hash does not match is discarded: 422 an
   const Device d = add_device(s);
   const std::string data = pattern(3000, 'a');
   const std::string claimed = to_hex(crypto::sha256(as_bytes("something else entirely")));
-  REQUIRE(s.call(put_chunk(claimed, 0, 3000, data.substr(0, 1000)), d.peer()).status == 200);
-  REQUIRE(s.call(put_chunk(claimed, 1000, 3000, data.substr(1000, 1000)), d.peer()).status == 200);
-  CHECK_ERROR(s.call(put_chunk(claimed, 2000, 3000, data.substr(2000)), d.peer()), 422, "integrity", "sha256");
+  REQUIRE(s.handle(put_chunk(claimed, 0, 3000, data.substr(0, 1000)), d.peer()).status == 200);
+  REQUIRE(s.handle(put_chunk(claimed, 1000, 3000, data.substr(1000, 1000)), d.peer()).status == 200);
+  CHECK_ERROR(s.handle(put_chunk(claimed, 2000, 3000, data.substr(2000)), d.peer()), 422, "integrity", "sha256");
 
-  const auto st = s.call(get("/v1/blobs/" + claimed), d.peer());
+  const auto st = s.handle(get("/v1/blobs/" + claimed), d.peer());
   REQUIRE(st.status == 200);
   CHECK(blob_status(st).offset == 0);
   CHECK_FALSE(blob_status(st).complete);
@@ -873,13 +854,13 @@ TEST_CASE("blobs: an upload whose whole hash does not match is discarded: 422 an
   CHECK(row->received == 0);
   CHECK_FALSE(row->complete);
   // The upload starts over from 0 (and the last chunk alone is refused at its old offset).
-  CHECK_ERROR(s.call(put_chunk(claimed, 2000, 3000, data.substr(2000)), d.peer()), 409, "conflict", "Upload-Offset");
-  CHECK(s.call(put_chunk(claimed, 0, 3000, data.substr(0, 1000)), d.peer()).status == 200);
+  CHECK_ERROR(s.handle(put_chunk(claimed, 2000, 3000, data.substr(2000)), d.peer()), 409, "conflict", "Upload-Offset");
+  CHECK(s.handle(put_chunk(claimed, 0, 3000, data.substr(0, 1000)), d.peer()).status == 200);
 
   SECTION("a single-chunk upload whose hash does not match leaves no blob") {
     const std::string other = to_hex(crypto::sha256(as_bytes("not this")));
-    CHECK_ERROR(s.call(put_chunk(other, 0, 5, "hello"), d.peer()), 422, "integrity", "sha256");
-    const auto r = s.call(get("/v1/blobs/" + other), d.peer());
+    CHECK_ERROR(s.handle(put_chunk(other, 0, 5, "hello"), d.peer()), 422, "integrity", "sha256");
+    const auto r = s.handle(get("/v1/blobs/" + other), d.peer());
     CHECK(blob_status(r).offset == 0);
     CHECK_FALSE(blob_status(r).complete);
   }
@@ -891,18 +872,18 @@ TEST_CASE("blobs: a correct upload in 3 chunks, resumed from the server's offset
   const std::string data = pattern(2500, 'k');
   const std::string sha = to_hex(crypto::sha256(as_bytes(data)));
 
-  auto st = blob_status(s.call(get("/v1/blobs/" + sha), d.peer()));
+  auto st = blob_status(s.handle(get("/v1/blobs/" + sha), d.peer()));
   CHECK(st.offset == 0);
   CHECK(st.size == 0);
   CHECK_FALSE(st.complete);
 
   std::uint64_t offset = 0;
   for (int i = 0; i < 3; ++i) {
-    const auto at = blob_status(s.call(get("/v1/blobs/" + sha), d.peer()));
+    const auto at = blob_status(s.handle(get("/v1/blobs/" + sha), d.peer()));
     CHECK(at.offset == offset);
     offset = at.offset;
     const std::string chunk = data.substr(offset, 1000);
-    const auto r = s.call(put_chunk(sha, offset, data.size(), chunk), d.peer());
+    const auto r = s.handle(put_chunk(sha, offset, data.size(), chunk), d.peer());
     REQUIRE(r.status == 200);
     const auto after = blob_status(r);
     CHECK(after.offset == offset + chunk.size());
@@ -910,7 +891,7 @@ TEST_CASE("blobs: a correct upload in 3 chunks, resumed from the server's offset
     CHECK(after.complete == (i == 2));
     offset = after.offset;
   }
-  st = blob_status(s.call(get("/v1/blobs/" + sha), d.peer()));
+  st = blob_status(s.handle(get("/v1/blobs/" + sha), d.peer()));
   CHECK(st.complete);
   CHECK(st.offset == 2500);
   CHECK(st.size == 2500);
@@ -919,13 +900,13 @@ TEST_CASE("blobs: a correct upload in 3 chunks, resumed from the server's offset
   CHECK(as_chars(s.repo->read_blob(*row, 0, 2500).value()) == data);
 
   // A resend after a lost response is answered with the complete status, not an error.
-  const auto again = s.call(put_chunk(sha, 2000, data.size(), data.substr(2000)), d.peer());
+  const auto again = s.handle(put_chunk(sha, 2000, data.size(), data.substr(2000)), d.peer());
   CHECK(again.status == 200);
   CHECK(blob_status(again).complete);
 
   // Blobs are per device: another device sees nothing of it.
   const Device other = add_device(s, "fedcba9876543210fedcba9876543210", "beef");
-  CHECK(blob_status(s.call(get("/v1/blobs/" + sha), other.peer())).offset == 0);
+  CHECK(blob_status(s.handle(get("/v1/blobs/" + sha), other.peer())).offset == 0);
 }
 
 TEST_CASE("blobs: a device over its upload allowance gets 507, and nothing is allocated") {
@@ -934,21 +915,21 @@ TEST_CASE("blobs: a device over its upload allowance gets 507, and nothing is al
   Server s(config);
   const Device d = add_device(s);
   const std::string first = pattern(3000, 'a');
-  REQUIRE(s.call(put_chunk(to_hex(crypto::sha256(as_bytes(first))), 0, 3000, first.substr(0, 1000)), d.peer()).status == 200);
+  REQUIRE(s.handle(put_chunk(to_hex(crypto::sha256(as_bytes(first))), 0, 3000, first.substr(0, 1000)), d.peer()).status == 200);
 
   const std::string big = pattern(1001, 'b');
   const std::string big_sha = to_hex(crypto::sha256(as_bytes(big)));
-  CHECK_ERROR(s.call(put_chunk(big_sha, 0, 1001, big), d.peer()), 507, "disk_full", "Upload-Length");
+  CHECK_ERROR(s.handle(put_chunk(big_sha, 0, 1001, big), d.peer()), 507, "disk_full", "Upload-Length");
   CHECK(s.repo->blob(d.id, crypto::sha256(as_bytes(big))).value() == std::nullopt);
-  const auto st = blob_status(s.call(get("/v1/blobs/" + big_sha), d.peer()));
+  const auto st = blob_status(s.handle(get("/v1/blobs/" + big_sha), d.peer()));
   CHECK(st.size == 0);
   CHECK(st.offset == 0);
 
   // Exactly up to the allowance is fine; the allowance is per device.
   const std::string fits = pattern(1000, 'c');
-  CHECK(s.call(put_chunk(to_hex(crypto::sha256(as_bytes(fits))), 0, 1000, fits), d.peer()).status == 200);
+  CHECK(s.handle(put_chunk(to_hex(crypto::sha256(as_bytes(fits))), 0, 1000, fits), d.peer()).status == 200);
   const Device other = add_device(s, "fedcba9876543210fedcba9876543210", "beef");
-  CHECK(s.call(put_chunk(big_sha, 0, 1001, big), other.peer()).status == 200);
+  CHECK(s.handle(put_chunk(big_sha, 0, 1001, big), other.peer()).status == 200);
 }
 
 // ---- routing ------------------------------------------------------------------------------------
@@ -960,19 +941,19 @@ TEST_CASE("routing: unknown endpoints are 404, wrong methods 400") {
                                    "/v1/sessions/s/records/extra", "/v1/sessions/s/other", "/v1/blobs",
                                    "/v1/blobs/a/b", "/v1/health/x", "health"}) {
     INFO("GET " << target);
-    CHECK_ERROR(s.call(get(target), d.peer()), 404, "not_found", "");
+    CHECK_ERROR(s.handle(get(target), d.peer()), 404, "not_found", "");
   }
-  CHECK(s.call(get("/v1/health")).status == 200);
-  CHECK(s.call(get("/v1/health?probe=1")).status == 200);
-  const auto keys = s.call(get("/v1/server-keys"));
+  CHECK(s.handle(get("/v1/health")).status == 200);
+  CHECK(s.handle(get("/v1/health?probe=1")).status == 200);
+  const auto keys = s.handle(get("/v1/server-keys"));
   CHECK(keys.status == 200);
 
-  CHECK_ERROR(s.call(request("GET", "/v1/sessions/s/records"), d.peer()), 400, "invalid_argument", "");
-  CHECK_ERROR(s.call(request("PUT", "/v1/sessions/s/records"), d.peer()), 400, "invalid_argument", "");
-  CHECK_ERROR(s.call(request("POST", "/v1/sessions/s"), d.peer()), 400, "invalid_argument", "");
-  CHECK_ERROR(s.call(request("DELETE", "/v1/sessions/s"), d.peer()), 400, "invalid_argument", "");
-  CHECK_ERROR(s.call(request("GET", "/v1/enrol")), 400, "invalid_argument", "");
+  CHECK_ERROR(s.handle(request("GET", "/v1/sessions/s/records"), d.peer()), 400, "invalid_argument", "");
+  CHECK_ERROR(s.handle(request("PUT", "/v1/sessions/s/records"), d.peer()), 400, "invalid_argument", "");
+  CHECK_ERROR(s.handle(request("POST", "/v1/sessions/s"), d.peer()), 400, "invalid_argument", "");
+  CHECK_ERROR(s.handle(request("DELETE", "/v1/sessions/s"), d.peer()), 400, "invalid_argument", "");
+  CHECK_ERROR(s.handle(request("GET", "/v1/enrol")), 400, "invalid_argument", "");
   // health and server-keys are GET-only; other methods find no endpoint.
-  CHECK_ERROR(s.call(request("POST", "/v1/health")), 404, "not_found", "");
-  CHECK_ERROR(s.call(request("DELETE", "/v1/server-keys")), 404, "not_found", "");
+  CHECK_ERROR(s.handle(request("POST", "/v1/health")), 404, "not_found", "");
+  CHECK_ERROR(s.handle(request("DELETE", "/v1/server-keys")), 404, "not_found", "");
 }

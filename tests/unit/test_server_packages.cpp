@@ -12,8 +12,6 @@
 #include "server/device/api.hpp"
 #include "server/packages/authoring.hpp"
 #include "server/packages/packages.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -24,15 +22,12 @@
 #include "shared/time/clock.hpp"
 #include "shared/time/format.hpp"
 #include "tests/support/content_dir.hpp"
+#include "tests/support/server_world.hpp"
 #include "tests/support/temp_dir.hpp"
 
-using nlohmann::json;
 using namespace vigil;
-using protocol::HttpRequest;
-using protocol::HttpResponse;
-using protocol::PeerIdentity;
+using namespace vigil::testing::server_test;
 using testing::ContentFiles;
-namespace core = vigil::server::core;
 namespace pkg = vigil::package;
 
 namespace {
@@ -40,20 +35,13 @@ namespace {
 const std::string k_assessment = "practitioner-test";
 const std::int64_t k_hour = 3'600'000;
 
-struct Server {
-  testing::TempDir dir;
-  time::ManualClock clock{1'790'000'000'000};
-  core::ServerHome home;
-  std::unique_ptr<core::SqliteRepository> repo;
-  std::unique_ptr<core::Api> api;
+// The server of every server test (tests/support/server_world.hpp) on a fixed clock, with three
+// candidates and two devices.
+struct Server : testing::ServerWorld {
   PeerIdentity device{true, "dev-1", "01", "127.0.0.1"};
   PeerIdentity other_device{true, "dev-2", "02", "127.0.0.1"};
 
-  Server() {
-    REQUIRE(core::init_server_home(dir / "home", "127.0.0.1", 8443));
-    home = core::load_server_home(dir / "home").value();
-    repo = core::SqliteRepository::open(home.database()).value();
-    api = std::make_unique<core::Api>(*repo, home.keys, clock);
+  Server() : ServerWorld({}, 1'790'000'000'000) {
     REQUIRE(repo->add_council("council-1", "Test Council", clock.wall_ms()));
     REQUIRE(repo->add_candidate({"c-1", "council-1", "Ada", "", "practitioner"}, clock.wall_ms()));
     REQUIRE(repo->add_candidate({"c-2", "council-1", "Grace", "", "practitioner"}, clock.wall_ms()));
@@ -72,10 +60,11 @@ struct Server {
     return *built;
   }
 
+  // A device request (dev-1 unless told otherwise).
   HttpResponse call(std::string method, std::string target, std::string body = {}, const PeerIdentity* peer = nullptr) {
     HttpRequest req{std::move(method), std::move(target), {}, std::move(body)};
     if (!req.body.empty()) req.headers["Content-Type"] = "application/json";
-    return api->handle(req, peer ? *peer : device);
+    return handle(req, peer ? *peer : device);
   }
 
   int builds = 0;

@@ -7,35 +7,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+
 #include "server/device/api.hpp"
 #include "server/home/issuer_keys.hpp"
 #include "server/results/results.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
 #include "shared/time/format.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/results/released.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/server_world.hpp"
 
 using Catch::Matchers::ContainsSubstring;
 using namespace vigil;
-namespace core = vigil::server::core;
+using namespace vigil::testing::server_test;
 
 namespace {
 
-struct Fixture {
-  testing::TempDir dir;
-  time::ManualClock clock{time::system_clock().wall_ms()};
-  core::ServerHome home;
-  std::unique_ptr<core::SqliteRepository> repo;
-  std::unique_ptr<core::SqliteResultsRepository> results;
-
+// The server of every server test (tests/support/server_world.hpp) with two candidates, each with
+// a device, and three sittings in two windows.
+struct Fixture : testing::ServerWorld {
   Fixture() {
-    REQUIRE(core::init_server_home(dir / "home", "127.0.0.1", 8443));
-    home = core::load_server_home(dir / "home").value();
-    repo = core::SqliteRepository::open(home.database()).value();
-    results = std::make_unique<core::SqliteResultsRepository>(*repo);
     const auto now = clock.wall_ms();
     REQUIRE(repo->add_council("council-1", "Test Council", now));
     for (const char* c : {"cand-a", "cand-b"}) {
@@ -58,29 +49,13 @@ struct Fixture {
   }
 
   void put(const std::string& sitting_id, const std::string& cand, const std::string& assessment, results::Outcome o) {
-    results::ScoreReport r;
-    r.assessment_id = assessment;
-    r.version = 1;
-    r.outcome = o;
-    r.overall = {7, 10};
-    r.overall_threshold = 60;
-    for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-      r.stages.push_back({k, results::StageStatus::met, {7, 10}, 60, {}});
-    }
+    auto r = testing::sample_score(assessment, o);
     r.areas = {{"P1", {7, 10}, true}};
-    r.items = {{"k1", results::SectionKind::knowledge, true, 1}};
-    REQUIRE(results->put_result({sitting_id, cand, assessment, 1, std::string(results::outcome_name(o)),
-                                 results::to_json(r, true).dump(), clock.wall_ms(), std::nullopt}));
+    REQUIRE(results->put_result(testing::result_row(sitting_id, cand, r, clock.wall_ms())));
   }
 
   protocol::HttpResponse get_results(const protocol::PeerIdentity& peer) {
-    core::ApiConfig config;
-    config.results = results.get();
-    core::Api api(*repo, home.keys, clock, config);
-    protocol::HttpRequest req;
-    req.method = "GET";
-    req.target = "/v1/results";
-    return api.handle(req, peer);
+    return handle(protocol::HttpRequest{"GET", "/v1/results", {}, {}}, peer);
   }
 };
 
@@ -122,12 +97,12 @@ TEST_CASE("a device gets only its own candidate's released results, with certifi
   CHECK_FALSE(b.front().certificate);
   CHECK_THAT(b.front().next_steps, ContainsSubstring("endorsing manager"));
 
-  // No device certificate, an unknown device, or a server without results: refused.
+  // No device certificate or an unknown device: refused.
   CHECK(f.get_results({}).status == 401);
   CHECK(f.get_results({true, "00000000000000000000000000000000", "99", "127.0.0.1"}).status == 403);
-  core::Api bare(*f.repo, f.home.keys, f.clock);
-  protocol::HttpRequest req{"GET", "/v1/results", {}, {}};
-  CHECK(bare.handle(req, k_device_a).status == 404);
+  // A device API without results storage cannot be built: it answered 404 here until the
+  // composition root (server/app/composition.hpp) made the storage a required reference.
+  STATIC_CHECK_FALSE(std::is_constructible_v<core::Api, core::Repository&, const core::ServerKeys&, const time::Clock&>);
 }
 
 TEST_CASE("release leaves incomplete results back and a released result never changes") {

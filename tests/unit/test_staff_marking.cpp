@@ -8,6 +8,7 @@
 #include <memory>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <catch2/catch_test_macros.hpp>
@@ -15,15 +16,9 @@
 
 #include "server/device/api.hpp"
 #include "server/packages/authoring.hpp"
-#include "server/storage/marking_sqlite_repository.hpp"
 #include "server/packages/packages.hpp"
 #include "server/results/results.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
-#include "server/app/dispatch.hpp"
 #include "server/staff/staff_api.hpp"
-#include "server/storage/staff_sqlite_repository.hpp"
 #include "server/embedded/server_migrations.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/journal/journal.hpp"
@@ -32,28 +27,17 @@
 #include "shared/sqlite/sqlite.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/support/content_dir.hpp"
-#include "tests/support/staff_setup.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/server_world.hpp"
 
-using nlohmann::json;
 using namespace vigil;
-using protocol::HttpRequest;
-using protocol::HttpResponse;
-using protocol::PeerIdentity;
-namespace core = vigil::server::core;
+using namespace vigil::testing::server_test;
 
 namespace {
 
-const std::string k_password = "correct horse battery staple";
 const std::string k_assessment = "practitioner-test";
 // The sample content's written item is marked on P6 and P7: 2 areas x 10 = 20 marks. With the
 // default written threshold of 60 % and band 5 %, raw 11..13 is borderline (|raw*100 - 1200| <= 100).
 const std::string k_answer = "The risk to the child is rising: the school reports three missed days and a new bruise.";
-
-struct Browser {
-  std::string cookie;
-  std::string csrf;
-};
 
 json body_of(const HttpResponse& r) { return json::parse(r.body, nullptr, false); }
 
@@ -62,34 +46,15 @@ struct Sitting {
   std::string candidate_id, name, email, ref, sitting_id, device_id;
 };
 
-struct World {
-  testing::TempDir dir;
-  time::ManualClock clock{time::system_clock().wall_ms()};
-  core::ServerHome home;
-  std::unique_ptr<core::SqliteRepository> repo;
-  std::unique_ptr<core::SqliteStaffRepository> staff;
-  std::unique_ptr<core::SqliteResultsRepository> results;
-  std::unique_ptr<core::SqliteMarkingRepository> marking;
-  std::unique_ptr<core::Api> api;
-  std::unique_ptr<core::StaffApi> staff_api;
+// The server of every server test (tests/support/server_world.hpp) with one council, the sample
+// package built from a content directory, and one account of each role (three assessors).
+struct World : testing::ServerWorld {
   std::map<std::string, Browser> who;
   std::map<std::string, std::int64_t> user_ids;
   std::vector<Sitting> sittings;
   std::vector<std::string> bodies;   // every marking response an assessor received
 
   World() {
-    const auto home_dir = dir / "home";
-    REQUIRE(core::init_server_home(home_dir, "127.0.0.1", 8443));
-    home = core::load_server_home(home_dir).value();
-    repo = core::SqliteRepository::open(home.database()).value();
-    staff = std::make_unique<core::SqliteStaffRepository>(*repo);
-    results = std::make_unique<core::SqliteResultsRepository>(*repo);
-    marking = std::make_unique<core::SqliteMarkingRepository>(*repo);
-    api = std::make_unique<core::Api>(*repo, home.keys, clock);
-    core::StaffApiConfig config;
-    config.password_scrypt = {1u << 10, 8, 1};   // fast in tests; production uses the default
-    staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, config,
-                                                 core::StaffResultsDeps{.results = *results, .keys = home.keys, .marking = marking.get()});
     REQUIRE(repo->add_council("council-harbourside", "Harbourside Borough Council", clock.wall_ms()));
     const auto content_dir = dir / "content";
     testing::ContentFiles::sample(k_assessment).write(content_dir);
@@ -97,38 +62,18 @@ struct World {
     for (const char* role : {"programme_admin", "council_manager", "proctor", "assessor", "assessor2", "assessor3"}) {
       const std::string r = std::string(role).substr(0, std::string(role).find_first_of("23"));
       const std::string email = std::string(role) + "@staff.example.org";
-      auto id = core::create_staff_user(*repo, *staff, email, "User " + std::string(role), r,
-                                        r == "council_manager" ? "council-harbourside" : "", k_password, clock, {1u << 10, 8, 1});
-      REQUIRE(id);
-      user_ids[role] = *id;
+      user_ids[role] = add_user(email, r, r == "council_manager" ? "council-harbourside" : "", "User " + std::string(role));
       who[role] = login(email);
     }
   }
 
+  // As ServerWorld::call, keeping every marking response for the test that no response names a candidate.
   HttpResponse call(const std::string& method, const std::string& target, const json& body, const Browser& b) {
-    HttpRequest r;
-    r.method = method;
-    r.target = target;
-    if (!body.is_null()) {
-      r.headers["Content-Type"] = "application/json";
-      r.body = body.dump();
-    }
-    r.headers["Cookie"] = "vigil_staff=" + b.cookie;
-    if (method != "GET") r.headers["X-CSRF-Token"] = b.csrf;
-    auto out = core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
+    auto out = ServerWorld::call(method, target, body.is_null() ? "" : body.dump(), &b);
     if (target.rfind("/staff/api/marking/", 0) == 0) bodies.push_back(out.body);
     return out;
   }
   HttpResponse get(const std::string& target, const std::string& role) { return call("GET", target, nullptr, who.at(role)); }
-
-  Browser login(const std::string& email) {
-    const auto s = accounts.sign_in(email, k_password);
-    return Browser{s.cookie, s.csrf};
-  }
-  testing::StaffSetup accounts{[this](const HttpRequest& r) {
-                                 return core::route_request(*api, *staff_api, r, PeerIdentity{false, "", "", "127.0.0.1"});
-                               },
-                               &clock, [this] { return clock.wall_ms(); }};
 
   // A candidate endorsed by the council sits the assessment and their device submits it.
   Sitting submit(const std::string& name, const std::string& ref, const std::string& answer, bool knowledge_only = false) {
@@ -136,12 +81,8 @@ struct World {
     s.name = name;
     s.ref = ref;
     s.candidate_id = "cand-" + ref;
-    s.email = ref + "@harbourside.example.org";
-    core::EndorsementRow e;
-    e.candidate = {s.candidate_id, "council-harbourside", name, s.email, "practitioner"};
-    e.employee_ref = ref;
-    if (knowledge_only) e.exemptions = "knowledge_only";
-    REQUIRE(staff->add_endorsement(e, 0, clock.wall_ms()));
+    s.email = ref + "@council-harbourside.example.org";   // as endorse() makes it
+    endorse("council-harbourside", name, ref, knowledge_only ? "knowledge_only" : "");
     if (knowledge_only) REQUIRE(repo->accommodations(s.candidate_id).value().knowledge_only);
     s.sitting_id = core::schedule_sitting(*repo, s.candidate_id, k_assessment, std::nullopt, clock.wall_ms(), 8, clock).value().sitting_id;
     s.device_id = std::string(32, static_cast<char>('a' + sittings.size()));
@@ -481,11 +422,14 @@ TEST_CASE("the progress summary counts scripts per window and state, without any
   CHECK(r.body.find("case summary") == std::string::npos);
 }
 
-TEST_CASE("a server without marking configured answers 503 on the marking endpoints") {
+TEST_CASE("the marking storage is a required dependency of the staff API, so the marking endpoints always reach it") {
+  // Before the composition root, a staff API could be built without marking storage and answered
+  // 503 here; now the dependency is a reference (server/app/composition.hpp) and cannot be left out.
+  STATIC_CHECK_FALSE(std::is_constructible_v<core::StaffResultsDeps, core::ResultsRepository&, const core::ServerKeys&>);
   World w;
-  core::StaffApi bare(*w.repo, *w.staff, w.clock, {}, core::StaffResultsDeps{.results = *w.results, .keys = w.home.keys});
-  HttpRequest r{"GET", "/staff/api/marking/queue", {{"Cookie", "vigil_staff=" + w.who.at("assessor").cookie}}, {}};
-  CHECK(bare.handle(r, PeerIdentity{false, "", "", "127.0.0.1"}).status == 503);
+  const auto r = w.get("/staff/api/marking/queue", "assessor");
+  CHECK(r.status == 200);
+  CHECK(body_of(r).at("scripts").empty());
 }
 
 TEST_CASE("the assessor migration keeps every staff account and what refers to it, and allows the new role") {
@@ -526,7 +470,7 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
   CHECK(session->user_id == 7);
   CHECK(repo->db().query_int("SELECT count(*) FROM pragma_foreign_key_check").value() == 0);
   time::ManualClock clock(1000);
-  CHECK(core::create_staff_user(*repo, staff, "a@example.org", "Ann", "assessor", "", k_password, clock, {1u << 10, 8, 1}));
+  CHECK(core::create_staff_user(*repo, staff, "a@example.org", "Ann", "assessor", "", testing::k_staff_password, clock, testing::k_test_scrypt));
   // The rebuilt table keeps its rules: a council manager needs a council, unknown roles are refused.
   CHECK_FALSE(repo->db().exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
                               "VALUES ('x@example.org', 'X', 'council_manager', x'05', x'06', 1)"));

@@ -13,101 +13,42 @@
 #include <nlohmann/json.hpp>
 
 #include "server/device/api.hpp"
-#include "server/home/issuer_keys.hpp"
 #include "server/packages/packages.hpp"
 #include "server/results/resits.hpp"
 #include "server/results/results.hpp"
-#include "server/storage/results_sqlite_repository.hpp"
-#include "server/home/server_home.hpp"
-#include "server/storage/sqlite_repository.hpp"
-#include "server/app/dispatch.hpp"
 #include "server/staff/staff_api.hpp"
-#include "server/storage/staff_sqlite_repository.hpp"
 #include "shared/time/format.hpp"
 #include "shared/certificate/credential.hpp"
 #include "shared/journal/journal.hpp"
 #include "shared/protocol/sync.hpp"
 #include "tests/support/content_dir.hpp"
-#include "tests/support/staff_setup.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/server_world.hpp"
 
 using Catch::Matchers::ContainsSubstring;
-using nlohmann::json;
 using namespace vigil;
-using protocol::HttpRequest;
-using protocol::HttpResponse;
-namespace core = vigil::server::core;
+using namespace vigil::testing::server_test;
 
 namespace {
 
-const std::string k_password = "correct horse battery staple";
+using Signed = testing::Browser;
 
-struct Signed {
-  std::string cookie;
-  std::string csrf;
-};
-
-// Two councils ("own" with a manager, "other"), an admin, results storage and a real issuer key.
-// Windows "w1".."w3" are package rows only (scheduling reads their level; nothing decrypts them).
-struct World {
-  testing::TempDir dir;
-  time::ManualClock clock{time::system_clock().wall_ms()};
-  core::ServerHome home;
-  std::unique_ptr<core::SqliteRepository> repo;
-  std::unique_ptr<core::SqliteStaffRepository> staff;
-  std::unique_ptr<core::SqliteResultsRepository> results;
-  std::unique_ptr<core::SqliteResitRepository> resits;
-  std::optional<core::IssuerSigner> signer;
-  std::unique_ptr<core::Api> api;
-  std::unique_ptr<core::StaffApi> staff_api;
+// The server of every server test (tests/support/server_world.hpp, with a real issuer key) and two
+// councils ("own" with a manager, "other"), an admin. Windows "w1".."w3" are package rows only
+// (scheduling reads their level; nothing decrypts them).
+struct World : testing::ServerWorld {
   Signed admin, manager, other_manager;
 
   World() {
-    REQUIRE(core::init_server_home(dir / "home", "127.0.0.1", 8443));
-    home = core::load_server_home(dir / "home").value();
-    repo = core::SqliteRepository::open(home.database()).value();
-    staff = std::make_unique<core::SqliteStaffRepository>(*repo);
-    results = std::make_unique<core::SqliteResultsRepository>(*repo);
-    resits = std::make_unique<core::SqliteResitRepository>(*repo);
-    signer = core::active_issuer(home.dir, clock.wall_ms()).value();
-    api = std::make_unique<core::Api>(*repo, home.keys, clock);
-    core::StaffApiConfig config;
-    config.password_scrypt = {1u << 10, 8, 1};
-    staff_api = std::make_unique<core::StaffApi>(*repo, *staff, clock, config,
-                                                 core::StaffResultsDeps{.results = *results, .keys = home.keys, .signer = &*signer, .resits = resits.get()});
+    REQUIRE(server->signer() != nullptr);
     REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
     REQUIRE(repo->add_council("other", "Other Council", clock.wall_ms()));
     for (const char* w : {"w1", "w2", "w3"}) {
       core::PackageRow p{w, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
       REQUIRE(repo->add_package(p, "{}"));
     }
-    admin = login("admin@example.org", "programme_admin");
-    manager = login("manager@own.example.org", "council_manager", "own");
-    other_manager = login("manager@other.example.org", "council_manager", "other");
-  }
-
-  Signed login(const std::string& email, const std::string& role, const std::string& council = "") {
-    REQUIRE(core::create_staff_user(*repo, *staff, email, "User", role, council, k_password, clock, {1u << 10, 8, 1}));
-    const auto s = accounts.sign_in(email, k_password);
-    return Signed{s.cookie, s.csrf};
-  }
-  testing::StaffSetup accounts{[this](const HttpRequest& r) {
-                                 return core::route_request(*api, *staff_api, r, protocol::PeerIdentity{false, "", "", "127.0.0.1"});
-                               },
-                               &clock, [this] { return clock.wall_ms(); }};
-
-  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
-                    const Signed* who = nullptr) {
-    HttpRequest r;
-    r.method = method;
-    r.target = target;
-    if (!body.empty()) r.headers["Content-Type"] = "application/json";
-    r.body = body;
-    if (who) {
-      r.headers["Cookie"] = "vigil_staff=" + who->cookie;
-      if (method != "GET") r.headers["X-CSRF-Token"] = who->csrf;
-    }
-    return core::route_request(*api, *staff_api, r, protocol::PeerIdentity{false, "", "", "127.0.0.1"});
+    admin = add_and_login("admin@example.org", "programme_admin");
+    manager = add_and_login("manager@own.example.org", "council_manager", "own");
+    other_manager = add_and_login("manager@other.example.org", "council_manager", "other");
   }
 
   json get(const std::string& target, const Signed& who) {
@@ -115,14 +56,6 @@ struct World {
     INFO(target << " -> " << r.status << " " << r.body);
     REQUIRE(r.status == 200);
     return json::parse(r.body);
-  }
-
-  std::string endorse(const std::string& council, const std::string& name, const std::string& ref) {
-    core::EndorsementRow e;
-    e.candidate = {"cand-" + ref, council, name, ref + "@" + council + ".example.org", "practitioner"};
-    e.employee_ref = ref;
-    REQUIRE(staff->add_endorsement(e, 0, clock.wall_ms()));
-    return e.candidate.candidate_id;
   }
 
   std::string schedule(const std::string& candidate, const std::string& window) {
@@ -134,21 +67,10 @@ struct World {
 
   // A stored score, as score_sitting would leave it (P1 at the standard, P6 not).
   void score(const std::string& sitting, const std::string& candidate, const std::string& window, results::Outcome o) {
-    results::ScoreReport r;
-    r.assessment_id = window;
-    r.version = 1;
-    r.outcome = o;
-    r.overall = {7, 10};
-    r.overall_threshold = 60;
-    for (auto k : {results::SectionKind::knowledge, results::SectionKind::scenario, results::SectionKind::written}) {
-      r.stages.push_back({k, o == results::Outcome::incomplete && k == results::SectionKind::written
-                                 ? results::StageStatus::awaiting_marking : results::StageStatus::met,
-                          {7, 10}, 60, {}});
-    }
+    auto r = testing::sample_score(window, o);
+    if (o == results::Outcome::incomplete) r.stages.back().status = results::StageStatus::awaiting_marking;   // written
     r.areas = {{"P1", {8, 10}, true}, {"P6", {4, 10}, false}};
-    r.items = {{"k1", results::SectionKind::knowledge, true, 1}};
-    REQUIRE(results->put_result({sitting, candidate, window, 1, std::string(results::outcome_name(o)),
-                                 results::to_json(r, true).dump(), clock.wall_ms(), std::nullopt}));
+    REQUIRE(results->put_result(testing::result_row(sitting, candidate, r, clock.wall_ms())));
   }
 
   std::string status_field(const std::string& candidate, const char* field) {
@@ -415,7 +337,7 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   // No session of the new attempt yet: not "result released" (the first attempt's sessions no longer count).
   CHECK(w.status_field(nat, "status") == "endorsed");
   w.score(resit->sitting.sitting_id, nat, "w2", results::Outcome::met);
-  const auto csv = core::results_csv(*w.repo, *w.results, "w2", std::nullopt, core::ResultsCsvOptions{false, w.resits.get()}).value();
+  const auto csv = core::results_csv(*w.repo, *w.results, "w2", std::nullopt, core::ResultsCsvOptions{false, w.resits}).value();
   CHECK_THAT(csv, ContainsSubstring(resit->sitting.sitting_id + "," + nat + ",Nat Notmet,own,2,met,"));
   // A withdrawn candidate is not re-endorsed (their endorsement has ended).
   const auto wes = w.endorse("own", "Wes Withdrawn", "W9");
