@@ -51,7 +51,8 @@ MAIN_PACKAGES=(
   libopencv-objdetect-dev   # the Haar fallback detector
   libopencv-videoio-dev     # the webcam, and video files for the system check and tests
   libsecret-1-dev           # Secret Service key storage for the client store key
-  libspdlog-dev
+  libfmt-dev                # fmt: the time formatter (shared/time/format) and spdlog's formatting
+  libspdlog-dev             # the log facade (shared/core/log)
   libsqlite3-dev            # the server's storage (plain SQLite; the client uses SQLCipher)
   libssl-dev
   ninja-build
