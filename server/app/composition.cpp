@@ -6,19 +6,19 @@
 namespace vigil::server::app {
 
 Result<std::unique_ptr<ServerData>> ServerData::open(const std::filesystem::path& dir) {
-  VIGIL_ASSIGN(auto home, core::load_server_home(dir));
-  VIGIL_ASSIGN(auto db, core::SqliteRepository::open(home.database()));
+  VIGIL_ASSIGN(auto home, load_server_home(dir));
+  VIGIL_ASSIGN(auto db, SqliteRepository::open(home.database()));
   return std::make_unique<ServerData>(std::move(home), std::move(db));
 }
 
 Result<std::unique_ptr<Server>> Server::open(const std::filesystem::path& dir, const time::Clock& clock,
                                              ServerOptions options) {
   VIGIL_ASSIGN(auto data, ServerData::open(dir));
-  VIGIL_ASSIGN(options.staff.evidence_key, core::load_evidence_key(dir));
+  VIGIL_ASSIGN(options.staff.evidence_key, load_evidence_key(dir));
   // Release from the staff pages issues certificates with the issuer key active at start-up
   // (after `certificate keys rotate`, restart the server to sign with the new key).
-  std::optional<core::IssuerSigner> signer;
-  if (auto s = core::active_issuer(dir, clock.wall_ms())) {
+  std::optional<IssuerSigner> signer;
+  if (auto s = active_issuer(dir, clock.wall_ms())) {
     signer = std::move(*s);
   } else if (options.staff.log) {
     options.staff.log("event=issuer_key_unavailable detail=" + log_value(s.error().message) +
@@ -27,13 +27,13 @@ Result<std::unique_ptr<Server>> Server::open(const std::filesystem::path& dir, c
   return std::make_unique<Server>(std::move(data), std::move(signer), clock, std::move(options));
 }
 
-Server::Server(std::unique_ptr<ServerData> data, std::optional<core::IssuerSigner> signer, const time::Clock& clock,
+Server::Server(std::unique_ptr<ServerData> data, std::optional<IssuerSigner> signer, const time::Clock& clock,
                ServerOptions options)
     : data_(std::move(data)),
       signer_(std::move(signer)),
-      api_(data_->repo, data_->home.keys, clock, core::ApiDeps{data_->results, data_->equalities}, std::move(options.api)),
+      api_(data_->repo, data_->home.keys, clock, ApiDeps{data_->results, data_->equalities}, std::move(options.api)),
       staff_api_(data_->repo, data_->staff, clock,
-                 core::StaffResultsDeps{.results = data_->results,
+                 StaffResultsDeps{.results = data_->results,
                                         .keys = data_->home.keys,
                                         .signer = signer_ ? &*signer_ : nullptr,
                                         .resits = data_->resits,
@@ -42,7 +42,7 @@ Server::Server(std::unique_ptr<ServerData> data, std::optional<core::IssuerSigne
                  std::move(options.staff)) {}
 
 protocol::HttpResponse Server::handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer) {
-  return core::route_request(api_, staff_api_, request, peer);
+  return route_request(api_, staff_api_, request, peer);
 }
 
 }  // namespace vigil::server::app

@@ -31,30 +31,30 @@ class ServerData {
   // Loads the home made by `vigil-server init` in dir and opens (and migrates) its database.
   static Result<std::unique_ptr<ServerData>> open(const std::filesystem::path& dir);
 
-  ServerData(core::ServerHome opened, std::unique_ptr<core::SqliteRepository> db)
+  ServerData(ServerHome opened, std::unique_ptr<SqliteRepository> db)
       : home(std::move(opened)), db_(std::move(db)) {}
   ServerData(const ServerData&) = delete;
   ServerData& operator=(const ServerData&) = delete;
 
-  core::ServerHome home;
+  ServerHome home;
 
  private:
-  std::unique_ptr<core::SqliteRepository> db_;   // declared before the repositories that use it
+  std::unique_ptr<SqliteRepository> db_;   // declared before the repositories that use it
 
  public:
-  core::SqliteRepository& repo = *db_;   // devices, sessions, packages, sittings
-  core::SqliteStaffRepository staff{*db_};
-  core::SqliteResultsRepository results{*db_};
-  core::SqliteResitRepository resits{*db_};
-  core::SqliteMarkingRepository marking{*db_};
-  core::SqliteEqualitiesRepository equalities{*db_};
+  SqliteRepository& repo = *db_;   // devices, sessions, packages, sittings
+  SqliteStaffRepository staff{*db_};
+  SqliteResultsRepository results{*db_};
+  SqliteResitRepository resits{*db_};
+  SqliteMarkingRepository marking{*db_};
+  SqliteEqualitiesRepository equalities{*db_};
 };
 
 // What differs between a real server and a test: the APIs' settings. The composition root fills
 // in the rest (the evidence key from the home, the repositories).
 struct ServerOptions {
-  core::ApiConfig api;
-  core::StaffApiConfig staff;
+  ApiConfig api;
+  StaffApiConfig staff;
 };
 
 class Server {
@@ -65,7 +65,7 @@ class Server {
   static Result<std::unique_ptr<Server>> open(const std::filesystem::path& dir, const time::Clock& clock,
                                               ServerOptions options = {});
 
-  Server(std::unique_ptr<ServerData> data, std::optional<core::IssuerSigner> signer, const time::Clock& clock,
+  Server(std::unique_ptr<ServerData> data, std::optional<IssuerSigner> signer, const time::Clock& clock,
          ServerOptions options);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -74,15 +74,15 @@ class Server {
   protocol::HttpResponse handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer);
 
   ServerData& data() { return *data_; }
-  const core::IssuerSigner* signer() const { return signer_ ? &*signer_ : nullptr; }
-  core::Api& api() { return api_; }
-  core::StaffApi& staff_api() { return staff_api_; }
+  const IssuerSigner* signer() const { return signer_ ? &*signer_ : nullptr; }
+  Api& api() { return api_; }
+  StaffApi& staff_api() { return staff_api_; }
 
  private:
   std::unique_ptr<ServerData> data_;
-  std::optional<core::IssuerSigner> signer_;
-  core::Api api_;
-  core::StaffApi staff_api_;
+  std::optional<IssuerSigner> signer_;
+  Api api_;
+  StaffApi staff_api_;
 };
 
 }  // namespace vigil::server::app

@@ -1,6 +1,6 @@
 #include "server/app/dispatch.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 protocol::HttpResponse route_request(Api& api, StaffApi& staff, const protocol::HttpRequest& request,
                                      const protocol::PeerIdentity& peer) {
@@ -8,4 +8,4 @@ protocol::HttpResponse route_request(Api& api, StaffApi& staff, const protocol::
   return api.handle(request, peer);
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -4,9 +4,9 @@
 #include "server/staff/staff_api.hpp"
 #include "shared/protocol/http.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 protocol::HttpResponse route_request(Api& api, StaffApi& staff, const protocol::HttpRequest& request,
                                      const protocol::PeerIdentity& peer);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -68,7 +68,7 @@ int cmd_serve(const fs::path& dir, int port_override) {
   lc.threads = home.config.threads;
   // The staff password KDF (scrypt, 32 MiB) runs on one worker thread, not on the I/O threads
   // that serve device sync; a burst beyond 16 waiting is answered 503 (docs/STAFF.md).
-  lc.offload = [](const vigil::protocol::HttpRequest& req) { return core::StaffApi::runs_password_kdf(req); };
+  lc.offload = [](const vigil::protocol::HttpRequest& req) { return StaffApi::runs_password_kdf(req); };
   lc.offload_threads = 1;
   lc.offload_queue = 16;
   lc.log = log;
@@ -120,7 +120,7 @@ int cmd_add_candidate(const fs::path& dir, const std::string& council, const std
                       ? vigil::Error(vigil::Errc::conflict, "candidate " + candidate_id + " already exists")
                       : st.error());
   }
-  auto code = core::create_enrolment_code(repo, candidate_id, clock, valid_days);
+  auto code = create_enrolment_code(repo, candidate_id, clock, valid_days);
   if (!code) return failed(code.error());
   std::cout << "candidate " << candidate_id << " added for council " << council << "\n"
             << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
@@ -131,7 +131,7 @@ int cmd_new_code(const fs::path& dir, const std::string& candidate_id, int valid
   auto data = vigil::server::app::ServerData::open(dir);
   if (!data) return failed(data.error());
   auto& repo = (*data)->repo;
-  auto code = core::create_enrolment_code(repo, candidate_id, vigil::time::system_clock(), valid_days);
+  auto code = create_enrolment_code(repo, candidate_id, vigil::time::system_clock(), valid_days);
   if (!code) return failed(code.error());
   std::cout << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
   return 0;
@@ -182,7 +182,7 @@ int cmd_session_info(const fs::path& dir, const std::string& device, const std::
 // ---- packages (docs/PACKAGE-FORMAT.md) ----
 
 int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, const fs::path& out) {
-  auto content = core::load_content_dir(content_dir);
+  auto content = load_content_dir(content_dir);
   if (!content) return failed(content.error());
   std::size_t items = 0;
   for (const auto& s : content->assessment.sections) items += s.items.size();
@@ -196,7 +196,7 @@ int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, con
   if (!data) return failed(data.error());
   auto& repo = (*data)->repo;
   const auto& home = (*data)->home;
-  auto built = core::build_and_store_package(repo, home.keys, *content, vigil::time::system_clock());
+  auto built = build_and_store_package(repo, home.keys, *content, vigil::time::system_clock());
   if (!built) return failed(built.error());
   if (!out.empty()) {
     std::ofstream f(out, std::ios::binary | std::ios::trunc);
@@ -221,7 +221,7 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   const auto& home = (*data)->home;
   // schedule_attempt keeps the resit rules (server/results/resits.hpp): no new sitting after a
   // released "not met" without the council's re-endorsement; a resit is linked to the first.
-  auto attempt = core::schedule_attempt(repo, (*data)->results, (*data)->resits, candidate_id, assessment_id,
+  auto attempt = schedule_attempt(repo, (*data)->results, (*data)->resits, candidate_id, assessment_id,
                                         version > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(version)) : std::nullopt,
                                         *start_ms, window_hours, vigil::time::system_clock());
   if (!attempt) return failed(attempt.error());
@@ -238,7 +238,7 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   auto existing = repo.start_code(s->sitting_id);
   if (!existing) return failed(existing.error());
   if (!*existing) {
-    auto code = core::issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
+    auto code = issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
     if (!code) return failed(code.error());
     std::cout << "start code: " << *code << "\n"
               << "  for the support line: read it to the candidate at the start time if they are offline;\n"
@@ -252,7 +252,7 @@ int cmd_start_code(const fs::path& dir, const std::string& candidate_id, const s
   if (!data) return failed(data.error());
   auto& repo = (*data)->repo;
   const auto& home = (*data)->home;
-  auto code = core::issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
+  auto code = issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
   if (!code) return failed(code.error());
   std::cout << "start code: " << *code << "\n"
             << "  read it to the candidate at the start time; any earlier code for this sitting is replaced\n"
@@ -301,11 +301,11 @@ int cmd_create_user(const fs::path& dir, const std::string& email, const std::st
   if (!data) return failed(data.error());
   auto& repo = (*data)->repo;
   auto& staff = (*data)->staff;
-  auto id = core::create_staff_user(repo, staff, email, name, role, council, password, vigil::time::system_clock());
+  auto id = create_staff_user(repo, staff, email, name, role, council, password, vigil::time::system_clock());
   if (!id) return failed(id.error());
   std::cout << "staff account " << *id << " created: " << email << " (" << role
             << "); the password is one-time: it must be changed at the first sign-in, within "
-            << core::k_one_time_password_days << " days\n";
+            << k_one_time_password_days << " days\n";
   return 0;
 }
 
@@ -316,7 +316,7 @@ int cmd_reset_password(const fs::path& dir, const std::string& email, bool reset
   if (!data) return failed(data.error());
   auto& repo = (*data)->repo;
   auto& staff = (*data)->staff;
-  auto id = core::reset_staff_password(repo, staff, email, password, vigil::time::system_clock(), {}, std::nullopt,
+  auto id = reset_staff_password(repo, staff, email, password, vigil::time::system_clock(), {}, std::nullopt,
                                        reset_mfa);
   if (!id) return failed(id.error());
   std::cout << "staff account " << *id << " (" << email << "): one-time password set"
@@ -452,7 +452,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (*init) {
-      if (auto st = core::init_server_home(dir, host, static_cast<std::uint16_t>(port)); !st) return failed(st.error());
+      if (auto st = init_server_home(dir, host, static_cast<std::uint16_t>(port)); !st) return failed(st.error());
       std::cout << "server home created in " << dir.string() << "\n"
                 << "  give clients: " << (dir / "published" / "client-trust.json").string() << "\n"
                 << "  run:          vigil-server serve " << dir.string() << "\n";

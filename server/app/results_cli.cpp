@@ -65,9 +65,9 @@ Result<results::WrittenAreaMark> parse_mark(const std::string& text) {
 int run_score(ResultsCli& c) {
   auto o = open_home(c.dir);
   if (!o) return failed(o.error());
-  auto report = core::score_sitting((*o)->repo, (*o)->results, (*o)->home.keys, c.sitting, time::system_clock());
+  auto report = score_sitting((*o)->repo, (*o)->results, (*o)->home.keys, c.sitting, time::system_clock());
   if (!report) return failed(report.error());
-  std::cout << core::format_score_table(*report, c.sitting);
+  std::cout << format_score_table(*report, c.sitting);
   return 0;
 }
 
@@ -75,9 +75,9 @@ int run_release(ResultsCli& c) {
   auto o = open_home(c.dir);
   if (!o) return failed(o.error());
   const auto& clock = time::system_clock();
-  auto signer = core::active_issuer(c.dir, clock.wall_ms());
+  auto signer = active_issuer(c.dir, clock.wall_ms());
   if (!signer) return failed(signer.error());
-  auto r = core::release_results((*o)->repo, (*o)->results, c.assessment, &*signer, clock);
+  auto r = release_results((*o)->repo, (*o)->results, c.assessment, &*signer, clock);
   if (!r) return failed(r.error());
   std::cout << "released " << r->counts.released << " result(s) of " << c.assessment << " (" << r->counts.already
             << " released before, " << r->counts.incomplete << " still awaiting marking and not released)\n"
@@ -92,9 +92,9 @@ int run_issue(ResultsCli& c) {
   auto o = open_home(c.dir);
   if (!o) return failed(o.error());
   const auto& clock = time::system_clock();
-  auto signer = core::active_issuer(c.dir, clock.wall_ms());
+  auto signer = active_issuer(c.dir, clock.wall_ms());
   if (!signer) return failed(signer.error());
-  auto cert = core::issue_certificate((*o)->repo, (*o)->results, *signer, c.sitting, clock, static_cast<std::uint32_t>(c.years));
+  auto cert = issue_certificate((*o)->repo, (*o)->results, *signer, c.sitting, clock, static_cast<std::uint32_t>(c.years));
   if (!cert) return failed(cert.error());
   const std::string text = certificate::to_json(*cert).dump(2) + "\n";
   if (!c.out.empty()) {
@@ -116,9 +116,9 @@ int run_revoke(ResultsCli& c) {
   }
   auto revoked = (*o)->results.revoked_credentials();
   if (!revoked) return failed(revoked.error());
-  auto list = core::publish_revocations(c.dir, *revoked, now);
+  auto list = publish_revocations(c.dir, *revoked, now);
   if (!list) return failed(list.error());
-  std::cout << "certificate " << c.credential_id << " revoked; " << core::revocations_file(c.dir).string() << " lists "
+  std::cout << "certificate " << c.credential_id << " revoked; " << revocations_file(c.dir).string() << " lists "
             << list->revoked.size() << " revoked certificate(s): publish it where verifiers fetch it\n";
   return 0;
 }
@@ -127,16 +127,16 @@ int run_rotate(ResultsCli& c) {
   const auto now = time::system_clock().wall_ms();
   std::optional<std::int64_t> until;
   if (c.verify_days > 0) until = now + std::int64_t{c.verify_days} * 86'400'000;
-  auto set = core::rotate_issuer_key(c.dir, now, until);
+  auto set = rotate_issuer_key(c.dir, now, until);
   if (!set) return failed(set.error());
   std::cout << "new issuer key " << set->active()->key_id << "; the previous key is retired and still verifies the "
-            << "certificates it signed. Publish " << core::issuer_keys_file(c.dir).string() << " again.\n";
+            << "certificates it signed. Publish " << issuer_keys_file(c.dir).string() << " again.\n";
   return 0;
 }
 
 int run_verify(ResultsCli& c) {
   fs::path keys = c.keys;
-  if (keys.empty() && !c.dir.empty()) keys = core::issuer_keys_file(c.dir);
+  if (keys.empty() && !c.dir.empty()) keys = issuer_keys_file(c.dir);
   if (keys.empty()) return failed({Errc::invalid_argument, "give the published issuer keys with --keys FILE (or --home DIR)"});
   std::optional<fs::path> revocations;
   if (!c.revocations.empty()) revocations = c.revocations;
@@ -216,7 +216,7 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     if (!text) return failed(text.error());
     auto t = results::parse_thresholds(*text);
     if (!t) return failed(std::move(t).error().context(c.file.string()));
-    if (auto st = core::set_thresholds((*o)->results, c.assessment, *t, clock); !st) return failed(st.error());
+    if (auto st = set_thresholds((*o)->results, c.assessment, *t, clock); !st) return failed(st.error());
     std::cout << "thresholds of " << c.assessment << ": knowledge " << t->knowledge << "%, scenario " << t->scenario
               << "%, written " << t->written << "%, overall " << t->overall << "%\n";
     return 0;
@@ -230,7 +230,7 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     }
     auto o = open_home(c.dir);
     if (!o) return failed(o.error());
-    if (auto st = core::set_written_marks((*o)->repo, (*o)->results, (*o)->home.keys, c.sitting, marks, clock); !st) {
+    if (auto st = set_written_marks((*o)->repo, (*o)->results, (*o)->home.keys, c.sitting, marks, clock); !st) {
       return failed(st.error());
     }
     std::cout << "written marks recorded for " << c.sitting << " (" << marks.size() << " areas)\n";
@@ -241,15 +241,15 @@ std::optional<int> run_results_commands(ResultsCli& c) {
     auto o = open_home(c.dir);
     if (!o) return failed(o.error());
     if (*c.stats) {
-      auto stats = core::item_statistics_for((*o)->results, c.assessment);
+      auto stats = item_statistics_for((*o)->results, c.assessment);
       if (!stats) return failed(stats.error());
-      std::cout << core::format_item_statistics(*stats);
+      std::cout << format_item_statistics(*stats);
       return 0;
     }
     std::optional<std::string> council;
     if (!c.council.empty()) council = c.council;
     // the attempt column from the resits
-    auto csv = core::results_csv((*o)->repo, (*o)->results, c.assessment, council, core::ResultsCsvOptions{false, &(*o)->resits});
+    auto csv = results_csv((*o)->repo, (*o)->results, c.assessment, council, ResultsCsvOptions{false, &(*o)->resits});
     if (!csv) return failed(csv.error());
     if (c.out.empty()) {
       std::cout << *csv;

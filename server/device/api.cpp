@@ -26,7 +26,7 @@
 #include "shared/http/status.hpp"
 #include "shared/time/format.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -142,7 +142,7 @@ Result<HttpResponse> Api::put_equalities(const DeviceRow& device, const HttpRequ
   VIGIL_ASSIGN(const auto body, http::json_body(req));
   VIGIL_ASSIGN(auto d, results::parse_equalities(body));
   VIGIL_TRY(repo_.transaction(
-      [&]() -> Status { return core::put_equalities(deps_.equalities, keys_, device.candidate_id, d, clock_); }));
+      [&]() -> Status { return server::put_equalities(deps_.equalities, keys_, device.candidate_id, d, clock_); }));
   return json_response(200, json{{"v", 1}, {"stored", true}});
 }
 
@@ -435,4 +435,4 @@ Result<NewEnrolmentCode> create_enrolment_code(Repository& repo, std::string_vie
   return fail(Errc::internal, "could not find a free enrolment code handle");
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -42,7 +42,7 @@
 #include "shared/protocol/http.hpp"
 #include "shared/time/clock.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 class ResultsRepository;     // server/storage/results_repository.hpp
 class EqualitiesRepository;  // server/storage/equalities_repository.hpp
@@ -116,4 +116,4 @@ struct NewEnrolmentCode {
 Result<NewEnrolmentCode> create_enrolment_code(Repository& repo, std::string_view candidate_id,
                                                const time::Clock& clock, std::int64_t valid_days = 14);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -4,7 +4,7 @@
 
 #include "shared/protocol/messages.hpp"
 
-namespace vigil::server::core::device_detail {
+namespace vigil::server::device_detail {
 
 Status check_session_id(std::string_view id) {
   const bool ok = !id.empty() && id.size() <= protocol::k_max_session_id_len &&
@@ -32,4 +32,4 @@ bool is_structural(journal::FindingKind k) {
   return k == K::modified || k == K::deleted || k == K::inserted || k == K::forked || k == K::bad_checkpoint;
 }
 
-}  // namespace vigil::server::core::device_detail
+}  // namespace vigil::server::device_detail

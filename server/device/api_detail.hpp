@@ -8,7 +8,7 @@
 #include "shared/core/result.hpp"
 #include "shared/journal/verifier.hpp"
 
-namespace vigil::server::core::device_detail {
+namespace vigil::server::device_detail {
 
 // A session id from a path: 1..k_max_session_id_len of [A-Za-z0-9._-]; invalid_argument otherwise.
 Status check_session_id(std::string_view id);
@@ -17,4 +17,4 @@ Result<std::array<std::uint8_t, 32>> parse_sha_hex(std::string_view hex, const c
 // Verifier findings that mean the chain itself was altered (not a missing tail).
 bool is_structural(journal::FindingKind k);
 
-}  // namespace vigil::server::core::device_detail
+}  // namespace vigil::server::device_detail

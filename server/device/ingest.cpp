@@ -24,7 +24,7 @@
 #include "shared/http/response.hpp"
 #include "shared/time/format.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 using json = nlohmann::json;
 using protocol::HttpRequest;
@@ -255,4 +255,4 @@ Result<HttpResponse> Api::get_session(const DeviceRow& device, std::string_view 
   return http::json_response(200, protocol::to_json(out));
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

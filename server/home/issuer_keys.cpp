@@ -7,7 +7,7 @@
 #include "shared/crypto/ed25519.hpp"
 #include "shared/protocol/sync.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace fs = std::filesystem;
 
@@ -109,4 +109,4 @@ Result<certificate::RevocationList> publish_revocations(const fs::path& home, co
   return list;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

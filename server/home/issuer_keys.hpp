@@ -22,7 +22,7 @@
 #include "shared/certificate/credential.hpp"
 #include "shared/crypto/secure.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct IssuerSigner {
   std::string key_id;
@@ -45,4 +45,4 @@ Result<certificate::IssuerKeySet> rotate_issuer_key(const std::filesystem::path&
 Result<certificate::RevocationList> publish_revocations(const std::filesystem::path& home,
                                                         const std::vector<CredentialRow>& revoked, std::int64_t now_ms);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

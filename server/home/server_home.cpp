@@ -17,7 +17,7 @@
 #include "shared/protocol/json_reader.hpp"
 #include "shared/protocol/sync.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace fs = std::filesystem;
 
@@ -201,4 +201,4 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
   return home;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

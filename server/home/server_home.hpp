@@ -24,7 +24,7 @@
 #include "shared/core/file.hpp"
 #include "shared/core/result.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";
@@ -52,4 +52,4 @@ Status init_server_home(const std::filesystem::path& dir, const std::string& ser
 Result<ServerHome> load_server_home(const std::filesystem::path& dir);
 
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

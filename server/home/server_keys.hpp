@@ -6,7 +6,7 @@
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/secure.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct ServerKeys {
   crypto::SecretBytes receipt_seed;     // Ed25519
@@ -18,4 +18,4 @@ struct ServerKeys {
   Bytes package_public;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

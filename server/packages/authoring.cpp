@@ -8,7 +8,7 @@
 #include "shared/assessment/json.hpp"
 #include "shared/protocol/json_reader.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -246,4 +246,4 @@ Result<AuthoredAssessment> load_content_dir(const fs::path& dir) {
   return out;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -12,7 +12,7 @@
 #include "shared/assessment/model.hpp"
 #include "shared/core/result.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 inline constexpr std::string_view k_content_format = "vigil-assessment-source/1";
 
@@ -23,4 +23,4 @@ struct AuthoredAssessment {
 
 Result<AuthoredAssessment> load_content_dir(const std::filesystem::path& dir);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -10,7 +10,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -172,4 +172,4 @@ Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& ke
   return g;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -21,7 +21,7 @@
 #include "shared/package/package.hpp"
 #include "shared/time/clock.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct BuildOutcome {
   std::string assessment_id;
@@ -55,4 +55,4 @@ Result<std::string> issue_start_code(Repository& repo, const ServerKeys& keys, s
 Result<package::SittingGrant> issue_grant(Repository& repo, const ServerKeys& keys, const DeviceRow& device,
                                           std::string_view sitting_id, ByteView kx_public, const time::Clock& clock);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

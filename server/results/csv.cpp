@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -105,4 +105,4 @@ Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text) {
   return rows;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -12,7 +12,7 @@
 
 #include "shared/core/result.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // A CSV file built row by row. Text that people or content wrote goes through text(): defused,
 // then quoted always or only when it must be (a comma, quote or line break), as the writer was
@@ -45,4 +45,4 @@ class CsvWriter {
 // RFC 4180 rows; fails on an unterminated quote (with the line number it started on).
 Result<std::vector<std::vector<std::string>>> parse_csv(std::string_view text);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

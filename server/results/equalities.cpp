@@ -9,7 +9,7 @@
 #include "shared/results/scoring.hpp"
 #include "shared/time/format.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -116,4 +116,4 @@ std::string equalities_csv(const EqualitiesReport& r) {
   return csv.take();
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

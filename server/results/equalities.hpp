@@ -22,7 +22,7 @@
 #include "shared/results/equalities.hpp"
 #include "shared/time/clock.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // (1) Hex of HKDF-SHA256(ikm = the server's receipt seed, salt = "vigil equalities subject v1",
 // info = candidate id): a keyed pseudonym. Deterministic for a server home; unlinkable to the
@@ -55,4 +55,4 @@ nlohmann::json to_json(const EqualitiesReport& r);
 // a suppressed group's counts are empty cells.
 std::string equalities_csv(const EqualitiesReport& r);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -4,7 +4,7 @@
 #include "shared/time/format.hpp"
 #include "shared/certificate/credential.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 Result<std::optional<ResultRow>> latest_released(ResultsRepository& results, std::string_view candidate_id) {
   VIGIL_ASSIGN(auto rows, results.results_of_candidate(candidate_id));
@@ -100,4 +100,4 @@ Result<ScheduledAttempt> schedule_attempt(Repository& repo, ResultsRepository& r
   return ScheduledAttempt{std::move(s), resit->attempt, resit->resit_of};
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -22,7 +22,7 @@
 #include "server/storage/results_repository.hpp"
 #include "shared/time/clock.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // The candidate's latest released result (by release time), if any.
 Result<std::optional<ResultRow>> latest_released(ResultsRepository& results, std::string_view candidate_id);
@@ -49,4 +49,4 @@ Result<ScheduledAttempt> schedule_attempt(Repository& repo, ResultsRepository& r
                                           std::optional<std::uint32_t> version, std::int64_t start_ms,
                                           std::int64_t window_hours, const time::Clock& clock);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -13,7 +13,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/package/package.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -283,4 +283,4 @@ std::string format_item_statistics(const std::vector<results::ItemStatistic>& st
   return o.str();
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

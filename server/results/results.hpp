@@ -28,7 +28,7 @@
 #include "shared/results/scoring.hpp"
 #include "shared/time/clock.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // The assessment of a stored package, decrypted with the server's keys.
 Result<assessment::Assessment> load_assessment(Repository& repo, const ServerKeys& keys, std::string_view assessment_id,
@@ -88,4 +88,4 @@ std::string format_item_statistics(const std::vector<results::ItemStatistic>& st
 // A readable table of a score report for the admin command line.
 std::string format_score_table(const results::ScoreReport& r, std::string_view sitting_id);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -16,7 +16,7 @@
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // ---- password rules -----------------------------------------------------------------------------
 
@@ -508,4 +508,4 @@ Result<std::int64_t> reset_staff_password(Repository& repo, StaffRepository& sta
   return u->user_id;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -19,7 +19,7 @@
 #include "shared/core/bytes.hpp"
 #include "shared/core/result.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // ASVS 2.1.1/2.1.7: at least 12 characters, at most 1,024, and not a common password. "Common" is
 // Openwall's list (Debian's john-data, embedded at build time), also after lowercasing, after
@@ -50,4 +50,4 @@ bool role_needs_mfa(Role r) noexcept;
 Result<std::pair<std::vector<std::string>, std::vector<Bytes>>> make_recovery_codes();
 Bytes recovery_code_hash(std::string_view code);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -25,7 +25,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 
 using namespace staff_detail;
@@ -442,4 +442,4 @@ Result<HttpResponse> StaffApi::login(const HttpRequest& req, const protocol::Pee
   return sign_in(SignInDeps{repo_, staff_, clock_, config_}, req, peer);
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

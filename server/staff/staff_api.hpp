@@ -43,7 +43,7 @@
 #include "shared/results/analysis.hpp"
 #include "shared/time/clock.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct StaffApiConfig {
   std::int64_t session_minutes = 8 * 60;   // absolute, from sign-in
@@ -184,4 +184,4 @@ Result<std::int64_t> reset_staff_password(Repository& repo, StaffRepository& sta
                                           const crypto::ScryptParams& params = {},
                                           std::optional<std::int64_t> by = std::nullopt, bool remove_mfa = false);
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

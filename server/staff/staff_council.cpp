@@ -16,7 +16,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 namespace {
 
@@ -337,4 +337,4 @@ Result<HttpResponse> post_codes(Ctx& c) {
   return json_response(200, json{{"v", 1}, {"codes", codes}, {"more", !more.empty()}});
 }
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -5,7 +5,7 @@
 // allowed it for the council in the path.
 #include "server/staff/staff_detail.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 Result<HttpResponse> get_candidates(Ctx& c);        // GET  /staff/api/councils/{council}/candidates
 Result<HttpResponse> get_candidates_csv(Ctx& c);    // GET  /staff/api/councils/{council}/candidates.csv
@@ -16,4 +16,4 @@ Result<HttpResponse> post_import(Ctx& c);           // POST /staff/api/councils/
 Result<HttpResponse> post_withdraw(Ctx& c);         // POST /staff/api/councils/{council}/candidates/{candidate}/withdraw
 Result<HttpResponse> post_codes(Ctx& c);            // POST /staff/api/councils/{council}/codes
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -17,7 +17,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 
 Result<std::string> str_field(ObjectReader& in, std::string_view name, std::size_t max_len, bool required) {
@@ -96,4 +96,4 @@ json queue_json(const QueueEntry& q) {
   return j;
 }
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -20,7 +20,7 @@
 #include "shared/http/status.hpp"
 #include "shared/protocol/json_reader.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 using json = nlohmann::json;
 using protocol::HttpRequest;
@@ -133,4 +133,4 @@ struct Endpoint {
   Handler fn;
 };
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -3,7 +3,7 @@
 #include "server/results/equalities.hpp"
 #include "server/results/results.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 namespace {
 
@@ -46,4 +46,4 @@ Result<HttpResponse> get_item_statistics(Ctx& c) {
   return json_response(200, json{{"v", 1}, {"assessment_id", assessment}, {"items", items}});
 }
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

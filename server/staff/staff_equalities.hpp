@@ -5,7 +5,7 @@
 // per-person value (server/results/equalities.hpp invariant 2).
 #include "server/staff/staff_detail.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 // GET /staff/api/reports/windows: the windows with scored sittings.
 Result<HttpResponse> get_report_windows(Ctx& c);
@@ -15,4 +15,4 @@ Result<HttpResponse> get_equalities_csv(Ctx& c);
 // GET /staff/api/reports/{assessment}/items: facility and discrimination per objective item.
 Result<HttpResponse> get_item_statistics(Ctx& c);
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -26,7 +26,7 @@
 #include "shared/core/log.hpp"
 #include "shared/assessment/json.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 namespace {
 
@@ -402,4 +402,4 @@ Result<HttpResponse> get_marking_progress(Ctx& c) {
   return json_response(200, json{{"v", 1}, {"windows", windows}});
 }
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -5,7 +5,7 @@
 // programme admins).
 #include "server/staff/staff_detail.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 // The fixed marking scale: every KSS area of a written script gets a whole mark 0..k_mark_max.
 inline constexpr std::uint32_t k_mark_max = 10;
@@ -17,4 +17,4 @@ Result<HttpResponse> get_marking_script(Ctx& c);     // GET  /staff/api/marking/
 Result<HttpResponse> post_marking_marks(Ctx& c);     // POST /staff/api/marking/scripts/{script}/marks
 Result<HttpResponse> get_marking_progress(Ctx& c);   // GET  /staff/api/marking/progress
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -7,7 +7,7 @@
 #include "shared/time/format.hpp"
 #include "shared/certificate/credential.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 namespace {
 
@@ -223,4 +223,4 @@ Result<HttpResponse> post_reendorse(Ctx& c) {
   return json_response(200, json{{"v", 1}, {"candidate_id", candidate}, {"resit_of", row.resit_of}, {"attempt", row.attempt}});
 }
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

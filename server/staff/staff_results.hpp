@@ -5,7 +5,7 @@
 // re-endorsement after "not met"). Each is one row of k_endpoints in staff_api.cpp.
 #include "server/staff/staff_detail.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 Result<HttpResponse> get_result_windows(Ctx& c);
 Result<HttpResponse> post_window_score(Ctx& c);
@@ -17,4 +17,4 @@ Result<HttpResponse> get_council_results(Ctx& c);
 Result<HttpResponse> get_council_results_csv(Ctx& c);
 Result<HttpResponse> post_reendorse(Ctx& c);
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -16,7 +16,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 namespace {
 
@@ -232,4 +232,4 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
   return json_response(200, out);
 }
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

@@ -5,7 +5,7 @@
 // authorise() allowed it for the session in the path.
 #include "server/staff/staff_detail.hpp"
 
-namespace vigil::server::core::staff_detail {
+namespace vigil::server::staff_detail {
 
 Result<HttpResponse> get_queue(Ctx& c);             // GET  /staff/api/queue
 Result<HttpResponse> post_assign(Ctx& c);           // POST /staff/api/sessions/{device}/{session}/assign
@@ -14,4 +14,4 @@ Result<HttpResponse> get_evidence(Ctx& c);          // GET  /staff/api/sessions/
 Result<HttpResponse> post_flag_decision(Ctx& c);    // POST /staff/api/sessions/{device}/{session}/flags/{flag}
 Result<HttpResponse> post_session_decision(Ctx& c); // POST /staff/api/sessions/{device}/{session}/decision
 
-}  // namespace vigil::server::core::staff_detail
+}  // namespace vigil::server::staff_detail

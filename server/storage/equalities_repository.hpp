@@ -16,7 +16,7 @@
 #include "shared/core/result.hpp"
 #include "shared/results/equalities.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 class SqliteRepository;
 
@@ -54,4 +54,4 @@ class SqliteEqualitiesRepository final : public EqualitiesRepository {
   SqliteRepository& base_;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

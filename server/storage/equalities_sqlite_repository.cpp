@@ -3,7 +3,7 @@
 #include "server/storage/equalities_repository.hpp"
 #include "server/storage/sqlite_repository.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 using Lock = std::lock_guard<std::recursive_mutex>;
 
@@ -64,4 +64,4 @@ Result<std::vector<std::string>> SqliteEqualitiesRepository::windows_with_result
   return sqlite::collect<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -17,7 +17,7 @@
 #include "server/storage/repository.hpp"
 #include "shared/core/result.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // Script states: awaiting the first / second / third marking, final, or none (nothing to mark).
 inline constexpr std::string_view k_script_first = "first";
@@ -74,4 +74,4 @@ class MarkingRepository {
   virtual Result<std::vector<MarkingProgressRow>> progress() = 0;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -133,4 +133,4 @@ Result<std::vector<MarkingProgressRow>> SqliteMarkingRepository::progress() {
   });
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

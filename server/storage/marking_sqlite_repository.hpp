@@ -4,7 +4,7 @@
 #include "server/storage/marking_repository.hpp"
 #include "server/storage/sqlite_repository.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 class SqliteMarkingRepository final : public MarkingRepository {
  public:
@@ -26,4 +26,4 @@ class SqliteMarkingRepository final : public MarkingRepository {
   SqliteRepository& base_;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

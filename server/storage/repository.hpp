@@ -22,7 +22,7 @@
 #include "shared/journal/journal.hpp"
 #include "shared/protocol/messages.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct CandidateRow {
   std::string candidate_id;
@@ -202,4 +202,4 @@ class Repository {
   virtual Result<assessment::Accommodations> accommodations(std::string_view candidate_id) = 0;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -20,7 +20,7 @@
 #include "shared/core/result.hpp"
 #include "shared/results/scoring.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 struct ResultRow {
   std::string sitting_id;
@@ -135,4 +135,4 @@ class ResitRepository {
   virtual Result<std::vector<CouncilResultRow>> released_of_council(std::string_view council_id, std::int64_t limit) = 0;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -9,7 +9,7 @@
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -367,4 +367,4 @@ SELECT r.sitting_id, r.candidate_id, r.assessment_id, r.version, r.outcome, r.re
   });
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

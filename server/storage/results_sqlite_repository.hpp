@@ -4,7 +4,7 @@
 #include "server/storage/results_repository.hpp"
 #include "server/storage/sqlite_repository.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // A results row from columns 0..7 of a statement, in the table's order: sitting_id, candidate_id,
 // assessment_id, version, outcome, report, scored_wall_ms, released_wall_ms (NULL: unreleased).
@@ -52,4 +52,4 @@ class SqliteResitRepository final : public ResitRepository {
   SqliteRepository& base_;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -6,7 +6,7 @@
 
 #include "server/embedded/server_migrations.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -577,4 +577,4 @@ Result<assessment::Accommodations> SqliteRepository::accommodations(std::string_
   return a;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -9,7 +9,7 @@
 #include "server/storage/repository.hpp"
 #include "shared/sqlite/sqlite.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 class SqliteRepository final : public Repository {
  public:
@@ -87,4 +87,4 @@ class SqliteRepository final : public Repository {
   sqlite::Db db_;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

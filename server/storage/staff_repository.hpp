@@ -18,7 +18,7 @@
 #include "shared/core/bytes.hpp"
 #include "shared/core/result.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 // assessor: marks written answers blind (docs/STAFF.md "Assessors"); sees nothing else.
 enum class Role { programme_admin, council_manager, proctor, assessor };
@@ -278,4 +278,4 @@ class StaffRepository {
   virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t before, std::int64_t limit) = 0;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -590,4 +590,4 @@ Result<std::vector<AuditEntry>> SqliteStaffRepository::audit_entries(std::int64_
   return out;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -4,7 +4,7 @@
 #include "server/storage/sqlite_repository.hpp"
 #include "server/storage/staff_repository.hpp"
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 class SqliteStaffRepository final : public StaffRepository {
  public:
@@ -78,4 +78,4 @@ class SqliteStaffRepository final : public StaffRepository {
   SqliteRepository& base_;
 };
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

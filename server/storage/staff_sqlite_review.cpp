@@ -6,7 +6,7 @@
 
 #include <sqlite3.h>
 
-namespace vigil::server::core {
+namespace vigil::server {
 
 namespace {
 
@@ -232,4 +232,4 @@ Result<std::vector<DecisionRow>> SqliteStaffRepository::decisions(std::string_vi
   return out;
 }
 
-}  // namespace vigil::server::core
+}  // namespace vigil::server

@@ -5,7 +5,7 @@
 // scored sitting each in one window, 8,000 of them with a declaration (stored as the device API
 // stores it, under the keyed pseudonym), and 1,000 sittings with a proctoring flag (an integrity
 // flag, so the schema's triggers build the review tables as in production). Then times
-// GET /staff/api/reports/{window}/equalities and .../equalities.csv through core::StaffApi::handle
+// GET /staff/api/reports/{window}/equalities and .../equalities.csv through srv::StaffApi::handle
 // as a programme admin (the pure request -> response function; TLS excluded): per sitting, one
 // HKDF and two indexed reads, then aggregate_by_group per characteristic.
 // Readable figures, then one JSON line: {"equalities_report_p95_ms":..,"equalities_csv_p95_ms":..,"sittings":..}.
@@ -25,7 +25,7 @@
 #include "tests/support/server_world.hpp"
 
 using namespace vigil;
-namespace core = vigil::server::core;
+namespace srv = vigil::server;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
       if (i < k_declared) {
         results::EqualitiesDeclaration d;
         for (const auto& c : chars) d.get(c.field) = std::string(pick(c, i));
-        VIGIL_TRY(core::put_equalities(eq, home.keys, cand, d, clock));
+        VIGIL_TRY(srv::put_equalities(eq, home.keys, cand, d, clock));
       }
       if (i % k_flagged_every == 0) {
         char dev[40];
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     }
     return {};
   }), "seed");
-  must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "", k_password, clock, testing::k_test_scrypt),
+  must(srv::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "", k_password, clock, testing::k_test_scrypt),
        "admin");
   const double seed_s = std::chrono::duration<double>(Clock::now() - seed_start).count();
   std::cout << "seeded " << k_sittings << " scored sittings, " << k_declared << " declarations, "

@@ -5,7 +5,7 @@
 // in production): 20 councils, 30,000 endorsed candidates, 2,000 devices with one session each
 // (some submitted, some with receipts), 100,000 flags (50 per session), released results for
 // 15,000 candidates with re-endorsements and resits (the status reads them). Then times, through
-// core::StaffApi::handle (the pure request -> response function, JSON included; TLS excluded):
+// srv::StaffApi::handle (the pure request -> response function, JSON included; TLS excluded):
 //   - the council status page API: GET /staff/api/councils/{c}/candidates (a page of 50, with and
 //     without a status filter or a search) as that council's manager, and its summary;
 //   - the proctor queue API: GET /staff/api/queue as a programme admin (every session) and as a
@@ -29,7 +29,7 @@
 #include "tests/support/server_world.hpp"
 
 using namespace vigil;
-namespace core = vigil::server::core;
+namespace srv = vigil::server;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       VIGIL_TRY(staff.set_headcount(council_id(c), 1'800, now));
     }
     for (int i = 0; i < k_candidates; ++i) {
-      core::EndorsementRow e;
+      srv::EndorsementRow e;
       const auto id = "cand-" + std::to_string(i);
       e.candidate = {id, council_id(i % k_councils), "Candidate " + std::to_string(i) + " Surname" + std::to_string(i % 977),
                      "c" + std::to_string(i) + "@council.example.org", i % 3 == 0 ? "practice_supervisor" : "practitioner"};
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
       const auto candidate = "cand-" + std::to_string(s * (k_candidates / k_sessions));
       VIGIL_TRY(repo->add_device({dev, candidate, std::to_string(s), Bytes(32, 1), now, std::nullopt}));
       const std::string session = "sess-" + std::to_string(s);
-      core::SessionRow row{dev, session, candidate, journal::Head::genesis("x"), std::nullopt, {}, {}};
+      srv::SessionRow row{dev, session, candidate, journal::Head::genesis("x"), std::nullopt, {}, {}};
       row.head.seq = k_flags_per_session;
       VIGIL_TRY(repo->put_session_head(row, now - (k_sessions - s) * 1000));
       for (int f = 0; f < k_flags_per_session; ++f) {
@@ -115,11 +115,11 @@ int main(int argc, char** argv) {
       return {};
     }), "seed sessions");
   }
-  const auto admin_id = must(core::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "",
+  const auto admin_id = must(srv::create_staff_user(*repo, staff, "admin@bench.example.org", "Admin", "programme_admin", "",
                                                      k_password, clock, testing::k_test_scrypt), "admin");
-  must(core::create_staff_user(*repo, staff, "manager@bench.example.org", "Manager", "council_manager", council_id(0),
+  must(srv::create_staff_user(*repo, staff, "manager@bench.example.org", "Manager", "council_manager", council_id(0),
                                k_password, clock, testing::k_test_scrypt), "manager");
-  const auto proctor = must(core::create_staff_user(*repo, staff, "proctor@bench.example.org", "Proctor", "proctor", "",
+  const auto proctor = must(srv::create_staff_user(*repo, staff, "proctor@bench.example.org", "Proctor", "proctor", "",
                                                     k_password, clock, testing::k_test_scrypt), "proctor");
   must(repo->transaction([&]() -> Status {
     for (int s = 0; s < k_sessions; s += 10) {

@@ -1,4 +1,4 @@
-// core::Api::handle fed one request per input (format: fuzz_api_world.hpp) from an enrolled
+// srv::Api::handle fed one request per input (format: fuzz_api_world.hpp) from an enrolled
 // device (or no certificate, an unknown or a revoked device), against one real SqliteRepository
 // that lives for the whole run, so state builds up: sessions grow from the seed batches, blobs
 // fill chunk by chunk, conflicts and integrity flags accumulate.
@@ -37,7 +37,7 @@
 #include "tests/fuzz/fuzz_api_world.hpp"
 
 using namespace vigil;
-namespace core = vigil::server::core;
+namespace srv = vigil::server;
 namespace fs = std::filesystem;
 using protocol::HttpRequest;
 using protocol::HttpResponse;
@@ -53,14 +53,14 @@ constexpr std::uintmax_t k_max_db_bytes = 128ull * 1024 * 1024;
 
 struct World {
   fs::path dir;
-  core::ServerHome home;
+  srv::ServerHome home;
   time::ManualClock clock{1'790'000'000'000};
-  std::unique_ptr<core::SqliteRepository> repo;
+  std::unique_ptr<srv::SqliteRepository> repo;
   // The storage the device API requires (server/app/composition.hpp wires the same for a server;
   // here the database is recreated per generation inside one home).
-  std::unique_ptr<core::SqliteResultsRepository> results;
-  std::unique_ptr<core::SqliteEqualitiesRepository> equalities;
-  std::unique_ptr<core::Api> api;
+  std::unique_ptr<srv::SqliteResultsRepository> results;
+  std::unique_ptr<srv::SqliteEqualitiesRepository> equalities;
+  std::unique_ptr<srv::Api> api;
   std::string known_blob_hex;
   std::uint64_t inputs = 0;
   int generation = 0;
@@ -97,7 +97,7 @@ void open_database(World& w) {
   std::error_code ec;
   fs::remove_all(w.dir / ("db-" + std::to_string(w.generation - 2)), ec);
   fs::create_directories(db_dir);
-  w.repo = must(core::SqliteRepository::open(db_dir / "vigil.db"), "opening the database");
+  w.repo = must(srv::SqliteRepository::open(db_dir / "vigil.db"), "opening the database");
   const auto now = w.clock.wall_ms();
   must(w.repo->add_council("council-fuzz", "Fuzz Council", now), "adding the council");
   must(w.repo->add_candidate({std::string(fuzz::k_candidate), "council-fuzz", "Fuzz Candidate", "", "practitioner"}, now),
@@ -110,9 +110,9 @@ void open_database(World& w) {
                            std::string(fuzz::k_revoked_serial), key.public_key, now, std::nullopt}),
        "adding the second device");
   must(w.repo->revoke_device(fuzz::k_revoked_device, "fuzz", now), "revoking the second device");
-  w.results = std::make_unique<core::SqliteResultsRepository>(*w.repo);
-  w.equalities = std::make_unique<core::SqliteEqualitiesRepository>(*w.repo);
-  w.api = std::make_unique<core::Api>(*w.repo, w.home.keys, w.clock, core::ApiDeps{*w.results, *w.equalities});
+  w.results = std::make_unique<srv::SqliteResultsRepository>(*w.repo);
+  w.equalities = std::make_unique<srv::SqliteEqualitiesRepository>(*w.repo);
+  w.api = std::make_unique<srv::Api>(*w.repo, w.home.keys, w.clock, srv::ApiDeps{*w.results, *w.equalities});
 }
 
 std::uintmax_t database_bytes(const World& w) {
@@ -178,8 +178,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   std::error_code ec;
   fs::remove_all(world.dir, ec);
   fs::create_directories(world.dir);
-  must(core::init_server_home(world.dir / "home", "127.0.0.1", 8443), "creating the server home");
-  world.home = must(core::load_server_home(world.dir / "home"), "loading the server home");
+  must(srv::init_server_home(world.dir / "home", "127.0.0.1", 8443), "creating the server home");
+  world.home = must(srv::load_server_home(world.dir / "home"), "loading the server home");
   world.known_blob_hex = to_hex(crypto::sha256(as_bytes(fuzz::known_blob())));
   open_database(world);
   std::atexit(remove_world);

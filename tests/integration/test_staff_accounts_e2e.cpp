@@ -144,7 +144,7 @@ TEST_CASE("sign-in answers tell nothing about which accounts exist: same status,
   CHECK(std::abs(std::stoi(k.retry_after) - std::stoi(u.retry_after)) <= 2);
   // 12 failed or throttled sign-ins wrote nothing to the append-only audit log (only the three
   // account creations are there); they were counted instead.
-  auto repo = server::core::SqliteRepository::open(w.server.dir() / "vigil.db").value();
+  auto repo = server::SqliteRepository::open(w.server.dir() / "vigil.db").value();
   CHECK(repo->db().query_int("SELECT count(*) FROM audit_log").value() == 3);
   CHECK(repo->db().query_int("SELECT sum(known_account + unknown_account) FROM login_failure_hours").value() == 12);
 }
@@ -177,9 +177,9 @@ TEST_CASE("a proctor created by an admin cannot be signed into with the admin's 
   CHECK(changed.j()["pending"] == "mfa_enrolment_required");
   auto enrol = https(w.port(), "127.0.0.4", "POST", "/staff/api/me/mfa/enrol", "{}", first.cookie, csrf);
   REQUIRE(enrol.status == 200);
-  const auto secret = server::core::from_base32(enrol.j()["secret"].get<std::string>()).value();
+  const auto secret = server::from_base32(enrol.j()["secret"].get<std::string>()).value();
   const auto now_s = [] { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); };
-  const auto code = server::core::totp_code(secret, now_s()).value();
+  const auto code = server::totp_code(secret, now_s()).value();
   REQUIRE(https(w.port(), "127.0.0.4", "POST", "/staff/api/me/mfa/confirm", json{{"code", code}}.dump(), first.cookie, csrf).status == 200);
   // The admin's password is dead.
   const auto admin_try = login(w.port(), "127.0.0.5", email, k_one_time);
@@ -195,7 +195,7 @@ TEST_CASE("a proctor created by an admin cannot be signed into with the admin's 
   CHECK(https(w.port(), "127.0.0.4", "GET", "/staff/api/queue", "", second.cookie).status == 403);
   // The next step's code works once.
   std::this_thread::sleep_for(std::chrono::seconds(30 - now_s() % 30 + 1));
-  const auto fresh = server::core::totp_code(secret, now_s()).value();
+  const auto fresh = server::totp_code(secret, now_s()).value();
   CHECK(https(w.port(), "127.0.0.4", "POST", "/staff/api/login/mfa", json{{"code", fresh}}.dump(), second.cookie, csrf2).status == 200);
   CHECK(https(w.port(), "127.0.0.4", "GET", "/staff/api/queue", "", second.cookie).status == 200);
   auto third = login(w.port(), "127.0.0.4", email, own);

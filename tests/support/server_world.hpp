@@ -48,7 +48,7 @@ inline results::ScoreReport sample_score(const std::string& window, results::Out
 }
 
 // The stored, unreleased row of a sitting's score.
-inline server::core::ResultRow result_row(const std::string& sitting, const std::string& candidate,
+inline server::ResultRow result_row(const std::string& sitting, const std::string& candidate,
                                           const results::ScoreReport& r, std::int64_t scored_wall_ms) {
   return {sitting, candidate, r.assessment_id, r.version, std::string(results::outcome_name(r.outcome)),
           results::to_json(r, true).dump(), scored_wall_ms, std::nullopt};
@@ -80,7 +80,7 @@ class ServerWorld {
     options.staff.password_scrypt = k_test_scrypt;   // as add_user() hashes
     if (!options.staff.log) options.staff.log = [this](const std::string& line) { log.push_back(line); };
     std::filesystem::remove_all(home_dir_);
-    if (auto st = server::core::init_server_home(home_dir_, "127.0.0.1", 8443); !st) {
+    if (auto st = server::init_server_home(home_dir_, "127.0.0.1", 8443); !st) {
       throw std::runtime_error(st.error().message);
     }
     return server::app::Server::open(home_dir_, clock, std::move(options)).value();
@@ -89,15 +89,15 @@ class ServerWorld {
  public:
   std::unique_ptr<server::app::Server> server;
   // The parts, by the names the tests use.
-  server::core::ServerHome& home = server->data().home;
-  server::core::SqliteRepository* repo = &server->data().repo;
-  server::core::SqliteStaffRepository* staff = &server->data().staff;
-  server::core::SqliteResultsRepository* results = &server->data().results;
-  server::core::SqliteResitRepository* resits = &server->data().resits;
-  server::core::SqliteMarkingRepository* marking = &server->data().marking;
-  server::core::SqliteEqualitiesRepository* equalities = &server->data().equalities;
-  server::core::Api* api = &server->api();
-  server::core::StaffApi* staff_api = &server->staff_api();
+  server::ServerHome& home = server->data().home;
+  server::SqliteRepository* repo = &server->data().repo;
+  server::SqliteStaffRepository* staff = &server->data().staff;
+  server::SqliteResultsRepository* results = &server->data().results;
+  server::SqliteResitRepository* resits = &server->data().resits;
+  server::SqliteMarkingRepository* marking = &server->data().marking;
+  server::SqliteEqualitiesRepository* equalities = &server->data().equalities;
+  server::Api* api = &server->api();
+  server::StaffApi* staff_api = &server->staff_api();
   StaffSetup accounts{[this](const protocol::HttpRequest& r) { return handle(r); }, &clock,
                       [this] { return clock.wall_ms(); }};
 
@@ -136,7 +136,7 @@ class ServerWorld {
   // A staff account with the test password; council for council managers.
   std::int64_t add_user(const std::string& email, const std::string& role, const std::string& council = "",
                         const std::string& name = "") {
-    return server::core::create_staff_user(*repo, *staff, email, name.empty() ? "User " + email : name, role, council,
+    return server::create_staff_user(*repo, *staff, email, name.empty() ? "User " + email : name, role, council,
                                            k_staff_password, clock, k_test_scrypt)
         .value();
   }
@@ -150,7 +150,7 @@ class ServerWorld {
   // An endorsed candidate "cand-REF" of the council (email REF@COUNCIL.example.org).
   std::string endorse(const std::string& council, const std::string& name, const std::string& ref,
                       const std::string& exemptions = "") {
-    server::core::EndorsementRow e;
+    server::EndorsementRow e;
     e.candidate = {"cand-" + ref, council, name, ref + "@" + council + ".example.org", "practitioner"};
     e.employee_ref = ref;
     e.exemptions = exemptions;
@@ -165,7 +165,7 @@ using nlohmann::json;
 using protocol::HttpRequest;
 using protocol::HttpResponse;
 using protocol::PeerIdentity;
-namespace core = vigil::server::core;
+namespace srv = vigil::server;
 using testing::Browser;
 using testing::k_staff_password;
 }  // namespace server_test

@@ -32,8 +32,8 @@ class StaffSetup {
   std::string password(const std::string& email) const { return passwords_.at(email); }
   Bytes totp_secret(const std::string& email) const { return secrets_.at(email); }
   std::string next_code(const std::string& email) {
-    if (clock_) clock_->advance_ms(server::core::k_totp_step_seconds * 1000);
-    return server::core::totp_code(secrets_.at(email), now_ms_() / 1000).value();
+    if (clock_) clock_->advance_ms(server::k_totp_step_seconds * 1000);
+    return server::totp_code(secrets_.at(email), now_ms_() / 1000).value();
   }
 
   Session sign_in(const std::string& email, const std::string& one_time_password) {
@@ -56,7 +56,7 @@ class StaffSetup {
         passwords_[email] = own;
       } else if (pending == "mfa_enrolment_required") {
         const auto enrol = nlohmann::json::parse(post("/staff/api/me/mfa/enrol", nlohmann::json::object(), &s).body);
-        secrets_[email] = server::core::from_base32(enrol.at("secret").get<std::string>()).value();
+        secrets_[email] = server::from_base32(enrol.at("secret").get<std::string>()).value();
         post("/staff/api/me/mfa/confirm", {{"code", next_code(email)}}, &s);
         body = nlohmann::json::parse(send_(request("GET", "/staff/api/me", "", &s)).body);
       }

@@ -31,7 +31,7 @@ constexpr const char* k_window = "window-1";
 struct World : testing::ServerWorld {
   World() {
     REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
-    core::PackageRow p{k_window, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
+    srv::PackageRow p{k_window, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
     REQUIRE(repo->add_package(p, "{}"));
   }
 
@@ -57,7 +57,7 @@ struct World : testing::ServerWorld {
   }
 
   std::optional<results::EqualitiesDeclaration> stored(const std::string& cand) {
-    return equalities->declaration(core::equalities_subject(home.keys, cand).value()).value();
+    return equalities->declaration(srv::equalities_subject(home.keys, cand).value()).value();
   }
 
   std::int64_t declaration_rows() {
@@ -167,7 +167,7 @@ TEST_CASE("a declaration with an unknown answer or member is refused naming the 
   CHECK(w.api->handle(get, World::peer_of(a)).status == 400);
   // A device API without equalities storage cannot be built: it answered 404 here until the
   // composition root (server/app/composition.hpp) made the storage a required reference.
-  STATIC_CHECK_FALSE(std::is_constructible_v<core::Api, core::Repository&, const core::ServerKeys&, const time::Clock&>);
+  STATIC_CHECK_FALSE(std::is_constructible_v<srv::Api, srv::Repository&, const srv::ServerKeys&, const time::Clock&>);
   CHECK(w.declaration_rows() == 0);
 }
 
@@ -198,7 +198,7 @@ TEST_CASE("the latest declaration replaces the earlier one, stored under a pseud
     CHECK(subject.find("cand-") == std::string::npos);
     CHECK(st.column_text(1).size() == 10);  // YYYY-MM-DD
   }
-  CHECK(core::equalities_subject(w.home.keys, a).value() != core::equalities_subject(w.home.keys, b).value());
+  CHECK(srv::equalities_subject(w.home.keys, a).value() != srv::equalities_subject(w.home.keys, b).value());
 }
 
 TEST_CASE("the equalities report shows groups of ten or more, withholds smaller ones with secondary suppression, and names no one") {
@@ -255,7 +255,7 @@ TEST_CASE("the equalities report shows groups of ten or more, withholds smaller 
     CHECK(body->find("cand-") == std::string::npos);
     CHECK(body->find("Person ") == std::string::npos);
     CHECK(body->find("s-cand") == std::string::npos);
-    CHECK(body->find(core::equalities_subject(w.home.keys, w.declared[0]).value()) == std::string::npos);
+    CHECK(body->find(srv::equalities_subject(w.home.keys, w.declared[0]).value()) == std::string::npos);
   }
   const auto windows = w.call("GET", "/staff/api/reports/windows", "", w.admin);
   REQUIRE(windows.status == 200);

@@ -1,4 +1,4 @@
-// The server API as a pure function (core::Api::handle), fed bad and hostile input: every refusal
+// The server API as a pure function (srv::Api::handle), fed bad and hostile input: every refusal
 // has the documented HTTP status and error code (and field), and leaves nothing half-written.
 // No sockets: a real SqliteRepository in a temp dir, real keys from init_server_home, and a device
 // row inserted directly so a test can act as an enrolled device without the client library.
@@ -35,7 +35,7 @@ const std::string k_session = "session-1";
 // The server of every server test (tests/support/server_world.hpp) with one council and one
 // candidate; requests go through the listener's dispatch (to the device API for /v1/...).
 struct Server : testing::ServerWorld {
-  explicit Server(core::ApiConfig config = {}) : ServerWorld(server::app::ServerOptions{std::move(config), {}}) {
+  explicit Server(srv::ApiConfig config = {}) : ServerWorld(server::app::ServerOptions{std::move(config), {}}) {
     REQUIRE(repo->add_council("council-1", "Test Council", clock.wall_ms()));
     REQUIRE(repo->add_candidate({k_candidate, "council-1", "Ada Lovelace", "ada@example.org", "practitioner"},
                                 clock.wall_ms()));
@@ -53,7 +53,7 @@ struct Device {
 
 Device add_device(Server& s, std::string id = "0123456789abcdef0123456789abcdef", std::string serial = "7f3a01") {
   Device d{std::move(id), std::move(serial), crypto::ed25519_generate().value()};
-  REQUIRE(s.repo->add_device(core::DeviceRow{d.id, k_candidate, d.serial, d.key.public_key, s.clock.wall_ms(), std::nullopt}));
+  REQUIRE(s.repo->add_device(srv::DeviceRow{d.id, k_candidate, d.serial, d.key.public_key, s.clock.wall_ms(), std::nullopt}));
   return d;
 }
 
@@ -555,7 +555,7 @@ std::string wrong_handle(std::string code) {
 
 TEST_CASE("enrolment: bad input is refused with the right status, and a refusal uses nothing up") {
   Server s;
-  const auto code = core::create_enrolment_code(*s.repo, k_candidate, s.clock).value();
+  const auto code = srv::create_enrolment_code(*s.repo, k_candidate, s.clock).value();
   const std::string handle = code.code.substr(0, 4);
   Enrolment e;
   e.code = code.code;
@@ -641,7 +641,7 @@ TEST_CASE("enrolment: bad input is refused with the right status, and a refusal 
 
 TEST_CASE("enrolment: a used code is 409") {
   Server s;
-  const auto code = core::create_enrolment_code(*s.repo, k_candidate, s.clock).value();
+  const auto code = srv::create_enrolment_code(*s.repo, k_candidate, s.clock).value();
   Enrolment e;
   e.code = code.code;
   e.csr = make_csr_for(e.device_id);
@@ -661,7 +661,7 @@ TEST_CASE("enrolment: a used code is 409") {
 
 TEST_CASE("enrolment: a code is locked after 5 wrong tries, even for the right code (429)") {
   Server s;
-  const auto code = core::create_enrolment_code(*s.repo, k_candidate, s.clock).value();
+  const auto code = srv::create_enrolment_code(*s.repo, k_candidate, s.clock).value();
   const std::string handle = code.code.substr(0, 4);
   Enrolment e;
   e.csr = make_csr_for(e.device_id);
@@ -679,7 +679,7 @@ TEST_CASE("enrolment: a code is locked after 5 wrong tries, even for the right c
 
 TEST_CASE("enrolment: an expired code is 410") {
   Server s;
-  const auto code = core::create_enrolment_code(*s.repo, k_candidate, s.clock, 14).value();
+  const auto code = srv::create_enrolment_code(*s.repo, k_candidate, s.clock, 14).value();
   Enrolment e;
   e.code = code.code;
   e.csr = make_csr_for(e.device_id);
@@ -693,7 +693,7 @@ TEST_CASE("enrolment: an expired code is 410") {
 
   // A code withdrawn early is refused the same way.
   Server s2;
-  const auto code2 = core::create_enrolment_code(*s2.repo, k_candidate, s2.clock).value();
+  const auto code2 = srv::create_enrolment_code(*s2.repo, k_candidate, s2.clock).value();
   CHECK(s2.repo->expire_enrolment_codes(k_candidate, s2.clock.wall_ms()).value() == 1);
   e.code = code2.code;
   CHECK_ERROR(s2.handle(enrol_request(e)), 410, "expired", "code");
@@ -910,7 +910,7 @@ TEST_CASE("blobs: a correct upload in 3 chunks, resumed from the server's offset
 }
 
 TEST_CASE("blobs: a device over its upload allowance gets 507, and nothing is allocated") {
-  core::ApiConfig config;
+  srv::ApiConfig config;
   config.device_blob_quota_bytes = 4000;
   Server s(config);
   const Device d = add_device(s);

@@ -4,8 +4,8 @@
 
 #include "server/results/csv.hpp"
 
-using vigil::server::core::CsvWriter;
-using vigil::server::core::parse_csv;
+using vigil::server::CsvWriter;
+using vigil::server::parse_csv;
 
 TEST_CASE("quoted text doubles quotes and keeps commas and line breaks inside one cell") {
   CsvWriter csv(CsvWriter::Quote::always);

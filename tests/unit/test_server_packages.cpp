@@ -1,7 +1,7 @@
 // Authoring and the server's package endpoints: a content directory is validated exactly per
 // docs/CONTENT-FORMAT.md (each broken directory's error names its file and JSON path), built
 // into a signed package with its marking scheme kept on the server, and released to devices only
-// as the schedule allows, by the server's clock (core::Api::handle, no sockets).
+// as the schedule allows, by the server's clock (srv::Api::handle, no sockets).
 #include <fstream>
 #include <string>
 #include <vector>
@@ -50,12 +50,12 @@ struct Server : testing::ServerWorld {
     REQUIRE(repo->add_device({"dev-2", "c-2", "02", Bytes(32, 2), clock.wall_ms(), std::nullopt}));
   }
 
-  core::BuildOutcome build(const ContentFiles& files = ContentFiles::sample()) {
+  srv::BuildOutcome build(const ContentFiles& files = ContentFiles::sample()) {
     const auto content_dir = dir / ("content-" + std::to_string(builds++));
     files.write(content_dir);
-    auto content = core::load_content_dir(content_dir);
+    auto content = srv::load_content_dir(content_dir);
     if (!content) FAIL(content.error().describe());
-    auto built = core::build_and_store_package(*repo, home.keys, *content, clock);
+    auto built = srv::build_and_store_package(*repo, home.keys, *content, clock);
     if (!built) FAIL(built.error().describe());
     return *built;
   }
@@ -78,7 +78,7 @@ std::string error_field(const HttpResponse& r) { return json::parse(r.body)["err
 Error load_error(const ContentFiles& files) {
   testing::TempDir dir;
   files.write(dir.path());
-  auto r = core::load_content_dir(dir.path());
+  auto r = srv::load_content_dir(dir.path());
   if (r) FAIL("the broken content was accepted");
   return r.error();
 }
@@ -88,7 +88,7 @@ Error load_error(const ContentFiles& files) {
 TEST_CASE("a valid content directory splits into the candidate's assessment and the server's marking scheme") {
   testing::TempDir dir;
   ContentFiles::sample().write(dir.path());
-  auto r = core::load_content_dir(dir.path());
+  auto r = srv::load_content_dir(dir.path());
   REQUIRE(r);
   const auto& a = r->assessment;
   CHECK(a.id == k_assessment);
@@ -171,11 +171,11 @@ TEST_CASE("a file that is not JSON, or repeats a key, is refused naming the file
   testing::TempDir dir;
   ContentFiles::sample().write(dir.path());
   std::ofstream(dir / "knowledge.json") << R"({"items": [ {"id": "k-001",, ]})";
-  auto r = core::load_content_dir(dir.path());
+  auto r = srv::load_content_dir(dir.path());
   REQUIRE_FALSE(r);
   CHECK(r.error().message.rfind("knowledge.json: ", 0) == 0);
   std::ofstream(dir / "knowledge.json", std::ios::trunc) << R"({"items": [], "items": []})";
-  r = core::load_content_dir(dir.path());
+  r = srv::load_content_dir(dir.path());
   REQUIRE_FALSE(r);
   CHECK(r.error().message.rfind("knowledge.json: ", 0) == 0);
   CHECK(r.error().field == "knowledge.json: items");
@@ -192,8 +192,8 @@ TEST_CASE("building the same content twice stores it once; changed content under
 
   testing::TempDir d;
   ContentFiles::sample().set("knowledge.json", "/items/0/rationale", "A different reason.").write(d.path());
-  auto content = core::load_content_dir(d.path()).value();
-  auto changed = core::build_and_store_package(*s.repo, s.home.keys, content, s.clock);
+  auto content = srv::load_content_dir(d.path()).value();
+  auto changed = srv::build_and_store_package(*s.repo, s.home.keys, content, s.clock);
   REQUIRE_FALSE(changed);
   CHECK(changed.error().code == Errc::conflict);
   CHECK(changed.error().message.find("raise \"version\"") != std::string::npos);
@@ -207,15 +207,15 @@ TEST_CASE("building the same content twice stores it once; changed content under
 
 TEST_CASE("scheduling needs a built package of the candidate's level") {
   Server s;
-  auto none = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock);
+  auto none = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock);
   REQUIRE_FALSE(none);
   CHECK(none.error().code == Errc::not_found);
   s.build();
-  auto wrong_level = core::schedule_sitting(*s.repo, "c-3", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock);
+  auto wrong_level = srv::schedule_sitting(*s.repo, "c-3", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock);
   REQUIRE_FALSE(wrong_level);
   CHECK(wrong_level.error().message.find("practice_supervisor") != std::string::npos);
-  auto first = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
-  auto moved = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + k_hour, 4, s.clock).value();
+  auto first = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  auto moved = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + k_hour, 4, s.clock).value();
   CHECK(moved.sitting_id == first.sitting_id);
   CHECK(moved.scheduled_start_ms == s.clock.wall_ms() + k_hour);
   CHECK(moved.window_end_ms == moved.scheduled_start_ms + 4 * k_hour);
@@ -235,7 +235,7 @@ TEST_CASE("ISO 8601 start times are read with offsets and anything else is refus
 TEST_CASE("a device lists only its candidate's sittings and downloads only packages scheduled for it") {
   Server s;
   const auto built = s.build();
-  const auto sitting = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + k_hour, 8, s.clock).value();
+  const auto sitting = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + k_hour, 8, s.clock).value();
 
   auto list = s.call("GET", "/v1/packages");
   REQUIRE(list.status == 200);
@@ -265,7 +265,7 @@ TEST_CASE("the content key is released online only from the scheduled start to t
   Server s;
   s.build();
   const auto start = s.clock.wall_ms() + k_hour;
-  const auto sitting = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, start, 8, s.clock).value();
+  const auto sitting = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, start, 8, s.clock).value();
   const auto kx = crypto::x25519_generate().value();
   const std::string grant_body = json{{"v", 1}, {"kx_public", to_base64(kx.public_key)}}.dump();
   const std::string base = "/v1/sittings/" + sitting.sitting_id;
@@ -280,10 +280,10 @@ TEST_CASE("the content key is released online only from the scheduled start to t
   REQUIRE_FALSE(no_offline);
   CHECK(no_offline.error().code == Errc::not_found);
   CHECK(no_offline.error().message.find("download again") != std::string::npos);
-  const auto code = core::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, {1u << 10, 8, 1}).value();
+  const auto code = srv::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, {1u << 10, 8, 1}).value();
 
   // Another candidate's sitting, whose device never asked for a grant: the key is refused.
-  const auto other_sitting = core::schedule_sitting(*s.repo, "c-2", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  const auto other_sitting = srv::schedule_sitting(*s.repo, "c-2", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
   CHECK(s.call("POST", "/v1/sittings/" + other_sitting.sitting_id + "/key", R"({"v":1})", &s.other_device).status == 409);
 
   auto grant_resp = s.call("POST", base + "/grant", grant_body);
@@ -322,11 +322,11 @@ TEST_CASE("the content key is released online only from the scheduled start to t
 TEST_CASE("a re-issued start code replaces the old one in grants issued afterwards") {
   Server s;
   s.build();
-  core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
   const auto sitting = s.repo->sitting_of("c-1", k_assessment).value().value();
   const crypto::ScryptParams fast{1u << 10, 8, 1};
-  const auto old_code = core::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, fast).value();
-  const auto new_code = core::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, fast).value();
+  const auto old_code = srv::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, fast).value();
+  const auto new_code = srv::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, fast).value();
   CHECK(old_code != new_code);
   const auto kx = crypto::x25519_generate().value();
   auto resp = s.call("POST", "/v1/sittings/" + sitting.sitting_id + "/grant",
@@ -343,8 +343,8 @@ TEST_CASE("grants carry the candidate's accommodations, knowledge-only included"
   Server s;
   s.build();
   REQUIRE(s.repo->set_accommodations("c-1", {25, 10, true}, s.clock.wall_ms()));
-  const auto sitting = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
-  core::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, {1u << 10, 8, 1}).value();
+  const auto sitting = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  srv::issue_start_code(*s.repo, s.home.keys, "c-1", k_assessment, s.clock, {1u << 10, 8, 1}).value();
   const auto kx = crypto::x25519_generate().value();
   auto resp = s.call("POST", "/v1/sittings/" + sitting.sitting_id + "/grant",
                      json{{"v", 1}, {"kx_public", to_base64(kx.public_key)}}.dump());
@@ -356,7 +356,7 @@ TEST_CASE("grants carry the candidate's accommodations, knowledge-only included"
 TEST_CASE("a grant request with a malformed key or body is refused naming the field") {
   Server s;
   s.build();
-  const auto sitting = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  const auto sitting = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
   const std::string target = "/v1/sittings/" + sitting.sitting_id + "/grant";
   auto short_key = s.call("POST", target, json{{"v", 1}, {"kx_public", to_base64(Bytes(16, 7))}}.dump());
   CHECK(short_key.status == 400);
@@ -372,7 +372,7 @@ TEST_CASE("the sample content at both levels validates and builds into packages 
   for (const char* level : {"practitioner", "practice-supervisor"}) {
     INFO(level);
     const auto dir = std::filesystem::path(VIGIL_SOURCE_DIR) / "server" / "content" / level;
-    auto content = core::load_content_dir(dir);
+    auto content = srv::load_content_dir(dir);
     if (!content) FAIL(content.error().describe());
     const auto& a = content->assessment;
     std::size_t knowledge = 0, scenarios = 0, written = 0;
@@ -385,11 +385,11 @@ TEST_CASE("the sample content at both levels validates and builds into packages 
     CHECK(scenarios >= 2);
     CHECK(written >= 1);
     CHECK(a.total_minutes() == 240);
-    auto built = core::build_and_store_package(*s.repo, s.home.keys, *content, s.clock);
+    auto built = srv::build_and_store_package(*s.repo, s.home.keys, *content, s.clock);
     REQUIRE(built);
     const auto verified = pkg::verify_package(built->package, s.home.keys.package_public).value();
     const auto pkg_row = s.repo->package(a.id, a.version).value().value();
-    const auto key = core::content_key_of(s.home.keys, pkg_row).value();
+    const auto key = srv::content_key_of(s.home.keys, pkg_row).value();
     const auto back = pkg::decrypt_package(verified, crypto::view(key)).value();
     CHECK(assessment::to_json(back) == assessment::to_json(a));
     // No rationale text of the marking scheme is inside the package plaintext.
@@ -400,11 +400,11 @@ TEST_CASE("the sample content at both levels validates and builds into packages 
 
 TEST_CASE("a server home made before packages existed gets one package key on first load and keeps it") {
   testing::TempDir dir;
-  REQUIRE(core::init_server_home(dir / "home", "127.0.0.1", 8443));
+  REQUIRE(srv::init_server_home(dir / "home", "127.0.0.1", 8443));
   std::filesystem::remove(dir / "home" / "keys" / "package.key");
   std::filesystem::remove(dir / "home" / "published" / "package-public.key");
-  const auto first = core::load_server_home(dir / "home").value();
-  const auto second = core::load_server_home(dir / "home").value();
+  const auto first = srv::load_server_home(dir / "home").value();
+  const auto second = srv::load_server_home(dir / "home").value();
   CHECK(first.keys.package_public.size() == 32);
   CHECK(second.keys.package_public == first.keys.package_public);
   std::ifstream published(dir / "home" / "published" / "package-public.key");
@@ -437,7 +437,7 @@ HttpResponse send_unlock_record(Server& s, const std::string& sitting_id, std::i
 TEST_CASE("an unlock recorded outside the sitting's window is accepted and flagged for review") {
   Server s;
   s.build();
-  const auto sitting = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
+  const auto sitting = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms(), 8, s.clock).value();
 
   SECTION("by the device's own clock") {
     auto resp = send_unlock_record(s, sitting.sitting_id, sitting.scheduled_start_ms - 24 * k_hour);
@@ -448,7 +448,7 @@ TEST_CASE("an unlock recorded outside the sitting's window is accepted and flagg
     CHECK(flags[0].detail.find("the device recorded the unlock") != std::string::npos);
   }
   SECTION("by the server's clock when the record arrives before the start") {
-    const auto later = core::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + 24 * k_hour, 8, s.clock).value();
+    const auto later = srv::schedule_sitting(*s.repo, "c-1", k_assessment, std::nullopt, s.clock.wall_ms() + 24 * k_hour, 8, s.clock).value();
     auto resp = send_unlock_record(s, later.sitting_id, later.scheduled_start_ms);  // the device clock was moved forward
     REQUIRE(resp.status == 200);
     const auto flags = s.repo->flags("dev-1", later.sitting_id).value();

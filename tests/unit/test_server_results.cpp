@@ -34,7 +34,7 @@ struct Fixture : testing::ServerWorld {
     }
     // Package rows only as the foreign keys of sittings: nothing here decrypts them.
     for (const char* a : {"window-1", "window-2"}) {
-      core::PackageRow p{a, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), now};
+      srv::PackageRow p{a, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), now};
       REQUIRE(repo->add_package(p, "{}"));
     }
     sitting("s-a1", "cand-a", "window-1");
@@ -75,8 +75,8 @@ TEST_CASE("a device gets only its own candidate's released results, with certifi
   REQUIRE(before.status == 200);
   CHECK(results::parse_released_results(before.body).value().empty());
 
-  auto signer = core::active_issuer(f.home.dir, f.clock.wall_ms()).value();
-  auto rel = core::release_results(*f.repo, *f.results, "window-1", &signer, f.clock);
+  auto signer = srv::active_issuer(f.home.dir, f.clock.wall_ms()).value();
+  auto rel = srv::release_results(*f.repo, *f.results, "window-1", &signer, f.clock);
   REQUIRE(rel);
   CHECK(rel->counts.released == 2);
   REQUIRE(rel->certificates.size() == 1);  // only the met result is certified
@@ -102,7 +102,7 @@ TEST_CASE("a device gets only its own candidate's released results, with certifi
   CHECK(f.get_results({true, "00000000000000000000000000000000", "99", "127.0.0.1"}).status == 403);
   // A device API without results storage cannot be built: it answered 404 here until the
   // composition root (server/app/composition.hpp) made the storage a required reference.
-  STATIC_CHECK_FALSE(std::is_constructible_v<core::Api, core::Repository&, const core::ServerKeys&, const time::Clock&>);
+  STATIC_CHECK_FALSE(std::is_constructible_v<srv::Api, srv::Repository&, const srv::ServerKeys&, const time::Clock&>);
 }
 
 TEST_CASE("release leaves incomplete results back and a released result never changes") {
@@ -128,15 +128,15 @@ TEST_CASE("certificates are issued only for released met results, and a revocati
   Fixture f;
   f.put("s-a1", "cand-a", "window-1", results::Outcome::met);
   f.put("s-b1", "cand-b", "window-1", results::Outcome::not_met);
-  auto signer = core::active_issuer(f.home.dir, f.clock.wall_ms()).value();
-  auto early = core::issue_certificate(*f.repo, *f.results, signer, "s-a1", f.clock);
+  auto signer = srv::active_issuer(f.home.dir, f.clock.wall_ms()).value();
+  auto early = srv::issue_certificate(*f.repo, *f.results, signer, "s-a1", f.clock);
   REQUIRE_FALSE(early);
   CHECK_THAT(early.error().message, ContainsSubstring("not released"));
-  REQUIRE(core::release_results(*f.repo, *f.results, "window-1", nullptr, f.clock));
-  auto not_met = core::issue_certificate(*f.repo, *f.results, signer, "s-b1", f.clock);
+  REQUIRE(srv::release_results(*f.repo, *f.results, "window-1", nullptr, f.clock));
+  auto not_met = srv::issue_certificate(*f.repo, *f.results, signer, "s-b1", f.clock);
   REQUIRE_FALSE(not_met);
   CHECK_THAT(not_met.error().message, ContainsSubstring("only a met result"));
-  auto cert = core::issue_certificate(*f.repo, *f.results, signer, "s-a1", f.clock, 5);
+  auto cert = srv::issue_certificate(*f.repo, *f.results, signer, "s-a1", f.clock, 5);
   REQUIRE(cert);
   CHECK(cert->expiry_date == certificate::add_years(cert->award_date, 5));
 
@@ -151,9 +151,9 @@ TEST_CASE("certificates are issued only for released met results, and a revocati
   CHECK(revoked.front().revoked_wall_ms == first_time);
   CHECK_FALSE(f.results->revoke_credential("no-such-id", "x", f.clock.wall_ms()));
 
-  REQUIRE(core::publish_revocations(f.home.dir, revoked, f.clock.wall_ms()));
-  const auto keys = core::load_issuer_keys(f.home.dir, f.clock.wall_ms()).value();
-  const auto list = vigil::read_whole_file(core::revocations_file(f.home.dir)).value();
+  REQUIRE(srv::publish_revocations(f.home.dir, revoked, f.clock.wall_ms()));
+  const auto keys = srv::load_issuer_keys(f.home.dir, f.clock.wall_ms()).value();
+  const auto list = vigil::read_whole_file(srv::revocations_file(f.home.dir)).value();
   const auto v = certificate::verify_credential(certificate::to_json(*cert).dump(), keys, list, f.clock.wall_ms());
   CHECK(v.verdict == certificate::Verdict::revoked);
   CHECK_THAT(v.message, ContainsSubstring("first reason"));
@@ -163,18 +163,18 @@ TEST_CASE("certificates are issued only for released met results, and a revocati
 
 TEST_CASE("rotating the issuer key signs new certificates with the new key and keeps the old one for verification") {
   Fixture f;
-  const auto first = core::active_issuer(f.home.dir, f.clock.wall_ms()).value();
+  const auto first = srv::active_issuer(f.home.dir, f.clock.wall_ms()).value();
   f.clock.advance_ms(60'000);
-  const auto set = core::rotate_issuer_key(f.home.dir, f.clock.wall_ms()).value();
+  const auto set = srv::rotate_issuer_key(f.home.dir, f.clock.wall_ms()).value();
   REQUIRE(set.keys.size() == 2);
-  const auto second = core::active_issuer(f.home.dir, f.clock.wall_ms()).value();
+  const auto second = srv::active_issuer(f.home.dir, f.clock.wall_ms()).value();
   CHECK(second.key_id != first.key_id);
   const auto* old = set.find(first.key_id);
   REQUIRE(old);
   CHECK_FALSE(old->active);
   CHECK(old->sign_until_ms == f.clock.wall_ms());
   // The published file is what verifiers read.
-  CHECK(core::load_issuer_keys(f.home.dir, f.clock.wall_ms()).value() == set);
+  CHECK(srv::load_issuer_keys(f.home.dir, f.clock.wall_ms()).value() == set);
 }
 
 TEST_CASE("the CSV export lists a window's results, one council's only when asked, with formulas defused") {
@@ -188,7 +188,7 @@ TEST_CASE("the CSV export lists a window's results, one council's only when aske
   f.put("s-a2", "cand-a", "window-2", results::Outcome::met);
   REQUIRE(f.results->release("window-1", now));
 
-  const auto all = core::results_csv(*f.repo, *f.results, "window-1").value();
+  const auto all = srv::results_csv(*f.repo, *f.results, "window-1").value();
   CHECK_THAT(all, ContainsSubstring("sitting_id,candidate_id,candidate_name,council_id,attempt,outcome,released,overall_percent,"
                                     "knowledge_status,knowledge_percent"));
   CHECK_THAT(all, ContainsSubstring(",P1_percent\r\n"));
@@ -197,7 +197,7 @@ TEST_CASE("the CSV export lists a window's results, one council's only when aske
   CHECK_THAT(all, ContainsSubstring("\"'=HYPERLINK(\"\"x\"\"), Smith\""));
   CHECK_THAT(all, !ContainsSubstring("s-a2"));  // another window
 
-  const auto council = core::results_csv(*f.repo, *f.results, "window-1", std::string("council-1")).value();
+  const auto council = srv::results_csv(*f.repo, *f.results, "window-1", std::string("council-1")).value();
   CHECK_THAT(council, ContainsSubstring("s-a1"));
   CHECK_THAT(council, !ContainsSubstring("s-c1"));
   CHECK_THAT(council, !ContainsSubstring("HYPERLINK"));

@@ -1,4 +1,4 @@
-// Staff accounts through the staff API (server/staff/staff_accounts.hpp; core::StaffApi::handle on
+// Staff accounts through the staff API (server/staff/staff_accounts.hpp; srv::StaffApi::handle on
 // the server of every server test): the session cookie and signing out, sign-in throttling per
 // email and address (the same for unknown accounts, never a lock-out of the owner from another
 // address), TOTP (RFC 6238 vectors) and the password policy, and a first sign-in that reaches
@@ -110,21 +110,21 @@ TEST_CASE("TOTP codes match RFC 6238 Appendix B (SHA-1) and common passwords are
   const std::vector<std::pair<std::int64_t, std::string>> vectors = {
       {59, "94287082"}, {1111111109, "07081804"}, {1111111111, "14050471"},
       {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"}};
-  for (const auto& [t, code] : vectors) CHECK(core::totp_code(secret, t, 8).value() == code);
-  const auto six = core::totp_code(secret, 59, 6).value();
+  for (const auto& [t, code] : vectors) CHECK(srv::totp_code(secret, t, 8).value() == code);
+  const auto six = srv::totp_code(secret, 59, 6).value();
   CHECK(six == "287082");
-  CHECK(core::totp_match(secret, six, 59).value() == std::optional<std::int64_t>(1));
-  CHECK(core::totp_match(secret, six, 59 + 30).value() == std::optional<std::int64_t>(1));   // one step of drift
-  CHECK_FALSE(core::totp_match(secret, six, 59 + 90).value());
-  CHECK(core::from_base32(core::base32(secret)).value() == secret);
-  CHECK(core::otpauth_uri("a@b.example.org", secret).find("otpauth://totp/Vigil:a%40b.example.org?secret=") == 0);
+  CHECK(srv::totp_match(secret, six, 59).value() == std::optional<std::int64_t>(1));
+  CHECK(srv::totp_match(secret, six, 59 + 30).value() == std::optional<std::int64_t>(1));   // one step of drift
+  CHECK_FALSE(srv::totp_match(secret, six, 59 + 90).value());
+  CHECK(srv::from_base32(srv::base32(secret)).value() == secret);
+  CHECK(srv::otpauth_uri("a@b.example.org", secret).find("otpauth://totp/Vigil:a%40b.example.org?secret=") == 0);
   for (const char* bad : {"short", "password1234", "Password2024!", "passwordpassword", "qwertyuiop12", "aaaaaaaaaaaa",
                           "abcabcabcabc", "123456789012", "iloveyou!!!!", "jane.doe-secure-2024"}) {
     INFO(bad);
-    CHECK_FALSE(core::check_password_policy(bad, "jane.doe@example.org"));
+    CHECK_FALSE(srv::check_password_policy(bad, "jane.doe@example.org"));
   }
-  CHECK(core::check_password_policy(k_staff_password, "jane.doe@example.org"));
-  CHECK(core::check_password_policy("a long staff password 42", "jane.doe@example.org"));
+  CHECK(srv::check_password_policy(k_staff_password, "jane.doe@example.org"));
+  CHECK(srv::check_password_policy("a long staff password 42", "jane.doe@example.org"));
 }
 
 TEST_CASE("a first sign-in with a one-time password reaches nothing until the user chose their own and set up TOTP") {
@@ -137,8 +137,8 @@ TEST_CASE("a first sign-in with a one-time password reaches nothing until the us
   Browser b{set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1), body_of(r)["csrf_token"]};
   // Every endpoint but the account ones answers 403 with the pending step as its code.
   int reached = 0;
-  for (const auto& e : core::staff_endpoints()) {
-    if (e.permission == core::Permission::account) continue;
+  for (const auto& e : srv::staff_endpoints()) {
+    if (e.permission == srv::Permission::account) continue;
     std::string path = e.pattern;
     for (const auto& [k, v] : std::map<std::string, std::string>{{"{user}", "1"}, {"{council}", "own"}, {"{candidate}", "c"},
                                                                  {"{device}", "d"}, {"{session}", "s"}, {"{sha}", "a"},
@@ -165,11 +165,11 @@ TEST_CASE("a first sign-in with a one-time password reaches nothing until the us
   CHECK(w.call("GET", "/staff/api/users", "", &b).status == 403);
   // TOTP set-up: the secret is in force only once a code from it was confirmed.
   const auto enrol = body_of(w.call("POST", "/staff/api/me/mfa/enrol", "{}", &b));
-  const auto secret = core::from_base32(enrol["secret"].get<std::string>()).value();
+  const auto secret = srv::from_base32(enrol["secret"].get<std::string>()).value();
   CHECK(enrol["otpauth_uri"].get<std::string>().find("otpauth://totp/Vigil:admin%40example.org") == 0);
   CHECK(w.call("POST", "/staff/api/me/mfa/confirm", R"({"code":"000000"})", &b).status == 401);
   CHECK(w.staff->user(admin_id).value()->totp_secret.empty());
-  const auto code = core::totp_code(secret, w.clock.wall_ms() / 1000).value();
+  const auto code = srv::totp_code(secret, w.clock.wall_ms() / 1000).value();
   const auto confirmed = w.call("POST", "/staff/api/me/mfa/confirm", json{{"code", code}}.dump(), &b);
   REQUIRE(confirmed.status == 200);
   const auto recovery = body_of(confirmed)["recovery_codes"];
@@ -186,7 +186,7 @@ TEST_CASE("a first sign-in with a one-time password reaches nothing until the us
   CHECK(w.call("GET", "/staff/api/users", "", &b2).status == 403);   // mfa_required
   CHECK(w.call("POST", "/staff/api/login/mfa", json{{"code", code}}.dump(), &b2).status == 401);   // replay of the set-up code
   w.clock.advance_ms(30'000);
-  const auto next = core::totp_code(secret, w.clock.wall_ms() / 1000).value();
+  const auto next = srv::totp_code(secret, w.clock.wall_ms() / 1000).value();
   CHECK(w.call("POST", "/staff/api/login/mfa", json{{"code", next}}.dump(), &b2).status == 200);
   CHECK(w.call("GET", "/staff/api/users", "", &b2).status == 200);
   auto b3 = login2();

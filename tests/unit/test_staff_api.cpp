@@ -1,9 +1,9 @@
-// The staff API as a pure function (core::StaffApi::handle) on a real SqliteRepository in a temp
+// The staff API as a pure function (srv::StaffApi::handle) on a real SqliteRepository in a temp
 // dir: the authorisation matrix (every endpoint x every role x own/other council or
 // assigned/unassigned session), CSRF, endorsement upload with bad input,
 // completion status, the two-person rule, evidence opened only on view, and the audit log.
 // Flagged sessions arrive the way they do in production: a device posts journal records through
-// core::Api, and the schema's triggers turn flag.raised records into the review queue. Sign-in,
+// srv::Api, and the schema's triggers turn flag.raised records into the review queue. Sign-in,
 // throttling, TOTP and the first sign-in are in test_staff_accounts.cpp.
 #include <algorithm>
 #include <iostream>
@@ -60,7 +60,7 @@ struct Device {
   Device(World& world, const std::string& candidate, std::string device_id, std::string session_id)
       : w(world), id(std::move(device_id)), serial(id.substr(0, 6)), session(std::move(session_id)),
         chain(journal::chain_id_for(id, session)), clock(world.clock.wall_ms()), app(chain, journal::Head::genesis(chain)) {
-    REQUIRE(w.repo->add_device(core::DeviceRow{id, candidate, serial, key.public_key, w.clock.wall_ms(), std::nullopt}));
+    REQUIRE(w.repo->add_device(srv::DeviceRow{id, candidate, serial, key.public_key, w.clock.wall_ms(), std::nullopt}));
   }
 
   void send(const std::vector<std::pair<std::string, std::string>>& events) {
@@ -354,7 +354,7 @@ TEST_CASE("completion status follows the candidate from endorsement to review, a
   Device d(w, fresh, "cccccccccccccccccccccccccccccccc", "sess-fresh");
   CHECK(status_of("own", fresh, w.manager) == "enrolled");
   // The device asks for a scheduled sitting's grant: the package is downloaded.
-  core::PackageRow pkg;
+  srv::PackageRow pkg;
   pkg.assessment_id = "practitioner";
   pkg.version = 1;
   pkg.level = "practitioner";
@@ -454,7 +454,7 @@ TEST_CASE("evidence is opened only when an assigned proctor views it, and every 
   CHECK(w.call("GET", base + "/evidence/" + w.other_evidence_sha, "", &w.proctor_a).status == 404);
   CHECK(w.call("GET", base + "/evidence/zz", "", &w.proctor_a).status == 404);
   const auto audit = w.staff->audit_entries(0, 100).value();
-  CHECK(std::count_if(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "evidence.view"; }) == 1);
+  CHECK(std::count_if(audit.begin(), audit.end(), [](const srv::AuditEntry& e) { return e.action == "evidence.view"; }) == 1);
   // The timeline shows the journal events of the session.
   const auto session = body_of(w.call("GET", base, "", &w.proctor_a));
   CHECK(session["timeline"].size() == 2);
@@ -563,15 +563,15 @@ TEST_CASE("an admin's reset gives a one-time password that its owner must replac
   const auto c = r.header("Set-Cookie");
   Browser b{c.substr(c.find('=') + 1, c.find(';') - c.find('=') - 1), body_of(r)["csrf_token"]};
   w.clock.advance_ms(30'000);
-  const auto mfa = w.call("POST", "/staff/api/login/mfa", json{{"code", core::totp_code(secret, w.clock.wall_ms() / 1000).value()}}.dump(), &b);
+  const auto mfa = w.call("POST", "/staff/api/login/mfa", json{{"code", srv::totp_code(secret, w.clock.wall_ms() / 1000).value()}}.dump(), &b);
   CHECK(body_of(mfa)["pending"] == "password_change_required");
   CHECK(w.call("POST", "/staff/api/me/password",
                json{{"current_password", "admin knows this one"}, {"new_password", "only the proctor knows"}}.dump(), &b).status == 200);
   CHECK(w.try_login(a_email, "admin knows this one").status == 401);
   // Audited without the password.
   const auto audit = w.staff->audit_entries(0, 50).value();
-  CHECK(std::any_of(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.action == "user.password_reset"; }));
-  CHECK(std::none_of(audit.begin(), audit.end(), [](const core::AuditEntry& e) { return e.detail.find("admin knows") != std::string::npos; }));
+  CHECK(std::any_of(audit.begin(), audit.end(), [](const srv::AuditEntry& e) { return e.action == "user.password_reset"; }));
+  CHECK(std::none_of(audit.begin(), audit.end(), [](const srv::AuditEntry& e) { return e.detail.find("admin knows") != std::string::npos; }));
 }
 
 TEST_CASE("a session ends after 30 idle minutes, and sensitive endpoints need a re-authentication within 5 minutes") {

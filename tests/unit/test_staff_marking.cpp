@@ -1,6 +1,6 @@
-// Blind marking of written answers through the staff API (core::StaffApi::handle, no sockets) on
+// Blind marking of written answers through the staff API (srv::StaffApi::handle, no sockets) on
 // a real SqliteRepository in a temp dir, with a real package built from a content directory and
-// sittings submitted the way devices submit them (journal records through core::Api): what
+// sittings submitted the way devices submit them (journal records through srv::Api): what
 // assessors see (never who the candidate is), who may mark, the double-marking rules of
 // shared/results/analysis.hpp with hand-worked marks, the scored results, bad marks refused with
 // nothing stored, released results frozen, and the audit log.
@@ -58,7 +58,7 @@ struct World : testing::ServerWorld {
     REQUIRE(repo->add_council("council-harbourside", "Harbourside Borough Council", clock.wall_ms()));
     const auto content_dir = dir / "content";
     testing::ContentFiles::sample(k_assessment).write(content_dir);
-    REQUIRE(core::build_and_store_package(*repo, home.keys, core::load_content_dir(content_dir).value(), clock));
+    REQUIRE(srv::build_and_store_package(*repo, home.keys, srv::load_content_dir(content_dir).value(), clock));
     for (const char* role : {"programme_admin", "council_manager", "proctor", "assessor", "assessor2", "assessor3"}) {
       const std::string r = std::string(role).substr(0, std::string(role).find_first_of("23"));
       const std::string email = std::string(role) + "@staff.example.org";
@@ -84,10 +84,10 @@ struct World : testing::ServerWorld {
     s.email = ref + "@council-harbourside.example.org";   // as endorse() makes it
     endorse("council-harbourside", name, ref, knowledge_only ? "knowledge_only" : "");
     if (knowledge_only) REQUIRE(repo->accommodations(s.candidate_id).value().knowledge_only);
-    s.sitting_id = core::schedule_sitting(*repo, s.candidate_id, k_assessment, std::nullopt, clock.wall_ms(), 8, clock).value().sitting_id;
+    s.sitting_id = srv::schedule_sitting(*repo, s.candidate_id, k_assessment, std::nullopt, clock.wall_ms(), 8, clock).value().sitting_id;
     s.device_id = std::string(32, static_cast<char>('a' + sittings.size()));
     const auto key = crypto::ed25519_generate().value();
-    REQUIRE(repo->add_device(core::DeviceRow{s.device_id, s.candidate_id, "0" + std::to_string(sittings.size()), key.public_key,
+    REQUIRE(repo->add_device(srv::DeviceRow{s.device_id, s.candidate_id, "0" + std::to_string(sittings.size()), key.public_key,
                                              clock.wall_ms(), std::nullopt}));
     const auto chain = journal::chain_id_for(s.device_id, s.sitting_id);
     journal::Appender app(chain, journal::Head::genesis(chain));
@@ -142,10 +142,10 @@ struct World : testing::ServerWorld {
     return r ? r->outcome : "";
   }
 
-  std::vector<core::AuditEntry> audit() { return staff->audit_entries(0, 1000).value(); }
+  std::vector<srv::AuditEntry> audit() { return staff->audit_entries(0, 1000).value(); }
 };
 
-std::size_t count_actions(const std::vector<core::AuditEntry>& entries, const std::string& action) {
+std::size_t count_actions(const std::vector<srv::AuditEntry>& entries, const std::string& action) {
   return static_cast<std::size_t>(std::count_if(entries.begin(), entries.end(), [&](const auto& e) { return e.action == action; }));
 }
 
@@ -214,9 +214,9 @@ TEST_CASE("only assessors mark, only programme admins see progress, and assessor
   const std::map<std::string, std::string> sample = {
       {"{user}", "1"}, {"{council}", "council-harbourside"}, {"{candidate}", "cand-AL1"}, {"{device}", "dev"},
       {"{session}", "sess"}, {"{sha}", "abc"}, {"{flag}", "1"}, {"{assessment}", "practitioner-test"}};
-  for (const auto& e : core::staff_endpoints()) {
-    if (e.permission == core::Permission::signed_in || e.permission == core::Permission::account ||
-        e.permission == core::Permission::marking) {
+  for (const auto& e : srv::staff_endpoints()) {
+    if (e.permission == srv::Permission::signed_in || e.permission == srv::Permission::account ||
+        e.permission == srv::Permission::marking) {
       continue;
     }
     std::string path = e.pattern;
@@ -392,8 +392,8 @@ TEST_CASE("a released result refuses further marking, and exempt sittings never 
   CHECK(w.marking->script_of_sitting(exempt.sitting_id).value()->state == "none");
   REQUIRE(body_of(w.mark("assessor", script, 1, 6, 6)).at("state") == "second");
   // Scored and released outside the queue (e.g. written marks entered with the admin command).
-  REQUIRE(core::set_written_marks(*w.repo, *w.results, w.home.keys, s.sitting_id, {{"P6", 8, 10}, {"P7", 8, 10}}, w.clock));
-  REQUIRE(core::score_sitting(*w.repo, *w.results, w.home.keys, s.sitting_id, w.clock));
+  REQUIRE(srv::set_written_marks(*w.repo, *w.results, w.home.keys, s.sitting_id, {{"P6", 8, 10}, {"P7", 8, 10}}, w.clock));
+  REQUIRE(srv::score_sitting(*w.repo, *w.results, w.home.keys, s.sitting_id, w.clock));
   REQUIRE(w.results->release(k_assessment, w.clock.wall_ms()).value().released == 1);
   const auto r = w.mark("assessor2", script, 2, 6, 6);
   CHECK(r.status == 409);
@@ -425,7 +425,7 @@ TEST_CASE("the progress summary counts scripts per window and state, without any
 TEST_CASE("the marking storage is a required dependency of the staff API, so the marking endpoints always reach it") {
   // Before the composition root, a staff API could be built without marking storage and answered
   // 503 here; now the dependency is a reference (server/app/composition.hpp) and cannot be left out.
-  STATIC_CHECK_FALSE(std::is_constructible_v<core::StaffResultsDeps, core::ResultsRepository&, const core::ServerKeys&>);
+  STATIC_CHECK_FALSE(std::is_constructible_v<srv::StaffResultsDeps, srv::ResultsRepository&, const srv::ServerKeys&>);
   World w;
   const auto r = w.get("/staff/api/marking/queue", "assessor");
   CHECK(r.status == 200);
@@ -438,7 +438,7 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
   {
     // A database at schema 4 with a council manager, a proctor and the proctor's signed-in session.
     auto db = sqlite::Db::open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).value();
-    const auto files = core::server_migrations();
+    const auto files = srv::server_migrations();
     REQUIRE(files.size() >= 5);
     for (std::size_t i = 0; i < 4; ++i) REQUIRE(db.exec(files[i].text));
     REQUIRE(db.exec("PRAGMA user_version = 4"));
@@ -452,12 +452,12 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
     CHECK_FALSE(db.exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
                         "VALUES ('a@example.org', 'A', 'assessor', x'05', x'06', 1)"));
   }
-  auto repo = core::SqliteRepository::open(path).value();
-  CHECK(repo->db().query_int("PRAGMA user_version").value() == static_cast<std::int64_t>(core::server_migrations().size()));
-  core::SqliteStaffRepository staff(*repo);
+  auto repo = srv::SqliteRepository::open(path).value();
+  CHECK(repo->db().query_int("PRAGMA user_version").value() == static_cast<std::int64_t>(srv::server_migrations().size()));
+  srv::SqliteStaffRepository staff(*repo);
   const auto manager = staff.user(3).value();
   REQUIRE(manager);
-  CHECK(manager->role == core::Role::council_manager);
+  CHECK(manager->role == srv::Role::council_manager);
   CHECK(manager->council_id == "north");
   const auto proctor = staff.user(7).value();
   REQUIRE(proctor);
@@ -470,7 +470,7 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
   CHECK(session->user_id == 7);
   CHECK(repo->db().query_int("SELECT count(*) FROM pragma_foreign_key_check").value() == 0);
   time::ManualClock clock(1000);
-  CHECK(core::create_staff_user(*repo, staff, "a@example.org", "Ann", "assessor", "", testing::k_staff_password, clock, testing::k_test_scrypt));
+  CHECK(srv::create_staff_user(*repo, staff, "a@example.org", "Ann", "assessor", "", testing::k_staff_password, clock, testing::k_test_scrypt));
   // The rebuilt table keeps its rules: a council manager needs a council, unknown roles are refused.
   CHECK_FALSE(repo->db().exec("INSERT INTO staff_users(email, display_name, role, password_salt, password_hash, created_wall_ms) "
                               "VALUES ('x@example.org', 'X', 'council_manager', x'05', x'06', 1)"));

@@ -21,7 +21,7 @@ const PageLayout k_staff_layout{
 
 TEST_CASE("every staff page is served whole: the layout's head, skip link and landmarks around its own title") {
   std::map<std::string, std::string> served;
-  for (const auto& f : vigil::server::core::staff_pages()) {
+  for (const auto& f : vigil::server::staff_pages()) {
     if (f.name.ends_with(".html")) served.emplace(f.name, f.text);
   }
   vigil::testing::check_served_pages(served, k_staff_layout,
@@ -52,7 +52,7 @@ TEST_CASE("a page file served without its layout fails the page checks") {
   CHECK(vigil::testing::page_title(source.str()).empty());
   // And a composed page with an inline script is caught too.
   std::string page;
-  for (const auto& f : vigil::server::core::staff_pages()) {
+  for (const auto& f : vigil::server::staff_pages()) {
     if (f.name == "review.html") page = f.text;
   }
   REQUIRE(vigil::testing::layout_problems(page, k_staff_layout).empty());

@@ -1,5 +1,5 @@
 // The staff results endpoints (server/staff/staff_results.cpp) and the resit rules
-// (server/results/resits.hpp) through core::StaffApi::handle on a real SqliteRepository in a temp
+// (server/results/resits.hpp) through srv::StaffApi::handle on a real SqliteRepository in a temp
 // dir, with a real issuer key: one release path per window that issues certificates and holds
 // back what awaits marking; a council sees only its own candidates' released results; a "not
 // met" candidate is re-endorsed once and only then scheduled again, as a linked attempt; the
@@ -43,7 +43,7 @@ struct World : testing::ServerWorld {
     REQUIRE(repo->add_council("own", "Own Council", clock.wall_ms()));
     REQUIRE(repo->add_council("other", "Other Council", clock.wall_ms()));
     for (const char* w : {"w1", "w2", "w3"}) {
-      core::PackageRow p{w, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
+      srv::PackageRow p{w, 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4), clock.wall_ms()};
       REQUIRE(repo->add_package(p, "{}"));
     }
     admin = add_and_login("admin@example.org", "programme_admin");
@@ -59,7 +59,7 @@ struct World : testing::ServerWorld {
   }
 
   std::string schedule(const std::string& candidate, const std::string& window) {
-    auto s = core::schedule_attempt(*repo, *results, *resits, candidate, window, std::nullopt, clock.wall_ms(), 8, clock);
+    auto s = srv::schedule_attempt(*repo, *results, *resits, candidate, window, std::nullopt, clock.wall_ms(), 8, clock);
     INFO(candidate << " " << window << ": " << (s ? "" : s.error().message));
     REQUIRE(s);
     return s->sitting.sitting_id;
@@ -171,7 +171,7 @@ TEST_CASE("scoring a window scores every submitted sitting and reports one sitti
   World w;
   const auto content_dir = w.dir / "content";
   testing::ContentFiles::sample("win-real").write(content_dir);
-  REQUIRE(core::build_and_store_package(*w.repo, w.home.keys, core::load_content_dir(content_dir).value(), w.clock));
+  REQUIRE(srv::build_and_store_package(*w.repo, w.home.keys, srv::load_content_dir(content_dir).value(), w.clock));
   const auto a = w.endorse("own", "Abe Scored", "A1");
   const auto b = w.endorse("own", "Bea Broken", "B1");
   const auto c = w.endorse("own", "Cy Unsubmitted", "C1");
@@ -284,12 +284,12 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   };
 
   // Before re-endorsement: scheduling the not-met candidate again is refused with the reason.
-  auto refused = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  auto refused = srv::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::conflict);
   CHECK_THAT(refused.error().message, ContainsSubstring("re-endorse"));
   // Moving the released sitting itself is refused too: a resit is in a later window.
-  auto moved = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w1", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  auto moved = srv::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w1", std::nullopt, w.clock.wall_ms(), 8, w.clock);
   REQUIRE_FALSE(moved);
   CHECK_THAT(moved.error().message, ContainsSubstring("later window"));
 
@@ -317,16 +317,16 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   CHECK_THAT(w.get("/staff/api/audit", w.admin)["entries"].dump(), ContainsSubstring("candidate.reendorse"));
 
   // Now the admin schedules the resit in a later window: attempt 2, linked to the first sitting.
-  auto resit = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  auto resit = srv::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock);
   REQUIRE(resit);
   CHECK(resit->attempt == 2);
   CHECK(resit->resit_of == s_nat);
-  CHECK(core::attempt_of(*w.resits, resit->sitting.sitting_id).value() == 2);
+  CHECK(srv::attempt_of(*w.resits, resit->sitting.sitting_id).value() == 2);
   // A third sitting is refused while the resit is pending; moving the resit keeps its link.
-  auto third = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w3", std::nullopt, w.clock.wall_ms(), 8, w.clock);
+  auto third = srv::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w3", std::nullopt, w.clock.wall_ms(), 8, w.clock);
   REQUIRE_FALSE(third);
   CHECK_THAT(third.error().message, ContainsSubstring("already has their resit"));
-  auto move = core::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms() + 3'600'000, 4, w.clock);
+  auto move = srv::schedule_attempt(*w.repo, *w.results, *w.resits, nat, "w2", std::nullopt, w.clock.wall_ms() + 3'600'000, 4, w.clock);
   REQUIRE(move);
   CHECK(move->attempt == 2);
   CHECK(move->sitting.sitting_id == resit->sitting.sitting_id);
@@ -337,7 +337,7 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   // No session of the new attempt yet: not "result released" (the first attempt's sessions no longer count).
   CHECK(w.status_field(nat, "status") == "endorsed");
   w.score(resit->sitting.sitting_id, nat, "w2", results::Outcome::met);
-  const auto csv = core::results_csv(*w.repo, *w.results, "w2", std::nullopt, core::ResultsCsvOptions{false, w.resits}).value();
+  const auto csv = srv::results_csv(*w.repo, *w.results, "w2", std::nullopt, srv::ResultsCsvOptions{false, w.resits}).value();
   CHECK_THAT(csv, ContainsSubstring(resit->sitting.sitting_id + "," + nat + ",Nat Notmet,own,2,met,"));
   // A withdrawn candidate is not re-endorsed (their endorsement has ended).
   const auto wes = w.endorse("own", "Wes Withdrawn", "W9");
@@ -349,5 +349,5 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   CHECK(withdrawn.status == 409);
   CHECK_THAT(withdrawn.body, ContainsSubstring("withdrawn"));
   // A met candidate may be scheduled again without any of this.
-  CHECK(core::schedule_attempt(*w.repo, *w.results, *w.resits, mia, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock));
+  CHECK(srv::schedule_attempt(*w.repo, *w.results, *w.resits, mia, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock));
 }
