@@ -6,14 +6,12 @@
 set -euo pipefail
 probe=$1
 source "$(dirname "$0")/namespace_lib.sh"
-out=$(unshare -m bash -c '
-  set -e
+in_namespace '
   mount -t tmpfs -o size=3m vigiltest "$1"
   head -c 512K /dev/zero > "$1/filler"
   "$2" disk-full "$1/store" "$1/filler"
-' _ "$work" "$probe" 2>&1) || { echo "$out"; echo "FAIL: probe failed"; exit 1; }
-echo "$out"
-grep -q '^FULL_AFTER [0-9]* disk_full .*disk .* is full' <<<"$out" || { echo "FAIL: no clear disk-full error"; exit 1; }
-grep -q "^SAVED_AFTER_SPACE_FREED$" <<<"$out" || { echo "FAIL: the running client could not save once space was freed"; exit 1; }
-grep -q '^DISK_FULL_OK ' <<<"$out" || { echo "FAIL: state not intact after freeing space"; exit 1; }
+'
+expect '^FULL_AFTER [0-9]* disk_full .*disk .* is full' "no clear disk-full error"
+expect "^SAVED_AFTER_SPACE_FREED$" "the running client could not save once space was freed"
+expect '^DISK_FULL_OK ' "state not intact after freeing space"
 echo "PASS"

@@ -6,16 +6,14 @@
 set -euo pipefail
 probe=$1
 source "$(dirname "$0")/namespace_lib.sh"
-out=$(unshare -m bash -c '
-  set -e
+in_namespace '
   mount -t tmpfs -o size=16m vigiltest "$1"
   "$2" seed "$1/store" 40
   mount -o remount,ro "$1"
   "$2" open "$1/store" || true
   mount -o remount,rw "$1"
   "$2" check "$1/store" 40
-' _ "$work" "$probe" 2>&1) || { echo "$out"; echo "FAIL: probe failed"; exit 1; }
-echo "$out"
-grep -q '^ERROR read_only .*read-only' <<<"$out" || { echo "FAIL: no clear read-only error"; exit 1; }
-grep -q '^CHECKED 40$' <<<"$out" || { echo "FAIL: answers not intact"; exit 1; }
+'
+expect '^ERROR read_only .*read-only' "no clear read-only error"
+expect '^CHECKED 40$' "answers not intact"
 echo "PASS"

@@ -42,6 +42,7 @@
 #include "client/sync/https_transport.hpp"
 #include "shared/protocol/sync.hpp"
 #include "tests/support/fault_proxy.hpp"
+#include "tests/support/client_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -68,14 +69,9 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Checkpoints every 8 records, so that short sessions carry some.
 std::unique_ptr<store::Store> open_store(const TempDir& dir) {
-  store::StoreOptions so;
-  so.dir = dir.path();
-  so.key_storage = store::KeyStorePreference::file;
-  so.checkpoint_every = 8;
-  auto s = store::Store::open(std::move(so));
-  if (!s) throw std::runtime_error("cannot open a store: " + s.error().describe());
-  return std::move(*s);
+  return testing::open_store(dir.path(), [](store::StoreOptions& so) { so.checkpoint_every = 8; });
 }
 
 // As sync::transport_for (client/sync/enrol.cpp), but to `port` on the server's host (the fault

@@ -134,8 +134,10 @@ RunResult server_cmd(TestServer& server, std::vector<std::string> args) {
   return testing::run(args);
 }
 
-// An assessment window with its package built into the server.
-void build_window(TestServer& server, const TempDir& work, const std::string& assessment) {
+// An assessment window with its package built into the server (the content folder is only needed
+// while building).
+void build_window(TestServer& server, const std::string& assessment) {
+  const TempDir work;
   testing::ContentFiles::sample(assessment, 1).write(work.path() / assessment);
   auto built = testing::run({VIGIL_SERVER_EXE, "package", "build", (work.path() / assessment).string(), "--home",
                              server.dir().string()});
@@ -150,6 +152,17 @@ std::string schedule(TestServer& server, const std::string& candidate, const std
   REQUIRE(r.exit_code == 0);
   const auto at = r.output.find("sitting ") + 8;
   return r.output.substr(at, r.output.find(':', at) - at);
+}
+
+// A candidate's scheduled sitting and their newly enrolled device, with the session begun on it.
+struct Begun {
+  std::string sitting;
+  std::unique_ptr<Device> device;
+};
+Begun begin_sitting(TestServer& server, const std::string& candidate, const std::string& assessment) {
+  Begun b{schedule(server, candidate, assessment), enrol_device(server, candidate)};
+  REQUIRE(b.device->store->begin_session(b.sitting, assessment));
+  return b;
 }
 
 // Knowledge raw marks from `results score` (the line "knowledge  <status>  <raw>  <max> ...").
@@ -272,11 +285,8 @@ protocol::HttpResponse decide(sync::HttpsTransport& http, const Staff& who, cons
 
 TEST_CASE("a device cannot write answers into another candidate's sitting, and scoring reads only the candidate's own devices") {
   TestServer server;
-  TempDir work;
-  build_window(server, work, "pr-own");
-  const std::string sitting = schedule(server, "victim", "pr-own");
-  auto victim = enrol_device(server, "victim");
-  REQUIRE(victim->store->begin_session(sitting, "pr-own"));
+  build_window(server, "pr-own");
+  const auto [sitting, victim] = begin_sitting(server, "victim", "pr-own");
   REQUIRE(victim->store->save_answer(sitting, "k-001", k_wrong));  // the candidate got k-001 wrong
   REQUIRE(victim->store->save_answer(sitting, "k-002", R"({"choices":[3,0]})"));
   REQUIRE(victim->store->submit_session(sitting));
@@ -323,12 +333,9 @@ TEST_CASE("a device cannot write answers into another candidate's sitting, and s
 
 TEST_CASE("answers saved after the submission are kept for review, flagged, never scored, and the client does not retry") {
   TestServer server;
-  TempDir work;
-  build_window(server, work, "pr-final");
-  const std::string sitting = schedule(server, "c-final", "pr-final");
-  auto d = enrol_device(server, "c-final");
+  build_window(server, "pr-final");
+  const auto [sitting, d] = begin_sitting(server, "c-final", "pr-final");
   const std::string device_id = d->store->device_id();
-  REQUIRE(d->store->begin_session(sitting, "pr-final"));
   REQUIRE(d->store->save_answer(sitting, "k-001", k_wrong));
   REQUIRE(d->store->submit_session(sitting));
   REQUIRE(sync_all(*d).value());
@@ -366,12 +373,9 @@ TEST_CASE("answers saved after the submission are kept for review, flagged, neve
 
 TEST_CASE("a replacement device's answers win over an older device's whatever the revisions, each device up to its own submission") {
   TestServer server;
-  TempDir work;
-  build_window(server, work, "pr-merge");
-  const std::string sitting = schedule(server, "c-merge", "pr-merge");
+  build_window(server, "pr-merge");
   // The first device saves k-001 many times (revision 6, wrong at the end) and breaks down.
-  auto old_device = enrol_device(server, "c-merge");
-  REQUIRE(old_device->store->begin_session(sitting, "pr-merge"));
+  const auto [sitting, old_device] = begin_sitting(server, "c-merge", "pr-merge");
   for (int i = 0; i < 5; ++i) REQUIRE(old_device->store->save_answer(sitting, "k-001", k_right));
   REQUIRE(old_device->store->save_answer(sitting, "k-001", k_wrong));
   REQUIRE(old_device->store->save_answer(sitting, "k-002", R"({"choices":[3,0]})"));  // answered only here
@@ -388,8 +392,7 @@ TEST_CASE("a replacement device's answers win over an older device's whatever th
 
 TEST_CASE("release withholds sittings under review or decided adverse, issues them no certificate, and a later flag cannot erase a decision") {
   TestServer server;
-  TempDir work;
-  build_window(server, work, "pr-rel");
+  build_window(server, "pr-rel");
   struct Sitting {
     std::string candidate, id;
     std::unique_ptr<Device> device;
@@ -460,8 +463,7 @@ TEST_CASE("release withholds sittings under review or decided adverse, issues th
 
 TEST_CASE("after two proctors disagree, only a third proctor who took no part can decide the session") {
   TestServer server;
-  TempDir work;
-  build_window(server, work, "pr-third");
+  build_window(server, "pr-third");
   const std::string sitting = schedule(server, "c-third", "pr-third");
   auto d = enrol_device(server, "c-third");
   sit_and_submit(*d, sitting, "pr-third", true);
@@ -551,8 +553,7 @@ TEST_CASE("a device cannot crash a proctor's session view: deep payloads are ref
 
 TEST_CASE("a withdrawn candidate's devices can no longer download, unlock or submit, and each refusal is audited") {
   TestServer server;
-  TempDir work;
-  build_window(server, work, "pr-wd");
+  build_window(server, "pr-wd");
   REQUIRE(server.admin({"add-council", "--council", "leeds", "--name", "Leeds"}).exit_code == 0);
   auto http = staff_transport(server);
   const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");

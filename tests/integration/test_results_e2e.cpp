@@ -13,6 +13,7 @@
 #include "client/sync/results.hpp"
 #include "shared/certificate/credential.hpp"
 #include "tests/support/content_dir.hpp"
+#include "tests/support/client_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -29,14 +30,7 @@ using vigil::testing::TestServer;
 
 namespace {
 
-std::unique_ptr<store::Store> open_store(const TempDir& dir) {
-  store::StoreOptions so;
-  so.dir = dir.path();
-  so.key_storage = store::KeyStorePreference::file;
-  auto s = store::Store::open(std::move(so));
-  if (!s) FAIL(s.error().describe());
-  return std::move(*s);
-}
+std::unique_ptr<store::Store> open_store(const TempDir& dir) { return testing::open_store(dir.path()); }
 
 RunResult server_cmd(TestServer& server, std::vector<std::string> args) {
   // vigil-server GROUP SUB DIR ...: the home goes after the two command words.

@@ -16,6 +16,7 @@
 #include "shared/crypto/hash.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
+#include "tests/support/client_store.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -26,14 +27,9 @@ using vigil::testing::TestServer;
 
 namespace {
 
+// Checkpoints every 8 records, so that short sessions carry some.
 std::unique_ptr<store::Store> open_store(const TempDir& dir) {
-  store::StoreOptions so;
-  so.dir = dir.path();
-  so.key_storage = store::KeyStorePreference::file;
-  so.checkpoint_every = 8;
-  auto s = store::Store::open(std::move(so));
-  if (!s) FAIL(s.error().describe());
-  return std::move(*s);
+  return testing::open_store(dir.path(), [](store::StoreOptions& so) { so.checkpoint_every = 8; });
 }
 
 // A store in `dir`, enrolled with `server` as candidate c-1, with session s-1 begun.

@@ -10,6 +10,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/refused.hpp"
 #include "client/package/packages.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
@@ -26,6 +27,8 @@ namespace cpkg = vigil::client::package;
 namespace pkg = vigil::package;
 using protocol::HttpRequest;
 using protocol::HttpResponse;
+
+using vigil::testing::require_refused;
 
 namespace {
 
@@ -172,9 +175,7 @@ TEST_CASE("a package damaged in transit is refused and not installed") {
   Device d;
   d.server.package[40] ^= 0x20;
   // The listed hash is of the damaged bytes: only the signature can tell.
-  auto r = cpkg::download(d.server, *d.store, d.data);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::integrity);
+  require_refused(cpkg::download(d.server, *d.store, d.data), Errc::integrity);
   CHECK_FALSE(std::filesystem::exists(d.data / "packages" / "practitioner-test-v1.vpkg"));
 }
 
@@ -183,19 +184,13 @@ TEST_CASE("a server package key that changes after the first download is refused
   d.download();
   d.server.signer = crypto::ed25519_generate().value();
   d.server.package = pkg::build_package(tiny_assessment(), crypto::view(d.server.content_key), crypto::view(d.server.signer.seed)).value();
-  auto r = cpkg::download(d.server, *d.store, d.data);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::integrity);
-  CHECK(r.error().message.find("package key has changed") != std::string::npos);
+  require_refused(cpkg::download(d.server, *d.store, d.data), Errc::integrity, "package key has changed");
 }
 
 TEST_CASE("online unlock is refused before the start with the server's message and works after it") {
   Device d;
   d.download();
-  auto early = cpkg::unlock_online(d.server, *d.store, d.data, "sit-1");
-  REQUIRE_FALSE(early);
-  CHECK(early.error().code == Errc::forbidden);
-  CHECK(early.error().message.find("not yet") != std::string::npos);
+  require_refused(cpkg::unlock_online(d.server, *d.store, d.data, "sit-1"), Errc::forbidden, "not yet");
 
   d.server.clock.advance_ms(k_hour);
   auto r = cpkg::unlock_online(d.server, *d.store, d.data, "sit-1");
@@ -225,28 +220,21 @@ TEST_CASE("after unlocking the assessment reopens after a restart with no code a
 TEST_CASE("reopen before any unlock says the assessment is not unlocked yet") {
   Device d;
   d.download();
-  auto r = cpkg::reopen(*d.store, d.data, "sit-1");
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::not_found);
+  require_refused(cpkg::reopen(*d.store, d.data, "sit-1"), Errc::not_found);
 }
 
 TEST_CASE("a wrong start code is refused with the tries left and recorded in the journal") {
   Device d;
   d.download();
   const time::ManualClock at_start{d.server.start_ms};
-  auto r = cpkg::unlock_offline(*d.store, d.data, "sit-1", "ACDE-FGHJ-KMNQ", at_start);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::auth_failed);
-  CHECK(r.error().message.find("4 tries") != std::string::npos);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", "ACDE-FGHJ-KMNQ", at_start), Errc::auth_failed, "4 tries");
   const auto rejections = [&] {
     auto entries = d.store->journal_entries("sit-1").value();
     return std::count_if(entries.begin(), entries.end(), [](const auto& e) { return e.record.type == "start_code.rejected"; });
   };
   CHECK(rejections() == 1);
   // A malformed code is not a try.
-  auto typo = cpkg::unlock_offline(*d.store, d.data, "sit-1", "ACDE-FGHJ", at_start);
-  REQUIRE_FALSE(typo);
-  CHECK(typo.error().code == Errc::invalid_argument);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", "ACDE-FGHJ", at_start), Errc::invalid_argument);
   CHECK(rejections() == 1);
 }
 
@@ -255,16 +243,11 @@ TEST_CASE("the wrong-code limit survives closing and reopening the store") {
   d.download();
   time::ManualClock clock{d.server.start_ms};
   for (int i = 0; i < cpkg::k_free_code_attempts; ++i) {
-    auto r = cpkg::unlock_offline(*d.store, d.data, "sit-1", "ACDE-FGHJ-KMNQ", clock);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::auth_failed);
+    require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", "ACDE-FGHJ-KMNQ", clock), Errc::auth_failed);
     d.reopen_store();
   }
   // Even the right code now waits, after a restart too.
-  auto limited = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, clock);
-  REQUIRE_FALSE(limited);
-  CHECK(limited.error().code == Errc::rate_limited);
-  CHECK(limited.error().message.find("30 seconds") != std::string::npos);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, clock), Errc::rate_limited, "30 seconds");
   // Setting the clock back does not shorten the wait.
   clock.set_wall_ms(d.server.start_ms - 60'000);
   CHECK(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, clock).error().code == Errc::rate_limited);
@@ -276,14 +259,9 @@ TEST_CASE("a start code is refused after the window and well before the start by
   Device d;
   d.download();
   const time::ManualClock after{d.server.start_ms + 8 * k_hour};
-  auto late = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, after);
-  REQUIRE_FALSE(late);
-  CHECK(late.error().code == Errc::expired);
-  CHECK(late.error().message.find("this computer's clock") != std::string::npos);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, after), Errc::expired, "this computer's clock");
   const time::ManualClock day_before{d.server.start_ms - 24 * k_hour};
-  auto early = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, day_before);
-  REQUIRE_FALSE(early);
-  CHECK(early.error().code == Errc::forbidden);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, day_before), Errc::forbidden);
   // Shortly before the start (a slow clock) is accepted.
   const time::ManualClock slightly_early{d.server.start_ms - 10 * 60'000};
   CHECK(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, slightly_early));
@@ -294,10 +272,7 @@ TEST_CASE("a grant sealed to another device's key does not unlock on this one") 
   d.server.seal_grants_to = crypto::x25519_generate().value().public_key;
   d.download();
   const time::ManualClock at_start{d.server.start_ms};
-  auto r = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::wrong_key);
-  CHECK(r.error().message.find("another device") != std::string::npos);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start), Errc::wrong_key, "another device");
 }
 
 TEST_CASE("a package file altered on disk after download is refused at unlock") {
@@ -309,20 +284,14 @@ TEST_CASE("a package file altered on disk after download is refused at unlock") 
     f.put('X');
   }
   const time::ManualClock at_start{d.server.start_ms};
-  auto r = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::integrity);
-  CHECK(r.error().message.find("download it again") != std::string::npos);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start), Errc::integrity, "download it again");
 }
 
 TEST_CASE("download on a device that is not enrolled says to enrol first") {
   testing::TempDir dir;
   auto s = open_store(dir);
   FakeServer server;
-  auto r = cpkg::download(server, *s, dir / "data");
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::forbidden);
-  CHECK(r.error().message.find("enrol") != std::string::npos);
+  require_refused(cpkg::download(server, *s, dir / "data"), Errc::forbidden, "enrol");
 }
 
 TEST_CASE("a grant fetched before the start code existed unlocks online but asks to download again for a code") {
@@ -330,10 +299,7 @@ TEST_CASE("a grant fetched before the start code existed unlocks online but asks
   d.server.has_code = false;
   d.download();
   const time::ManualClock at_start{d.server.start_ms};
-  auto r = cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::not_found);
-  CHECK(r.error().message.find("download again") != std::string::npos);
+  require_refused(cpkg::unlock_offline(*d.store, d.data, "sit-1", k_code, at_start), Errc::not_found, "download again");
   // Once a code is issued, a fresh download brings the offline key.
   d.server.has_code = true;
   d.download();

@@ -9,6 +9,7 @@
 
 #include "client/runner/runner.hpp"
 #include "tests/support/sample_assessment.hpp"
+#include "tests/support/client_store.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vigil;
@@ -20,13 +21,7 @@ using vigil::testing::TempDir;
 namespace {
 
 std::unique_ptr<store::Store> open_store(const std::filesystem::path& dir, const time::Clock& clock) {
-  store::StoreOptions so;
-  so.dir = dir;
-  so.key_storage = store::KeyStorePreference::file;
-  so.clock = &clock;
-  auto s = store::Store::open(std::move(so));
-  if (!s) FAIL(s.error().describe());
-  return std::move(*s);
+  return testing::open_store(dir, [&clock](store::StoreOptions& so) { so.clock = &clock; });
 }
 
 runner::RunnerOptions options(assessment::Accommodations acc = {}) {
@@ -64,6 +59,14 @@ nlohmann::json last_payload(store::Store& s, std::string_view type) {
   return {};
 }
 
+// A fresh store and runner for sitting-1 on a manual clock: what most cases start from.
+struct Sitting {
+  TempDir dir;
+  time::ManualClock clock;
+  std::unique_ptr<store::Store> s = open_store(dir.path(), clock);
+  std::unique_ptr<Runner> r = open_runner(*s, clock);
+};
+
 void start_sections(Runner& r) {
   REQUIRE(r.begin_identity());
   REQUIRE(r.complete_identity("automated", "", ""));
@@ -71,11 +74,7 @@ void start_sections(Runner& r) {
 
 }  // namespace
 
-TEST_CASE("a candidate goes from identity through every section and a break to submission") {
-  TempDir dir;
-  time::ManualClock clock;
-  auto s = open_store(dir.path(), clock);
-  auto r = open_runner(*s, clock);
+TEST_CASE_METHOD(Sitting, "a candidate goes from identity through every section and a break to submission") {
   CHECK(r->snapshot().phase == Phase::not_started);
   start_sections(*r);
   auto snap = r->snapshot();
@@ -132,11 +131,7 @@ TEST_CASE("a candidate goes from identity through every section and a break to s
   CHECK_FALSE(r->save_answer("w-1", R"({"text":"too late"})"));
 }
 
-TEST_CASE("a finished section cannot be answered again and answers are checked against the item") {
-  TempDir dir;
-  time::ManualClock clock;
-  auto s = open_store(dir.path(), clock);
-  auto r = open_runner(*s, clock);
+TEST_CASE_METHOD(Sitting, "a finished section cannot be answered again and answers are checked against the item") {
   CHECK(r->save_answer("k-1", R"({"choice":1})").error().code == Errc::conflict);  // not started
   start_sections(*r);
   CHECK(r->save_answer("k-1", R"({"choice":4})").error().field == "value.choice");       // no such option
@@ -186,11 +181,7 @@ TEST_CASE("a restart resumes at the same item with the time left when the client
   CHECK((*a)->value == R"({"choice":3})");
 }
 
-TEST_CASE("time running out closes a section, then auto-submits the last one with its answers") {
-  TempDir dir;
-  time::ManualClock clock;
-  auto s = open_store(dir.path(), clock);
-  auto r = open_runner(*s, clock);
+TEST_CASE_METHOD(Sitting, "time running out closes a section, then auto-submits the last one with its answers") {
   start_sections(*r);
   clock.advance_ms(10 * 60'000);
   REQUIRE(r->tick());
@@ -211,11 +202,7 @@ TEST_CASE("time running out closes a section, then auto-submits the last one wit
   CHECK((*a)->value == R"({"text":"Everything I managed to write."})");
 }
 
-TEST_CASE("warnings are recorded once each at five minutes and one minute left") {
-  TempDir dir;
-  time::ManualClock clock;
-  auto s = open_store(dir.path(), clock);
-  auto r = open_runner(*s, clock);
+TEST_CASE_METHOD(Sitting, "warnings are recorded once each at five minutes and one minute left") {
   start_sections(*r);
   clock.advance_ms(4 * 60'000);
   REQUIRE(r->tick());
@@ -256,11 +243,7 @@ TEST_CASE("extra time lengthens every section and breaks; exempt candidates sit 
   CHECK(r2->plan()[2].allowed_ms == 10 * 60'000);
 }
 
-TEST_CASE("the wall clock set back or forward is recorded and does not change the time left") {
-  TempDir dir;
-  time::ManualClock clock;
-  auto s = open_store(dir.path(), clock);
-  auto r = open_runner(*s, clock);
+TEST_CASE_METHOD(Sitting, "the wall clock set back or forward is recorded and does not change the time left") {
   start_sections(*r);
   clock.advance_ms(60'000);
   clock.set_wall_ms(clock.wall_ms() - 3'600'000);  // an hour back
@@ -277,11 +260,7 @@ TEST_CASE("the wall clock set back or forward is recorded and does not change th
   REQUIRE(report);  // the journal verifier flags the jumps too; the chain itself is intact
 }
 
-TEST_CASE("page events are recorded for review and unknown ones are refused") {
-  TempDir dir;
-  time::ManualClock clock;
-  auto s = open_store(dir.path(), clock);
-  auto r = open_runner(*s, clock);
+TEST_CASE_METHOD(Sitting, "page events are recorded for review and unknown ones are refused") {
   start_sections(*r);
   REQUIRE(r->record_ui_event("focus_lost"));
   REQUIRE(r->record_ui_event("fullscreen_left"));

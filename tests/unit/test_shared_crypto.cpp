@@ -268,31 +268,27 @@ TEST_CASE("AES-256-GCM refuses modified ciphertext, tag or AAD and a wrong key")
     CHECK(r.error().message == "authentication failed: the data was modified or the key is wrong");
   };
 
+  // A copy of `b` with the bits of `mask` flipped in byte `i`.
+  auto flipped = [](Bytes b, std::size_t i, std::uint8_t mask) {
+    b.at(i) ^= mask;
+    return b;
+  };
+
   SECTION("a flipped ciphertext bit") {
-    Bytes bad = sealed;
-    bad[5] ^= 0x01;
-    expect_auth_failed(crypto::aes256gcm_open(key, iv, aad, bad));
+    expect_auth_failed(crypto::aes256gcm_open(key, iv, aad, flipped(sealed, 5, 0x01)));
   }
   SECTION("a flipped tag bit") {
-    Bytes bad = sealed;
-    bad.back() ^= 0x80;
-    expect_auth_failed(crypto::aes256gcm_open(key, iv, aad, bad));
+    expect_auth_failed(crypto::aes256gcm_open(key, iv, aad, flipped(sealed, sealed.size() - 1, 0x80)));
   }
   SECTION("modified AAD") {
-    Bytes bad_aad = aad;
-    bad_aad[0] ^= 0x01;
-    expect_auth_failed(crypto::aes256gcm_open(key, iv, bad_aad, sealed));
+    expect_auth_failed(crypto::aes256gcm_open(key, iv, flipped(aad, 0, 0x01), sealed));
     expect_auth_failed(crypto::aes256gcm_open(key, iv, {}, sealed));
   }
   SECTION("a wrong key") {
-    Bytes bad_key = key;
-    bad_key[31] ^= 0x01;
-    expect_auth_failed(crypto::aes256gcm_open(bad_key, iv, aad, sealed));
+    expect_auth_failed(crypto::aes256gcm_open(flipped(key, 31, 0x01), iv, aad, sealed));
   }
   SECTION("a wrong nonce") {
-    Bytes bad_iv = iv;
-    bad_iv[0] ^= 0x01;
-    expect_auth_failed(crypto::aes256gcm_open(key, bad_iv, aad, sealed));
+    expect_auth_failed(crypto::aes256gcm_open(key, flipped(iv, 0, 0x01), aad, sealed));
   }
 }
 

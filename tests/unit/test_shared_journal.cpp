@@ -59,6 +59,15 @@ std::vector<std::pair<FindingKind, std::uint64_t>> kinds(const Report& r) {
 using K = FindingKind;
 using Expected = std::vector<std::pair<FindingKind, std::uint64_t>>;
 
+// Runs the verifier over the fixture and checks that it finds exactly `want`; the report, for any
+// further checks.
+Report expect_findings(Fixture& f, const Expected& want) {
+  const Report r = f.run();
+  INFO(r.summary());
+  CHECK(kinds(r) == want);
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("record and genesis hashes match the documented vectors") {
@@ -108,9 +117,7 @@ TEST_CASE("a changed last record is caught by the signed checkpoint that covers 
 TEST_CASE("a record removed from the middle is reported as deleted") {
   Fixture f;
   f.erase(4);
-  const Report r = f.run();
-  INFO(r.summary());
-  CHECK(kinds(r) == Expected{{K::deleted, 4}});
+  const Report r = expect_findings(f, Expected{{K::deleted, 4}});
   CHECK(r.intact_through == 3);
 }
 
@@ -119,9 +126,7 @@ TEST_CASE("records cut from the end are reported as deleted through the checkpoi
   f.checkpoints.push_back(make_checkpoint(k_chain, f.app.head(), crypto::view(f.key.seed)).value());  // at 10
   f.erase(10);
   f.erase(9);
-  const Report r = f.run();
-  INFO(r.summary());
-  CHECK(kinds(r) == Expected{{K::deleted, 9}});
+  expect_findings(f, Expected{{K::deleted, 9}});
 }
 
 TEST_CASE("an extra record that the chain does not pass through is reported as inserted") {
@@ -130,9 +135,7 @@ TEST_CASE("an extra record that the chain does not pass through is reported as i
   extra.type = "answer.saved";
   extra.payload_hash = payload_hash(as_bytes("{\"forged\":true}"));
   f.entries.insert(f.entries.begin() + static_cast<std::ptrdiff_t>(f.index_of(4)) + 1, {extra, std::nullopt});
-  const Report r = f.run();
-  INFO(r.summary());
-  CHECK(kinds(r) == Expected{{K::inserted, 4}});
+  expect_findings(f, Expected{{K::inserted, 4}});
 }
 
 TEST_CASE("a record whose back-link points at nothing in the chain is reported as inserted") {
@@ -163,9 +166,7 @@ TEST_CASE("two histories continuing from one record are reported as a fork, once
   f.entries.push_back(other.entries[6]);
   std::stable_sort(f.entries.begin(), f.entries.end(),
                    [](const Entry& a, const Entry& b) { return a.record.seq < b.record.seq; });
-  const Report r = f.run();
-  INFO(r.summary());
-  CHECK(kinds(r) == Expected{{K::forked, 6}});
+  expect_findings(f, Expected{{K::forked, 6}});
 }
 
 TEST_CASE("monotonic time going backwards within one boot is reported") {
@@ -266,8 +267,6 @@ TEST_CASE("an exact second copy of a record is an insertion and does not hide la
   Fixture f;
   f.entries.insert(f.entries.begin() + 2, f.entries[1]);  // record 2 twice
   f.entries[f.index_of(7)].payload = to_bytes("{\"n\":\"changed\"}");
-  const Report r = f.run();
-  INFO(r.summary());
-  CHECK(kinds(r) == Expected{{K::inserted, 2}, {K::modified, 7}});
+  const Report r = expect_findings(f, Expected{{K::inserted, 2}, {K::modified, 7}});
   CHECK(r.last_seq == 10);
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/refused.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/random.hpp"
@@ -18,6 +19,8 @@
 using namespace vigil;
 namespace pkg = vigil::package;
 using assessment::Assessment;
+
+using vigil::testing::require_refused;
 
 namespace {
 
@@ -125,28 +128,19 @@ TEST_CASE("a package signed by another key is refused as not made by this server
   Keys keys;
   const auto other = crypto::ed25519_generate().value();
   const auto file = pkg::build_package(small_assessment(), crypto::view(keys.content), crypto::view(other.seed)).value();
-  auto v = pkg::verify_package(file, keys.signer.public_key);
-  REQUIRE_FALSE(v);
-  CHECK(v.error().code == Errc::integrity);
-  CHECK(v.error().message.find("signature") != std::string::npos);
+  require_refused(pkg::verify_package(file, keys.signer.public_key), Errc::integrity, "signature");
 }
 
 TEST_CASE("a package of an unknown format version is refused as unsupported, naming the version") {
   Keys keys;
   auto file = pkg::build_package(small_assessment(), crypto::view(keys.content), crypto::view(keys.signer.seed)).value();
   file[9] = 2;  // format 2
-  auto v = pkg::verify_package(file, keys.signer.public_key);
-  REQUIRE_FALSE(v);
-  CHECK(v.error().code == Errc::unsupported_version);
-  CHECK(v.error().message.find("format 2") != std::string::npos);
+  require_refused(pkg::verify_package(file, keys.signer.public_key), Errc::unsupported_version, "format 2");
 }
 
 TEST_CASE("a file that is not a package is refused as such") {
   Keys keys;
-  auto v = pkg::verify_package(as_bytes(std::string_view("PK\x03\x04 a zip file")), keys.signer.public_key);
-  REQUIRE_FALSE(v);
-  CHECK(v.error().code == Errc::invalid_argument);
-  CHECK(v.error().message.find("not a Vigil assessment package") != std::string::npos);
+  require_refused(pkg::verify_package(as_bytes(std::string_view("PK\x03\x04 a zip file")), keys.signer.public_key), Errc::invalid_argument, "not a Vigil assessment package");
 }
 
 TEST_CASE("a package opened with another content key is refused before any decryption") {
@@ -154,9 +148,7 @@ TEST_CASE("a package opened with another content key is refused before any decry
   const auto file = pkg::build_package(small_assessment(), crypto::view(keys.content), crypto::view(keys.signer.seed)).value();
   const auto v = pkg::verify_package(file, keys.signer.public_key).value();
   const auto other = crypto::random_secret(32).value();
-  auto a = pkg::decrypt_package(v, crypto::view(other));
-  REQUIRE_FALSE(a);
-  CHECK(a.error().code == Errc::wrong_key);
+  require_refused(pkg::decrypt_package(v, crypto::view(other)), Errc::wrong_key);
 }
 
 TEST_CASE("start codes are 12 characters in three groups from the unambiguous alphabet") {
@@ -197,16 +189,10 @@ TEST_CASE("the offline key opens only with this device's key and the right start
   REQUIRE(key);
   CHECK(*key == keys.content);
 
-  auto wrong = pkg::unwrap_offline_key(g, device, "ACDEFGHJKMNQ");
-  REQUIRE_FALSE(wrong);
-  CHECK(wrong.error().code == Errc::auth_failed);
-  CHECK(wrong.error().message.find("start code is not right") != std::string::npos);
+  require_refused(pkg::unwrap_offline_key(g, device, "ACDEFGHJKMNQ"), Errc::auth_failed, "start code is not right");
 
   const auto other_device = crypto::x25519_generate().value();
-  auto elsewhere = pkg::unwrap_offline_key(g, other_device, "ACDEFGHJKMNP");
-  REQUIRE_FALSE(elsewhere);
-  CHECK(elsewhere.error().code == Errc::wrong_key);
-  CHECK(elsewhere.error().message.find("another device") != std::string::npos);
+  require_refused(pkg::unwrap_offline_key(g, other_device, "ACDEFGHJKMNP"), Errc::wrong_key, "another device");
 }
 
 TEST_CASE("a start-code lock is bound to its sitting") {
@@ -214,18 +200,14 @@ TEST_CASE("a start-code lock is bound to its sitting") {
   const auto lock = pkg::lock_with_code(crypto::view(keys.content), "ACDEFGHJKMNP", "sit-1", k_fast).value();
   const auto id = pkg::content_key_id(crypto::view(keys.content));
   CHECK(pkg::unlock_with_code(lock, "ACDEFGHJKMNP", "sit-1", id));
-  auto moved = pkg::unlock_with_code(lock, "ACDEFGHJKMNP", "sit-2", id);
-  REQUIRE_FALSE(moved);
-  CHECK(moved.error().code == Errc::auth_failed);
+  require_refused(pkg::unlock_with_code(lock, "ACDEFGHJKMNP", "sit-2", id), Errc::auth_failed);
 }
 
 TEST_CASE("a grant with absurd scrypt parameters is refused rather than run") {
   Keys keys;
   auto lock = pkg::lock_with_code(crypto::view(keys.content), "ACDEFGHJKMNP", "sit-1", k_fast).value();
   lock.params.n = 1ull << 30;
-  auto r = pkg::unlock_with_code(lock, "ACDEFGHJKMNP", "sit-1", pkg::content_key_id(crypto::view(keys.content)));
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::invalid_argument);
+  require_refused(pkg::unlock_with_code(lock, "ACDEFGHJKMNP", "sit-1", pkg::content_key_id(crypto::view(keys.content))), Errc::invalid_argument);
 }
 
 TEST_CASE("a grant round-trips through JSON and any change to a signed field breaks its signature") {

@@ -73,6 +73,18 @@ struct World : testing::ServerWorld {
     REQUIRE(results->put_result(testing::result_row(sitting, candidate, r, clock.wall_ms())));
   }
 
+  // A candidate of `council` endorsed, scheduled for `window` and scored `o` there.
+  struct Sat {
+    std::string candidate, sitting;
+  };
+  Sat sat(const std::string& council, const std::string& name, const std::string& ref, const std::string& window,
+          results::Outcome o) {
+    Sat out{endorse(council, name, ref), {}};
+    out.sitting = schedule(out.candidate, window);
+    score(out.sitting, out.candidate, window, o);
+    return out;
+  }
+
   std::string status_field(const std::string& candidate, const char* field) {
     const auto list = get("/staff/api/councils/own/candidates", manager);
     INFO(list.dump());
@@ -92,13 +104,9 @@ const std::string k_confirm = R"({"confirm":true})";
 
 TEST_CASE("releasing a window from the staff pages releases its decided results, issues certificates and holds back what awaits marking") {
   World w;
-  const auto met = w.endorse("own", "Mina Met", "M1");
-  const auto not_met = w.endorse("own", "Nat Notmet", "N1");
-  const auto waiting = w.endorse("own", "Wren Waiting", "W1");
-  const auto s_met = w.schedule(met, "w1"), s_not = w.schedule(not_met, "w1"), s_wait = w.schedule(waiting, "w1");
-  w.score(s_met, met, "w1", results::Outcome::met);
-  w.score(s_not, not_met, "w1", results::Outcome::not_met);
-  w.score(s_wait, waiting, "w1", results::Outcome::incomplete);
+  const auto [met, s_met] = w.sat("own", "Mina Met", "M1", "w1", results::Outcome::met);
+  const auto [not_met, s_not] = w.sat("own", "Nat Notmet", "N1", "w1", results::Outcome::not_met);
+  const auto [waiting, s_wait] = w.sat("own", "Wren Waiting", "W1", "w1", results::Outcome::incomplete);
 
   auto windows = w.get("/staff/api/results/windows", w.admin)["windows"];
   REQUIRE(windows.size() == 1);
@@ -217,13 +225,9 @@ TEST_CASE("scoring a window scores every submitted sitting and reports one sitti
 
 TEST_CASE("a council manager sees only their own candidates' released results, per stage and KSS area, and their CSV") {
   World w;
-  const auto own = w.endorse("own", "Olive Own", "O1");
-  const auto own_later = w.endorse("own", "Ursula Unreleased", "U1");
-  const auto other = w.endorse("other", "Otto Other", "X1");
-  const auto s_own = w.schedule(own, "w1"), s_other = w.schedule(other, "w1"), s_later = w.schedule(own_later, "w2");
-  w.score(s_own, own, "w1", results::Outcome::met);
-  w.score(s_other, other, "w1", results::Outcome::not_met);
-  w.score(s_later, own_later, "w2", results::Outcome::met);   // w2 is never released
+  const auto [own, s_own] = w.sat("own", "Olive Own", "O1", "w1", results::Outcome::met);
+  const auto [own_later, s_later] = w.sat("own", "Ursula Unreleased", "U1", "w2", results::Outcome::met);  // w2 is never released
+  const auto [other, s_other] = w.sat("other", "Otto Other", "X1", "w1", results::Outcome::not_met);
   REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
 
   const auto list = w.get("/staff/api/councils/own/results", w.manager)["results"];
@@ -268,16 +272,10 @@ TEST_CASE("a council manager sees only their own candidates' released results, p
 
 TEST_CASE("a not-met candidate is re-endorsed once by their own council, and only then scheduled again as a linked second attempt") {
   World w;
-  const auto nat = w.endorse("own", "Nat Notmet", "N1");
-  const auto mia = w.endorse("own", "Mia Met", "M1");
-  const auto una = w.endorse("own", "Una Unreleased", "U1");
-  const auto otto = w.endorse("other", "Otto Other", "X1");
-  const auto s_nat = w.schedule(nat, "w1"), s_mia = w.schedule(mia, "w1"), s_otto = w.schedule(otto, "w1");
-  const auto s_una = w.schedule(una, "w2");
-  w.score(s_nat, nat, "w1", results::Outcome::not_met);
-  w.score(s_mia, mia, "w1", results::Outcome::met);
-  w.score(s_otto, otto, "w1", results::Outcome::not_met);
-  w.score(s_una, una, "w2", results::Outcome::not_met);   // not released
+  const auto [nat, s_nat] = w.sat("own", "Nat Notmet", "N1", "w1", results::Outcome::not_met);
+  const auto [mia, s_mia] = w.sat("own", "Mia Met", "M1", "w1", results::Outcome::met);
+  const auto [una, s_una] = w.sat("own", "Una Unreleased", "U1", "w2", results::Outcome::not_met);  // not released
+  const auto [otto, s_otto] = w.sat("other", "Otto Other", "X1", "w1", results::Outcome::not_met);
   REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
   const auto path = [](const std::string& council, const std::string& cand) {
     return "/staff/api/councils/" + council + "/candidates/" + cand + "/reendorse";
@@ -340,9 +338,7 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   const auto csv = srv::results_csv(*w.repo, *w.results, "w2", std::nullopt, srv::ResultsCsvOptions{false, w.resits}).value();
   CHECK_THAT(csv, ContainsSubstring(resit->sitting.sitting_id + "," + nat + ",Nat Notmet,own,2,met,"));
   // A withdrawn candidate is not re-endorsed (their endorsement has ended).
-  const auto wes = w.endorse("own", "Wes Withdrawn", "W9");
-  const auto s_wes = w.schedule(wes, "w1");
-  w.score(s_wes, wes, "w1", results::Outcome::not_met);
+  const auto [wes, s_wes] = w.sat("own", "Wes Withdrawn", "W9", "w1", results::Outcome::not_met);
   REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
   REQUIRE(w.staff->withdraw(wes, "left", w.clock.wall_ms()));
   const auto withdrawn = w.call("POST", path("own", wes), k_confirm, &w.manager);
