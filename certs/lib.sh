@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # FORCE, CA_EXTENSIONS are used by the scripts that source this
+# shellcheck shell=bash disable=SC2034  # FORCE, CN, CSR, CA_EXTENSIONS are used by the scripts that source this
 # Shared by the make-*.sh scripts in this folder (sourced, not run). Bash, openssl CLI only.
 #
 # Conventions every script follows:
@@ -23,13 +23,22 @@ trap cleanup_tmpfiles EXIT
 die() { echo "$(basename "$0"): error: $*" >&2; exit 1; }
 note() { echo "$(basename "$0"): $*" >&2; }
 
-# parse_args "$@": --force and -h/--help anywhere, the rest positional into ARGS. Scripts with
-# extra options handle them first and pass the remainder here.
+# parse_args "$@": --force and -h/--help anywhere, the rest positional into ARGS. A script that
+# takes --cn NAME (into CN) or --csr REQUEST (into CSR), either also as --opt=VALUE, lists them in
+# OPTIONS before calling this; any other option is refused.
+OPTIONS=()
+CSR=
 parse_args() {
   while (($#)); do
     case $1 in
       --force) FORCE=1 ;;
       -h|--help) usage; exit 0 ;;
+      --cn|--csr)
+        takes_option "$1"
+        (($# >= 2)) || die "$1 needs $([[ $1 == --cn ]] && echo 'a value' || echo 'a file')"
+        set_option "$1" "$2"
+        shift ;;
+      --cn=*|--csr=*) takes_option "${1%%=*}" "$1"; set_option "${1%%=*}" "${1#*=}" ;;
       --) shift; ARGS+=("$@"); break ;;
       -*) usage >&2; die "unknown option $1" ;;
       *) ARGS+=("$1") ;;
@@ -37,6 +46,9 @@ parse_args() {
     shift
   done
 }
+# takes_option --NAME [AS-GIVEN]: refused (as AS-GIVEN) unless the script lists NAME in OPTIONS.
+takes_option() { [[ " ${OPTIONS[*]} " == *" ${1#--} "* ]] || { usage >&2; die "unknown option ${2:-$1}"; }; }
+set_option() { if [[ $1 == --cn ]]; then CN=$2; else CSR=$2; fi; }
 
 command -v openssl >/dev/null || die "openssl is not installed"
 
@@ -174,3 +186,74 @@ sign_request() {
 
 # pin_of FILE: pin-sha256 of a certificate, request, public or private key PEM.
 pin_of() { "$(dirname "${BASH_SOURCE[0]}")/pin.sh" "$1"; }
+
+# make_certificate NAME DAYS SUBJECT_CN WHAT LABEL CERT_NAME EXTENSION-LINES...
+# The whole of a make-*.sh run once its arguments are checked, in one place so that the root, the
+# device CA and the server certificate are kept, renewed and replaced alike. Makes OUT/NAME.key and
+# OUT/NAME.pem (also left in KEY and CERT for the script), issued by ROOT_CERT and ROOT_KEY
+# (use_root), or self-signed when ROOT_CERT is empty. WHAT, LABEL and CERT_NAME word the messages:
+# "the device CA", "\"NAME\"" and "device CA certificate" give 'created the device CA "NAME" in
+# OUT' and 'issuing the device CA certificate for the existing key ...'. A script may define
+# check_kept, which vets a certificate about to be kept (its key matches already). With CSR set
+# (never for the root), only the certificate is written, from the request's public key.
+ROOT_CERT=
+ROOT_KEY=
+make_certificate() {
+  KEY=$OUT/$1.key CERT=$OUT/$1.pem DAYS=$2
+  local subject=$3 what=$4 label=$5 cert_name=$6
+  shift 6
+  if [[ -n $CSR ]]; then
+    require_p256_request "$CSR"
+    [[ ! -e $CERT ]] || ((FORCE)) || die "$CERT exists; use --force to replace it"
+    require_issuer
+    if ((FORCE)); then
+      retire "$KEY"  # a local key would not match the new certificate
+      retire "$CERT"
+    fi
+    sign_request "$CSR" "$CERT" "$DAYS" "$subject" "$ROOT_CERT" "$ROOT_KEY" "$@"
+    note "signed $what $label from $CSR; the key stays with the request's owner"
+    return
+  fi
+
+  if ((FORCE)); then
+    require_issuer
+    retire "$KEY"
+    retire "$CERT"
+  fi
+  if [[ -e $KEY ]]; then
+    require_p256_key "$KEY"
+    if [[ -e $CERT ]]; then
+      key_matches_cert "$KEY" "$CERT" || die "$CERT does not belong to $KEY; move both away or use --force"
+      if declare -F check_kept >/dev/null; then check_kept; fi
+      note "$what in $OUT is already in place; kept it (--force replaces it)"
+    else
+      note "issuing the $cert_name for the existing key $KEY"
+      require_issuer
+      issue_cert "$KEY" "$CERT" "$DAYS" "$subject" "$ROOT_CERT" "$ROOT_KEY" "$@"
+    fi
+  else
+    local hint=
+    [[ -n $ROOT_CERT ]] || hint=" (is the key kept offline?)"
+    [[ ! -e $CERT ]] || die "$CERT exists without $KEY$hint; refusing to replace it without --force"
+    require_issuer
+    new_key "$KEY"
+    issue_cert "$KEY" "$CERT" "$DAYS" "$subject" "$ROOT_CERT" "$ROOT_KEY" "$@"
+    note "created $what $label in $OUT"
+  fi
+}
+
+# require_issuer: everything needed to sign under ROOT_CERT, checked before --force moves anything
+# aside. Nothing to check for the self-signed root.
+require_issuer() {
+  [[ -n $ROOT_CERT ]] || return 0
+  [[ -r $ROOT_KEY ]] || die "$ROOT_KEY is missing: the root key must be present to sign (see docs/CERTIFICATES.md for the offline procedure)"
+  key_matches_cert "$ROOT_KEY" "$ROOT_CERT" || die "$ROOT_KEY does not belong to $ROOT_CERT"
+  require_lifetime "$ROOT_CERT" "$DAYS"
+}
+
+# use_root OUT: the issuer for the certificates the root signs.
+use_root() {
+  ROOT_CERT=$1/root-ca.pem
+  ROOT_KEY=$1/root-ca.key
+  [[ -r $ROOT_CERT ]] || die "$ROOT_CERT is missing; run certs/make-dev-ca.sh $1 first"
+}

@@ -19,51 +19,23 @@ usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CN="Vigil Development Root CA"
-DAYS=3652  # 10 years including leap days
-rest=()
-while (($#)); do
-  case $1 in
-    --cn) (($# >= 2)) || die "--cn needs a value"; CN=$2; shift 2 ;;
-    --cn=*) CN=${1#--cn=}; shift ;;
-    *) rest+=("$1"); shift ;;
-  esac
-done
-parse_args "${rest[@]}"
+OPTIONS=(cn)
+parse_args "$@"
 ((${#ARGS[@]} == 1)) || { usage >&2; exit 2; }
 OUT=${ARGS[0]}
 check_cn "$CN"
 prepare_outdir "$OUT"
 
-key=$OUT/root-ca.key
-cert=$OUT/root-ca.pem
+make_certificate root-ca 3652 "$CN" "the root CA" "\"$CN\"" "root certificate" \
+  "basicConstraints = critical, CA:TRUE" "${CA_EXTENSIONS[@]}"  # 10 years including leap days
+
 backup=$OUT/root-ca-backup.key
-
-if ((FORCE)); then
-  retire "$key"
-  retire "$cert"
-fi
-if [[ -e $key ]]; then
-  require_p256_key "$key"
-  if [[ -e $cert ]]; then
-    key_matches_cert "$key" "$cert" || die "$cert does not belong to $key; move both away or use --force"
-    note "the root CA in $OUT is already in place; kept it (--force replaces it)"
-  else
-    note "issuing the root certificate for the existing key $key"
-    issue_cert "$key" "$cert" "$DAYS" "$CN" "" "" "basicConstraints = critical, CA:TRUE" "${CA_EXTENSIONS[@]}"
-  fi
-else
-  [[ ! -e $cert ]] || die "$cert exists without $key (is the key kept offline?); refusing to replace it without --force"
-  new_key "$key"
-  issue_cert "$key" "$cert" "$DAYS" "$CN" "" "" "basicConstraints = critical, CA:TRUE" "${CA_EXTENSIONS[@]}"
-  note "created the root CA \"$CN\" in $OUT"
-fi
-
 if [[ ! -e $backup ]]; then
   new_key "$backup"
   note "created the backup root key $backup: move it to separate offline storage"
 fi
 require_p256_key "$backup"
 
-echo "root certificate: $cert"
-echo "pin-sha256 (primary): $(pin_of "$cert")"
+echo "root certificate: $CERT"
+echo "pin-sha256 (primary): $(pin_of "$CERT")"
 echo "pin-sha256 (backup):  $(pin_of "$backup")"

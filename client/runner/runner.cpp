@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shared/core/names.hpp"
 #include "shared/protocol/json_reader.hpp"
 
 namespace vigil::client::runner {
@@ -39,34 +40,21 @@ std::vector<SectionPlan> make_plan(const RunnerOptions& o) {
   return plan;
 }
 
-Phase parse_phase(std::string_view s) {
-  for (Phase p : {Phase::not_started, Phase::identity, Phase::section, Phase::break_time, Phase::review, Phase::submitted})
-    if (phase_name(p) == s) return p;
-  return Phase::not_started;
-}
+constexpr Names<Phase, 6> k_phase_names{{{Phase::not_started, "not_started"},
+                                          {Phase::identity, "identity"},
+                                          {Phase::section, "section"},
+                                          {Phase::break_time, "break"},
+                                          {Phase::review, "review"},
+                                          {Phase::submitted, "submitted"}}};
+constexpr Names<Warning, 3> k_warning_names{
+    {{Warning::none, "none"}, {Warning::five_minutes, "five_minutes"}, {Warning::one_minute, "one_minute"}}};
+
+Phase parse_phase(std::string_view s) { return value_named(k_phase_names, s).value_or(Phase::not_started); }
 
 }  // namespace
 
-std::string_view phase_name(Phase p) noexcept {
-  switch (p) {
-    case Phase::not_started: return "not_started";
-    case Phase::identity: return "identity";
-    case Phase::section: return "section";
-    case Phase::break_time: return "break";
-    case Phase::review: return "review";
-    case Phase::submitted: return "submitted";
-  }
-  return "not_started";
-}
-
-std::string_view warning_name(Warning w) noexcept {
-  switch (w) {
-    case Warning::none: return "none";
-    case Warning::five_minutes: return "five_minutes";
-    case Warning::one_minute: return "one_minute";
-  }
-  return "none";
-}
+std::string_view phase_name(Phase p) noexcept { return name_of(k_phase_names, p); }
+std::string_view warning_name(Warning w) noexcept { return name_of(k_warning_names, w); }
 
 Status validate_answer(const assessment::Item& item, std::string_view value_json) {
   auto parsed = protocol::parse_json(value_json, 4);

@@ -65,28 +65,27 @@ Answer answer_row(const Statement& st) {
 
 Result<std::optional<Answer>> Store::answer(std::string_view session_id, std::string_view item_id) {
   Lock lock(*this);
-  auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
-                                    "WHERE session_id = ? AND item_id = ?");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id).bind(2, item_id);
-  return sqlite::one<Answer>(*st, answer_row);
+  return sqlite::one<Answer>(db_.statement("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
+                                           "WHERE session_id = ? AND item_id = ?",
+                                           session_id, item_id),
+                             answer_row);
 }
 
 Result<std::vector<Answer>> Store::answers(std::string_view session_id) {
   Lock lock(*this);
-  auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
-                                    "WHERE session_id = ? ORDER BY item_id");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id);
-  return sqlite::collect<Answer>(*st, answer_row);
+  return sqlite::collect<Answer>(
+      db_.statement("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answers "
+                    "WHERE session_id = ? ORDER BY item_id",
+                    session_id),
+      answer_row);
 }
 
 Result<std::vector<Answer>> Store::answer_history(std::string_view session_id, std::string_view item_id) {
   Lock lock(*this);
-  auto st = db_.cached("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answer_revisions "
-                                    "WHERE session_id = ? AND item_id = ? ORDER BY revision");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id).bind(2, item_id);
-  return sqlite::collect<Answer>(*st, answer_row);
+  return sqlite::collect<Answer>(
+      db_.statement("SELECT item_id, revision, value, saved_wall_ms, journal_seq FROM answer_revisions "
+                    "WHERE session_id = ? AND item_id = ? ORDER BY revision",
+                    session_id, item_id),
+      answer_row);
 }
 }  // namespace vigil::client::store

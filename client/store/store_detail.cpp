@@ -46,8 +46,8 @@ Status validate_id(std::string_view what, std::string_view id) {
   return {};
 }
 
-Result<std::vector<std::string>> first_column_texts(Statement& st) {
-  return sqlite::collect<std::string>(st, [](const Statement& row) { return row.column_text(0); });
+Result<std::vector<std::string>> first_column_texts(Result<Statement>&& st) {
+  return sqlite::collect<std::string>(std::move(st), [](const Statement& row) { return row.column_text(0); });
 }
 
 bool read_record(const Statement& st, journal::Record& r) {
@@ -61,13 +61,19 @@ bool read_record(const Statement& st, journal::Record& r) {
   return prev_ok && payload_ok;
 }
 
-Result<std::vector<journal::Entry>> read_entries(Statement& st) {
-  return sqlite::collect<journal::Entry>(st, [](const Statement& row) {
+Result<std::vector<journal::Entry>> read_entries(Result<Statement>&& st) {
+  return sqlite::collect<journal::Entry>(std::move(st), [](const Statement& row) {
     journal::Entry e;
     // A wrong-sized hash cannot match anything; it stays zero so the verifier reports the record.
     (void)read_record(row, e.record);
     e.payload = row.column_blob(7);
     return e;
   });
+}
+
+Status run_write(Result<Statement>&& st, const fs::path& dir) {
+  if (!st) return fail(st.error());
+  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir));
+  return {};
 }
 }  // namespace vigil::client::store

@@ -39,15 +39,17 @@ Error dir_error(int e, const fs::path& dir, std::string_view doing);
 Error storage_error(Error e, const fs::path& dir);
 // Session, assessment and item ids: 1 to 128 of [A-Za-z0-9._-].
 Status validate_id(std::string_view what, std::string_view id);
-// Every row's first column, as text.
-Result<std::vector<std::string>> first_column_texts(Statement& st);
+// Every row's first column, as text (or the statement's error: first_column_texts(db.statement(...))).
+Result<std::vector<std::string>> first_column_texts(Result<Statement>&& st);
 // The record in the columns (seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash) of
 // the current row. False when a hash column has the wrong size (that hash is left zero, which
 // matches nothing).
 bool read_record(const Statement& st, journal::Record& r);
 // Journal rows selected as (seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash,
 // payload), in the order given.
-Result<std::vector<journal::Entry>> read_entries(Statement& st);
+Result<std::vector<journal::Entry>> read_entries(Result<Statement>&& st);
+// Runs a write (db.statement(...)); its failure is worded for the candidate (storage_error).
+Status run_write(Result<Statement>&& st, const fs::path& dir);
 
 // Copies a digest read from a BLOB column; false (and `to` unchanged) when its size is wrong.
 template <std::size_t N>

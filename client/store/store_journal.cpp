@@ -55,9 +55,7 @@ Status Store::begin_session(std::string_view session_id, std::string_view assess
 
 Result<std::vector<std::string>> Store::session_ids() {
   Lock lock(*this);
-  auto st = db_.cached("SELECT session_id FROM sessions ORDER BY created_wall_ms, session_id");
-  if (!st) return fail(st.error());
-  return first_column_texts(*st);
+  return first_column_texts(db_.statement("SELECT session_id FROM sessions ORDER BY created_wall_ms, session_id"));
 }
 
 Result<journal::Appender*> Store::appender(std::string_view session_id) {
@@ -182,12 +180,10 @@ Result<std::vector<journal::Entry>> Store::journal_entries(std::string_view sess
 
 Result<std::vector<journal::Entry>> Store::journal_entries_locked(std::string_view session_id) {
   assert(mu_held());
-  auto st = db_.cached(
-                               "SELECT seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash, payload FROM journal "
-                               "WHERE session_id = ? ORDER BY seq");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id);
-  return read_entries(*st);
+  return read_entries(
+      db_.statement("SELECT seq, prev_hash, boot_id, mono_ns, wall_ms, type, payload_hash, payload FROM journal "
+                    "WHERE session_id = ? ORDER BY seq",
+                    session_id));
 }
 
 Result<std::vector<journal::Checkpoint>> Store::checkpoints(std::string_view session_id) {

@@ -11,13 +11,13 @@ namespace vigil::client::store {
 
 Result<std::vector<OutboxItem>> Store::outbox_pending(std::size_t limit) {
   Lock lock(*this);
-  auto st = db_.cached("SELECT session_id, seq, priority FROM outbox ORDER BY priority, session_id, seq LIMIT ?");
-  if (!st) return fail(st.error());
-  st->bind(1, static_cast<std::int64_t>(limit));
-  return sqlite::collect<OutboxItem>(*st, [](const Statement& row) {
-    return OutboxItem{row.column_text(0), static_cast<std::uint64_t>(row.column_int(1)),
-                      static_cast<OutboxPriority>(row.column_int(2))};
-  });
+  return sqlite::collect<OutboxItem>(
+      db_.statement("SELECT session_id, seq, priority FROM outbox ORDER BY priority, session_id, seq LIMIT ?",
+                    static_cast<std::int64_t>(limit)),
+      [](const Statement& row) {
+        return OutboxItem{row.column_text(0), static_cast<std::uint64_t>(row.column_int(1)),
+                          static_cast<OutboxPriority>(row.column_int(2))};
+      });
 }
 
 Result<OutboxCounts> Store::outbox_counts() {
@@ -54,44 +54,37 @@ Status Store::acknowledge(std::string_view session_id, SentBatch sent, std::uint
                                             std::string(session_id) + ", which only has " +
                                             std::to_string((*app)->head().seq) + " records; ignored");
   }
-  auto st = db_.cached("DELETE FROM outbox WHERE session_id = ? AND seq >= ? AND seq <= ?");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id)
-      .bind(2, static_cast<std::int64_t>(sent.first))
-      .bind(3, static_cast<std::int64_t>(std::min(acked_up_to, sent.last)));
-  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  return {};
+  return run_write(
+      db_.statement("DELETE FROM outbox WHERE session_id = ? AND seq >= ? AND seq <= ?", session_id,
+                    static_cast<std::int64_t>(sent.first), static_cast<std::int64_t>(std::min(acked_up_to, sent.last))),
+      dir_);
 }
 
 Result<std::vector<std::string>> Store::sessions_with_pending_records() {
   Lock lock(*this);
-  auto st = db_.cached("SELECT session_id FROM outbox GROUP BY session_id ORDER BY min(priority), session_id");
-  if (!st) return fail(st.error());
-  return first_column_texts(*st);
+  return first_column_texts(
+      db_.statement("SELECT session_id FROM outbox GROUP BY session_id ORDER BY min(priority), session_id"));
 }
 
 Status Store::requeue(std::string_view session_id, std::uint64_t from_seq) {
   Lock lock(*this);
-  auto st = db_.cached("INSERT INTO outbox(session_id, seq, priority, created_wall_ms) "
-                       "SELECT session_id, seq, ?, ? FROM journal WHERE session_id = ? AND seq >= ? "
-                       "ON CONFLICT(session_id, seq) DO NOTHING");
-  if (!st) return fail(st.error());
-  st->bind(1, static_cast<std::int64_t>(OutboxPriority::answers)).bind(2, clock_->wall_ms()).bind(3, session_id)
-      .bind(4, static_cast<std::int64_t>(from_seq));
-  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  return {};
+  return run_write(db_.statement("INSERT INTO outbox(session_id, seq, priority, created_wall_ms) "
+                                 "SELECT session_id, seq, ?, ? FROM journal WHERE session_id = ? AND seq >= ? "
+                                 "ON CONFLICT(session_id, seq) DO NOTHING",
+                                 static_cast<std::int64_t>(OutboxPriority::answers), clock_->wall_ms(), session_id,
+                                 static_cast<std::int64_t>(from_seq)),
+                   dir_);
 }
 
 Result<std::vector<journal::Entry>> Store::pending_records(std::string_view session_id, std::size_t limit) {
   Lock lock(*this);
   // A session's records go in sequence order whatever their priority: the server accepts only a
   // contiguous extension of the chain it holds.
-  auto st = db_.cached("SELECT j.seq, j.prev_hash, j.boot_id, j.mono_ns, j.wall_ms, j.type, j.payload_hash, j.payload "
-                       "FROM outbox o JOIN journal j ON j.session_id = o.session_id AND j.seq = o.seq "
-                       "WHERE o.session_id = ? ORDER BY o.seq LIMIT ?");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id).bind(2, static_cast<std::int64_t>(limit));
-  return read_entries(*st);
+  return read_entries(
+      db_.statement("SELECT j.seq, j.prev_hash, j.boot_id, j.mono_ns, j.wall_ms, j.type, j.payload_hash, j.payload "
+                    "FROM outbox o JOIN journal j ON j.session_id = o.session_id AND j.seq = o.seq "
+                    "WHERE o.session_id = ? ORDER BY o.seq LIMIT ?",
+                    session_id, static_cast<std::int64_t>(limit)));
 }
 
 Result<journal::Hash> Store::add_blob(std::string_view session_id, ByteView data, OutboxPriority priority) {
@@ -115,17 +108,17 @@ Result<journal::Hash> Store::add_blob(std::string_view session_id, ByteView data
 
 Result<std::vector<PendingBlob>> Store::pending_blobs() {
   Lock lock(*this);
-  auto st = db_.cached("SELECT sha256, session_id, priority, length(data) FROM blobs WHERE uploaded_wall_ms IS NULL "
-                       "ORDER BY priority, session_id, sha256");
-  if (!st) return fail(st.error());
-  return sqlite::collect<PendingBlob>(*st, [](const Statement& row) {
-    PendingBlob b;
-    (void)copy_digest(row.column_blob(0), b.sha256);
-    b.session_id = row.column_text(1);
-    b.priority = static_cast<OutboxPriority>(row.column_int(2));
-    b.size = static_cast<std::uint64_t>(row.column_int(3));
-    return b;
-  });
+  return sqlite::collect<PendingBlob>(
+      db_.statement("SELECT sha256, session_id, priority, length(data) FROM blobs WHERE uploaded_wall_ms IS NULL "
+                    "ORDER BY priority, session_id, sha256"),
+      [](const Statement& row) {
+        PendingBlob b;
+        (void)copy_digest(row.column_blob(0), b.sha256);
+        b.session_id = row.column_text(1);
+        b.priority = static_cast<OutboxPriority>(row.column_int(2));
+        b.size = static_cast<std::uint64_t>(row.column_int(3));
+        return b;
+      });
 }
 
 Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offset, std::size_t length) {
@@ -140,10 +133,8 @@ Result<Bytes> Store::blob_chunk(const journal::Hash& sha256, std::uint64_t offse
 
 Status Store::mark_blob_uploaded(const journal::Hash& sha256) {
   Lock lock(*this);
-  auto st = db_.cached("UPDATE blobs SET uploaded_wall_ms = ? WHERE sha256 = ?");
-  if (!st) return fail(st.error());
-  st->bind(1, clock_->wall_ms()).bind(2, ByteView(sha256));
-  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  return {};
+  return run_write(
+      db_.statement("UPDATE blobs SET uploaded_wall_ms = ? WHERE sha256 = ?", clock_->wall_ms(), ByteView(sha256)),
+      dir_);
 }
 }  // namespace vigil::client::store

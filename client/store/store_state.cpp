@@ -22,75 +22,64 @@ Status Store::save_enrolment(const Enrolment& e) {
 
 Result<std::optional<Enrolment>> Store::enrolment() {
   Lock lock(*this);
-  auto st = db_.cached("SELECT candidate_id, server_trust, device_cert_pem, ca_chain_pem, device_key_pem, "
-                       "receipt_public_key, evidence_public_key FROM enrolment WHERE id = 1");
-  if (!st) return fail(st.error());
-  return sqlite::one<Enrolment>(*st, [](const Statement& row) {
-    Enrolment e;
-    e.candidate_id = row.column_text(0);
-    e.server_trust_json = row.column_text(1);
-    e.device_cert_pem = row.column_text(2);
-    e.ca_chain_pem = row.column_text(3);
-    Bytes key = row.column_blob(4);
-    e.device_key_pem = crypto::SecretBytes(key.begin(), key.end());
-    crypto::wipe(key);
-    e.receipt_public_key = row.column_blob(5);
-    e.evidence_public_key = row.column_blob(6);
-    return e;
-  });
+  return sqlite::one<Enrolment>(
+      db_.statement("SELECT candidate_id, server_trust, device_cert_pem, ca_chain_pem, device_key_pem, "
+                    "receipt_public_key, evidence_public_key FROM enrolment WHERE id = 1"),
+      [](const Statement& row) {
+        Enrolment e;
+        e.candidate_id = row.column_text(0);
+        e.server_trust_json = row.column_text(1);
+        e.device_cert_pem = row.column_text(2);
+        e.ca_chain_pem = row.column_text(3);
+        Bytes key = row.column_blob(4);
+        e.device_key_pem = crypto::SecretBytes(key.begin(), key.end());
+        crypto::wipe(key);
+        e.receipt_public_key = row.column_blob(5);
+        e.evidence_public_key = row.column_blob(6);
+        return e;
+      });
 }
 
 Status Store::save_receipt(std::string_view session_id, std::string_view receipt_json) {
   Lock lock(*this);
-  auto st = db_.cached("INSERT INTO receipts(session_id, receipt, received_wall_ms) VALUES (?, ?, ?) "
-                       "ON CONFLICT(session_id) DO NOTHING");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id).bind(2, receipt_json).bind(3, clock_->wall_ms());
-  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  return {};
+  return run_write(db_.statement("INSERT INTO receipts(session_id, receipt, received_wall_ms) VALUES (?, ?, ?) "
+                                 "ON CONFLICT(session_id) DO NOTHING",
+                                 session_id, receipt_json, clock_->wall_ms()),
+                   dir_);
 }
 
 Result<std::optional<std::string>> Store::receipt(std::string_view session_id) {
   Lock lock(*this);
-  auto st = db_.cached("SELECT receipt FROM receipts WHERE session_id = ?");
-  if (!st) return fail(st.error());
-  st->bind(1, session_id);
-  return sqlite::one<std::string>(*st, [](const Statement& row) { return row.column_text(0); });
+  return sqlite::one<std::string>(db_.statement("SELECT receipt FROM receipts WHERE session_id = ?", session_id),
+                                  [](const Statement& row) { return row.column_text(0); });
 }
 
 Result<std::vector<std::string>> Store::sessions_awaiting_receipt() {
   Lock lock(*this);
-  auto st = db_.cached("SELECT s.session_id FROM sessions s LEFT JOIN receipts r ON r.session_id = s.session_id "
-                       "WHERE s.state = 'submitted' AND r.session_id IS NULL ORDER BY s.session_id");
-  if (!st) return fail(st.error());
-  return first_column_texts(*st);
+  return first_column_texts(
+      db_.statement("SELECT s.session_id FROM sessions s LEFT JOIN receipts r ON r.session_id = s.session_id "
+                    "WHERE s.state = 'submitted' AND r.session_id IS NULL ORDER BY s.session_id"));
 }
 
 Status Store::put_state(std::string_view name, ByteView value) {
   Lock lock(*this);
-  auto st = db_.cached("INSERT INTO state(name, value, updated_wall_ms) VALUES (?, ?, ?) "
-                       "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_wall_ms = excluded.updated_wall_ms");
-  if (!st) return fail(st.error());
-  st->bind(1, name).bind(2, value).bind(3, clock_->wall_ms());
-  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  return {};
+  return run_write(
+      db_.statement(
+          "INSERT INTO state(name, value, updated_wall_ms) VALUES (?, ?, ?) "
+          "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_wall_ms = excluded.updated_wall_ms",
+          name, value, clock_->wall_ms()),
+      dir_);
 }
 
 Result<std::optional<Bytes>> Store::get_state(std::string_view name) {
   Lock lock(*this);
-  auto st = db_.cached("SELECT value FROM state WHERE name = ?");
-  if (!st) return fail(st.error());
-  st->bind(1, name);
-  return sqlite::one<Bytes>(*st, [](const Statement& row) { return row.column_blob(0); });
+  return sqlite::one<Bytes>(db_.statement("SELECT value FROM state WHERE name = ?", name),
+                            [](const Statement& row) { return row.column_blob(0); });
 }
 
 Status Store::erase_state(std::string_view name) {
   Lock lock(*this);
-  auto st = db_.cached("DELETE FROM state WHERE name = ?");
-  if (!st) return fail(st.error());
-  st->bind(1, name);
-  if (auto r = st->run(); !r) return fail(storage_error(r.error(), dir_));
-  return {};
+  return run_write(db_.statement("DELETE FROM state WHERE name = ?", name), dir_);
 }
 
 Result<crypto::SecretBytes> Store::derive_device_secret(std::string_view purpose, std::size_t length) {

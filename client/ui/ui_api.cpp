@@ -10,6 +10,7 @@
 #include "client/embedded/ui_web.hpp"
 #include "client/store/equalities.hpp"
 #include "client/platform/platform.hpp"
+#include "shared/assessment/json.hpp"
 #include "shared/core/bytes.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -47,24 +48,6 @@ constexpr http::BrowserPolicy k_browser_policy{
 
 bool equal_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && crypto::ct_equal(as_bytes(a), as_bytes(b));
-}
-
-std::string_view item_type_name(assessment::ItemType t) {
-  switch (t) {
-    case assessment::ItemType::single: return "single";
-    case assessment::ItemType::multiple: return "multiple";
-    case assessment::ItemType::written: return "written";
-  }
-  return "single";
-}
-
-std::string_view section_kind_name(assessment::SectionKind k) {
-  switch (k) {
-    case assessment::SectionKind::knowledge: return "knowledge";
-    case assessment::SectionKind::scenario: return "scenario";
-    case assessment::SectionKind::written: return "written";
-  }
-  return "knowledge";
 }
 
 // The request body, read strictly (shared/protocol/json_reader.hpp): an empty body is {}.
@@ -512,7 +495,7 @@ Result<HttpResponse> UiApi::section_json() {
 
   json items = json::array();
   for (const auto& i : sec.items) {
-    json item{{"id", i.id}, {"type", item_type_name(i.type)}, {"stem", i.stem}, {"options", i.options},
+    json item{{"id", i.id}, {"type", assessment::item_type_name(i.type)}, {"stem", i.stem}, {"options", i.options},
               {"select", i.select}, {"flagged", flagged.count(i.id) != 0u}};
     if (i.words) item["words"] = json{{"min", i.words->min}, {"max", i.words->max}};
     auto it = saved.find(i.id);
@@ -522,7 +505,7 @@ Result<HttpResponse> UiApi::section_json() {
   json docs = json::array();
   for (const auto& d : sec.case_material) docs.push_back(json{{"title", d.title}, {"paragraphs", d.paragraphs}});
   return json_response(200, json{{"id", sec.id},
-                                 {"kind", section_kind_name(sec.kind)},
+                                 {"kind", assessment::section_kind_name(sec.kind)},
                                  {"title", sec.title},
                                  {"intro", sec.intro},
                                  {"case_material", docs},

@@ -5,8 +5,13 @@
 #                         std::span<const EmbeddedFile> NAME(); }
 function(vigil_embed_files target name ns)
   # Generated under <build>/generated/<this source dir>/embedded, so sources include it with a
-  # full path from the repository root, e.g. "client/embedded/client_migrations.hpp".
-  file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  # full path from the repository root, e.g. "client/embedded/client_migrations.hpp". A project
+  # that compiles another folder's sources (tests/fuzz) names that folder in VIGIL_EMBED_FOR.
+  if(DEFINED VIGIL_EMBED_FOR)
+    set(rel ${VIGIL_EMBED_FOR})
+  else()
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  endif()
   set(out_dir ${CMAKE_BINARY_DIR}/generated/${rel}/embedded)
   set(hpp ${out_dir}/${name}.hpp)
   set(cpp ${out_dir}/${name}.cpp)

@@ -46,16 +46,7 @@ namespace {
 Result<Item> decode_item(ObjectReader& r, Level level) {
   Item it;
   VIGIL_ASSIGN(it.id, r.non_empty_string("id", k_max_id));
-  VIGIL_ASSIGN(auto type, r.string("type", 16));
-  if (type == "single") {
-    it.type = ItemType::single;
-  } else if (type == "multiple") {
-    it.type = ItemType::multiple;
-  } else if (type == "written") {
-    it.type = ItemType::written;
-  } else {
-    return fail(r.error("type", "must be single, multiple or written"));
-  }
+  VIGIL_ASSIGN(it.type, read_item_type(r));
   VIGIL_ASSIGN(it.kss, read_text_list(r, "kss", 18, 1));
   for (std::size_t i = 0; i < it.kss.size(); ++i) {
     if (!is_kss_of_level(it.kss[i], level)) {
@@ -89,39 +80,19 @@ Result<Item> decode_item(ObjectReader& r, Level level) {
 
 }  // namespace
 
-std::string_view level_name(Level l) noexcept {
-  return l == Level::practitioner ? "practitioner" : "practice_supervisor";
-}
-Result<SectionKind> read_section_kind(protocol::ObjectReader& r) {
-  VIGIL_ASSIGN(auto kind, r.string("kind", 16));
-  for (const auto k : {SectionKind::knowledge, SectionKind::scenario, SectionKind::written}) {
-    if (kind == section_kind_name(k)) return k;
-  }
-  return fail(r.error("kind", "must be knowledge, scenario or written"));
-}
-
-std::string_view section_kind_name(SectionKind k) noexcept {
-  switch (k) {
-    case SectionKind::knowledge: return "knowledge";
-    case SectionKind::scenario: return "scenario";
-    case SectionKind::written: return "written";
-  }
-  return "knowledge";
-}
-std::string_view item_type_name(ItemType t) noexcept {
-  switch (t) {
-    case ItemType::single: return "single";
-    case ItemType::multiple: return "multiple";
-    case ItemType::written: return "written";
-  }
-  return "single";
-}
+std::string_view level_name(Level l) noexcept { return name_of(k_level_names, l); }
+std::string_view section_kind_name(SectionKind k) noexcept { return name_of(k_section_kind_names, k); }
+std::string_view item_type_name(ItemType t) noexcept { return name_of(k_item_type_names, t); }
 
 Result<Level> parse_level(std::string_view s) {
-  if (s == "practitioner") return Level::practitioner;
-  if (s == "practice_supervisor") return Level::practice_supervisor;
+  if (auto l = value_named(k_level_names, s)) return *l;
   return fail(Errc::invalid_argument, "the level must be practitioner or practice_supervisor");
 }
+
+Result<SectionKind> read_section_kind(protocol::ObjectReader& r) {
+  return protocol::read_name(r, "kind", k_section_kind_names);
+}
+Result<ItemType> read_item_type(protocol::ObjectReader& r) { return protocol::read_name(r, "type", k_item_type_names); }
 
 bool is_kss_of_level(std::string_view id, Level level) noexcept {
   const char prefix = level == Level::practitioner ? 'P' : 'S';
@@ -164,10 +135,7 @@ Result<Assessment> decode_assessment(const json& j) {
     VIGIL_ASSIGN(a.id, r.non_empty_string("id", k_max_id));
     VIGIL_ASSIGN(a.version, read_u32(r, "version", 1, 0x7fffffff));
     VIGIL_ASSIGN(a.title, r.non_empty_string("title", k_max_text));
-    VIGIL_ASSIGN(auto level, r.string("level", 32));
-    auto lv = parse_level(level);
-    if (!lv) return fail(r.error("level", "must be practitioner or practice_supervisor"));
-    a.level = *lv;
+    VIGIL_ASSIGN(a.level, protocol::read_name(r, "level", k_level_names, 32));
     VIGIL_ASSIGN(auto sections, r.objects("sections", k_max_sections));
     if (sections.empty()) return fail(r.error("sections", "needs at least one section"));
     std::set<std::string, std::less<>> section_ids, item_ids;
@@ -247,8 +215,7 @@ json to_json(const MarkingScheme& m) {
 }
 
 Result<MarkingScheme> parse_marking_scheme(std::string_view text) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
-  return protocol::decode_top<MarkingScheme>(j, [](ObjectReader& r) -> Result<MarkingScheme> {
+  return protocol::parse_top<MarkingScheme>(text, [](ObjectReader& r) -> Result<MarkingScheme> {
     VIGIL_TRY(r.version(1));
     MarkingScheme m;
     VIGIL_ASSIGN(m.assessment_id, r.non_empty_string("assessment_id", k_max_id));

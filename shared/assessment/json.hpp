@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/assessment/model.hpp"
+#include "shared/core/names.hpp"
 #include "shared/core/result.hpp"
 #include "shared/protocol/json_reader.hpp"
 
@@ -24,12 +25,21 @@ namespace vigil::assessment {
 
 inline constexpr int k_assessment_json_version = 1;
 
+inline constexpr Names<Level, 2> k_level_names{
+    {{Level::practitioner, "practitioner"}, {Level::practice_supervisor, "practice_supervisor"}}};
+inline constexpr Names<SectionKind, 3> k_section_kind_names{
+    {{SectionKind::knowledge, "knowledge"}, {SectionKind::scenario, "scenario"}, {SectionKind::written, "written"}}};
+inline constexpr Names<ItemType, 3> k_item_type_names{
+    {{ItemType::single, "single"}, {ItemType::multiple, "multiple"}, {ItemType::written, "written"}}};
+
 std::string_view level_name(Level l) noexcept;           // "practitioner" | "practice_supervisor"
 std::string_view section_kind_name(SectionKind k) noexcept;
 std::string_view item_type_name(ItemType t) noexcept;
 Result<Level> parse_level(std::string_view s);            // invalid_argument for anything else
 // The `kind` member of a section object: knowledge, scenario or written; else an error naming the member.
 Result<SectionKind> read_section_kind(protocol::ObjectReader& r);
+// The `type` member of an item object: single, multiple or written; else an error naming the member.
+Result<ItemType> read_item_type(protocol::ObjectReader& r);
 
 // True when `id` is a KSS area id of the level (P1..P10, S1..S8; DESIGN.md section 1).
 bool is_kss_of_level(std::string_view id, Level level) noexcept;

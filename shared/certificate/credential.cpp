@@ -90,8 +90,7 @@ json to_json(const Credential& c) {
 }
 
 Result<Credential> parse_credential(std::string_view text) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
-  return protocol::decode_top<Credential>(j, [](ObjectReader& r) -> Result<Credential> {
+  return protocol::parse_top<Credential>(text, [](ObjectReader& r) -> Result<Credential> {
     VIGIL_TRY(r.version(k_credential_version));
     Credential c;
     VIGIL_ASSIGN(c.credential_id, r.non_empty_string("credential_id", 64));
@@ -168,8 +167,7 @@ json to_json(const RevocationList& l) {
 }
 
 Result<RevocationList> parse_revocation_list(std::string_view text) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
-  return protocol::decode_top<RevocationList>(j, [](ObjectReader& r) -> Result<RevocationList> {
+  return protocol::parse_top<RevocationList>(text, [](ObjectReader& r) -> Result<RevocationList> {
     VIGIL_TRY(r.version(1));
     RevocationList l;
     VIGIL_ASSIGN(l.issued_wall_ms, r.integer("issued_wall_ms"));
@@ -242,8 +240,7 @@ json to_json(const IssuerKeySet& s) {
 }
 
 Result<IssuerKeySet> parse_issuer_key_set(std::string_view text) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
-  return protocol::decode_top<IssuerKeySet>(j, [](ObjectReader& r) -> Result<IssuerKeySet> {
+  return protocol::parse_top<IssuerKeySet>(text, [](ObjectReader& r) -> Result<IssuerKeySet> {
     VIGIL_TRY(r.version(1));
     IssuerKeySet s;
     VIGIL_ASSIGN(auto keys, r.objects("keys", 1000));

@@ -69,11 +69,7 @@ Result<std::string> make_csr(const SecretBytes& private_pem, std::string_view co
   if (X509_REQ_sign(req.get(), key->get(), EVP_sha256()) <= 0) {
     return detail::openssl_fail(Errc::crypto, "the request could not be signed");
   }
-  const BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1) {
-    return detail::openssl_fail(Errc::crypto, "the request could not be written as PEM");
-  }
-  return bio_text(bio.get());
+  return pem_text([&req](BIO* bio) { return PEM_write_bio_X509_REQ(bio, req.get()); }, "the request");
 }
 
 Result<CsrInfo> parse_csr(std::string_view pem, std::size_t max_len) {
@@ -197,11 +193,7 @@ Result<std::string> issue_certificate(const CertificateSpec& spec, std::string_v
   if (X509_sign(cert.get(), issuer_key->get(), EVP_sha256()) <= 0) {
     return detail::openssl_fail(Errc::crypto, "the certificate could not be signed");
   }
-  const BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert.get()) != 1) {
-    return detail::openssl_fail(Errc::crypto, "the certificate could not be written as PEM");
-  }
-  return bio_text(bio.get());
+  return pem_text([&cert](BIO* bio) { return PEM_write_bio_X509(bio, cert.get()); }, "the certificate");
 }
 
 // --- reading certificates ----------------------------------------------------------------------

@@ -51,11 +51,7 @@ Result<std::string> bio_text(BIO* bio) {
 }
 
 Result<std::string> public_pem_of(EVP_PKEY* key) {
-  const BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) {
-    return detail::openssl_fail(Errc::crypto, "the public key could not be written as PEM");
-  }
-  return bio_text(bio.get());
+  return pem_text([key](BIO* bio) { return PEM_write_bio_PUBKEY(bio, key); }, "the public key");
 }
 
 Result<PkeyPtr> read_public_key(std::string_view pem, const std::string& what) {

@@ -13,6 +13,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -79,6 +80,14 @@ int no_passphrase(char* buf, int size, int rwflag, void* userdata);
 // A read-only BIO over `text`; OpenSSL reads the caller's memory without copying it.
 Result<BioPtr> read_bio(std::string_view text);
 Result<std::string> bio_text(BIO* bio);
+// What write(BIO*) puts in a memory BIO (a PEM_write_bio_* call returning 1 on success), as text;
+// on failure "<what> could not be written as PEM". Not for private keys (a secmem BIO is needed).
+template <class Write>
+Result<std::string> pem_text(Write&& write, const std::string& what) {
+  const BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || write(bio.get()) != 1) return detail::openssl_fail(Errc::crypto, what + " could not be written as PEM");
+  return bio_text(bio.get());
+}
 Result<std::string> public_pem_of(EVP_PKEY* key);
 Result<PkeyPtr> read_public_key(std::string_view pem, const std::string& what);
 Result<PkeyPtr> read_private_key(const SecretBytes& pem, const std::string& what);

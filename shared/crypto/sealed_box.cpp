@@ -13,13 +13,20 @@ constexpr std::string_view k_info = "vigil sealed box v1";
 
 static_assert(k_sealed_box_overhead == 1 + k_key_size + k_aead_tag_size);
 
-// key (32) || nonce (12), derived as documented in the header.
-Result<SecretBytes> box_key(ByteView shared, ByteView ephemeral_public, ByteView recipient_public) {
+// The AES-256-GCM key and nonce of one box, derived as documented in the header.
+struct BoxKey {
+  SecretBytes okm;  // key (32) || nonce (12)
+  ByteView key() const { return view(okm).first(k_aead_key_size); }
+  ByteView nonce() const { return view(okm).subspan(k_aead_key_size, k_aead_nonce_size); }
+};
+
+Result<BoxKey> box_key(ByteView shared, ByteView ephemeral_public, ByteView recipient_public) {
   Bytes salt;
   salt.reserve(2 * k_key_size);
   salt.insert(salt.end(), ephemeral_public.begin(), ephemeral_public.end());
   salt.insert(salt.end(), recipient_public.begin(), recipient_public.end());
-  return hkdf_sha256(shared, salt, as_bytes(k_info), k_aead_key_size + k_aead_nonce_size);
+  VIGIL_ASSIGN(auto okm, hkdf_sha256(shared, salt, as_bytes(k_info), k_aead_key_size + k_aead_nonce_size));
+  return BoxKey{std::move(okm)};
 }
 
 }  // namespace
@@ -32,12 +39,10 @@ Result<Bytes> seal(ByteView recipient_public, ByteView plaintext, ByteView aad) 
   if (!ephemeral) return fail(std::move(ephemeral).error().context("sealing"));
   auto shared = x25519(view(ephemeral->private_key), recipient_public);
   if (!shared) return fail(std::move(shared).error().context("sealing"));
-  auto okm = box_key(view(*shared), ephemeral->public_key, recipient_public);
-  if (!okm) return fail(std::move(okm).error().context("sealing"));
-  const ByteView key = view(*okm).first(k_aead_key_size);
-  const ByteView nonce = view(*okm).subspan(k_aead_key_size, k_aead_nonce_size);
+  auto box = box_key(view(*shared), ephemeral->public_key, recipient_public);
+  if (!box) return fail(std::move(box).error().context("sealing"));
 
-  auto ct = aes256gcm_seal(key, nonce, aad, plaintext);
+  auto ct = aes256gcm_seal(box->key(), box->nonce(), aad, plaintext);
   if (!ct) return fail(std::move(ct).error().context("sealing"));
   Bytes out;
   out.reserve(1 + k_key_size + ct->size());
@@ -70,12 +75,10 @@ Result<Bytes> open_sealed(const X25519KeyPair& recipient, ByteView sealed, ByteV
     // small-order point there means the box was forged or damaged.
     return fail(Errc::auth_failed, "opening sealed box: authentication failed: the ephemeral key is invalid");
   }
-  auto okm = box_key(view(*shared), ephemeral_public, recipient.public_key);
-  if (!okm) return fail(std::move(okm).error().context("opening sealed box"));
-  const ByteView key = view(*okm).first(k_aead_key_size);
-  const ByteView nonce = view(*okm).subspan(k_aead_key_size, k_aead_nonce_size);
+  auto box = box_key(view(*shared), ephemeral_public, recipient.public_key);
+  if (!box) return fail(std::move(box).error().context("opening sealed box"));
 
-  auto plain = aes256gcm_open(key, nonce, aad, ciphertext);
+  auto plain = aes256gcm_open(box->key(), box->nonce(), aad, ciphertext);
   if (!plain) return fail(std::move(plain).error().context("opening sealed box"));
   return plain;
 }

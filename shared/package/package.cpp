@@ -376,8 +376,7 @@ nlohmann::json to_json(const SittingGrant& g) {
 }
 
 Result<SittingGrant> parse_grant(std::string_view text) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
-  return protocol::decode_top<SittingGrant>(j, [](protocol::ObjectReader& r) -> Result<SittingGrant> {
+  return protocol::parse_top<SittingGrant>(text, [](protocol::ObjectReader& r) -> Result<SittingGrant> {
     VIGIL_TRY(r.version(1));
     SittingGrant g;
     VIGIL_ASSIGN(g.sitting_id, r.non_empty_string("sitting_id", 128));

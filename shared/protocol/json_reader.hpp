@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/core/bytes.hpp"
+#include "shared/core/names.hpp"
 #include "shared/core/result.hpp"
 
 namespace vigil::protocol {
@@ -118,6 +119,24 @@ Result<T> decode_top(const nlohmann::json& j, Decode&& decode) {
   auto r = ObjectReader::from(j);
   if (!r) return fail(std::move(r).error());
   return decode(*r);
+}
+
+// parse_json(text), then decode_top: a whole message from its text.
+template <class T, class Decode>
+Result<T> parse_top(std::string_view text, Decode&& decode) {
+  auto j = parse_json(text);
+  if (!j) return fail(std::move(j).error());
+  return decode_top<T>(*j, std::forward<Decode>(decode));
+}
+
+// A string member that must be one of the names in `table` (shared/core/names.hpp); anything else
+// is an error listing them ("must be single, multiple or written").
+template <class E, std::size_t N>
+Result<E> read_name(ObjectReader& r, std::string_view member, const Names<E, N>& table, std::size_t max_len = 16) {
+  auto text = r.string(member, max_len);
+  if (!text) return fail(std::move(text).error());
+  if (auto v = value_named(table, *text)) return *v;
+  return fail(r.error(member, "must be " + names_list(table)));
 }
 
 }  // namespace vigil::protocol

@@ -86,8 +86,7 @@ json to_json(const EnrolRequest& e) {
 }
 
 Result<EnrolRequest> parse_enrol_request(std::string_view body) {
-  VIGIL_ASSIGN(auto j, parse_json(body));
-  return decode_top<EnrolRequest>(j, [](ObjectReader& r) -> Result<EnrolRequest> {
+  return parse_top<EnrolRequest>(body, [](ObjectReader& r) -> Result<EnrolRequest> {
     VIGIL_TRY(r.version(k_protocol_version));
     EnrolRequest out;
     VIGIL_ASSIGN(auto typed, r.non_empty_string("code", 64));
@@ -116,8 +115,7 @@ json to_json(const EnrolResponse& e) {
 }
 
 Result<EnrolResponse> parse_enrol_response(std::string_view body) {
-  VIGIL_ASSIGN(auto j, parse_json(body));
-  return decode_top<EnrolResponse>(j, [](ObjectReader& r) -> Result<EnrolResponse> {
+  return parse_top<EnrolResponse>(body, [](ObjectReader& r) -> Result<EnrolResponse> {
     VIGIL_TRY(r.version(k_protocol_version));
     EnrolResponse out;
     VIGIL_ASSIGN(out.device_id, read_device_id(r, "device_id"));
@@ -224,8 +222,7 @@ json to_json(const SessionState& s) {
 }
 
 Result<SessionState> parse_session_state(std::string_view body) {
-  VIGIL_ASSIGN(auto j, parse_json(body));
-  return decode_top<SessionState>(j, [](ObjectReader& r) -> Result<SessionState> {
+  return parse_top<SessionState>(body, [](ObjectReader& r) -> Result<SessionState> {
     VIGIL_TRY(r.version(k_protocol_version));
     SessionState out;
     VIGIL_ASSIGN(out.session_id, r.non_empty_string("session_id", k_max_session_id_len));
@@ -254,8 +251,7 @@ std::string encode_submission_manifest(const SubmissionManifest& m) {
 }
 
 Result<SubmissionManifest> parse_submission_manifest(std::string_view body) {
-  VIGIL_ASSIGN(auto j, parse_json(body));
-  return decode_top<SubmissionManifest>(j, [](ObjectReader& r) -> Result<SubmissionManifest> {
+  return parse_top<SubmissionManifest>(body, [](ObjectReader& r) -> Result<SubmissionManifest> {
     VIGIL_TRY(r.version(k_protocol_version));
     SubmissionManifest out;
     VIGIL_ASSIGN(out.blobs, read_hex_list(r, "blobs", k_max_receipt_blobs));
@@ -272,8 +268,7 @@ json to_json(const BlobStatus& b) {
 }
 
 Result<BlobStatus> parse_blob_status(std::string_view body) {
-  VIGIL_ASSIGN(auto j, parse_json(body));
-  return decode_top<BlobStatus>(j, [](ObjectReader& r) -> Result<BlobStatus> {
+  return parse_top<BlobStatus>(body, [](ObjectReader& r) -> Result<BlobStatus> {
     VIGIL_TRY(r.version(k_protocol_version));
     BlobStatus out;
     VIGIL_ASSIGN(out.sha256, r.hex_digest32("sha256"));
@@ -292,8 +287,7 @@ json to_json(const ClientTrust& t) {
 }
 
 Result<ClientTrust> parse_client_trust(std::string_view body) {
-  VIGIL_ASSIGN(auto j, parse_json(body));
-  return decode_top<ClientTrust>(j, [](ObjectReader& r) -> Result<ClientTrust> {
+  return parse_top<ClientTrust>(body, [](ObjectReader& r) -> Result<ClientTrust> {
     VIGIL_TRY(r.version(k_protocol_version));
     ClientTrust out;
     VIGIL_ASSIGN(out.host, r.non_empty_string("host", 253));

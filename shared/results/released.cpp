@@ -24,8 +24,7 @@ json to_json(const std::vector<ReleasedResult>& results) {
 }
 
 Result<std::vector<ReleasedResult>> parse_released_results(std::string_view body) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(body));
-  return protocol::decode_top<std::vector<ReleasedResult>>(j, [](ObjectReader& r) -> Result<std::vector<ReleasedResult>> {
+  return protocol::parse_top<std::vector<ReleasedResult>>(body, [](ObjectReader& r) -> Result<std::vector<ReleasedResult>> {
     VIGIL_TRY(r.version(1));
     std::vector<ReleasedResult> out;
     VIGIL_ASSIGN(auto list, r.objects("results", 100));

@@ -43,17 +43,12 @@ std::optional<std::vector<std::uint32_t>> chosen(const assessment::Item& item, s
 }
 
 Result<SectionKind> parse_stage(std::string_view s) {
-  for (auto k : k_stages) {
-    if (assessment::section_kind_name(k) == s) return k;
-  }
+  if (auto k = value_named(assessment::k_section_kind_names, s)) return *k;
   return fail(Errc::invalid_argument, "unknown stage \"" + std::string(s) + "\"");
 }
 
 Result<StageStatus> parse_stage_status(std::string_view s) {
-  for (auto st : {StageStatus::met, StageStatus::not_met, StageStatus::exempt, StageStatus::awaiting_marking,
-                  StageStatus::not_assessed}) {
-    if (stage_status_name(st) == s) return st;
-  }
+  if (auto st = value_named(k_stage_status_names, s)) return *st;
   return fail(Errc::invalid_argument, "unknown stage status \"" + std::string(s) + "\"");
 }
 
@@ -71,30 +66,11 @@ Result<Marks> read_marks(ObjectReader& r) {
 
 }  // namespace
 
-std::string_view stage_status_name(StageStatus s) noexcept {
-  switch (s) {
-    case StageStatus::met: return "met";
-    case StageStatus::not_met: return "not_met";
-    case StageStatus::exempt: return "exempt";
-    case StageStatus::awaiting_marking: return "awaiting_marking";
-    case StageStatus::not_assessed: return "not_assessed";
-  }
-  return "not_assessed";
-}
-
-std::string_view outcome_name(Outcome o) noexcept {
-  switch (o) {
-    case Outcome::met: return "met";
-    case Outcome::not_met: return "not_met";
-    case Outcome::incomplete: return "incomplete";
-  }
-  return "incomplete";
-}
+std::string_view stage_status_name(StageStatus s) noexcept { return name_of(k_stage_status_names, s); }
+std::string_view outcome_name(Outcome o) noexcept { return name_of(k_outcome_names, o); }
 
 Result<Outcome> parse_outcome(std::string_view s) {
-  for (auto o : {Outcome::met, Outcome::not_met, Outcome::incomplete}) {
-    if (outcome_name(o) == s) return o;
-  }
+  if (auto o = value_named(k_outcome_names, s)) return *o;
   return fail(Errc::invalid_argument, "unknown outcome \"" + std::string(s) + "\": expected met, not_met or incomplete");
 }
 
@@ -112,8 +88,7 @@ json to_json(const Thresholds& t) {
 }
 
 Result<Thresholds> parse_thresholds(std::string_view text) {
-  VIGIL_ASSIGN(auto j, protocol::parse_json(text));
-  return protocol::decode_top<Thresholds>(j, [](ObjectReader& r) -> Result<Thresholds> {
+  return protocol::parse_top<Thresholds>(text, [](ObjectReader& r) -> Result<Thresholds> {
     VIGIL_TRY(r.version(1));
     Thresholds t;
     VIGIL_ASSIGN(t.knowledge, assessment::read_u32(r, "knowledge", 0, 100));

@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/assessment/model.hpp"
+#include "shared/core/names.hpp"
 #include "shared/core/result.hpp"
 #include "shared/protocol/json_reader.hpp"
 
@@ -40,6 +41,14 @@ using assessment::SectionKind;  // the stages scored here: knowledge, scenario, 
 
 enum class StageStatus { met, not_met, exempt, awaiting_marking, not_assessed };
 enum class Outcome { met, not_met, incomplete };
+
+inline constexpr Names<StageStatus, 5> k_stage_status_names{{{StageStatus::met, "met"},
+                                                             {StageStatus::not_met, "not_met"},
+                                                             {StageStatus::exempt, "exempt"},
+                                                             {StageStatus::awaiting_marking, "awaiting_marking"},
+                                                             {StageStatus::not_assessed, "not_assessed"}}};
+inline constexpr Names<Outcome, 3> k_outcome_names{
+    {{Outcome::met, "met"}, {Outcome::not_met, "not_met"}, {Outcome::incomplete, "incomplete"}}};
 
 std::string_view stage_status_name(StageStatus s) noexcept;  // "met", "not_met", "exempt", ...
 std::string_view outcome_name(Outcome o) noexcept;           // "met" | "not_met" | "incomplete"

@@ -51,6 +51,9 @@ class Db {
   // statements thousands of times). The returned Statement resets it when it goes out of scope.
   // The SQL text is the cache key.
   Result<Statement> cached(std::string_view sql);
+  // cached(sql) with args bound to ?1, ?2, ... in order (Statement::bind_all).
+  template <class... Args>
+  Result<Statement> statement(std::string_view sql, const Args&... args);
 
   sqlite3* handle() const noexcept { return db_; }
   // Whether a transaction is open on this connection (for asserts in code that needs one).
@@ -68,7 +71,9 @@ class Statement {
  public:
   Statement() = default;
   ~Statement();
-  Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), owned_(o.owned_) { o.st_ = nullptr; }
+  Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_), owned_(o.owned_), bind_rc_(o.bind_rc_) {
+    o.st_ = nullptr;
+  }
   Statement& operator=(Statement&&) = delete;
   Statement(const Statement&) = delete;
 
@@ -79,6 +84,13 @@ class Statement {
   Statement& bind(int i, std::string_view v);
   Statement& bind(int i, ByteView v);
   Statement& bind_null(int i);
+  // Binds args to ?1, ?2, ... in order, each by the overload above that takes it.
+  template <class... Args>
+  Statement& bind_all(const Args&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
 
   // Returns true when a row is available, false when done.
   Result<bool> step();
@@ -120,6 +132,13 @@ class Transaction {
   bool open_;
 };
 
+template <class... Args>
+Result<Statement> Db::statement(std::string_view sql, const Args&... args) {
+  VIGIL_ASSIGN(Statement st, cached(sql));
+  st.bind_all(args...);
+  return st;
+}
+
 // Steps a statement to the end, making one Row of each result row with make(statement).
 template <class Row, class Make>
 Result<std::vector<Row>> collect(Statement& st, Make make) {
@@ -130,6 +149,13 @@ Result<std::vector<Row>> collect(Statement& st, Make make) {
     out.push_back(make(st));
   }
   return out;
+}
+// The same for a statement that may have failed to prepare: its error, or its rows
+// (collect(db.statement(sql, args...), make)).
+template <class Row, class Make>
+Result<std::vector<Row>> collect(Result<Statement>&& st, Make make) {
+  if (!st) return fail(std::move(st).error());
+  return collect<Row>(*st, make);
 }
 
 // Steps a statement that returns at most one row: nullopt when it returns none, make(statement)
@@ -143,6 +169,11 @@ Result<std::optional<Row>> one(Statement& st, Make make) {
   VIGIL_ASSIGN(const bool another, st.step());
   if (another) return fail(Errc::internal, "a query that returns at most one row returned more than one");
   return out;
+}
+template <class Row, class Make>
+Result<std::optional<Row>> one(Result<Statement>&& st, Make make) {
+  if (!st) return fail(std::move(st).error());
+  return one<Row>(*st, make);
 }
 
 // Brings a database's schema up to date. migrations[i] is the SQL of migration i + 1 (numbered

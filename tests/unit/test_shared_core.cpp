@@ -14,6 +14,7 @@
 #include "shared/core/bytes.hpp"
 #include "shared/core/file.hpp"
 #include "shared/core/log.hpp"
+#include "shared/core/names.hpp"
 #include "shared/core/result.hpp"
 #include "shared/core/utf8.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -338,4 +339,23 @@ TEST_CASE("events go through spdlog's default logger, one line each") {
         "test: [warning] event=accept_failed reason=\"Too many\\nopen files\"\n"
         "test: [info] event=started port=8443\n"
         "test: [info] event=already_whole a=1\n");
+}
+
+namespace {
+enum class Colour { red, green, blue };
+constexpr vigil::Names<Colour, 3> k_colours{{{Colour::red, "red"}, {Colour::green, "green"}, {Colour::blue, "blue"}}};
+}  // namespace
+
+TEST_CASE("a names table gives each value's name, reads each name back, and lists them for a message") {
+  for (const auto& [colour, name] : k_colours) {
+    CHECK(vigil::name_of(k_colours, colour) == name);
+    CHECK(vigil::value_named(k_colours, name) == colour);
+  }
+  CHECK_FALSE(vigil::value_named(k_colours, "Red"));
+  CHECK_FALSE(vigil::value_named(k_colours, ""));
+  CHECK(vigil::name_of(k_colours, static_cast<Colour>(7)) == "red");  // only a cast makes one
+  CHECK(vigil::names_list(k_colours) == "red, green or blue");
+  constexpr vigil::Names<Colour, 2> two{{{Colour::red, "red"}, {Colour::blue, "blue"}}};
+  CHECK(vigil::names_list(two) == "red or blue");
+  static_assert(vigil::name_of(k_colours, Colour::blue) == "blue");
 }

@@ -1,10 +1,13 @@
-// The SQLite layer's migration runner and single-row helper, on an in-memory database. Built
-// twice: against plain SQLite (the server's flavour) and against SQLCipher (the client's).
+// The SQLite layer's migration runner, row helpers and bound statements, on an in-memory
+// database. Built twice: against plain SQLite (the server's flavour) and against SQLCipher (the
+// client's).
 #include <catch2/catch_test_macros.hpp>
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shared/sqlite/sqlite.hpp"
 
@@ -139,4 +142,33 @@ TEST_CASE("sqlite::one gives nothing for no row, the row for one, and an error f
   auto two = one<std::int64_t>(*st, value);
   REQUIRE_FALSE(two);
   CHECK(two.error().code == Errc::internal);
+}
+
+TEST_CASE("Db::statement binds its arguments in order, and collect and one pass on its errors") {
+  Db db = memory_db();
+  REQUIRE(db.exec("CREATE TABLE t(k TEXT, v INTEGER, b BLOB); "
+                  "INSERT INTO t VALUES ('a', 1, x'01'), ('b', 2, x'02'), ('b', 3, x'03')"));
+  const auto value = [](const Statement& s) { return s.column_int(0); };
+  const std::array<std::uint8_t, 1> blob{0x03};
+
+  auto rows = collect<std::int64_t>(db.statement("SELECT v FROM t WHERE k = ? AND v >= ? ORDER BY v",
+                                                 std::string_view("b"), std::int64_t{2}),
+                                    value);
+  REQUIRE(rows);
+  CHECK(*rows == std::vector<std::int64_t>{2, 3});
+  auto by_blob = one<std::int64_t>(db.statement("SELECT v FROM t WHERE b = ?", ByteView(blob)), value);
+  REQUIRE(by_blob);
+  CHECK(*by_blob == std::optional<std::int64_t>(3));
+
+  // A statement that does not prepare: its error, not a crash.
+  auto bad = collect<std::int64_t>(db.statement("SELECT nothing FROM nowhere"), value);
+  REQUIRE_FALSE(bad);
+  CHECK_FALSE(one<std::int64_t>(db.statement("SELECT nothing FROM nowhere"), value));
+
+  // A bind that fails (one argument too many) is reported when the statement runs, also after the
+  // statement has been moved out of Db::statement.
+  auto extra = one<std::int64_t>(db.statement("SELECT v FROM t WHERE k = ?", std::string_view("a"), std::int64_t{1}),
+                                 value);
+  REQUIRE_FALSE(extra);
+  CHECK(contains(extra.error().message, "binding a parameter"));
 }

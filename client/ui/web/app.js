@@ -13,7 +13,7 @@
 //    change is reported once (no repeats of the same event in a row).
 import { get, post } from './api.js';
 import { h } from './dom.js';
-import { app, mount, createSaver, showSaveStatus, setHeader, announce } from './core.js';
+import { app, mount, mountTitled, createSaver, showSaveStatus, setHeader, announce } from './core.js';
 import { enrolScreen, downloadScreen, checkScreen, readyScreen, identityScreen } from './screens-setup.js';
 import { sectionScreen, practiceScreen, breakScreen, submittedScreen } from './screens-exam.js';
 
@@ -84,7 +84,7 @@ function showUnknown(name) {
   if (old && old.leave) old.leave();
   currentName = null;
   currentKey = `unknown/${name}`;
-  mount('Please wait', h('h1', {}, 'Please wait'),
+  mountTitled('Please wait',
     h('p', {}, 'Vigil is getting the next step ready. If this page does not change within a minute, '
       + 'close this window and start Vigil again. Your saved answers are safe.'));
 }

@@ -27,6 +27,11 @@ export function mount(title, ...nodes) {
   window.scrollTo(0, 0);
 }
 
+// mount() for the usual screen whose heading is its title.
+export function mountTitled(title, ...nodes) {
+  mount(title, h('h1', {}, title), ...nodes);
+}
+
 export function setTitle(title) {
   document.title = title ? `${title} – Vigil` : 'Vigil';
 }

@@ -5,7 +5,7 @@ import { h, replace } from './dom.js';
 import { get, post } from './api.js';
 import { Saver } from './autosave.js';
 import {
-  app, mount, button, busy, showError, setHeader, setClock, setPracticeNote, announce,
+  app, mount, mountTitled, button, busy, showError, setHeader, setClock, setPracticeNote, announce,
   panel, formatBytes,
 } from './core.js';
 import { Countdown, formatRemaining, spokenRemaining } from './timer.js';
@@ -65,7 +65,7 @@ export const sectionScreen = {
     this.countdown = headerCountdown('Time left', 'in this section', () => app.pollSoon());
     this.countdown.sync(this.key(st), r.section_remaining_ms || 0, r.warning);
     const slot = h('div', { class: 'error-slot' });
-    mount('Opening your section', h('h1', {}, 'Opening your section'), slot, h('p', {}, 'Please wait a moment.'));
+    mountTitled('Opening your section', slot, h('p', {}, 'Please wait a moment.'));
     let data;
     try {
       data = await get('/api/section');

@@ -2,7 +2,7 @@
 // (practice run and unlocking), and the identity check.
 import { h, uid, focusOn, replace } from './dom.js';
 import { get, post } from './api.js';
-import { app, mount, button, busy, showError, panel, formatWhen, setHeader } from './core.js';
+import { app, mountTitled, button, busy, showError, panel, formatWhen, setHeader } from './core.js';
 
 // A labelled text field with a hint and an inline error (GOV.UK pattern): the error text is
 // part of the field's description, and the field is marked aria-invalid while it shows.
@@ -75,8 +75,7 @@ export const enrolScreen = {
     const form = codeForm({ field: code, slot, label: 'Continue', kind: 'primary',
       empty: 'Enter your enrolment code', wait: 'Setting up…',
       send: (value) => post('/api/enrol', { code: value }) });
-    mount('Set up Vigil on this computer',
-      h('h1', {}, 'Set up Vigil on this computer'),
+    mountTitled('Set up Vigil on this computer',
       slot,
       h('p', { class: 'lead' }, 'This links this computer to you, so your assessment can be sent to it. '
         + 'You only do this once, and you need an internet connection for it.'),
@@ -97,8 +96,7 @@ export const downloadScreen = {
       progress.textContent = ok ? 'Downloaded.' : '';
       if (ok) await app.refresh();
     }, 'primary');
-    mount('Download your assessment',
-      h('h1', {}, 'Download your assessment'),
+    mountTitled('Download your assessment',
       slot,
       h('p', { class: 'lead' }, 'Vigil will now download your assessment and keep it locked on this '
         + 'computer until your start time. Nobody can open it before then, including you.'),
@@ -157,8 +155,7 @@ export const checkScreen = {
       }
     }
 
-    mount('Check your computer',
-      h('h1', {}, 'Check your computer'),
+    mountTitled('Check your computer',
       slot,
       h('p', { class: 'lead' }, 'Vigil checks that this computer is ready: free disk space, the clock, '
         + 'the safe storage of your answers, and the camera.'),
@@ -224,8 +221,7 @@ export const readyScreen = {
 
     const startAt = pkg.scheduled_start_ms || pkg.scheduled_start;
     const when = startAt ? formatWhen(startAt) : null;
-    mount('Before your assessment',
-      h('h1', {}, 'Before your assessment'),
+    mountTitled('Before your assessment',
       slot,
       panel('summary-panel',
         h('dl', { class: 'facts' },
@@ -358,8 +354,7 @@ export const identityScreen = {
       }
     }, 'primary');
 
-    mount('Confirm who you are',
-      h('h1', {}, 'Confirm who you are'),
+    mountTitled('Confirm who you are',
       slot,
       h('p', { class: 'lead' }, 'Before the first section, Vigil takes two photos: one of your face '
         + 'and one of your photo ID. They are locked so that only the assessment team can open them.'),

@@ -126,13 +126,6 @@
   });
   document.getElementById('close').addEventListener('click', () => { closeScript(); say('msg', ''); });
 
-  document.addEventListener('keydown', (ev) => {
-    if (ev.target.matches('input, select, textarea') || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const links = [...document.querySelectorAll('button.open-script')];
-    if (!links.length) return;
-    const at = links.indexOf(document.activeElement);
-    if (ev.key === 'j') { links[Math.min(links.length - 1, at + 1)].focus(); ev.preventDefault(); }
-    if (ev.key === 'k') { links[Math.max(0, at - 1)].focus(); ev.preventDefault(); }
-  });
+  Vigil.queueKeys('button.open-script');
   loadQueue();
 })();

@@ -45,13 +45,6 @@
   }
   document.getElementById('filters').addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
 
-  document.addEventListener('keydown', (ev) => {
-    if (ev.target.matches('input, select, textarea') || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const links = [...document.querySelectorAll('a.open-session')];
-    if (!links.length) return;
-    const at = links.indexOf(document.activeElement);
-    if (ev.key === 'j') { links[Math.min(links.length - 1, at + 1)].focus(); ev.preventDefault(); }
-    if (ev.key === 'k') { links[Math.max(0, at - 1)].focus(); ev.preventDefault(); }
-  });
+  Vigil.queueKeys('a.open-session');
   load();
 })();

@@ -127,5 +127,18 @@ const Vigil = (() => {
 
   function labels(map, key) { return map[key] || key; }
 
-  return { h, api, say, when, start, homes, labels, get me() { return me; }, setCsrf(t) { csrf = t; } };
+  // j and k move the focus down and up a queue's open links (`selector`), as in a mail client;
+  // not while typing in a field, and not with a modifier (the browser's own shortcuts).
+  function queueKeys(selector) {
+    document.addEventListener('keydown', (ev) => {
+      if (ev.target.matches('input, select, textarea') || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      const links = [...document.querySelectorAll(selector)];
+      if (!links.length) return;
+      const at = links.indexOf(document.activeElement);
+      if (ev.key === 'j') { links[Math.min(links.length - 1, at + 1)].focus(); ev.preventDefault(); }
+      if (ev.key === 'k') { links[Math.max(0, at - 1)].focus(); ev.preventDefault(); }
+    });
+  }
+
+  return { h, api, say, when, start, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
 })();
