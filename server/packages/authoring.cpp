@@ -87,16 +87,7 @@ Result<ItemResult> read_item(ObjectReader& r, SectionKind kind, assessment::Leve
   auto& it = out.item;
   VIGIL_ASSIGN(it.id, r.string("id", 256));
   if (!is_slug(it.id, 1, 64)) return fail(r.error("id", "must be 1 to 64 characters of a-z, 0-9 and -"));
-  VIGIL_ASSIGN(auto type, r.string("type", 32));
-  if (type == "single") {
-    it.type = ItemType::single;
-  } else if (type == "multiple") {
-    it.type = ItemType::multiple;
-  } else if (type == "written") {
-    it.type = ItemType::written;
-  } else {
-    return fail(r.error("type", "must be single, multiple or written"));
-  }
+  VIGIL_ASSIGN(it.type, assessment::read_item_type(r));
   if (kind == SectionKind::knowledge && it.type == ItemType::written) {
     return fail(r.error("type", "a knowledge section has single and multiple items only"));
   }
