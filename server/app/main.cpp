@@ -211,6 +211,16 @@ int cmd_package_build(const fs::path& content_dir, const fs::path& home_dir, con
   return 0;
 }
 
+// Issues the sitting's start code (replacing any earlier one) and shows it once, with what the
+// operator should do with it.
+int issue_and_show_start_code(vigil::server::app::ServerData& data, const std::string& candidate_id,
+                              const std::string& assessment_id, std::string_view what_to_do) {
+  auto code = issue_start_code(data.repo, data.home.keys, candidate_id, assessment_id, vigil::time::system_clock());
+  if (!code) return failed(code.error());
+  std::cout << "start code: " << *code << "\n" << what_to_do;
+  return 0;
+}
+
 int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id,
                  const std::string& start, int window_hours, int version) {
   auto start_ms = vigil::time::parse_iso8601(start);
@@ -218,7 +228,6 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   auto data = vigil::server::app::ServerData::open(dir);
   if (!data) return failed(data.error());
   auto& repo = (*data)->repo;
-  const auto& home = (*data)->home;
   // schedule_attempt keeps the resit rules (server/results/resits.hpp): no new sitting after a
   // released "not met" without the council's re-endorsement; a resit is linked to the first.
   auto attempt = schedule_attempt(repo, (*data)->results, (*data)->resits, candidate_id, assessment_id,
@@ -237,27 +246,19 @@ int cmd_schedule(const fs::path& dir, const std::string& candidate_id, const std
   // moved sitting keeps its code: re-issuing would strand devices that are offline on the day.
   auto existing = repo.start_code(s->sitting_id);
   if (!existing) return failed(existing.error());
-  if (!*existing) {
-    auto code = issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
-    if (!code) return failed(code.error());
-    std::cout << "start code: " << *code << "\n"
-              << "  for the support line: read it to the candidate at the start time if they are offline;\n"
-              << "  it is shown only now (the server keeps only a key locked under it)\n";
-  }
-  return 0;
+  if (*existing) return 0;
+  return issue_and_show_start_code(**data, candidate_id, assessment_id,
+                                   "  for the support line: read it to the candidate at the start time if they are "
+                                   "offline;\n  it is shown only now (the server keeps only a key locked under it)\n");
 }
 
 int cmd_start_code(const fs::path& dir, const std::string& candidate_id, const std::string& assessment_id) {
   auto data = vigil::server::app::ServerData::open(dir);
   if (!data) return failed(data.error());
-  auto& repo = (*data)->repo;
-  const auto& home = (*data)->home;
-  auto code = issue_start_code(repo, home.keys, candidate_id, assessment_id, vigil::time::system_clock());
-  if (!code) return failed(code.error());
-  std::cout << "start code: " << *code << "\n"
-            << "  read it to the candidate at the start time; any earlier code for this sitting is replaced\n"
-            << "  (a device that already downloaded its grant needs to download again to use the new code)\n";
-  return 0;
+  return issue_and_show_start_code(
+      **data, candidate_id, assessment_id,
+      "  read it to the candidate at the start time; any earlier code for this sitting is replaced\n"
+      "  (a device that already downloaded its grant needs to download again to use the new code)\n");
 }
 
 int cmd_set_accommodations(const fs::path& dir, const std::string& candidate_id, int extra_time, int extra_break,

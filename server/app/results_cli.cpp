@@ -48,6 +48,17 @@ int failed(const Error& e) {
 // The home, its database and the repositories, through the composition root.
 Result<std::unique_ptr<ServerData>> open_home(const fs::path& dir) { return ServerData::open(dir); }
 
+// For the commands that sign certificates: the home and the issuer key in force now.
+struct Signing {
+  std::unique_ptr<ServerData> data;
+  IssuerSigner signer;
+};
+Result<Signing> open_signing(const fs::path& dir, const time::Clock& clock) {
+  VIGIL_ASSIGN(auto data, open_home(dir));
+  VIGIL_ASSIGN(auto signer, active_issuer(dir, clock.wall_ms()));
+  return Signing{std::move(data), std::move(signer)};
+}
+
 // "P6=5/10" -> {P6, 5, 10}
 Result<results::WrittenAreaMark> parse_mark(const std::string& text) {
   const auto eq = text.find('='), slash = text.find('/');
@@ -72,12 +83,10 @@ int run_score(ResultsCli& c) {
 }
 
 int run_release(ResultsCli& c) {
-  auto o = open_home(c.dir);
-  if (!o) return failed(o.error());
   const auto& clock = time::system_clock();
-  auto signer = active_issuer(c.dir, clock.wall_ms());
-  if (!signer) return failed(signer.error());
-  auto r = release_results((*o)->repo, (*o)->results, c.assessment, &*signer, clock);
+  auto s = open_signing(c.dir, clock);
+  if (!s) return failed(s.error());
+  auto r = release_results(s->data->repo, s->data->results, c.assessment, &s->signer, clock);
   if (!r) return failed(r.error());
   std::cout << "released " << r->counts.released << " result(s) of " << c.assessment << " (" << r->counts.already
             << " released before, " << r->counts.incomplete << " still awaiting marking and not released)\n"
@@ -89,12 +98,11 @@ int run_release(ResultsCli& c) {
 }
 
 int run_issue(ResultsCli& c) {
-  auto o = open_home(c.dir);
-  if (!o) return failed(o.error());
   const auto& clock = time::system_clock();
-  auto signer = active_issuer(c.dir, clock.wall_ms());
-  if (!signer) return failed(signer.error());
-  auto cert = issue_certificate((*o)->repo, (*o)->results, *signer, c.sitting, clock, static_cast<std::uint32_t>(c.years));
+  auto s = open_signing(c.dir, clock);
+  if (!s) return failed(s.error());
+  auto cert =
+      issue_certificate(s->data->repo, s->data->results, s->signer, c.sitting, clock, static_cast<std::uint32_t>(c.years));
   if (!cert) return failed(cert.error());
   const std::string text = certificate::to_json(*cert).dump(2) + "\n";
   if (!c.out.empty()) {

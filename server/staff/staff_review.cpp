@@ -1,6 +1,7 @@
 #include "server/staff/staff_review.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <map>
 #include <set>
@@ -119,6 +120,31 @@ std::string sniff_type(const Bytes& b) {
   return "application/octet-stream";
 }
 
+// A proctor's decision as both decision endpoints take it: {"decision", "note"}, the decision one
+// of `allowed`; every decision but the first (the benign one) needs a note, `note_needed` says so.
+struct DecisionBody {
+  std::string decision;
+  std::string note;
+};
+Result<DecisionBody> decision_body(Ctx& c, const std::array<std::string_view, 3>& allowed, std::size_t note_max,
+                                   std::string_view note_needed) {
+  VIGIL_ASSIGN(const auto body, json_body(c.req));
+  ObjectReader in(body);
+  VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
+  VIGIL_ASSIGN(auto note, str_field(in, "note", note_max, false));
+  VIGIL_TRY(in.finish());
+  if (std::find(allowed.begin(), allowed.end(), decision) == allowed.end()) {
+    return fail(Error(Errc::invalid_argument,
+                      "decision must be " + std::string(allowed[0]) + ", " + std::string(allowed[1]) + " or " +
+                          std::string(allowed[2]),
+                      "decision"));
+  }
+  if (decision != allowed[0] && trim(note).empty()) {
+    return fail(Error(Errc::invalid_argument, std::string(note_needed), "note"));
+  }
+  return DecisionBody{std::move(decision), std::move(note)};
+}
+
 }  // namespace
 
 Result<HttpResponse> get_evidence(Ctx& c) {
@@ -142,17 +168,8 @@ Result<HttpResponse> get_evidence(Ctx& c) {
 }
 
 Result<HttpResponse> post_flag_decision(Ctx& c) {
-  VIGIL_ASSIGN(const auto body, json_body(c.req));
-  ObjectReader in(body);
-  VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
-  VIGIL_ASSIGN(auto note, str_field(in, "note", 2000, false));
-  VIGIL_TRY(in.finish());
-  if (decision != "dismiss" && decision != "note" && decision != "concern") {
-    return fail(Error(Errc::invalid_argument, "decision must be dismiss, note or concern", "decision"));
-  }
-  if (decision != "dismiss" && trim(note).empty()) {
-    return fail(Error(Errc::invalid_argument, "write a note saying what you saw", "note"));
-  }
+  VIGIL_ASSIGN(auto body, decision_body(c, {"dismiss", "note", "concern"}, 2000, "write a note saying what you saw"));
+  const auto& [decision, note] = body;
   VIGIL_ASSIGN(auto row, review_row(c));
   if (row.state == "decided") return fail(Errc::conflict, "this session has been decided; its flags can no longer change");
   std::int64_t flag_row = 0;
@@ -168,16 +185,10 @@ Result<HttpResponse> post_flag_decision(Ctx& c) {
 }
 
 Result<HttpResponse> post_session_decision(Ctx& c) {
-  VIGIL_ASSIGN(const auto body, json_body(c.req));
-  ObjectReader in(body);
-  VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
-  VIGIL_ASSIGN(auto note, str_field(in, "note", 4000, false));
-  VIGIL_TRY(in.finish());
-  if (decision != "no_concerns" && decision != "concerns" && decision != "breach") {
-    return fail(Error(Errc::invalid_argument, "decision must be no_concerns, concerns or breach", "decision"));
-  }
+  VIGIL_ASSIGN(auto body, decision_body(c, {"no_concerns", "concerns", "breach"}, 4000,
+                                        "an adverse decision needs a note giving the reasons"));
+  const auto& [decision, note] = body;
   const bool adverse = decision != "no_concerns";
-  if (adverse && trim(note).empty()) return fail(Error(Errc::invalid_argument, "an adverse decision needs a note giving the reasons", "note"));
   json out{{"v", 1}};
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_ASSIGN(auto row, review_row(c));

@@ -13,8 +13,6 @@ namespace vigil::server {
 
 namespace {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
-
 constexpr const char* k_result_columns =
     "SELECT sitting_id, candidate_id, assessment_id, version, outcome, report, scored_wall_ms, released_wall_ms "
     "FROM results ";
@@ -47,46 +45,40 @@ ResultRow result_row_from(const sqlite::Statement& st) {
 }
 
 Status SqliteResultsRepository::put_thresholds(std::string_view assessment_id, std::string_view json, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO result_thresholds(assessment_id, thresholds, updated_wall_ms) "
-                                          "VALUES (?, ?, ?) ON CONFLICT(assessment_id) DO UPDATE SET "
-                                          "thresholds = excluded.thresholds, updated_wall_ms = excluded.updated_wall_ms"));
-  st.bind(1, assessment_id).bind(2, json).bind(3, now_ms);
-  return st.run();
+  return base_.run(
+      "INSERT INTO result_thresholds(assessment_id, thresholds, updated_wall_ms) "
+      "VALUES (?, ?, ?) ON CONFLICT(assessment_id) DO UPDATE SET "
+      "thresholds = excluded.thresholds, updated_wall_ms = excluded.updated_wall_ms",
+      assessment_id, json, now_ms);
 }
 
 Result<std::optional<std::string>> SqliteResultsRepository::thresholds(std::string_view assessment_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT thresholds FROM result_thresholds WHERE assessment_id = ?"));
-  st.bind(1, assessment_id);
-  return sqlite::one<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });
+  return base_.one(
+      "SELECT thresholds FROM result_thresholds WHERE assessment_id = ?",
+      [](const sqlite::Statement& s) { return s.column_text(0); }, assessment_id);
 }
 
 Status SqliteResultsRepository::put_written_marks(std::string_view sitting_id,
                                                   const std::vector<results::WrittenAreaMark>& marks, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  {
-    VIGIL_ASSIGN(auto del, base_.db().cached("DELETE FROM written_marks WHERE sitting_id = ?"));
-    del.bind(1, sitting_id);
-    VIGIL_TRY(del.run());
-  }
+  const auto lock = base_.hold();
+  VIGIL_TRY(base_.run("DELETE FROM written_marks WHERE sitting_id = ?", sitting_id));
   for (const auto& m : marks) {
-    VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO written_marks(sitting_id, kss, mark, max_mark, entered_wall_ms) "
-                                            "VALUES (?, ?, ?, ?, ?)"));
-    st.bind(1, sitting_id).bind(2, m.kss).bind(3, std::int64_t{m.mark}).bind(4, std::int64_t{m.max}).bind(5, now_ms);
-    VIGIL_TRY(st.run());
+    VIGIL_TRY(
+        base_.run("INSERT INTO written_marks(sitting_id, kss, mark, max_mark, entered_wall_ms) VALUES (?, ?, ?, ?, ?)",
+                  sitting_id, m.kss, m.mark, m.max, now_ms));
   }
   return {};
 }
 
 Result<std::optional<std::vector<results::WrittenAreaMark>>> SqliteResultsRepository::written_marks(std::string_view sitting_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT kss, mark, max_mark FROM written_marks WHERE sitting_id = ? ORDER BY kss"));
-  st.bind(1, sitting_id);
-  VIGIL_ASSIGN(auto rows, (sqlite::collect<results::WrittenAreaMark>(st, [](const sqlite::Statement& s) {
-                 return results::WrittenAreaMark{s.column_text(0), static_cast<std::uint32_t>(s.column_int(1)),
-                                                 static_cast<std::uint32_t>(s.column_int(2))};
-               })));
+  VIGIL_ASSIGN(auto rows, base_.collect(
+                              "SELECT kss, mark, max_mark FROM written_marks WHERE sitting_id = ? ORDER BY kss",
+                              [](const sqlite::Statement& s) {
+                                return results::WrittenAreaMark{s.column_text(0),
+                                                                static_cast<std::uint32_t>(s.column_int(1)),
+                                                                static_cast<std::uint32_t>(s.column_int(2))};
+                              },
+                              sitting_id));
   if (rows.empty()) return std::optional<std::vector<results::WrittenAreaMark>>{};
   return std::optional<std::vector<results::WrittenAreaMark>>{std::move(rows)};
 }
@@ -99,7 +91,7 @@ Result<std::optional<std::vector<results::WrittenAreaMark>>> SqliteResultsReposi
 //  - per item, the most recently enrolled device that answered it wins; revisions are compared
 //    only within one device (each store numbers its own), ties going to the later record.
 Result<results::Answers> SqliteResultsRepository::answers(std::string_view session_id) {
-  Lock lock(base_.mutex());
+  const auto lock = base_.hold();
   VIGIL_ASSIGN(auto st, base_.db().cached(R"(
     WITH mine AS (
       SELECT d.device_id, d.enrolled_wall_ms FROM sittings t JOIN devices d ON d.candidate_id = t.candidate_id
@@ -113,7 +105,7 @@ Result<results::Answers> SqliteResultsRepository::answers(std::string_view sessi
        AND (s.submitted_seq IS NULL OR r.seq <= s.submitted_seq)
        AND ((SELECT at FROM final) IS NULL OR r.received_wall_ms <= (SELECT at FROM final))
      ORDER BY m.enrolled_wall_ms, r.device_id, r.seq)"));
-  st.bind(1, session_id).bind(2, protocol::k_answer_saved_type).bind(3, protocol::k_session_submitted_type);
+  st.bind_all(session_id, protocol::k_answer_saved_type, protocol::k_session_submitted_type);
   struct Latest {
     std::string device_id;
     std::uint64_t revision = 0;
@@ -140,54 +132,44 @@ Result<results::Answers> SqliteResultsRepository::answers(std::string_view sessi
 }
 
 Result<bool> SqliteResultsRepository::submitted(std::string_view session_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM sessions s JOIN sittings t ON t.sitting_id = s.session_id AND "
-                                          "t.candidate_id = s.candidate_id WHERE s.session_id = ? AND "
-                                          "s.submitted_seq IS NOT NULL LIMIT 1"));
-  st.bind(1, session_id);
-  return st.step();
+  return base_.exists(
+      "SELECT 1 FROM sessions s JOIN sittings t ON t.sitting_id = s.session_id AND "
+      "t.candidate_id = s.candidate_id WHERE s.session_id = ? AND "
+      "s.submitted_seq IS NOT NULL LIMIT 1",
+      session_id);
 }
 
 Status SqliteResultsRepository::put_result(const ResultRow& r) {
-  Lock lock(base_.mutex());
+  const auto lock = base_.hold();
   VIGIL_ASSIGN(auto existing, result(r.sitting_id));
   if (existing && existing->released_wall_ms) {
     return fail(Errc::conflict, "the result of sitting " + r.sitting_id + " has been released and cannot change");
   }
-  VIGIL_ASSIGN(auto st, base_.db().cached(
-                            "INSERT INTO results(sitting_id, candidate_id, assessment_id, version, outcome, report, "
-                            "scored_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sitting_id) DO UPDATE SET "
-                            "candidate_id = excluded.candidate_id, assessment_id = excluded.assessment_id, "
-                            "version = excluded.version, outcome = excluded.outcome, report = excluded.report, "
-                            "scored_wall_ms = excluded.scored_wall_ms"));
-  st.bind(1, r.sitting_id).bind(2, r.candidate_id).bind(3, r.assessment_id).bind(4, std::int64_t{r.version})
-      .bind(5, r.outcome).bind(6, r.report_json).bind(7, r.scored_wall_ms);
-  return st.run();
+  return base_.run(
+      "INSERT INTO results(sitting_id, candidate_id, assessment_id, version, outcome, report, scored_wall_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sitting_id) DO UPDATE SET "
+      "candidate_id = excluded.candidate_id, assessment_id = excluded.assessment_id, "
+      "version = excluded.version, outcome = excluded.outcome, report = excluded.report, "
+      "scored_wall_ms = excluded.scored_wall_ms",
+      r.sitting_id, r.candidate_id, r.assessment_id, r.version, r.outcome, r.report_json, r.scored_wall_ms);
 }
 
 Result<std::optional<ResultRow>> SqliteResultsRepository::result(std::string_view sitting_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE sitting_id = ?"));
-  st.bind(1, sitting_id);
-  return sqlite::one<ResultRow>(st, result_row_from);
+  return base_.one(std::string(k_result_columns) + "WHERE sitting_id = ?", result_row_from, sitting_id);
 }
 
 Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_assessment(std::string_view assessment_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE assessment_id = ? ORDER BY sitting_id"));
-  st.bind(1, assessment_id);
-  return sqlite::collect<ResultRow>(st, result_row_from);
+  return base_.collect(std::string(k_result_columns) + "WHERE assessment_id = ? ORDER BY sitting_id", result_row_from,
+                       assessment_id);
 }
 
 Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_candidate(std::string_view candidate_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_result_columns) + "WHERE candidate_id = ? ORDER BY scored_wall_ms"));
-  st.bind(1, candidate_id);
-  return sqlite::collect<ResultRow>(st, result_row_from);
+  return base_.collect(std::string(k_result_columns) + "WHERE candidate_id = ? ORDER BY scored_wall_ms",
+                       result_row_from, candidate_id);
 }
 
 Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessment_id, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
+  const auto lock = base_.hold();
   ReleaseCounts c;
   VIGIL_ASSIGN(auto rows, results_of_assessment(assessment_id));
   for (const auto& r : rows) {
@@ -203,20 +185,18 @@ Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessme
     if (hold == ReviewHold::under_review) ++c.withheld_under_review;
     if (hold == ReviewHold::adverse) ++c.withheld_adverse;
   }
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
-                                                      "released_wall_ms IS NULL AND outcome IN ('met', 'not_met') AND NOT ") +
-                                          k_review_hold_exists));
-  st.bind(1, now_ms).bind(2, assessment_id);
-  VIGIL_TRY(st.run());
-  c.released = sqlite3_changes(base_.db().handle());
+  VIGIL_ASSIGN(c.released,
+               base_.changes(std::string("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
+                                         "released_wall_ms IS NULL AND outcome IN ('met', 'not_met') AND NOT ") +
+                                 k_review_hold_exists,
+                             now_ms, assessment_id));
   return c;
 }
 
 Result<ReviewHold> SqliteResultsRepository::review_hold(std::string_view sitting_id) {
-  Lock lock(base_.mutex());
   // Reviews of the sitting's own candidate's devices only: another candidate's device cannot hold
   // (or free) someone else's result.
-  VIGIL_ASSIGN(auto st, base_.db().cached(R"(
+  VIGIL_ASSIGN(const auto hold, base_.one(R"(
     SELECT
       EXISTS (SELECT 1 FROM review_outcomes o JOIN review_sessions rs ON rs.device_id = o.device_id AND
                      rs.session_id = o.session_id JOIN sittings t ON t.sitting_id = rs.session_id AND
@@ -224,53 +204,45 @@ Result<ReviewHold> SqliteResultsRepository::review_hold(std::string_view sitting
                WHERE o.session_id = ?1 AND o.decision IN ('concerns', 'breach')),
       EXISTS (SELECT 1 FROM review_sessions rs JOIN sittings t ON t.sitting_id = rs.session_id AND
                      t.candidate_id = rs.candidate_id
-               WHERE rs.session_id = ?1 AND rs.state <> 'decided'))"));
-  st.bind(1, sitting_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return ReviewHold::none;
-  if (st.column_int(0) != 0) return ReviewHold::adverse;
-  if (st.column_int(1) != 0) return ReviewHold::under_review;
-  return ReviewHold::none;
+               WHERE rs.session_id = ?1 AND rs.state <> 'decided'))",
+                                          [](const sqlite::Statement& s) {
+                                            if (s.column_int(0) != 0) return ReviewHold::adverse;
+                                            if (s.column_int(1) != 0) return ReviewHold::under_review;
+                                            return ReviewHold::none;
+                                          },
+                                          sitting_id));
+  return hold.value_or(ReviewHold::none);
 }
 
 Status SqliteResultsRepository::add_credential(const CredentialRow& c) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO credentials(credential_id, sitting_id, candidate_id, credential, "
-                                          "issued_wall_ms) VALUES (?, ?, ?, ?, ?)"));
-  st.bind(1, c.credential_id).bind(2, c.sitting_id).bind(3, c.candidate_id).bind(4, c.credential_json).bind(5, c.issued_wall_ms);
-  return st.run();
+  return base_.run(
+      "INSERT INTO credentials(credential_id, sitting_id, candidate_id, credential, "
+      "issued_wall_ms) VALUES (?, ?, ?, ?, ?)",
+      c.credential_id, c.sitting_id, c.candidate_id, c.credential_json, c.issued_wall_ms);
 }
 
 Result<std::optional<CredentialRow>> SqliteResultsRepository::credential(std::string_view credential_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) + "WHERE credential_id = ?"));
-  st.bind(1, credential_id);
-  return sqlite::one<CredentialRow>(st, credential_row);
+  return base_.one(std::string(k_credential_columns) + "WHERE credential_id = ?", credential_row, credential_id);
 }
 
 Result<std::optional<CredentialRow>> SqliteResultsRepository::current_credential(std::string_view sitting_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) +
-                                          "WHERE sitting_id = ? AND revoked_wall_ms IS NULL ORDER BY issued_wall_ms DESC LIMIT 1"));
-  st.bind(1, sitting_id);
-  return sqlite::one<CredentialRow>(st, credential_row);
+  return base_.one(std::string(k_credential_columns) +
+                       "WHERE sitting_id = ? AND revoked_wall_ms IS NULL ORDER BY issued_wall_ms DESC LIMIT 1",
+                   credential_row, sitting_id);
 }
 
 Status SqliteResultsRepository::revoke_credential(std::string_view credential_id, std::string_view reason, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
+  const auto lock = base_.hold();
   VIGIL_ASSIGN(auto existing, credential(credential_id));
   if (!existing) return fail(Errc::not_found, "no certificate " + std::string(credential_id) + " was issued here");
   if (existing->revoked_wall_ms) return {};  // (3)
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE credentials SET revoked_wall_ms = ?, revoked_reason = ? WHERE credential_id = ?"));
-  st.bind(1, now_ms).bind(2, reason).bind(3, credential_id);
-  return st.run();
+  return base_.run("UPDATE credentials SET revoked_wall_ms = ?, revoked_reason = ? WHERE credential_id = ?", now_ms,
+                   reason, credential_id);
 }
 
 Result<std::vector<CredentialRow>> SqliteResultsRepository::revoked_credentials() {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_credential_columns) +
-                                          "WHERE revoked_wall_ms IS NOT NULL ORDER BY credential_id"));
-  return sqlite::collect<CredentialRow>(st, credential_row);
+  return base_.collect(std::string(k_credential_columns) + "WHERE revoked_wall_ms IS NOT NULL ORDER BY credential_id",
+                       credential_row);
 }
 
 namespace {
@@ -279,14 +251,8 @@ constexpr const char* k_resit_columns =
     "SELECT resit_of, candidate_id, attempt, endorsed_by, endorsed_wall_ms, sitting_id FROM resits ";
 
 ResitRow read_resit(const sqlite::Statement& st) {
-  ResitRow r;
-  r.resit_of = st.column_text(0);
-  r.candidate_id = st.column_text(1);
-  r.attempt = st.column_int(2);
-  r.endorsed_by = st.column_int(3);
-  r.endorsed_wall_ms = st.column_int(4);
-  if (!st.column_is_null(5)) r.sitting_id = st.column_text(5);
-  return r;
+  return ResitRow{st.column_text(0), st.column_text(1), st.column_int(2),
+                  st.column_int(3),  st.column_int(4),  st.column_text_or_null(5)};
 }
 
 }  // namespace
@@ -294,77 +260,66 @@ ResitRow read_resit(const sqlite::Statement& st) {
 // ---- resits ----
 
 Status SqliteResitRepository::add_resit(const ResitRow& r) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO resits(resit_of, candidate_id, attempt, endorsed_by, endorsed_wall_ms) "
-                                          "VALUES (?, ?, ?, ?, ?)"));
-  st.bind(1, r.resit_of).bind(2, r.candidate_id).bind(3, r.attempt).bind(4, r.endorsed_by).bind(5, r.endorsed_wall_ms);
-  auto ok = st.run();
+  auto ok = base_.run(
+      "INSERT INTO resits(resit_of, candidate_id, attempt, endorsed_by, endorsed_wall_ms) "
+      "VALUES (?, ?, ?, ?, ?)",
+      r.resit_of, r.candidate_id, r.attempt, r.endorsed_by, r.endorsed_wall_ms);
   if (!ok && ok.error().code == Errc::conflict) return fail(Errc::conflict, "this result has already been re-endorsed for a resit");
   return ok;
 }
 
 Result<std::optional<ResitRow>> SqliteResitRepository::resit_of(std::string_view not_met_sitting_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_resit_columns) + "WHERE resit_of = ?"));
-  st.bind(1, not_met_sitting_id);
-  return sqlite::one<ResitRow>(st, read_resit);
+  return base_.one(std::string(k_resit_columns) + "WHERE resit_of = ?", read_resit, not_met_sitting_id);
 }
 
 Result<std::optional<ResitRow>> SqliteResitRepository::resit_by_sitting(std::string_view sitting_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_resit_columns) + "WHERE sitting_id = ?"));
-  st.bind(1, sitting_id);
-  return sqlite::one<ResitRow>(st, read_resit);
+  return base_.one(std::string(k_resit_columns) + "WHERE sitting_id = ?", read_resit, sitting_id);
 }
 
 Status SqliteResitRepository::link_resit(std::string_view not_met_sitting_id, std::string_view sitting_id, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE resits SET sitting_id = ?, linked_wall_ms = ? WHERE resit_of = ? AND sitting_id IS NULL"));
-  st.bind(1, sitting_id).bind(2, now_ms).bind(3, not_met_sitting_id);
-  VIGIL_TRY(st.run());
-  if (sqlite3_changes(base_.db().handle()) != 1) return fail(Errc::conflict, "this re-endorsement already has its resit");
+  VIGIL_ASSIGN(const auto changed,
+               base_.changes("UPDATE resits SET sitting_id = ?, linked_wall_ms = ? WHERE resit_of = ? "
+                             "AND sitting_id IS NULL",
+                             sitting_id, now_ms, not_met_sitting_id));
+  if (changed != 1) return fail(Errc::conflict, "this re-endorsement already has its resit");
   return {};
 }
 
 Result<std::vector<WindowSummary>> SqliteResitRepository::windows() {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(R"sql(
+  return base_.collect(R"sql(
 SELECT s.assessment_id, count(*),
        sum(EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.candidate_id = s.candidate_id AND x.submitted_seq IS NOT NULL)),
        count(r.sitting_id), coalesce(sum(r.outcome = 'incomplete'), 0), coalesce(sum(r.outcome = 'met'), 0),
        coalesce(sum(r.outcome = 'not_met'), 0), count(r.released_wall_ms)
   FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitting_id
- GROUP BY s.assessment_id ORDER BY s.assessment_id)sql"));
-  return sqlite::collect<WindowSummary>(st, [](const sqlite::Statement& s) {
-    return WindowSummary{s.column_text(0), s.column_int(1), s.column_int(2), s.column_int(3), s.column_int(4),
-                         s.column_int(5), s.column_int(6), s.column_int(7)};
-  });
+ GROUP BY s.assessment_id ORDER BY s.assessment_id)sql",
+                       [](const sqlite::Statement& s) {
+                         return WindowSummary{s.column_text(0), s.column_int(1), s.column_int(2), s.column_int(3),
+                                              s.column_int(4),  s.column_int(5), s.column_int(6), s.column_int(7)};
+                       });
 }
 
 Result<std::vector<std::string>> SqliteResitRepository::submitted_unreleased(std::string_view assessment_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(R"sql(
+  return base_.collect(R"sql(
 SELECT s.sitting_id FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitting_id
  WHERE s.assessment_id = ? AND r.released_wall_ms IS NULL
    AND EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.candidate_id = s.candidate_id AND x.submitted_seq IS NOT NULL)
- ORDER BY s.sitting_id)sql"));
-  st.bind(1, assessment_id);
-  return sqlite::collect<std::string>(st, [](const sqlite::Statement& s) { return s.column_text(0); });
+ ORDER BY s.sitting_id)sql",
+                       [](const sqlite::Statement& s) { return s.column_text(0); }, assessment_id);
 }
 
 Result<std::vector<CouncilResultRow>> SqliteResitRepository::released_of_council(std::string_view council_id,
                                                                                 std::int64_t limit) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(R"sql(
+  return base_.collect(R"sql(
 SELECT r.sitting_id, r.candidate_id, r.assessment_id, r.version, r.outcome, r.report, r.scored_wall_ms, r.released_wall_ms,
        c.full_name
   FROM results r JOIN candidates c ON c.candidate_id = r.candidate_id
  WHERE c.council_id = ? AND r.released_wall_ms IS NOT NULL
- ORDER BY c.full_name, c.candidate_id, r.released_wall_ms LIMIT ?)sql"));
-  st.bind(1, council_id).bind(2, limit);
-  return sqlite::collect<CouncilResultRow>(st, [](const sqlite::Statement& s) {
-    return CouncilResultRow{result_row_from(s), s.column_text(8)};
-  });
+ ORDER BY c.full_name, c.candidate_id, r.released_wall_ms LIMIT ?)sql",
+                       [](const sqlite::Statement& s) {
+                         return CouncilResultRow{result_row_from(s), s.column_text(8)};
+                       },
+                       council_id, limit);
 }
 
 }  // namespace vigil::server

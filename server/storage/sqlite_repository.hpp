@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <type_traits>
+#include <vector>
 
 #include "server/storage/repository.hpp"
 #include "shared/sqlite/sqlite.hpp"
@@ -12,6 +15,9 @@
 namespace vigil::server {
 
 class SqliteRepository final : public Repository {
+  template <class Make>
+  using RowOf = std::decay_t<std::invoke_result_t<Make&, const sqlite::Statement&>>;
+
  public:
   static Result<std::unique_ptr<SqliteRepository>> open(const std::filesystem::path& db_path);
 
@@ -62,7 +68,46 @@ class SqliteRepository final : public Repository {
   // For the staff and results repositories (server/storage/staff_sqlite_repository.hpp,
   // results_repository), which share this connection, its lock and therefore its transactions.
   sqlite::Db& db() noexcept { return db_; }
-  std::recursive_mutex& mutex() noexcept { return mu_; }
+  // Holds the connection's lock until the returned guard goes: for a method whose statements must
+  // see one state of the database (it is recursive, so the calls below may run inside it).
+  [[nodiscard]] std::unique_lock<std::recursive_mutex> hold() { return std::unique_lock(mu_); }
+
+  // One cached statement under the lock, args bound to its parameters 1, 2, ... in order
+  // (sqlite::Statement::bind_all). Every repository on this connection runs its single-statement
+  // methods through these; a method whose statements must see one consistent database holds
+  // hold() (or a transaction) around them itself.
+  //   run: no rows expected.  changes: run, then how many rows it changed.
+  //   exists: whether it returns a row.  one / collect: sqlite::one / sqlite::collect with make.
+  template <class... Args>
+  Status run(std::string_view sql, const Args&... args) {
+    const auto lock = hold();
+    VIGIL_ASSIGN(auto st, bound(sql, args...));
+    return st.run();
+  }
+  template <class... Args>
+  Result<std::int64_t> changes(std::string_view sql, const Args&... args) {
+    const auto lock = hold();
+    VIGIL_TRY(run(sql, args...));
+    return static_cast<std::int64_t>(sqlite3_changes(db_.handle()));
+  }
+  template <class... Args>
+  Result<bool> exists(std::string_view sql, const Args&... args) {
+    const auto lock = hold();
+    VIGIL_ASSIGN(auto st, bound(sql, args...));
+    return st.step();
+  }
+  template <class Make, class... Args>
+  Result<std::optional<RowOf<Make>>> one(std::string_view sql, Make make, const Args&... args) {
+    const auto lock = hold();
+    VIGIL_ASSIGN(auto st, bound(sql, args...));
+    return sqlite::one<RowOf<Make>>(st, make);
+  }
+  template <class Make, class... Args>
+  Result<std::vector<RowOf<Make>>> collect(std::string_view sql, Make make, const Args&... args) {
+    const auto lock = hold();
+    VIGIL_ASSIGN(auto st, bound(sql, args...));
+    return sqlite::collect<RowOf<Make>>(st, make);
+  }
 
   Status add_package(const PackageRow& p, std::string_view marking_scheme_json) override;
   Result<std::optional<PackageRow>> package(std::string_view assessment_id, std::uint32_t version,
@@ -83,6 +128,12 @@ class SqliteRepository final : public Repository {
   Result<assessment::Accommodations> accommodations(std::string_view candidate_id) override;
  private:
   SqliteRepository() = default;
+  template <class... Args>
+  Result<sqlite::Statement> bound(std::string_view sql, const Args&... args) {
+    VIGIL_ASSIGN(auto st, db_.cached(sql));
+    st.bind_all(args...);
+    return st;
+  }
   std::recursive_mutex mu_;  // transaction() holds it while fn calls the other methods
   sqlite::Db db_;
 };

@@ -6,8 +6,6 @@ namespace vigil::server {
 
 namespace {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
-
 // One candidate's completion state, derived (StaffRepository invariant 3). The CASE lists the
 // states from the furthest along back to the first. Flags arrive while a candidate is still
 // sitting (sync is continuous): "under review" starts only once the session is submitted.
@@ -61,6 +59,8 @@ std::string status_select(bool one_council) {
   return sql;
 }
 
+std::int64_t read_int(const sqlite::Statement& st) { return st.column_int(0); }
+
 StaffUser read_user(const sqlite::Statement& st) {
   StaffUser u;
   u.user_id = st.column_int(0);
@@ -81,16 +81,26 @@ StaffUser read_user(const sqlite::Statement& st) {
   return u;
 }
 
+CandidateStatusRow read_status(const sqlite::Statement& st) {
+  CandidateStatusRow r;
+  r.candidate_id = st.column_text(0);
+  r.council_id = st.column_text(1);
+  r.full_name = st.column_text(2);
+  r.work_email = st.column_text(3);
+  r.employee_ref = st.column_text(4);
+  r.level = st.column_text(5);
+  r.last_seen_wall_ms = st.column_int_or_null(6);
+  r.outcome = st.column_text_or_null(7).value_or("");
+  r.status = st.column_text(8);
+  r.reendorsed = st.column_int(9) != 0;
+  r.attempt = st.column_int(10);
+  return r;
+}
+
 constexpr const char* k_user_columns =
     "SELECT user_id, email, display_name, role, council_id, password_salt, password_hash, failed_logins, "
     "locked_until_wall_ms, disabled_wall_ms, must_change_password, password_expires_wall_ms, totp_secret, "
     "totp_pending_secret, totp_last_step FROM staff_users ";
-
-// Runs a prepared statement and reports whether it changed exactly one row.
-Result<bool> changed_one(sqlite::Db& db, sqlite::Statement& st) {
-  VIGIL_TRY(st.run());
-  return sqlite3_changes(db.handle()) == 1;
-}
 
 }  // namespace
 
@@ -113,171 +123,117 @@ std::optional<Role> parse_role(std::string_view s) noexcept {
 }
 
 Result<std::int64_t> SqliteStaffRepository::add_user(const StaffUser& u, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_users(email, display_name, role, council_id, password_salt, "
-                                  "password_hash, created_wall_ms, must_change_password, password_expires_wall_ms) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  st.bind(1, u.email).bind(2, u.display_name).bind(3, role_name(u.role));
-  if (u.council_id.empty()) st.bind_null(4); else st.bind(4, u.council_id);
-  st.bind(5, ByteView(u.password_salt)).bind(6, ByteView(u.password_hash)).bind(7, now_ms);
-  st.bind(8, std::int64_t{u.must_change_password ? 1 : 0});
-  if (u.password_expires_wall_ms > 0) st.bind(9, u.password_expires_wall_ms); else st.bind_null(9);
-  auto r = st.run();
+  const auto lock = base_.hold();  // until the row id is read
+  auto r = base_.run(
+      "INSERT INTO staff_users(email, display_name, role, council_id, password_salt, password_hash, "
+      "created_wall_ms, must_change_password, password_expires_wall_ms) "
+      "VALUES (?, ?, ?, nullif(?, ''), ?, ?, ?, ?, nullif(?, 0))",
+      u.email, u.display_name, role_name(u.role), u.council_id, u.password_salt, u.password_hash, now_ms,
+      u.must_change_password, std::max<std::int64_t>(u.password_expires_wall_ms, 0));
   if (!r && r.error().code == Errc::conflict) {
     return fail(Error(Errc::conflict, "a staff account with this email already exists, or the council is unknown", "email"));
   }
   VIGIL_TRY(r);
-  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db.handle()));
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(base_.db().handle()));
 }
 
 Result<std::optional<StaffUser>> SqliteStaffRepository::user_by_email(std::string_view email) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_user_columns) + "WHERE email = ?"));
-  st.bind(1, email);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<StaffUser>{};
-  return std::optional<StaffUser>{read_user(st)};
+  return base_.one(std::string(k_user_columns) + "WHERE email = ?", read_user, email);
 }
 
 Result<std::optional<StaffUser>> SqliteStaffRepository::user(std::int64_t user_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_user_columns) + "WHERE user_id = ?"));
-  st.bind(1, user_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<StaffUser>{};
-  return std::optional<StaffUser>{read_user(st)};
+  return base_.one(std::string(k_user_columns) + "WHERE user_id = ?", read_user, user_id);
 }
 
 Result<std::vector<StaffUser>> SqliteStaffRepository::users(std::int64_t limit) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(std::string(k_user_columns) + "ORDER BY user_id LIMIT ?"));
-  st.bind(1, limit);
-  std::vector<StaffUser> out;
-  while (true) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_user(st));
-  }
-  return out;
+  return base_.collect(std::string(k_user_columns) + "ORDER BY user_id LIMIT ?", read_user, limit);
 }
 
 Status SqliteStaffRepository::set_login_failures(std::int64_t user_id, std::int64_t failed, std::int64_t locked_until_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_users SET failed_logins = ?, locked_until_wall_ms = ? WHERE user_id = ?"));
-  st.bind(1, failed).bind(2, locked_until_ms).bind(3, user_id);
-  return st.run();
+  return base_.run("UPDATE staff_users SET failed_logins = ?, locked_until_wall_ms = ? WHERE user_id = ?", failed,
+                   locked_until_ms, user_id);
 }
 
 Status SqliteStaffRepository::disable_user(std::int64_t user_id, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET disabled_wall_ms = ? WHERE user_id = ? AND disabled_wall_ms IS NULL"));
-  st.bind(1, now_ms).bind(2, user_id);
-  VIGIL_TRY(st.run());
-  if (sqlite3_changes(db.handle()) != 1) return fail(Errc::not_found, "no such active staff account");
-  VIGIL_ASSIGN(auto end, db.cached("DELETE FROM staff_sessions WHERE user_id = ?"));
-  end.bind(1, user_id);
-  return end.run();
+  const auto lock = base_.hold();
+  VIGIL_ASSIGN(const auto changed, base_.changes("UPDATE staff_users SET disabled_wall_ms = ? WHERE user_id = ? AND "
+                                                 "disabled_wall_ms IS NULL",
+                                                 now_ms, user_id));
+  if (changed != 1) return fail(Errc::not_found, "no such active staff account");
+  return base_.run("DELETE FROM staff_sessions WHERE user_id = ?", user_id);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteStaffRepository::councils() {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT council_id, name FROM councils ORDER BY name LIMIT 1000"));
-  std::vector<std::pair<std::string, std::string>> out;
-  while (true) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.emplace_back(st.column_text(0), st.column_text(1));
-  }
-  return out;
+  return base_.collect("SELECT council_id, name FROM councils ORDER BY name LIMIT 1000",
+                       [](const sqlite::Statement& s) {
+                         return std::pair{s.column_text(0), s.column_text(1)};
+                       });
 }
 
 Status SqliteStaffRepository::set_password(std::int64_t user_id, ByteView salt, ByteView hash, bool must_change,
                                            std::int64_t expires_ms, ByteView keep_session) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET password_salt = ?, password_hash = ?, must_change_password = ?, "
-                                  "password_expires_wall_ms = ? WHERE user_id = ?"));
-  st.bind(1, salt).bind(2, hash).bind(3, std::int64_t{must_change ? 1 : 0});
-  if (expires_ms > 0) st.bind(4, expires_ms); else st.bind_null(4);
-  st.bind(5, user_id);
-  VIGIL_ASSIGN(bool one, changed_one(db, st));
-  if (!one) return fail(Errc::not_found, "no such staff account");
+  const auto lock = base_.hold();
+  VIGIL_ASSIGN(const auto changed,
+               base_.changes("UPDATE staff_users SET password_salt = ?, password_hash = ?, must_change_password = ?, "
+                             "password_expires_wall_ms = nullif(?, 0) WHERE user_id = ?",
+                             salt, hash, must_change, std::max<std::int64_t>(expires_ms, 0), user_id));
+  if (changed != 1) return fail(Errc::not_found, "no such staff account");
   // A new password ends every other sign-in of the account (a thief's included).
-  VIGIL_ASSIGN(auto end, db.cached("DELETE FROM staff_sessions WHERE user_id = ? AND token_hash <> ?"));
-  end.bind(1, user_id).bind(2, keep_session);
-  return end.run();
+  return base_.run("DELETE FROM staff_sessions WHERE user_id = ? AND token_hash <> ?", user_id, keep_session);
 }
 
 Status SqliteStaffRepository::set_totp_pending(std::int64_t user_id, ByteView secret) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_users SET totp_pending_secret = ? WHERE user_id = ?"));
-  st.bind(1, secret).bind(2, user_id);
-  return st.run();
+  return base_.run("UPDATE staff_users SET totp_pending_secret = ? WHERE user_id = ?", secret, user_id);
 }
 
 Status SqliteStaffRepository::confirm_totp(std::int64_t user_id, ByteView secret, std::int64_t step,
                                            const std::vector<Bytes>& recovery_hashes) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, "
-                                  "totp_last_step = ? WHERE user_id = ? AND totp_pending_secret = ?"));
-  st.bind(1, step).bind(2, user_id).bind(3, secret);
-  VIGIL_ASSIGN(bool one, changed_one(db, st));
-  if (!one) return fail(Errc::conflict, "this enrolment was replaced by a newer one; start again");
-  VIGIL_ASSIGN(auto del, db.cached("DELETE FROM staff_recovery_codes WHERE user_id = ?"));
-  del.bind(1, user_id);
-  VIGIL_TRY(del.run());
+  const auto lock = base_.hold();
+  VIGIL_ASSIGN(const auto changed,
+               base_.changes("UPDATE staff_users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, "
+                             "totp_last_step = ? WHERE user_id = ? AND totp_pending_secret = ?",
+                             step, user_id, secret));
+  if (changed != 1) return fail(Errc::conflict, "this enrolment was replaced by a newer one; start again");
+  VIGIL_TRY(base_.run("DELETE FROM staff_recovery_codes WHERE user_id = ?", user_id));
   for (const auto& h : recovery_hashes) {
-    VIGIL_ASSIGN(auto ins, db.cached("INSERT INTO staff_recovery_codes(user_id, code_hash) VALUES (?, ?)"));
-    ins.bind(1, user_id).bind(2, ByteView(h));
-    VIGIL_TRY(ins.run());
+    VIGIL_TRY(base_.run("INSERT INTO staff_recovery_codes(user_id, code_hash) VALUES (?, ?)", user_id, h));
   }
   return {};
 }
 
 Status SqliteStaffRepository::remove_totp(std::int64_t user_id) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET totp_secret = NULL, totp_pending_secret = NULL, "
-                                  "totp_last_step = -1 WHERE user_id = ?"));
-  st.bind(1, user_id);
-  VIGIL_ASSIGN(bool one, changed_one(db, st));
-  if (!one) return fail(Errc::not_found, "no such staff account");
-  VIGIL_ASSIGN(auto del, db.cached("DELETE FROM staff_recovery_codes WHERE user_id = ?"));
-  del.bind(1, user_id);
-  return del.run();
+  const auto lock = base_.hold();
+  VIGIL_ASSIGN(const auto changed,
+               base_.changes("UPDATE staff_users SET totp_secret = NULL, totp_pending_secret = NULL, "
+                             "totp_last_step = -1 WHERE user_id = ?",
+                             user_id));
+  if (changed != 1) return fail(Errc::not_found, "no such staff account");
+  return base_.run("DELETE FROM staff_recovery_codes WHERE user_id = ?", user_id);
 }
 
 Result<bool> SqliteStaffRepository::accept_totp_step(std::int64_t user_id, std::int64_t step) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_users SET totp_last_step = ?1 WHERE user_id = ?2 AND totp_last_step < ?1"));
-  st.bind(1, step).bind(2, user_id);
-  return changed_one(db, st);
+  VIGIL_ASSIGN(const auto changed, base_.changes("UPDATE staff_users SET totp_last_step = ?1 WHERE user_id = ?2 AND "
+                                                 "totp_last_step < ?1",
+                                                 step, user_id));
+  return changed == 1;
 }
 
 Result<bool> SqliteStaffRepository::use_recovery_code(std::int64_t user_id, ByteView code_hash, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("UPDATE staff_recovery_codes SET used_wall_ms = ? WHERE user_id = ? AND code_hash = ? "
-                                  "AND used_wall_ms IS NULL"));
-  st.bind(1, now_ms).bind(2, user_id).bind(3, code_hash);
-  return changed_one(db, st);
+  VIGIL_ASSIGN(const auto changed, base_.changes("UPDATE staff_recovery_codes SET used_wall_ms = ? WHERE user_id = ? "
+                                                 "AND code_hash = ? AND used_wall_ms IS NULL",
+                                                 now_ms, user_id, code_hash));
+  return changed == 1;
 }
 
 Result<std::int64_t> SqliteStaffRepository::recovery_codes_left(std::int64_t user_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT count(*) FROM staff_recovery_codes WHERE user_id = ? AND used_wall_ms IS NULL"));
-  st.bind(1, user_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  return row ? st.column_int(0) : 0;
+  VIGIL_ASSIGN(const auto n,
+               base_.one("SELECT count(*) FROM staff_recovery_codes WHERE user_id = ? AND used_wall_ms IS NULL",
+                         read_int, user_id));
+  return n.value_or(0);
 }
 
 Result<std::int64_t> SqliteStaffRepository::throttle_attempt(const std::vector<ThrottleRule>& rules, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
+  const auto lock = base_.hold();
   // Schema 9 invariant 4: one statement counts the attempt and sets the block, only while no block
   // is in force, so concurrent attempts can neither both slip through a check nor lose a count.
   // The score leaks linearly (a leaky bucket: no pow(), which SQLite builds may lack); the block
@@ -292,134 +248,106 @@ Result<std::int64_t> SqliteStaffRepository::throttle_attempt(const std::vector<T
       "ELSE 0 END "
       "WHERE blocked_until_wall_ms <= ?2";
   for (const auto& r : rules) {
-    VIGIL_ASSIGN(auto st, db.cached(sql));
-    st.bind(1, r.key).bind(2, now_ms).bind(3, std::max<std::int64_t>(1, r.leak_ms)).bind(4, r.free).bind(5, r.base_ms)
-        .bind(6, r.cap_ms);
-    VIGIL_ASSIGN(bool counted, changed_one(db, st));
-    if (counted) continue;
-    VIGIL_ASSIGN(auto q, db.cached("SELECT blocked_until_wall_ms FROM login_throttle WHERE key = ?"));
-    q.bind(1, r.key);
-    VIGIL_ASSIGN(bool row, q.step());
-    return row ? std::max(q.column_int(0), now_ms + 1) : now_ms + 1;
+    VIGIL_ASSIGN(const auto counted,
+                 base_.changes(sql, r.key, now_ms, std::max<std::int64_t>(1, r.leak_ms), r.free, r.base_ms, r.cap_ms));
+    if (counted == 1) continue;
+    VIGIL_ASSIGN(const auto until,
+                 base_.one("SELECT blocked_until_wall_ms FROM login_throttle WHERE key = ?", read_int, r.key));
+    return until ? std::max(*until, now_ms + 1) : now_ms + 1;
   }
   return 0;
 }
 
 Status SqliteStaffRepository::throttle_success(const std::vector<std::string>& forget, const std::vector<std::string>& refund) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  for (const auto& k : forget) {
-    VIGIL_ASSIGN(auto st, db.cached("DELETE FROM login_throttle WHERE key = ?"));
-    st.bind(1, k);
-    VIGIL_TRY(st.run());
-  }
+  const auto lock = base_.hold();
+  for (const auto& k : forget) VIGIL_TRY(base_.run("DELETE FROM login_throttle WHERE key = ?", k));
   for (const auto& k : refund) {
-    VIGIL_ASSIGN(auto st, db.cached("UPDATE login_throttle SET score_milli = max(0, score_milli - 1000) WHERE key = ?"));
-    st.bind(1, k);
-    VIGIL_TRY(st.run());
+    VIGIL_TRY(base_.run("UPDATE login_throttle SET score_milli = max(0, score_milli - 1000) WHERE key = ?", k));
   }
   return {};
 }
 
 Status SqliteStaffRepository::clear_throttle_for(std::string_view email) {
-  Lock lock(base_.mutex());
   // Keys are "acct:EMAIL" and "pair:EMAIL|ADDRESS" (staff_api.cpp); compared by prefix, not LIKE,
   // since an email may hold % or _.
-  VIGIL_ASSIGN(auto st, base_.db().cached("DELETE FROM login_throttle WHERE key = 'acct:' || ?1 "
-                                          "OR substr(key, 1, length(?1) + 6) = 'pair:' || ?1 || '|'"));
-  st.bind(1, email);
-  return st.run();
+  return base_.run(
+      "DELETE FROM login_throttle WHERE key = 'acct:' || ?1 "
+      "OR substr(key, 1, length(?1) + 6) = 'pair:' || ?1 || '|'",
+      email);
 }
 
 Status SqliteStaffRepository::count_login_failure(std::optional<std::int64_t> user_id, std::string_view address,
                                                   bool throttled, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
+  const auto lock = base_.hold();
   if (user_id) {
-    VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_login_failures(user_id, failures, last_wall_ms, last_address) "
-                                    "VALUES (?1, 1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET failures = failures + 1, "
-                                    "last_wall_ms = ?2, last_address = ?3"));
-    st.bind(1, *user_id).bind(2, now_ms).bind(3, address);
-    VIGIL_TRY(st.run());
+    VIGIL_TRY(
+        base_.run("INSERT INTO staff_login_failures(user_id, failures, last_wall_ms, last_address) "
+                  "VALUES (?1, 1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET failures = failures + 1, "
+                  "last_wall_ms = ?2, last_address = ?3",
+                  *user_id, now_ms, address));
   }
-  VIGIL_ASSIGN(auto st, db.cached("INSERT INTO login_failure_hours(hour_wall_ms, known_account, unknown_account, throttled) "
-                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(hour_wall_ms) DO UPDATE SET "
-                                  "known_account = known_account + ?2, unknown_account = unknown_account + ?3, "
-                                  "throttled = throttled + ?4"));
   constexpr std::int64_t k_hour_ms = 3'600'000;
-  st.bind(1, now_ms - now_ms % k_hour_ms).bind(2, std::int64_t{user_id ? 1 : 0}).bind(3, std::int64_t{user_id ? 0 : 1})
-      .bind(4, std::int64_t{throttled ? 1 : 0});
-  return st.run();
+  return base_.run(
+      "INSERT INTO login_failure_hours(hour_wall_ms, known_account, unknown_account, throttled) "
+      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(hour_wall_ms) DO UPDATE SET "
+      "known_account = known_account + ?2, unknown_account = unknown_account + ?3, "
+      "throttled = throttled + ?4",
+      now_ms - now_ms % k_hour_ms, user_id.has_value(), !user_id.has_value(), throttled);
 }
 
 Result<LoginFailures> SqliteStaffRepository::take_login_failures(std::int64_t user_id) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
-  VIGIL_ASSIGN(auto st, db.cached("DELETE FROM staff_login_failures WHERE user_id = ? RETURNING failures, last_wall_ms, last_address"));
-  st.bind(1, user_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  LoginFailures out;
-  if (row) out = {st.column_int(0), st.column_int(1), st.column_text(2)};
-  st.reset();
-  return out;
+  VIGIL_ASSIGN(auto taken, base_.one(
+                               "DELETE FROM staff_login_failures WHERE user_id = ? "
+                               "RETURNING failures, last_wall_ms, last_address",
+                               [](const sqlite::Statement& s) {
+                                 return LoginFailures{s.column_int(0), s.column_int(1), s.column_text(2)};
+                               },
+                               user_id));
+  return taken.value_or(LoginFailures{});
 }
 
 Status SqliteStaffRepository::touch_staff_session(ByteView token_hash, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_sessions SET last_seen_wall_ms = ? WHERE token_hash = ?"));
-  st.bind(1, now_ms).bind(2, token_hash);
-  return st.run();
+  return base_.run("UPDATE staff_sessions SET last_seen_wall_ms = ? WHERE token_hash = ?", now_ms, token_hash);
 }
 
 Status SqliteStaffRepository::set_staff_session_auth(ByteView token_hash, bool mfa_ok, std::int64_t reauth_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE staff_sessions SET mfa_ok = ?, reauth_wall_ms = ? WHERE token_hash = ?"));
-  st.bind(1, std::int64_t{mfa_ok ? 1 : 0}).bind(2, reauth_ms).bind(3, token_hash);
-  return st.run();
+  return base_.run("UPDATE staff_sessions SET mfa_ok = ?, reauth_wall_ms = ? WHERE token_hash = ?", mfa_ok, reauth_ms,
+                   token_hash);
 }
 
 Status SqliteStaffRepository::add_staff_session(ByteView token_hash, const StaffSessionRow& s, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
+  const auto lock = base_.hold();
   // Expired sessions go when a new one starts: the table stays the size of the signed-in staff.
-  VIGIL_ASSIGN(auto purge, db.cached("DELETE FROM staff_sessions WHERE expires_wall_ms <= ?"));
-  purge.bind(1, now_ms);
-  VIGIL_TRY(purge.run());
-  VIGIL_ASSIGN(auto st, db.cached("INSERT INTO staff_sessions(token_hash, user_id, csrf_token, created_wall_ms, "
-                                  "expires_wall_ms, last_seen_wall_ms, mfa_ok, reauth_wall_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-  st.bind(1, token_hash).bind(2, s.user_id).bind(3, s.csrf_token).bind(4, now_ms).bind(5, s.expires_wall_ms)
-      .bind(6, now_ms).bind(7, std::int64_t{s.mfa_ok ? 1 : 0}).bind(8, s.reauth_wall_ms);
-  return st.run();
+  VIGIL_TRY(base_.run("DELETE FROM staff_sessions WHERE expires_wall_ms <= ?", now_ms));
+  return base_.run(
+      "INSERT INTO staff_sessions(token_hash, user_id, csrf_token, created_wall_ms, expires_wall_ms, "
+      "last_seen_wall_ms, mfa_ok, reauth_wall_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7)",
+      token_hash, s.user_id, s.csrf_token, now_ms, s.expires_wall_ms, s.mfa_ok, s.reauth_wall_ms);
 }
 
 Result<std::optional<StaffSessionRow>> SqliteStaffRepository::staff_session(ByteView token_hash, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT user_id, csrf_token, expires_wall_ms, last_seen_wall_ms, mfa_ok, "
-                                          "reauth_wall_ms FROM staff_sessions WHERE token_hash = ? AND expires_wall_ms > ?"));
-  st.bind(1, token_hash).bind(2, now_ms);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<StaffSessionRow>{};
-  return std::optional<StaffSessionRow>{StaffSessionRow{st.column_int(0), st.column_text(1), st.column_int(2),
-                                                        st.column_int(3), st.column_int(4) != 0, st.column_int(5)}};
+  return base_.one(
+      "SELECT user_id, csrf_token, expires_wall_ms, last_seen_wall_ms, mfa_ok, reauth_wall_ms "
+      "FROM staff_sessions WHERE token_hash = ? AND expires_wall_ms > ?",
+      [](const sqlite::Statement& s) {
+        return StaffSessionRow{s.column_int(0), s.column_text(1),     s.column_int(2),
+                               s.column_int(3), s.column_int(4) != 0, s.column_int(5)};
+      },
+      token_hash, now_ms);
 }
 
 Status SqliteStaffRepository::delete_staff_session(ByteView token_hash) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("DELETE FROM staff_sessions WHERE token_hash = ?"));
-  st.bind(1, token_hash);
-  return st.run();
+  return base_.run("DELETE FROM staff_sessions WHERE token_hash = ?", token_hash);
 }
 
 Status SqliteStaffRepository::add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
+  const auto lock = base_.hold();
   VIGIL_TRY(base_.add_candidate(e.candidate, now_ms));
-  VIGIL_ASSIGN(auto st, base_.db().cached(
-                            "INSERT INTO endorsements(candidate_id, council_id, employee_ref, exemptions, "
-                            "extra_time_percent, extra_break_minutes, endorsed_wall_ms, endorsed_by) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-  st.bind(1, e.candidate.candidate_id).bind(2, e.candidate.council_id).bind(3, e.employee_ref).bind(4, e.exemptions)
-      .bind(5, e.extra_time_percent).bind(6, e.extra_break_minutes).bind(7, now_ms).bind(8, endorsed_by);
-  VIGIL_TRY(st.run());
+  VIGIL_TRY(
+      base_.run("INSERT INTO endorsements(candidate_id, council_id, employee_ref, exemptions, extra_time_percent, "
+                "extra_break_minutes, endorsed_wall_ms, endorsed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                e.candidate.candidate_id, e.candidate.council_id, e.employee_ref, e.exemptions, e.extra_time_percent,
+                e.extra_break_minutes, now_ms, endorsed_by));
   // The runner's accommodations (migration 002) come from the endorsement.
   return base_.set_accommodations(e.candidate.candidate_id,
                                   {static_cast<std::uint32_t>(e.extra_time_percent),
@@ -428,166 +356,124 @@ Status SqliteStaffRepository::add_endorsement(const EndorsementRow& e, std::int6
 }
 
 Result<std::optional<EndorsementRow>> SqliteStaffRepository::endorsement(std::string_view candidate_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(
-                            "SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, c.level, e.employee_ref, "
-                            "e.exemptions, e.extra_time_percent, e.extra_break_minutes, e.withdrawn_wall_ms "
-                            "FROM candidates c JOIN endorsements e ON e.candidate_id = c.candidate_id "
-                            "WHERE c.candidate_id = ?"));
-  st.bind(1, candidate_id);
-  VIGIL_ASSIGN(bool row, st.step());
-  if (!row) return std::optional<EndorsementRow>{};
-  EndorsementRow e;
-  e.candidate = {st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4)};
-  e.employee_ref = st.column_text(5);
-  e.exemptions = st.column_text(6);
-  e.extra_time_percent = st.column_int(7);
-  e.extra_break_minutes = st.column_int(8);
-  if (!st.column_is_null(9)) e.withdrawn_wall_ms = st.column_int(9);
-  return std::optional<EndorsementRow>{std::move(e)};
+  return base_.one(
+      "SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, c.level, e.employee_ref, "
+      "e.exemptions, e.extra_time_percent, e.extra_break_minutes, e.withdrawn_wall_ms "
+      "FROM candidates c JOIN endorsements e ON e.candidate_id = c.candidate_id WHERE c.candidate_id = ?",
+      [](const sqlite::Statement& s) {
+        EndorsementRow e;
+        e.candidate = {s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3), s.column_text(4)};
+        e.employee_ref = s.column_text(5);
+        e.exemptions = s.column_text(6);
+        e.extra_time_percent = s.column_int(7);
+        e.extra_break_minutes = s.column_int(8);
+        e.withdrawn_wall_ms = s.column_int_or_null(9);
+        return e;
+      },
+      candidate_id);
 }
 
 Result<bool> SqliteStaffRepository::employee_ref_taken(std::string_view council_id, std::string_view employee_ref) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM endorsements WHERE council_id = ? AND employee_ref = ?"));
-  st.bind(1, council_id).bind(2, employee_ref);
-  return st.step();
+  return base_.exists("SELECT 1 FROM endorsements WHERE council_id = ? AND employee_ref = ?", council_id, employee_ref);
 }
 
 Result<bool> SqliteStaffRepository::work_email_taken(std::string_view council_id, std::string_view email) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM candidates WHERE council_id = ? AND work_email = ? COLLATE NOCASE"));
-  st.bind(1, council_id).bind(2, email);
-  return st.step();
+  return base_.exists("SELECT 1 FROM candidates WHERE council_id = ? AND work_email = ? COLLATE NOCASE", council_id,
+                      email);
 }
 
 Result<bool> SqliteStaffRepository::candidate_id_taken(std::string_view candidate_id) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT 1 FROM candidates WHERE candidate_id = ?"));
-  st.bind(1, candidate_id);
-  return st.step();
+  return base_.exists("SELECT 1 FROM candidates WHERE candidate_id = ?", candidate_id);
 }
 
 Status SqliteStaffRepository::withdraw(std::string_view candidate_id, std::string_view reason, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("UPDATE endorsements SET withdrawn_wall_ms = ?, withdrawn_reason = ? "
-                                          "WHERE candidate_id = ? AND withdrawn_wall_ms IS NULL"));
-  st.bind(1, now_ms).bind(2, reason).bind(3, candidate_id);
-  VIGIL_TRY(st.run());
-  if (sqlite3_changes(base_.db().handle()) != 1) return fail(Errc::conflict, "this candidate is already withdrawn");
+  VIGIL_ASSIGN(const auto changed, base_.changes("UPDATE endorsements SET withdrawn_wall_ms = ?, withdrawn_reason = ? "
+                                                 "WHERE candidate_id = ? AND withdrawn_wall_ms IS NULL",
+                                                 now_ms, reason, candidate_id));
+  if (changed != 1) return fail(Errc::conflict, "this candidate is already withdrawn");
   return {};
 }
 
 Status SqliteStaffRepository::set_headcount(std::string_view council_id, std::int64_t eligible, std::int64_t now_ms) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO council_headcount(council_id, eligible, updated_wall_ms) VALUES (?, ?, ?) "
-                                          "ON CONFLICT(council_id) DO UPDATE SET eligible = excluded.eligible, "
-                                          "updated_wall_ms = excluded.updated_wall_ms"));
-  st.bind(1, council_id).bind(2, eligible).bind(3, now_ms);
-  return st.run();
+  return base_.run(
+      "INSERT INTO council_headcount(council_id, eligible, updated_wall_ms) VALUES (?, ?, ?) "
+      "ON CONFLICT(council_id) DO UPDATE SET eligible = excluded.eligible, "
+      "updated_wall_ms = excluded.updated_wall_ms",
+      council_id, eligible, now_ms);
 }
 
 Result<std::vector<std::string>> SqliteStaffRepository::candidates_needing_codes(std::string_view council_id,
                                                                                  std::int64_t now_ms, std::int64_t limit) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached(
-                            "SELECT e.candidate_id FROM endorsements e WHERE e.council_id = ? AND e.withdrawn_wall_ms IS NULL "
-                            "AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.candidate_id = e.candidate_id) "
-                            "AND NOT EXISTS (SELECT 1 FROM enrolment_codes k WHERE k.candidate_id = e.candidate_id "
-                            "AND k.used_wall_ms IS NULL AND k.expires_wall_ms > ?) ORDER BY e.candidate_id LIMIT ?"));
-  st.bind(1, council_id).bind(2, now_ms).bind(3, limit);
-  std::vector<std::string> out;
-  while (true) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.push_back(st.column_text(0));
-  }
-  return out;
+  return base_.collect(
+      "SELECT e.candidate_id FROM endorsements e WHERE e.council_id = ? AND e.withdrawn_wall_ms IS NULL "
+      "AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.candidate_id = e.candidate_id) "
+      "AND NOT EXISTS (SELECT 1 FROM enrolment_codes k WHERE k.candidate_id = e.candidate_id "
+      "AND k.used_wall_ms IS NULL AND k.expires_wall_ms > ?) ORDER BY e.candidate_id LIMIT ?",
+      [](const sqlite::Statement& s) { return s.column_text(0); }, council_id, now_ms, limit);
 }
 
 Result<StatusPage> SqliteStaffRepository::status(const StatusQuery& q) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
+  const auto lock = base_.hold();  // the count and the page from one state of the database
   const std::string like = q.search.empty() ? "" : "%" + q.search + "%";
   const std::string filter =
       " WHERE (?2 = '' OR status = ?2) AND (?3 = '' OR full_name LIKE ?3 OR work_email LIKE ?3 OR employee_ref LIKE ?3)";
   const std::string select = status_select(!q.council_id.empty());
-  VIGIL_ASSIGN(auto count, db.cached("SELECT count(*) FROM (" + select + ")" + filter));
-  count.bind(1, q.council_id).bind(2, q.status).bind(3, like);
-  VIGIL_ASSIGN(bool has, count.step());
+  VIGIL_ASSIGN(const auto total,
+               base_.one("SELECT count(*) FROM (" + select + ")" + filter, read_int, q.council_id, q.status, like));
   StatusPage page;
-  page.total = has ? count.column_int(0) : 0;
-  VIGIL_ASSIGN(auto st, db.cached("SELECT * FROM (" + select + ")" + filter +
-                                  " ORDER BY full_name, candidate_id LIMIT ?4 OFFSET ?5"));
-  st.bind(1, q.council_id).bind(2, q.status).bind(3, like).bind(4, q.limit).bind(5, q.offset);
-  while (true) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    CandidateStatusRow r;
-    r.candidate_id = st.column_text(0);
-    r.council_id = st.column_text(1);
-    r.full_name = st.column_text(2);
-    r.work_email = st.column_text(3);
-    r.employee_ref = st.column_text(4);
-    r.level = st.column_text(5);
-    if (!st.column_is_null(6)) r.last_seen_wall_ms = st.column_int(6);
-    r.outcome = st.column_is_null(7) ? "" : st.column_text(7);
-    r.status = st.column_text(8);
-    r.reendorsed = st.column_int(9) != 0;
-    r.attempt = st.column_int(10);
-    page.rows.push_back(std::move(r));
-  }
+  page.total = total.value_or(0);
+  VIGIL_ASSIGN(page.rows, base_.collect("SELECT * FROM (" + select + ")" + filter +
+                                            " ORDER BY full_name, candidate_id LIMIT ?4 OFFSET ?5",
+                                        read_status, q.council_id, q.status, like, q.limit, q.offset));
   return page;
 }
 
 Result<StatusSummary> SqliteStaffRepository::status_summary(std::string_view council_id) {
-  Lock lock(base_.mutex());
-  auto& db = base_.db();
+  const auto lock = base_.hold();  // the counts and the headcount from one state of the database
   StatusSummary out;
-  VIGIL_ASSIGN(auto st, db.cached("SELECT status, count(*), sum(outcome = 'met') FROM (" +
-                                  status_select(!council_id.empty()) + ") GROUP BY status"));
-  st.bind(1, council_id);
-  while (true) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    out.by_status.emplace_back(st.column_text(0), st.column_int(1));
-    out.met += st.column_int(2);
+  VIGIL_ASSIGN(const auto rows, base_.collect(
+                                    "SELECT status, count(*), sum(outcome = 'met') FROM (" +
+                                        status_select(!council_id.empty()) + ") GROUP BY status",
+                                    [](const sqlite::Statement& s) {
+                                      return std::tuple{s.column_text(0), s.column_int(1), s.column_int(2)};
+                                    },
+                                    council_id));
+  for (const auto& [status, count, met] : rows) {
+    out.by_status.emplace_back(status, count);
+    out.met += met;
   }
-  VIGIL_ASSIGN(auto hc, db.cached("SELECT sum(eligible), count(*) FROM council_headcount WHERE (?1 = '' OR council_id = ?1)"));
-  hc.bind(1, council_id);
-  VIGIL_ASSIGN(bool row, hc.step());
-  if (row && hc.column_int(1) > 0) out.eligible_headcount = hc.column_int(0);
+  // sum() is NULL when no council has a headcount: the count says whether one has.
+  VIGIL_ASSIGN(const auto headcount,
+               base_.one(
+                   "SELECT sum(eligible), count(*) FROM council_headcount WHERE (?1 = '' OR council_id = ?1)",
+                   [](const sqlite::Statement& s) {
+                     return std::pair{s.column_int(0), s.column_int(1)};
+                   },
+                   council_id));
+  if (headcount && headcount->second > 0) out.eligible_headcount = headcount->first;
   return out;
 }
 
 Status SqliteStaffRepository::audit(const AuditEntry& e) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)"));
-  st.bind(1, e.wall_ms);
-  if (e.user_id) st.bind(2, *e.user_id); else st.bind_null(2);
-  st.bind(3, e.action).bind(4, e.target).bind(5, e.detail);
-  return st.run();
+  return base_.run("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)", e.wall_ms,
+                   e.user_id, e.action, e.target, e.detail);
 }
 
 Result<std::vector<AuditEntry>> SqliteStaffRepository::audit_entries(std::int64_t before, std::int64_t limit) {
-  Lock lock(base_.mutex());
-  VIGIL_ASSIGN(auto st, base_.db().cached("SELECT audit_id, wall_ms, user_id, action, target, detail FROM audit_log "
-                                          "WHERE (?1 = 0 OR audit_id < ?1) ORDER BY audit_id DESC LIMIT ?2"));
-  st.bind(1, before).bind(2, limit);
-  std::vector<AuditEntry> out;
-  while (true) {
-    VIGIL_ASSIGN(bool row, st.step());
-    if (!row) break;
-    AuditEntry a;
-    a.audit_id = st.column_int(0);
-    a.wall_ms = st.column_int(1);
-    if (!st.column_is_null(2)) a.user_id = st.column_int(2);
-    a.action = st.column_text(3);
-    a.target = st.column_text(4);
-    a.detail = st.column_text(5);
-    out.push_back(std::move(a));
-  }
-  return out;
+  return base_.collect(
+      "SELECT audit_id, wall_ms, user_id, action, target, detail FROM audit_log "
+      "WHERE (?1 = 0 OR audit_id < ?1) ORDER BY audit_id DESC LIMIT ?2",
+      [](const sqlite::Statement& s) {
+        AuditEntry a;
+        a.audit_id = s.column_int(0);
+        a.wall_ms = s.column_int(1);
+        a.user_id = s.column_int_or_null(2);
+        a.action = s.column_text(3);
+        a.target = s.column_text(4);
+        a.detail = s.column_text(5);
+        return a;
+      },
+      before, limit);
 }
 
 }  // namespace vigil::server

@@ -178,6 +178,16 @@ Bytes Statement::column_blob(int i) const {
 }
 bool Statement::column_is_null(int i) const noexcept { return sqlite3_column_type(st_, i) == SQLITE_NULL; }
 
+std::optional<std::int64_t> Statement::column_int_or_null(int i) const {
+  if (column_is_null(i)) return std::nullopt;
+  return column_int(i);
+}
+
+std::optional<std::string> Statement::column_text_or_null(int i) const {
+  if (column_is_null(i)) return std::nullopt;
+  return column_text(i);
+}
+
 Result<Transaction> Transaction::begin(Db& db) {
   VIGIL_TRY(db.exec("BEGIN IMMEDIATE"));
   return Transaction(&db);

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -68,6 +69,11 @@ class Db {
 };
 
 class Statement {
+  template <class T>
+  struct is_optional : std::false_type {};
+  template <class T>
+  struct is_optional<std::optional<T>> : std::true_type {};
+
  public:
   Statement() = default;
   ~Statement();
@@ -84,12 +90,29 @@ class Statement {
   Statement& bind(int i, std::string_view v);
   Statement& bind(int i, ByteView v);
   Statement& bind_null(int i);
-  // Binds args to ?1, ?2, ... in order, each by the overload above that takes it.
+  // Binds args to parameters 1, 2, ... in order (so `?N` parameters in the order of N), each as
+  // bind_value says. One call instead of a chain of numbered binds.
   template <class... Args>
   Statement& bind_all(const Args&... args) {
     int i = 0;
-    (bind(++i, args), ...);
+    (bind_value(++i, args), ...);
     return *this;
+  }
+  // An integer (a bool as 0 or 1) binds as INTEGER, text as TEXT, bytes (Bytes, a digest array)
+  // as BLOB, std::nullopt or an empty std::optional as NULL.
+  template <class T>
+  Statement& bind_value(int i, const T& v) {
+    if constexpr (std::is_same_v<T, std::nullopt_t>) {
+      return bind_null(i);
+    } else if constexpr (is_optional<T>::value) {
+      return v ? bind_value(i, *v) : bind_null(i);
+    } else if constexpr (std::is_integral_v<T>) {
+      return bind(i, static_cast<std::int64_t>(v));
+    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      return bind(i, std::string_view(v));
+    } else {
+      return bind(i, ByteView(v));
+    }
   }
 
   // Returns true when a row is available, false when done.
@@ -102,6 +125,9 @@ class Statement {
   std::string column_text(int i) const;
   Bytes column_blob(int i) const;
   bool column_is_null(int i) const noexcept;
+  // A nullable column: nullopt for NULL.
+  std::optional<std::int64_t> column_int_or_null(int i) const;
+  std::optional<std::string> column_text_or_null(int i) const;
 
  private:
   friend class Db;

@@ -172,3 +172,29 @@ TEST_CASE("Db::statement binds its arguments in order, and collect and one pass 
   REQUIRE_FALSE(extra);
   CHECK(contains(extra.error().message, "binding a parameter"));
 }
+
+TEST_CASE("Statement::bind_all binds in order: integers, bools, text, bytes, and NULL for an empty optional") {
+  Db db = memory_db();
+  REQUIRE(db.exec("CREATE TABLE t(i INTEGER, b INTEGER, s TEXT, x BLOB, n INTEGER, o TEXT)"));
+  auto ins = Statement::prepare(db, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)");
+  REQUIRE(ins);
+  const std::uint32_t small = 7;
+  const Bytes blob{1, 2, 3};
+  const std::optional<std::int64_t> none;
+  const std::optional<std::string> some = "here";
+  ins->bind_all(small, true, std::string("text"), blob, none, some);
+  REQUIRE(ins->run());
+
+  auto st = Statement::prepare(db, "SELECT i, b, s, x, n, o, typeof(n) FROM t");
+  REQUIRE(st);
+  REQUIRE(st->step().value());
+  CHECK(st->column_int(0) == 7);
+  CHECK(st->column_int(1) == 1);
+  CHECK(st->column_text(2) == "text");
+  CHECK(st->column_blob(3) == blob);
+  CHECK(st->column_text(6) == "null");
+  CHECK(st->column_int_or_null(4) == std::nullopt);
+  CHECK(st->column_text_or_null(5) == std::optional<std::string>("here"));
+  CHECK(st->column_int_or_null(0) == std::optional<std::int64_t>(7));
+  CHECK(st->column_text_or_null(4) == std::nullopt);
+}
