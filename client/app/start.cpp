@@ -110,19 +110,28 @@ class Camera {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (!jpeg) return fail(Errc::unavailable, "The camera has not given a picture yet. Check it is connected, or choose a check by a person.");
-    // The face photo is the reference for the identity-change hint. A photo without exactly one
-    // face still goes to the human reviewer; only the automated hint is then unavailable.
-    if (kind == "face" && session_) (void)session_->set_reference_jpeg(*jpeg);
+    // The face photo becomes the identity hint's reference only if the candidate then consents
+    // to automated checking (on_phase); until then it is only kept here, in memory.
+    if (kind == "face") face_photo_ = *jpeg;
     return jpeg;
   }
 
-  void on_phase(const std::string& session_id, runner::Phase phase) {
+  void on_phase(const std::string& session_id, const runner::Snapshot& snap) {
     std::lock_guard lock(mu_);
-    switch (phase) {
+    switch (snap.phase) {
       case runner::Phase::identity:
       case runner::Phase::section:
       case runner::Phase::review:
         if (!session_) start_session_locked(session_id);
+        if (session_ && !identity_hint_ && snap.identity_consent == "automated") {
+          // Consent to automated checking: the face photo is the reference. A photo without
+          // exactly one face still goes to the human reviewer; the first seconds of the
+          // session are then the reference (also after a restart, when the photo is gone).
+          if (auto st = session_->enable_identity_hint(face_photo_); !st)
+            std::cerr << "vigil-client: identity reference: " << log_value(st.error().message) << "\n";
+          identity_hint_ = true;
+        }
+        if (snap.phase != runner::Phase::identity) face_photo_.clear();  // the step is over: not kept
         if (session_ && paused_) {
           session_->resume();
           paused_ = false;
@@ -189,6 +198,8 @@ class Camera {
   std::unique_ptr<vision::Monitor> check_;
   std::unique_ptr<vision::Monitor> session_;
   bool paused_ = false;
+  bool identity_hint_ = false;  // the session monitor's hint is on (consent "automated")
+  Bytes face_photo_;            // the identity step's face photo, until consent is known
   std::string last_error_;
 };
 
@@ -359,7 +370,7 @@ int run_start(const StartOptions& o) {
   Camera camera(o, store);
   services.extra_checks = [&] { return camera.checks(); };
   services.capture_photo = [&](std::string_view kind) { return camera.capture(kind); };
-  services.on_phase = [&](const std::string& session, runner::Phase phase) { camera.on_phase(session, phase); };
+  services.on_phase = [&](const std::string& session, const runner::Snapshot& snap) { camera.on_phase(session, snap); };
 
   ui::UiApi api(store, time::system_clock(), o.data_dir, std::move(services));
   if (auto r = api.resume(); !r) {

@@ -148,6 +148,7 @@ Status Runner::load_or_create() {
   break_elapsed_ms_ = s.value("break_elapsed_ms", std::int64_t{0});
   warnings_sent_ = s.value("warnings", 0);
   interruptions_ = s.value("interruptions", 0u);
+  identity_consent_ = s.value("consent", "");  // absent in older saved positions: no consent
   flagged_.clear();
   if (s.contains("flagged") && s["flagged"].is_array())
     for (const auto& f : s["flagged"]) flagged_.insert(f.get<std::string>());
@@ -202,6 +203,7 @@ Status Runner::persist_locked() {
                {"break_elapsed_ms", break_elapsed_ms_},
                {"warnings", warnings_sent_},
                {"interruptions", interruptions_},
+               {"consent", identity_consent_},
                {"flagged", flagged},
                {"boot", clock_.boot_id()},
                {"mono_ns", clock_.monotonic_ns()},
@@ -238,6 +240,7 @@ Snapshot Runner::snapshot() {
     else if (s.section_remaining_ms <= k_five_minutes_ms) s.warning = Warning::five_minutes;
   }
   s.interruptions = interruptions_;
+  s.identity_consent = identity_consent_;
   const auto& items = plan_[section_index_].section->items;
   auto saved = store_.answers(options_.session_id);
   if (saved) {
@@ -267,6 +270,7 @@ Status Runner::complete_identity(std::string_view consent, std::string_view face
   VIGIL_TRY(event_locked("identity.checked",
                          json{{"consent", consent}, {"face_photo", face_photo}, {"id_photo", id_photo}}.dump(),
                          store::OutboxPriority::submission));
+  identity_consent_ = std::string(consent);  // persisted by start_section_locked
   return start_section_locked(0);
 }
 

@@ -76,6 +76,9 @@ struct Snapshot {
   std::size_t answered = 0;                    // items of the current section with an answer
   std::vector<std::string> flagged;            // items of the current section
   std::uint32_t interruptions = 0;
+  // How the candidate chose to have their identity photos checked: "automated", "human", or
+  // empty until the identity step is complete. Only "automated" allows the identity hint.
+  std::string identity_consent;
 };
 
 class Runner {
@@ -149,6 +152,7 @@ class Runner {
   std::set<std::string> flagged_;
   int warnings_sent_ = 0;                      // bit 0: five minutes, bit 1: one minute
   std::uint32_t interruptions_ = 0;
+  std::string identity_consent_;  // persisted: a resumed session keeps the candidate's choice
   // Not persisted: the last clock readings time was accounted at.
   std::uint64_t last_mono_ns_ = 0;
   std::int64_t last_wall_ms_ = 0;

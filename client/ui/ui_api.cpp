@@ -138,9 +138,9 @@ Status UiApi::open_runner(runner::RunnerOptions options) {
       while (!stop.stop_requested()) {
         if (auto* current = runner(); current != nullptr) {
           (void)current->tick();
-          const runner::Phase now = current->snapshot().phase;
-          if (seen != now && services_.on_phase) services_.on_phase(current->session_id(), now);
-          seen = now;
+          const runner::Snapshot snap = current->snapshot();
+          if (seen != snap.phase && services_.on_phase) services_.on_phase(current->session_id(), snap);
+          seen = snap.phase;
         }
         std::this_thread::sleep_for(k_tick);
       }

@@ -71,8 +71,9 @@ struct UiServices {
   std::function<Result<Bytes>(std::string_view kind)> capture_photo;
   // Called from the timer thread when a runner opens and whenever its phase changes: the app
   // turns the camera checks on for the identity check and the sections, pauses them for breaks
-  // and stops them at submission.
-  std::function<void(const std::string& session_id, runner::Phase phase)> on_phase;
+  // and stops them at submission; the snapshot's identity_consent says whether the candidate
+  // allowed the automated identity hint.
+  std::function<void(const std::string& session_id, const runner::Snapshot& snapshot)> on_phase;
   // The candidate's released results as JSON ({"v":1,"results":[...],"offline":bool},
   // shared/results/released.hpp): fetched when the server is reachable, otherwise the copy kept
   // in the store (docs/RESULTS.md). Unset: GET /api/result is 503.

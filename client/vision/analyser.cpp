@@ -254,7 +254,7 @@ Observation FrameAnalyser::run(const cv::Mat& bgr, std::int64_t t_ms, FaceDetect
       if (worst > 0 || o.pose->ears_one_side) set(Check::look_away, 0.5f + std::max(0.0f, worst));
     }
     // ---- identity hint (invariant 3) ----
-    if (use_history && n == 1 && !main->profile && main->has_keypoints && !o.has(Check::look_away)) {
+    if (identity_hint_ && use_history && n == 1 && !main->profile && main->has_keypoints && !o.has(Check::look_away)) {
       cv::Mat crop = identity_crop(bgr, *main);
       if (!crop.empty()) {
         if (identity_->trained) {

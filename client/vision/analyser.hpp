@@ -98,6 +98,12 @@ class FrameAnalyser {
   // Errors: no face or more than one face in the frame -> invalid_argument (say which).
   Status set_reference(const cv::Mat& bgr);
   bool has_reference() const noexcept;
+  // The identity hint runs only when switched on (a candidate's explicit consent to automated
+  // checking: biometric processing under the UK GDPR). Off: no reference is built from the feed,
+  // no identity distance is computed and face_changed is never raised. On by default for the
+  // analyser itself (benches, fixtures); the Monitor decides for a session (MonitorOptions).
+  void set_identity_hint(bool on) noexcept { identity_hint_ = on; }
+  bool identity_hint() const noexcept { return identity_hint_; }
   // Forget feed history (after a break the scene legitimately changes); keeps the reference.
   void reset_feed();
 
@@ -110,6 +116,7 @@ class FrameAnalyser {
                   std::optional<bool> replayed);
 
   VisionConfig config_;
+  bool identity_hint_ = true;
   std::unique_ptr<FaceDetector> detector_;
   struct Identity;
   std::unique_ptr<Identity> identity_;

@@ -305,6 +305,7 @@ Result<std::unique_ptr<Monitor>> Monitor::create(FrameSourcePtr source, MonitorO
     }
   }
   VIGIL_ASSIGN(im.analyser, FrameAnalyser::create(options.config));
+  im.analyser->set_identity_hint(options.identity_hint);
   im.engine = FlagEngine(options.config);
   im.queue = std::make_unique<BoundedQueue<Impl::Offered>>(options.config.queue_capacity);
   im.status.detector = im.analyser->detector().description();
@@ -416,6 +417,11 @@ Result<Bytes> Monitor::capture_jpeg(int max_width, int quality) {
 }
 
 Status Monitor::set_reference_jpeg(ByteView jpeg) {
+  {
+    std::lock_guard a(impl_->analysis_mu);
+    if (!impl_->analyser->identity_hint())
+      return fail(Errc::conflict, "the identity hint is off: the candidate has not consented to automated checking");
+  }
   std::vector<std::uint8_t> buf(jpeg.begin(), jpeg.end());
   cv::Mat img;
   try {
@@ -426,6 +432,15 @@ Status Monitor::set_reference_jpeg(ByteView jpeg) {
   if (img.empty()) return fail(Errc::invalid_argument, "the reference photo is not a readable JPEG image");
   std::lock_guard a(impl_->analysis_mu);
   return impl_->analyser->set_reference(img);
+}
+
+Status Monitor::enable_identity_hint(ByteView reference_jpeg) {
+  {
+    std::lock_guard a(impl_->analysis_mu);
+    impl_->analyser->set_identity_hint(true);
+  }
+  if (reference_jpeg.empty()) return {};
+  return set_reference_jpeg(reference_jpeg);
 }
 
 }  // namespace vigil::client::vision

@@ -4,8 +4,9 @@
 //
 //   MonitorOptions mo;  mo.store = &store;       // the evidence key comes from the enrolment
 //   auto m = Monitor::create(camera_source(0), std::move(mo));
-//   m->set_reference_jpeg(face_photo);   // from the identity check (optional: else the first
-//                                        // seconds of the session are the reference)
+//   m->enable_identity_hint(face_photo); // only with the candidate's consent to automated
+//                                        // checking (else none); no photo: the first seconds
+//                                        // of the session are the reference
 //   m->start(session_id);                // camera on; flags, evidence, thumbnails to the journal
 //   m->pause();  ... m->resume();        // scheduled break: camera off, face check on return
 //   m->stop();                           // ends open flags; camera off
@@ -62,6 +63,11 @@ struct MonitorOptions {
   store::Store* store = nullptr;   // null: system check only, nothing recorded (invariant 4)
   Bytes evidence_public_key;       // empty: the store's enrolment (evidence_public_key)
   const time::Clock* clock = nullptr;  // null: the system clock
+  // The identity-change hint (face_changed) compares the candidate's face with a reference. It is
+  // biometric processing, so it is off unless the candidate consented to automated checking:
+  // switch it on here or later with enable_identity_hint(). Off, no reference is set or built and
+  // no face_changed flag is raised (docs/VISION.md).
+  bool identity_hint = false;
 };
 
 struct MonitorStatus {
@@ -110,8 +116,14 @@ class Monitor {
   // Errors: no frame yet / camera not running -> unavailable.
   Result<Bytes> capture_jpeg(int max_width = 640, int quality = 90);
   // The reference for the identity-change hint (the identity-check face photo).
-  // Errors: undecodable JPEG, no face or several faces in it -> invalid_argument (says which).
+  // Errors: the hint is off (no consent) -> conflict, and nothing is decoded; undecodable JPEG,
+  // no face or several faces in it -> invalid_argument (says which).
   Status set_reference_jpeg(ByteView jpeg);
+  // Switches the identity hint on (the candidate consented to automated checking), with this
+  // reference photo when one is given. A photo that cannot be a reference gives set_reference_jpeg's
+  // error, and the first seconds of the session are then the reference. Consent is given once
+  // per session: the hint stays on until the monitor is gone.
+  Status enable_identity_hint(ByteView reference_jpeg);
 
  private:
   Monitor();

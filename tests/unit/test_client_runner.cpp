@@ -323,3 +323,20 @@ TEST_CASE("saves racing from several threads get one revision each and the highe
   CHECK((*kept)->revision == by_revision.rbegin()->first);
   CHECK((*kept)->value == R"({"choice":)" + std::to_string(by_revision.rbegin()->second) + "}");
 }
+
+// Issue 16: the consent decides whether the monitor may run the identity hint, so it must survive
+// a restart; until the identity step completes there is none.
+TEST_CASE_METHOD(Sitting, "the candidate's choice of identity check is kept with the session, also after a restart") {
+  CHECK(r->snapshot().identity_consent.empty());
+  REQUIRE(r->begin_identity());
+  CHECK(r->snapshot().identity_consent.empty());
+  auto refused = r->complete_identity("camera", "", "");
+  REQUIRE_FALSE(refused);
+  CHECK(r->snapshot().identity_consent.empty());
+  REQUIRE(r->complete_identity("human", "", ""));
+  CHECK(r->snapshot().identity_consent == "human");
+  r.reset();
+  auto again = open_runner(*s, clock);
+  CHECK(again->snapshot().phase == Phase::section);
+  CHECK(again->snapshot().identity_consent == "human");
+}

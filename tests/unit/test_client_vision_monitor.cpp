@@ -430,6 +430,7 @@ TEST_CASE("the monitor drops frames it cannot analyse in time and never stalls t
 
 TEST_CASE("identity photos come from the live camera and the reference must show one face") {
   MonitorOptions mo;
+  mo.identity_hint = true;  // the candidate consented to automated checking
   auto monitor = Monitor::create(file_source(k_fixtures / "clip_steady_one_face.avi", true, 0), std::move(mo));
   REQUIRE(monitor);
   auto none = (*monitor)->capture_jpeg();
@@ -457,6 +458,38 @@ TEST_CASE("identity photos come from the live camera and the reference must show
   REQUIRE_FALSE(crowd);
   CHECK(crowd.error().message.find("more than one face") != std::string::npos);
   (*monitor)->stop();
+}
+
+// Issue 16: a candidate who chooses "By a person instead" gets no biometric processing. The
+// session's monitor starts with the identity hint off (the product starts it at the identity
+// step, before the choice) and only consent switches it on. The clip swaps one person for
+// another at 5-6.6 s; with consent the same clip raises face_changed, so the check can fail.
+TEST_CASE("without consent to automated checking the monitor builds no face reference and never raises face_changed") {
+  const auto face_changed_flags = [](bool consent) {
+    Recorded rec;
+    auto monitor = rec.monitor_on("clip_face_changed.avi", false, 2.0, 0);
+    REQUIRE(monitor);
+    if (consent) {
+      REQUIRE((*monitor)->enable_identity_hint({}));  // no photo: the first seconds are the reference
+    } else {
+      // Without consent a reference photo is refused before it is even decoded.
+      auto refused = (*monitor)->set_reference_jpeg(as_bytes("any photo"));
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == Errc::conflict);
+    }
+    REQUIRE((*monitor)->start("s1"));
+    wait_until([&] { return (*monitor)->status().camera == "ended"; }, "the clip to end");
+    wait_until([&] {
+      auto s = (*monitor)->status();
+      return s.frames_analysed + s.frames_dropped == s.frames_captured;
+    }, "the queue to drain");
+    (*monitor)->stop();
+    std::size_t n = 0;
+    for (const auto& e : events(*rec.store, "s1", "flag.raised")) n += e.payload["check"] == "face_changed";
+    return n;
+  };
+  CHECK(face_changed_flags(false) == 0);
+  CHECK(face_changed_flags(true) >= 1);
 }
 
 TEST_CASE("a store without enrolment cannot start the monitor, since evidence could not be sealed") {
