@@ -58,6 +58,18 @@ MAIN_PACKAGES=(
   ninja-build
   nlohmann-json3-dev
   opencv-data               # Haar cascades: the fallback face detector and the speed reference
+  # The Windows client (packaging/windows/, tests/run-windows.sh): Debian's MinGW-w64 cross
+  # compiler, the tools its dependency build needs, the installer and signing tools, and Wine.
+  curl                      # packaging/windows/deps.sh: .orig tarballs from deb.debian.org
+  file                      # packaging/windows/build.sh reports what it built
+  g++-mingw-w64-x86-64-posix
+  nasm                      # libjpeg-turbo's SIMD code for Windows
+  nsis                      # the per-user installer
+  osslsigncode              # Authenticode signing and verification
+  protobuf-compiler         # regenerates OpenCV's ONNX parser for the protobuf it links
+  tcl                       # SQLCipher's amalgamation is generated with tclsh
+  wine                      # runs the Windows tests and the candidate journey against the .exe
+  wine64
   openssl                   # install-deps itself: checks the model tarball's SHA-512
   pkg-config
   python3                   # test helpers (crash-test driver, bench summaries)

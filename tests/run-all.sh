@@ -6,6 +6,8 @@
 #
 #   tests/run-all.sh            both presets, then the fuzzers for VIGIL_FUZZ_SECONDS (default 15) each
 #   tests/run-all.sh dev        one preset, no fuzzing
+#   tests/run-all.sh dev windows  the dev preset, then the Windows client under Wine
+#                               (tests/run-windows.sh; its journey uses the dev build's server)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -35,6 +37,12 @@ if [[ ${#presets[@]} -eq 0 ]]; then
 fi
 jobs=$(nproc)
 for preset in "${presets[@]}"; do
+  if [[ $preset == windows ]]; then
+    echo "=== windows: cross-build, then tests under Wine"
+    tests/run-windows.sh
+    phase_done "windows: build and test"
+    continue
+  fi
   echo "=== ${preset}: configure and build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"

@@ -89,6 +89,37 @@ int cmd_status(const Globals& g) {
   return 0;
 }
 
+// For the uninstaller (packaging/windows/vigil-client.nsi) and support: exit 0 when nothing on
+// this computer still has to reach the server, 3 when something has (it says what), 2 when it
+// cannot tell (the store is open in a running client, or its key cannot be read). Only 0 lets an
+// uninstaller delete the data folder without a warning.
+int cmd_pending(const Globals& g) {
+  std::error_code ec;
+  if (!fs::exists(g.data_dir, ec)) {
+    std::cout << "nothing waiting: there is no Vigil data on this computer\n";
+    return 0;
+  }
+  auto s = open_store(g);
+  if (!s) return failed(s.error());
+  auto counts = (*s)->outbox_counts();
+  auto sessions = (*s)->session_ids();
+  if (!counts || !sessions) return failed(vigil::Error(vigil::Errc::io, "could not read the store"));
+  std::size_t unreceipted = 0;
+  for (const auto& id : *sessions) {
+    auto receipt = (*s)->receipt(id);
+    auto submitted = (*s)->is_submitted(id);
+    if (!receipt || !submitted) return failed(vigil::Error(vigil::Errc::io, "reading session " + id));
+    if (*submitted && !*receipt) ++unreceipted;
+  }
+  if (counts->records == 0 && counts->blobs == 0 && unreceipted == 0) {
+    std::cout << "nothing waiting: everything on this computer has reached the server\n";
+    return 0;
+  }
+  std::cout << "NOT YET SENT: " << counts->records << " records and " << counts->blobs << " uploads, "
+            << unreceipted << " submitted sessions without the server's receipt\n";
+  return 3;
+}
+
 int cmd_verify_journal(const Globals& g, const std::string& session) {
   auto s = open_store(g);
   if (!s) return failed(s.error());
@@ -279,6 +310,7 @@ int main(int argc, char** argv) {
   demo->add_flag("--submit", demo_options.submit, "End by submitting the session (with a sealed evidence snapshot if enrolled)");
 
   auto* status = app.add_subcommand("status", "Show the store, key storage, enrolment, sessions and what is waiting to sync");
+  auto* pending_cmd = app.add_subcommand("pending", "Exit 0 if everything here has reached the server, 3 if not (for uninstallers)");
   auto* verify = app.add_subcommand("verify-journal", "Check a session's journal and report anything wrong with it");
   std::string session;
   verify->add_option("session", session, "Session id")->required();
@@ -355,6 +387,7 @@ int main(int argc, char** argv) {
       return vigil::client::app::run_start(start_options);
     }
     if (*status) return cmd_status(g);
+    if (*pending_cmd) return cmd_pending(g);
     if (*check) return cmd_check(g);
     if (*diag) return cmd_export_diagnostics(g, diag_out);
     if (*verify) return cmd_verify_journal(g, session);

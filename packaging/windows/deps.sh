@@ -113,12 +113,13 @@ library() {
         sha256sum | cut -c1-12)
   KEY[$name]=$key
   DIR[$name]=$cache/$name-$ORIG_VERSION-$key
+  TARBALL[$name]=$cache/src/$ORIG_FILE
+  fetch_orig  # kept in the cache: the licence files come from it
   if [ -f "${DIR[$name]}/.complete" ]; then
-    [ "${LIST:-0}" = 1 ] && echo "$name $ORIG_VERSION ${DIR[$name]} (built)"
-    return
+    if [ "$LIST" = 1 ]; then echo "$name $ORIG_VERSION ${DIR[$name]} (built)"; fi
+    return 0
   fi
-  if [ "${LIST:-0}" = 1 ]; then echo "$name $ORIG_VERSION ${DIR[$name]} (to build)"; return; fi
-  fetch_orig
+  if [ "$LIST" = 1 ]; then echo "$name $ORIG_VERSION ${DIR[$name]} (to build)"; return 0; fi
   local work=$cache/build/$name
   unpack "$work/src"
   rm -rf "${DIR[$name]}"
@@ -172,10 +173,10 @@ build_protobuf() {
     -Dprotobuf_BUILD_SHARED_LIBS=OFF -Dprotobuf_WITH_ZLIB=OFF -Dprotobuf_BUILD_LIBPROTOC=OFF
 }
 build_openssl() {
-  # Static libcrypto and libssl only; no apps, tests or docs. mingw64 is OpenSSL's own target for
+  # Static libcrypto and libssl only (build_libs: no apps or docs; 3.0 has no no-apps). mingw64 is OpenSSL's own target for
   # 64-bit MinGW; it links ws2_32, crypt32 and bcrypt itself.
   CC=$triple-gcc-posix AR=$triple-ar RANLIB=$triple-ranlib RC=$triple-windres \
-    ./Configure mingw64 no-shared no-tests no-docs no-apps no-module no-legacy no-engine \
+    ./Configure mingw64 no-shared no-tests no-module no-legacy no-engine \
       --prefix="$PREFIX" --libdir=lib --openssldir="$PREFIX/ssl"
   make -j "$jobs" build_libs
   make install_dev
@@ -228,6 +229,29 @@ build_opencv() {
     -DOPENCV_SKIP_VISIBILITY_HIDDEN=OFF -DINSTALL_CREATE_DISTRIB=OFF
 }
 
+# What the installer ships as LICENSES.txt: each compiled library's own licence file from its
+# tarball, and Debian's copyright file for each header-only library and the MinGW runtime that
+# are linked in.
+declare -A TARBALL
+licences() {
+  local out=$1 name member pkg
+  {
+    echo "Vigil for Windows includes the following software, under the licences below."
+    for name in zlib jpeg png protobuf openssl sqlcipher opencv; do
+      member=$(tar -tf "${TARBALL[$name]}" | grep -m1 -E '^[^/]+/(LICENSE|LICENSE\.(txt|md)|COPYING|README)$') ||
+        die "no licence file in ${TARBALL[$name]}"
+      printf '\n===== %s (%s) =====\n' "$name" "$(basename "${TARBALL[$name]}")"
+      tar -xOf "${TARBALL[$name]}" "$member"
+    done
+    for pkg in libboost1.81-dev nlohmann-json3-dev libcli11-dev libexpected-dev libfmt-dev libspdlog-dev \
+               mingw-w64-common gcc-mingw-w64-base; do
+      printf '\n===== %s (Debian copyright file) =====\n' "$pkg"
+      cat "/usr/share/doc/$pkg/copyright" 2>/dev/null || die "/usr/share/doc/$pkg/copyright is missing"
+    done
+  } > "$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
 headers() {  # links to the header-only libraries in Debian's /usr/include, and nothing else
   local dir=$cache/headers-only d
   mkdir -p "$dir/include"
@@ -239,29 +263,36 @@ headers() {  # links to the header-only libraries in Debian's /usr/include, and 
 }
 
 # ---- main -----------------------------------------------------------------------------------------
+# One function called from the last line, so bash has read the whole file before anything runs
+# (editing the script during a long build then cannot change what the running one does).
 LIST=0
-case "${1:-}" in
-  --list) LIST=1 ;;
-  ""|-*) echo "usage: $0 OUT_FILE | --list" >&2; exit 2 ;;
-esac
-headers
-library zlib zlib
-library jpeg libjpeg-turbo
-library png libpng1.6 zlib
-library protobuf protobuf
-library openssl openssl
-library sqlcipher sqlcipher openssl
-library catch2 catch2
-library opencv opencv zlib jpeg png protobuf
-[ "$LIST" = 1 ] && exit 0
+main() {
+  case "${1:-}" in
+    --list) LIST=1 ;;
+    ""|-*) echo "usage: $0 OUT_FILE | --list" >&2; return 2 ;;
+  esac
+  headers
+  library zlib zlib
+  library jpeg libjpeg-turbo
+  library png libpng1.6 zlib
+  library protobuf protobuf
+  library openssl openssl
+  library sqlcipher sqlcipher openssl
+  library catch2 catch2
+  library opencv opencv zlib jpeg png protobuf
+  if [ "$LIST" = 1 ]; then return 0; fi
 
-out=$1
-mkdir -p "$(dirname "$out")"
-{
-  echo "# Written by packaging/windows/deps.sh; the toolchain file includes it."
-  printf 'set(VIGIL_WINDOWS_PREFIXES'
-  for n in headers zlib jpeg png protobuf openssl sqlcipher catch2 opencv; do printf '\n  "%s"' "${DIR[$n]}"; done
-  printf ')\n'
-} > "$out.tmp"
-mv "$out.tmp" "$out"
-say "prefixes written to $out"
+  out=$1
+  mkdir -p "$(dirname "$out")"
+  {
+    echo "# Written by packaging/windows/deps.sh; the toolchain file includes it."
+    printf 'set(VIGIL_WINDOWS_PREFIXES'
+    for n in headers zlib jpeg png protobuf openssl sqlcipher catch2 opencv; do printf '\n  "%s"' "${DIR[$n]}"; done
+    printf ')\n'
+  } > "$out.tmp"
+  mv "$out.tmp" "$out"
+  mkdir -p "$(dirname "$out")/licenses"
+  licences "$(dirname "$out")/licenses/LICENSES.txt"
+  say "prefixes written to $out"
+}
+main "$@"; exit $?

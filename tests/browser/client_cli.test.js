@@ -2,14 +2,16 @@
 // `vigil-client start` on the same store is refused with a plain message while the first keeps
 // every answer, records the attempt and opens its window again with a new one-time launch
 // address; a used launch address is refused; a wrong start code is refused and recorded; `check` and
-// `export-diagnostics` work and the diagnostics hold no personal data.
+// `export-diagnostics` work and the diagnostics hold no personal data; `pending` (the Windows
+// uninstaller's question) says 2 while the store is open, 0 once everything has reached the
+// server, 3 when work waits.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { prepareSitting } = require('./lib/sitting');
-const { launchBrowser } = require('./lib/harness');
+const { launchBrowser, run } = require('./lib/harness');
 
 async function call(page, method, p, body) {
   return page.evaluate(async ([m, pp, b]) => {
@@ -66,9 +68,25 @@ test('a second client is refused and recorded, codes are checked, diagnostics ca
     // The first one still works and keeps the answer.
     const again = (await call(page, 'GET', '/api/section')).body;
     assert.deepEqual(again.items.find((i) => i.id === item.id).answer, { choice: 1 });
+    // `pending` (what the Windows uninstaller asks) cannot tell while the store is open: exit 2.
+    const busy = await sitting.client(['pending']);
+    assert.equal(busy.code, 2, busy.stdout + busy.stderr);
     // ... and turns the attempt into a journal event within a moment.
     await new Promise((r) => setTimeout(r, 600));
     await first.proc.stop('SIGTERM');
+    // Once everything has reached the server, `pending` says so with exit 0.
+    const synced = await sitting.client(['sync']);
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr);
+    const none = await sitting.client(['pending']);
+    assert.equal(none.code, 0, none.stdout + none.stderr);
+    assert.match(none.stdout, /reached the server/);
+    // A store with work that never reached a server: exit 3, and it says what is waiting.
+    const offline = path.join(sitting.root, 'offline-client');
+    const demo = await run(process.env.VIGIL_CLIENT_EXE, ['--data', offline, '--key-storage', 'file', 'demo']);
+    assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+    const waiting = await run(process.env.VIGIL_CLIENT_EXE, ['--data', offline, '--key-storage', 'file', 'pending']);
+    assert.equal(waiting.code, 3, waiting.stdout + waiting.stderr);
+    assert.match(waiting.stdout, /NOT YET SENT: [1-9]\d* records/);
 
     const check = await sitting.client(['check']);
     assert.equal(check.code, 0, check.stdout + check.stderr);

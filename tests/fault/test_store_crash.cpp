@@ -6,7 +6,6 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -15,12 +14,10 @@
 #include <sstream>
 #include <string>
 
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "client/store/store.hpp"
 #include "tests/fault/probe_values.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace vigil;
@@ -29,54 +26,21 @@ namespace {
 
 struct Run {
   std::string output;
-  int signal = 0;
+  bool killed = false;  // still running when killed (not exited by itself)
 };
 
-// Starts `store_probe write DIR FIRST`, lets it run for `delay`, kills it with SIGKILL and returns
-// everything it printed.
+// Starts `store_probe write DIR FIRST`, lets it run for `delay`, kills it (SIGKILL on Linux,
+// TerminateProcess on Windows) and returns everything it printed.
 Run run_and_kill(const fs::path& dir, long first, std::chrono::microseconds delay) {
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    const std::string first_s = std::to_string(first);
-    ::execl(VIGIL_STORE_PROBE, VIGIL_STORE_PROBE, "write", dir.c_str(), first_s.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  Run run;
   const auto deadline = std::chrono::steady_clock::now() + delay;
-  char buf[4096];
-  bool eof = false;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() < 0) break;
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) {
-      eof = true;
-      break;
-    }
-    run.output.append(buf, static_cast<std::size_t>(n));
-  }
+  testing::Child child({VIGIL_STORE_PROBE, "write", dir.string(), std::to_string(first)});
+  child.read_for(std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now()));
   // Busy-wait the sub-millisecond remainder so kill points spread evenly, not on poll's grid.
   while (std::chrono::steady_clock::now() < deadline) {
   }
-  ::kill(pid, SIGKILL);
-  while (!eof) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    run.output.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  Run run;
+  run.killed = child.kill_now();
+  run.output = child.all_output();
   return run;
 }
 
@@ -92,18 +56,17 @@ TEST_CASE("every acknowledged save survives SIGKILL at random points, and the st
   const auto seed = static_cast<std::uint64_t>(env_long("VIGIL_CRASH_SEED", static_cast<long>(std::random_device{}())));
   std::mt19937_64 rng(seed);
 
-  const fs::path dir = fs::temp_directory_path() / ("vigil-crash-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
+  const testing::TempDir work;
+  const fs::path dir = work / "store";
   // How long the writer takes to start and open the store on this build (sanitizers slow it):
   // kills are spread over that start-up and 40 ms of saving after it, so some land in process
   // start, key loading and store creation, most in the middle of transactions and WAL writes.
   long startup_us = 0;
   {
-    const fs::path probe_dir = dir.string() + "-calibration";
-    const std::string cmd = std::string(VIGIL_STORE_PROBE) + " open " + probe_dir.string() + " >/dev/null";
+    const fs::path probe_dir = work / "calibration";
     for (int i = 0; i < 3; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
-      REQUIRE(std::system(cmd.c_str()) == 0);
+      REQUIRE(testing::run({VIGIL_STORE_PROBE, "open", probe_dir.string()}).exit_code == 0);
       startup_us = std::max<long>(startup_us, std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - t0).count());
     }
@@ -130,7 +93,7 @@ TEST_CASE("every acknowledged save survives SIGKILL at random points, and the st
         acked.insert(last);
       }
     }
-    if (run.signal != SIGKILL) FAIL("the writer exited by itself: " << run.output);
+    if (!run.killed) FAIL("the writer exited by itself: " << run.output);
     killed_before_open += opened ? 0 : 1;
     killed_mid_save += opened ? 1 : 0;
     if (last >= 0) next_first = last + 1;

@@ -2,18 +2,18 @@
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
 #include <atomic>
 #include <filesystem>
+#include <random>
 #include <string>
-
-#include <unistd.h>
 
 namespace vigil::testing {
 
 class TempDir {
  public:
   TempDir() {
+    // A random tag per process (not the pid: the same code runs on Windows) and a counter.
+    static const std::string tag = std::to_string(std::random_device{}() & 0xffffffu);
     static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("vigil-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path_ = std::filesystem::temp_directory_path() / ("vigil-test-" + tag + "-" + std::to_string(counter++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <thread>
 
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>

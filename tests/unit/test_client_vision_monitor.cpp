@@ -12,7 +12,6 @@
 #include <fstream>
 #include <thread>
 
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>

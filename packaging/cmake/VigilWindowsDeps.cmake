@@ -1,0 +1,44 @@
+# The Windows client's libraries (issue 15), as the same target names the Linux build gets from
+# Debian's packages, so nothing below the top level knows which platform it is built for.
+# The compiled ones (OpenSSL, SQLCipher, OpenCV, Catch2) are in packaging/windows/deps.sh's
+# prefixes, which the toolchain file puts on CMAKE_PREFIX_PATH; the header-only ones (Boost,
+# nlohmann-json, CLI11, tl-expected, fmt, spdlog) are Debian's own headers, reached through a
+# folder that links to them alone (never /usr/include itself: glibc's headers break MinGW).
+if(NOT VIGIL_WINDOWS_PREFIXES)
+  message(FATAL_ERROR "Windows builds need packaging/windows/build.sh (it runs deps.sh and passes "
+                      "-DVIGIL_WINDOWS_DEPS=... with the toolchain file)")
+endif()
+find_path(VIGIL_HEADER_ROOT nlohmann/json.hpp REQUIRED NO_DEFAULT_PATH
+          PATHS ${VIGIL_WINDOWS_PREFIXES} PATH_SUFFIXES include)
+
+function(vigil_header_target name)
+  add_library(${name} INTERFACE IMPORTED GLOBAL)
+  set_target_properties(${name} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${VIGIL_HEADER_ROOT}" ${ARGN})
+endfunction()
+vigil_header_target(nlohmann_json::nlohmann_json)
+vigil_header_target(tl::expected)
+vigil_header_target(CLI11::CLI11)
+# Asio on Windows: Winsock and its extensions (AcceptEx, ConnectEx).
+vigil_header_target(Boost::headers INTERFACE_LINK_LIBRARIES "ws2_32;mswsock"
+                    INTERFACE_COMPILE_DEFINITIONS "BOOST_ASIO_NO_DEPRECATED")
+# fmt and spdlog header-only: Debian ships them built for Linux only.
+vigil_header_target(fmt::fmt INTERFACE_COMPILE_DEFINITIONS "FMT_HEADER_ONLY=1")
+vigil_header_target(spdlog::spdlog INTERFACE_LINK_LIBRARIES fmt::fmt
+                    INTERFACE_COMPILE_DEFINITIONS "SPDLOG_FMT_EXTERNAL=1")
+
+set(OPENSSL_USE_STATIC_LIBS TRUE)
+find_package(OpenSSL 3.0 REQUIRED)
+# Static libcrypto needs these on Windows (CryptoAPI for the system store, BCrypt for entropy).
+set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES ws2_32 crypt32 bcrypt)
+
+find_library(VIGIL_SQLCIPHER_LIBRARY libsqlcipher.a REQUIRED)
+find_path(VIGIL_SQLCIPHER_INCLUDE sqlcipher/sqlite3.h REQUIRED)
+add_library(PkgConfig::SQLCIPHER INTERFACE IMPORTED GLOBAL)
+set_target_properties(PkgConfig::SQLCIPHER PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${VIGIL_SQLCIPHER_INCLUDE}"
+  INTERFACE_LINK_LIBRARIES "${VIGIL_SQLCIPHER_LIBRARY};OpenSSL::Crypto")
+
+find_package(Threads REQUIRED)
+# Everything static, the C and C++ runtimes included: the installer then carries one .exe and no
+# MinGW DLLs (libstdc++-6, libgcc_s_seh-1, libwinpthread-1).
+add_link_options(-static -static-libgcc -static-libstdc++)
