@@ -105,22 +105,10 @@ int cmd_serve(const fs::path& dir, int port_override) {
 int cmd_add_candidate(const fs::path& dir, const std::string& council, const std::string& council_name,
                       const std::string& candidate_id, const std::string& name, const std::string& email,
                       const std::string& level, int valid_days) {
-  if (level != "practitioner" && level != "practice_supervisor") {
-    return failed({vigil::Errc::invalid_argument, "--level must be practitioner or practice_supervisor"});
-  }
   auto data = vigil::server::app::ServerData::open(dir);
   if (!data) return failed(data.error());
-  auto& repo = (*data)->repo;
-  const auto& clock = vigil::time::system_clock();
-  if (auto st = repo.add_council(council, council_name.empty() ? council : council_name, clock.wall_ms()); !st) {
-    return failed(st.error());
-  }
-  if (auto st = repo.add_candidate({candidate_id, council, name, email, level}, clock.wall_ms()); !st) {
-    return failed(st.error().code == vigil::Errc::conflict
-                      ? vigil::Error(vigil::Errc::conflict, "candidate " + candidate_id + " already exists")
-                      : st.error());
-  }
-  auto code = create_enrolment_code(repo, candidate_id, clock, valid_days);
+  auto code = vigil::server::add_candidate_with_code((*data)->repo, (*data)->staff, {candidate_id, council, name, email, level},
+                                                     council_name, vigil::time::system_clock(), valid_days);
   if (!code) return failed(code.error());
   std::cout << "candidate " << candidate_id << " added for council " << council << "\n"
             << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";

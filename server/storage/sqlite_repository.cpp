@@ -86,7 +86,7 @@ Result<bool> SqliteRepository::candidate_withdrawn(std::string_view candidate_id
 
 Status SqliteRepository::add_audit(std::string_view action, std::string_view target, std::string_view detail,
                                    std::int64_t now_ms) {
-  return run("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, NULL, ?, ?, ?)", now_ms,
+  return run("INSERT INTO audit_log(wall_ms, user_id, action, target, detail, via) VALUES (?, NULL, ?, ?, ?, 'device')", now_ms,
              action, target, detail);
 }
 

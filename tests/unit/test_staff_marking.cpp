@@ -142,10 +142,10 @@ struct World : testing::ServerWorld {
     return r ? r->outcome : "";
   }
 
-  std::vector<srv::AuditEntry> audit() { return staff->audit_entries(0, 1000).value(); }
+  std::vector<srv::AuditLine> audit() { return staff->audit_entries(0, 1000).value(); }
 };
 
-std::size_t count_actions(const std::vector<srv::AuditEntry>& entries, const std::string& action) {
+std::size_t count_actions(const std::vector<srv::AuditLine>& entries, const std::string& action) {
   return static_cast<std::size_t>(std::count_if(entries.begin(), entries.end(), [&](const auto& e) { return e.action == action; }));
 }
 
