@@ -59,8 +59,16 @@ test('an admin scores and releases a window, and a council manager sees the resu
     await page.getByRole('button', { name: 'Save pass marks' }).click();
     await page.locator('#window-msg', { hasText: 'Pass marks saved' }).waitFor();
 
+    // The scoring message must never stand beside stale counts: hold the table's refresh back
+    // for a moment (a slow server) and read the row the moment the message appears.
+    await page.route('**/staff/api/results/windows', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'Score submitted sittings' }).click();
     await page.locator('#window-msg', { hasText: '1 sitting(s) scored.' }).waitFor();
+    assert.deepEqual(await row.locator('td').allInnerTexts(), ['1', '1', '1', '0', '0', '1', '0']);
+    await page.unroute('**/staff/api/results/windows');
     assert.match(await page.locator('#scored').innerText(), new RegExp(sittingId + '\\s+Not met'));
     assert.deepEqual(await row.locator('td').allInnerTexts(), ['1', '1', '1', '0', '0', '1', '0']);
     await checkAccessibility(page, 'results page, scored');

@@ -94,6 +94,16 @@ void wait_until(F done, const char* what, int limit_s = 60) {
   FAIL(std::string("never happened: ") + what);
 }
 
+// Plays a (non-looping) clip to its end, lets the analysis queue drain, then stops the monitor.
+void play_to_end(Monitor& m) {
+  wait_until([&] { return m.status().camera == "ended"; }, "the clip to end");
+  wait_until([&] {
+    auto s = m.status();
+    return s.frames_analysed + s.frames_dropped == s.frames_captured;
+  }, "the queue to drain");
+  m.stop();
+}
+
 // A camera that is missing for `missing` opens, then sends `frames` frames and is unplugged
 // (reads fail), then comes back. Counts its opens.
 class FlakyCamera final : public FrameSource {
@@ -281,12 +291,7 @@ TEST_CASE("the monitor journals flags with sealed evidence that only the evidenc
   REQUIRE_FALSE((*monitor)->start(""));  // a recording monitor needs a session
   REQUIRE((*monitor)->start("s1"));
   REQUIRE_FALSE((*monitor)->start("s1"));  // runs once
-  wait_until([&] { return (*monitor)->status().camera == "ended"; }, "the clip to end");
-  wait_until([&] {
-    auto s = (*monitor)->status();
-    return s.frames_analysed + s.frames_dropped == s.frames_captured;
-  }, "the queue to drain");
-  (*monitor)->stop();
+  play_to_end(**monitor);
 
   const auto flags = events(*store, "s1", "flag.");
   REQUIRE(flags.size() == 2);
@@ -478,12 +483,7 @@ TEST_CASE("without consent to automated checking the monitor builds no face refe
       CHECK(refused.error().code == Errc::conflict);
     }
     REQUIRE((*monitor)->start("s1"));
-    wait_until([&] { return (*monitor)->status().camera == "ended"; }, "the clip to end");
-    wait_until([&] {
-      auto s = (*monitor)->status();
-      return s.frames_analysed + s.frames_dropped == s.frames_captured;
-    }, "the queue to drain");
-    (*monitor)->stop();
+    play_to_end(**monitor);
     std::size_t n = 0;
     for (const auto& e : events(*rec.store, "s1", "flag.raised")) n += e.payload["check"] == "face_changed";
     return n;

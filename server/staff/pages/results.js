@@ -43,6 +43,7 @@
     say('window-msg', 'Scoring…');
     try {
       const d = await api('POST', base() + 'score');
+      await load();   // the table first, so that the message never stands beside stale counts
       say('window-msg', `${d.scored.length} sitting(s) scored` + (d.failed.length ? `; ${d.failed.length} could not be scored (listed below).` : '.'),
         d.failed.length ? 'error' : 'ok');
       const rows = [...d.scored.map((s) => [s.sitting_id, Vigil.labels({ met: 'Met', not_met: 'Not met', incomplete: 'Awaiting marking' }, s.outcome)]),
@@ -51,7 +52,6 @@
         h('caption', {}, 'Sittings scored now'),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Sitting'), h('th', { scope: 'col' }, 'Result'))),
         h('tbody', {}, rows.map(([id, text]) => h('tr', {}, h('td', {}, id), h('td', {}, text)))))) : h('p', {}, 'No submitted sittings wait to be scored.'));
-      await load();
     } catch (e) { say('window-msg', e.message, 'error'); }
   });
 
@@ -61,8 +61,8 @@
     for (const k of ['knowledge', 'scenario', 'written', 'overall']) t[k] = Number(document.getElementById('t-' + k).value);
     try {
       await api('PUT', base() + 'thresholds', t);
-      say('window-msg', 'Pass marks saved. Score the submitted sittings again so their results use them.', 'ok');
       await load();
+      say('window-msg', 'Pass marks saved. Score the submitted sittings again so their results use them.', 'ok');
     } catch (e) { say('window-msg', e.message, 'error'); }
   });
 
