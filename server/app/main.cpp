@@ -321,7 +321,7 @@ int cmd_add_council(const fs::path& dir, const std::string& council, const std::
   auto& staff = (*data)->staff;
   const auto now = vigil::time::system_clock().wall_ms();
   auto st = repo.transaction([&]() -> vigil::Status {
-    VIGIL_TRY(repo.add_council(council, name.empty() ? council : name, now));
+    VIGIL_TRY(repo.add_council(council, name, now));
     if (headcount >= 0) VIGIL_TRY(staff.set_headcount(council, headcount, now));
     return staff.audit({0, now, std::nullopt, "council.save", "council/" + council, "vigil-server admin add-council"});
   });
@@ -360,7 +360,7 @@ int main(int argc, char** argv) {
   int valid_days = 14;
   add->add_option("dir", dir, "Server home")->required();
   add->add_option("--council", council, "Council id (created if new)")->required();
-  add->add_option("--council-name", council_name, "Council name");
+  add->add_option("--council-name", council_name, "Council name (without it an existing council keeps its name)");
   add->add_option("--candidate", candidate, "Candidate id")->required();
   add->add_option("--name", name, "Candidate's full name")->required();
   add->add_option("--email", email, "Candidate's work email");
@@ -435,7 +435,7 @@ int main(int argc, char** argv) {
   int headcount = -1;
   add_council->add_option("dir", dir, "Server home")->required();
   add_council->add_option("--council", council, "Council id")->required();
-  add_council->add_option("--name", council_name, "Council name");
+  add_council->add_option("--name", council_name, "Council name (without it an existing council keeps its name)");
   add_council->add_option("--eligible", headcount, "Eligible headcount for take-up figures")->check(CLI::Range(0, 1000000));
 
   CLI11_PARSE(app, argc, argv);

@@ -168,10 +168,11 @@ class StaffApi {
 // keeps it elsewhere (evidence views then answer 503).
 Result<std::optional<crypto::X25519KeyPair>> load_evidence_key(const std::filesystem::path& home_dir);
 
-// What `vigil-server admin add-candidate` does, in one transaction: saves the council (named
-// council_name, or its id when that is empty; an existing council takes that name), adds the
-// candidate, which puts them on the council's roster (schema 10: the same rows the council's
-// page writes), issues a first enrolment code and audits it as the command line's (no user).
+// What `vigil-server admin add-candidate` does, in one transaction: saves the council (renamed to
+// council_name when one is given; without one an existing council keeps its name and a new one is
+// named by its id), adds the candidate, which puts them on the council's roster (schema 10: the
+// same rows the council's page writes), issues a first enrolment code and audits it as the
+// command line's (no user).
 Result<NewEnrolmentCode> add_candidate_with_code(Repository& repo, StaffRepository& staff, const CandidateRow& c,
                                                  std::string_view council_name, const time::Clock& clock,
                                                  std::int64_t valid_days);

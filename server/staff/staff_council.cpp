@@ -351,8 +351,7 @@ Result<NewEnrolmentCode> add_candidate_with_code(Repository& repo, StaffReposito
   VIGIL_TRY(repo.transaction([&]() -> Status {
     VIGIL_ASSIGN(const bool known, staff.candidate_id_taken(c.candidate_id));
     if (known) return fail(Errc::conflict, "candidate " + c.candidate_id + " already exists");
-    VIGIL_TRY(repo.add_council(c.council_id, council_name.empty() ? std::string_view(c.council_id) : council_name,
-                               clock.wall_ms()));
+    VIGIL_TRY(repo.add_council(c.council_id, council_name, clock.wall_ms()));
     VIGIL_TRY(repo.add_candidate(c, clock.wall_ms()));
     VIGIL_ASSIGN(code, create_enrolment_code(repo, c.candidate_id, clock, valid_days));
     return staff.audit({0, clock.wall_ms(), std::nullopt, "candidates.add", "council/" + c.council_id,

@@ -125,6 +125,8 @@ class Repository {
   virtual Status transaction(const std::function<Status()>& fn) = 0;
 
   // Councils and candidates (the staff API of issue 6 builds on these).
+  // Creates or renames a council. An empty name renames nothing: an existing council keeps its
+  // name, a new one is named by its id (the command line's --council without a name).
   virtual Status add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) = 0;
   // Adds the candidate to their council's roster too (schema 10 invariant 1: one endorsements row,
   // no employee reference, endorsed by nobody: the command line), in the same statement.

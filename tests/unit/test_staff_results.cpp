@@ -418,6 +418,30 @@ TEST_CASE("a candidate added on the command line is on their council's roster: s
   CHECK(w.get("/staff/api/councils/other/candidates", w.other_manager)["total"] == 0);
 }
 
+TEST_CASE("admin add-candidate without a council name keeps an existing council's name, and names a new council by its id") {
+  World w;
+  const auto council_name = [&](const std::string& id) {
+    const auto all = w.staff->councils().value();
+    for (const auto& [cid, name] : all) {
+      if (cid == id) return name;
+    }
+    return std::string("(no council)");
+  };
+  // `vigil-server admin add-candidate --council own` (no --council-name): "Own Council" stays.
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-a", "own", "Ada", "", "practitioner"}, "", w.clock, 14));
+  CHECK(council_name("own") == "Own Council");
+  CHECK(w.get("/staff/api/councils", w.manager)["councils"][0]["name"] == "Own Council");
+  // A council that does not exist yet is created, named by its id.
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-b", "fresh", "Bea", "", "practitioner"}, "", w.clock, 14));
+  CHECK(council_name("fresh") == "fresh");
+  // --council-name renames, as before.
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-c", "fresh", "Cy", "", "practitioner"}, "Fresh Borough",
+                                       w.clock, 14));
+  CHECK(council_name("fresh") == "Fresh Borough");
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-d", "fresh", "Di", "", "practitioner"}, "", w.clock, 14));
+  CHECK(council_name("fresh") == "Fresh Borough");
+}
+
 TEST_CASE("the one-roster migration puts every candidate added before it on their council's roster and names who acted") {
   testing::TempDir dir;
   const auto path = dir / "vigil.db";
