@@ -437,11 +437,7 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
   const auto path = dir / "vigil.db";
   {
     // A database at schema 4 with a council manager, a proctor and the proctor's signed-in session.
-    auto db = sqlite::Db::open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).value();
-    const auto files = srv::server_migrations();
-    REQUIRE(files.size() >= 5);
-    for (std::size_t i = 0; i < 4; ++i) REQUIRE(db.exec(files[i].text));
-    REQUIRE(db.exec("PRAGMA user_version = 4"));
+    auto db = testing::server_db_at_schema(path, 4);
     REQUIRE(db.exec("INSERT INTO councils VALUES ('north', 'North', 1);"
                     "INSERT INTO staff_users(user_id, email, display_name, role, council_id, password_salt, password_hash, "
                     "failed_logins, locked_until_wall_ms, created_wall_ms) VALUES "

@@ -449,11 +449,7 @@ TEST_CASE("the one-roster migration puts every candidate added before it on thei
     // A database at schema 9: a candidate added on the command line (no endorsement), one the
     // council endorsed, and audit entries without a user from the command line, a device and a
     // failed sign-in (as an older server wrote them), and one by a manager.
-    auto db = sqlite::Db::open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).value();
-    const auto files = srv::server_migrations();
-    REQUIRE(files.size() >= 10);
-    for (std::size_t i = 0; i < 9; ++i) REQUIRE(db.exec(files[i].text));
-    REQUIRE(db.exec("PRAGMA user_version = 9"));
+    auto db = testing::server_db_at_schema(path, 9);
     REQUIRE(db.exec("INSERT INTO councils VALUES ('north', 'North', 1), ('south', 'South', 1);"
                     "INSERT INTO candidates VALUES ('cand-cli', 'north', 'Cleo Commandline', '', 'practitioner', 5),"
                     "('cand-page', 'north', 'Paz Page', 'paz@north.example.org', 'practitioner', 6),"
