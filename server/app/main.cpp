@@ -105,22 +105,10 @@ int cmd_serve(const fs::path& dir, int port_override) {
 int cmd_add_candidate(const fs::path& dir, const std::string& council, const std::string& council_name,
                       const std::string& candidate_id, const std::string& name, const std::string& email,
                       const std::string& level, int valid_days) {
-  if (level != "practitioner" && level != "practice_supervisor") {
-    return failed({vigil::Errc::invalid_argument, "--level must be practitioner or practice_supervisor"});
-  }
   auto data = vigil::server::app::ServerData::open(dir);
   if (!data) return failed(data.error());
-  auto& repo = (*data)->repo;
-  const auto& clock = vigil::time::system_clock();
-  if (auto st = repo.add_council(council, council_name.empty() ? council : council_name, clock.wall_ms()); !st) {
-    return failed(st.error());
-  }
-  if (auto st = repo.add_candidate({candidate_id, council, name, email, level}, clock.wall_ms()); !st) {
-    return failed(st.error().code == vigil::Errc::conflict
-                      ? vigil::Error(vigil::Errc::conflict, "candidate " + candidate_id + " already exists")
-                      : st.error());
-  }
-  auto code = create_enrolment_code(repo, candidate_id, clock, valid_days);
+  auto code = vigil::server::add_candidate_with_code((*data)->repo, (*data)->staff, {candidate_id, council, name, email, level},
+                                                     council_name, vigil::time::system_clock(), valid_days);
   if (!code) return failed(code.error());
   std::cout << "candidate " << candidate_id << " added for council " << council << "\n"
             << "enrolment code: " << code->code << " (single use, expires in " << valid_days << " days)\n";
@@ -333,7 +321,7 @@ int cmd_add_council(const fs::path& dir, const std::string& council, const std::
   auto& staff = (*data)->staff;
   const auto now = vigil::time::system_clock().wall_ms();
   auto st = repo.transaction([&]() -> vigil::Status {
-    VIGIL_TRY(repo.add_council(council, name.empty() ? council : name, now));
+    VIGIL_TRY(repo.add_council(council, name, now));
     if (headcount >= 0) VIGIL_TRY(staff.set_headcount(council, headcount, now));
     return staff.audit({0, now, std::nullopt, "council.save", "council/" + council, "vigil-server admin add-council"});
   });
@@ -372,7 +360,7 @@ int main(int argc, char** argv) {
   int valid_days = 14;
   add->add_option("dir", dir, "Server home")->required();
   add->add_option("--council", council, "Council id (created if new)")->required();
-  add->add_option("--council-name", council_name, "Council name");
+  add->add_option("--council-name", council_name, "Council name (without it an existing council keeps its name)");
   add->add_option("--candidate", candidate, "Candidate id")->required();
   add->add_option("--name", name, "Candidate's full name")->required();
   add->add_option("--email", email, "Candidate's work email");
@@ -447,7 +435,7 @@ int main(int argc, char** argv) {
   int headcount = -1;
   add_council->add_option("dir", dir, "Server home")->required();
   add_council->add_option("--council", council, "Council id")->required();
-  add_council->add_option("--name", council_name, "Council name");
+  add_council->add_option("--name", council_name, "Council name (without it an existing council keeps its name)");
   add_council->add_option("--eligible", headcount, "Eligible headcount for take-up figures")->check(CLI::Range(0, 1000000));
 
   CLI11_PARSE(app, argc, argv);

@@ -128,20 +128,20 @@ Result<HttpResponse> get_audit(Ctx& c) {
   json list = json::array();
   for (const auto& e : entries) {
     list.push_back({{"audit_id", e.audit_id}, {"wall_ms", e.wall_ms}, {"user_id", e.user_id ? json(*e.user_id) : json()},
-                    {"action", e.action}, {"target", e.target}, {"detail", e.detail}});
+                    {"who", e.who}, {"action", e.action}, {"target", e.target}, {"detail", e.detail}});
   }
   return json_response(200, json{{"v", 1}, {"entries", list}});
 }
 
 Result<HttpResponse> get_audit_csv(Ctx& c) {
   CsvWriter csv(CsvWriter::Quote::always);
-  csv.row({"audit_id", "time_utc_ms", "user_id", "action", "target", "detail"});
+  csv.row({"audit_id", "time_utc_ms", "user_id", "who", "action", "target", "detail"});
   std::int64_t before = 0;
   // Up to 100,000 entries per export, newest first.
   for (int page = 0; page < 100; ++page) {
     VIGIL_ASSIGN(auto entries, c.staff.audit_entries(before, 1000));
     for (const auto& e : entries) {
-      csv.row({std::to_string(e.audit_id), std::to_string(e.wall_ms), e.user_id ? std::to_string(*e.user_id) : "", e.action,
+      csv.row({std::to_string(e.audit_id), std::to_string(e.wall_ms), e.user_id ? std::to_string(*e.user_id) : "", e.who, e.action,
                e.target, e.detail});
       before = e.audit_id;
     }

@@ -168,6 +168,15 @@ class StaffApi {
 // keeps it elsewhere (evidence views then answer 503).
 Result<std::optional<crypto::X25519KeyPair>> load_evidence_key(const std::filesystem::path& home_dir);
 
+// What `vigil-server admin add-candidate` does, in one transaction: saves the council (renamed to
+// council_name when one is given; without one an existing council keeps its name and a new one is
+// named by its id), adds the candidate, which puts them on the council's roster (schema 10: the
+// same rows the council's page writes), issues a first enrolment code and audits it as the
+// command line's (no user).
+Result<NewEnrolmentCode> add_candidate_with_code(Repository& repo, StaffRepository& staff, const CandidateRow& c,
+                                                 std::string_view council_name, const time::Clock& clock,
+                                                 std::int64_t valid_days);
+
 // Creates a staff account (validated as the API does) and audits it; returns its id.
 Result<std::int64_t> create_staff_user(Repository& repo, StaffRepository& staff, std::string_view email,
                                        std::string_view display_name, std::string_view role, std::string_view council_id,

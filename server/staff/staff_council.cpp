@@ -338,3 +338,26 @@ Result<HttpResponse> post_codes(Ctx& c) {
 }
 
 }  // namespace vigil::server::staff_detail
+
+namespace vigil::server {
+
+Result<NewEnrolmentCode> add_candidate_with_code(Repository& repo, StaffRepository& staff, const CandidateRow& c,
+                                                 std::string_view council_name, const time::Clock& clock,
+                                                 std::int64_t valid_days) {
+  if (c.level != "practitioner" && c.level != "practice_supervisor") {
+    return fail(Error(Errc::invalid_argument, "--level must be practitioner or practice_supervisor", "level"));
+  }
+  NewEnrolmentCode code;
+  VIGIL_TRY(repo.transaction([&]() -> Status {
+    VIGIL_ASSIGN(const bool known, staff.candidate_id_taken(c.candidate_id));
+    if (known) return fail(Errc::conflict, "candidate " + c.candidate_id + " already exists");
+    VIGIL_TRY(repo.add_council(c.council_id, council_name, clock.wall_ms()));
+    VIGIL_TRY(repo.add_candidate(c, clock.wall_ms()));
+    VIGIL_ASSIGN(code, create_enrolment_code(repo, c.candidate_id, clock, valid_days));
+    return staff.audit({0, clock.wall_ms(), std::nullopt, "candidates.add", "council/" + c.council_id,
+                        "candidate/" + c.candidate_id + " (vigil-server admin add-candidate)"});
+  }));
+  return code;
+}
+
+}  // namespace vigil::server

@@ -125,11 +125,14 @@ class Repository {
   virtual Status transaction(const std::function<Status()>& fn) = 0;
 
   // Councils and candidates (the staff API of issue 6 builds on these).
+  // Creates or renames a council. An empty name renames nothing: an existing council keeps its
+  // name, a new one is named by its id (the command line's --council without a name).
   virtual Status add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) = 0;
+  // Adds the candidate to their council's roster too (schema 10 invariant 1: one endorsements row,
+  // no employee reference, endorsed by nobody: the command line), in the same statement.
   virtual Status add_candidate(const CandidateRow& c, std::int64_t now_ms) = 0;
   virtual Result<std::optional<CandidateRow>> candidate(std::string_view candidate_id) = 0;
-  // True when the candidate's endorsement has been withdrawn (staff schema 3); a candidate
-  // added without an endorsement (admin add-candidate) is not withdrawn.
+  // True when the candidate's endorsement has been withdrawn (staff schema 3).
   virtual Result<bool> candidate_withdrawn(std::string_view candidate_id) = 0;
   // One row in the append-only audit log, for refusals the device API makes (no staff user).
   virtual Status add_audit(std::string_view action, std::string_view target, std::string_view detail,

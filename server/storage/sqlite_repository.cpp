@@ -58,9 +58,10 @@ Status SqliteRepository::transaction(const std::function<Status()>& fn) {
 }
 
 Status SqliteRepository::add_council(std::string_view council_id, std::string_view name, std::int64_t now_ms) {
+  // An empty name keeps an existing council's name (a new council is named by its id).
   return run(
-      "INSERT INTO councils(council_id, name, created_wall_ms) VALUES (?, ?, ?) "
-      "ON CONFLICT(council_id) DO UPDATE SET name = excluded.name",
+      "INSERT INTO councils(council_id, name, created_wall_ms) VALUES (?1, coalesce(nullif(?2, ''), ?1), ?3) "
+      "ON CONFLICT(council_id) DO UPDATE SET name = excluded.name WHERE ?2 <> ''",
       council_id, name, now_ms);
 }
 
@@ -86,7 +87,7 @@ Result<bool> SqliteRepository::candidate_withdrawn(std::string_view candidate_id
 
 Status SqliteRepository::add_audit(std::string_view action, std::string_view target, std::string_view detail,
                                    std::int64_t now_ms) {
-  return run("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, NULL, ?, ?, ?)", now_ms,
+  return run("INSERT INTO audit_log(wall_ms, user_id, action, target, detail, via) VALUES (?, NULL, ?, ?, ?, 'device')", now_ms,
              action, target, detail);
 }
 

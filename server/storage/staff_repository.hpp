@@ -179,6 +179,12 @@ struct AuditEntry {
   std::string detail;
 };
 
+// An entry as the audit log shows it: who acted, in words (the user's display name and email,
+// "command line", "device", or "not signed in" for sign-in failures logged before schema 9).
+struct AuditLine : AuditEntry {
+  std::string who;
+};
+
 class StaffRepository {
  public:
   virtual ~StaffRepository() = default;
@@ -230,7 +236,9 @@ class StaffRepository {
   virtual Status touch_staff_session(ByteView token_hash, std::int64_t now_ms) = 0;
   virtual Status set_staff_session_auth(ByteView token_hash, bool mfa_ok, std::int64_t reauth_ms) = 0;
 
-  // Endorsements. add_endorsement adds the candidate row and their accommodations too.
+  // Endorsements: the roster. Every candidate has one row, however they were added (schema 10
+  // invariant 1: Repository::add_candidate writes it); add_endorsement adds the candidate with the
+  // council's details (employee reference, exemptions, extra time) and their accommodations.
   virtual Status add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) = 0;
   virtual Result<std::optional<EndorsementRow>> endorsement(std::string_view candidate_id) = 0;
   // True if the council already has a candidate with this employee reference or work email.
@@ -273,9 +281,10 @@ class StaffRepository {
   virtual Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) = 0;
 
   // Audit log (1).
+  // An entry without a user is the command line's (schema 10 invariant 4).
   virtual Status audit(const AuditEntry& e) = 0;
   // Newest first, entries with audit_id < before (0: from the newest).
-  virtual Result<std::vector<AuditEntry>> audit_entries(std::int64_t before, std::int64_t limit) = 0;
+  virtual Result<std::vector<AuditLine>> audit_entries(std::int64_t before, std::int64_t limit) = 0;
 };
 
 }  // namespace vigil::server

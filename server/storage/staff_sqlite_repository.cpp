@@ -24,7 +24,7 @@ SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, las
   END AS status,
   reendorsed, attempt
 FROM (
-  SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, e.employee_ref, c.level,
+  SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, coalesce(e.employee_ref, '') AS employee_ref, c.level,
          e.withdrawn_wall_ms AS withdrawn,
          -- The latest released result (results table, one release path: release_results), unless
          -- a resit has been scheduled after it: the status then follows the new attempt.
@@ -342,12 +342,14 @@ Status SqliteStaffRepository::delete_staff_session(ByteView token_hash) {
 
 Status SqliteStaffRepository::add_endorsement(const EndorsementRow& e, std::int64_t endorsed_by, std::int64_t now_ms) {
   const auto lock = base_.hold();
+  // Schema 10 invariant 1: adding the candidate puts them on the roster; the council's own
+  // details go on that row.
   VIGIL_TRY(base_.add_candidate(e.candidate, now_ms));
   VIGIL_TRY(
-      base_.run("INSERT INTO endorsements(candidate_id, council_id, employee_ref, exemptions, extra_time_percent, "
-                "extra_break_minutes, endorsed_wall_ms, endorsed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                e.candidate.candidate_id, e.candidate.council_id, e.employee_ref, e.exemptions, e.extra_time_percent,
-                e.extra_break_minutes, now_ms, endorsed_by));
+      base_.run("UPDATE endorsements SET employee_ref = nullif(?, ''), exemptions = ?, extra_time_percent = ?, "
+                "extra_break_minutes = ?, endorsed_by = ? WHERE candidate_id = ?",
+                e.employee_ref, e.exemptions, e.extra_time_percent, e.extra_break_minutes, endorsed_by,
+                e.candidate.candidate_id));
   // The runner's accommodations (migration 002) come from the endorsement.
   return base_.set_accommodations(e.candidate.candidate_id,
                                   {static_cast<std::uint32_t>(e.extra_time_percent),
@@ -357,7 +359,7 @@ Status SqliteStaffRepository::add_endorsement(const EndorsementRow& e, std::int6
 
 Result<std::optional<EndorsementRow>> SqliteStaffRepository::endorsement(std::string_view candidate_id) {
   return base_.one(
-      "SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, c.level, e.employee_ref, "
+      "SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, c.level, coalesce(e.employee_ref, ''), "
       "e.exemptions, e.extra_time_percent, e.extra_break_minutes, e.withdrawn_wall_ms "
       "FROM candidates c JOIN endorsements e ON e.candidate_id = c.candidate_id WHERE c.candidate_id = ?",
       [](const sqlite::Statement& s) {
@@ -455,22 +457,39 @@ Result<StatusSummary> SqliteStaffRepository::status_summary(std::string_view cou
 }
 
 Status SqliteStaffRepository::audit(const AuditEntry& e) {
-  return base_.run("INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)", e.wall_ms,
-                   e.user_id, e.action, e.target, e.detail);
+  // Schema 10 invariant 4: the staff API always acts for a signed-in user, so an entry without
+  // one comes from the command-line tools.
+  return base_.run(
+      "INSERT INTO audit_log(wall_ms, user_id, action, target, detail, via) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?2 IS NULL THEN 'command_line' ELSE 'staff' END)",
+      e.wall_ms, e.user_id, e.action, e.target, e.detail);
 }
 
-Result<std::vector<AuditEntry>> SqliteStaffRepository::audit_entries(std::int64_t before, std::int64_t limit) {
+// Who acted, for people to read (schema 10 invariant 4). Rows from before schema 10 have no `via`:
+// the device API's refusals are its device.* actions, failed sign-ins were login* actions, and the
+// command-line tools wrote every other entry without a user.
+constexpr const char* k_audit_who = R"sql(
+  CASE
+    WHEN a.user_id IS NOT NULL THEN coalesce(u.display_name || ' (' || u.email || ')', 'user ' || a.user_id)
+    WHEN a.via = 'device' OR (a.via IS NULL AND a.action LIKE 'device.%') THEN 'device'
+    WHEN a.via = 'command_line' OR (a.via IS NULL AND a.action NOT LIKE 'login%') THEN 'command line'
+    ELSE 'not signed in'
+  END)sql";
+
+Result<std::vector<AuditLine>> SqliteStaffRepository::audit_entries(std::int64_t before, std::int64_t limit) {
   return base_.collect(
-      "SELECT audit_id, wall_ms, user_id, action, target, detail FROM audit_log "
-      "WHERE (?1 = 0 OR audit_id < ?1) ORDER BY audit_id DESC LIMIT ?2",
+      std::string("SELECT a.audit_id, a.wall_ms, a.user_id, a.action, a.target, a.detail, ") + k_audit_who +
+          " FROM audit_log a LEFT JOIN staff_users u ON u.user_id = a.user_id "
+          "WHERE (?1 = 0 OR a.audit_id < ?1) ORDER BY a.audit_id DESC LIMIT ?2",
       [](const sqlite::Statement& s) {
-        AuditEntry a;
+        AuditLine a;
         a.audit_id = s.column_int(0);
         a.wall_ms = s.column_int(1);
         a.user_id = s.column_int_or_null(2);
         a.action = s.column_text(3);
         a.target = s.column_text(4);
         a.detail = s.column_text(5);
+        a.who = s.column_text(6);
         return a;
       },
       before, limit);

@@ -72,7 +72,7 @@ class SqliteStaffRepository final : public StaffRepository {
   Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) override;
 
   Status audit(const AuditEntry& e) override;
-  Result<std::vector<AuditEntry>> audit_entries(std::int64_t before, std::int64_t limit) override;
+  Result<std::vector<AuditLine>> audit_entries(std::int64_t before, std::int64_t limit) override;
 
  private:
   SqliteRepository& base_;

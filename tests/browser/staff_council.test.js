@@ -1,7 +1,9 @@
 // Journey of a council manager: sign in, upload a CSV with mistakes (every problem listed,
 // nothing imported), upload it corrected, search the status list, issue enrolment codes, see a
 // candidate's device move them to "Received", set the headcount, and export the list with formula
-// cells neutralised. axe-core on every page state.
+// cells neutralised. axe-core on every page state. Then issue 16's "a council cannot see a
+// candidate who sat": a candidate added on the command line, who sits and submits, is on their
+// council's one roster (status list and take-up), and the admin's audit log names who acted.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -164,6 +166,51 @@ test('a council manager uploads candidates, sees their status and exports it', a
     // Another council's data is out of reach for this manager.
     const other = await page.evaluate(async () => (await fetch('/staff/api/councils/south/candidates')).status);
     assert.equal(other, 403);
+
+    // Issue 16: the programme adds a candidate to Southshire on the command line (no
+    // --council-name: the council keeps its name), and they enrol, sit and submit. Southshire's
+    // manager, signing in afterwards, sees them on the roster and in the take-up.
+    const added = await admin(s.home, ['add-candidate', '--council', 'south', '--candidate', 'south-sol',
+      '--name', 'Sol Commandline', '--email', 'sol@south.example.org']);
+    const solCode = added.match(/enrolment code: (\S+)/)[1];
+    await runDevice(s.dir, s.trust, solCode, 'south-sol-1', 0);
+    await admin(s.home, ['create-user', '--email', 'manager@south.example.org', '--name', 'Sami Southern', '--role', 'council_manager', '--council', 'south']);
+    const south = await newStaffPage(browser);
+    await signIn(south, s.url, 'manager@south.example.org');
+    await south.getByText('Showing 1 to 1 of 1 candidates.').waitFor();
+    await south.locator('#status tbody tr', { hasText: 'Sol Commandline' }).getByText('Received', { exact: true }).waitFor();
+    const takeUp = await south.evaluate(() => Object.fromEntries([...document.querySelectorAll('#summary tbody tr')]
+      .map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent])));
+    assert.equal(takeUp['Endorsed'], '1', JSON.stringify(takeUp));
+    assert.equal(takeUp['Enrolled or further'], '1', JSON.stringify(takeUp));
+    assert.equal(takeUp['Now: Received'], '1', JSON.stringify(takeUp));
+    await checkAccessibility(south, 'council page with a candidate added on the command line');
+    // Their manager can act on them like any of theirs; the dialog shows no empty reference.
+    await south.getByRole('button', { name: 'Withdraw Sol Commandline' }).click();
+    assert.equal(await south.locator('#wd-who').textContent(),
+      'Sol Commandline will no longer be endorsed; unused enrolment codes stop working.');
+    await south.getByLabel('Reason').fill('Left the council');
+    await south.keyboard.press('Enter');
+    await south.getByText('Sol Commandline withdrawn.').waitFor();
+
+    // The audit log says who: people by name and email, "command line" for what the command line
+    // did (accounts, councils, the candidate), never "user 1" or "not signed in".
+    await admin(s.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
+    const adminPage = await newStaffPage(browser);
+    await signIn(adminPage, s.url, 'admin@programme.example.org');
+    await adminPage.getByRole('link', { name: 'Southshire Council' }).waitFor();
+    await adminPage.locator('#audit tbody tr').first().waitFor();
+    const audit = await adminPage.evaluate(() => [...document.querySelectorAll('#audit tbody tr')]
+      .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    const who = (action, target) => audit.filter((r) => r[2] === action && r[3] === target).map((r) => r[1]);
+    const shown = JSON.stringify(audit);
+    assert.deepEqual(who('candidates.add', 'council/south'), ['command line'], shown);
+    assert.deepEqual(who('council.save', 'council/south'), ['command line'], shown);
+    assert.deepEqual(who('user.create', 'user/1'), ['command line'], shown);
+    assert.deepEqual(who('candidate.withdraw', 'candidate/south-sol'), ['Sami Southern (manager@south.example.org)'], shown);
+    assert.ok(audit.some((r) => r[1] === 'Nadia Manager (manager@north.example.org)' && r[2] === 'candidates.add'), shown);
+    assert.ok(!audit.some((r) => /^user \d+$/.test(r[1]) || r[1] === 'not signed in'), shown);
+    await checkAccessibility(adminPage, 'admin page with the audit log');
   } finally {
     await browser.close();
     await s.server.stop();

@@ -127,8 +127,8 @@ test('an admin scores and releases a window, and a council manager sees the resu
     await checkAccessibility(manager, 'council page after re-endorsement');
 
     // Now the resit is scheduled in the later window as attempt 2. (The candidate was added with
-    // `vigil-server admin add-candidate`, not endorsed on the council page, so the completion
-    // status list does not hold them; its resit wording is tested in test_staff_results.cpp.)
+    // `vigil-server admin add-candidate`; since schema 10 they are on the council's roster like
+    // any other; the status list's resit wording is tested in test_staff_results.cpp.)
     const scheduled = await must(SERVER, schedule);
     assert.match(scheduled, new RegExp('attempt 2: a resit of sitting ' + sittingId));
     await manager.reload();

@@ -13,13 +13,16 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "server/app/composition.hpp"
+#include "server/embedded/server_migrations.hpp"
 #include "shared/results/scoring.hpp"
 #include "shared/protocol/http.hpp"
+#include "shared/sqlite/sqlite.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/support/staff_setup.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -52,6 +55,21 @@ inline server::ResultRow result_row(const std::string& sitting, const std::strin
                                           const results::ScoreReport& r, std::int64_t scored_wall_ms) {
   return {sitting, candidate, r.assessment_id, r.version, std::string(results::outcome_name(r.outcome)),
           results::to_json(r, true).dump(), scored_wall_ms, std::nullopt};
+}
+
+// A server database left at an older schema, for the test of a later migration: the first
+// `version` embedded migrations, run by the server's own runner (sqlite::migrate), which also
+// sets PRAGMA user_version. The test then writes rows as that older server would have, and opens
+// the file with SqliteRepository::open to migrate it the rest of the way.
+inline sqlite::Db server_db_at_schema(const std::filesystem::path& path, std::size_t version) {
+  auto db = sqlite::Db::open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db) throw std::runtime_error(db.error().message);
+  const auto files = server::server_migrations();
+  if (version > files.size()) throw std::runtime_error("no schema " + std::to_string(version));
+  std::vector<std::string_view> sql;
+  for (std::size_t i = 0; i < version; ++i) sql.push_back(files[i].text);
+  if (auto st = sqlite::migrate(*db, sql); !st) throw std::runtime_error(st.error().message);
+  return std::move(*db);
 }
 
 // A signed-in browser: its session cookie and CSRF token.

@@ -142,10 +142,10 @@ struct World : testing::ServerWorld {
     return r ? r->outcome : "";
   }
 
-  std::vector<srv::AuditEntry> audit() { return staff->audit_entries(0, 1000).value(); }
+  std::vector<srv::AuditLine> audit() { return staff->audit_entries(0, 1000).value(); }
 };
 
-std::size_t count_actions(const std::vector<srv::AuditEntry>& entries, const std::string& action) {
+std::size_t count_actions(const std::vector<srv::AuditLine>& entries, const std::string& action) {
   return static_cast<std::size_t>(std::count_if(entries.begin(), entries.end(), [&](const auto& e) { return e.action == action; }));
 }
 
@@ -437,11 +437,7 @@ TEST_CASE("the assessor migration keeps every staff account and what refers to i
   const auto path = dir / "vigil.db";
   {
     // A database at schema 4 with a council manager, a proctor and the proctor's signed-in session.
-    auto db = sqlite::Db::open(path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).value();
-    const auto files = srv::server_migrations();
-    REQUIRE(files.size() >= 5);
-    for (std::size_t i = 0; i < 4; ++i) REQUIRE(db.exec(files[i].text));
-    REQUIRE(db.exec("PRAGMA user_version = 4"));
+    auto db = testing::server_db_at_schema(path, 4);
     REQUIRE(db.exec("INSERT INTO councils VALUES ('north', 'North', 1);"
                     "INSERT INTO staff_users(user_id, email, display_name, role, council_id, password_salt, password_hash, "
                     "failed_logins, locked_until_wall_ms, created_wall_ms) VALUES "

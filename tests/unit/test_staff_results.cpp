@@ -16,7 +16,9 @@
 #include "server/packages/packages.hpp"
 #include "server/results/resits.hpp"
 #include "server/results/results.hpp"
+#include "server/embedded/server_migrations.hpp"
 #include "server/staff/staff_api.hpp"
+#include "shared/sqlite/sqlite.hpp"
 #include "shared/time/format.hpp"
 #include "shared/certificate/credential.hpp"
 #include "shared/journal/journal.hpp"
@@ -83,6 +85,25 @@ struct World : testing::ServerWorld {
     out.sitting = schedule(out.candidate, window);
     score(out.sitting, out.candidate, window, o);
     return out;
+  }
+
+  // The candidate's own device (id: 32 times `device`) enrols, starts the sitting and submits it,
+  // through the device API.
+  void sit_and_submit(const std::string& candidate, const std::string& sitting, char device) {
+    const std::string dev(32, device);
+    REQUIRE(repo->add_device({dev, candidate, dev.substr(0, 4), Bytes(32, 5), clock.wall_ms(), std::nullopt}));
+    const auto chain = journal::chain_id_for(dev, sitting);
+    journal::Appender app(chain, journal::Head::genesis(chain));
+    protocol::RecordBatch batch;
+    batch.session_id = sitting;
+    for (const std::string type : {"session.started", "session.submitted"}) {
+      const std::string payload = type == "session.started" ? "{}" : R"({"v":1,"blobs":[]})";   // a manifest without evidence
+      const auto rec = app.next(type, as_bytes(payload), clock);
+      app.commit(rec);
+      batch.records.push_back({rec, to_bytes(payload)});
+    }
+    HttpRequest req{"POST", "/v1/sessions/" + sitting + "/records", {{"Content-Type", "application/json"}}, protocol::to_json(batch).dump()};
+    REQUIRE(api->handle(req, protocol::PeerIdentity{true, dev, dev.substr(0, 4), "127.0.0.1"}).status == 200);
   }
 
   std::string status_field(const std::string& candidate, const char* field) {
@@ -186,23 +207,8 @@ TEST_CASE("scoring a window scores every submitted sitting and reports one sitti
   const auto sa = w.schedule(a, "win-real"), sb = w.schedule(b, "win-real");
   w.schedule(c, "win-real");
   // Devices submit sittings a and b (the sessions are the sittings); c never submits.
-  int n = 0;
-  for (const auto& [cand, sitting] : {std::pair{a, sa}, std::pair{b, sb}}) {
-    const std::string dev = std::string(32, static_cast<char>('a' + n++));
-    REQUIRE(w.repo->add_device({dev, cand, dev.substr(0, 4), Bytes(32, 5), w.clock.wall_ms(), std::nullopt}));
-    const auto chain = journal::chain_id_for(dev, sitting);
-    journal::Appender app(chain, journal::Head::genesis(chain));
-    protocol::RecordBatch batch;
-    batch.session_id = sitting;
-    for (const std::string type : {"session.started", "session.submitted"}) {
-      const std::string payload = type == "session.started" ? "{}" : R"({"reason":"candidate","blobs":[]})";
-      const auto rec = app.next(type, as_bytes(payload), w.clock);
-      app.commit(rec);
-      batch.records.push_back({rec, to_bytes(payload)});
-    }
-    HttpRequest req{"POST", "/v1/sessions/" + sitting + "/records", {{"Content-Type", "application/json"}}, protocol::to_json(batch).dump()};
-    REQUIRE(w.api->handle(req, protocol::PeerIdentity{true, dev, dev.substr(0, 4), "127.0.0.1"}).status == 200);
-  }
+  w.sit_and_submit(a, sa, 'a');
+  w.sit_and_submit(b, sb, 'b');
   // Sitting b has a written mark for an area its written stage does not assess: it cannot score.
   REQUIRE(w.results->put_written_marks(sb, {{"S8", 1, 2}}, w.clock.wall_ms()));
 
@@ -346,4 +352,144 @@ TEST_CASE("a not-met candidate is re-endorsed once by their own council, and onl
   CHECK_THAT(withdrawn.body, ContainsSubstring("withdrawn"));
   // A met candidate may be scheduled again without any of this.
   CHECK(srv::schedule_attempt(*w.repo, *w.results, *w.resits, mia, "w2", std::nullopt, w.clock.wall_ms(), 8, w.clock));
+}
+
+TEST_CASE("a candidate added on the command line is on their council's roster: status, take-up and results, and no other council's") {
+  World w;
+  // Issue 16: what `vigil-server admin add-candidate --council own` runs. The candidate sits and
+  // submits from their own device.
+  const auto code = srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-cli", "own", "Cleo Commandline", "", "practitioner"},
+                                                 "", w.clock, 14);
+  REQUIRE(code);
+  CHECK(code->code.size() == 19);
+  const auto sitting = w.schedule("cand-cli", "w1");
+  w.sit_and_submit("cand-cli", sitting, 'c');
+
+  // The council's status list and take-up count them.
+  CHECK(w.status_field("cand-cli", "full_name") == "Cleo Commandline");
+  CHECK(w.status_field("cand-cli", "status") == "submitted");
+  CHECK(w.status_field("cand-cli", "employee_ref").empty());
+  const auto summary = w.get("/staff/api/councils/own/summary", w.manager);
+  CHECK(summary["endorsed"] == 1);
+  CHECK(summary["by_status"]["submitted"] == 1);
+  const auto found = w.get("/staff/api/councils/own/candidates?search=Cleo", w.manager);
+  CHECK(found["total"] == 1);
+  CHECK_THAT(w.call("GET", "/staff/api/councils/own/candidates.csv", "", w.manager).body, ContainsSubstring(R"("cand-cli","Cleo Commandline","","","practitioner","submitted")"));
+
+  // Scored and released: the council's results list them, and the status follows.
+  w.score(sitting, "cand-cli", "w1", results::Outcome::met);
+  REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
+  const auto results = w.get("/staff/api/councils/own/results", w.manager)["results"];
+  REQUIRE(results.size() == 1);
+  CHECK(results[0]["candidate_id"] == "cand-cli");
+  CHECK(w.status_field("cand-cli", "status") == "result_released");
+  CHECK(w.get("/staff/api/councils/own/summary", w.manager)["met"] == 1);
+
+  // Another council's manager sees none of it, and cannot ask for this council's.
+  CHECK(w.get("/staff/api/councils/other/candidates", w.other_manager)["total"] == 0);
+  CHECK(w.get("/staff/api/councils/other/summary", w.other_manager)["endorsed"] == 0);
+  CHECK(w.get("/staff/api/councils/other/results", w.other_manager)["results"].empty());
+  CHECK(w.call("GET", "/staff/api/councils/own/candidates", "", w.other_manager).status == 403);
+  CHECK(w.call("GET", "/staff/api/councils/own/results", "", w.other_manager).status == 403);
+
+  // The council manager can act on them like any candidate of theirs: withdraw them.
+  CHECK(w.call("POST", "/staff/api/councils/own/candidates/cand-cli/withdraw", R"({"reason":"left the council"})",
+               &w.manager).status == 200);
+  CHECK(w.status_field("cand-cli", "status") == "withdrawn");
+
+  // The audit log says who: the command line for the candidate, the admin by name for the release.
+  const auto audit = w.get("/staff/api/audit?limit=1000", w.admin)["entries"];
+  std::map<std::string, std::string> who;
+  for (const auto& e : audit) who.emplace(e["action"].get<std::string>() + " " + e["target"].get<std::string>(), e["who"]);
+  INFO(audit.dump());
+  CHECK(who["candidates.add council/own"] == "command line");
+  CHECK(who["results.release assessment/w1"] == "User admin@example.org (admin@example.org)");
+  CHECK(who["candidate.withdraw candidate/cand-cli"] == "User manager@own.example.org (manager@own.example.org)");
+  CHECK(who["user.create user/1"] == "command line");
+  const auto csv = w.call("GET", "/staff/api/audit.csv", "", w.admin).body;
+  CHECK_THAT(csv, ContainsSubstring(R"("user_id","who","action")"));
+  CHECK_THAT(csv, ContainsSubstring(R"("","command line","candidates.add","council/own")"));
+
+  // A second add of the same candidate is refused and changes nothing.
+  const auto again = srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-cli", "other", "Cleo Again", "", "practitioner"},
+                                                  "", w.clock, 14);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::conflict);
+  CHECK(w.get("/staff/api/councils/other/candidates", w.other_manager)["total"] == 0);
+}
+
+TEST_CASE("admin add-candidate without a council name keeps an existing council's name, and names a new council by its id") {
+  World w;
+  const auto council_name = [&](const std::string& id) {
+    const auto all = w.staff->councils().value();
+    for (const auto& [cid, name] : all) {
+      if (cid == id) return name;
+    }
+    return std::string("(no council)");
+  };
+  // `vigil-server admin add-candidate --council own` (no --council-name): "Own Council" stays.
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-a", "own", "Ada", "", "practitioner"}, "", w.clock, 14));
+  CHECK(council_name("own") == "Own Council");
+  CHECK(w.get("/staff/api/councils", w.manager)["councils"][0]["name"] == "Own Council");
+  // A council that does not exist yet is created, named by its id.
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-b", "fresh", "Bea", "", "practitioner"}, "", w.clock, 14));
+  CHECK(council_name("fresh") == "fresh");
+  // --council-name renames, as before.
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-c", "fresh", "Cy", "", "practitioner"}, "Fresh Borough",
+                                       w.clock, 14));
+  CHECK(council_name("fresh") == "Fresh Borough");
+  REQUIRE(srv::add_candidate_with_code(*w.repo, *w.staff, {"cand-d", "fresh", "Di", "", "practitioner"}, "", w.clock, 14));
+  CHECK(council_name("fresh") == "Fresh Borough");
+}
+
+TEST_CASE("the one-roster migration puts every candidate added before it on their council's roster and names who acted") {
+  testing::TempDir dir;
+  const auto path = dir / "vigil.db";
+  {
+    // A database at schema 9: a candidate added on the command line (no endorsement), one the
+    // council endorsed, and audit entries without a user from the command line, a device and a
+    // failed sign-in (as an older server wrote them), and one by a manager.
+    auto db = testing::server_db_at_schema(path, 9);
+    REQUIRE(db.exec("INSERT INTO councils VALUES ('north', 'North', 1), ('south', 'South', 1);"
+                    "INSERT INTO candidates VALUES ('cand-cli', 'north', 'Cleo Commandline', '', 'practitioner', 5),"
+                    "('cand-page', 'north', 'Paz Page', 'paz@north.example.org', 'practitioner', 6),"
+                    "('cand-south', 'south', 'Sol South', '', 'practitioner', 7);"
+                    "INSERT INTO endorsements(candidate_id, council_id, employee_ref, endorsed_wall_ms, endorsed_by) "
+                    "VALUES ('cand-page', 'north', 'P-1', 6, 3);"
+                    "INSERT INTO staff_users(user_id, email, display_name, role, council_id, password_salt, password_hash, "
+                    "failed_logins, locked_until_wall_ms, created_wall_ms) VALUES "
+                    "(3, 'm@north.example.org', 'Mo Manager', 'council_manager', 'north', x'01', x'02', 0, 0, 1);"
+                    "INSERT INTO audit_log(wall_ms, user_id, action, target, detail) VALUES "
+                    "(1, NULL, 'user.create', 'user/3', ''), (2, NULL, 'device.refused', 'device/d', ''),"
+                    "(3, NULL, 'login.failed', 'user/3', ''), (4, 3, 'candidates.add', 'council/north', '');"));
+  }
+  auto repo = srv::SqliteRepository::open(path).value();
+  CHECK(repo->db().query_int("PRAGMA user_version").value() == static_cast<std::int64_t>(srv::server_migrations().size()));
+  srv::SqliteStaffRepository staff(*repo);
+  const auto cli = staff.endorsement("cand-cli").value();
+  REQUIRE(cli);
+  CHECK(cli->candidate.council_id == "north");
+  CHECK(cli->employee_ref.empty());
+  CHECK_FALSE(cli->withdrawn_wall_ms);
+  CHECK(staff.endorsement("cand-page").value().value().employee_ref == "P-1");
+  srv::StatusQuery q;
+  q.council_id = "north";
+  const auto north = staff.status(q).value();
+  REQUIRE(north.total == 2);
+  CHECK(north.rows[0].candidate_id == "cand-cli");
+  CHECK(north.rows[0].status == "endorsed");
+  CHECK(north.rows[1].candidate_id == "cand-page");
+  q.council_id = "south";
+  CHECK(staff.status(q).value().total == 1);
+  // The candidates the command line leaves without an employee reference do not collide.
+  REQUIRE(repo->add_candidate({"cand-cli-2", "north", "Cy Second", "", "practitioner"}, 8));
+  CHECK(staff.endorsement("cand-cli-2").value().has_value());
+
+  std::map<std::string, std::string> who;
+  const auto audit = staff.audit_entries(0, 100).value();
+  for (const auto& e : audit) who[e.action] = e.who;
+  CHECK(who["user.create"] == "command line");
+  CHECK(who["device.refused"] == "device");
+  CHECK(who["login.failed"] == "not signed in");
+  CHECK(who["candidates.add"] == "Mo Manager (m@north.example.org)");
 }

@@ -38,7 +38,7 @@
   }
   async function audit(more) {
     const d = await api('GET', 'audit?limit=50' + (more && oldest ? '&before=' + oldest : ''));
-    const rows = d.entries.map((e) => h('tr', {}, h('td', {}, when(e.wall_ms)), h('td', {}, e.user_id === null ? 'not signed in' : 'user ' + e.user_id),
+    const rows = d.entries.map((e) => h('tr', {}, h('td', {}, when(e.wall_ms)), h('td', {}, e.who),
       h('td', {}, e.action), h('td', {}, e.target), h('td', {}, e.detail)));
     const body = document.querySelector('#audit tbody');
     if (more) body.append(...rows); else body.replaceChildren(...rows);

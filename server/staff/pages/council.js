@@ -171,7 +171,7 @@
   let withdrawing = null; let opener = null;
   function withdraw(c) {
     withdrawing = c; opener = document.activeElement;
-    document.getElementById('wd-who').textContent = `${c.full_name} (${c.employee_ref}) will no longer be endorsed; unused enrolment codes stop working.`;
+    document.getElementById('wd-who').textContent = `${c.full_name}${c.employee_ref ? ` (${c.employee_ref})` : ''} will no longer be endorsed; unused enrolment codes stop working.`;
     document.getElementById('wd-reason').value = '';
     dialog.showModal();
   }
