@@ -233,13 +233,20 @@ build_opencv() {
 # tarball, and Debian's copyright file for each header-only library and the MinGW runtime that
 # are linked in.
 declare -A TARBALL
+licence_member() {  # the top-level licence file of a tarball, by preference
+  local listing candidate
+  listing=$(tar -tf "$1")
+  for candidate in LICENSE LICENSE.txt LICENSE.md COPYING README; do
+    grep -E "^[^/]+/${candidate//./\\.}\$" <<<"$listing" && return 0
+  done
+  return 1
+}
 licences() {
   local out=$1 name member pkg
   {
     echo "Vigil for Windows includes the following software, under the licences below."
     for name in zlib jpeg png protobuf openssl sqlcipher opencv; do
-      member=$(tar -tf "${TARBALL[$name]}" | grep -m1 -E '^[^/]+/(LICENSE|LICENSE\.(txt|md)|COPYING|README)$') ||
-        die "no licence file in ${TARBALL[$name]}"
+      member=$(licence_member "${TARBALL[$name]}") || die "no licence file in ${TARBALL[$name]}"
       printf '\n===== %s (%s) =====\n' "$name" "$(basename "${TARBALL[$name]}")"
       tar -xOf "${TARBALL[$name]}" "$member"
     done
