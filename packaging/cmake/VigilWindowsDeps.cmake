@@ -11,20 +11,16 @@ endif()
 find_path(VIGIL_HEADER_ROOT nlohmann/json.hpp REQUIRED NO_DEFAULT_PATH
           PATHS ${VIGIL_WINDOWS_PREFIXES} PATH_SUFFIXES include)
 
-function(vigil_header_target name)
+foreach(name nlohmann_json::nlohmann_json tl::expected CLI11::CLI11 Boost::headers fmt::fmt spdlog::spdlog)
   add_library(${name} INTERFACE IMPORTED GLOBAL)
-  set_target_properties(${name} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${VIGIL_HEADER_ROOT}" ${ARGN})
-endfunction()
-vigil_header_target(nlohmann_json::nlohmann_json)
-vigil_header_target(tl::expected)
-vigil_header_target(CLI11::CLI11)
+  set_target_properties(${name} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${VIGIL_HEADER_ROOT}")
+endforeach()
 # Asio on Windows: Winsock and its extensions (AcceptEx, ConnectEx).
-vigil_header_target(Boost::headers INTERFACE_LINK_LIBRARIES "ws2_32;mswsock"
-                    INTERFACE_COMPILE_DEFINITIONS "BOOST_ASIO_NO_DEPRECATED")
+set_property(TARGET Boost::headers PROPERTY INTERFACE_LINK_LIBRARIES ws2_32 mswsock)
 # fmt and spdlog header-only: Debian ships them built for Linux only.
-vigil_header_target(fmt::fmt INTERFACE_COMPILE_DEFINITIONS "FMT_HEADER_ONLY=1")
-vigil_header_target(spdlog::spdlog INTERFACE_LINK_LIBRARIES fmt::fmt
-                    INTERFACE_COMPILE_DEFINITIONS "SPDLOG_FMT_EXTERNAL=1")
+set_property(TARGET fmt::fmt PROPERTY INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY=1)
+set_property(TARGET spdlog::spdlog PROPERTY INTERFACE_LINK_LIBRARIES fmt::fmt)
+set_property(TARGET spdlog::spdlog PROPERTY INTERFACE_COMPILE_DEFINITIONS SPDLOG_FMT_EXTERNAL=1)
 
 set(OPENSSL_USE_STATIC_LIBS TRUE)
 find_package(OpenSSL 3.0 REQUIRED)
@@ -38,6 +34,8 @@ set_target_properties(PkgConfig::SQLCIPHER PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${VIGIL_SQLCIPHER_INCLUDE}"
   INTERFACE_LINK_LIBRARIES "${VIGIL_SQLCIPHER_LIBRARY};OpenSSL::Crypto")
 
+# OpenCV's static dnn module links protobuf's runtime by its CMake target name.
+find_package(protobuf CONFIG REQUIRED)
 find_package(Threads REQUIRED)
 # Everything static, the C and C++ runtimes included: the installer then carries one .exe and no
 # MinGW DLLs (libstdc++-6, libgcc_s_seh-1, libwinpthread-1).
