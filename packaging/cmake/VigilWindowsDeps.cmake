@@ -29,10 +29,12 @@ set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES ws2
 
 find_library(VIGIL_SQLCIPHER_LIBRARY libsqlcipher.a REQUIRED)
 find_path(VIGIL_SQLCIPHER_INCLUDE sqlcipher/sqlite3.h REQUIRED)
-add_library(PkgConfig::SQLCIPHER INTERFACE IMPORTED GLOBAL)
+# A static imported library, so the linker sees libcrypto after it (SQLCipher's OpenSSL provider).
+add_library(PkgConfig::SQLCIPHER STATIC IMPORTED GLOBAL)
 set_target_properties(PkgConfig::SQLCIPHER PROPERTIES
+  IMPORTED_LOCATION "${VIGIL_SQLCIPHER_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${VIGIL_SQLCIPHER_INCLUDE}"
-  INTERFACE_LINK_LIBRARIES "${VIGIL_SQLCIPHER_LIBRARY};OpenSSL::Crypto")
+  INTERFACE_LINK_LIBRARIES OpenSSL::Crypto)
 
 # OpenCV's static dnn module links protobuf's runtime by its CMake target name.
 find_package(protobuf CONFIG REQUIRED)

@@ -23,8 +23,14 @@ for arg in "$@"; do
 done
 
 start=$SECONDS
+old_deps=$(cat build/windows/deps.cmake 2>/dev/null || true)
 packaging/windows/deps.sh build/windows/deps.cmake
 deps_s=$((SECONDS - start))
+# A rebuilt library lives in a new cache folder; CMake's cache still names the old one (find_library
+# and find_package results are cached), so it starts afresh whenever the prefixes changed.
+if [ "$old_deps" != "$(cat build/windows/deps.cmake)" ]; then
+  rm -f build/windows/CMakeCache.txt
+fi
 cmake --preset windows -DVIGIL_BUILD_TESTS=$tests > build/windows-configure.log 2>&1 ||
   { tail -30 build/windows-configure.log; exit 1; }
 cmake --build --preset windows -j "${VIGIL_JOBS:-$(nproc)}"

@@ -190,7 +190,6 @@ build_sqlcipher() {
   local cflags=(-O2 -DSQLITE_HAS_CODEC -DSQLCIPHER_CRYPTO_OPENSSL -DSQLITE_TEMP_STORE=2
                 -DSQLITE_THREADSAFE=1 -DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_ENABLE_FTS3
                 -DSQLITE_ENABLE_RTREE -DSQLITE_SECURE_DELETE -DSQLITE_ENABLE_UNLOCK_NOTIFY
-                -DSQLITE_EXTRA_INIT=sqlcipher_extra_init -DSQLITE_EXTRA_SHUTDOWN=sqlcipher_extra_shutdown
                 -DSQLITE_OMIT_LOAD_EXTENSION -I"${DIR[openssl]}/include")
   $triple-gcc-posix "${cflags[@]}" -c sqlite3.c -o sqlite3.o
   mkdir -p "$PREFIX/lib" "$PREFIX/include/sqlcipher"
