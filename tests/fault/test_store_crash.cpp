@@ -6,6 +6,7 @@
 #include <catch2/catch_test_macros.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -61,18 +62,18 @@ TEST_CASE("every acknowledged save survives SIGKILL at random points, and the st
   // How long the writer takes to start and open the store on this build (sanitizers slow it):
   // kills are spread over that start-up and 40 ms of saving after it, so some land in process
   // start, key loading and store creation, most in the middle of transactions and WAL writes.
-  long startup_us = 0;
+  std::int64_t startup_us = 0;
   {
     const fs::path probe_dir = work / "calibration";
     for (int i = 0; i < 3; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       REQUIRE(testing::run({VIGIL_STORE_PROBE, "open", probe_dir.string()}).exit_code == 0);
-      startup_us = std::max<long>(startup_us, std::chrono::duration_cast<std::chrono::microseconds>(
+      startup_us = std::max<std::int64_t>(startup_us, std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - t0).count());
     }
     fs::remove_all(probe_dir);
   }
-  std::uniform_int_distribution<long> delay_us(0, startup_us + 40'000);
+  std::uniform_int_distribution<std::int64_t> delay_us(0, startup_us + 40'000);
   std::set<long> acked;
   long next_first = 0;
   long killed_mid_save = 0;

@@ -12,6 +12,13 @@
 #include <fstream>
 #include <thread>
 
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>  // GetProcessMemoryInfo (kernel32's K32 entry point on Windows 7 and later)
+#else
+#include <unistd.h>  // sysconf
+#endif
+
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -509,10 +516,16 @@ TEST_CASE("ten minutes of session through the monitor keep its memory flat") {
   auto monitor = Monitor::create(file_source(k_fixtures / "clip_second_face_appears.avi", true, 0), std::move(mo));
   REQUIRE(monitor);
   auto rss_mb = [] {
+#ifdef _WIN32
+    PROCESS_MEMORY_COUNTERS pmc{};
+    ::GetProcessMemoryInfo(::GetCurrentProcess(), &pmc, sizeof pmc);
+    return static_cast<double>(pmc.WorkingSetSize) / (1024.0 * 1024.0);
+#else
     std::ifstream in("/proc/self/statm");
     long total = 0, resident = 0;
     in >> total >> resident;
     return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+#endif
   };
   REQUIRE((*monitor)->start("s1"));
   std::int64_t first = 0;
