@@ -1,5 +1,6 @@
 #include "shared/core/file.hpp"
 
+#include <cerrno>
 #include <fstream>
 #include <iterator>
 
@@ -10,7 +11,7 @@ namespace fs = std::filesystem;
 
 Status write_file_atomically(const fs::path& path, ByteView data) {
   const fs::path tmp = path.string() + ".part";
-  VIGIL_TRY(file_detail::write_synced(tmp, data));
+  VIGIL_TRY(file_detail::write_synced(tmp, data, false));
   if (auto r = file_detail::replace_file(tmp, path); !r) {
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -23,14 +24,18 @@ Status write_file_atomically(const fs::path& path, ByteView data) {
 
 Status write_new_file(const fs::path& path, ByteView data) {
   const fs::path tmp = path.string() + ".tmp";
-  VIGIL_TRY(file_detail::write_synced(tmp, data));
+  std::error_code ignored;
+  fs::remove(tmp, ignored);  // left by an interrupted earlier attempt
+  VIGIL_TRY(file_detail::write_synced(tmp, data, true));
   if (auto r = install_new_file(tmp, path); !r) {
     std::error_code ec;
     fs::remove(tmp, ec);
     if (r.error().code == Errc::already_exists) return fail(Errc::already_exists, path.string() + " already exists");
     return fail(r.error().code, "installing " + path.string() + ": " + r.error().message);
   }
-  return sync_directory(path.has_parent_path() ? path.parent_path() : fs::path("."));
+  const auto dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (auto s = sync_directory(dir); !s) return fail(s.error().code, "syncing " + dir.string() + ": " + s.error().message);
+  return {};
 }
 
 Result<std::string> read_whole_file(const fs::path& path) {
@@ -43,6 +48,9 @@ Result<std::string> read_whole_file(const fs::path& path) {
 
 Error file_error(const std::error_code& ec) {
   if (ec == std::errc::no_space_on_device) return Error(Errc::disk_full, ec.message());
+#ifdef EDQUOT
+  if (ec == std::error_code(EDQUOT, std::generic_category())) return Error(Errc::disk_full, ec.message());
+#endif
   if (ec == std::errc::read_only_file_system || ec == std::errc::permission_denied ||
       ec == std::errc::operation_not_permitted)
     return Error(Errc::read_only, ec.message());

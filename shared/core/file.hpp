@@ -65,10 +65,14 @@ Error file_error(const std::error_code& ec);
 
 namespace file_detail {
 // The per-OS halves of write_file_atomically and write_new_file (file_posix.cpp,
-// file_windows.cpp). write_synced creates tmp owner-only (truncating it), writes data, syncs and
-// closes it, and removes it on failure; its errors name tmp. replace_file renames from over to.
-Status write_synced(const std::filesystem::path& tmp, ByteView data);
+// file_windows.cpp). write_synced creates tmp owner-only (truncating it; with exclusive, failing
+// if it exists, so a link planted there is never followed), writes data, syncs and closes it, and
+// removes it on failure; its errors name tmp. replace_file renames from over to.
+Status write_synced(const std::filesystem::path& tmp, ByteView data, bool exclusive);
 Status replace_file(const std::filesystem::path& from, const std::filesystem::path& to);
+// The calling thread's last operating-system error (errno; Windows GetLastError) as the
+// primitives above report it, for OS calls made elsewhere (client/platform).
+Error last_os_error();
 }  // namespace file_detail
 
 }  // namespace vigil

@@ -27,6 +27,8 @@ Errc errc_from_errno(int e) {
   }
 }
 
+Errc full_or_io(int e) { return errc_from_errno(e) == Errc::disk_full ? Errc::disk_full : Errc::io; }
+
 tl::unexpected<Error> os_fail(int e) { return fail(errc_from_errno(e), std::strerror(e)); }
 
 // Opens, fsyncs and closes p (a directory when directory is set).
@@ -44,9 +46,9 @@ Status fsync_path(const fs::path& p, bool directory) {
 
 namespace file_detail {
 
-Status write_synced(const fs::path& tmp, ByteView data) {
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::io, "creating " + tmp.string() + ": " + std::strerror(errno));
+Status write_synced(const fs::path& tmp, ByteView data, bool exclusive) {
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC), 0600);
+  if (fd < 0) return fail(exclusive ? errc_from_errno(errno) : Errc::io, "creating " + tmp.string() + ": " + std::strerror(errno));
   const auto abandon = [&](Errc code, const std::string& what, int e) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -56,10 +58,10 @@ Status write_synced(const fs::path& tmp, ByteView data) {
   while (done < data.size()) {
     const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return abandon(errno == ENOSPC ? Errc::disk_full : Errc::io, "writing", errno);
+    if (w < 0) return abandon(full_or_io(errno), "writing", errno);
     done += static_cast<std::size_t>(w);
   }
-  if (::fsync(fd) != 0) return abandon(Errc::io, "syncing", errno);
+  if (::fsync(fd) != 0) return abandon(full_or_io(errno), "syncing", errno);
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
     return fail(Errc::io, "closing " + tmp.string() + ": " + std::strerror(errno));
@@ -71,6 +73,8 @@ Status replace_file(const fs::path& from, const fs::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return os_fail(errno);
   return {};
 }
+
+Error last_os_error() { return os_fail(errno).value(); }
 
 }  // namespace file_detail
 

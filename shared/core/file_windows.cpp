@@ -66,10 +66,13 @@ HANDLE open_file(const fs::path& p, DWORD access, DWORD disposition) {
 
 namespace file_detail {
 
-Status write_synced(const fs::path& tmp, ByteView data) {
+Status write_synced(const fs::path& tmp, ByteView data, bool exclusive) {
   {
-    File f(open_file(tmp, GENERIC_WRITE, CREATE_ALWAYS));
-    if (!f.ok()) return fail(Errc::io, "creating " + tmp.string() + ": " + win32_text(GetLastError()));
+    File f(open_file(tmp, GENERIC_WRITE, exclusive ? CREATE_NEW : CREATE_ALWAYS));
+    if (!f.ok()) {
+      const DWORD err = GetLastError();
+      return fail(exclusive ? errc_from_win32(err) : Errc::io, "creating " + tmp.string() + ": " + win32_text(err));
+    }
     const auto abandon = [&](Errc code, const std::string& what, DWORD err) {
       CloseHandle(f.h);
       f.h = INVALID_HANDLE_VALUE;
@@ -86,7 +89,10 @@ Status write_synced(const fs::path& tmp, ByteView data) {
       }
       done += written;
     }
-    if (!FlushFileBuffers(f.h)) return abandon(Errc::io, "syncing", GetLastError());
+    if (!FlushFileBuffers(f.h)) {
+      const DWORD err = GetLastError();
+      return abandon(errc_from_win32(err) == Errc::disk_full ? Errc::disk_full : Errc::io, "syncing", err);
+    }
   }
   return {};
 }
@@ -96,6 +102,8 @@ Status replace_file(const fs::path& from, const fs::path& to) {
     return os_fail(GetLastError());
   return {};
 }
+
+Error last_os_error() { return os_fail(GetLastError()).value(); }
 
 }  // namespace file_detail
 
