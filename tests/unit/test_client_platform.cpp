@@ -226,8 +226,10 @@ TEST_CASE("the store key's protection for this user round-trips where the OS has
   auto back = platform::unprotect_for_user(*blob);
   REQUIRE(back);
   CHECK(*back == secret);
+  // The last bytes are the blob's signature. (Wine's DPAPI, unlike Windows', ignores changes to
+  // most of the header, so the test changes what every implementation must check.)
   Bytes damaged = *blob;
-  damaged[damaged.size() / 2] ^= 0x01;
+  damaged.back() ^= 0x01;
   auto refused = platform::unprotect_for_user(damaged);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::wrong_key);
