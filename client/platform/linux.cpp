@@ -84,6 +84,13 @@ Result<std::uint64_t> free_disk_bytes(const fs::path& path) {
   return static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
 }
 
+CameraDevice camera_device(int index) {
+  CameraDevice d{"/dev/video" + std::to_string(index), false};
+  std::error_code ec;
+  d.connected = fs::exists(d.name, ec);
+  return d;
+}
+
 std::uint64_t process_id() { return static_cast<std::uint64_t>(::getpid()); }
 
 OsDescription os_description() {

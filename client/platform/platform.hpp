@@ -30,6 +30,16 @@ Status open_app_window(const std::string& url);
 // GetDiskFreeSpaceExW (the bytes available to this user).
 Result<std::uint64_t> free_disk_bytes(const std::filesystem::path& path);
 
+// Camera number `index` as the candidate would name it, and whether it is connected (so "no
+// camera" and "camera busy" get different advice). Linux: /dev/video<index>. Windows: "camera
+// <index + 1>", connected when Windows lists that many video-camera interfaces
+// (KSCATEGORY_VIDEO_CAMERA, the category Media Foundation enumerates on Windows 10 and 11).
+struct CameraDevice {
+  std::string name;
+  bool connected = false;
+};
+CameraDevice camera_device(int index);
+
 // This process's id (names the marker a refused second instance leaves).
 std::uint64_t process_id();
 

@@ -5,10 +5,12 @@
 
 #include <windows.h>
 
+#include <cfgmgr32.h>
 #include <shellapi.h>
 #include <shlobj.h>
 
 #include <array>
+#include <cwchar>
 #include <optional>
 #include <vector>
 
@@ -123,6 +125,24 @@ Result<std::uint64_t> free_disk_bytes(const fs::path& path) {
   if (!GetDiskFreeSpaceExW(path.wstring().c_str(), &available, nullptr, nullptr))
     return fail(Errc::io, "cannot read the free space of " + path.string());
   return static_cast<std::uint64_t>(available.QuadPart);
+}
+
+CameraDevice camera_device(int index) {
+  CameraDevice d{"camera " + std::to_string(index + 1), false};
+  // KSCATEGORY_VIDEO_CAMERA (ksmedia.h; not in MinGW-w64's headers).
+  GUID category = {0xE5323777, 0xF976, 0x4F5B, {0x9B, 0x55, 0xB9, 0x46, 0x99, 0xC4, 0x6E, 0x44}};
+  ULONG len = 0;
+  if (CM_Get_Device_Interface_List_SizeW(&len, &category, nullptr, CM_GET_DEVICE_INTERFACE_LIST_PRESENT) != CR_SUCCESS ||
+      len <= 1)
+    return d;
+  std::vector<wchar_t> list(len);
+  if (CM_Get_Device_Interface_ListW(&category, nullptr, list.data(), len, CM_GET_DEVICE_INTERFACE_LIST_PRESENT) !=
+      CR_SUCCESS)
+    return d;
+  int count = 0;  // the list is NUL-separated and ends with an empty entry
+  for (const wchar_t* p = list.data(); *p != L'\0'; p += std::wcslen(p) + 1) ++count;
+  d.connected = index >= 0 && index < count;
+  return d;
 }
 
 std::uint64_t process_id() { return GetCurrentProcessId(); }

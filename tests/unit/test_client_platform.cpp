@@ -193,6 +193,13 @@ TEST_CASE("the data folder, free space, process id and OS are reported") {
   CHECK_FALSE(platform::os_description().release.empty());
   CHECK_FALSE(platform::os_description().machine.empty());
   CHECK(platform::process_id() != 0);
+#ifdef _WIN32
+  CHECK(platform::camera_device(0).name == "camera 1");
+#else
+  CHECK(platform::camera_device(3).name == "/dev/video3");
+  CHECK(platform::camera_device(0).connected == fs::exists("/dev/video0"));
+#endif
+  CHECK_FALSE(platform::camera_device(999).connected);
 
   testing::TempDir dir;
   auto free = platform::free_disk_bytes(dir.path());
