@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "client/store/store.hpp"
+#include "shared/core/file.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/protocol/messages.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -505,3 +506,36 @@ TEST_CASE("device secrets are stable per device and purpose and differ between p
   REQUIRE(elsewhere);
   CHECK(Bytes(elsewhere->begin(), elsewhere->end()) != kx_first);
 }
+
+TEST_CASE("a store key protected for a Windows user is kept, never replaced by a new key") {
+  TempDir dir;
+  // A blob this machine cannot unprotect (a store copied from another computer or user).
+  REQUIRE(write_new_file(dir / "store.key.dpapi", as_bytes("vigil-store-key-dpapi-v1\n" + std::string(200, 'x'))));
+  auto ks = choose_key_store(dir.path(), KeyStorePreference::automatic);
+  CHECK(ks->description().find("DPAPI") != std::string::npos);
+  auto loaded = ks->load();
+  REQUIRE_FALSE(loaded);  // Linux: no DPAPI; Windows: not a blob of this user
+  CHECK((loaded.error().code == Errc::unavailable || loaded.error().code == Errc::wrong_key));
+  StoreOptions so;
+  so.dir = dir.path();
+  auto s = Store::open(std::move(so));
+  REQUIRE_FALSE(s);
+  CHECK(read_file(dir / "store.key.dpapi").size() == 25 + 200);
+  CHECK_FALSE(fs::exists(dir / "store.db"));
+}
+
+#ifdef _WIN32
+TEST_CASE("on Windows the store key is protected by DPAPI for this user, beside the store") {
+  TempDir dir;
+  StoreOptions so;
+  so.dir = dir.path();
+  { auto s = Store::open(std::move(so)); REQUIRE(s); CHECK((*s)->key_storage_kind().find("Windows") != std::string::npos); }
+  CHECK(fs::exists(dir / "store.key.dpapi"));
+  CHECK_FALSE(fs::exists(dir / "store.key"));
+  StoreOptions again;
+  again.dir = dir.path();
+  CHECK(Store::open(std::move(again)));
+  auto ks = choose_key_store(dir.path(), KeyStorePreference::automatic);
+  CHECK(ks->save(crypto::SecretBytes(32, 1)).error().code == Errc::already_exists);
+}
+#endif
