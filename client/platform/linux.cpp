@@ -99,14 +99,6 @@ OsDescription os_description() {
   return {u.sysname, u.release, u.machine};
 }
 
-InstanceLock& InstanceLock::operator=(InstanceLock&& other) noexcept {
-  if (this != &other) {
-    release();
-    handle_ = std::exchange(other.handle_, k_none);
-  }
-  return *this;
-}
-
 void InstanceLock::release() noexcept {
   if (handle_ != k_none) ::close(static_cast<int>(handle_));  // releases the flock
   handle_ = k_none;

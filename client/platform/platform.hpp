@@ -60,7 +60,13 @@ class InstanceLock {
  public:
   InstanceLock() = default;
   InstanceLock(InstanceLock&& other) noexcept : handle_(std::exchange(other.handle_, k_none)) {}
-  InstanceLock& operator=(InstanceLock&& other) noexcept;
+  InstanceLock& operator=(InstanceLock&& other) noexcept {
+    if (this != &other) {
+      release();
+      handle_ = std::exchange(other.handle_, k_none);
+    }
+    return *this;
+  }
   InstanceLock(const InstanceLock&) = delete;
   InstanceLock& operator=(const InstanceLock&) = delete;
   ~InstanceLock() { release(); }

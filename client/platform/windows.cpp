@@ -172,14 +172,6 @@ OsDescription os_description() {
   return d;
 }
 
-InstanceLock& InstanceLock::operator=(InstanceLock&& other) noexcept {
-  if (this != &other) {
-    release();
-    handle_ = std::exchange(other.handle_, k_none);
-  }
-  return *this;
-}
-
 void InstanceLock::release() noexcept {
   if (handle_ == k_none) return;
   HANDLE h = reinterpret_cast<HANDLE>(handle_);

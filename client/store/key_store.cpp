@@ -67,55 +67,52 @@ Status write_key_file(const std::filesystem::path& path, ByteView data) {
 
 }  // namespace
 
-std::string FileKeyStore::description() const { return "key file " + path_.string() + " (0600)"; }
-std::string FileKeyStore::kind() const { return "a key file only your user account can read"; }
+std::string FileKeyStore::description() const {
+  if (protection_ == KeyFileProtection::user_protected)
+    return "key file " + path_.string() + " (protected for this Windows user by DPAPI)";
+  return "key file " + path_.string() + " (0600)";
+}
+
+std::string FileKeyStore::kind() const {
+  return protection_ == KeyFileProtection::user_protected ? "a key file only your Windows account can unlock"
+                                                           : "a key file only your user account can read";
+}
 
 Result<std::optional<crypto::SecretBytes>> FileKeyStore::load() {
-  VIGIL_ASSIGN(auto buf, read_key_file(path_, 128));
+  const bool is_protected = protection_ == KeyFileProtection::user_protected;
+  VIGIL_ASSIGN(auto buf, read_key_file(path_, is_protected ? 4096 : 128));
   if (!buf) return std::optional<crypto::SecretBytes>{};
   const std::string_view text(reinterpret_cast<const char*>(buf->data()), buf->size());
+  const std::string_view magic = is_protected ? k_protected_magic : k_key_file_magic;
   const std::size_t hex_len = 2 * k_store_key_size;
-  if (text.size() != k_key_file_magic.size() + hex_len + 1 || text.substr(0, k_key_file_magic.size()) != k_key_file_magic ||
-      text.back() != '\n') {
-    return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged or not a Vigil key file");
+  const bool well_formed = text.substr(0, magic.size()) == magic &&
+                           (is_protected ? text.size() > magic.size()
+                                         : text.size() == magic.size() + hex_len + 1 && text.back() == '\n');
+  if (!well_formed) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged or not a Vigil key file");
+  if (is_protected) {
+    auto key = platform::unprotect_for_user(crypto::view(*buf).subspan(magic.size()));
+    if (!key) return fail(std::move(key).error().context("reading the store key " + path_.string()));
+    if (key->size() != k_store_key_size) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged");
+    return std::optional<crypto::SecretBytes>{std::move(*key)};
   }
-  auto key = key_from_hex(text.substr(k_key_file_magic.size(), hex_len));
+  auto key = key_from_hex(text.substr(magic.size(), hex_len));
   if (!key) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged");
   return std::optional<crypto::SecretBytes>{std::move(*key)};
 }
 
 Status FileKeyStore::save(const crypto::SecretBytes& key) {
+  if (protection_ == KeyFileProtection::user_protected) {
+    auto blob = platform::protect_for_user(key);
+    if (!blob) return fail(blob.error());
+    Bytes file(k_protected_magic.begin(), k_protected_magic.end());
+    file.insert(file.end(), blob->begin(), blob->end());
+    return write_key_file(path_, file);
+  }
   crypto::SecretBytes text(k_key_file_magic.begin(), k_key_file_magic.end());
   const auto hex = key_hex(key);
   text.insert(text.end(), hex.begin(), hex.end());
   text.push_back('\n');
   return write_key_file(path_, crypto::view(text));
-}
-
-std::string UserProtectedKeyStore::description() const {
-  return "key file " + path_.string() + " (protected for this Windows user by DPAPI)";
-}
-std::string UserProtectedKeyStore::kind() const { return "a key file only your Windows account can unlock"; }
-
-Result<std::optional<crypto::SecretBytes>> UserProtectedKeyStore::load() {
-  VIGIL_ASSIGN(auto buf, read_key_file(path_, 4096));
-  if (!buf) return std::optional<crypto::SecretBytes>{};
-  const ByteView file = crypto::view(*buf);
-  if (file.size() <= k_protected_magic.size() || as_chars(file.first(k_protected_magic.size())) != k_protected_magic) {
-    return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged or not a Vigil key file");
-  }
-  auto key = platform::unprotect_for_user(file.subspan(k_protected_magic.size()));
-  if (!key) return fail(std::move(key).error().context("reading the store key " + path_.string()));
-  if (key->size() != k_store_key_size) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged");
-  return std::optional<crypto::SecretBytes>{std::move(*key)};
-}
-
-Status UserProtectedKeyStore::save(const crypto::SecretBytes& key) {
-  auto blob = platform::protect_for_user(key);
-  if (!blob) return fail(blob.error());
-  Bytes file(k_protected_magic.begin(), k_protected_magic.end());
-  file.insert(file.end(), blob->begin(), blob->end());
-  return write_key_file(path_, file);
 }
 
 std::string SecretServiceKeyStore::kind() const { return "your desktop keyring"; }
@@ -155,7 +152,7 @@ std::unique_ptr<KeyStore> choose_key_store(const std::filesystem::path& dir, Key
   std::error_code ec;
   if (std::filesystem::exists(key_file, ec)) return std::make_unique<FileKeyStore>(key_file);
   if (std::filesystem::exists(protected_file, ec) || platform::protection_available())
-    return std::make_unique<UserProtectedKeyStore>(protected_file);
+    return std::make_unique<FileKeyStore>(protected_file, KeyFileProtection::user_protected);
   if (SecretServiceKeyStore::available()) {
     return std::make_unique<SecretServiceKeyStore>(std::filesystem::absolute(dir).string());
   }

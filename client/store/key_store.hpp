@@ -4,11 +4,11 @@
 //
 //  - SecretServiceKeyStore: the desktop keyring over D-Bus (GNOME Keyring, KWallet via its
 //    Secret Service bridge). Protected by the user's login; preferred when reachable.
-//  - FileKeyStore: a 0600 file beside the store (in a 0700 directory). Protects against other
-//    users of the machine, not against someone who can read this user's files.
-//  - UserProtectedKeyStore (Windows): the key encrypted with DPAPI for this Windows user, kept
-//    as a blob file beside the store. Someone who copies the file elsewhere, or another user,
-//    cannot decrypt it.
+//  - FileKeyStore, owner_only: a 0600 file beside the store (in a 0700 directory). Protects
+//    against other users of the machine, not against someone who can read this user's files.
+//  - FileKeyStore, user_protected (Windows): the key encrypted with DPAPI for this Windows user,
+//    kept as a blob file beside the store. Someone who copies the file elsewhere, or another
+//    user, cannot decrypt it.
 //
 // The operating-system calls are behind client/platform/secret.hpp and shared/core/file.hpp; the
 // macOS Keychain is named in docs/PLATFORMS.md.
@@ -37,9 +37,12 @@ class KeyStore {
   virtual Status save(const crypto::SecretBytes& key) = 0;
 };
 
+enum class KeyFileProtection { owner_only, user_protected };
+
 class FileKeyStore final : public KeyStore {
  public:
-  explicit FileKeyStore(std::filesystem::path path) : path_(std::move(path)) {}
+  explicit FileKeyStore(std::filesystem::path path, KeyFileProtection protection = KeyFileProtection::owner_only)
+      : path_(std::move(path)), protection_(protection) {}
   std::string description() const override;
   std::string kind() const override;
   Result<std::optional<crypto::SecretBytes>> load() override;
@@ -47,6 +50,7 @@ class FileKeyStore final : public KeyStore {
 
  private:
   std::filesystem::path path_;
+  KeyFileProtection protection_;
 };
 
 class SecretServiceKeyStore final : public KeyStore {
@@ -63,18 +67,6 @@ class SecretServiceKeyStore final : public KeyStore {
 
  private:
   std::string label_;
-};
-
-class UserProtectedKeyStore final : public KeyStore {
- public:
-  explicit UserProtectedKeyStore(std::filesystem::path path) : path_(std::move(path)) {}
-  std::string description() const override;
-  std::string kind() const override;
-  Result<std::optional<crypto::SecretBytes>> load() override;
-  Status save(const crypto::SecretBytes& key) override;
-
- private:
-  std::filesystem::path path_;
 };
 
 enum class KeyStorePreference { automatic, file, secret_service };
