@@ -91,11 +91,11 @@ Result<Bytes> get_meta(Db& db, std::string_view key) {
 // Creates a complete, empty store under a temporary name and renames it into place (invariant 4).
 Status create_store(const fs::path& dir, const fs::path& path, const crypto::SecretBytes& key, const time::Clock& clock,
                     const char* vfs) {
-  const fs::path tmp = path.string() + ".creating";
+  const fs::path tmp = with_suffix(path, ".creating");
   // The temporary file doubles as the marker that a creation is under way (see Store::open), so
   // it is emptied, never removed; an empty file is an empty database to SQLite.
   std::error_code ignored;
-  for (const char* suffix : {"-journal", "-wal", "-shm"}) fs::remove(tmp.string() + suffix, ignored);
+  for (const char* suffix : {"-journal", "-wal", "-shm"}) fs::remove(with_suffix(tmp, suffix), ignored);
   VIGIL_TRY(in_dir(create_private_file(tmp, true), dir, "creating the store in"));
 
   {
@@ -170,9 +170,9 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
 
   VIGIL_ASSIGN(const bool store_exists, path_exists(s->path_));
   if (!store_exists) {
-    const fs::path creating = s->path_.string() + ".creating";
+    const fs::path creating = with_suffix(s->path_, ".creating");
     for (const char* suffix : {"-wal", "-shm"}) {
-      VIGIL_ASSIGN(const bool leftover, path_exists(s->path_.string() + suffix));
+      VIGIL_ASSIGN(const bool leftover, path_exists(with_suffix(s->path_, suffix)));
       if (leftover) {
         return fail(Errc::not_a_store, "the store file " + s->path_.string() + " is missing but its " + suffix +
                                            " file is still there: the store was damaged outside Vigil. Nothing was "

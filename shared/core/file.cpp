@@ -10,7 +10,7 @@ namespace vigil {
 namespace fs = std::filesystem;
 
 Status write_file_atomically(const fs::path& path, ByteView data) {
-  const fs::path tmp = path.string() + ".part";
+  const fs::path tmp = with_suffix(path, ".part");
   VIGIL_TRY(file_detail::write_synced(tmp, data, false));
   if (auto r = file_detail::replace_file(tmp, path); !r) {
     std::error_code ec;
@@ -23,7 +23,7 @@ Status write_file_atomically(const fs::path& path, ByteView data) {
 }
 
 Status write_new_file(const fs::path& path, ByteView data) {
-  const fs::path tmp = path.string() + ".tmp";
+  const fs::path tmp = with_suffix(path, ".tmp");
   std::error_code ignored;
   fs::remove(tmp, ignored);  // left by an interrupted earlier attempt
   VIGIL_TRY(file_detail::write_synced(tmp, data, true));
@@ -36,6 +36,12 @@ Status write_new_file(const fs::path& path, ByteView data) {
   const auto dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (auto s = sync_directory(dir); !s) return fail(s.error().code, "syncing " + dir.string() + ": " + s.error().message);
   return {};
+}
+
+fs::path with_suffix(const fs::path& path, std::string_view suffix) {
+  fs::path out = path;
+  out += fs::path(suffix);  // suffixes are ASCII, the same in every code page
+  return out;
 }
 
 Result<std::string> read_whole_file(const fs::path& path) {

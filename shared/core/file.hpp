@@ -18,6 +18,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "shared/core/bytes.hpp"
@@ -31,6 +32,11 @@ Status write_file_atomically(const std::filesystem::path& path, ByteView data);
 // (1), (2), but never replaces: if `path` exists (or appears meanwhile) it fails with
 // Errc::already_exists and leaves it as it is. For keys, which must never be overwritten.
 Status write_new_file(const std::filesystem::path& path, ByteView data);
+
+// path with suffix added to its file name ("store.db" + ".creating"). Never through
+// path.string(): on Windows that is UTF-8 while a path made from narrow text is read in the ANSI
+// code page, so a folder named with letters outside it would change.
+std::filesystem::path with_suffix(const std::filesystem::path& path, std::string_view suffix);
 
 // The whole file; Errc::not_found if it cannot be opened.
 Result<std::string> read_whole_file(const std::filesystem::path& path);

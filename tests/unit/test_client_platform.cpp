@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "client/platform/platform.hpp"
 #include "client/platform/secret.hpp"
@@ -240,4 +241,27 @@ TEST_CASE("the store key's protection for this user round-trips where the OS has
   auto refused = platform::unprotect_for_user(damaged);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::wrong_key);
+}
+
+TEST_CASE("a data folder named in any letters works for every file operation and the lock") {
+  testing::TempDir base;
+  const fs::path dir = base.path() / fs::path(u8"Zoë Łukasz Дмитрий 日本");
+  REQUIRE(fs::create_directories(dir));
+  const fs::path key = dir / fs::path(u8"clé.key");
+  REQUIRE(write_file_atomically(dir / "store.key", as_bytes(std::string_view("a"))));
+  REQUIRE(write_new_file(key, as_bytes(std::string_view("secret"))));
+  REQUIRE(create_private_file(with_suffix(dir / "store.db", ".creating"), false));
+  REQUIRE(install_new_file(with_suffix(dir / "store.db", ".creating"), dir / "store.db"));
+  std::uint8_t buf[16] = {};
+  CHECK(read_private_file(key, buf).value().value() == 6);
+  auto lock = platform::InstanceLock::acquire(dir / "store.lock");
+  CHECK(lock);
+  CHECK(platform::free_disk_bytes(dir));
+  CHECK(check_writable_directory(dir));
+  // Everything landed in that folder, under the names given, and nothing elsewhere.
+  std::vector<fs::path> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::ranges::sort(names);
+  CHECK(names == std::vector<fs::path>{fs::path(u8"clé.key"), "store.db", "store.key", "store.lock"});
+  CHECK(std::distance(fs::directory_iterator(base.path()), fs::directory_iterator{}) == 1);
 }
