@@ -196,7 +196,7 @@ TEST_CASE("a wrong key is a clear error and the store file is left untouched") {
   const auto before = file_hash(dir / "store.db");
   fs::remove(dir / "store.key");
   {
-    std::ofstream key(dir / "store.key");
+    std::ofstream key(dir / "store.key", std::ios::binary);  // "\n", not Windows text mode's "\r\n"
     key << "vigil-store-key-v1 " << std::string(64, 'a') << "\n";
   }
   fs::permissions(dir / "store.key", fs::perms::owner_read | fs::perms::owner_write);
@@ -356,7 +356,7 @@ TEST_CASE("a wrong key leaves a store with a live write-ahead log exactly as it 
   for (const char* f : {"store.db", "store.db-wal"}) fs::copy_file(dir / f, copy / f);
   REQUIRE(fs::file_size(copy / "store.db-wal") > 0);
   {
-    std::ofstream key(copy / "store.key");
+    std::ofstream key(copy / "store.key", std::ios::binary);
     key << "vigil-store-key-v1 " << std::string(64, 'b') << "\n";
   }
   fs::permissions(copy / "store.key", fs::perms::owner_read | fs::perms::owner_write);
