@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/store/store.hpp"
+#include "shared/core/file.hpp"
 #include "shared/core/log.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/time/clock.hpp"
@@ -112,7 +113,7 @@ int run_demo(const DemoOptions& options) {
   if (!pending) return step_failed("reading the outbox", pending.error());
   std::cout << "8. Waiting to sync: " << pending->records << " records (" << pending->payload_bytes << " bytes)\n";
 
-  const bool leaked = file_contains(s.path(), "Okafor") || file_contains(s.path().string() + "-wal", "Okafor");
+  const bool leaked = file_contains(s.path(), "Okafor") || file_contains(with_suffix(s.path(), "-wal"), "Okafor");
   std::cout << "9. Looked for the written answer's text in the store file and its WAL: "
             << (leaked ? "FOUND (not encrypted!)" : "not found (encrypted at rest)") << "\n\n";
 

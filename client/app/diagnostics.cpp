@@ -2,9 +2,8 @@
 
 #include <map>
 
-#include <sys/utsname.h>
-
 #include "client/package/packages.hpp"
+#include "client/platform/platform.hpp"
 #include "client/ui/ui_api.hpp"
 #include "shared/core/version.hpp"
 #include "shared/protocol/sync.hpp"
@@ -18,8 +17,8 @@ Result<json> collect_diagnostics(store::Store& store, const std::filesystem::pat
   d["format"] = "vigil-diagnostics/1";
   d["client_version"] = k_version;
   d["generated_wall_ms"] = time::system_clock().wall_ms();
-  struct utsname u {};
-  if (::uname(&u) == 0) d["os"] = {{"system", u.sysname}, {"release", u.release}, {"machine", u.machine}};
+  const platform::OsDescription os = platform::os_description();
+  d["os"] = {{"system", os.system}, {"release", os.release}, {"machine", os.machine}};
   d["device_id"] = store.device_id();  // random, chosen by the device; how support finds its server records
   d["key_storage"] = store.key_storage_kind();
   VIGIL_ASSIGN(std::string integrity, store.integrity_check());

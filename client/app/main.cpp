@@ -9,8 +9,6 @@
 #include <iterator>
 #include <thread>
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 
 #include "client/app/demo.hpp"

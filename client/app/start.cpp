@@ -10,8 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include <nlohmann/json.hpp>
 
 #include "client/package/packages.hpp"
@@ -45,7 +43,7 @@ int refuse_second_instance(const StartOptions& o, const Error& e) {
   std::error_code ec;
   fs::create_directories(o.data_dir / k_refused_dir, ec);
   const auto wall = time::system_clock().wall_ms();
-  (void)write_file_atomically(o.data_dir / k_refused_dir / (std::to_string(wall) + "-" + std::to_string(::getpid())), {});
+  (void)write_file_atomically(o.data_dir / k_refused_dir / (std::to_string(wall) + "-" + std::to_string(platform::process_id())), {});
   std::cerr << "vigil-client: Vigil is already open on this computer (" << log_value(e.message)
             << "). Your answers are safe; carry on in the window that is already open.\n";
   // The running instance opens its window again with a new one-time launch token (and prints its

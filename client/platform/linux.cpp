@@ -6,10 +6,17 @@
 #include <optional>
 #include <vector>
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include "shared/core/file.hpp"
 
 extern char** environ;
 
@@ -75,6 +82,37 @@ Result<std::uint64_t> free_disk_bytes(const fs::path& path) {
   struct statvfs vfs {};
   if (statvfs(path.c_str(), &vfs) != 0) return fail(Errc::io, "cannot read the free space of " + path.string());
   return static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+CameraDevice camera_device(int index) {
+  CameraDevice d{"/dev/video" + std::to_string(index), false};
+  std::error_code ec;
+  d.connected = fs::exists(d.name, ec);
+  return d;
+}
+
+std::uint64_t process_id() { return static_cast<std::uint64_t>(::getpid()); }
+
+OsDescription os_description() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return {"Linux", "", ""};
+  return {u.sysname, u.release, u.machine};
+}
+
+void InstanceLock::release() noexcept {
+  if (handle_ != k_none) ::close(static_cast<int>(handle_));  // releases the flock
+  handle_ = k_none;
+}
+
+Result<InstanceLock> InstanceLock::acquire(const fs::path& lock_file) {
+  const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(file_detail::last_os_error());
+  InstanceLock lock(fd);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return fail(Errc::busy, "another process holds " + lock_file.string());
+    return fail(file_detail::last_os_error());
+  }
+  return lock;
 }
 
 }  // namespace vigil::client::platform

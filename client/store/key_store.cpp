@@ -1,142 +1,118 @@
 #include "client/store/key_store.hpp"
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <string_view>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <libsecret/secret.h>
-
+#include "client/platform/secret.hpp"
 #include "shared/core/bytes.hpp"
+#include "shared/core/file.hpp"
 
 namespace vigil::client::store {
 
 namespace {
 
 constexpr std::string_view k_key_file_magic = "vigil-store-key-v1 ";
+constexpr std::string_view k_protected_magic = "vigil-store-key-dpapi-v1\n";
 
-std::string errno_text(int e) { return std::strerror(e); }
-
-Errc errc_from_errno(int e) {
-  switch (e) {
-    case ENOSPC:
-    case EDQUOT: return Errc::disk_full;
-    case EROFS:
-    case EACCES:
-    case EPERM: return Errc::read_only;
-    default: return Errc::io;
-  }
-}
-
-// Writes all of data to fd, retrying on short writes and EINTR.
-bool write_all(int fd, const char* data, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-Status fsync_dir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(errc_from_errno(errno), "opening " + dir.string() + ": " + errno_text(errno));
-  const int rc = ::fsync(fd);
-  const int e = errno;
-  ::close(fd);
-  if (rc != 0) return fail(errc_from_errno(e), "syncing " + dir.string() + ": " + errno_text(e));
-  return {};
-}
-
-const SecretSchema* vigil_schema() {
-  static const SecretSchema schema = {
-      "uk.org.vigil.StoreKey",
-      SECRET_SCHEMA_NONE,
-      {{"store", SECRET_SCHEMA_ATTRIBUTE_STRING}, {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING}},
-      0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
-  return &schema;
-}
-
-}  // namespace
-
-std::string FileKeyStore::description() const { return "key file " + path_.string() + " (0600)"; }
-std::string FileKeyStore::kind() const { return "a key file only your user account can read"; }
-
-Result<std::optional<crypto::SecretBytes>> FileKeyStore::load() {
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<crypto::SecretBytes>{};
-    return fail(errc_from_errno(errno), "reading the store key " + path_.string() + ": " + errno_text(errno));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(Errc::not_a_store, "the store key " + path_.string() + " is not a regular file");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    return fail(Errc::invalid_argument, "the store key " + path_.string() +
-                                            " can be read by other users; run: chmod 600 " + path_.string());
-  }
-  crypto::SecretBytes buf(128);
-  ssize_t n = 0;
-  do {
-    n = ::read(fd, buf.data(), buf.size());
-  } while (n < 0 && errno == EINTR);
-  ::close(fd);
-  if (n < 0) return fail(Errc::io, "reading the store key " + path_.string() + ": " + errno_text(errno));
-  const std::string_view text(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n));
-  const std::size_t hex_len = 2 * k_store_key_size;
-  if (text.size() != k_key_file_magic.size() + hex_len + 1 || text.substr(0, k_key_file_magic.size()) != k_key_file_magic ||
-      text.back() != '\n') {
-    return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged or not a Vigil key file");
-  }
-  auto key = from_hex(text.substr(k_key_file_magic.size(), hex_len));
-  if (!key) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged");
-  crypto::SecretBytes out(key->begin(), key->end());
-  crypto::wipe(*key);
-  return std::optional<crypto::SecretBytes>{std::move(out)};
-}
-
-Status FileKeyStore::save(const crypto::SecretBytes& key) {
-  // Write a temporary file, sync it, then link it into place: a crash leaves either no key file
-  // or a complete one, and link() refuses to replace a key that appeared meanwhile.
-  const auto dir = path_.parent_path();
-  const auto tmp = path_.string() + ".tmp";
-  ::unlink(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(errc_from_errno(errno), "creating the store key in " + dir.string() + ": " + errno_text(errno));
-  // Built in wiping memory: no copy of the key's hex survives in freed heap.
+// A key as hex digits, built in wiping memory: no copy of the key's hex survives in freed heap.
+crypto::SecretBytes key_hex(const crypto::SecretBytes& key) {
   static constexpr char k_hex_digits[] = "0123456789abcdef";
-  crypto::SecretBytes text(k_key_file_magic.begin(), k_key_file_magic.end());
+  crypto::SecretBytes text;
+  text.reserve(2 * key.size());
   for (std::uint8_t b : key) {
     text.push_back(static_cast<std::uint8_t>(k_hex_digits[b >> 4]));
     text.push_back(static_cast<std::uint8_t>(k_hex_digits[b & 0x0f]));
   }
+  return text;
+}
+
+// The key from its hex digits, or nullopt when they are not exactly one key's worth.
+std::optional<crypto::SecretBytes> key_from_hex(std::string_view hex) {
+  auto key = from_hex(hex);
+  if (!key || key->size() != k_store_key_size) {
+    if (key) crypto::wipe(*key);
+    return std::nullopt;
+  }
+  crypto::SecretBytes out(key->begin(), key->end());
+  crypto::wipe(*key);
+  return out;
+}
+
+// Reads a private key file into wiping memory: nullopt when it does not exist.
+Result<std::optional<crypto::SecretBytes>> read_key_file(const std::filesystem::path& path, std::size_t max) {
+  crypto::SecretBytes buf(max);
+  auto n = read_private_file(path, buf);
+  if (!n) {
+    const Error& e = n.error();
+    if (e.code == Errc::not_a_store) return fail(Errc::not_a_store, "the store key " + path.string() + " is not a regular file");
+    if (e.code == Errc::forbidden) {
+      return fail(Errc::invalid_argument,
+                  "the store key " + path.string() + " can be read by other users; run: chmod 600 " + path.string());
+    }
+    return fail(e.code, "reading the store key " + path.string() + ": " + e.message);
+  }
+  if (!*n) return std::optional<crypto::SecretBytes>{};
+  buf.resize(**n);
+  return std::optional<crypto::SecretBytes>{std::move(buf)};
+}
+
+// Writes a new key file: a crash leaves either no key file or a complete one, and an existing key
+// is never replaced.
+Status write_key_file(const std::filesystem::path& path, ByteView data) {
+  if (auto w = write_new_file(path, data); !w) {
+    if (w.error().code == Errc::already_exists) return fail(Errc::already_exists, "a store key already exists at " + path.string());
+    return fail(w.error().code, "writing the store key in " + path.parent_path().string() + ": " + w.error().message);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string FileKeyStore::description() const {
+  if (protection_ == KeyFileProtection::user_protected)
+    return "key file " + path_.string() + " (protected for this Windows user by DPAPI)";
+  return "key file " + path_.string() + " (0600)";
+}
+
+std::string FileKeyStore::kind() const {
+  return protection_ == KeyFileProtection::user_protected ? "a key file only your Windows account can unlock"
+                                                           : "a key file only your user account can read";
+}
+
+Result<std::optional<crypto::SecretBytes>> FileKeyStore::load() {
+  const bool is_protected = protection_ == KeyFileProtection::user_protected;
+  VIGIL_ASSIGN(auto buf, read_key_file(path_, is_protected ? 4096 : 128));
+  if (!buf) return std::optional<crypto::SecretBytes>{};
+  const std::string_view text(reinterpret_cast<const char*>(buf->data()), buf->size());
+  const std::string_view magic = is_protected ? k_protected_magic : k_key_file_magic;
+  const std::size_t hex_len = 2 * k_store_key_size;
+  const bool well_formed = text.substr(0, magic.size()) == magic &&
+                           (is_protected ? text.size() > magic.size()
+                                         : text.size() == magic.size() + hex_len + 1 && text.back() == '\n');
+  if (!well_formed) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged or not a Vigil key file");
+  if (is_protected) {
+    auto key = platform::unprotect_for_user(crypto::view(*buf).subspan(magic.size()));
+    if (!key) return fail(std::move(key).error().context("reading the store key " + path_.string()));
+    if (key->size() != k_store_key_size) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged");
+    return std::optional<crypto::SecretBytes>{std::move(*key)};
+  }
+  auto key = key_from_hex(text.substr(magic.size(), hex_len));
+  if (!key) return fail(Errc::not_a_store, "the store key " + path_.string() + " is damaged");
+  return std::optional<crypto::SecretBytes>{std::move(*key)};
+}
+
+Status FileKeyStore::save(const crypto::SecretBytes& key) {
+  if (protection_ == KeyFileProtection::user_protected) {
+    auto blob = platform::protect_for_user(key);
+    if (!blob) return fail(blob.error());
+    Bytes file(k_protected_magic.begin(), k_protected_magic.end());
+    file.insert(file.end(), blob->begin(), blob->end());
+    return write_key_file(path_, file);
+  }
+  crypto::SecretBytes text(k_key_file_magic.begin(), k_key_file_magic.end());
+  const auto hex = key_hex(key);
+  text.insert(text.end(), hex.begin(), hex.end());
   text.push_back('\n');
-  const bool ok = write_all(fd, reinterpret_cast<const char*>(text.data()), text.size()) && ::fsync(fd) == 0;
-  const int e = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return fail(errc_from_errno(e), "writing the store key in " + dir.string() + ": " + errno_text(e));
-  }
-  if (::link(tmp.c_str(), path_.c_str()) != 0) {
-    const int le = errno;
-    ::unlink(tmp.c_str());
-    if (le == EEXIST) return fail(Errc::already_exists, "a store key already exists at " + path_.string());
-    return fail(errc_from_errno(le), "installing the store key " + path_.string() + ": " + errno_text(le));
-  }
-  ::unlink(tmp.c_str());
-  return fsync_dir(dir);
+  return write_key_file(path_, crypto::view(text));
 }
 
 std::string SecretServiceKeyStore::kind() const { return "your desktop keyring"; }
@@ -145,51 +121,17 @@ std::string SecretServiceKeyStore::description() const {
   return "desktop keyring (Secret Service), entry \"Vigil store key\" for " + label_;
 }
 
-bool SecretServiceKeyStore::available() {
-  const char* bus = std::getenv("DBUS_SESSION_BUS_ADDRESS");
-  if (bus == nullptr || *bus == '\0') return false;
-  GError* error = nullptr;
-  SecretService* service = secret_service_get_sync(SECRET_SERVICE_NONE, nullptr, &error);
-  if (error != nullptr) g_error_free(error);
-  if (service == nullptr) return false;
-  g_object_unref(service);
-  return true;
-}
+bool SecretServiceKeyStore::available() { return platform::keyring_available(); }
 
 Result<std::optional<crypto::SecretBytes>> SecretServiceKeyStore::load() {
-  GError* error = nullptr;
-  gchar* hex = secret_password_lookup_sync(vigil_schema(), nullptr, &error, "store", label_.c_str(), nullptr);
-  if (error != nullptr) {
-    std::string msg = error->message;
-    g_error_free(error);
-    return fail(Errc::unavailable, "the desktop keyring could not be read: " + msg);
-  }
-  if (hex == nullptr) return std::optional<crypto::SecretBytes>{};
-  auto key = from_hex(hex);
-  secret_password_free(hex);  // wipes the copy libsecret made
-  if (!key || key->size() != k_store_key_size) {
-    if (key) crypto::wipe(*key);
-    return fail(Errc::not_a_store, "the desktop keyring holds a damaged Vigil store key");
-  }
-  crypto::SecretBytes out(key->begin(), key->end());
-  crypto::wipe(*key);
-  return std::optional<crypto::SecretBytes>{std::move(out)};
+  VIGIL_ASSIGN(auto hex, platform::keyring_load(label_));
+  if (!hex) return std::optional<crypto::SecretBytes>{};
+  auto key = key_from_hex(std::string_view(reinterpret_cast<const char*>(hex->data()), hex->size()));
+  if (!key) return fail(Errc::not_a_store, "the desktop keyring holds a damaged Vigil store key");
+  return std::optional<crypto::SecretBytes>{std::move(*key)};
 }
 
-Status SecretServiceKeyStore::save(const crypto::SecretBytes& key) {
-  std::string hex = to_hex(crypto::view(key));
-  GError* error = nullptr;
-  const gboolean ok = secret_password_store_sync(vigil_schema(), SECRET_COLLECTION_DEFAULT, "Vigil store key",
-                                                 hex.c_str(), nullptr, &error, "store", label_.c_str(), nullptr);
-  crypto::wipe({reinterpret_cast<std::uint8_t*>(hex.data()), hex.size()});
-  if (error != nullptr) {
-    std::string msg = error->message;
-    g_error_free(error);
-    return fail(Errc::unavailable, "the desktop keyring refused the store key: " + msg);
-  }
-  if (!ok) return fail(Errc::unavailable, "the desktop keyring refused the store key");
-  return {};
-}
+Status SecretServiceKeyStore::save(const crypto::SecretBytes& key) { return platform::keyring_save(label_, key_hex(key)); }
 
 Result<KeyStorePreference> parse_key_store_preference(std::string_view text) {
   if (text == "auto") return KeyStorePreference::automatic;
@@ -200,6 +142,7 @@ Result<KeyStorePreference> parse_key_store_preference(std::string_view text) {
 
 std::unique_ptr<KeyStore> choose_key_store(const std::filesystem::path& dir, KeyStorePreference pref) {
   const auto key_file = dir / "store.key";
+  const auto protected_file = dir / "store.key.dpapi";
   switch (pref) {
     case KeyStorePreference::file: return std::make_unique<FileKeyStore>(key_file);
     case KeyStorePreference::secret_service:
@@ -208,6 +151,8 @@ std::unique_ptr<KeyStore> choose_key_store(const std::filesystem::path& dir, Key
   }
   std::error_code ec;
   if (std::filesystem::exists(key_file, ec)) return std::make_unique<FileKeyStore>(key_file);
+  if (std::filesystem::exists(protected_file, ec) || platform::protection_available())
+    return std::make_unique<FileKeyStore>(protected_file, KeyFileProtection::user_protected);
   if (SecretServiceKeyStore::available()) {
     return std::make_unique<SecretServiceKeyStore>(std::filesystem::absolute(dir).string());
   }

@@ -4,10 +4,14 @@
 //
 //  - SecretServiceKeyStore: the desktop keyring over D-Bus (GNOME Keyring, KWallet via its
 //    Secret Service bridge). Protected by the user's login; preferred when reachable.
-//  - FileKeyStore: a 0600 file beside the store (in a 0700 directory). Protects against other
-//    users of the machine, not against someone who can read this user's files.
+//  - FileKeyStore, owner_only: a 0600 file beside the store (in a 0700 directory). Protects
+//    against other users of the machine, not against someone who can read this user's files.
+//  - FileKeyStore, user_protected (Windows): the key encrypted with DPAPI for this Windows user,
+//    kept as a blob file beside the store. Someone who copies the file elsewhere, or another
+//    user, cannot decrypt it.
 //
-// Windows (DPAPI) and macOS (Keychain) implementations are named in docs/PLATFORMS.md.
+// The operating-system calls are behind client/platform/secret.hpp and shared/core/file.hpp; the
+// macOS Keychain is named in docs/PLATFORMS.md.
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -33,9 +37,12 @@ class KeyStore {
   virtual Status save(const crypto::SecretBytes& key) = 0;
 };
 
+enum class KeyFileProtection { owner_only, user_protected };
+
 class FileKeyStore final : public KeyStore {
  public:
-  explicit FileKeyStore(std::filesystem::path path) : path_(std::move(path)) {}
+  explicit FileKeyStore(std::filesystem::path path, KeyFileProtection protection = KeyFileProtection::owner_only)
+      : path_(std::move(path)), protection_(protection) {}
   std::string description() const override;
   std::string kind() const override;
   Result<std::optional<crypto::SecretBytes>> load() override;
@@ -43,6 +50,7 @@ class FileKeyStore final : public KeyStore {
 
  private:
   std::filesystem::path path_;
+  KeyFileProtection protection_;
 };
 
 class SecretServiceKeyStore final : public KeyStore {
@@ -65,8 +73,9 @@ enum class KeyStorePreference { automatic, file, secret_service };
 
 Result<KeyStorePreference> parse_key_store_preference(std::string_view text);
 
-// automatic: an existing key file wins (the store was made with it); otherwise the Secret
-// Service if one answers; otherwise a key file. The file is <dir>/store.key.
+// automatic: an existing key file wins (the store was made with it), then an existing protected
+// key (<dir>/store.key.dpapi); otherwise the OS's protection where there is one (Windows DPAPI),
+// else the Secret Service if one answers (Linux), else a key file. The file is <dir>/store.key.
 std::unique_ptr<KeyStore> choose_key_store(const std::filesystem::path& dir, KeyStorePreference pref);
 
 }  // namespace vigil::client::store

@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/platform/platform.hpp"
 #include "client/store/key_store.hpp"
 #include "shared/sqlite/sqlite.hpp"
 #include "shared/core/result.hpp"
@@ -234,7 +235,7 @@ class Store {
 
   std::filesystem::path dir_;
   std::filesystem::path path_;
-  int lock_fd_ = -1;
+  platform::InstanceLock lock_;  // held while the store is open (invariant 5)
   std::unique_ptr<KeyStore> key_store_;
   const time::Clock* clock_ = nullptr;
   std::uint32_t checkpoint_every_ = 32;

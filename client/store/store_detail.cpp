@@ -1,27 +1,22 @@
 #include "client/store/store_detail.hpp"
 
-#include <cerrno>
-#include <cstring>
-
 namespace vigil::client::store {
 
 namespace {
 
 constexpr std::size_t k_max_id_length = 128;
 
-std::string errno_text(int e) { return std::strerror(e); }
-
 }  // namespace
 
-Error dir_error(int e, const fs::path& dir, std::string_view doing) {
-  if (e == EROFS || e == EACCES || e == EPERM) {
-    return Error(Errc::read_only, "the data folder " + dir.string() + " is read-only (" + errno_text(e) +
+Error dir_error(const Error& os, const fs::path& dir, std::string_view doing) {
+  if (os.code == Errc::read_only) {
+    return Error(Errc::read_only, "the data folder " + dir.string() + " is read-only (" + os.message +
                                       "): Vigil needs to write there to keep your answers safe");
   }
-  if (e == ENOSPC || e == EDQUOT) {
+  if (os.code == Errc::disk_full) {
     return Error(Errc::disk_full, "the disk holding " + dir.string() + " is full: free some space and try again");
   }
-  return Error(Errc::io, std::string(doing) + " " + dir.string() + ": " + errno_text(e));
+  return Error(Errc::io, std::string(doing) + " " + dir.string() + ": " + os.message);
 }
 
 Error storage_error(Error e, const fs::path& dir) {

@@ -33,8 +33,9 @@ class Store::Lock {
   std::lock_guard<std::mutex> guard_;
 };
 
-// An operating-system failure on the data folder, worded for the candidate (read-only, full).
-Error dir_error(int e, const fs::path& dir, std::string_view doing);
+// An operating-system failure on the data folder (as shared/core/file.hpp reports them), worded
+// for the candidate (read-only, full).
+Error dir_error(const Error& os, const fs::path& dir, std::string_view doing);
 // Rewrites SQLite's terse messages for the two failures a candidate may meet while saving.
 Error storage_error(Error e, const fs::path& dir);
 // Session, assessment and item ids: 1 to 128 of [A-Za-z0-9._-].

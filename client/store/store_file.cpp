@@ -1,16 +1,11 @@
 // Store: the file's lifecycle (create, key, open, lock, migrate) and its maintenance.
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "client/embedded/client_migrations.hpp"
 #include "client/store/store_detail.hpp"
+#include "shared/core/file.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/random.hpp"
 
@@ -20,13 +15,9 @@ namespace {
 
 constexpr char k_plain_sqlite_header[] = "SQLite format 3";
 
-Status fsync_path(const fs::path& p, bool directory) {
-  const int fd = ::open(p.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) return fail(dir_error(errno, p, "opening"));
-  const int rc = ::fsync(fd);
-  const int e = errno;
-  ::close(fd);
-  if (rc != 0) return fail(dir_error(e, p, "syncing"));
+// Its error worded for the candidate, naming the data folder (read-only, full).
+Status in_dir(Status st, const fs::path& dir, std::string_view doing) {
+  if (!st) return fail(dir_error(st.error(), dir, doing));
   return {};
 }
 
@@ -100,15 +91,12 @@ Result<Bytes> get_meta(Db& db, std::string_view key) {
 // Creates a complete, empty store under a temporary name and renames it into place (invariant 4).
 Status create_store(const fs::path& dir, const fs::path& path, const crypto::SecretBytes& key, const time::Clock& clock,
                     const char* vfs) {
-  const fs::path tmp = path.string() + ".creating";
+  const fs::path tmp = with_suffix(path, ".creating");
   // The temporary file doubles as the marker that a creation is under way (see Store::open), so
   // it is emptied, never removed; an empty file is an empty database to SQLite.
-  for (const char* suffix : {"-journal", "-wal", "-shm"}) ::unlink((tmp.string() + suffix).c_str());
-  {
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(dir_error(errno, dir, "creating the store in"));
-    ::close(fd);
-  }
+  std::error_code ignored;
+  for (const char* suffix : {"-journal", "-wal", "-shm"}) fs::remove(with_suffix(tmp, suffix), ignored);
+  VIGIL_TRY(in_dir(create_private_file(tmp, true), dir, "creating the store in"));
 
   {
     auto db = Db::open(tmp.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs);
@@ -133,23 +121,22 @@ Status create_store(const fs::path& dir, const fs::path& path, const crypto::Sec
   }
   // The store (and the WAL and shared-memory files SQLite later creates with the same mode) is
   // readable by this user only, whatever the umask.
-  if (::chmod(tmp.c_str(), 0600) != 0) return fail(dir_error(errno, dir, "protecting the new store in"));
-  VIGIL_TRY(fsync_path(tmp, false));
-  // link() never replaces an existing file: if a store appeared at `path` meanwhile (or an
+  VIGIL_TRY(in_dir(make_private(tmp), dir, "protecting the new store in"));
+  VIGIL_TRY(in_dir(sync_file(tmp), tmp, "syncing"));
+  // Installing never replaces an existing file: if a store appeared at `path` meanwhile (or an
   // existence check was wrong), creation fails instead of overwriting it.
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    if (errno == EEXIST) return fail(Errc::already_exists, "a store already exists at " + path.string() + "; it was left as it is");
-    return fail(dir_error(errno, dir, "installing the new store in"));
+  if (auto installed = install_new_file(tmp, path); !installed) {
+    if (installed.error().code == Errc::already_exists)
+      return fail(Errc::already_exists, "a store already exists at " + path.string() + "; it was left as it is");
+    return fail(dir_error(installed.error(), dir, "installing the new store in"));
   }
-  ::unlink(tmp.c_str());
-  return fsync_path(dir, true);
+  return in_dir(sync_directory(dir), dir, "syncing");
 }
 
 }  // namespace
 
 Store::~Store() {
-  db_.close();
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  db_.close();  // before lock_ is released (members are destroyed after this body)
 }
 
 Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
@@ -161,22 +148,21 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
 
   std::error_code ec;
   if (!fs::exists(s->dir_, ec)) {
-    if (!fs::create_directories(s->dir_, ec)) return fail(dir_error(ec.value(), s->dir_, "creating"));
+    if (!fs::create_directories(s->dir_, ec)) return fail(dir_error(file_error(ec), s->dir_, "creating"));
     fs::permissions(s->dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
   }
-  if (::access(s->dir_.c_str(), W_OK) != 0) return fail(dir_error(errno, s->dir_, "writing to"));
+  VIGIL_TRY(in_dir(check_writable_directory(s->dir_), s->dir_, "writing to"));
 
   // Invariant 5: one process per store.
-  const fs::path lock_path = s->dir_ / "store.lock";
-  s->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (s->lock_fd_ < 0) return fail(dir_error(errno, s->dir_, "locking the store in"));
-  if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
+  auto lock = platform::InstanceLock::acquire(s->dir_ / "store.lock");
+  if (!lock) {
+    if (lock.error().code == Errc::busy) {
       return fail(Errc::busy, "another Vigil client is already using the store in " + s->dir_.string() +
                                   ": close it first (only one may run at a time)");
     }
-    return fail(dir_error(errno, s->dir_, "locking the store in"));
+    return fail(dir_error(lock.error(), s->dir_, "locking the store in"));
   }
+  s->lock_ = std::move(*lock);
 
   s->key_store_ = options.key_store ? std::move(options.key_store) : choose_key_store(s->dir_, options.key_storage);
   auto stored_key = s->key_store_->load();
@@ -184,9 +170,9 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
 
   VIGIL_ASSIGN(const bool store_exists, path_exists(s->path_));
   if (!store_exists) {
-    const fs::path creating = s->path_.string() + ".creating";
+    const fs::path creating = with_suffix(s->path_, ".creating");
     for (const char* suffix : {"-wal", "-shm"}) {
-      VIGIL_ASSIGN(const bool leftover, path_exists(s->path_.string() + suffix));
+      VIGIL_ASSIGN(const bool leftover, path_exists(with_suffix(s->path_, suffix)));
       if (leftover) {
         return fail(Errc::not_a_store, "the store file " + s->path_.string() + " is missing but its " + suffix +
                                            " file is still there: the store was damaged outside Vigil. Nothing was "
@@ -207,10 +193,8 @@ Result<std::unique_ptr<Store>> Store::open(StoreOptions options) {
     } else {
       // Mark the creation as under way before the key exists, so that a key without a store is
       // only ever accepted while this marker is present.
-      const int fd = ::open(creating.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-      if (fd < 0) return fail(dir_error(errno, s->dir_, "creating the store in"));
-      ::close(fd);
-      VIGIL_TRY(fsync_path(s->dir_, true));
+      VIGIL_TRY(in_dir(create_private_file(creating, false), s->dir_, "creating the store in"));
+      VIGIL_TRY(in_dir(sync_directory(s->dir_), s->dir_, "syncing"));
       auto fresh = crypto::random_secret(k_store_key_size);
       if (!fresh) return fail(fresh.error());
       key = std::move(*fresh);

@@ -14,15 +14,13 @@
 //  (4) Any failure drops the connection; the next roundtrip connects afresh.
 //
 // Stale keep-alive connections. The server closes idle connections (idle_timeout, restarts).
-// Before reusing a connection we poll its socket: readable means the server closed it (or sent
-// something unasked), so we reconnect first. The close can still race with our request; when a
+// Before reusing a connection we peek at its socket without waiting: a byte, end of stream or an
+// error means the server closed it (or sent something unasked), so we reconnect first. The close can still race with our request; when a
 // request on a reused connection was written (or the write hit a reset) and the read then found
 // the connection closed without a single byte of response, the request is sent once more on a
 // new connection, but only for idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS: RFC 9110
 // section 9.2.2). A POST may have been processed before the server went away; it is reported as
 // unavailable and the caller's own idempotency keys decide what a retry means.
-
-#include <poll.h>
 
 #include <algorithm>
 #include <cctype>
@@ -268,14 +266,17 @@ void HttpsTransport::Impl::drop() {
 
 bool HttpsTransport::Impl::peer_closed() {
   if (!stream || buffer.size() != 0) return true;  // leftover bytes: out of step with the server
-  pollfd p{};
-  p.fd = beast::get_lowest_layer(*stream).socket().native_handle();
-  p.events = POLLIN;
-#ifdef POLLRDHUP
-  p.events |= POLLRDHUP;  // Linux: the peer's FIN even when nothing is readable
-#endif
-  const int n = ::poll(&p, 1, 0);
-  return n != 0;  // readable, hung up or failed: in every case not a connection to reuse
+  // A non-blocking peek (MSG_PEEK) through Asio, the same on every OS: would_block is the only
+  // answer that means "open and quiet"; a byte, end of stream or an error means not reusable.
+  auto& socket = beast::get_lowest_layer(*stream).socket();
+  error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) return true;
+  char byte = 0;
+  socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+  error_code ignored;
+  socket.non_blocking(false, ignored);
+  return ec != asio::error::would_block;
 }
 
 Status HttpsTransport::Impl::connect() {

@@ -6,6 +6,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "client/platform/platform.hpp"
+
 namespace vigil::client::vision {
 
 namespace fs = std::filesystem;
@@ -31,14 +33,20 @@ std::string CameraSource::describe() const {
 
 Status CameraSource::open() {
   close();
-  const fs::path device = "/dev/video" + std::to_string(options_.index);
-  std::error_code ec;
-  if (!fs::exists(device, ec))
-    return fail(Errc::unavailable, "no camera is connected as " + device.string() +
+  const platform::CameraDevice device = platform::camera_device(options_.index);
+  if (!device.connected)
+    return fail(Errc::unavailable, "no camera is connected as " + device.name +
                                        ": plug in a webcam (or choose another camera), then try again");
+  // Linux: Video4Linux2. Windows: CAP_ANY tries Media Foundation, then DirectShow, whichever
+  // the OpenCV build has.
+#ifdef _WIN32
+  constexpr int k_backend = cv::CAP_ANY;
+#else
+  constexpr int k_backend = cv::CAP_V4L2;
+#endif
   try {
-    if (!cap_.open(options_.index, cv::CAP_V4L2) || !cap_.isOpened())
-      return fail(Errc::busy, "the camera " + device.string() +
+    if (!cap_.open(options_.index, k_backend) || !cap_.isOpened())
+      return fail(Errc::busy, "the camera " + device.name +
                                   " exists but could not be opened: close any other program using it "
                                   "(video calls, another browser tab), then try again");
     cap_.set(cv::CAP_PROP_FRAME_WIDTH, options_.width);

@@ -1,53 +1,47 @@
 #include "shared/core/file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 
-// POSIX (Linux and macOS). The Windows client needs the same contract with ReplaceFileW and
-// FlushFileBuffers (docs/PLATFORMS.md).
+// The same on every OS; the operating-system calls are in file_posix.cpp and file_windows.cpp.
 namespace vigil {
 
 namespace fs = std::filesystem;
 
 Status write_file_atomically(const fs::path& path, ByteView data) {
-  const fs::path tmp = path.string() + ".part";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::io, "creating " + tmp.string() + ": " + std::strerror(errno));
-  const auto abandon = [&](Errc code, const std::string& what, int e) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(code, what + " " + tmp.string() + ": " + std::strerror(e));
-  };
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return abandon(errno == ENOSPC ? Errc::disk_full : Errc::io, "writing", errno);
-    done += static_cast<std::size_t>(w);
+  const fs::path tmp = with_suffix(path, ".part");
+  VIGIL_TRY(file_detail::write_synced(tmp, data, false));
+  if (auto r = file_detail::replace_file(tmp, path); !r) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    return fail(Errc::io, "installing " + path.string() + ": " + r.error().message);
   }
-  if (::fsync(fd) != 0) return abandon(Errc::io, "syncing", errno);
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(Errc::io, "closing " + tmp.string() + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return fail(Errc::io, "installing " + path.string() + ": " + std::strerror(e));
-  }
-  // The rename is durable only once the directory entry is.
-  const auto dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  // The rename is durable only once the directory entry is (best effort: the data is in place).
+  (void)sync_directory(path.has_parent_path() ? path.parent_path() : fs::path("."));
   return {};
+}
+
+Status write_new_file(const fs::path& path, ByteView data) {
+  const fs::path tmp = with_suffix(path, ".tmp");
+  std::error_code ignored;
+  fs::remove(tmp, ignored);  // left by an interrupted earlier attempt
+  VIGIL_TRY(file_detail::write_synced(tmp, data, true));
+  if (auto r = install_new_file(tmp, path); !r) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    if (r.error().code == Errc::already_exists) return fail(Errc::already_exists, path.string() + " already exists");
+    return fail(r.error().code, "installing " + path.string() + ": " + r.error().message);
+  }
+  const auto dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (auto s = sync_directory(dir); !s) return fail(s.error().code, "syncing " + dir.string() + ": " + s.error().message);
+  return {};
+}
+
+fs::path with_suffix(const fs::path& path, std::string_view suffix) {
+  fs::path out = path;
+  out += fs::path(suffix);  // suffixes are ASCII, the same in every code page
+  return out;
 }
 
 Result<std::string> read_whole_file(const fs::path& path) {
@@ -56,6 +50,19 @@ Result<std::string> read_whole_file(const fs::path& path) {
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) return fail(Errc::io, "reading " + path.string() + " failed");
   return text;
+}
+
+Error file_error(const std::error_code& ec) {
+  if (ec == std::errc::no_space_on_device) return Error(Errc::disk_full, ec.message());
+#ifdef EDQUOT
+  if (ec == std::error_code(EDQUOT, std::generic_category())) return Error(Errc::disk_full, ec.message());
+#endif
+  if (ec == std::errc::read_only_file_system || ec == std::errc::permission_denied ||
+      ec == std::errc::operation_not_permitted)
+    return Error(Errc::read_only, ec.message());
+  if (ec == std::errc::file_exists) return Error(Errc::already_exists, ec.message());
+  if (ec == std::errc::no_such_file_or_directory) return Error(Errc::not_found, ec.message());
+  return Error(Errc::io, ec.message());
 }
 
 }  // namespace vigil

@@ -21,7 +21,9 @@ class Clock {
 };
 
 // The operating system's clocks. Linux: CLOCK_BOOTTIME, CLOCK_REALTIME and
-// /proc/sys/kernel/random/boot_id. (Windows and macOS implementations: docs/PLATFORMS.md.)
+// /proc/sys/kernel/random/boot_id (clock_posix.cpp). Windows: QueryInterruptTimePrecise (counts
+// sleep and hibernation), GetSystemTimePreciseAsFileTime and the kernel's boot counter
+// (clock_windows.cpp). macOS: docs/PLATFORMS.md.
 class SystemClock final : public Clock {
  public:
   SystemClock();
@@ -30,6 +32,7 @@ class SystemClock final : public Clock {
   std::string boot_id() const override { return boot_id_; }
 
  private:
+  static std::string read_boot_id();  // once per process: it cannot change while we run
   std::string boot_id_;
 };
 

@@ -5,9 +5,12 @@
 #include <limits>
 #include <iterator>
 
+#ifndef _WIN32
 #include <sys/stat.h>
+#endif
 
 #include "client/store/store.hpp"
+#include "shared/core/file.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/protocol/messages.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -193,10 +196,10 @@ TEST_CASE("a wrong key is a clear error and the store file is left untouched") {
   const auto before = file_hash(dir / "store.db");
   fs::remove(dir / "store.key");
   {
-    std::ofstream key(dir / "store.key");
+    std::ofstream key(dir / "store.key", std::ios::binary);  // "\n", not Windows text mode's "\r\n"
     key << "vigil-store-key-v1 " << std::string(64, 'a') << "\n";
   }
-  ::chmod((dir / "store.key").c_str(), 0600);
+  fs::permissions(dir / "store.key", fs::perms::owner_read | fs::perms::owner_write);
   auto s = open_in(dir.path());
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::wrong_key);
@@ -257,6 +260,7 @@ TEST_CASE("foreign, empty and unencrypted files are refused as not a Vigil store
   }
 }
 
+#ifndef _WIN32  // Windows: the key files rely on the profile's ACL (docs/PLATFORMS.md), not on modes
 TEST_CASE("a key file readable by other users is refused") {
   TempDir dir;
   { auto s = must_open(dir.path()); }
@@ -275,6 +279,7 @@ TEST_CASE("the store and its key are readable by their owner only") {
   REQUIRE(::stat((dir / "store.key").c_str(), &st) == 0);
   CHECK((st.st_mode & 077) == 0);
 }
+#endif
 
 TEST_CASE("answer text and candidate names never appear in the store file or its WAL") {
   TempDir dir;
@@ -333,7 +338,7 @@ TEST_CASE("an interrupted store creation leaves no half-made store behind") {
   { auto s = must_open(dir.path()); }
   fs::remove(dir / "store.db");
   std::ofstream(dir / "store.db.creating") << "partial";
-  ::chmod((dir / "store.db.creating").c_str(), 0600);
+  fs::permissions(dir / "store.db.creating", fs::perms::owner_read | fs::perms::owner_write);
   auto s = must_open(dir.path());
   REQUIRE(s->begin_session("s1", "naas-pr-1"));
   CHECK_FALSE(fs::exists(dir / "store.db.creating"));
@@ -351,10 +356,10 @@ TEST_CASE("a wrong key leaves a store with a live write-ahead log exactly as it 
   for (const char* f : {"store.db", "store.db-wal"}) fs::copy_file(dir / f, copy / f);
   REQUIRE(fs::file_size(copy / "store.db-wal") > 0);
   {
-    std::ofstream key(copy / "store.key");
+    std::ofstream key(copy / "store.key", std::ios::binary);
     key << "vigil-store-key-v1 " << std::string(64, 'b') << "\n";
   }
-  ::chmod((copy / "store.key").c_str(), 0600);
+  fs::permissions(copy / "store.key", fs::perms::owner_read | fs::perms::owner_write);
   const auto db_before = file_hash(copy / "store.db");
   const auto wal_before = file_hash(copy / "store.db-wal");
   auto wrong = open_in(copy.path());
@@ -505,3 +510,36 @@ TEST_CASE("device secrets are stable per device and purpose and differ between p
   REQUIRE(elsewhere);
   CHECK(Bytes(elsewhere->begin(), elsewhere->end()) != kx_first);
 }
+
+TEST_CASE("a store key protected for a Windows user is kept, never replaced by a new key") {
+  TempDir dir;
+  // A blob this machine cannot unprotect (a store copied from another computer or user).
+  REQUIRE(write_new_file(dir / "store.key.dpapi", as_bytes("vigil-store-key-dpapi-v1\n" + std::string(200, 'x'))));
+  auto ks = choose_key_store(dir.path(), KeyStorePreference::automatic);
+  CHECK(ks->description().find("DPAPI") != std::string::npos);
+  auto loaded = ks->load();
+  REQUIRE_FALSE(loaded);  // Linux: no DPAPI; Windows: not a blob of this user
+  CHECK((loaded.error().code == Errc::unavailable || loaded.error().code == Errc::wrong_key));
+  StoreOptions so;
+  so.dir = dir.path();
+  auto s = Store::open(std::move(so));
+  REQUIRE_FALSE(s);
+  CHECK(read_file(dir / "store.key.dpapi").size() == 25 + 200);
+  CHECK_FALSE(fs::exists(dir / "store.db"));
+}
+
+#ifdef _WIN32
+TEST_CASE("on Windows the store key is protected by DPAPI for this user, beside the store") {
+  TempDir dir;
+  StoreOptions so;
+  so.dir = dir.path();
+  { auto s = Store::open(std::move(so)); REQUIRE(s); CHECK((*s)->key_storage_kind().find("Windows") != std::string::npos); }
+  CHECK(fs::exists(dir / "store.key.dpapi"));
+  CHECK_FALSE(fs::exists(dir / "store.key"));
+  StoreOptions again;
+  again.dir = dir.path();
+  CHECK(Store::open(std::move(again)));
+  auto ks = choose_key_store(dir.path(), KeyStorePreference::automatic);
+  CHECK(ks->save(crypto::SecretBytes(32, 1)).error().code == Errc::already_exists);
+}
+#endif
