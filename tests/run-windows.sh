@@ -72,6 +72,13 @@ installer() {
   # The installed client, as a candidate's computer would run it: default data folder
   # (%LOCALAPPDATA%\Vigil), the store key under DPAPI, the model beside the executable.
   wine "$inst/vigil-client.exe" check
+  # The webcam checks on a fixture clip: the installed client uses the model installed beside it.
+  local fixtures=${VIGIL_FACE_FIXTURES:-$root/../shared/fixtures/faces} seen
+  seen=$(wine "$inst/vigil-client.exe" check-camera --file "$fixtures/clip_steady_one_face.avi" --seconds 2)
+  echo "$seen"
+  grep -q "Face detector: BlazeFace front model (C:.*Programs.Vigil.models" <<<"$seen" ||
+    { echo "the installed client did not use its installed face model" >&2; return 1; }
+  grep -q "^Result: We can see your face clearly" <<<"$seen" || { echo "the camera check saw no clear face" >&2; return 1; }
   # Something waiting to sync: a silent uninstall must keep the data folder.
   wine "$inst/vigil-client.exe" demo > /dev/null
   if wine "$inst/vigil-client.exe" pending; then echo "pending said nothing waits after a demo session" >&2; return 1; fi

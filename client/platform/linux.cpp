@@ -24,6 +24,10 @@ namespace vigil::client::platform {
 
 namespace fs = std::filesystem;
 
+fs::path resource_dir() { return fs::path("/usr/share/vigil"); }
+
+fs::path haar_cascade_dir() { return fs::path("/usr/share/opencv4/haarcascades"); }
+
 fs::path default_data_dir() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') return fs::path(xdg) / "vigil";
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return fs::path(home) / ".local/share/vigil";

@@ -20,6 +20,13 @@ namespace vigil::client::platform {
 // (Windows: %LOCALAPPDATA%\Vigil; macOS: ~/Library/Application Support/Vigil.)
 std::filesystem::path default_data_dir();
 
+// Where the installed program's read-only files are: the face model in models/, OpenCV's Haar
+// cascades in haarcascades/. Linux: /usr/share/vigil (the package's; the Haar cascades are
+// Debian's opencv-data, /usr/share/opencv4/haarcascades). Windows: the folder of the running
+// executable (the installer puts them beside vigil-client.exe).
+std::filesystem::path resource_dir();
+std::filesystem::path haar_cascade_dir();
+
 // Opens url in an app window of the system browser (no tabs, no address bar) and returns without
 // waiting for it to close. Linux: the first of chromium, google-chrome, microsoft-edge found on
 // PATH with --app=URL, else xdg-open. Errc::unavailable when nothing can show a web page; the

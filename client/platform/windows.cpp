@@ -109,6 +109,16 @@ fs::path default_data_dir() {
   return fs::path(L".vigil");
 }
 
+fs::path resource_dir() {
+  std::wstring exe(32768, L'\0');
+  const DWORD n = GetModuleFileNameW(nullptr, exe.data(), static_cast<DWORD>(exe.size()));
+  if (n == 0 || n >= exe.size()) return fs::path(L".");
+  exe.resize(n);
+  return fs::path(exe).parent_path();
+}
+
+fs::path haar_cascade_dir() { return resource_dir() / L"haarcascades"; }
+
 Status open_app_window(const std::string& url) {
   // Edge is part of Windows 10 and 11; --app gives a window without tabs or address bar.
   if (auto edge = find_edge()) {

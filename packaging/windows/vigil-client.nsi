@@ -3,7 +3,8 @@
 ; Everything goes under %LOCALAPPDATA%\Programs\Vigil and HKCU; the candidate's data stays in
 ; %LOCALAPPDATA%\Vigil, which the uninstaller removes only when asked, and never silently when
 ; some of it has not reached the server.
-Unicode true
+; A 64-bit installer: the client is x86-64 only, and Debian's nsis carries amd64 stubs.
+Target amd64-unicode
 ManifestDPIAware true
 RequestExecutionLevel user
 SetCompressor /SOLID lzma

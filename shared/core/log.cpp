@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -52,7 +53,9 @@ void write(std::string_view whole_line) { spdlog::info("{}", whole_line); }
 
 void use_stderr(const std::string& program) {
   auto logger = spdlog::stderr_logger_mt(program + " log");
-  logger->set_pattern(program + ": %v");
+  // "\n", not spdlog's platform default ("\r\n" on Windows, where stderr's text mode would then
+  // write "\r\r\n"): one line ending everywhere.
+  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(program + ": %v", spdlog::pattern_time_type::local, "\n"));
   spdlog::set_default_logger(std::move(logger));
 }
 

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -330,7 +331,8 @@ TEST_CASE("events go through spdlog's default logger, one line each") {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   auto logger = std::make_shared<spdlog::logger>("test", sink);
-  logger->set_pattern("test: [%l] %v");
+  // Lines end in "\n" on every platform, as log::use_stderr sets it (spdlog's default is "\r\n" on Windows).
+  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("test: [%l] %v", spdlog::pattern_time_type::local, "\n"));
   const auto before = spdlog::default_logger();
   spdlog::set_default_logger(logger);
   vigil::log::warn("accept_failed", {{"reason", "Too many\nopen files"}});
