@@ -297,6 +297,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Vigil candidate client: sit your assessment at home, online or offline.", "vigil-client"};
   app.set_version_flag("--version", std::string("vigil-client ") + vigil::k_version);
   app.require_subcommand(1);
+  // Options are --name on every platform. CLI11 also reads /name as an option on Windows by default,
+  // which would take a path such as /tmp/receipt.json for an unknown option.
+  app.allow_windows_style_options(false);
 
   Globals g;
   app.add_option("--data", g.data_dir, "Folder holding this device's encrypted store")->capture_default_str();

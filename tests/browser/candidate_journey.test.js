@@ -474,6 +474,24 @@ test('a candidate goes from enrolment to a signed receipt in the browser, by key
       await checkScreen(page, 'receipt');
     });
 
+    await step('the signed receipt verifies offline, with the client and the server stopped', async () => {
+      await sitting.stop();
+      const status = await sitting.client(['status']);
+      const id = status.stdout.match(/session:\s+(\S+): .*receipt kept/)?.[1];
+      assert.ok(id, status.stdout + status.stderr);
+      const file = path.join(sitting.root, 'receipt.json');
+      const saved = await sitting.client(['receipt', id, '--out', file]);
+      assert.equal(saved.code, 0, saved.stdout + saved.stderr);
+      const key = path.join(sitting.home, 'published', 'receipt-public.key');
+      const verified = await sitting.client(['verify-receipt', file, '--key', key]);
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+      // A receipt changed by one character no longer verifies.
+      const forged = path.join(sitting.root, 'forged.json');
+      fs.writeFileSync(forged, fs.readFileSync(file, 'utf8').replace(/"final_seq":\s*(\d+)/, (m, n) => `"final_seq":${Number(n) + 1}`));
+      assert.notEqual(fs.readFileSync(forged, 'utf8'), fs.readFileSync(file, 'utf8'), 'the forgery changed nothing');
+      assert.notEqual((await sitting.client(['verify-receipt', forged, '--key', key])).code, 0);
+    });
+
     assert.deepEqual(errors, [], 'no script errors in the page');
   } finally {
     for (const stop of stops.reverse()) await stop();
