@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -23,12 +24,10 @@ struct RunResult {
 
 namespace detail {
 
+// UTF-8 to UTF-16 through std::filesystem (a path made from char8_t text is read as UTF-8; one made
+// from plain char text would be read in the ANSI code page).
 inline std::wstring widen(const std::string& s) {
-  if (s.empty()) return {};
-  const int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring w(static_cast<std::size_t>(n), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
+  return std::filesystem::path(std::u8string(s.begin(), s.end())).wstring();
 }
 
 // One argument quoted the way the C runtime's parser reads it back (backslashes are literal
