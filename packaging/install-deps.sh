@@ -6,6 +6,8 @@
 #   packaging/install-deps.sh                build + test dependencies (what the README commands use)
 #   packaging/install-deps.sh --check        only report what is missing here; exit 1 if anything is
 #   packaging/install-deps.sh --list         print the Debian packages a bare Debian 12 gets, one a line
+#   packaging/install-deps.sh --windows      also the Windows client's cross-build and Wine packages
+#                                            (packaging/windows/build.sh runs this itself)
 #   packaging/install-deps.sh --check-fresh  would the install work on a BARE Debian 12? Resolves the
 #                                            whole package list against an empty dpkg status with
 #                                            Debian's archive alone (none of this machine's apt
@@ -58,8 +60,14 @@ MAIN_PACKAGES=(
   ninja-build
   nlohmann-json3-dev
   opencv-data               # Haar cascades: the fallback face detector and the speed reference
-  # The Windows client (packaging/windows/, tests/run-windows.sh): Debian's MinGW-w64 cross
-  # compiler, the tools its dependency build needs, the installer and signing tools, and Wine.
+  openssl                   # install-deps itself: checks the model tarball's SHA-512
+  pkg-config
+  python3                   # test helpers (crash-test driver, bench summaries)
+)
+# The Windows client (packaging/windows/, tests/run-windows.sh), installed with --windows only
+# (packaging/windows/build.sh asks for them): Debian's MinGW-w64 cross compiler, what its
+# dependency build needs, the installer and signing tools, and Wine.
+WINDOWS_PACKAGES=(
   curl                      # packaging/windows/deps.sh: .orig tarballs from deb.debian.org
   file                      # packaging/windows/build.sh reports what it built
   g++-mingw-w64-x86-64-posix
@@ -70,9 +78,6 @@ MAIN_PACKAGES=(
   tcl                       # SQLCipher's amalgamation is generated with tclsh
   wine                      # runs the Windows tests and the candidate journey against the .exe
   wine64
-  openssl                   # install-deps itself: checks the model tarball's SHA-512
-  pkg-config
-  python3                   # test helpers (crash-test driver, bench summaries)
 )
 BACKPORTS_PACKAGES=(
   "libsqlcipher-dev=${SQLCIPHER_VERSION}"
@@ -99,13 +104,21 @@ MODEL_PACKAGES=(
 )
 
 mode=install
-case "${1:-}" in
-  "") ;;
-  --check) mode=check ;;
-  --check-fresh) mode=fresh ;;
-  --list) printf '%s\n' "${MAIN_PACKAGES[@]}" "${NODE_PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; exit 0 ;;
-  *) echo "usage: $0 [--check | --check-fresh | --list]" >&2; exit 2 ;;
-esac
+windows=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) mode=check ;;
+    --check-fresh) mode=fresh ;;
+    --windows) windows=1 ;;
+    --list) mode=list ;;
+    *) echo "usage: $0 [--check | --check-fresh | --list] [--windows]" >&2; exit 2 ;;
+  esac
+done
+# --check-fresh always resolves the Windows packages too: a bare machine must be able to get them.
+if [[ $windows -eq 1 || $mode == fresh ]]; then MAIN_PACKAGES+=("${WINDOWS_PACKAGES[@]}"); fi
+if [[ $mode == list ]]; then
+  printf '%s\n' "${MAIN_PACKAGES[@]}" "${NODE_PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; exit 0
+fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 as_root() {

@@ -12,6 +12,7 @@
 # Wine's prefix is kept in ${VIGIL_WINE_PREFIX:-~/.cache/vigil/wine} (its first start takes about
 # 20 s); each run uses a fresh copy of it, so nothing one run installs is seen by the next.
 set -euo pipefail
+{  # read whole before it runs (an edit during a run cannot change the running script)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 parts=("$@")
@@ -109,3 +110,5 @@ for part in "${parts[@]}"; do
   esac
 done
 phase "done"
+exit
+}

@@ -9,6 +9,7 @@
 # signs with a TEST certificate (certs/make-codesign-test-cert.sh) and checks the signature
 # against that test root; docs/PLATFORMS.md says how production signing works.
 set -euo pipefail
+{  # read whole before it runs (an edit during a run cannot change the running script)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 build=build/windows
@@ -55,3 +56,5 @@ makensis -V2 -DVERSION="$version" -DSTAGE="$root/$stage" \
   -DOUTFILE="$root/$out" packaging/windows/vigil-client.nsi
 sign "$out"
 echo "installer: $out ($(du -k "$out" | cut -f1) KiB), signed$([ -n "$ca" ] && echo ' with the TEST certificate, verified')"
+exit
+}

@@ -45,16 +45,16 @@ Run run_and_kill(const fs::path& dir, long first, std::chrono::microseconds dela
   return run;
 }
 
-long env_long(const char* name, long fallback) {
+std::int64_t env_long(const char* name, std::int64_t fallback) {
   const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::strtol(v, nullptr, 10) : fallback;
+  return v != nullptr && *v != '\0' ? std::strtoll(v, nullptr, 10) : fallback;
 }
 
 }  // namespace
 
 TEST_CASE("every acknowledged save survives SIGKILL at random points, and the store stays consistent") {
-  const long iterations = env_long("VIGIL_CRASH_ITERATIONS", 200);
-  const auto seed = static_cast<std::uint64_t>(env_long("VIGIL_CRASH_SEED", static_cast<long>(std::random_device{}())));
+  const std::int64_t iterations = env_long("VIGIL_CRASH_ITERATIONS", 200);
+  const auto seed = static_cast<std::uint64_t>(env_long("VIGIL_CRASH_SEED", static_cast<std::int64_t>(std::random_device{}())));
   std::mt19937_64 rng(seed);
 
   const testing::TempDir work;
@@ -79,7 +79,7 @@ TEST_CASE("every acknowledged save survives SIGKILL at random points, and the st
   long killed_mid_save = 0;
   long killed_before_open = 0;
 
-  for (long it = 0; it < iterations; ++it) {
+  for (std::int64_t it = 0; it < iterations; ++it) {
     INFO("seed " << seed << ", iteration " << it);
     const Run run = run_and_kill(dir, next_first, std::chrono::microseconds(delay_us(rng)));
     std::istringstream lines(run.output);

@@ -70,11 +70,19 @@ class Child {
     si.hStdError = write_end;
     PROCESS_INFORMATION pi{};
     const std::wstring app = detail::widen(args.at(0));
-    const BOOL ok = ::CreateProcessW(app.c_str(), cmd.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
+    // Wine, with hundreds of short-lived processes behind it, now and then refuses a creation
+    // for a moment; three tries, 100 ms apart, and then the error code is reported.
+    BOOL ok = FALSE;
+    DWORD error = 0;
+    for (int attempt = 0; attempt < 3 && !ok; ++attempt) {
+      if (attempt > 0) ::Sleep(100);
+      ok = ::CreateProcessW(app.c_str(), cmd.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
+      if (!ok) error = ::GetLastError();
+    }
     ::CloseHandle(write_end);
     if (!ok) {
       ::CloseHandle(read_end);
-      throw std::runtime_error("CreateProcessW failed for " + args.at(0));
+      throw std::runtime_error("CreateProcessW failed for " + args.at(0) + " (error " + std::to_string(error) + ")");
     }
     ::CloseHandle(pi.hThread);
     process_ = pi.hProcess;
