@@ -8,12 +8,16 @@
 #   certs/make-codesign-test-cert.sh OUTDIR
 #
 # Writes OUTDIR/codesign-test-ca.pem, OUTDIR/codesign-test.pem and OUTDIR/codesign-test.key
-# (0600). Re-running keeps what is there.
+# (0600). Re-running keeps what is there until it is a day from expiry.
 set -euo pipefail
 (($# == 1)) || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 out=$1
 mkdir -p "$out"
-[ -f "$out/codesign-test.pem" ] && [ -f "$out/codesign-test.key" ] && [ -f "$out/codesign-test-ca.pem" ] && exit 0
+# Kept while it has more than a day to run (it lives 30 days), else made afresh.
+if [ -f "$out/codesign-test.pem" ] && [ -f "$out/codesign-test.key" ] && [ -f "$out/codesign-test-ca.pem" ] &&
+   openssl x509 -checkend 86400 -noout -in "$out/codesign-test.pem" > /dev/null; then
+  exit 0
+fi
 umask 077
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
