@@ -27,6 +27,12 @@ std::filesystem::path default_data_dir();
 std::filesystem::path resource_dir();
 std::filesystem::path haar_cascade_dir();
 
+#ifdef _WIN32
+// One argument quoted as CommandLineToArgvW (and the C runtime) split it back, for a command line
+// given to CreateProcessW (the tests' process runner uses it too).
+std::wstring quote_argument(const std::wstring& arg);
+#endif
+
 // Opens url in an app window of the system browser (no tabs, no address bar) and returns without
 // waiting for it to close. Linux: the first of chromium, google-chrome, microsoft-edge found on
 // PATH with --app=URL, else xdg-open. Errc::unavailable when nothing can show a web page; the

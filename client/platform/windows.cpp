@@ -58,26 +58,6 @@ std::optional<fs::path> find_edge() {
   return std::nullopt;
 }
 
-// One argument quoted as CommandLineToArgvW (and the C runtime) will split it back: backslashes
-// are literal except before a quote, where they and the quote are escaped. Written here because
-// Windows has no argv-taking process API; CreateProcessW takes one command line.
-std::wstring quote_argument(const std::wstring& arg) {
-  std::wstring out = L"\"";
-  std::size_t backslashes = 0;
-  for (wchar_t c : arg) {
-    if (c == L'\\') {
-      ++backslashes;
-      continue;
-    }
-    if (c == L'"') out.append(backslashes * 2 + 1, L'\\');
-    else out.append(backslashes, L'\\');
-    backslashes = 0;
-    out.push_back(c);
-  }
-  out.append(backslashes * 2, L'\\');
-  out.push_back(L'"');
-  return out;
-}
 
 std::wstring widen(const std::string& utf8) {
   const int len = MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
@@ -103,6 +83,27 @@ bool spawn_detached(const fs::path& exe, const std::vector<std::wstring>& args) 
 }
 
 }  // namespace
+
+// One argument quoted as CommandLineToArgvW (and the C runtime) will split it back: backslashes
+// are literal except before a quote, where they and the quote are escaped. Written here because
+// Windows has no argv-taking process API; CreateProcessW takes one command line.
+std::wstring quote_argument(const std::wstring& arg) {
+  std::wstring out = L"\"";
+  std::size_t backslashes = 0;
+  for (wchar_t c : arg) {
+    if (c == L'\\') {
+      ++backslashes;
+      continue;
+    }
+    if (c == L'"') out.append(backslashes * 2 + 1, L'\\');
+    else out.append(backslashes, L'\\');
+    backslashes = 0;
+    out.push_back(c);
+  }
+  out.append(backslashes * 2, L'\\');
+  out.push_back(L'"');
+  return out;
+}
 
 fs::path default_data_dir() {
   if (auto local = known_folder(FOLDERID_LocalAppData)) return *local / L"Vigil";

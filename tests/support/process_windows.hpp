@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "client/platform/platform.hpp"
+
 namespace vigil::testing {
 
 struct RunResult {
@@ -30,26 +32,6 @@ inline std::wstring widen(const std::string& s) {
   return std::filesystem::path(std::u8string(s.begin(), s.end())).wstring();
 }
 
-// One argument quoted the way the C runtime's parser reads it back (backslashes are literal
-// except before a quote).
-inline std::wstring quote(const std::wstring& arg) {
-  if (!arg.empty() && arg.find_first_of(L" \t\"") == std::wstring::npos) return arg;
-  std::wstring q = L"\"";
-  std::size_t backslashes = 0;
-  for (wchar_t c : arg) {
-    if (c == L'\\') {
-      ++backslashes;
-      continue;
-    }
-    q.append(c == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
-    backslashes = 0;
-    q.push_back(c);
-  }
-  q.append(backslashes * 2, L'\\');
-  q.push_back(L'"');
-  return q;
-}
-
 }  // namespace detail
 
 class Child {
@@ -61,7 +43,7 @@ class Child {
     if (!::CreatePipe(&read_end, &write_end, &sa, 0)) throw std::runtime_error("CreatePipe failed");
     ::SetHandleInformation(read_end, HANDLE_FLAG_INHERIT, 0);
     std::wstring cmd;
-    for (const auto& a : args) cmd += (cmd.empty() ? L"" : L" ") + detail::quote(detail::widen(a));
+    for (const auto& a : args) cmd += (cmd.empty() ? L"" : L" ") + client::platform::quote_argument(detail::widen(a));
     STARTUPINFOW si{};
     si.cb = sizeof si;
     si.dwFlags = STARTF_USESTDHANDLES;
