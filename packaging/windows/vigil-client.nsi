@@ -81,8 +81,11 @@ Section "Uninstall"
   ${If} $0 == 0
     StrCpy $1 "Also remove your Vigil data from this computer?$\r$\n$\r$\nEverything in it has reached the server."
     MessageBox MB_YESNO|MB_ICONQUESTION $1 /SD IDNO IDNO keep_data
-  ${Else}
+  ${ElseIf} $0 == 3
     StrCpy $1 "Some of your answers or recordings have NOT reached the server yet.$\r$\n$\r$\nKeep your Vigil data on this computer? Connect to the internet and open Vigil to send them. Choose No only if your assessment centre has told you to."
+    MessageBox MB_YESNO|MB_ICONEXCLAMATION|MB_DEFBUTTON1 $1 /SD IDYES IDYES keep_data
+  ${Else}
+    StrCpy $1 "Vigil could not check whether everything has reached the server (is Vigil still open?).$\r$\n$\r$\nKeep your Vigil data on this computer? Choose No only if your assessment centre has told you to."
     MessageBox MB_YESNO|MB_ICONEXCLAMATION|MB_DEFBUTTON1 $1 /SD IDYES IDYES keep_data
   ${EndIf}
   RMDir /r "$LOCALAPPDATA\Vigil"
