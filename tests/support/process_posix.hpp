@@ -1,6 +1,8 @@
 #pragma once
 // POSIX side of tests/support/process.hpp (fork, pipes, signals).
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 #include <optional>
@@ -95,14 +97,8 @@ class Child {
         output_ += line + "\n";
         if (line.find(needle) != std::string::npos) return line;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      buffer_.append(buf, static_cast<std::size_t>(n));
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      if (read_once(deadline) == Read::end) return std::nullopt;
     }
   }
 
@@ -146,14 +142,11 @@ class Child {
   bool read_for(std::chrono::microseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() < 0) return true;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return true;
-      char buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) return false;
-      buffer_.append(buf, static_cast<std::size_t>(n));
+      switch (read_once(deadline)) {
+        case Read::data: break;
+        case Read::timeout: return true;
+        case Read::end: return false;
+      }
     }
   }
 
@@ -161,6 +154,19 @@ class Child {
   const std::string& output() const { return output_; }
 
  private:
+  enum class Read { data, timeout, end };
+  // One poll, bounded by `deadline`, and one read into buffer_ when there is something to read.
+  Read read_once(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) <= 0) return Read::timeout;
+    char buf[4096];
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0) return Read::end;
+    buffer_.append(buf, static_cast<std::size_t>(n));
+    return Read::data;
+  }
+
   pid_t pid_ = -1;
   int fd_ = -1;
   std::string buffer_;
