@@ -4,10 +4,12 @@
 # test in both, then runs each libFuzzer target briefly (clang). Warnings are errors. This is what
 # .ci/run runs.
 #
-#   tests/run-all.sh            both presets, then the fuzzers for VIGIL_FUZZ_SECONDS (default 15) each
+#   tests/run-all.sh            dev, then the Windows client under Wine (tests/run-windows.sh: its
+#                               cross-build, unit tests, installer and journey; the journey uses
+#                               the dev build's server), then asan, then the fuzzers for
+#                               VIGIL_FUZZ_SECONDS (default 15) each
 #   tests/run-all.sh dev        one preset, no fuzzing
 #   tests/run-all.sh dev windows  the dev preset, then the Windows client under Wine
-#                               (tests/run-windows.sh; its journey uses the dev build's server)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,7 +34,7 @@ phase_done "install (apt, npm, model)"
 presets=("$@")
 fuzz=0
 if [[ ${#presets[@]} -eq 0 ]]; then
-  presets=(dev asan)
+  presets=(dev windows asan)
   fuzz=1
 fi
 jobs=$(nproc)

@@ -511,6 +511,14 @@ TEST_CASE("a store without enrolment cannot start the monitor, since evidence co
 // The four-hour figure is `tests/bench/run.sh vision-soak` (release build); this is the same
 // path for 10 minutes of session (every frame analysed), so that it also runs under ASan (leaks).
 TEST_CASE("ten minutes of session through the monitor keep its memory flat") {
+#ifdef _WIN32
+  // Under Wine (not real Windows) the working set grows about 1.3 MB per session minute here:
+  // Wine's heap keeps memory when a frame is allocated on the capture thread and freed on the
+  // analysis thread. The same frames read and analysed on one thread stay flat, as does the store
+  // (docs/PLATFORMS.md). Real Windows has not been measured; this test is for it.
+  if (::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr)
+    SKIP("under Wine: its heap grows with frames freed on another thread (docs/PLATFORMS.md)");
+#endif
   Recorded rec;
   MonitorOptions mo = rec.options();
   auto monitor = Monitor::create(file_source(k_fixtures / "clip_second_face_appears.avi", true, 0), std::move(mo));
