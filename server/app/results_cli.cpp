@@ -92,6 +92,8 @@ int run_release(ResultsCli& c) {
             << " released before, " << r->counts.incomplete << " still awaiting marking and not released)\n"
             << "withheld by proctor review: " << r->counts.withheld_under_review << " under review, "
             << r->counts.withheld_adverse << " with an adverse decision (no result, no certificate)\n"
+            << "withheld by the identity check: " << r->counts.awaiting_identity << " not decided yet, "
+            << r->counts.withheld_identity << " found not to match\n"
             << "certificates issued: " << r->certificates.size() << "\n";
   for (const auto& cert : r->certificates) std::cout << "  " << cert.credential_id << "  " << cert.candidate_id << "\n";
   return 0;

@@ -129,6 +129,13 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
   if (hold == ReviewHold::under_review) {
     return fail(Errc::conflict, "the proctors' review of " + std::string(sitting_id) + " is not finished: issue the certificate once it is decided");
   }
+  // Nor a result whose identity check is undecided or found a mismatch (ResultsRepository invariant 5).
+  VIGIL_ASSIGN(auto identity, results.identity_hold(sitting_id));
+  if (identity != IdentityHold::none) {
+    return fail(Errc::conflict, identity == IdentityHold::withheld
+                                    ? "the result of " + std::string(sitting_id) + " is withheld: two proctors found the identity photos do not match"
+                                    : "the identity check of " + std::string(sitting_id) + " is not decided: issue the certificate once it is");
+  }
   VIGIL_ASSIGN(auto candidate, repo.candidate(row->candidate_id));
   if (!candidate) return fail(Errc::not_found, "the candidate of this result no longer exists");
   VIGIL_ASSIGN(auto report, stored_report(*row));

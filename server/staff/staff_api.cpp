@@ -16,6 +16,8 @@
 #include "server/staff/staff_council.hpp"
 #include "server/staff/staff_detail.hpp"
 #include "server/staff/staff_review.hpp"
+#include "server/staff/staff_identity.hpp"
+#include "server/results/identity.hpp"
 #include "server/staff/staff_equalities.hpp"
 #include "server/staff/staff_marking.hpp"
 #include "server/staff/staff_results.hpp"
@@ -185,6 +187,12 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/sessions/{device}/{session}/evidence/{sha}", Permission::review_evidence, ScopeFrom::session, get_evidence},
     {"POST", "/staff/api/sessions/{device}/{session}/flags/{flag}", Permission::review_decide, ScopeFrom::session, post_flag_decision},
     {"POST", "/staff/api/sessions/{device}/{session}/decision", Permission::review_decide, ScopeFrom::session, post_session_decision},
+    // Identity checks (staff_identity.cpp).
+    {"GET", "/staff/api/identity", Permission::identity_queue, ScopeFrom::none, get_identity_queue},
+    {"POST", "/staff/api/identity/{device}/{session}/assign", Permission::review_assign, ScopeFrom::session, post_identity_assign},
+    {"GET", "/staff/api/identity/{device}/{session}", Permission::identity_read, ScopeFrom::session, get_identity_check},
+    {"GET", "/staff/api/identity/{device}/{session}/photos/{which}", Permission::identity_read, ScopeFrom::session, get_identity_photo},
+    {"POST", "/staff/api/identity/{device}/{session}/decision", Permission::identity_read, ScopeFrom::session, post_identity_decision},
     {"GET", "/staff/api/marking/queue", Permission::marking, ScopeFrom::none, get_marking_queue},
     {"GET", "/staff/api/marking/scripts/{script}", Permission::marking, ScopeFrom::none, get_marking_script},
     {"POST", "/staff/api/marking/scripts/{script}/marks", Permission::marking, ScopeFrom::none, post_marking_marks},
@@ -254,7 +262,18 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
       if (admin) return {};
       if (manager && !scope.council_id.empty() && scope.council_id == who.council_id) return {};
       return deny();
-    case Permission::review_queue: return admin || proctor ? Status{} : deny();
+    case Permission::review_queue:
+    case Permission::identity_queue: return admin || proctor ? Status{} : deny();
+    case Permission::identity_read: {
+      if (!proctor) return deny();
+      VIGIL_ASSIGN(auto check, repo.identity_check(scope.device_id, scope.session_id));
+      if (!check || !may_see_identity({check->state, check->proctor_id, check->second_proctor_id, check->proposed_decision,
+                                       check->proposed_by},
+                                      who.user_id)) {
+        return fail(Errc::forbidden, "this identity check is not assigned to you");
+      }
+      return {};
+    }
     case Permission::marking: return who.role == Role::assessor ? Status{} : deny();
     case Permission::marking_progress: return admin ? Status{} : deny();
     case Permission::review_read:

@@ -22,7 +22,9 @@
 //      (staff_accounts.hpp); user management, release and adverse review decisions need a
 //      re-authentication within reauth_minutes (401 reauth_required).
 //  (4) Evidence is opened (decrypted) only in the response to a proctor's view, and every view and
-//      every decision is written to the audit log in the same transaction as its effect.
+//      every decision is written to the audit log in the same transaction as its effect. Identity
+//      photos are opened only for the check's own proctors (the assigned one, and the second once
+//      the check was passed on): nobody else, admins included, reaches the endpoint.
 //  (5) An adverse session decision (concerns, breach) takes effect only when a second, different
 //      proctor makes the same decision. If they disagree, only a proctor who took no part in that
 //      review round may decide it. A decided round is final; a later flag opens a new round and the
@@ -116,6 +118,8 @@ enum class Permission {
   marking_progress,   // programme admins: counts per window, never script text
   council_results,    // scope: the council in the path (its candidates' released results)
   reports_read,       // aggregate equalities report and item statistics: programme admins only
+  identity_queue,     // proctors (their own checks) and programme admins (every check, to assign)
+  identity_read,      // scope: the session in the path; only the check's proctors (photos, decisions)
 };
 
 // What a request is about: the council or the session named in its path.

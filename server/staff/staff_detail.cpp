@@ -19,6 +19,29 @@
 
 namespace vigil::server::staff_detail {
 
+Result<Bytes> open_session_blob(Ctx& c, std::string_view device_id, std::string_view sha_hex,
+                                std::initializer_list<std::string_view> contexts) {
+  auto sha = from_hex(sha_hex);
+  if (!sha || sha->size() != 32) return fail(Errc::not_found, "this session has no such evidence");
+  VIGIL_ASSIGN(auto blob, c.repo.blob(device_id, *sha));
+  if (!blob || !blob->complete) return fail(Errc::not_found, "this evidence has not arrived from the device yet");
+  if (!c.config.evidence_key) return fail(Errc::unavailable, "the server has no evidence key loaded; evidence cannot be opened");
+  VIGIL_ASSIGN(auto sealed, c.repo.read_blob(*blob, 0, static_cast<std::size_t>(blob->size)));
+  for (const auto context : contexts) {
+    if (auto opened = crypto::open_sealed(*c.config.evidence_key, sealed, as_bytes(context))) return std::move(*opened);
+  }
+  return fail(Errc::integrity, "this evidence could not be opened: it is damaged or was not sealed for this session");
+}
+
+HttpResponse image_response(const Bytes& b) {
+  std::string type = "application/octet-stream";
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) type = "image/jpeg";
+  if (b.size() >= 8 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') type = "image/png";
+  auto r = bytes_response(std::move(type), std::string(as_chars(b)));
+  r.headers["Content-Disposition"] = "inline";
+  return r;
+}
+
 
 Result<std::string> str_field(ObjectReader& in, std::string_view name, std::size_t max_len, bool required) {
   VIGIL_ASSIGN(auto v, in.optional_string(name, max_len));

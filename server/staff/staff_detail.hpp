@@ -100,6 +100,16 @@ using Handler = Result<HttpResponse> (*)(Ctx&);
 std::string severity_name(std::int64_t s);
 json queue_json(const QueueEntry& q);
 
+// A sealed blob of a session (evidence, a thumbnail, an identity photo) opened with the evidence
+// key, in memory only (staff_api.hpp invariant 4): not_found until it has arrived, unavailable
+// without the key, integrity when it does not open with any of `contexts` (the sealed box's AAD)
+// in turn. The caller checks first that the session references the blob.
+Result<Bytes> open_session_blob(Ctx& c, std::string_view device_id, std::string_view sha_hex,
+                                std::initializer_list<std::string_view> contexts);
+// The opened blob as an inline image response (JPEG or PNG by its first bytes), never stored by
+// the browser (http::harden sets Cache-Control: no-store on every staff response).
+HttpResponse image_response(const Bytes& opened);
+
 // ---- accounts (staff_accounts.cpp) ---
 
 json user_json(const StaffUser& u);

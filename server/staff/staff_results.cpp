@@ -138,6 +138,8 @@ Result<HttpResponse> post_window_release(Ctx& c) {
                       " already, " + std::to_string(out.counts.incomplete) + " awaiting marking, " +
                       std::to_string(out.counts.withheld_under_review) + " withheld under review, " +
                       std::to_string(out.counts.withheld_adverse) + " withheld after an adverse decision, " +
+                      std::to_string(out.counts.awaiting_identity) + " awaiting the identity check, " +
+                      std::to_string(out.counts.withheld_identity) + " withheld: identity, " +
                       std::to_string(out.certificates.size()) + " certificate(s)";
   VIGIL_TRY(c.audit("results.release", "assessment/" + id, detail));
   return json_response(200, json{{"v", 1},
@@ -147,6 +149,8 @@ Result<HttpResponse> post_window_release(Ctx& c) {
                            {"awaiting_marking", out.counts.incomplete},
                            {"withheld_under_review", out.counts.withheld_under_review},
                            {"withheld_adverse", out.counts.withheld_adverse},
+                           {"awaiting_identity", out.counts.awaiting_identity},
+                           {"withheld_identity", out.counts.withheld_identity},
                            {"certificates", out.certificates.size()},
                            {"certificates_deferred", deps.d.signer == nullptr}});
 }

@@ -114,12 +114,6 @@ Result<HttpResponse> get_session(Ctx& c) {
 
 namespace {
 
-std::string sniff_type(const Bytes& b) {
-  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "image/jpeg";
-  if (b.size() >= 8 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return "image/png";
-  return "application/octet-stream";
-}
-
 // A proctor's decision as both decision endpoints take it: {"decision", "note"}, the decision one
 // of `allowed`; every decision but the first (the benign one) needs a note, `note_needed` says so.
 struct DecisionBody {
@@ -151,20 +145,12 @@ Result<HttpResponse> get_evidence(Ctx& c) {
   const std::string& sha_hex = c.params.at("sha");
   VIGIL_ASSIGN(auto row, review_row(c));
   VIGIL_ASSIGN(bool referenced, c.staff.session_references_blob(row.device_id, row.session_id, sha_hex));
-  auto sha = from_hex(sha_hex);
-  if (!referenced || !sha || sha->size() != 32) return fail(Errc::not_found, "this session has no such evidence");
-  VIGIL_ASSIGN(auto blob, c.repo.blob(row.device_id, *sha));
-  if (!blob || !blob->complete) return fail(Errc::not_found, "this evidence has not arrived from the device yet");
-  if (!c.config.evidence_key) return fail(Errc::unavailable, "the server has no evidence key loaded; evidence cannot be opened");
-  VIGIL_ASSIGN(auto sealed, c.repo.read_blob(*blob, 0, static_cast<std::size_t>(blob->size)));
+  if (!referenced) return fail(Errc::not_found, "this session has no such evidence");
   // Sealed by the device with the session id as context (EVENTS.md): a box moved to another
   // session does not open.
-  auto opened = crypto::open_sealed(*c.config.evidence_key, sealed, as_bytes(row.session_id));
-  if (!opened) return fail(Errc::integrity, "this evidence could not be opened: it is damaged or was not sealed for this session");
+  VIGIL_ASSIGN(auto opened, open_session_blob(c, row.device_id, sha_hex, {row.session_id}));
   VIGIL_TRY(c.audit("evidence.view", "session/" + row.device_id + "/" + row.session_id, "blob " + sha_hex));
-  auto r = bytes_response(sniff_type(*opened), std::string(as_chars(*opened)));
-  r.headers["Content-Disposition"] = "inline";
-  return r;
+  return image_response(opened);
 }
 
 Result<HttpResponse> post_flag_decision(Ctx& c) {

@@ -12,6 +12,9 @@
 //  (4) Release skips a sitting whose proctor review (of its own candidate's devices) is open or
 //      awaiting a second proctor, or has an adverse outcome (concerns or breach, confirmed by two
 //      proctors) in any round; those are counted as withheld (issue 13, finding 3).
+//  (5) Release also skips a sitting with a submitted session of its own candidate whose identity
+//      check is not decided (or missing), and a sitting withheld by a decision (withheld_results,
+//      not lifted: reason 'identity' after two proctors found the photos do not match); schema 11.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,10 +52,14 @@ struct ReleaseCounts {
   std::int64_t incomplete = 0;      // still awaiting marking: not released
   std::int64_t withheld_under_review = 0;  // (4) review open or awaiting a second proctor
   std::int64_t withheld_adverse = 0;       // (4) concerns or breach confirmed by two proctors
+  std::int64_t awaiting_identity = 0;      // (5) the identity check is not decided yet
+  std::int64_t withheld_identity = 0;      // (5) two proctors found the photos do not match
 };
 
 // What proctor review says about releasing a sitting's result (invariant 4).
 enum class ReviewHold { none, under_review, adverse };
+// What the identity check says about releasing it (invariant 5).
+enum class IdentityHold { none, pending, withheld };
 
 class ResultsRepository {
  public:
@@ -80,6 +87,7 @@ class ResultsRepository {
   virtual Result<std::vector<ResultRow>> results_of_candidate(std::string_view candidate_id) = 0;
   virtual Result<ReleaseCounts> release(std::string_view assessment_id, std::int64_t now_ms) = 0;  // (2), (4)
   virtual Result<ReviewHold> review_hold(std::string_view sitting_id) = 0;  // (4)
+  virtual Result<IdentityHold> identity_hold(std::string_view sitting_id) = 0;  // (5)
 
   virtual Status add_credential(const CredentialRow& c) = 0;
   virtual Result<std::optional<CredentialRow>> credential(std::string_view credential_id) = 0;

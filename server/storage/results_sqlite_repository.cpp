@@ -27,6 +27,17 @@ constexpr const char* k_review_hold_exists = R"(EXISTS (
        AND (rs.state <> 'decided' OR EXISTS (SELECT 1 FROM review_outcomes o WHERE o.device_id = rs.device_id AND
             o.session_id = rs.session_id AND o.decision IN ('concerns', 'breach')))))";
 
+// Inside an UPDATE of results (invariant 5): a submitted session of the sitting's own candidate
+// whose identity check is not decided (a missing check counts as not decided), or a decision that
+// withholds the result and has not been lifted. ?1 of identity_hold's query is the sitting.
+constexpr const char* k_identity_pending_exists = R"(EXISTS (
+    SELECT 1 FROM sessions x WHERE x.session_id = results.sitting_id AND x.candidate_id = results.candidate_id
+       AND x.submitted_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identity_checks ic WHERE
+           ic.device_id = x.device_id AND ic.session_id = x.session_id AND ic.state = 'decided')))";
+constexpr const char* k_identity_withheld_exists = R"(EXISTS (
+    SELECT 1 FROM withheld_results w WHERE w.sitting_id = results.sitting_id AND w.candidate_id = results.candidate_id
+       AND w.lifted_wall_ms IS NULL))";
+
 CredentialRow credential_row(const sqlite::Statement& st) {
   CredentialRow c{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4),
                   std::nullopt, {}};
@@ -184,11 +195,16 @@ Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessme
     VIGIL_ASSIGN(auto hold, review_hold(r.sitting_id));
     if (hold == ReviewHold::under_review) ++c.withheld_under_review;
     if (hold == ReviewHold::adverse) ++c.withheld_adverse;
+    if (hold != ReviewHold::none) continue;
+    VIGIL_ASSIGN(auto identity, identity_hold(r.sitting_id));
+    if (identity == IdentityHold::withheld) ++c.withheld_identity;
+    if (identity == IdentityHold::pending) ++c.awaiting_identity;
   }
   VIGIL_ASSIGN(c.released,
                base_.changes(std::string("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
                                          "released_wall_ms IS NULL AND outcome IN ('met', 'not_met') AND NOT ") +
-                                 k_review_hold_exists,
+                                 k_review_hold_exists + " AND NOT " + k_identity_withheld_exists + " AND NOT " +
+                                 k_identity_pending_exists,
                              now_ms, assessment_id));
   return c;
 }
@@ -212,6 +228,19 @@ Result<ReviewHold> SqliteResultsRepository::review_hold(std::string_view sitting
                                           },
                                           sitting_id));
   return hold.value_or(ReviewHold::none);
+}
+
+Result<IdentityHold> SqliteResultsRepository::identity_hold(std::string_view sitting_id) {
+  // The same conditions as the release's UPDATE (invariant 5), on the sitting's results row.
+  VIGIL_ASSIGN(const auto hold, base_.one(std::string("SELECT ") + k_identity_withheld_exists + ", " +
+                                              k_identity_pending_exists + " FROM results WHERE results.sitting_id = ?",
+                                          [](const sqlite::Statement& s) {
+                                            if (s.column_int(0) != 0) return IdentityHold::withheld;
+                                            if (s.column_int(1) != 0) return IdentityHold::pending;
+                                            return IdentityHold::none;
+                                          },
+                                          sitting_id));
+  return hold.value_or(IdentityHold::none);
 }
 
 Status SqliteResultsRepository::add_credential(const CredentialRow& c) {

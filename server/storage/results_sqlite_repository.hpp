@@ -27,6 +27,7 @@ class SqliteResultsRepository final : public ResultsRepository {
   Result<std::vector<ResultRow>> results_of_candidate(std::string_view candidate_id) override;
   Result<ReleaseCounts> release(std::string_view assessment_id, std::int64_t now_ms) override;
   Result<ReviewHold> review_hold(std::string_view sitting_id) override;
+  Result<IdentityHold> identity_hold(std::string_view sitting_id) override;
   Status add_credential(const CredentialRow& c) override;
   Result<std::optional<CredentialRow>> credential(std::string_view credential_id) override;
   Result<std::optional<CredentialRow>> current_credential(std::string_view sitting_id) override;

@@ -185,6 +185,40 @@ struct AuditLine : AuditEntry {
   std::string who;
 };
 
+// An identity check (schema 11): one per submitted session, with its candidate's roster name and
+// level.
+struct IdentityCheckRow {
+  std::string device_id;
+  std::string session_id;
+  std::string candidate_id;
+  std::string full_name;
+  std::string level;
+  std::int64_t created_wall_ms = 0;
+  std::int64_t proctor_id = 0;          // 0: not assigned
+  std::int64_t second_proctor_id = 0;   // 0: none
+  std::string state;                    // open | awaiting_second | decided
+  std::string proposed_decision;
+  std::int64_t proposed_by = 0;
+  std::string decision;                 // matches | does_not_match, once decided
+  std::int64_t decided_wall_ms = 0;
+};
+
+struct IdentityDecisionRow {
+  std::int64_t proctor_id = 0;
+  int stage = 1;
+  std::string decision;
+  std::string note;
+  std::int64_t wall_ms = 0;
+};
+
+// What the session's journal says about its identity step: the sealed photos' blob hashes (from
+// its identity.checked record; empty when the candidate took none) and its first thumbnails.
+struct IdentityEvidence {
+  std::string face_photo;
+  std::string id_photo;
+  std::vector<std::string> thumbnails;
+};
+
 class StaffRepository {
  public:
   virtual ~StaffRepository() = default;
@@ -279,6 +313,29 @@ class StaffRepository {
                                   std::string_view proposed, std::int64_t proposed_by, std::string_view decision, bool disputed,
                                   std::int64_t now_ms) = 0;
   virtual Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) = 0;
+
+  // Identity checks (schema 11). proctor_id set: the checks waiting for that proctor (open and
+  // theirs, or awaiting them as the second); unset: every check not decided. Oldest first.
+  virtual Result<std::vector<IdentityCheckRow>> identity_queue(std::optional<std::int64_t> proctor_id,
+                                                               std::int64_t limit) = 0;
+  virtual Result<std::optional<IdentityCheckRow>> identity_check(std::string_view device_id,
+                                                                 std::string_view session_id) = 0;
+  // The active proctor with the fewest checks not decided, other than `except` (0: none).
+  virtual Result<std::optional<std::int64_t>> least_loaded_proctor(std::int64_t except) = 0;
+  // Sets the first (second = false) or second proctor of a check that is not decided.
+  virtual Status assign_identity(std::string_view device_id, std::string_view session_id, bool second,
+                                 std::int64_t proctor_id) = 0;
+  // Gives each unassigned open check to the least-loaded active proctor; returns how many.
+  virtual Result<std::int64_t> assign_unassigned_identity(std::int64_t limit) = 0;
+  // Records a decision and moves the check on; conflict if the check was decided meanwhile.
+  virtual Status decide_identity(std::string_view device_id, std::string_view session_id, const IdentityDecisionRow& d,
+                                 std::string_view state, std::string_view proposed, std::int64_t proposed_by,
+                                 std::string_view decision) = 0;
+  virtual Result<std::vector<IdentityDecisionRow>> identity_decisions(std::string_view device_id,
+                                                                      std::string_view session_id) = 0;
+  // At most max_thumbnails thumbnails.
+  virtual Result<IdentityEvidence> identity_evidence(std::string_view device_id, std::string_view session_id,
+                                                     std::int64_t max_thumbnails) = 0;
 
   // Audit log (1).
   // An entry without a user is the command line's (schema 10 invariant 4).

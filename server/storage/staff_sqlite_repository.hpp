@@ -74,6 +74,20 @@ class SqliteStaffRepository final : public StaffRepository {
   Status audit(const AuditEntry& e) override;
   Result<std::vector<AuditLine>> audit_entries(std::int64_t before, std::int64_t limit) override;
 
+  // Identity checks: staff_sqlite_identity.cpp.
+  Result<std::vector<IdentityCheckRow>> identity_queue(std::optional<std::int64_t> proctor_id, std::int64_t limit) override;
+  Result<std::optional<IdentityCheckRow>> identity_check(std::string_view device_id, std::string_view session_id) override;
+  Result<std::optional<std::int64_t>> least_loaded_proctor(std::int64_t except) override;
+  Status assign_identity(std::string_view device_id, std::string_view session_id, bool second,
+                         std::int64_t proctor_id) override;
+  Result<std::int64_t> assign_unassigned_identity(std::int64_t limit) override;
+  Status decide_identity(std::string_view device_id, std::string_view session_id, const IdentityDecisionRow& d,
+                         std::string_view state, std::string_view proposed, std::int64_t proposed_by,
+                         std::string_view decision) override;
+  Result<std::vector<IdentityDecisionRow>> identity_decisions(std::string_view device_id, std::string_view session_id) override;
+  Result<IdentityEvidence> identity_evidence(std::string_view device_id, std::string_view session_id,
+                                             std::int64_t max_thumbnails) override;
+
  private:
   SqliteRepository& base_;
 };

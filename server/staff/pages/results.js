@@ -82,7 +82,8 @@
       const d = await api('POST', base() + 'release', { confirm: true });
       await load();   // the table first, so that the message never stands beside stale counts
       say('window-msg', `Released ${d.released} result(s) now; ${d.already} were released before; ${d.awaiting_marking} awaiting marking stay back; ` +
-        `${d.withheld_under_review} withheld while proctors review them; ${d.withheld_adverse} withheld after an adverse proctor decision. ` +
+        `${d.withheld_under_review} withheld while proctors review them; ${d.withheld_adverse} withheld after an adverse proctor decision; ` +
+        `${d.awaiting_identity} wait for their identity check; ${d.withheld_identity} withheld because the identity photos did not match. ` +
         (d.certificates_deferred ? 'No issuer key is loaded: issue certificates with vigil-server certificate issue.' : `${d.certificates} certificate(s) issued.`), 'ok');
     } catch (e) { say('window-msg', e.message, 'error'); }
   });

@@ -1,0 +1,80 @@
+#pragma once
+// A candidate's device for the in-process staff tests (tests/support/server_world.hpp): it posts
+// journal records through the device API (srv::Api), so sessions, flags and submissions arrive
+// the way they do in production, and stores sealed blobs as the device would upload them.
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch_test_macros.hpp>
+#include <nlohmann/json.hpp>
+
+#include "shared/crypto/ed25519.hpp"
+#include "shared/crypto/hash.hpp"
+#include "shared/crypto/sealed_box.hpp"
+#include "shared/journal/journal.hpp"
+#include "shared/protocol/messages.hpp"
+#include "shared/protocol/sync.hpp"
+#include "shared/time/clock.hpp"
+#include "tests/support/server_world.hpp"
+
+namespace vigil::testing {
+
+using namespace server_test;
+
+// A device of a candidate, posting journal records through the device API.
+struct Device {
+  ServerWorld& w;
+  std::string id;
+  std::string serial;
+  crypto::Ed25519KeyPair key = crypto::ed25519_generate().value();
+  std::string session;
+  std::string chain;
+  time::ManualClock clock;
+  journal::Appender app;
+
+  Device(ServerWorld& world, const std::string& candidate, std::string device_id, std::string session_id)
+      : w(world), id(std::move(device_id)), serial(id.substr(0, 6)), session(std::move(session_id)),
+        chain(journal::chain_id_for(id, session)), clock(world.clock.wall_ms()), app(chain, journal::Head::genesis(chain)) {
+    REQUIRE(w.repo->add_device(srv::DeviceRow{id, candidate, serial, key.public_key, w.clock.wall_ms(), std::nullopt}));
+  }
+
+  void send(const std::vector<std::pair<std::string, std::string>>& events) {
+    protocol::RecordBatch b;
+    b.session_id = session;
+    for (const auto& [type, payload] : events) {
+      clock.advance_ms(1000);
+      const auto r = app.next(type, as_bytes(payload), clock);
+      app.commit(r);
+      b.records.push_back({r, to_bytes(payload)});
+    }
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/v1/sessions/" + session + "/records";
+    req.headers["Content-Type"] = "application/json";
+    req.body = protocol::to_json(b).dump();
+    const auto res = w.api->handle(req, PeerIdentity{true, id, serial, "127.0.0.1"});
+    REQUIRE(res.status == 200);
+  }
+
+  void flag(const std::string& flag_id, const std::string& check, const std::string& severity, double confidence,
+            const std::vector<std::string>& evidence = {}) {
+    send({{"flag.raised", json{{"flag_id", flag_id}, {"check", check}, {"severity", severity}, {"confidence", confidence},
+                               {"start_wall_ms", clock.wall_ms()}, {"evidence", evidence}}.dump()}});
+  }
+
+  // Stores a blob as the device would upload it (sealed to the server's evidence key, with the
+  // session id as context; the identity photos are sealed without one: client/ui/ui_api.cpp).
+  std::string evidence(const std::string& plaintext, bool session_bound = true) {
+    const auto sealed =
+        crypto::seal(w.home.keys.evidence_public, as_bytes(plaintext), session_bound ? as_bytes(session) : ByteView{}).value();
+    const auto sha = crypto::sha256(sealed);
+    auto blob = w.repo->create_blob(id, sha, sealed.size()).value();
+    REQUIRE(w.repo->write_blob(blob, 0, sealed));
+    REQUIRE(w.repo->set_blob_progress(blob, sealed.size(), w.clock.wall_ms()));
+    return to_hex(sha);
+  }
+};
+
+}  // namespace vigil::testing
