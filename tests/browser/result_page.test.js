@@ -7,6 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { prepareSitting, must, sitAndSubmit } = require('./lib/sitting');
 const { env, launchBrowser, checkAccessibility } = require('./lib/harness');
+const { identityMatches } = require('./lib/staff');
 
 test('the candidate sees the released result per KSS area, also after the server is stopped', async () => {
   const SERVER = env('VIGIL_SERVER_EXE');
@@ -29,6 +30,8 @@ test('the candidate sees the released result per KSS area, also after the server
     // The programme scores and releases the window.
     const table = await must(SERVER, ['results', 'score', sitting.home, '--sitting', sittingId]);
     assert.match(table, /scenario\s+exempt/);
+    const url = (await sitting.server.waitFor(/listening on (https:\/\/127\.0\.0\.1:\d+)/))[1];
+    await identityMatches(browser, url, sitting.home, sittingId);
     await must(SERVER, ['admin', 'release', sitting.home, '--assessment', sitting.assessmentId]);
 
     await page.reload();

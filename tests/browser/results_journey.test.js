@@ -21,7 +21,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { prepareSitting, must, call, sitAndSubmit, keyedAnswers } = require('./lib/sitting');
 const { env, launchBrowser, run, startProcess, tempDir } = require('./lib/harness');
-const { admin, newStaffPage, signIn, checkAccessibility, markScript: mark, assertNotShown } = require('./lib/staff');
+const { admin, newStaffPage, signIn, identityMatches, checkAccessibility, markScript: mark, assertNotShown } = require('./lib/staff');
 
 const ANSWER = 'The referral shows a pattern of missed school days and a new injury.\n\n'
   + 'I would visit within two days, see the child alone, speak to the school nurse and agree a written plan with the family.';
@@ -85,6 +85,9 @@ test('candidate submits, assessors mark blind, admin releases, candidate sees it
     await assertNotShown(b, identity, 'the second marking');
     await mark(b, { P4: 6, P6: 7, P7: 6 });
     await b.getByText(/The marks of this script are final/).waitFor();
+
+    // ---- A proctor finds that the identity photos match (nothing is released before).
+    await identityMatches(browser, url, sitting.home, sittingId);
 
     // ---- The programme admin releases the window from the Results page.
     const adminPage = await newStaffPage(browser);

@@ -12,7 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { prepareSitting, must, sitAndSubmit } = require('./lib/sitting');
 const { env, launchBrowser, run } = require('./lib/harness');
-const { admin, newStaffPage, signIn, checkAccessibility } = require('./lib/staff');
+const { admin, newStaffPage, signIn, identityMatches, checkAccessibility } = require('./lib/staff');
 
 // A copy of the practitioner content under another assessment id: the later window of a resit.
 function laterWindow(root, id) {
@@ -73,6 +73,8 @@ test('an admin scores and releases a window, and a council manager sees the resu
     assert.deepEqual(await row.locator('td').allInnerTexts(), ['1', '1', '1', '0', '0', '1', '0']);
     await checkAccessibility(page, 'results page, scored');
 
+    // A proctor finds that the identity photos match (nothing is released before).
+    await identityMatches(browser, url, sitting.home, sittingId);
     // Release, with its confirmation: cancel first, then release.
     await page.getByRole('button', { name: 'Release results for this window' }).click();
     const dialog = page.getByRole('dialog');

@@ -17,10 +17,11 @@
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/sync/https_transport.hpp"
+#include "shared/crypto/sealed_box.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/sqlite/sqlite.hpp"
 #include "tests/support/content_dir.hpp"
-#include "tests/support/staff_setup.hpp"
+#include "tests/support/staff_tls.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -31,10 +32,13 @@ using nlohmann::json;
 using vigil::testing::RunResult;
 using vigil::testing::TempDir;
 using vigil::testing::TestServer;
+using vigil::testing::Staff;
+using vigil::testing::create_staff;
+using vigil::testing::staff_call;
+using vigil::testing::staff_transport;
 
 namespace {
 
-constexpr const char* k_password = "a long staff password 42";
 // The sample assessment (tests/support/content_dir.hpp): knowledge k-001 (key 2) and k-002 (key
 // {0,3}), scenario s1-001 (key 0), written w-001 (P6, P7).
 constexpr const char* k_right = R"({"choice":2})";
@@ -183,9 +187,24 @@ int knowledge_raw(const RunResult& scored) {
   return -1;
 }
 
+// The identity step as client/ui/ui_api.cpp records it: each photo sealed to the server's evidence
+// key and stored as a blob, and the identity.checked record naming both ("<kind> of <sitting>").
+void take_identity_photos(Device& d, const std::string& sitting) {
+  const auto enrolment = d.store->enrolment().value().value();
+  json photos{{"consent", "human"}};
+  for (const std::string kind : {"face", "id"}) {
+    const std::string jpeg = "\xFF\xD8\xFF " + kind + " of " + sitting;
+    auto sealed = crypto::seal(enrolment.evidence_public_key, as_bytes(jpeg)).value();
+    photos[kind + "_photo"] = to_hex(d.store->add_blob(sitting, sealed, store::OutboxPriority::submission).value());
+  }
+  REQUIRE(d.store->record_event(sitting, "identity.checked", photos.dump(), store::OutboxPriority::submission));
+}
+
 // A whole honest sitting: every objective item answered right, the written answer, submitted, synced.
-void sit_and_submit(Device& d, const std::string& sitting, const std::string& assessment, bool with_flag = false) {
+void sit_and_submit(Device& d, const std::string& sitting, const std::string& assessment, bool with_flag = false,
+                    bool with_photos = false) {
   REQUIRE(d.store->begin_session(sitting, assessment));
+  if (with_photos) take_identity_photos(d, sitting);
   REQUIRE(d.store->save_answer(sitting, "k-001", k_right));
   REQUIRE(d.store->save_answer(sitting, "k-002", R"({"choices":[3,0]})"));
   REQUIRE(d.store->save_answer(sitting, "s1-001", R"({"choice":0})"));
@@ -198,62 +217,7 @@ void sit_and_submit(Device& d, const std::string& sitting, const std::string& as
   REQUIRE(*synced);
 }
 
-// ---- staff over TLS (no client certificate, as a browser) ----
-
-struct Staff {
-  std::string cookie;
-  std::string csrf;
-  std::int64_t user_id = 0;
-};
-
-std::unique_ptr<sync::HttpsTransport> staff_transport(TestServer& server) {
-  const auto t = server.trust();
-  sync::TransportConfig c;
-  c.host = t.host;
-  c.port = t.port;
-  c.root_ca_pem = t.root_ca_pem;
-  c.spki_pins = t.pins;
-  return std::make_unique<sync::HttpsTransport>(std::move(c));
-}
-
-protocol::HttpResponse staff_call(sync::HttpsTransport& http, const Staff& who, const std::string& method,
-                                  const std::string& target, const json& body = nullptr) {
-  protocol::HttpRequest req;
-  req.method = method;
-  req.target = target;
-  req.headers["Cookie"] = who.cookie;
-  req.headers["X-CSRF-Token"] = who.csrf;
-  if (!body.is_null()) {
-    req.headers["Content-Type"] = "application/json";
-    req.body = body.dump();
-  }
-  auto r = http.roundtrip(req);
-  REQUIRE(r);
-  return *r;
-}
-
-// A staff account made on the command line and signed in through the real staff API over TLS;
-// StaffSetup completes what a first sign-in owes (own password, TOTP for admins and proctors).
-Staff create_staff(TestServer& server, sync::HttpsTransport& http, const std::string& email, const std::string& role) {
-  ::setenv("VIGIL_STAFF_PASSWORD", k_password, 1);
-  auto made = server.admin({"create-user", "--email", email, "--name", email, "--role", role});
-  INFO(made.output);
-  REQUIRE(made.exit_code == 0);
-  vigil::testing::StaffSetup setup(
-      [&](const protocol::HttpRequest& req) {
-        auto r = http.roundtrip(req);
-        REQUIRE(r);
-        return *r;
-      },
-      nullptr, [] { return time::SystemClock().wall_ms(); });
-  const auto s = setup.sign_in(email, k_password);
-  Staff out{"vigil_staff=" + s.cookie, s.csrf, 0};
-  auto me = staff_call(http, out, "GET", "/staff/api/me");
-  INFO(me.body);
-  REQUIRE(me.status == 200);
-  out.user_id = json::parse(me.body).at("user").at("user_id").get<std::int64_t>();
-  return out;
-}
+// ---- staff over TLS: tests/support/staff_tls.hpp ----
 
 std::string session_path(Device& d, const std::string& session) {
   return "/staff/api/sessions/" + d.store->device_id() + "/" + session;
@@ -417,6 +381,8 @@ TEST_CASE("release withholds sittings under review or decided adverse, issues th
   decide_flags(*http, p1, path);
   CHECK(json::parse(decide(*http, p1, path, "breach").body).at("state") == "awaiting_second");
   CHECK(json::parse(decide(*http, p2, path, "breach").body).at("state") == "decided");
+  // c-clean's identity check matches (issue 16: nothing is released before it is decided).
+  vigil::testing::identity_matches(*http, admin, p1, s[2].device->store->device_id(), s[2].id);
 
   const auto certificates_before = db_int(server, "SELECT count(*) FROM credentials");
   auto release = server.admin({"release", "--assessment", "pr-rel"});
@@ -603,4 +569,68 @@ TEST_CASE("a withdrawn candidate's devices can no longer download, unlock or sub
   auto scored = server_cmd(server, {"results", "score", "--sitting", sitting});
   CHECK(scored.exit_code != 0);
   CHECK_THAT(scored.output, ContainsSubstring("has not been submitted"));
+}
+
+TEST_CASE("identity photos open only for the check's proctor, and a result waits for its identity check (attacks over TLS)") {
+  TestServer server;
+  build_window(server, "pr-id");
+  struct Sitting {
+    std::string id;
+    std::unique_ptr<Device> device;
+  };
+  std::vector<Sitting> s;
+  for (const char* c : {"c-id-match", "c-id-waiting"}) {
+    Sitting x{schedule(server, c, "pr-id"), enrol_device(server, c)};
+    sit_and_submit(*x.device, x.id, "pr-id", false, true);
+    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
+                .exit_code == 0);
+    REQUIRE_THAT(server_cmd(server, {"results", "score", "--sitting", x.id}).output, ContainsSubstring("outcome met"));
+    s.push_back(std::move(x));
+  }
+  auto http = staff_transport(server);
+  const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+  const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");
+  const auto p2 = create_staff(server, *http, "p2@proctors.example.org", "proctor");
+  const auto manager = create_staff(server, *http, "manager@leeds.example.org", "council_manager", "leeds");
+  std::vector<std::string> paths;
+  for (const auto& x : s) {
+    paths.push_back(vigil::testing::identity_path(x.device->store->device_id(), x.id));
+    REQUIRE(staff_call(*http, admin, "POST", paths.back() + "/assign", json{{"proctor_id", p1.user_id}}).status == 200);
+  }
+  // The early release: no identity check is decided, so nothing is released.
+  auto early = server.admin({"release", "--assessment", "pr-id"});
+  INFO(early.output);
+  CHECK_THAT(early.output, ContainsSubstring("released 0 result(s)"));
+  CHECK_THAT(early.output, ContainsSubstring("withheld by the identity check: 2 not decided yet"));
+
+  // Another proctor, the candidates' council manager and an admin: 403, and nothing opened (the
+  // handler audits before it opens anything; no audit row means it never ran).
+  for (const Staff* who : {&p2, &manager, &admin}) {
+    for (const std::string tail : {"", "/photos/face", "/photos/id"}) {
+      auto r = staff_call(*http, *who, "GET", paths[0] + tail);
+      INFO(tail << " " << r.body);
+      CHECK(r.status == 403);
+      CHECK(r.body.find(" of ") == std::string::npos);
+    }
+    CHECK(staff_call(*http, *who, "POST", paths[0] + "/decision", json{{"decision", "matches"}}).status == 403);
+  }
+  CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action IN ('identity.view', 'identity.photo')") == 0);
+
+  // The assigned proctor sees both photos, opened by the server for this view only, and audited.
+  auto face = staff_call(*http, p1, "GET", paths[0] + "/photos/face");
+  CHECK(face.status == 200);
+  CHECK(face.body == "\xFF\xD8\xFF face of " + s[0].id);
+  CHECK(face.header("Cache-Control") == "no-store");
+  CHECK(staff_call(*http, p1, "GET", paths[0] + "/photos/id").body == "\xFF\xD8\xFF id of " + s[0].id);
+  CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action = 'identity.photo' AND target LIKE '%" + s[0].id + "'") == 2);
+  REQUIRE(staff_call(*http, p1, "POST", paths[0] + "/decision", json{{"decision", "matches"}}).status == 200);
+
+  // Release goes ahead for the sitting that matched and refuses the one still waiting.
+  auto release = server.admin({"release", "--assessment", "pr-id"});
+  INFO(release.output);
+  CHECK_THAT(release.output, ContainsSubstring("released 1 result(s)"));
+  CHECK_THAT(release.output, ContainsSubstring("1 not decided yet"));
+  CHECK(db_int(server, "SELECT count(*) FROM results WHERE sitting_id = '" + s[0].id + "' AND released_wall_ms IS NOT NULL") == 1);
+  CHECK(db_int(server, "SELECT count(*) FROM results WHERE sitting_id = '" + s[1].id + "' AND released_wall_ms IS NULL") == 1);
+  CHECK(server_cmd(server, {"certificate", "issue", "--sitting", s[1].id}).exit_code != 0);
 }

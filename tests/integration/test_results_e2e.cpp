@@ -14,6 +14,7 @@
 #include "shared/certificate/credential.hpp"
 #include "tests/support/content_dir.hpp"
 #include "tests/support/client_store.hpp"
+#include "tests/support/staff_tls.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -124,6 +125,13 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   INFO(scored.output);
   REQUIRE(scored.exit_code == 0);
   CHECK_THAT(scored.output, ContainsSubstring("outcome met"));
+  // A proctor finds that the identity photos match (nothing is released before: issue 16).
+  {
+    auto http = testing::staff_transport(server);
+    const auto admin = testing::create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+    const auto proctor = testing::create_staff(server, *http, "proctor@programme.example.org", "proctor");
+    testing::identity_matches(*http, admin, proctor, s->device_id(), sitting);
+  }
   auto release = server.admin({"release", "--assessment", "pr-results"});
   INFO(release.output);
   REQUIRE(release.exit_code == 0);

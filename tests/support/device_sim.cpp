@@ -2,10 +2,12 @@
 // real client store, enrolment and sync engine against a real vigil-server, and writes the
 // journal records the integrity checks write (docs/EVENTS.md): flag.raised with an evidence
 // snapshot sealed to the server's evidence key, flag.ended, thumbnail.taken, camera.status,
-// ui.event; then submits and syncs until the server's receipt arrives.
+// ui.event; with --face-photo and --id-photo, the identity step's two photos and a thumbnail
+// (sealed as client/ui/ui_api.cpp and the monitor seal them); then submits and syncs until the
+// server's receipt arrives.
 //
 //   vigil_device_sim --data DIR --trust client-trust.json --code CODE --session ID
-//                    [--flags N] [--evidence image.jpg] [--no-submit]
+//                    [--flags N] [--evidence image.jpg] [--face-photo a.png --id-photo b.png] [--no-submit]
 // Prints one JSON line: {"device_id":"...","session_id":"...","flags":N}.
 #include <chrono>
 #include <fstream>
@@ -36,7 +38,7 @@ int failed(const std::string& what, const Error& e) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Scripted candidate device for tests", "vigil_device_sim"};
-  std::string data, trust_file, code, session, evidence_file;
+  std::string data, trust_file, code, session, evidence_file, face_file, id_file;
   int flags = 2;
   bool no_submit = false;
   app.add_option("--data", data)->required();
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
   app.add_option("--session", session)->required();
   app.add_option("--flags", flags);
   app.add_option("--evidence", evidence_file);
+  app.add_option("--face-photo", face_file);
+  app.add_option("--id-photo", id_file);
   app.add_flag("--no-submit", no_submit);
   CLI11_PARSE(app, argc, argv);
 
@@ -52,11 +56,11 @@ int main(int argc, char** argv) {
   const std::string trust_text((std::istreambuf_iterator<char>(tin)), std::istreambuf_iterator<char>());
   auto trust = protocol::parse_client_trust(trust_text);
   if (!trust) return failed("reading the trust file", trust.error());
-  std::string image = "not an image: a stand-in evidence snapshot";
-  if (!evidence_file.empty()) {
-    std::ifstream in(evidence_file, std::ios::binary);
-    image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  const auto read_file = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string image = evidence_file.empty() ? "not an image: a stand-in evidence snapshot" : read_file(evidence_file);
 
   client::store::StoreOptions so;
   so.dir = data;
@@ -79,6 +83,19 @@ int main(int argc, char** argv) {
   if (auto st = s.begin_session(session, "practitioner-sample"); !st) return failed("beginning the session", st.error());
   check(s.record_event(session, "session.started", R"({"assessment_id":"practitioner-sample","version":"1","sitting_id":"sim","level":"practitioner","accommodations":{}})"), "session.started");
   check(s.record_event(session, "camera.status", R"({"status":"ok","detail":"sim camera"})"), "camera.status");
+  if (!face_file.empty() && !id_file.empty()) {
+    // The identity photos are sealed without a context, as client/ui/ui_api.cpp seals them.
+    json identity{{"consent", "human"}};
+    for (const auto& [field, file] : {std::pair{"face_photo", face_file}, std::pair{"id_photo", id_file}}) {
+      auto sealed = check(crypto::seal(evidence_key, as_bytes(read_file(file))), "sealing a photo");
+      identity[field] = to_hex(check(s.add_blob(session, sealed, client::store::OutboxPriority::submission), "storing a photo"));
+    }
+    check(s.record_event(session, "identity.checked", identity.dump()), "identity.checked");
+    auto thumb = check(crypto::seal(evidence_key, as_bytes(image), as_bytes(session)), "sealing a thumbnail");
+    const auto sha = check(s.add_blob(session, thumb, client::store::OutboxPriority::evidence), "storing a thumbnail");
+    check(s.record_event(session, "thumbnail.taken", json{{"sha256", to_hex(sha)}, {"width", 2}, {"height", 2}}.dump()),
+          "thumbnail.taken");
+  }
   static const char* k_checks[] = {"multi_face", "look_away", "no_face", "covered"};
   static const char* k_severity[] = {"high", "medium", "low", "medium"};
   for (int i = 0; i < flags; ++i) {

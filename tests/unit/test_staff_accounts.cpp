@@ -142,7 +142,8 @@ TEST_CASE("a first sign-in with a one-time password reaches nothing until the us
     std::string path = e.pattern;
     for (const auto& [k, v] : std::map<std::string, std::string>{{"{user}", "1"}, {"{council}", "own"}, {"{candidate}", "c"},
                                                                  {"{device}", "d"}, {"{session}", "s"}, {"{sha}", "a"},
-                                                                 {"{flag}", "1"}, {"{assessment}", "w"}, {"{script}", "x"}}) {
+                                                                 {"{flag}", "1"}, {"{assessment}", "w"}, {"{script}", "x"},
+                                                                 {"{which}", "face"}}) {
       for (auto at = path.find(k); at != std::string::npos; at = path.find(k)) path.replace(at, k.size(), v);
     }
     const auto res = w.call(e.method, path, "{}", &b);

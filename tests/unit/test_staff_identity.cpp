@@ -247,3 +247,41 @@ TEST_CASE("'cannot tell' goes to a second proctor whose 'matches' decides it, an
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("the identity-check migration gives every submitted, unreleased sitting a check, and none to a released one") {
+  testing::TempDir dir;
+  const auto path = dir / "vigil.db";
+  {
+    // A database at schema 10: three sessions of three candidates; two submitted, of which one's
+    // result was released before the upgrade; the third still in progress.
+    auto db = testing::server_db_at_schema(path, 10);
+    std::string sql =
+        "INSERT INTO councils VALUES ('north', 'North', 1);"
+        "INSERT INTO packages VALUES ('w1', 1, 'practitioner', 'T', 'k', x'01', x'02', x'03', x'04', 1);";
+    for (const std::string c : {"a", "b", "c"}) {
+      sql += "INSERT INTO candidates VALUES ('cand-" + c + "', 'north', 'Cand " + c + "', '', 'practitioner', 1);"
+             "INSERT INTO devices VALUES ('dev-" + c + "', 'cand-" + c + "', 'serial-" + c + "', x'05', 1, NULL, NULL);"
+             "INSERT INTO sittings VALUES ('sit-" + c + "', 'cand-" + c + "', 'w1', 1, 1, 2, 1);"
+             "INSERT INTO sessions(device_id, session_id, candidate_id, head_seq, head_hash, head_boot_id, head_mono_ns, "
+             "head_wall_ms, submitted_seq, first_seen_wall_ms, last_seen_wall_ms) VALUES ('dev-" + c + "', 'sit-" + c +
+             "', 'cand-" + c + "', 5, x'06', 'boot', 1, 1, " + (c == "c" ? "NULL" : "5") + ", 10, 20);";
+    }
+    sql += "INSERT INTO results VALUES ('sit-b', 'cand-b', 'w1', 1, 'met', '{}', 30, 40);";
+    REQUIRE(db.exec(sql));
+  }
+  auto repo = srv::SqliteRepository::open(path).value();
+  srv::SqliteStaffRepository staff(*repo);
+  const auto a = staff.identity_check("dev-a", "sit-a").value();
+  REQUIRE(a);
+  CHECK(a->state == "open");
+  CHECK(a->proctor_id == 0);   // no proctor yet: the first to read the queue gets it
+  CHECK(a->created_wall_ms == 20);
+  CHECK_FALSE(staff.identity_check("dev-b", "sit-b").value());   // released before: nothing to hold
+  CHECK_FALSE(staff.identity_check("dev-c", "sit-c").value());   // not submitted yet: the trigger makes it then
+  REQUIRE(repo->db().exec("UPDATE sessions SET submitted_seq = 5 WHERE session_id = 'sit-c'"));
+  CHECK(staff.identity_check("dev-c", "sit-c").value().has_value());
+}
+
+}  // namespace

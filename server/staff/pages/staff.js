@@ -105,6 +105,7 @@ const Vigil = (() => {
     const nav = document.getElementById('nav');
     const links = [];
     if (me.role === 'programme_admin') links.push(['Administration', '/staff/admin.html'], ['Councils', '/staff/council.html'], ['Review queue', '/staff/review.html']);
+    if (me.role === 'programme_admin' || me.role === 'proctor') links.push(['Identity checks', '/staff/identity.html']);
     if (me.role === 'programme_admin') links.push(['Results', '/staff/results.html']);
     if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
     if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
@@ -127,6 +128,14 @@ const Vigil = (() => {
 
   function labels(map, key) { return map[key] || key; }
 
+  // How long something has waited, in words ("3 h 5 min"), from milliseconds.
+  function age(ms) {
+    const minutes = Math.floor(ms / 60000);
+    if (minutes < 1) return 'under a minute';
+    const d = Math.floor(minutes / 1440), hrs = Math.floor((minutes % 1440) / 60), min = minutes % 60;
+    return [d ? d + ' d' : '', hrs ? hrs + ' h' : '', min ? min + ' min' : ''].filter(Boolean).join(' ');
+  }
+
   // j and k move the focus down and up a queue's open links (`selector`), as in a mail client;
   // not while typing in a field, and not with a modifier (the browser's own shortcuts).
   function queueKeys(selector) {
@@ -140,5 +149,5 @@ const Vigil = (() => {
     });
   }
 
-  return { h, api, say, when, start, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
+  return { h, api, say, when, age, start, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
 })();
