@@ -138,9 +138,9 @@ Result<HttpResponse> post_window_release(Ctx& c) {
                       " already, " + std::to_string(out.counts.incomplete) + " awaiting marking, " +
                       std::to_string(out.counts.withheld_under_review) + " withheld under review, " +
                       std::to_string(out.counts.withheld_adverse) + " withheld after an adverse decision, " +
-                      std::to_string(out.counts.awaiting_identity) + " awaiting the identity check, " +
-                      std::to_string(out.counts.withheld_identity) + " withheld: identity, " +
-                      std::to_string(out.certificates.size()) + " certificate(s)";
+                      std::to_string(out.certificates.size()) + " certificate(s); identity check: " +
+                      std::to_string(out.counts.awaiting_identity) + " not decided, " +
+                      std::to_string(out.counts.withheld_identity) + " withheld";
   VIGIL_TRY(c.audit("results.release", "assessment/" + id, detail));
   return json_response(200, json{{"v", 1},
                            {"assessment_id", id},

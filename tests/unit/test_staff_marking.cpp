@@ -28,6 +28,7 @@
 #include "shared/time/clock.hpp"
 #include "tests/support/content_dir.hpp"
 #include "tests/support/server_world.hpp"
+#include "tests/support/staff_device.hpp"
 
 using namespace vigil;
 using namespace vigil::testing::server_test;
@@ -394,6 +395,7 @@ TEST_CASE("a released result refuses further marking, and exempt sittings never 
   // Scored and released outside the queue (e.g. written marks entered with the admin command).
   REQUIRE(srv::set_written_marks(*w.repo, *w.results, w.home.keys, s.sitting_id, {{"P6", 8, 10}, {"P7", 8, 10}}, w.clock));
   REQUIRE(srv::score_sitting(*w.repo, *w.results, w.home.keys, s.sitting_id, w.clock));
+  testing::identity_matches(w, s.device_id, s.sitting_id);
   REQUIRE(w.results->release(k_assessment, w.clock.wall_ms()).value().released == 1);
   const auto r = w.mark("assessor2", script, 2, 6, 6);
   CHECK(r.status == 409);

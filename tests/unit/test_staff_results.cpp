@@ -25,6 +25,7 @@
 #include "shared/protocol/sync.hpp"
 #include "tests/support/content_dir.hpp"
 #include "tests/support/server_world.hpp"
+#include "tests/support/staff_device.hpp"
 
 using Catch::Matchers::ContainsSubstring;
 using namespace vigil;
@@ -378,6 +379,7 @@ TEST_CASE("a candidate added on the command line is on their council's roster: s
 
   // Scored and released: the council's results list them, and the status follows.
   w.score(sitting, "cand-cli", "w1", results::Outcome::met);
+  testing::identity_matches(w, std::string(32, 'c'), sitting);
   REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
   const auto results = w.get("/staff/api/councils/own/results", w.manager)["results"];
   REQUIRE(results.size() == 1);
