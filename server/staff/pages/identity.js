@@ -2,16 +2,8 @@
 (async () => {
   const { h, api, say } = Vigil;
   const STATE = { open: 'Waiting for a first decision', awaiting_second: 'Waiting for a second proctor', decided: 'Decided' };
-  const me = await Vigil.start(['proctor', 'programme_admin']);
-  const admin = me.role === 'programme_admin';
-  let proctors = [];
-  if (admin) {
-    document.getElementById('assign-col').hidden = false;
-    document.getElementById('intro').textContent += ' Each check goes to the least-loaded proctor when it arrives; reassign it here. A second proctor must be someone else.';
-    proctors = (await api('GET', 'users')).users.filter((u) => u.role === 'proctor' && !u.disabled);
-  } else {
-    document.getElementById('intro').textContent += ' You see the checks assigned to you.';
-  }
+  const { admin, proctors } = await Vigil.startQueue('Each check goes to the least-loaded proctor when it arrives; reassign it here. A second proctor must be someone else.',
+    'You see the checks assigned to you.');
 
   async function assign(c, select, second) {
     try {

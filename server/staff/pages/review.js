@@ -2,16 +2,8 @@
 (async () => {
   const { h, api, say, when } = Vigil;
   const STATE = { open: 'Open', awaiting_second: 'Waiting for a second proctor', decided: 'Decided' };
-  const me = await Vigil.start(['proctor', 'programme_admin']);
-  const admin = me.role === 'programme_admin';
-  let proctors = [];
-  if (admin) {
-    document.getElementById('assign-col').hidden = false;
-    document.getElementById('intro').textContent += ' Assign each session to a proctor; an adverse decision needs a second proctor, so assign two.';
-    proctors = (await api('GET', 'users')).users.filter((u) => u.role === 'proctor' && !u.disabled);
-  } else {
-    document.getElementById('intro').textContent += ' You see the sessions assigned to you.';
-  }
+  const { admin, proctors } = await Vigil.startQueue('Assign each session to a proctor; an adverse decision needs a second proctor, so assign two.',
+    'You see the sessions assigned to you.');
 
   async function assign(s, select) {
     try {

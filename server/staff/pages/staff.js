@@ -128,6 +128,21 @@ const Vigil = (() => {
 
   function labels(map, key) { return map[key] || key; }
 
+  // The start of a queue page that proctors and admins share (the review and identity queues):
+  // admins also get the page's Assign column and the active proctors to assign to; each role's
+  // sentence is added to the page's introduction.
+  async function startQueue(adminIntro, proctorIntro) {
+    const me = await start(['proctor', 'programme_admin']);
+    const admin = me.role === 'programme_admin';
+    let proctors = [];
+    if (admin) {
+      document.getElementById('assign-col').hidden = false;
+      proctors = (await api('GET', 'users')).users.filter((u) => u.role === 'proctor' && !u.disabled);
+    }
+    document.getElementById('intro').textContent += ' ' + (admin ? adminIntro : proctorIntro);
+    return { me, admin, proctors };
+  }
+
   // How long something has waited, in words ("3 h 5 min"), from milliseconds.
   function age(ms) {
     const minutes = Math.floor(ms / 60000);
@@ -149,5 +164,5 @@ const Vigil = (() => {
     });
   }
 
-  return { h, api, say, when, age, start, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
+  return { h, api, say, when, age, start, startQueue, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
 })();
