@@ -125,6 +125,16 @@ struct Tally {
   }
 };
 
+// What a driver's work and check get for one cycle.
+struct Cycle {
+  const Run& run;
+  Planner& planner;
+  Tally& t;
+  std::mt19937_64& rng;  // the driver's own choices, from the run's seed
+  long number;
+  const std::filesystem::path& dir;  // this target's store folder or server home
+};
+
 // Prints the JSON line; exit status 0 only if nothing was lost or damaged and no call failed
 // before its cut (the synchronous=OFF experiment reads the line, not the status).
 inline int report(const char* target, const Run& run, const Planner& planner, const Tally& t,
@@ -142,6 +152,37 @@ inline int report(const char* target, const Run& run, const Planner& planner, co
   j.update(planner.json());
   std::cout << j.dump() << std::endl;
   return t.lost == 0 && t.corrupt == 0 && t.errors == 0 ? 0 : 1;
+}
+
+// The whole run: for each cycle, a new folder when one is due (every per_folder cycles, or after
+// check found damage) set up by fresh(dir), then the cut planned, work(cycle), the cut made if
+// it has not happened, and check(cycle), which returns false when the store or database is
+// damaged. Then the JSON line.
+template <class Fresh, class Work, class Check>
+int run_cycles(const char* target, int argc, char** argv, long per_folder, Fresh&& fresh, Work&& work, Check&& check) {
+  const auto started = std::chrono::steady_clock::now();
+  const Run run = parse_run(argc, argv);
+  const TempDir temp;
+  const std::filesystem::path work_dir = run.work.empty() ? temp.path() : run.work;
+  Planner planner(run.seed);
+  std::mt19937_64 rng(run.seed ^ 0x5eedu);
+  Tally t;
+  std::filesystem::path dir;
+  bool fresh_next = true;
+  for (long n = 0; n < run.cycles; ++n) {
+    if (fresh_next || n % per_folder == 0) {
+      if (!dir.empty()) std::filesystem::remove_all(dir);
+      dir = work_dir / (std::string(target) + "-" + std::to_string(n));
+      fresh(dir);
+    }
+    const Cycle cycle{run, planner, t, rng, n, dir};
+    planner.arm();
+    work(cycle);
+    planner.end_of_work();
+    fresh_next = !check(cycle);
+  }
+  if (!dir.empty()) std::filesystem::remove_all(dir);
+  return report(target, run, planner, t, started);
 }
 
 }  // namespace vigil::testing::power_cut

@@ -57,7 +57,6 @@ struct Session {
 };
 
 struct Home {
-  fs::path dir;
   Device device;
   std::vector<Session> sessions;
 };
@@ -67,10 +66,9 @@ void require(const Status& st) {
 }
 
 // A new home, set up with the default VFS (installing the server is not what is cut).
-void make_home(Home& h) {
-  fs::remove_all(h.dir);
-  require(server::init_server_home(h.dir, "127.0.0.1", 8443));
-  auto data = server::app::ServerData::open(h.dir).value();
+void make_home(Home& h, const fs::path& dir) {
+  require(server::init_server_home(dir, "127.0.0.1", 8443));
+  auto data = server::app::ServerData::open(dir).value();
   const std::int64_t now = time::system_clock().wall_ms();
   require(data->repo.add_council("council-power", "Power Council", now));
   require(data->repo.add_candidate({k_candidate, "council-power", "Grace Hopper", "grace@example.org", "practitioner"}, now));
@@ -78,9 +76,9 @@ void make_home(Home& h) {
   h.sessions.clear();
 }
 
-class Cycle {
+class Sender {
  public:
-  Cycle(server::app::Server& server, const Device& device, Session& s, power_cut::Tally& t, long cycle)
+  Sender(server::app::Server& server, const Device& device, Session& s, power_cut::Tally& t, long cycle)
       : server_(server), device_(device), s_(s), t_(t), cycle_(cycle),
         app_(journal::chain_id_for(device.id, s.id), journal::Head::genesis(journal::chain_id_for(device.id, s.id))) {}
 
@@ -172,24 +170,27 @@ class Cycle {
   journal::Appender app_;
 };
 
-void work(Home& h, const power_cut::Run& run, long cycle, std::mt19937_64& rng, power_cut::Planner& planner,
-          power_cut::Tally& t) {
+void work(const power_cut::Cycle& cycle, Home& h) {
+  auto& rng = cycle.rng;
   const time::ManualClock clock(time::system_clock().wall_ms());
   server::app::ServerOptions options;
   options.sqlite_vfs = PowerCutVfs::k_name;
   options.staff.log = [](const std::string&) {};
-  auto server = server::app::Server::open(h.dir, clock, std::move(options));
+  auto server = server::app::Server::open(cycle.dir, clock, std::move(options));
   if (!server) {
-    if (!PowerCutVfs::instance().is_cut()) t.problem(t.errors, cycle, "opening the server: " + server.error().describe());
+    if (!PowerCutVfs::instance().is_cut()) {
+      cycle.t.problem(cycle.t.errors, cycle.number, "opening the server: " + server.error().describe());
+    }
     return;
   }
-  run.after_open();
+  cycle.run.after_open();
   Session& s = h.sessions.emplace_back();
-  s.id = "power-" + std::to_string(cycle);
-  s.blob = std::string(std::uniform_int_distribution<std::size_t>(2, 9000)(rng), static_cast<char>('a' + cycle % 26));
-  Cycle c(**server, h.device, s, t, cycle);
+  s.id = "power-" + std::to_string(cycle.number);
+  s.blob = std::string(std::uniform_int_distribution<std::size_t>(2, 9000)(rng), static_cast<char>('a' + cycle.number % 26));
+  Sender c(**server, h.device, s, cycle.t, cycle.number);
   const long batches = std::uniform_int_distribution<long>(2, 4)(rng);
   const bool blob_first = std::bernoulli_distribution(0.5)(rng);
+  auto& planner = cycle.planner;
   planner.phase("records");
   for (long b = 0; b < batches; ++b) {
     if (!c.post(std::uniform_int_distribution<std::size_t>(1, 4)(rng), false, rng)) return;
@@ -263,45 +264,28 @@ void check_session(server::app::ServerData& data, const Device& d, Session& s, l
   }
 }
 
-void check(Home& h, long cycle, power_cut::Tally& t, bool& fresh_next) {
-  auto data = server::app::ServerData::open(h.dir);
+// After the cut, as the server would restart: the default VFS. False when the database is damaged.
+bool check(const power_cut::Cycle& cycle, Home& h) {
+  auto& t = cycle.t;
+  auto data = server::app::ServerData::open(cycle.dir);
   if (!data) {
-    t.problem(t.corrupt, cycle, "the server's database does not open after the cut: " + data.error().describe());
-    fresh_next = true;
-    return;
+    t.problem(t.corrupt, cycle.number, "the server's database does not open after the cut: " + data.error().describe());
+    return false;
   }
-  for (auto& s : h.sessions) check_session(**data, h.device, s, cycle, t);
+  for (auto& s : h.sessions) check_session(**data, h.device, s, cycle.number, t);
   auto ic = (*data)->repo.db().query_text("PRAGMA integrity_check");
   if (!ic || !*ic || **ic != "ok") {
-    t.problem(t.corrupt, cycle, "integrity_check: " + (!ic ? ic.error().describe() : ic->value_or("no answer")));
-    fresh_next = true;
+    t.problem(t.corrupt, cycle.number, "integrity_check: " + (!ic ? ic.error().describe() : ic->value_or("no answer")));
+    return false;
   }
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto started = std::chrono::steady_clock::now();
-  const power_cut::Run run = power_cut::parse_run(argc, argv);
-  const TempDir temp;
-  const fs::path work_dir = run.work.empty() ? temp.path() : run.work;
-  power_cut::Planner planner(run.seed);
-  std::mt19937_64 rng(run.seed ^ 0x5eed);
-  power_cut::Tally t;
   Home home;
-  bool fresh_next = true;
-  for (long cycle = 0; cycle < run.cycles; ++cycle) {
-    if (fresh_next || cycle % k_cycles_per_home == 0) {
-      if (!home.dir.empty()) fs::remove_all(home.dir);
-      home.dir = work_dir / ("home-" + std::to_string(cycle));
-      make_home(home);
-      fresh_next = false;
-    }
-    planner.arm();
-    work(home, run, cycle, rng, planner, t);
-    planner.end_of_work();
-    check(home, cycle, t, fresh_next);
-  }
-  fs::remove_all(home.dir);
-  return power_cut::report("server", run, planner, t, started);
+  return power_cut::run_cycles(
+      "server", argc, argv, k_cycles_per_home, [&](const fs::path& dir) { make_home(home, dir); },
+      [&](const power_cut::Cycle& c) { work(c, home); }, [&](const power_cut::Cycle& c) { return check(c, home); });
 }
