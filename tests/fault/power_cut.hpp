@@ -111,7 +111,7 @@ class Planner {
   std::uint64_t writes_lost_ = 0, writes_kept_ = 0, writes_torn_ = 0, files_removed_ = 0, files_restored_ = 0;
 };
 
-// The counts the JSON line reports, and the first problems in words (on stderr).
+// The counts the JSON line reports, and the first problems of each kind in words (on stderr).
 struct Tally {
   std::uint64_t acknowledged = 0;
   std::uint64_t lost = 0;
@@ -120,8 +120,7 @@ struct Tally {
   std::vector<std::string> problems;
 
   void problem(std::uint64_t& counter, long cycle, const std::string& what) {
-    ++counter;
-    if (problems.size() < 20) problems.push_back("cycle " + std::to_string(cycle) + ": " + what);
+    if (++counter <= 10) problems.push_back("cycle " + std::to_string(cycle) + ": " + what);  // the first 10 of each
   }
 };
 
