@@ -396,21 +396,16 @@ PowerCutVfs& PowerCutVfs::instance() {
     if (sqlite3_initialize() != SQLITE_OK) die("sqlite3_initialize failed");
     d.real = sqlite3_vfs_find(nullptr);
     if (d.real == nullptr || d.real->iVersion < 2) die("no default VFS of version 2 or later");
-    d.methods = sqlite3_io_methods{2,          x_close,    x_read,         x_write,  x_truncate,
-                                   x_sync,     x_file_size, x_lock,        x_unlock, x_check_reserved,
-                                   x_file_control, x_sector_size, x_device, x_shm_map, x_shm_lock,
-                                   x_shm_barrier, x_shm_unmap, nullptr,     nullptr};
-    d.vfs = sqlite3_vfs{2,        k_shim_size + d.real->szOsFile,
-                        d.real->mxPathname, nullptr,
-                        k_name,   nullptr,
-                        x_open,   x_delete,
-                        x_access, x_full_pathname,
-                        x_dl_open, x_dl_error,
-                        x_dl_sym, x_dl_close,
-                        x_randomness, x_sleep,
-                        x_current_time, x_last_error,
-                        x_current_time64, nullptr,
-                        nullptr,  nullptr};
+    // Version 2: shared memory (WAL), no memory-mapped reads (xFetch), so every read is seen.
+    d.methods = {2,           x_close,         x_read,        x_write,  x_truncate, x_sync,
+                 x_file_size, x_lock,          x_unlock,      x_check_reserved,     x_file_control,
+                 x_sector_size, x_device,      x_shm_map,     x_shm_lock,           x_shm_barrier,
+                 x_shm_unmap, nullptr,         nullptr};
+    // Version 2: up to xCurrentTimeInt64 (no system-call overrides).
+    d.vfs = {2,          k_shim_size + d.real->szOsFile, d.real->mxPathname, nullptr, k_name, nullptr,
+             x_open,     x_delete,   x_access,      x_full_pathname, x_dl_open,  x_dl_error,
+             x_dl_sym,   x_dl_close, x_randomness,  x_sleep,         x_current_time, x_last_error,
+             x_current_time64, nullptr, nullptr,   nullptr};
     if (sqlite3_vfs_register(&d.vfs, 0) != SQLITE_OK) die("sqlite3_vfs_register failed");
     return new PowerCutVfs();
   }();
