@@ -133,7 +133,8 @@ struct World {
   // What the store holds for the sitting: (item, revision, seq) of every answer.
   std::string answers() {
     std::string out;
-    for (const auto& a : store->answers(k_session).value()) {
+    const auto all = store->answers(k_session).value();
+    for (const auto& a : all) {
       out += a.item_id + ":" + std::to_string(a.revision) + ":" + std::to_string(a.seq) + ";";
     }
     return out;
