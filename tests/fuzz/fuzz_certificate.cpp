@@ -12,8 +12,6 @@
 // refusal is a value, nothing throws.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +19,7 @@
 
 #include "shared/certificate/credential.hpp"
 #include "shared/core/utf8.hpp"
+#include "tests/fuzz/fuzz_checks.hpp"
 #include "tests/fuzz/fuzz_decoders_world.hpp"
 
 using namespace vigil;
@@ -28,14 +27,8 @@ using namespace vigil::certificate;
 
 namespace {
 
-[[noreturn]] void die(const char* what, std::string_view detail = {}) {
-  std::fprintf(stderr, "fuzz_certificate: %s\n%.*s\n", what, static_cast<int>(detail.size()), detail.data());
-  std::abort();
-}
-
-void check_error(const Error& e) {
-  if (e.message.empty() || !is_valid_utf8(e.message)) die("an error without a UTF-8 message", e.describe());
-}
+[[noreturn]] void die(const char* what, std::string_view detail = {}) { fuzz::fail_check("fuzz_certificate", what, detail); }
+void check_error(const Error& e) { fuzz::check_error("fuzz_certificate", e); }
 
 struct World {
   IssuerKeySet keys = fuzz::issuer_keys();

@@ -14,30 +14,22 @@
 // Every refusal is an error value with a UTF-8 message; nothing throws.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "shared/assessment/json.hpp"
 #include "shared/core/bytes.hpp"
-#include "shared/core/utf8.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/package/package.hpp"
+#include "tests/fuzz/fuzz_checks.hpp"
 #include "tests/fuzz/fuzz_decoders_world.hpp"
 
 using namespace vigil;
 
 namespace {
 
-[[noreturn]] void die(const char* what, std::string_view detail = {}) {
-  std::fprintf(stderr, "fuzz_package: %s\n%.*s\n", what, static_cast<int>(detail.size()), detail.data());
-  std::abort();
-}
-
-void check_error(const Error& e) {
-  if (e.message.empty() || !is_valid_utf8(e.message)) die("an error without a UTF-8 message", e.describe());
-}
+[[noreturn]] void die(const char* what, std::string_view detail = {}) { fuzz::fail_check("fuzz_package", what, detail); }
+void check_error(const Error& e) { fuzz::check_error("fuzz_package", e); }
 
 struct Keys {
   crypto::Ed25519KeyPair package = fuzz::key_from(fuzz::k_package_seed_byte);
