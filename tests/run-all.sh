@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds the
 # `dev` preset (debug, assertions) and the `asan` preset (AddressSanitizer + UBSan), runs every
-# test in both, then runs each libFuzzer target briefly (clang). Warnings are errors. This is what
-# .ci/run runs.
+# test in both and the Windows client's tests under Wine, then runs each libFuzzer target briefly
+# (clang). Warnings are errors. This is what .ci/run runs.
 #
 #   tests/run-all.sh            dev, then the Windows client under Wine (tests/run-windows.sh: its
 #                               cross-build, unit tests, installer and journey; the journey uses

@@ -58,7 +58,6 @@ std::optional<fs::path> find_edge() {
   return std::nullopt;
 }
 
-
 std::wstring widen(const std::string& utf8) {
   const int len = MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
   std::wstring out(static_cast<std::size_t>(len), L'\0');

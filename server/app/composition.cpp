@@ -5,15 +5,15 @@
 
 namespace vigil::server::app {
 
-Result<std::unique_ptr<ServerData>> ServerData::open(const std::filesystem::path& dir) {
+Result<std::unique_ptr<ServerData>> ServerData::open(const std::filesystem::path& dir, const char* sqlite_vfs) {
   VIGIL_ASSIGN(auto home, load_server_home(dir));
-  VIGIL_ASSIGN(auto db, SqliteRepository::open(home.database()));
+  VIGIL_ASSIGN(auto db, SqliteRepository::open(home.database(), sqlite_vfs));
   return std::make_unique<ServerData>(std::move(home), std::move(db));
 }
 
 Result<std::unique_ptr<Server>> Server::open(const std::filesystem::path& dir, const time::Clock& clock,
                                              ServerOptions options) {
-  VIGIL_ASSIGN(auto data, ServerData::open(dir));
+  VIGIL_ASSIGN(auto data, ServerData::open(dir, options.sqlite_vfs));
   VIGIL_ASSIGN(options.staff.evidence_key, load_evidence_key(dir));
   // Release from the staff pages issues certificates with the issuer key active at start-up
   // (after `certificate keys rotate`, restart the server to sign with the new key).

@@ -29,7 +29,8 @@ namespace vigil::server::app {
 class ServerData {
  public:
   // Loads the home made by `vigil-server init` in dir and opens (and migrates) its database.
-  static Result<std::unique_ptr<ServerData>> open(const std::filesystem::path& dir);
+  // sqlite_vfs: the tests' fault-injection seam (SqliteRepository::open); nullptr = the default.
+  static Result<std::unique_ptr<ServerData>> open(const std::filesystem::path& dir, const char* sqlite_vfs = nullptr);
 
   ServerData(ServerHome opened, std::unique_ptr<SqliteRepository> db)
       : home(std::move(opened)), db_(std::move(db)) {}
@@ -55,6 +56,7 @@ class ServerData {
 struct ServerOptions {
   ApiConfig api;
   StaffApiConfig staff;
+  const char* sqlite_vfs = nullptr;  // fault-injection seam for tests (power cuts); nullptr = default
 };
 
 class Server {

@@ -155,7 +155,10 @@ Result<HttpResponse> get_evidence(Ctx& c) {
 
 Result<HttpResponse> post_flag_decision(Ctx& c) {
   VIGIL_ASSIGN(auto body, decision_body(c, {"dismiss", "note", "concern"}, 2000, "write a note saying what you saw"));
-  const auto& [decision, note] = body;
+  // Named references, not a structured binding: the lambdas below capture them, which clang
+  // before 16 (the fuzz build's clang 14) refuses for structured bindings.
+  const std::string& decision = body.decision;
+  const std::string& note = body.note;
   VIGIL_ASSIGN(auto row, review_row(c));
   if (row.state == "decided") return fail(Errc::conflict, "this session has been decided; its flags can no longer change");
   std::int64_t flag_row = 0;
@@ -173,7 +176,8 @@ Result<HttpResponse> post_flag_decision(Ctx& c) {
 Result<HttpResponse> post_session_decision(Ctx& c) {
   VIGIL_ASSIGN(auto body, decision_body(c, {"no_concerns", "concerns", "breach"}, 4000,
                                         "an adverse decision needs a note giving the reasons"));
-  const auto& [decision, note] = body;
+  const std::string& decision = body.decision;
+  const std::string& note = body.note;
   const bool adverse = decision != "no_concerns";
   json out{{"v", 1}};
   VIGIL_TRY(c.repo.transaction([&]() -> Status {

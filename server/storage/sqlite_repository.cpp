@@ -39,9 +39,11 @@ Status migrate(sqlite::Db& db) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteRepository>> SqliteRepository::open(const std::filesystem::path& db_path) {
+Result<std::unique_ptr<SqliteRepository>> SqliteRepository::open(const std::filesystem::path& db_path,
+                                                                 const char* sqlite_vfs) {
   std::unique_ptr<SqliteRepository> r(new SqliteRepository());
-  VIGIL_ASSIGN(r->db_, sqlite::Db::open(db_path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX));
+  VIGIL_ASSIGN(r->db_, sqlite::Db::open(db_path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                                        sqlite_vfs));
   VIGIL_ASSIGN(auto mode, r->db_.query_text("PRAGMA journal_mode = WAL"));
   if (!mode || *mode != "wal") return fail(Errc::io, "the database could not switch to write-ahead logging");
   VIGIL_TRY(r->db_.exec("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000"));

@@ -19,7 +19,10 @@ class SqliteRepository final : public Repository {
   using RowOf = std::decay_t<std::invoke_result_t<Make&, const sqlite::Statement&>>;
 
  public:
-  static Result<std::unique_ptr<SqliteRepository>> open(const std::filesystem::path& db_path);
+  // sqlite_vfs: the fault-injection seam for tests (tests/support/power_cut_vfs.hpp); nullptr, the
+  // default, is what the server runs with.
+  static Result<std::unique_ptr<SqliteRepository>> open(const std::filesystem::path& db_path,
+                                                        const char* sqlite_vfs = nullptr);
 
   Status transaction(const std::function<Status()>& fn) override;
 

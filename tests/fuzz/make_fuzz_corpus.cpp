@@ -1,22 +1,30 @@
 // Writes the seed corpora of the fuzz targets from real journals, keys and messages:
 //   build/fuzz/make_fuzz_corpus tests/fuzz/corpus
 // Run it by hand after a change to the wire format or the journal; the files are committed.
-// Output is deterministic except where keys are fresh (CSRs, receipts, the trust file's pins).
+// Output is deterministic except where keys are fresh (CSRs, receipts, the trust file's pins) and
+// the package's random nonce.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "shared/assessment/json.hpp"
+#include "shared/certificate/credential.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/pki.hpp"
 #include "shared/encoding/canonical.hpp"
 #include "shared/journal/journal.hpp"
+#include "shared/package/package.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/protocol/sync.hpp"
 #include "shared/time/clock.hpp"
 #include "tests/fuzz/fuzz_api_world.hpp"
+#include "tests/fuzz/fuzz_decoders_world.hpp"
+#include "tests/support/content_dir.hpp"
+#include "tests/support/sample_assessment.hpp"
 
 using namespace vigil;
 namespace fs = std::filesystem;
@@ -69,6 +77,131 @@ struct Journal {
 };
 
 std::string json_of(const protocol::RecordBatch& b) { return protocol::to_json(b).dump(); }
+
+// A content directory as fuzz_content's one input (fuzz_decoders_world.hpp).
+std::string content_input(const std::map<std::string, std::string>& files) {
+  std::vector<std::pair<std::string, std::string>> list{{"assessment.json", files.at("assessment.json")}};
+  for (const auto& [name, text] : files) {
+    if (name != "assessment.json") list.emplace_back(name, text);
+  }
+  return fuzz::encode_files(list);
+}
+
+// One request of fuzz_staff_api or fuzz_client_ui: byte 0 is route | who << 4.
+std::string request(int route, int who, std::string_view body) {
+  return std::string(1, static_cast<char>((who << 4) | route)) + std::string(body);
+}
+
+// ---- the decoder targets' seeds: real signed objects with the keys of fuzz_decoders_world.hpp --
+void write_decoder_corpora(const fs::path& root) {
+  const fs::path can = root / "fuzz_canonical", pkg = root / "fuzz_package", cert = root / "fuzz_certificate",
+                 content = root / "fuzz_content";
+  const auto signer = fuzz::key_from(fuzz::k_package_seed_byte);
+  const Bytes content_key(package::k_content_key_size, fuzz::k_content_key_byte);
+  const auto a = testing::small_assessment();
+  const auto file = package::build_package(a, content_key, crypto::view(signer.seed)).value();
+  write(pkg / "package.vigilpkg", as_chars(file));
+  write(pkg / "assessment.json", assessment::to_json(a).dump());
+  package::SittingGrant g;
+  g.sitting_id = "sit-1";
+  g.candidate_id = "c-1";
+  g.device_id = "dev-1";
+  g.assessment_id = a.id;
+  g.version = a.version;
+  g.key_id = package::content_key_id(content_key);
+  g.scheduled_start_ms = 1'790'000'000'000;
+  g.window_end_ms = g.scheduled_start_ms + 8 * 3'600'000;
+  g.accommodations = {25, 10, false};
+  g.issued_ms = 1'789'000'000'000;
+  (void)package::sign_grant(g, crypto::view(signer.seed), signer.public_key);
+  write(pkg / "grant.json", package::to_json(g).dump());
+  write(pkg / "start-code.txt", "acde fghj-kmnp");
+  // The VCE1 bytes behind those signatures, for the canonical decoder.
+  write(can / "grant-message.vce", as_chars(package::grant_message(g)));
+  write(can / "package-header.vce", as_chars(ByteView(file).subspan(14, (std::size_t{file[10]} << 24 | std::size_t{file[11]} << 16 |
+                                                                      std::size_t{file[12]} << 8 | file[13]))));
+  const auto creds = fuzz::signed_credentials();
+  write(can / "credential-message.vce", as_chars(certificate::credential_message(creds.front())));
+  write(can / "revocations-message.vce", as_chars(certificate::revocation_list_message(fuzz::signed_revocation_list())));
+
+  for (std::size_t i = 0; i < creds.size(); ++i) {
+    write(cert / ("credential-" + std::to_string(i) + ".json"), certificate::to_json(creds[i]).dump(i == 0 ? 2 : -1));
+  }
+  write(cert / "revocations.json", certificate::to_json(fuzz::signed_revocation_list()).dump());
+  write(cert / "issuer-keys.json", certificate::to_json(fuzz::issuer_keys()).dump(2));
+  write(cert / "date.txt", "2028-02-29");
+
+  // The tests' small content directory (tests/support/content_dir.hpp). The real content in
+  // server/content is not a seed: at ~100 KB an input, one run takes seconds under the
+  // sanitizers and every mutation of it is as slow.
+  std::map<std::string, std::string> small;
+  for (const auto& [name, j] : testing::ContentFiles::sample().files) small[name] = j.dump(2);
+  write(content / "sample", content_input(small));
+  small["assessment.json"] = testing::ContentFiles::sample().files.at("assessment.json").dump();
+  small.erase("written.json");
+  write(content / "sample-missing-file", content_input(small));
+}
+
+// ---- fuzz_staff_api and fuzz_client_ui: the bodies the tests send ---------------------------
+void write_api_corpora(const fs::path& root) {
+  const fs::path staff = root / "fuzz_staff_api", ui = root / "fuzz_client_ui";
+  const std::string header = "name,work_email,employee_ref,level,exemptions,extra_time_percent,extra_break_minutes\n";
+  write(staff / "import-ok", request(0, 0, "\xEF\xBB\xBF" + header + "Ex Empt,ex@own.example.org,X1,practitioner,Knowledge_Only,25,10\n"
+                                               "No Adjust,na@own.example.org,X2,practitioner,none,,\n"));
+  write(staff / "import-bad-rows", request(0, 0, "name,work_email,employee_ref,level,extra_time_percent\n"
+                                                 "Good One,g1@own.example.org,G1,practitioner,25\n"
+                                                 "Dup Ref,g2@own.example.org,G1,practitioner,0\n"
+                                                 "Dup Held,olive@own.example.org,OWN1,practitioner,0\n"
+                                                 "Bad Level,g3@own.example.org,G3,expert,0\n"
+                                                 "Short,g5@own.example.org\n"));
+  write(staff / "import-formulas", request(0, 0, "name,work_email,employee_ref,level\n"
+                                                 "\"=HYPERLINK(\"\"http://x\"\")\",f1@own.example.org,F1,practitioner\n"
+                                                 "+SUM(A1),f2@own.example.org,F2,practitioner\n"));
+  write(staff / "import-open-quote", request(0, 0, "name,work_email,employee_ref,level\n\"Open,a@b.example.org,E1,practitioner\n"));
+  write(staff / "import-other-council", request(13, 0, header + "Not Mine,nm@other.example.org,N1,practitioner,,,\n"));
+  write(staff / "import-no-csrf", request(0, 4, header + "No Token,nt@own.example.org,T1,practitioner,,,\n"));
+  write(staff / "import-as-admin", request(0, 1, header + "By Admin,ba@own.example.org,B1,practice_supervisor,,0,0\n"));
+  write(staff / "candidate", request(1, 0, R"({"name":"Ann One","work_email":"ann@own.example.org","employee_ref":"A1","level":"practitioner","exemptions":"","extra_time_percent":0,"extra_break_minutes":0})"));
+  write(staff / "codes", request(2, 0, "{}"));
+  write(staff / "headcount", request(3, 0, R"({"eligible":12})"));
+  write(staff / "withdraw", request(4, 0, R"({"reason":"left the council"})"));
+  write(staff / "reendorse", request(5, 0, R"({"confirm":true})"));
+  write(staff / "users", request(6, 1, R"({"email":"new@example.org","display_name":"New","role":"proctor","password":"a long enough one-time password"})"));
+  write(staff / "councils", request(7, 1, R"({"council_id":"third","name":"Third Council"})"));
+  write(staff / "login", request(8, 3, R"({"email":"manager@own.example.org","password":"wrong password here"})"));
+  write(staff / "reauth", request(9, 0, R"({"password":"wrong password here"})"));
+  write(staff / "thresholds", request(10, 1, R"({"v":1,"knowledge":70,"scenario":65,"written":60,"overall":65})"));
+  write(staff / "marks", request(11, 1, R"({"round":1,"marks":[{"kss":"P6","mark":3,"comment":"Risk analysis: 3"}]})"));
+  write(staff / "decision", request(12, 2, R"({"decision":"concerns","note":"the reasons"})"));
+  write(staff / "raw-candidates-get", request(14, 0, "GET /staff/api/councils/own/candidates?status=all&limit=5\n"));
+  write(staff / "raw-logout", request(14, 0, "POST /staff/api/logout\n{}"));
+  write(staff / "raw-nobody", request(14, 3, "GET /staff/api/me\n"));
+  write(staff / "raw-csv", request(15, 0, "POST /staff/api/councils/own/import\n" + header));
+
+  write(ui / "answer-single", request(0, 0, R"({"value":{"choice":1}})"));
+  write(ui / "answer-multiple", request(1, 0, R"({"value":{"choices":[0,3]}})"));
+  write(ui / "answer-written", request(2, 0, R"({"value":{"text":"A written answer with \u00e9."}})"));
+  write(ui / "flag", request(3, 0, R"({"item_id":"k-1","flagged":true})"));
+  write(ui / "navigate", request(4, 0, R"({"item_index":1})"));
+  write(ui / "navigate-review", request(4, 0, R"({"view":"review"})"));
+  write(ui / "finish-section", request(5, 0, "{}"));
+  write(ui / "end-break", request(6, 0, "{}"));
+  write(ui / "event", request(7, 0, R"({"type":"focus.lost"})"));
+  write(ui / "submit", request(8, 0, R"({"confirm":true})"));
+  write(ui / "identity", request(9, 0, R"({"consent":"automated"})"));
+  write(ui / "equalities", request(10, 0, R"({"v":1,"age_band":"25_34","ethnicity":"prefer_not_to_say"})"));
+  write(ui / "enrol", request(11, 0, R"({"code":"ACDE-FGHJ-KMNP-QRTU"})"));
+  write(ui / "unlock", request(12, 0, R"({"start_code":"ACDE-FGHJ-KMNP"})"));
+  write(ui / "capture", request(13, 0, R"({"kind":"face"})"));
+  write(ui / "raw-state", request(14, 0, "GET /api/state\n"));
+  write(ui / "raw-section", request(14, 0, "GET /api/section\n"));
+  write(ui / "raw-answer-unknown-item", request(14, 0, "PUT /api/answers/nope\n{\"value\":{\"choice\":0}}"));
+  write(ui / "no-cookie", request(0, 1, R"({"value":{"choice":2}})"));
+  write(ui / "wrong-host", request(0, 2, R"({"value":{"choice":2}})"));
+  write(ui / "foreign-origin", request(3, 3, R"({"item_id":"k-1","flagged":true})"));
+  write(ui / "not-json", request(8, 4, R"({"confirm":true})"));
+  write(ui / "launch-guess", request(15, 0, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+}
 
 }  // namespace
 
@@ -216,6 +349,8 @@ int main(int argc, char** argv) {
     m.emplace("n", canonical::Value(std::uint64_t{7}));
     write(dec / "map.vce", as_chars(canonical::encode(canonical::Value(std::move(m))).value()));
   }
+  write_decoder_corpora(root);
+  write_api_corpora(root);
   std::printf("wrote the corpora under %s\n", root.c_str());
   return 0;
 }

@@ -5,9 +5,20 @@
 #   tests/fuzz/run.sh            20 s per target
 #   tests/fuzz/run.sh 600        10 minutes per target
 #   FUZZ_TARGETS=fuzz_api_records tests/fuzz/run.sh 60
+#   FUZZ_JOBS=1 tests/fuzz/run.sh    build on one core (default: every core, nproc)
+#
+# The targets (docs/DEVELOPING.md says what each one checks):
+#   fuzz_request_decoding  every JSON message of the device protocol, base64, hex, CSRs
+#   fuzz_api_records       the device API over a real database (records, blobs, enrolment)
+#   fuzz_canonical         the VCE1 decoder
+#   fuzz_package           packages, their plaintext (assessment JSON), sitting grants, start codes
+#   fuzz_certificate       the certificate verifier: credentials, revocation lists, issuer key sets
+#   fuzz_content           the content format (a content directory, as authoring reads it)
+#   fuzz_staff_api         the staff API's JSON bodies and the endorsement CSV import
+#   fuzz_client_ui         the candidate UI's API over a real SQLCipher store
 #
 # The seed corpus is copied to a temporary directory, so runs never grow the repository; the
-# temporary directory (also the targets' TMPDIR, where fuzz_api_records keeps its database) is
+# temporary directory (also the targets' TMPDIR, where the API targets keep their databases) is
 # removed at the end. A crashing input is kept as build/fuzz/artifacts/<target>-crash-<sha1>, and
 # the line printed for it says how to reproduce it. Exit status: 0 when every target ran clean,
 # 1 when one crashed, leaked, hung or tripped a sanitizer, 2 when the build failed.
@@ -21,7 +32,9 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${VIGIL_FUZZ_BUILD_DIR:-$root/build/fuzz}
-targets=(${FUZZ_TARGETS:-fuzz_request_decoding fuzz_api_records})
+targets=(${FUZZ_TARGETS:-fuzz_request_decoding fuzz_api_records fuzz_canonical fuzz_package fuzz_certificate
+          fuzz_content fuzz_staff_api fuzz_client_ui})
+jobs=${FUZZ_JOBS:-$(nproc)}
 
 for tool in clang clang++ cmake ninja; do
   if ! command -v "$tool" >/dev/null; then
@@ -34,13 +47,13 @@ echo "fuzz: building in ${build#"$root"/}"
 mkdir -p "$build"
 if ! { CC=clang CXX=clang++ cmake -S "$here" -B "$build" -G Ninja >"$build/configure.log" 2>&1 \
        || { cat "$build/configure.log" >&2; false; }; } ||
-   ! cmake --build "$build" -j1 --target "${targets[@]}" >"$build/build.log" 2>&1; then
+   ! cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$build/build.log" 2>&1; then
   [[ -f $build/build.log ]] && tail -50 "$build/build.log" >&2
   echo "fuzz: the build failed" >&2
   exit 2
 fi
 
-# RAM-backed scratch space when there is some (the API target fsyncs every request).
+# RAM-backed scratch space when there is some (the API targets fsync every request).
 scratch_base=${TMPDIR:-/tmp}
 [[ -d /dev/shm && -w /dev/shm ]] && scratch_base=/dev/shm
 work=$(mktemp -d "$scratch_base/vigil-fuzz.XXXXXX")
@@ -75,7 +88,7 @@ for target in "${targets[@]}"; do
       "$target" "${runs:-?}" "$seconds" "${cov:-?}" "${ft:-?}" "$seeds" "${corp:-?}"
   else
     status=1
-    reason=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_api_records:|fuzz_request_decoding:' "$log" || true)
+    reason=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|^fuzz_[a-z_]*: ' "$log" || true)
     printf 'fuzz: %-22s FAILED  (exit %s) %s\n' "$target" "$rc" "${reason:-see the log below}"
     [[ -n $artifact ]] && echo "fuzz:   input kept: $artifact; reproduce: $build/$target $artifact"
     echo "---- last 60 lines of the $target log ----"

@@ -32,7 +32,7 @@ inline const std::string k_session = "session-1";
 // The server of every server test (tests/support/server_world.hpp) with one council and one
 // candidate; requests go through the listener's dispatch (to the device API for /v1/...).
 struct Server : testing::ServerWorld {
-  explicit Server(srv::ApiConfig config = {}) : ServerWorld(server::app::ServerOptions{std::move(config), {}}) {
+  explicit Server(srv::ApiConfig config = {}) : ServerWorld(server::app::ServerOptions{std::move(config), {}, nullptr}) {
     REQUIRE(repo->add_council("council-1", "Test Council", clock.wall_ms()));
     REQUIRE(repo->add_candidate({k_candidate, "council-1", "Ada Lovelace", "ada@example.org", "practitioner"},
                                 clock.wall_ms()));
