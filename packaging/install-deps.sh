@@ -34,6 +34,8 @@ MAIN_PACKAGES=(
   cmake
   dbus-bin                  # tests: dbus-send, to wait for the keyring on the private bus
   dbus-daemon               # tests: a private D-Bus session for the Secret Service key store test
+  dpkg-dev                  # packaging/deb/build.sh: dpkg-shlibdeps computes the packages' Depends
+  fakeroot                  # packaging/deb/build.sh: root-owned files in the .deb without root
   fonts-dejavu-core         # chromium renders the candidate and staff pages with real glyphs
   git
   gnome-keyring             # tests: a real Secret Service (desktop keyring) for the store key
@@ -53,10 +55,12 @@ MAIN_PACKAGES=(
   libopencv-objdetect-dev   # the Haar fallback detector
   libopencv-videoio-dev     # the webcam, and video files for the system check and tests
   libsecret-1-dev           # Secret Service key storage for the client store key
+  libsystemd-dev            # sd_notify: vigil-server's Type=notify unit (packaging/systemd)
   libfmt-dev                # fmt: the time formatter (shared/time/format) and spdlog's formatting
   libspdlog-dev             # the log facade (shared/core/log)
   libsqlite3-dev            # the server's storage (plain SQLite; the client uses SQLCipher)
   libssl-dev
+  lintian                   # packaging/deb/build.sh --lint, tests/packaging
   ninja-build
   nlohmann-json3-dev
   opencv-data               # Haar cascades: the fallback face detector and the speed reference

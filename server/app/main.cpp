@@ -15,6 +15,7 @@
 
 #include "server/app/composition.hpp"
 #include "server/app/results_cli.hpp"
+#include "server/app/service_notify.hpp"
 #include "server/packages/authoring.hpp"
 #include "shared/time/format.hpp"
 #include "server/packages/packages.hpp"
@@ -87,9 +88,12 @@ int cmd_serve(const fs::path& dir, int port_override) {
   if (auto st = server.start(); !st) return failed(st.error());
   std::cout << "vigil-server " << vigil::k_version << " listening on https://" << lc.address << ":" << server.port()
             << " (data in " << dir.string() << ")" << std::endl;
+  // The port is bound and listening, and run() below serves it: tell systemd (Type=notify).
+  vigil::server::app::notify_ready("listening on port " + std::to_string(server.port()));
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
+    vigil::server::app::notify_stopping();
     std::cout << "vigil-server: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
               << ": finishing requests in flight, then stopping" << std::endl;
     server.stop(std::chrono::seconds(10));

@@ -1,0 +1,17 @@
+#include "server/app/service_notify.hpp"
+
+#ifdef VIGIL_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace vigil::server::app {
+
+#ifdef VIGIL_HAVE_SYSTEMD
+void notify_ready(const std::string& status) { ::sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str()); }
+void notify_stopping() { ::sd_notify(0, "STOPPING=1\nSTATUS=finishing requests in flight"); }
+#else
+void notify_ready(const std::string&) {}
+void notify_stopping() {}
+#endif
+
+}  // namespace vigil::server::app
