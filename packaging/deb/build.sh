@@ -39,6 +39,6 @@ for pkg in vigil-server vigil-client; do
 done
 if [[ $lint -eq 1 ]]; then
   # --fail-on error: warnings are listed (docs/OPERATIONS.md says why each one stays).
-  lintian --fail-on error --no-tag-display-limit "build/packages/vigil-server_${version}_amd64.deb" \
+  lintian --fail-on error --tag-display-limit 0 "build/packages/vigil-server_${version}_amd64.deb" \
     "build/packages/vigil-client_${version}_amd64.deb"
 fi

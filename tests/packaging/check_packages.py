@@ -48,14 +48,14 @@ def contents(deb):
 
 def check_contents(server, client):
     must = {
-        server: ["./usr/bin/vigil-server", "./lib/systemd/system/vigil-server.service",
-                 "./lib/sysusers.d/vigil-server.conf", "./lib/tmpfiles.d/vigil-server.conf",
+        server: ["./usr/bin/vigil-server", "./usr/lib/systemd/system/vigil-server.service",
+                 "./usr/lib/sysusers.d/vigil-server.conf", "./usr/lib/tmpfiles.d/vigil-server.conf",
                  "./etc/vigil/vigil-server.env", "./usr/share/vigil/certs/make-server-cert.sh",
                  "./usr/share/vigil/certs/lib.sh", "./usr/share/doc/vigil-server/copyright",
-                 "./usr/share/doc/vigil-server/changelog.Debian.gz"],
+                 "./usr/share/doc/vigil-server/changelog.gz"],
         client: ["./usr/bin/vigil-client",
                  "./usr/share/vigil/models/face_detection_front_128x128_barracuda.onnx",
-                 "./usr/share/doc/vigil-client/copyright", "./usr/share/doc/vigil-client/changelog.Debian.gz"],
+                 "./usr/share/doc/vigil-client/copyright", "./usr/share/doc/vigil-client/changelog.gz"],
     }
     for deb, paths in must.items():
         have = contents(deb)
@@ -83,10 +83,10 @@ def check_depends(server, client):
 
 
 def check_lintian(server, client):
-    r = run("lintian", "--no-tag-display-limit", str(server), str(client), check=False)
+    r = run("lintian", "--tag-display-limit", "0", str(server), str(client), check=False)
     print(r.stdout, end="")
     errors = [line for line in r.stdout.splitlines() if line.startswith("E:")]
-    if errors or r.returncode not in (0, 1) or r.stderr.strip():
+    if errors or r.returncode != 0:  # stderr may say "running with root privileges is not recommended"
         fail(f"lintian: {len(errors)} error(s), exit {r.returncode}: {r.stderr}")
     print("ok: lintian, no error")
 
