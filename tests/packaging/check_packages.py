@@ -9,7 +9,8 @@ miss:
   1. each package holds what it must (dpkg-deb -c), and the unit's config file is a conffile;
   2. Depends was computed by dpkg-shlibdeps (the shared libraries' packages are in it);
   3. lintian reports no error;
-  4. `systemd-analyze security --offline=yes` scores the unit 2.0 or better;
+  4. `systemd-analyze security --offline=yes` scores the unit 2.0 or better, and
+     `systemd-analyze verify` is clean on it;
   5. the packaged server, run as systemd runs a Type=notify unit (NOTIFY_SOCKET: a unix datagram
      socket this script reads), sends READY=1 once its port completes a TLS handshake, and on
      SIGTERM sends STOPPING=1 and exits 0.
@@ -121,6 +122,14 @@ def check_notify(server_deb, work):
     root = work / "root"
     run("dpkg-deb", "-x", str(server_deb), str(root))
     exe = root / "usr/bin/vigil-server"
+    # `systemd-analyze verify` on the packaged unit, its ExecStart pointed at the extracted binary.
+    unit = work / "vigil-server.service"
+    unit.write_text((root / "usr/lib/systemd/system/vigil-server.service").read_text()
+                    .replace("/usr/bin/vigil-server", str(exe)))
+    r = run("systemd-analyze", "verify", str(unit), check=False)
+    if r.returncode != 0 or r.stdout.strip() or r.stderr.strip():
+        fail(f"systemd-analyze verify on the unit:\n{r.stdout}{r.stderr}")
+    print("ok: systemd-analyze verify is clean on the packaged unit")
     home = work / "home"
     run(str(exe), "init", str(home), "--host", "127.0.0.1")
     path = work / "notify.sock"
