@@ -21,6 +21,8 @@ install(FILES ${VIGIL_DEB}/vigil-server.env DESTINATION /etc/vigil COMPONENT ser
 install(PROGRAMS certs/make-dev-ca.sh certs/make-device-ca.sh certs/make-server-cert.sh certs/pin.sh
         DESTINATION ${VIGIL_SHARE}/certs COMPONENT server)
 install(FILES certs/lib.sh certs/README.md DESTINATION ${VIGIL_SHARE}/certs COMPONENT server)
+# certbot's deploy hook: copies a renewed staff certificate for the vigil user, then reloads.
+install(PROGRAMS ${VIGIL_DEB}/certbot-deploy-hook DESTINATION ${VIGIL_SHARE} COMPONENT server)
 install(FILES docs/OPERATIONS.md docs/SERVER.md docs/CERTIFICATES.md docs/STAFF.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR}-server COMPONENT server)
 

@@ -74,34 +74,87 @@ int cmd_serve(const fs::path& dir, int port_override) {
   lc.offload_queue = 16;
   lc.log = log;
 
-  // SIGTERM / SIGINT: stop accepting, finish requests in flight, then exit. The signals are
-  // blocked in every thread and taken by one waiting thread, so stop() runs in a normal context.
+  // SIGTERM / SIGINT: stop accepting, finish requests in flight, then exit. SIGHUP: load the
+  // certificates again (a renewed staff certificate) for new connections, disturbing none that
+  // is open. The signals are blocked in every thread and taken by one waiting thread, so the
+  // work runs in a normal context.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  net::HttpsServer server(lc, [&root](const vigil::protocol::HttpRequest& req, const vigil::protocol::PeerIdentity& peer) {
+  // With a staff listener of its own, each listener serves only its side (docs/OPERATIONS.md).
+  const auto& staff_config = home.config.staff_listener;
+  const bool separate_staff = staff_config.has_value();
+  net::HttpsServer server(lc, [&root, separate_staff](const vigil::protocol::HttpRequest& req, const vigil::protocol::PeerIdentity& peer) {
+    if (separate_staff && StaffApi::handles(req.path())) {
+      return net::net_error(421, "misdirected", "the staff pages are served on the staff listener, not the device listener");
+    }
     return root.handle(req, peer);
   });
+  std::unique_ptr<net::HttpsServer> staff;
+  if (separate_staff) {
+    net::ListenerConfig slc = lc;
+    slc.address = staff_config->address;
+    slc.port = staff_config->port;
+    slc.certificate_chain_pem = staff_config->certificate_chain;
+    slc.private_key_pem = staff_config->private_key;
+    slc.client_ca_pem.clear();  // browsers: no client certificate is asked for
+    slc.threads = 1;
+    staff = std::make_unique<net::HttpsServer>(slc, [&root](const vigil::protocol::HttpRequest& req, const vigil::protocol::PeerIdentity& peer) {
+      if (req.path() == "/") {
+        vigil::protocol::HttpResponse moved;
+        moved.status = 302;
+        moved.headers["Location"] = "/staff/";
+        return moved;
+      }
+      if (!StaffApi::handles(req.path()) && req.path() != "/v1/health") {
+        return net::net_error(404, "not_found", "only the staff pages are served here");
+      }
+      return root.handle(req, peer);
+    });
+  }
   if (auto st = server.start(); !st) return failed(st.error());
+  if (staff) {
+    if (auto st = staff->start(); !st) return failed(std::move(st).error().context("the staff listener"));
+  }
   std::cout << "vigil-server " << vigil::k_version << " listening on https://" << lc.address << ":" << server.port()
             << " (data in " << dir.string() << ")" << std::endl;
-  // The port is bound and listening, and run() below serves it: tell systemd (Type=notify).
+  if (staff) {
+    std::cout << "vigil-server: staff pages on https://" << staff_config->address << ":" << staff->port() << "/staff/"
+              << std::endl;
+  }
+  // The ports are bound and listening, and run() below serves them: tell systemd (Type=notify).
   vigil::server::app::notify_ready("listening on port " + std::to_string(server.port()));
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      vigil::server::app::notify_reloading();
+      const auto device_reload = server.reload_certificate();
+      const auto staff_reload = staff ? staff->reload_certificate() : vigil::Status{};
+      std::cout << "vigil-server: SIGHUP: certificates " << (device_reload && staff_reload ? "reloaded" : "NOT reloaded")
+                << " (device listener: " << (device_reload ? "ok" : device_reload.error().message)
+                << (staff ? std::string("; staff listener: ") + (staff_reload ? "ok" : staff_reload.error().message) : "")
+                << ")" << std::endl;
+      vigil::server::app::notify_ready("listening on port " + std::to_string(server.port()));
+    }
     vigil::server::app::notify_stopping();
     std::cout << "vigil-server: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
               << ": finishing requests in flight, then stopping" << std::endl;
     server.stop(std::chrono::seconds(10));
+    if (staff) staff->stop(std::chrono::seconds(10));
   });
+  std::thread staff_runner;
+  if (staff) staff_runner = std::thread([&staff] { staff->run(); });
   server.run();
   // run() returned: if it was not the signal, wake the waiter so it can be joined.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (staff_runner.joinable()) staff_runner.join();
   std::cout << "vigil-server: stopped" << std::endl;
   return 0;
 }

@@ -11,5 +11,7 @@ namespace vigil::server::app {
 void notify_ready(const std::string& status);
 // STOPPING=1: a stop was asked for; requests in flight are being finished.
 void notify_stopping();
+// RELOADING=1: SIGHUP, the certificates are being loaded again; READY=1 (notify_ready) follows.
+void notify_reloading();
 
 }  // namespace vigil::server::app

@@ -158,7 +158,7 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
   auto text = read_whole_file(dir / "config.json");
   if (!text) return fail(Errc::not_found, dir.string() + " is not a Vigil server home (no config.json): run vigil-server init " + dir.string());
   VIGIL_ASSIGN(auto j, protocol::parse_json(*text));
-  auto cfg = protocol::decode_top<ServerConfig>(j, [](protocol::ObjectReader& r) -> Result<ServerConfig> {
+  auto cfg = protocol::decode_top<ServerConfig>(j, [&dir](protocol::ObjectReader& r) -> Result<ServerConfig> {
     VIGIL_TRY(r.version(1));
     ServerConfig c;
     VIGIL_ASSIGN(c.listen_address, r.non_empty_string("listen_address", 253));
@@ -177,6 +177,21 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
       if (it == r.value().end()) continue;
       if (!it->is_number() || it->get<double>() <= 0) return fail(r.error(name, "expected a positive number"));
       (std::string_view(name) == "device_rate_burst" ? c.device_rate_burst : c.device_rate_per_second) = it->get<double>();
+    }
+    VIGIL_ASSIGN(auto staff, r.optional_object("staff_listener"));
+    if (staff) {
+      StaffListenerConfig sl;
+      VIGIL_ASSIGN(sl.address, staff->non_empty_string("address", 253));
+      VIGIL_ASSIGN(auto staff_port, staff->uint("port"));
+      if (staff_port > 65535) return fail(staff->error("port", "expected 0 to 65535"));
+      sl.port = static_cast<std::uint16_t>(staff_port);
+      VIGIL_ASSIGN(auto chain, staff->non_empty_string("certificate_chain", 4096));
+      VIGIL_ASSIGN(auto key, staff->non_empty_string("private_key", 4096));
+      VIGIL_TRY(staff->finish());
+      // Relative paths are inside the home.
+      sl.certificate_chain = fs::path(chain).is_absolute() ? fs::path(chain) : dir / chain;
+      sl.private_key = fs::path(key).is_absolute() ? fs::path(key) : dir / key;
+      c.staff_listener = std::move(sl);
     }
     return c;
   });

@@ -18,6 +18,7 @@
 // Private keys are 0600 in 0700 directories.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "server/home/server_keys.hpp"
@@ -25,6 +26,17 @@
 #include "shared/core/result.hpp"
 
 namespace vigil::server {
+
+// The staff pages on a listener of their own, with the operator's publicly trusted certificate
+// (for example the files certbot writes, copied where the service can read them by its deploy
+// hook: docs/OPERATIONS.md). Reloaded on SIGHUP. Absent: the staff pages share the device listener
+// and its certificate from Vigil's private root, which a browser does not trust.
+struct StaffListenerConfig {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 443;                  // 0: the OS picks (tests)
+  std::filesystem::path certificate_chain;   // PEM: the certificate, then its intermediates
+  std::filesystem::path private_key;         // PEM
+};
 
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";
@@ -34,6 +46,7 @@ struct ServerConfig {
   double device_rate_per_second = 50.0;
   double device_rate_burst = 200.0;
   unsigned threads = 2;
+  std::optional<StaffListenerConfig> staff_listener;
 };
 
 struct ServerHome {

@@ -62,6 +62,7 @@
 
 #include "shared/core/log.hpp"
 #include "shared/core/bytes.hpp"
+#include "server/net/tls_context.hpp"
 
 namespace vigil::server::net {
 
@@ -87,24 +88,6 @@ constexpr std::chrono::seconds linger_limit{5};
 constexpr std::chrono::milliseconds accept_backoff{50};
 // The rate limiter forgets idle keys once it tracks this many.
 constexpr std::size_t rate_limiter_prune_at = 100'000;
-
-// Mozilla "modern" (server side, TLS 1.3 only): the three TLS 1.3 suites, the client chooses.
-constexpr const char* tls13_ciphersuites =
-    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
-constexpr const char* tls_groups = "X25519:P-256";
-
-std::string openssl_reason() {
-  unsigned long err = ERR_peek_last_error();
-  std::string out;
-  if (err != 0) {
-    const char* reason = ERR_reason_error_string(err);
-    out = reason != nullptr ? reason : "unknown OpenSSL error";
-  } else {
-    out = "unknown OpenSSL error";
-  }
-  ERR_clear_error();
-  return out;
-}
 
 // A token bucket per key (device certificate serial, or remote address without one).
 class RateLimiter {
@@ -157,9 +140,12 @@ class RateLimiter {
 };
 
 struct Connection {
-  Connection(tcp::socket socket, ssl::context& tls, std::uint64_t connection_id, std::string remote)
-      : stream(std::move(socket), tls), id(connection_id), remote_address(std::move(remote)) {}
+  Connection(tcp::socket socket, std::shared_ptr<ssl::context> context, std::uint64_t connection_id, std::string remote)
+      : tls(std::move(context)), stream(std::move(socket), *tls), id(connection_id), remote_address(std::move(remote)) {}
 
+  // The TLS settings and certificate this connection was accepted with: a reload swaps the
+  // server's context for new connections only. Declared before the stream, which refers to it.
+  const std::shared_ptr<ssl::context> tls;
   Stream stream;
   const std::uint64_t id;
   const std::string remote_address;
@@ -178,15 +164,6 @@ std::string common_name(X509* cert) {
   std::string cn(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
   OPENSSL_free(utf8);
   return cn;
-}
-
-// The serial as lower-case hex of its big-endian magnitude bytes: `openssl x509 -serial`
-// lower-cased.
-std::string serial_hex(X509* cert) {
-  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
-  const int len = ASN1_STRING_length(serial);
-  if (len <= 0) return {};
-  return to_hex(ByteView(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(len)));
 }
 
 protocol::PeerIdentity identify(SSL* ssl_handle, const std::string& remote_address) {
@@ -275,7 +252,13 @@ struct ServerState {
 
   ListenerConfig config;
   Handler handler;
-  ssl::context tls{ssl::context::tls_server};  // declared before ioc, so it outlives every stream
+  // The context new connections are accepted with; each connection holds its own reference.
+  mutable std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls;  // GUARDED_BY(tls_mutex)
+  std::shared_ptr<ssl::context> current_tls() const {
+    std::lock_guard lock(tls_mutex);
+    return tls;
+  }
   asio::io_context ioc;
   Strand server_strand;
   tcp::acceptor acceptor;         // server_strand
@@ -493,7 +476,7 @@ asio::awaitable<void> accept_loop(ServerState* self) {
     }
     // Responses go out in one write; Nagle's algorithm would only add delayed-ACK stalls.
     socket.set_option(tcp::no_delay(true), ep_ec);
-    auto conn = std::make_shared<Connection>(std::move(socket), self->tls, self->next_id++, std::move(remote_address));
+    auto conn = std::make_shared<Connection>(std::move(socket), self->current_tls(), self->next_id++, std::move(remote_address));
     // Record OpenSSL's verdict on a client certificate (for the log line of a failed handshake)
     // without changing it.
     Connection* raw = conn.get();
@@ -517,49 +500,13 @@ asio::awaitable<void> accept_loop(ServerState* self) {
 }
 
 Status ServerState::setup_tls() {
-  namespace fs = std::filesystem;
-  for (const fs::path* p : {&config.certificate_chain_pem, &config.private_key_pem, &config.client_ca_pem}) {
-    std::error_code fs_ec;
-    if (!fs::is_regular_file(*p, fs_ec)) return fail(Errc::not_found, "TLS file not found: " + p->string());
+  VIGIL_ASSIGN(auto context, make_server_tls_context({config.certificate_chain_pem, config.private_key_pem, config.client_ca_pem}));
+  const TlsCertificateInfo info = certificate_info(*context);
+  {
+    std::lock_guard lock(tls_mutex);
+    tls = std::move(context);
   }
-  SSL_CTX* ctx = tls.native_handle();
-  ERR_clear_error();
-  // TLS 1.3 only, Mozilla "modern": default TLS 1.3 suites, X25519 and P-256, client's choice.
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 || SSL_CTX_set_ciphersuites(ctx, tls13_ciphersuites) != 1 ||
-      SSL_CTX_set1_groups_list(ctx, tls_groups) != 1) {
-    return fail(Errc::crypto, "TLS settings rejected by OpenSSL: " + openssl_reason());
-  }
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
-  // No session resumption: no tickets, no cache. A device keeps one long-lived keep-alive
-  // connection, so a full handshake per reconnect costs little; resumption would let a session
-  // outlive a certificate's revocation without re-verifying it, and ticket keys would need
-  // rotating and sharing between server processes.
-  SSL_CTX_set_num_tickets(ctx, 0);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-
-  error_code ec;
-  tls.use_certificate_chain_file(config.certificate_chain_pem.string(), ec);
-  if (ec) return fail(Errc::invalid_argument, "cannot load the server certificate chain " + config.certificate_chain_pem.string() + ": " + ec.message());
-  tls.use_private_key_file(config.private_key_pem.string(), ssl::context::pem, ec);
-  if (ec) return fail(Errc::invalid_argument, "cannot load the server private key " + config.private_key_pem.string() + ": " + ec.message());
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    return fail(Errc::invalid_argument, "the server private key does not match its certificate: " + openssl_reason());
-  }
-
-  // Client certificates: asked for, verified against the device CA, but optional (no
-  // fail_if_no_peer_cert) because a device enrols before it has one. A presented certificate
-  // that does not verify fails the handshake (OpenSSL's behaviour under verify_peer). The device
-  // CA is a trust anchor by itself (partial chain), so trusting it does not mean trusting every
-  // certificate its root issued. OpenSSL checks the "TLS client" purpose (extendedKeyUsage).
-  const std::string ca = config.client_ca_pem.string();
-  if (SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr) != 1) {
-    return fail(Errc::invalid_argument, "cannot load the device CA " + ca + ": " + openssl_reason());
-  }
-  X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
-  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
-  if (names == nullptr) return fail(Errc::invalid_argument, "cannot read the device CA names from " + ca + ": " + openssl_reason());
-  SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
-  tls.set_verify_mode(ssl::verify_peer);
+  log(vigil::log::line("tls_certificate_loaded", {{"serial", info.serial_hex}, {"not_after", info.not_after}}));
   return {};
 }
 
@@ -662,6 +609,16 @@ void HttpsServer::stop(std::chrono::seconds grace) {
   s->stopping.store(true);  // seen at once by sessions finishing a request (invariant 3)
   const auto deadline = std::chrono::steady_clock::now() + grace;
   asio::post(s->server_strand, [s, deadline] { s->begin_stop(deadline); });
+}
+
+Status HttpsServer::reload_certificate() {
+  Impl& s = *impl_;
+  if (!s.started) return fail(Errc::invalid_argument, "the HTTPS server has not started");
+  auto reloaded = s.setup_tls();
+  if (!reloaded) {
+    s.log(vigil::log::line("tls_certificate_reload_failed", {{"reason", reloaded.error().message}}));
+  }
+  return reloaded;
 }
 
 std::size_t HttpsServer::open_connections() const noexcept { return impl_->open.load(); }

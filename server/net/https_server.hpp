@@ -23,7 +23,8 @@ struct ListenerConfig {
   std::filesystem::path private_key_pem;
   // CA(s) that issue device certificates. Each is a trust anchor by itself (the root above it is
   // neither needed nor trusted for clients), so a certificate the root issued directly, such as a
-  // server certificate, never authenticates a device.
+  // server certificate, never authenticates a device. Empty: no client certificate is asked for
+  // (the staff listener, which browsers reach with the operator's publicly trusted certificate).
   std::filesystem::path client_ca_pem;
   std::size_t header_limit = 8 * 1024;
   std::size_t body_limit = 2 * 1024 * 1024;
@@ -69,6 +70,12 @@ class HttpsServer {
   // (busy), any other bind/listen failure (unavailable). Call once.
   Status start();
   std::uint16_t port() const noexcept;
+
+  // Loads the certificate chain and key again from the configured files (a renewed certificate)
+  // for the connections accepted from now on; connections already open keep theirs and are not
+  // disturbed. On any error the certificate in use stays, and the error is logged and returned.
+  // Thread-safe; call after start().
+  Status reload_certificate();
 
   // Runs the io_context on `threads` threads (this one included) until stop() completes. Blocks.
   // Returns at once if start() did not succeed.

@@ -51,7 +51,7 @@ def check_contents(server, client):
     must = {
         server: ["./usr/bin/vigil-server", "./usr/lib/systemd/system/vigil-server.service",
                  "./usr/lib/sysusers.d/vigil-server.conf", "./usr/lib/tmpfiles.d/vigil-server.conf",
-                 "./etc/vigil/vigil-server.env", "./usr/share/vigil/certs/make-server-cert.sh",
+                 "./etc/vigil/vigil-server.env", "./usr/share/vigil/certbot-deploy-hook", "./usr/share/vigil/certs/make-server-cert.sh",
                  "./usr/share/vigil/certs/lib.sh", "./usr/share/doc/vigil-server/copyright",
                  "./usr/share/doc/vigil-server/changelog.gz"],
         client: ["./usr/bin/vigil-client",

@@ -102,6 +102,11 @@ class Child {
     }
   }
 
+  // Sends sig and returns at once.
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   // Sends sig and waits (bounded) for the exit; returns the exit code, or -1 if it had to be killed.
   int stop(int sig = SIGTERM, std::chrono::milliseconds limit = std::chrono::milliseconds(15'000)) {
     if (pid_ <= 0) return -1;

@@ -5,6 +5,8 @@
 // holds. (Tests run the server as a process because the client links SQLCipher and the server
 // plain SQLite, which must never share a process, and because a restart is then a real one.)
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
@@ -47,9 +49,12 @@ inline std::string parse_enrolment_code(const RunResult& r) {
 
 class TestServer {
  public:
-  TestServer() {
+  TestServer() : TestServer([](const std::filesystem::path&) {}) {}
+  // `prepare` may change the home (config.json, files beside it) between init and the first start.
+  explicit TestServer(const std::function<void(const std::filesystem::path& home)>& prepare) {
     auto r = run({VIGIL_SERVER_EXE, "init", dir_.path().string(), "--host", "127.0.0.1", "--port", "8443"});
     if (r.exit_code != 0) throw std::runtime_error("vigil-server init failed: " + r.output);
+    prepare(dir_.path());
     start(0);
   }
   ~TestServer() { stop(); }
@@ -67,6 +72,14 @@ class TestServer {
     const int rc = child_->stop(SIGTERM);
     child_.reset();
     return rc;
+  }
+  // The next line of the server's output holding `needle` (the lines before it are consumed).
+  std::optional<std::string> wait_for_output(const std::string& needle, std::chrono::milliseconds limit) {
+    return child_ ? child_->wait_for_line(needle, limit) : std::nullopt;
+  }
+  // Sends a signal (SIGHUP: load the certificates again) to the running server.
+  void signal(int sig) {
+    if (child_) child_->signal(sig);
   }
   void kill_hard() {
     if (child_) child_->stop(SIGKILL);
