@@ -84,10 +84,10 @@ int main(int argc, char** argv) {
   check(s.record_event(session, "session.started", R"({"assessment_id":"practitioner-sample","version":"1","sitting_id":"sim","level":"practitioner","accommodations":{}})"), "session.started");
   check(s.record_event(session, "camera.status", R"({"status":"ok","detail":"sim camera"})"), "camera.status");
   if (!face_file.empty() && !id_file.empty()) {
-    // The identity photos are sealed without a context, as client/ui/ui_api.cpp seals them.
+    // The identity photos are sealed with the session id as context, as client/ui/ui_api.cpp seals them.
     json identity{{"consent", "human"}};
     for (const auto& [field, file] : {std::pair{"face_photo", face_file}, std::pair{"id_photo", id_file}}) {
-      auto sealed = check(crypto::seal(evidence_key, as_bytes(read_file(file))), "sealing a photo");
+      auto sealed = check(crypto::seal(evidence_key, as_bytes(read_file(file)), as_bytes(session)), "sealing a photo");
       identity[field] = to_hex(check(s.add_blob(session, sealed, client::store::OutboxPriority::submission), "storing a photo"));
     }
     check(s.record_event(session, "identity.checked", identity.dump()), "identity.checked");

@@ -65,7 +65,8 @@ struct Device {
   }
 
   // Stores a blob as the device would upload it (sealed to the server's evidence key, with the
-  // session id as context; the identity photos are sealed without one: client/ui/ui_api.cpp).
+  // session id as context, as the monitor and client/ui/ui_api.cpp seal them; session_bound
+  // false: without one, as the identity photos were before issue 16's follow-up).
   std::string evidence(const std::string& plaintext, bool session_bound = true) {
     const auto sealed =
         crypto::seal(w.home.keys.evidence_public, as_bytes(plaintext), session_bound ? as_bytes(session) : ByteView{}).value();
