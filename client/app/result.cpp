@@ -12,7 +12,7 @@
 namespace vigil::client::app {
 
 int show_result(store::Store& store, const ResultOptions& options, std::ostream& out, std::ostream& err) {
-  std::optional<std::vector<results::ReleasedResult>> list;
+  std::optional<results::CandidateResults> list;
   if (!options.offline) {
     auto transport = sync::transport_for(store);
     if (!transport) {
@@ -37,15 +37,20 @@ int show_result(store::Store& store, const ResultOptions& options, std::ostream&
     }
     list = std::move(*kept);
   }
-  if (!list || list->empty()) {
+  // Each sitting in its state (shared/results/outcome.hpp): a released result in full, any other
+  // with its state's words and, for a void or withheld one, the public reason.
+  for (const auto& s : list ? list->sittings : std::vector<results::SittingOutcome>{}) {
+    if (s.state != results::OutcomeState::released) out << results::describe(s) << "\n";
+  }
+  if (!list || list->results.empty()) {
     out << "No result has been released to you yet. Results are released for everyone in an assessment window at "
            "once; run `vigil-client result` again when your council tells you they are out.\n";
     return 3;
   }
-  for (const auto& r : *list) out << results::describe(r) << "\n";
+  for (const auto& r : list->results) out << results::describe(r) << "\n";
   if (options.save_certificate.empty() && options.print_certificate.empty()) return 0;
   const results::ReleasedResult* with_cert = nullptr;
-  for (const auto& r : *list) {
+  for (const auto& r : list->results) {
     if (r.certificate) with_cert = &r;
   }
   if (!with_cert) {

@@ -14,8 +14,10 @@ struct ResultOptions {
   std::filesystem::path print_certificate; // write its printable HTML page here
 };
 // Fetches the released results when online (keeping them in the store) or shows the kept copy
-// when not, then prints outcome, feedback per KSS area and next steps. Exit 0 when a result was
-// shown, 3 when there is none yet, 1 on an error.
+// when not, then prints each sitting that has no released result in its state (withheld: under
+// review, void following a review or withheld: identity not confirmed, with the public reason;
+// not yet released), and each released result's outcome, feedback per KSS area and next steps.
+// Exit 0 when a released result was shown, 3 when there is none yet, 1 on an error.
 int show_result(store::Store& store, const ResultOptions& options, std::ostream& out, std::ostream& err);
 
 // Verifies a certificate file offline. Exit 0 valid, 1 not valid, 64 for unusable arguments.

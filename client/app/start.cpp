@@ -345,7 +345,7 @@ int run_start(const StartOptions& o) {
 
   services.results = [&]() -> Result<std::string> {
     // Online: fetch (which also keeps the copy); offline or not enrolled: the kept copy.
-    std::optional<std::vector<results::ReleasedResult>> list;
+    std::optional<results::CandidateResults> list;
     bool offline = true;
     if (auto t = with_transport(); t) {
       auto fetched = sync::fetch_results(store, **t);
@@ -358,9 +358,14 @@ int run_start(const StartOptions& o) {
     }
     if (!list) {
       VIGIL_ASSIGN(auto kept, sync::kept_results(store));
-      list = kept ? std::move(*kept) : std::vector<results::ReleasedResult>{};
+      list = kept ? std::move(*kept) : results::CandidateResults{};
     }
+    // Always version 2 for the page (a kept v1 copy reads as v2: client/sync/results.hpp), with
+    // each state's words from the one place (shared/results/outcome.hpp).
     auto j = results::to_json(*list);
+    for (std::size_t i = 0; i < list->sittings.size(); ++i) {
+      j["sittings"][i]["state_label"] = results::outcome_state_label(list->sittings[i].state);
+    }
     j["offline"] = offline;
     return j.dump();
   };

@@ -1,13 +1,17 @@
 #pragma once
-// The candidate's released results (docs/RESULTS.md): fetched from GET /v1/results when online
-// and kept in the store (Store::put_state), so the result, its feedback per KSS area and the
-// signed certificate stay available offline, with no server at all.
+// The candidate's results (docs/RESULTS.md): fetched from GET /v1/results?v=2 when online and kept
+// in the store (Store::put_state), so the result, its feedback per KSS area, the signed
+// certificate and the state of each submitted sitting (released, withheld: under review, void
+// following a review, withheld: identity not confirmed, not yet released; with the decision's
+// public reason) stay available offline, with no server at all.
 //
 // Invariants:
 //  (1) The kept copy is replaced only by a response that decoded completely; a failed fetch
 //      leaves the last good copy.
 //  (2) What is kept is the server's body as received, so a certificate inside it keeps the exact
 //      fields its signature covers.
+//  (3) A body of either version reads back (shared/results/released.hpp): an older server's v1, or
+//      the copy this client kept before it asked for v2.
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -19,12 +23,13 @@
 namespace vigil::client::sync {
 
 inline constexpr std::string_view k_results_state = "results.released";
+inline constexpr std::string_view k_results_target = "/v1/results?v=2";
 
-// Fetches and keeps (1) the released results. Errors: unavailable when offline (the kept copy
+// Fetches and keeps (1) the results and sittings. Errors: unavailable when offline (the kept copy
 // stays), the server's error otherwise.
-Result<std::vector<results::ReleasedResult>> fetch_results(store::Store& store, Transport& transport);
+Result<results::CandidateResults> fetch_results(store::Store& store, Transport& transport);
 
 // The copy kept by the last successful fetch; nullopt when results were never fetched.
-Result<std::optional<std::vector<results::ReleasedResult>>> kept_results(store::Store& store);
+Result<std::optional<results::CandidateResults>> kept_results(store::Store& store);
 
 }  // namespace vigil::client::sync

@@ -10,6 +10,7 @@
 #include "server/results/equalities.hpp"
 #include "shared/protocol/json_limits.hpp"
 #include "server/packages/packages.hpp"
+#include "server/results/outcome.hpp"
 #include "server/results/results.hpp"
 #include "shared/core/log.hpp"
 #include "shared/crypto/hash.hpp"
@@ -120,7 +121,7 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
     case Endpoint::package: return get_package(device, at.at("assessment"), at.at("version"));
     case Endpoint::grant: return post_grant(device, at.at("sitting"), req);
     case Endpoint::key: return post_key(device, at.at("sitting"));
-    case Endpoint::results: return get_results(device);
+    case Endpoint::results: return get_results(device, req);
     case Endpoint::equalities: return put_equalities(device, req);
     case Endpoint::records: return post_records(device, at.at("session"), req);
     case Endpoint::session: return get_session(device, at.at("session"));
@@ -131,7 +132,19 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
 }
 
 // Only the device's own candidate's released results (server/results/results.hpp, invariant 2).
-Result<HttpResponse> Api::get_results(const DeviceRow& device) {
+// ?v=2 (clients since issue 16 part 3) adds each submitted sitting's outcome state with the
+// public reason of a void or withheld one (server/results/outcome.hpp; never a proctor's note);
+// without it the body is version 1, which older clients read strictly.
+Result<HttpResponse> Api::get_results(const DeviceRow& device, const HttpRequest& req) {
+  VIGIL_ASSIGN(const auto q, http::query_params(req.query()));
+  const auto v = q.find("v");
+  if (v != q.end() && v->second == "2") {
+    VIGIL_ASSIGN(auto all, candidate_results(deps_.results, device.candidate_id));
+    return json_response(200, results::to_json(all));
+  }
+  if (v != q.end() && v->second != "1") {
+    return fail(Error(Errc::invalid_argument, "v must be 1 or 2", "v"));
+  }
   VIGIL_ASSIGN(auto list, released_results_for(deps_.results, device.candidate_id));
   return json_response(200, results::to_json(list));
 }

@@ -93,7 +93,7 @@ class Api {
   // clock on arrival or by the device's own clock in the record.
   Result<std::optional<FlagRow>> check_unlock_time(const DeviceRow& device, std::string_view session_id,
                                                    const journal::Record& r, std::int64_t now);
-  Result<protocol::HttpResponse> get_results(const DeviceRow& device);
+  Result<protocol::HttpResponse> get_results(const DeviceRow& device, const protocol::HttpRequest& req);
   Result<protocol::HttpResponse> put_equalities(const DeviceRow& device, const protocol::HttpRequest& request);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);

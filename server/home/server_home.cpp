@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 
 #include <fcntl.h>
@@ -25,12 +24,12 @@ namespace {
 
 std::int64_t now_unix() { return static_cast<std::int64_t>(::time(nullptr)); }
 
+// Certificates, published keys and config.json: not secret, but written like the keys (temporary
+// file, fsync, rename, directory fsync) so that a power cut during or just after `init` leaves
+// each file whole or absent, never empty. config.json is written last, so a home without it is an
+// unfinished init that `init` may run again over.
 Status write_public_file(const fs::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return fail(Errc::io, "writing " + path.string());
-  return {};
+  return write_file_atomically(path, as_bytes(text));
 }
 
 Result<crypto::SecretBytes> read_secret_hex(const fs::path& path) {
@@ -90,6 +89,9 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::permissions(dir / "pki", fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::permissions(dir / "keys", fs::perms::owner_all, fs::perm_options::replace, ec);
+  // The new folders' entries are made durable before anything is written into them.
+  VIGIL_TRY(sync_directory(dir / ".."));
+  VIGIL_TRY(sync_directory(dir));
 
   const std::int64_t now = now_unix();
   using Use = crypto::CertificateSpec::Use;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "shared/results/outcome.hpp"
+
 namespace vigil::server {
 
 namespace {
@@ -16,15 +18,20 @@ bool blank(std::string_view s) {
 }  // namespace
 
 Result<IdentityStep> identity_step(const IdentityCheckState& check, std::string_view decision, std::string_view note,
-                                   std::int64_t by) {
+                                   std::string_view public_reason, std::int64_t by) {
   if (std::find(k_decisions.begin(), k_decisions.end(), decision) == k_decisions.end()) {
     return fail(Error(Errc::invalid_argument, "decision must be matches, does_not_match or cannot_tell", "decision"));
   }
   if (decision != "matches" && blank(note)) {
     return fail(Error(Errc::invalid_argument, "say in a note what you saw: a mismatch or a doubt needs reasons", "note"));
   }
-  if (check.state == "decided") return fail(Errc::conflict, "this identity check has already been decided");
   IdentityStep step;
+  if (decision == "does_not_match") {
+    VIGIL_ASSIGN(step.public_reason, results::check_public_reason(public_reason));
+  } else if (!blank(public_reason)) {
+    return fail(Error(Errc::invalid_argument, "only \"does not match\" takes a public reason", "public_reason"));
+  }
+  if (check.state == "decided") return fail(Errc::conflict, "this identity check has already been decided");
   if (check.state == "open") {
     if (by != check.proctor_id) return fail(Errc::forbidden, "this identity check is not assigned to you");
     if (decision == "matches") {

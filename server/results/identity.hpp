@@ -5,6 +5,11 @@
 //
 // Invariants:
 //  (1) A decision is matches, does_not_match or cannot_tell; anything but matches needs a note.
+//      does_not_match also needs a public reason (issue 16 part 3; shared/results/outcome.hpp
+//      check_public_reason): the short sentence the candidate and their council see if the result
+//      is withheld, never the note. The second proctor sees the first's and gives their own (the
+//      page offers the first's to keep or reword); the confirming one is shown. No other decision
+//      takes one.
 //  (2) Open: only the first (assigned) proctor decides. matches decides the check; does_not_match
 //      and cannot_tell wait for a second proctor (awaiting_second).
 //  (3) Awaiting a second proctor: only the second proctor decides, and never the proctor who
@@ -37,12 +42,13 @@ struct IdentityStep {
   std::int64_t proposed_by = 0;
   std::string decision;            // matches | does_not_match once decided
   int stage = 1;                   // 1: the first proctor's decision, 2: the second's
+  std::string public_reason;       // does_not_match: the checked, trimmed public reason
 };
 
 // Checks the decision (1) and who makes it (2)-(4); conflict or invalid_argument (field
-// "decision" or "note") when it is not allowed.
+// "decision", "note" or "public_reason") when it is not allowed.
 Result<IdentityStep> identity_step(const IdentityCheckState& check, std::string_view decision, std::string_view note,
-                                   std::int64_t by);
+                                   std::string_view public_reason, std::int64_t by);
 
 // The proctors who may open this check and its photos: the first (assigned) proctor, and the
 // second once the check was passed to them (awaiting_second, and after they decided it).

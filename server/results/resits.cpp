@@ -38,6 +38,13 @@ Result<ResitRow> reendorse_for_resit(Repository& repo, ResultsRepository& result
   if (latest->outcome != "not_met") {
     return fail(Errc::conflict, candidate->full_name + "'s latest released result is met; there is nothing to resit");
   }
+  // A result voided by a review decision after its release is not a "not met" to resit: what
+  // follows a void result is the programme's decision (docs/RESULTS.md "Outcome states").
+  VIGIL_ASSIGN(auto facts, results.sitting_facts(latest->sitting_id));
+  if (facts && results::outcome_state(facts->facts) == results::OutcomeState::void_after_review) {
+    return fail(Errc::conflict, candidate->full_name + "'s latest result is void following a review; it cannot be "
+                                "re-endorsed for a resit");
+  }
   VIGIL_ASSIGN(auto existing, resits.resit_of(latest->sitting_id));
   if (existing) {
     return fail(Errc::conflict, candidate->full_name + " was already re-endorsed for a resit on " +

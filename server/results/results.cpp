@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "server/results/csv.hpp"
+#include "server/results/outcome.hpp"
 #include "server/packages/packages.hpp"
 #include "server/results/resits.hpp"
 #include "shared/time/format.hpp"
@@ -162,9 +163,13 @@ Result<certificate::Credential> issue_certificate(Repository& repo, ResultsRepos
 
 Result<std::vector<results::ReleasedResult>> released_results_for(ResultsRepository& results, std::string_view candidate_id) {
   VIGIL_ASSIGN(auto rows, results.results_of_candidate(candidate_id));
+  VIGIL_ASSIGN(auto facts, results.sitting_facts_of_candidate(candidate_id));
   std::vector<results::ReleasedResult> out;
   for (const auto& row : rows) {
     if (!row.released_wall_ms) continue;  // (2)
+    // (2) A released result stays released only while no decision voids it (outcome.hpp invariant 2).
+    const auto f = std::find_if(facts.begin(), facts.end(), [&](const SittingFactsRow& x) { return x.sitting_id == row.sitting_id; });
+    if (f == facts.end() || results::outcome_state(f->facts) != results::OutcomeState::released) continue;
     VIGIL_ASSIGN(auto report, stored_report(row));
     report.items.clear();
     results::ReleasedResult r{row.sitting_id, *row.released_wall_ms, std::move(report), {}, std::nullopt};
@@ -208,34 +213,42 @@ std::string format_score_table(const results::ScoreReport& r, std::string_view s
 
 Result<std::string> results_csv(Repository& repo, ResultsRepository& results, std::string_view assessment_id,
                                 const std::optional<std::string>& council_id, const ResultsCsvOptions& options) {
-  VIGIL_ASSIGN(auto rows, results.results_of_assessment(assessment_id));
+  VIGIL_ASSIGN(auto outcomes, window_outcomes(results, assessment_id));
   struct Line {
-    ResultRow row;
+    SittingOutcomeView outcome;
     CandidateRow candidate;
-    results::ScoreReport report;
+    std::optional<ResultRow> row;               // the scores shown, if any
+    std::optional<results::ScoreReport> report;
     std::int64_t attempt = 1;
   };
   std::vector<Line> lines;
   std::vector<std::string> areas;
-  for (const auto& row : rows) {
-    VIGIL_ASSIGN(auto cand, repo.candidate(row.candidate_id));
+  for (auto& v : outcomes) {
+    // The admin's export: every scored sitting. The council's: what its Results view lists.
+    if (options.released_only ? v.state == results::OutcomeState::not_released : v.row.outcome.empty()) continue;
+    VIGIL_ASSIGN(auto cand, repo.candidate(v.row.candidate_id));
     if (!cand) continue;
     if (council_id && cand->council_id != *council_id) continue;
-    if (options.released_only && !row.released_wall_ms) continue;
-    std::int64_t attempt = 1;
+    Line l{v, *cand, std::nullopt, std::nullopt, 1};
     if (options.resits) {
-      VIGIL_ASSIGN(attempt, attempt_of(*options.resits, row.sitting_id));
+      VIGIL_ASSIGN(l.attempt, attempt_of(*options.resits, v.row.sitting_id));
     }
-    VIGIL_ASSIGN(auto report, stored_report(row));
-    for (const auto& a : report.areas) {
-      if (std::find(areas.begin(), areas.end(), a.kss) == areas.end()) areas.push_back(a.kss);
+    // A council sees the scores of a released result only (never of a void one).
+    if (!v.row.outcome.empty() && (!options.released_only || v.state == results::OutcomeState::released)) {
+      VIGIL_ASSIGN(l.row, results.result(v.row.sitting_id));
+      if (l.row) {
+        VIGIL_ASSIGN(l.report, stored_report(*l.row));
+        for (const auto& a : l.report->areas) {
+          if (std::find(areas.begin(), areas.end(), a.kss) == areas.end()) areas.push_back(a.kss);
+        }
+      }
     }
-    lines.push_back({row, *cand, std::move(report), attempt});
+    lines.push_back(std::move(l));
   }
   std::sort(areas.begin(), areas.end(), [](const auto& a, const auto& b) { return results::kss_less(a, b); });
   CsvWriter csv(CsvWriter::Quote::when_needed);
   for (std::string_view column : {"sitting_id", "candidate_id", "candidate_name", "council_id", "attempt", "outcome", "released",
-                                  "overall_percent"}) {
+                                  "state", "public_reason", "overall_percent"}) {
     csv.plain(column);
   }
   for (std::string_view st : {"knowledge", "scenario", "written"}) {
@@ -244,19 +257,31 @@ Result<std::string> results_csv(Repository& repo, ResultsRepository& results, st
   for (const auto& a : areas) csv.text(a + "_percent");  // area names come from the content
   csv.end_row();
   for (const auto& l : lines) {
-    csv.text(l.row.sitting_id).text(l.candidate.candidate_id).text(l.candidate.full_name).text(l.candidate.council_id);
-    csv.number(l.attempt).plain(l.row.outcome);
-    csv.plain(l.row.released_wall_ms ? time::utc_date(*l.row.released_wall_ms) : std::string());
-    csv.number(static_cast<std::int64_t>(l.report.overall.percent()));
-    for (const auto& st : l.report.stages) {
+    const auto& v = l.outcome;
+    csv.text(v.row.sitting_id).text(l.candidate.candidate_id).text(l.candidate.full_name).text(l.candidate.council_id);
+    csv.number(l.attempt).plain(l.row ? l.row->outcome : std::string());
+    csv.plain(l.row && l.row->released_wall_ms ? time::utc_date(*l.row->released_wall_ms) : std::string());
+    csv.plain(results::outcome_state_name(v.state)).text(v.public_reason);   // the proctors' words: defused
+    if (l.report) csv.number(static_cast<std::int64_t>(l.report->overall.percent()));
+    else csv.plain("");
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (!l.report || i >= l.report->stages.size()) {
+        csv.plain("").plain("");
+        continue;
+      }
+      const auto& st = l.report->stages[i];
       const bool scored = st.status == results::StageStatus::met || st.status == results::StageStatus::not_met;
       csv.plain(results::stage_status_name(st.status));
       if (scored) csv.number(static_cast<std::int64_t>(st.marks.percent()));
       else csv.plain("");
     }
     for (const auto& a : areas) {
-      auto it = std::find_if(l.report.areas.begin(), l.report.areas.end(), [&](const auto& x) { return x.kss == a; });
-      if (it != l.report.areas.end()) csv.number(static_cast<std::int64_t>(it->marks.percent()));
+      if (!l.report) {
+        csv.plain("");
+        continue;
+      }
+      auto it = std::find_if(l.report->areas.begin(), l.report->areas.end(), [&](const auto& x) { return x.kss == a; });
+      if (it != l.report->areas.end()) csv.number(static_cast<std::int64_t>(it->marks.percent()));
       else csv.plain("");
     }
     csv.end_row();

@@ -7,7 +7,8 @@
 //
 // Invariants:
 //  (1) A sitting is scored only once a device has submitted it; a released result never changes.
-//  (2) Only released results reach a device, and only its own candidate's.
+//  (2) Only released results reach a device, and only its own candidate's; a released result that
+//      a later review decision voided no longer does (server/results/outcome.hpp).
 //  (3) A certificate is issued only for a released "met" result, signed by the active issuer key,
 //      and never while the proctors' review is unfinished or after an adverse outcome.
 //  (4) Release withholds sittings under review or with an adverse review outcome (ResultsRepository
@@ -68,12 +69,15 @@ Result<std::vector<results::ReleasedResult>> released_results_for(ResultsReposit
 
 class ResitRepository;  // server/results/resits.hpp
 struct ResultsCsvOptions {
-  bool released_only = false;          // the council view's export: released results only
+  // The council view's export: the sittings its Results view lists (released, and withheld: under
+  // review, void following a review, identity not confirmed), scores for released results only.
+  bool released_only = false;
   ResitRepository* resits = nullptr;   // attempt numbers; without it every row is attempt 1
 };
-// CSV of a window's results (one row per scored sitting), optionally one council's candidates
-// only (the council view's export). Columns: sitting_id, candidate_id, candidate_name,
-// council_id, attempt (1, or 2+ for a resit), outcome, released (ISO date or empty),
+// CSV of a window's results (one row per scored sitting; the council view: see above), optionally
+// one council's candidates only (the council view's export). Columns: sitting_id, candidate_id,
+// candidate_name, council_id, attempt (1, or 2+ for a resit), outcome, released (ISO date or
+// empty), state (server/results/outcome.hpp), public_reason (of a void or withheld result),
 // overall_percent, then status and percent per stage, then percent per KSS area (empty where not
 // assessed). Text that a spreadsheet would run as a formula (= + - @ at the start) is prefixed
 // with an apostrophe.

@@ -191,7 +191,7 @@ constexpr Endpoint k_endpoints[] = {
     // Identity checks (staff_identity.cpp).
     {"GET", "/staff/api/identity", Permission::identity_queue, ScopeFrom::none, get_identity_queue},
     {"POST", "/staff/api/identity/{device}/{session}/assign", Permission::review_assign, ScopeFrom::session, post_identity_assign},
-    {"GET", "/staff/api/identity/{device}/{session}", Permission::identity_read, ScopeFrom::session, get_identity_check},
+    {"GET", "/staff/api/identity/{device}/{session}", Permission::identity_view, ScopeFrom::session, get_identity_check},
     {"GET", "/staff/api/identity/{device}/{session}/photos/{which}", Permission::identity_read, ScopeFrom::session, get_identity_photo},
     {"POST", "/staff/api/identity/{device}/{session}/decision", Permission::identity_read, ScopeFrom::session, post_identity_decision},
     // Workload (staff_workload.cpp): a proctor's own work, the admins' view, reassignment.
@@ -210,6 +210,7 @@ constexpr Endpoint k_endpoints[] = {
     {"PUT", "/staff/api/results/windows/{assessment}/thresholds", Permission::results_release, ScopeFrom::none, put_window_thresholds},
     {"POST", "/staff/api/results/windows/{assessment}/release", Permission::results_release, ScopeFrom::none, post_window_release},
     {"GET", "/staff/api/results/windows/{assessment}/results.csv", Permission::results_release, ScopeFrom::none, get_window_csv},
+    {"GET", "/staff/api/results/windows/{assessment}/withheld", Permission::results_release, ScopeFrom::none, get_window_withheld},
     {"GET", "/staff/api/councils/{council}/results", Permission::council_results, ScopeFrom::council, get_council_results},
     {"GET", "/staff/api/councils/{council}/results.csv", Permission::council_results, ScopeFrom::council, get_council_results_csv},
     {"POST", "/staff/api/councils/{council}/candidates/{candidate}/reendorse", Permission::candidates_write, ScopeFrom::council, post_reendorse},
@@ -270,7 +271,9 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
       return deny();
     case Permission::review_queue:
     case Permission::identity_queue: return admin || proctor ? Status{} : deny();
+    case Permission::identity_view:
     case Permission::identity_read: {
+      if (admin && p == Permission::identity_view) return {};
       if (!proctor) return deny();
       VIGIL_ASSIGN(auto check, repo.identity_check(scope.device_id, scope.session_id));
       if (!check || !may_see_identity({check->state, check->proctor_id, check->second_proctor_id, check->proposed_decision,

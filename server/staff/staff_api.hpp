@@ -126,6 +126,8 @@ enum class Permission {
   reports_read,       // aggregate equalities report and item statistics: programme admins only
   identity_queue,     // proctors (their own checks) and programme admins (every check, to assign)
   identity_read,      // scope: the session in the path; only the check's proctors (photos, decisions)
+  identity_view,      // scope: the session in the path; the check's proctors, and programme admins to follow a
+                      // withheld result (the check and its decisions, never the photos)
   own_work,           // proctors only: what waits on them ("My work")
 };
 

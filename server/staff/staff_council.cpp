@@ -30,13 +30,22 @@ json status_row_json(const CandidateStatusRow& r) {
   if (!r.outcome.empty()) j["outcome"] = r.outcome;
   j["reendorsed"] = r.reendorsed;
   j["attempt"] = r.attempt;
+  // A void or withheld result: the deciding proctors' public reason (never their notes).
+  if (r.status == "void_after_review" || r.status == "withheld_identity") j["public_reason"] = r.public_reason;
   return j;
 }
 
 const std::set<std::string>& status_names() {
   static const std::set<std::string> k{"endorsed", "enrolled", "package_downloaded", "in_progress", "submitted",
-                                       "received", "under_review", "result_released", "withdrawn"};
+                                       "received", "under_review", "result_released", "void_after_review",
+                                       "withheld_identity", "withdrawn"};
   return k;
+}
+
+// The states of a candidate who has completed the assessment (the take-up's "Completed").
+bool completed(std::string_view status) {
+  return status == "received" || status == "under_review" || status == "result_released" ||
+         status == "void_after_review" || status == "withheld_identity";
 }
 
 Result<StatusQuery> status_query(const Ctx& c) {
@@ -69,10 +78,11 @@ Result<HttpResponse> get_candidates_csv(Ctx& c) {
   sq.limit = 100'000;
   VIGIL_ASSIGN(auto page, c.staff.status(sq));
   CsvWriter csv(CsvWriter::Quote::always);
-  csv.row({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome"});
+  csv.row({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome",
+           "public_reason"});
   for (const auto& r : page.rows) {
     csv.row({r.candidate_id, r.full_name, r.work_email, r.employee_ref, r.level, r.status,
-             r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome});
+             r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome, r.public_reason});
   }
   VIGIL_TRY(c.audit("candidates.export", "council/" + sq.council_id, std::to_string(page.rows.size()) + " rows"));
   return csv_download(csv.take(), "vigil-status-" + sq.council_id + ".csv");
@@ -82,14 +92,14 @@ Result<HttpResponse> get_summary(Ctx& c) {
   VIGIL_ASSIGN(auto s, c.staff.status_summary(c.params.at("council")));
   json by = json::object();
   for (const auto& name : status_names()) by[name] = 0;
-  std::int64_t endorsed = 0, completed = 0;
+  std::int64_t endorsed = 0, completed_count = 0;
   for (const auto& [name, n] : s.by_status) {
     by[name] = n;
     if (name != "withdrawn") endorsed += n;
-    if (name == "received" || name == "under_review" || name == "result_released") completed += n;
+    if (completed(name)) completed_count += n;
   }
   json out{{"v", 1}, {"council_id", c.params.at("council")}, {"by_status", by}, {"endorsed", endorsed},
-           {"completed", completed}, {"met", s.met}};
+           {"completed", completed_count}, {"met", s.met}};
   out["eligible_headcount"] = s.eligible_headcount >= 0 ? json(s.eligible_headcount) : json();
   return json_response(200, out);
 }

@@ -7,6 +7,7 @@
 
 #include "server/results/identity.hpp"
 #include "server/staff/staff_workload.hpp"
+#include "shared/results/outcome.hpp"
 
 namespace vigil::server::staff_detail {
 
@@ -88,16 +89,29 @@ Result<HttpResponse> get_identity_check(Ctx& c) {
   VIGIL_ASSIGN(auto decisions, c.staff.identity_decisions(row.device_id, row.session_id));
   json jd = json::array();
   for (const auto& d : decisions) {
-    jd.push_back({{"proctor_id", d.proctor_id}, {"stage", d.stage}, {"decision", d.decision}, {"note", d.note},
-                  {"wall_ms", d.wall_ms}});
+    json j{{"proctor_id", d.proctor_id}, {"stage", d.stage}, {"decision", d.decision}, {"note", d.note},
+           {"wall_ms", d.wall_ms}};
+    if (!d.public_reason.empty()) j["public_reason"] = d.public_reason;
+    jd.push_back(std::move(j));
   }
   VIGIL_TRY(c.audit("identity.view", target_of(row)));
   auto out = identity_json(row, c);
   out["v"] = 1;
   out["face_photo"] = !evidence.face_photo.empty();
   out["id_photo"] = !evidence.id_photo.empty();
-  out["thumbnails"] = evidence.thumbnails;
+  // An admin follows the check (a withheld result's link) but never opens its photos.
+  out["thumbnails"] = c.who.role == Role::proctor ? json(evidence.thumbnails) : json::array();
+  out["photos_for_you"] = c.who.role == Role::proctor;
   out["decisions"] = jd;
+  // The first proctor's public reason, for the second proctor to keep or reword (schema 12).
+  if (row.state == "awaiting_second") {
+    for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+      if (it->stage == 1) {
+        if (!it->public_reason.empty()) out["proposed_public_reason"] = it->public_reason;
+        break;
+      }
+    }
+  }
   out["you"] = c.who.user_id;
   return json_response(200, out);
 }
@@ -124,13 +138,15 @@ Result<HttpResponse> post_identity_decision(Ctx& c) {
   ObjectReader in(body);
   VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
   VIGIL_ASSIGN(auto note, str_field(in, "note", 2000, false));
+  VIGIL_ASSIGN(auto public_reason, in.optional_string("public_reason", 4 * results::k_public_reason_max));
   VIGIL_TRY(in.finish());
   json out{{"v", 1}};
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_ASSIGN(auto row, identity_row(c));
-    VIGIL_ASSIGN(auto step, identity_step(state_of(row), decision, note, c.who.user_id));
-    VIGIL_TRY(c.staff.decide_identity(row.device_id, row.session_id, {c.who.user_id, step.stage, decision, note, c.now()},
-                                      step.state, step.proposed_decision, step.proposed_by, step.decision));
+    VIGIL_ASSIGN(auto step, identity_step(state_of(row), decision, note, public_reason.value_or(""), c.who.user_id));
+    VIGIL_TRY(c.staff.decide_identity(row.device_id, row.session_id,
+                                      {c.who.user_id, step.stage, decision, note, c.now(), step.public_reason}, step.state,
+                                      step.proposed_decision, step.proposed_by, step.decision));
     if (step.state == "awaiting_second") {
       // The second proctor: the least-loaded active proctor who took no part in the check
       // (schema 13); none free leaves it waiting until one becomes active, or an admin reassigns.
@@ -140,7 +156,9 @@ Result<HttpResponse> post_identity_decision(Ctx& c) {
     out["state"] = step.state;
     if (!step.decision.empty()) out["decision"] = step.decision;
     out["withheld"] = step.decision == "does_not_match";
-    return c.audit("identity.decide", target_of(row), decision + " -> " + step.state + ": " + note);
+    return c.audit("identity.decide", target_of(row),
+                   decision + " -> " + step.state + ": " + note +
+                       (step.public_reason.empty() ? "" : " (public reason: " + step.public_reason + ")"));
   }));
   return json_response(200, out);
 }

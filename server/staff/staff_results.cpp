@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "server/results/outcome.hpp"
 #include "server/results/resits.hpp"
 #include "server/results/results.hpp"
 #include "shared/time/format.hpp"
@@ -37,10 +38,36 @@ bool window_has_release(ResultsRepository& results, std::string_view assessment_
   return true;
 }
 
-json window_json(const WindowSummary& w, const results::Thresholds& t) {
+json withheld_json(const WithheldCounts& w) {
+  return json{{"total", w.withheld},
+              {"under_review", w.under_review},
+              {"void_after_review", w.void_after_review},
+              {"withheld_identity", w.withheld_identity},
+              {"review_open", w.review_open},
+              {"review_awaiting_second", w.review_awaiting_second},
+              {"identity_pending", w.identity_pending},
+              {"identity_awaiting_second", w.identity_awaiting_second}};
+}
+
+json window_json(const WindowSummary& w, const results::Thresholds& t, const WithheldCounts& withheld) {
   return json{{"assessment_id", w.assessment_id}, {"sittings", w.sittings},   {"submitted", w.submitted},
               {"scored", w.scored},               {"incomplete", w.incomplete}, {"met", w.met},
-              {"not_met", w.not_met},             {"released", w.released},   {"thresholds", results::to_json(t)}};
+              {"not_met", w.not_met},             {"released", w.released},   {"thresholds", results::to_json(t)},
+              {"withheld", withheld_json(withheld)}, {"ready_to_release", withheld.ready_to_release}};
+}
+
+// The reasons the withheld list can be narrowed to: a state, or one unfinished check.
+bool withheld_reason_matches(const SittingOutcomeView& v, std::string_view reason) {
+  if (!results::is_withheld(v.state)) return false;
+  if (reason.empty()) return true;
+  if (reason == results::outcome_state_name(v.state)) return true;
+  return std::any_of(v.pending.begin(), v.pending.end(),
+                     [&](results::PendingCheck p) { return results::pending_check_name(p) == reason; });
+}
+
+bool known_withheld_reason(std::string_view reason) {
+  if (reason == "under_review" || reason == "void_after_review" || reason == "withheld_identity") return true;
+  return value_named(results::k_pending_check_names, reason).has_value();
 }
 
 // The body {"confirm": true}: true when it confirms, false when it does not; an error for any
@@ -63,9 +90,65 @@ Result<HttpResponse> get_result_windows(Ctx& c) {
   json list = json::array();
   for (const auto& w : all) {
     VIGIL_ASSIGN(auto t, thresholds_for(deps.d.results, w.assessment_id));
-    list.push_back(window_json(w, t));
+    VIGIL_ASSIGN(auto outcomes, window_outcomes(deps.d.results, w.assessment_id));
+    list.push_back(window_json(w, t, withheld_counts(outcomes)));
   }
   return json_response(200, json{{"v", 1}, {"windows", list}});
+}
+
+// The window's withheld sittings (server/results/outcome.hpp): who, which council, why, since
+// when, and the reviews and identity checks to open; ?reason= narrows it to one state or one
+// unfinished check. The public reason of a decision, never the proctors' notes.
+Result<HttpResponse> get_window_withheld(Ctx& c) {
+  const auto deps = need(c);
+  VIGIL_ASSIGN(auto id, path_window(c, deps.resits));
+  VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
+  std::string reason;
+  if (const auto it = q.find("reason"); it != q.end() && !it->second.empty()) {
+    if (!known_withheld_reason(it->second)) {
+      return fail(Error(Errc::invalid_argument,
+                        "reason must be under_review, void_after_review, withheld_identity or one of " +
+                            names_list(results::k_pending_check_names),
+                        "reason"));
+    }
+    reason = it->second;
+  }
+  VIGIL_ASSIGN(auto outcomes, window_outcomes(deps.d.results, id));
+  VIGIL_ASSIGN(auto councils, c.staff.councils());
+  std::map<std::string, std::string> council_names(councils.begin(), councils.end());
+  json list = json::array();
+  for (const auto& v : outcomes) {
+    if (!withheld_reason_matches(v, reason)) continue;
+    VIGIL_ASSIGN(auto candidate, c.repo.candidate(v.row.candidate_id));
+    json pending = json::array();
+    for (const auto p : v.pending) pending.push_back({{"check", results::pending_check_name(p)}, {"label", results::pending_check_label(p)}});
+    json reviews = json::array();
+    VIGIL_ASSIGN(auto review_rows, c.staff.reviews_of_sitting(v.row.sitting_id, v.row.candidate_id));
+    for (const auto& r : review_rows) {
+      reviews.push_back({{"device_id", r.device_id}, {"session_id", r.session_id}, {"state", r.state}, {"decision", r.decision}});
+    }
+    json checks = json::array();
+    VIGIL_ASSIGN(auto check_rows, c.staff.identity_checks_of_sitting(v.row.sitting_id, v.row.candidate_id));
+    for (const auto& r : check_rows) {
+      checks.push_back({{"device_id", r.device_id}, {"session_id", r.session_id}, {"state", r.state}, {"decision", r.decision}});
+    }
+    const std::string council = candidate ? candidate->council_id : "";
+    json j{{"sitting_id", v.row.sitting_id},
+           {"candidate_id", v.row.candidate_id},
+           {"full_name", candidate ? candidate->full_name : ""},
+           {"council_id", council},
+           {"council_name", council_names.count(council) ? council_names[council] : council},
+           {"state", results::outcome_state_name(v.state)},
+           {"state_label", results::outcome_state_label(v.state)},
+           {"pending", pending},
+           {"reviews", reviews},
+           {"identity_checks", checks}};
+    j["since_wall_ms"] = v.since_wall_ms ? json(*v.since_wall_ms) : json();
+    if (v.state != results::OutcomeState::under_review) j["public_reason"] = v.public_reason;
+    list.push_back(std::move(j));
+  }
+  return json_response(200, json{{"v", 1}, {"assessment_id", id}, {"reason", reason}, {"counts", withheld_json(withheld_counts(outcomes))},
+                                 {"sittings", list}});
 }
 
 // Scores every submitted, unreleased sitting; one sitting's failure is reported and does not stop
@@ -165,26 +248,52 @@ Result<HttpResponse> get_window_csv(Ctx& c) {
 
 // ---- council manager: their own candidates, released results only ---
 
+// The council's own candidates' sittings once there is something to say about a result: the
+// released ones with their scores, and those withheld (under review, void following a review,
+// withheld: identity not confirmed) with their state and the decision's public reason, never the
+// proctors' notes and never a void result's scores (server/results/outcome.hpp).
 Result<HttpResponse> get_council_results(Ctx& c) {
   const auto deps = need(c);
   const auto& council = c.params.at("council");
-  VIGIL_ASSIGN(auto rows, deps.resits.released_of_council(council, 10'000));
+  VIGIL_ASSIGN(auto outcomes, council_outcomes(deps.d.results, council, 10'000));
+  std::map<std::string, std::string> names;
   json list = json::array();
-  for (const auto& row : rows) {
-    const auto& r = row.result;
+  for (const auto& v : outcomes) {
+    if (v.state == results::OutcomeState::not_released) continue;
+    const auto& candidate_id = v.row.candidate_id;
+    if (!names.count(candidate_id)) {
+      VIGIL_ASSIGN(auto cand, c.repo.candidate(candidate_id));
+      names[candidate_id] = cand ? cand->full_name : "";
+    }
+    VIGIL_ASSIGN(auto attempt, attempt_of(deps.resits, v.row.sitting_id));
+    json j{{"sitting_id", v.row.sitting_id},
+           {"candidate_id", candidate_id},
+           {"full_name", names[candidate_id]},
+           {"assessment_id", v.row.assessment_id},
+           {"attempt", attempt},
+           {"state", results::outcome_state_name(v.state)},
+           {"state_label", results::outcome_state_label(v.state)}};
+    j["since"] = v.since_wall_ms ? json(time::utc_date(*v.since_wall_ms)) : json();
+    if (v.state != results::OutcomeState::released) {
+      if (v.state != results::OutcomeState::under_review) j["public_reason"] = v.public_reason;
+      j["reendorsed"] = false;
+      j["can_reendorse"] = false;
+      list.push_back(std::move(j));
+      continue;
+    }
+    VIGIL_ASSIGN(auto stored, deps.d.results.result(v.row.sitting_id));
+    if (!stored || !stored->released_wall_ms) continue;
+    const auto& r = *stored;
     auto report = json::parse(r.report_json, nullptr, false);
     if (report.is_discarded()) return fail(Errc::integrity, "the stored result of " + r.sitting_id + " is unreadable");
     report.erase("items");   // item detail stays with the programme
-    VIGIL_ASSIGN(auto attempt, attempt_of(deps.resits, r.sitting_id));
     VIGIL_ASSIGN(auto resit, deps.resits.resit_of(r.sitting_id));
     VIGIL_ASSIGN(auto latest, latest_released(deps.d.results, r.candidate_id));
-    json j{{"sitting_id", r.sitting_id},   {"candidate_id", r.candidate_id},
-           {"full_name", row.full_name},   {"assessment_id", r.assessment_id},
-           {"attempt", attempt},           {"outcome", r.outcome},
-           {"released", time::utc_date(*r.released_wall_ms)},
-           {"stages", report.value("stages", json::array())},
-           {"areas", report.value("areas", json::array())},
-           {"overall", report.value("overall", json::object())}};
+    j["outcome"] = r.outcome;
+    j["released"] = time::utc_date(*r.released_wall_ms);
+    j["stages"] = report.value("stages", json::array());
+    j["areas"] = report.value("areas", json::array());
+    j["overall"] = report.value("overall", json::object());
     j["reendorsed"] = resit.has_value();
     if (resit && resit->sitting_id) j["resit_sitting_id"] = *resit->sitting_id;
     // Only the candidate's latest released result, when not met and not yet re-endorsed.

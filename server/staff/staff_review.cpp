@@ -17,6 +17,7 @@
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/crypto/sealed_box.hpp"
+#include "shared/results/outcome.hpp"
 
 namespace vigil::server::staff_detail {
 
@@ -105,10 +106,22 @@ Result<HttpResponse> get_session(Ctx& c) {
   }
   json jd = json::array();
   for (const auto& d : decisions) {
-    jd.push_back({{"proctor_id", d.proctor_id}, {"decision", d.decision}, {"note", d.note}, {"wall_ms", d.wall_ms}, {"round", d.round}});
+    json j{{"proctor_id", d.proctor_id}, {"decision", d.decision}, {"note", d.note}, {"wall_ms", d.wall_ms}, {"round", d.round}};
+    if (!d.public_reason.empty()) j["public_reason"] = d.public_reason;
+    jd.push_back(std::move(j));
+  }
+  // The proposal's public reason, for the second proctor to keep or reword (schema 12).
+  json session = queue_json(row);
+  if (row.state == "awaiting_second") {
+    for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+      if (it->round == row.round && it->proctor_id == row.proposed_by && it->decision == row.proposed_decision) {
+        session["proposed_public_reason"] = it->public_reason;
+        break;
+      }
+    }
   }
   VIGIL_TRY(c.audit("review.view", "session/" + row.device_id + "/" + row.session_id));
-  json out{{"v", 1}, {"session", queue_json(row)}, {"flags", jf}, {"timeline", je}, {"timeline_truncated", page.more},
+  json out{{"v", 1}, {"session", session}, {"flags", jf}, {"timeline", je}, {"timeline_truncated", page.more},
            {"decisions", jd}, {"assigned_proctors", proctors}, {"you", c.who.user_id}};
   if (page.more) out["timeline_next_after_seq"] = page.events.back().seq;
   return json_response(200, out);
@@ -118,16 +131,23 @@ namespace {
 
 // A proctor's decision as both decision endpoints take it: {"decision", "note"}, the decision one
 // of `allowed`; every decision but the first (the benign one) needs a note, `note_needed` says so.
+// With `public_reason` (the session decision), every decision but the first also needs a public
+// reason (schema 12 invariant 1), and the first takes none.
 struct DecisionBody {
   std::string decision;
   std::string note;
+  std::string public_reason;
 };
 Result<DecisionBody> decision_body(Ctx& c, const std::array<std::string_view, 3>& allowed, std::size_t note_max,
-                                   std::string_view note_needed) {
+                                   std::string_view note_needed, bool public_reason = false) {
   VIGIL_ASSIGN(const auto body, json_body(c.req));
   ObjectReader in(body);
   VIGIL_ASSIGN(auto decision, str_field(in, "decision", 20));
   VIGIL_ASSIGN(auto note, str_field(in, "note", note_max, false));
+  std::optional<std::string> reason;
+  if (public_reason) {
+    VIGIL_ASSIGN(reason, in.optional_string("public_reason", 4 * results::k_public_reason_max));
+  }
   VIGIL_TRY(in.finish());
   if (std::find(allowed.begin(), allowed.end(), decision) == allowed.end()) {
     return fail(Error(Errc::invalid_argument,
@@ -138,7 +158,13 @@ Result<DecisionBody> decision_body(Ctx& c, const std::array<std::string_view, 3>
   if (decision != allowed[0] && trim(note).empty()) {
     return fail(Error(Errc::invalid_argument, std::string(note_needed), "note"));
   }
-  return DecisionBody{std::move(decision), std::move(note)};
+  DecisionBody out{std::move(decision), std::move(note), {}};
+  if (public_reason && out.decision != allowed[0]) {
+    VIGIL_ASSIGN(out.public_reason, results::check_public_reason(reason.value_or("")));
+  } else if (public_reason && !trim(reason.value_or("")).empty()) {
+    return fail(Error(Errc::invalid_argument, "a public reason is given only with concerns or a breach", "public_reason"));
+  }
+  return out;
 }
 
 }  // namespace
@@ -177,9 +203,10 @@ Result<HttpResponse> post_flag_decision(Ctx& c) {
 
 Result<HttpResponse> post_session_decision(Ctx& c) {
   VIGIL_ASSIGN(auto body, decision_body(c, {"no_concerns", "concerns", "breach"}, 4000,
-                                        "an adverse decision needs a note giving the reasons"));
+                                        "an adverse decision needs a note giving the reasons", true));
   const std::string& decision = body.decision;
   const std::string& note = body.note;
+  const std::string& public_reason = body.public_reason;
   const bool adverse = decision != "no_concerns";
   json out{{"v", 1}};
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
@@ -201,7 +228,7 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
                                         "in this round must decide", "decision"));
     }
     VIGIL_TRY(c.staff.add_session_decision(row.device_id, row.session_id,
-                                           {c.who.user_id, decision, note, c.now(), row.round}));
+                                           {c.who.user_id, decision, note, c.now(), row.round, public_reason}));
     std::string state, proposed, final_decision;
     std::int64_t proposed_by = 0;
     bool disputed = row.disputed;
@@ -237,7 +264,8 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
     out["disputed"] = disputed;
     out["state"] = state;
     if (!final_decision.empty()) out["decision"] = final_decision;
-    return c.audit("session.decide", target, decision + " -> " + state + ": " + note);
+    return c.audit("session.decide", target,
+                   decision + " -> " + state + ": " + note + (public_reason.empty() ? "" : " (public reason: " + public_reason + ")"));
   }));
   return json_response(200, out);
 }

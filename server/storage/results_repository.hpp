@@ -15,12 +15,17 @@
 //  (5) Release also skips a sitting with a submitted session of its own candidate whose identity
 //      check is not decided (or missing), and a sitting withheld by a decision (withheld_results,
 //      not lifted: reason 'identity' after two proctors found the photos do not match); schema 11.
+//  (6) Invariants 4 and 5 are one rule since schema 12: release releases a scored, decided result
+//      exactly when outcome_state() (shared/results/outcome.hpp) of its sitting's facts
+//      (sitting_facts, the sitting_outcome_facts view) is not_released. An adverse review outcome
+//      is read from its withheld_results row (reason 'conduct'), which the schema writes with it.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "shared/core/result.hpp"
+#include "shared/results/outcome.hpp"
 #include "shared/results/scoring.hpp"
 
 namespace vigil::server {
@@ -56,6 +61,23 @@ struct ReleaseCounts {
   std::int64_t withheld_identity = 0;      // (5) two proctors found the photos do not match
 };
 
+// One row of the sitting_outcome_facts view (schema 12): the facts outcome_state() decides a
+// sitting's state from, and what the pages show beside the state.
+struct SittingFactsRow {
+  std::string sitting_id;
+  std::string candidate_id;
+  std::string assessment_id;
+  std::string outcome;                              // met | not_met | incomplete; empty: not scored
+  std::optional<std::int64_t> released_wall_ms;
+  std::optional<std::int64_t> submitted_wall_ms;    // the first session.submitted's arrival
+  results::OutcomeFacts facts;
+  std::optional<std::int64_t> void_wall_ms;         // the adverse review outcome's time
+  std::string void_reason;                          // its public reason ('' before schema 12)
+  std::optional<std::int64_t> identity_withheld_wall_ms;
+  std::string identity_reason;
+  std::optional<std::int64_t> review_since_wall_ms; // the current review round's start, if not decided
+};
+
 // What proctor review says about releasing a sitting's result (invariant 4).
 enum class ReviewHold { none, under_review, adverse };
 // What the identity check says about releasing it (invariant 5).
@@ -89,6 +111,14 @@ class ResultsRepository {
   virtual Result<ReviewHold> review_hold(std::string_view sitting_id) = 0;  // (4)
   virtual Result<IdentityHold> identity_hold(std::string_view sitting_id) = 0;  // (5)
 
+  // (6) The facts of one sitting, of every sitting of a candidate (by scheduled start), of a
+  // window (by sitting id) and of a council's candidates (by name, then scheduled start; at most
+  // limit rows).
+  virtual Result<std::optional<SittingFactsRow>> sitting_facts(std::string_view sitting_id) = 0;
+  virtual Result<std::vector<SittingFactsRow>> sitting_facts_of_candidate(std::string_view candidate_id) = 0;
+  virtual Result<std::vector<SittingFactsRow>> sitting_facts_of_assessment(std::string_view assessment_id) = 0;
+  virtual Result<std::vector<SittingFactsRow>> sitting_facts_of_council(std::string_view council_id, std::int64_t limit) = 0;
+
   virtual Status add_credential(const CredentialRow& c) = 0;
   virtual Result<std::optional<CredentialRow>> credential(std::string_view credential_id) = 0;
   // The newest unrevoked credential of a sitting.
@@ -120,12 +150,6 @@ struct WindowSummary {
   std::int64_t released = 0;
 };
 
-// A released result of one of a council's candidates.
-struct CouncilResultRow {
-  ResultRow result;
-  std::string full_name;
-};
-
 class ResitRepository {
  public:
   virtual ~ResitRepository() = default;
@@ -138,9 +162,6 @@ class ResitRepository {
   virtual Result<std::vector<WindowSummary>> windows() = 0;
   // Sittings of the window that a device has submitted and whose result is not released.
   virtual Result<std::vector<std::string>> submitted_unreleased(std::string_view assessment_id) = 0;
-  // The released results of the council's candidates (never an unreleased one), by name then
-  // release time; at most limit rows.
-  virtual Result<std::vector<CouncilResultRow>> released_of_council(std::string_view council_id, std::int64_t limit) = 0;
 };
 
 }  // namespace vigil::server

@@ -20,23 +20,35 @@ constexpr const char* k_credential_columns =
     "SELECT credential_id, sitting_id, candidate_id, credential, issued_wall_ms, revoked_wall_ms, revoked_reason "
     "FROM credentials ";
 
-// Inside an UPDATE of results: the sitting has an adverse review outcome (any round) or a review
-// that is not decided, among its own candidate's devices (ResultsRepository invariant 4).
-constexpr const char* k_review_hold_exists = R"(EXISTS (
-    SELECT 1 FROM review_sessions rs WHERE rs.session_id = results.sitting_id AND rs.candidate_id = results.candidate_id
-       AND (rs.state <> 'decided' OR EXISTS (SELECT 1 FROM review_outcomes o WHERE o.device_id = rs.device_id AND
-            o.session_id = rs.session_id AND o.decision IN ('concerns', 'breach')))))";
+// The columns of sitting_outcome_facts (schema 12) that SittingFactsRow reads, in its order.
+constexpr const char* k_facts_columns =
+    "f.sitting_id, f.candidate_id, f.assessment_id, f.outcome, f.released_wall_ms, f.submitted_wall_ms, f.submitted, "
+    "f.void_wall_ms, f.void_reason, f.identity_withheld_wall_ms, f.identity_reason, f.review_open, "
+    "f.review_awaiting_second, f.review_since_wall_ms, f.identity_pending, f.identity_awaiting_second";
 
-// Inside an UPDATE of results (invariant 5): a submitted session of the sitting's own candidate
-// whose identity check is not decided (a missing check counts as not decided), or a decision that
-// withholds the result and has not been lifted. ?1 of identity_hold's query is the sitting.
-constexpr const char* k_identity_pending_exists = R"(EXISTS (
-    SELECT 1 FROM sessions x WHERE x.session_id = results.sitting_id AND x.candidate_id = results.candidate_id
-       AND x.submitted_seq IS NOT NULL AND NOT EXISTS (SELECT 1 FROM identity_checks ic WHERE
-           ic.device_id = x.device_id AND ic.session_id = x.session_id AND ic.state = 'decided')))";
-constexpr const char* k_identity_withheld_exists = R"(EXISTS (
-    SELECT 1 FROM withheld_results w WHERE w.sitting_id = results.sitting_id AND w.candidate_id = results.candidate_id
-       AND w.lifted_wall_ms IS NULL))";
+SittingFactsRow read_facts(const sqlite::Statement& st) {
+  SittingFactsRow r;
+  r.sitting_id = st.column_text(0);
+  r.candidate_id = st.column_text(1);
+  r.assessment_id = st.column_text(2);
+  r.outcome = st.column_text_or_null(3).value_or("");
+  r.released_wall_ms = st.column_int_or_null(4);
+  r.submitted_wall_ms = st.column_int_or_null(5);
+  r.facts.submitted = st.column_int(6) != 0;
+  r.facts.released = r.released_wall_ms.has_value();
+  r.void_wall_ms = st.column_int_or_null(7);
+  r.void_reason = st.column_text_or_null(8).value_or("");
+  r.facts.void_after_review = r.void_wall_ms.has_value();
+  r.identity_withheld_wall_ms = st.column_int_or_null(9);
+  r.identity_reason = st.column_text_or_null(10).value_or("");
+  r.facts.identity_withheld = r.identity_withheld_wall_ms.has_value();
+  r.facts.review_open = st.column_int(11) != 0;
+  r.facts.review_awaiting_second = st.column_int(12) != 0;
+  r.review_since_wall_ms = st.column_int_or_null(13);
+  r.facts.identity_pending = st.column_int(14) != 0;
+  r.facts.identity_awaiting_second = st.column_int(15) != 0;
+  return r;
+}
 
 CredentialRow credential_row(const sqlite::Statement& st) {
   CredentialRow c{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_int(4),
@@ -182,8 +194,11 @@ Result<std::vector<ResultRow>> SqliteResultsRepository::results_of_candidate(std
 Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessment_id, std::int64_t now_ms) {
   const auto lock = base_.hold();
   ReleaseCounts c;
-  VIGIL_ASSIGN(auto rows, results_of_assessment(assessment_id));
+  // (6) One rule for every sitting of the window, read and written under the one lock (the caller's
+  // transaction): what the admin's page counts as withheld is exactly what stays back here.
+  VIGIL_ASSIGN(auto rows, sitting_facts_of_assessment(assessment_id));
   for (const auto& r : rows) {
+    if (r.outcome.empty()) continue;   // not scored: nothing to release
     if (r.released_wall_ms) {
       ++c.already;
       continue;
@@ -192,55 +207,71 @@ Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessme
       ++c.incomplete;
       continue;
     }
-    VIGIL_ASSIGN(auto hold, review_hold(r.sitting_id));
-    if (hold == ReviewHold::under_review) ++c.withheld_under_review;
-    if (hold == ReviewHold::adverse) ++c.withheld_adverse;
-    if (hold != ReviewHold::none) continue;
-    VIGIL_ASSIGN(auto identity, identity_hold(r.sitting_id));
-    if (identity == IdentityHold::withheld) ++c.withheld_identity;
-    if (identity == IdentityHold::pending) ++c.awaiting_identity;
+    switch (results::outcome_state(r.facts)) {
+      case results::OutcomeState::void_after_review: ++c.withheld_adverse; break;
+      case results::OutcomeState::withheld_identity: ++c.withheld_identity; break;
+      case results::OutcomeState::under_review:
+        // A proctor review first (it may end in a decision), then the identity check.
+        if (r.facts.review_open || r.facts.review_awaiting_second) ++c.withheld_under_review;
+        else ++c.awaiting_identity;
+        break;
+      case results::OutcomeState::released: break;   // released_wall_ms is set: counted above
+      case results::OutcomeState::not_released: {
+        VIGIL_ASSIGN(const auto changed,
+                     base_.changes("UPDATE results SET released_wall_ms = ? WHERE sitting_id = ? AND released_wall_ms IS NULL "
+                                   "AND outcome IN ('met', 'not_met')",
+                                   now_ms, r.sitting_id));
+        c.released += changed;
+        break;
+      }
+    }
   }
-  VIGIL_ASSIGN(c.released,
-               base_.changes(std::string("UPDATE results SET released_wall_ms = ? WHERE assessment_id = ? AND "
-                                         "released_wall_ms IS NULL AND outcome IN ('met', 'not_met') AND NOT ") +
-                                 k_review_hold_exists + " AND NOT " + k_identity_withheld_exists + " AND NOT " +
-                                 k_identity_pending_exists,
-                             now_ms, assessment_id));
   return c;
 }
 
 Result<ReviewHold> SqliteResultsRepository::review_hold(std::string_view sitting_id) {
-  // Reviews of the sitting's own candidate's devices only: another candidate's device cannot hold
-  // (or free) someone else's result.
-  VIGIL_ASSIGN(const auto hold, base_.one(R"(
-    SELECT
-      EXISTS (SELECT 1 FROM review_outcomes o JOIN review_sessions rs ON rs.device_id = o.device_id AND
-                     rs.session_id = o.session_id JOIN sittings t ON t.sitting_id = rs.session_id AND
-                     t.candidate_id = rs.candidate_id
-               WHERE o.session_id = ?1 AND o.decision IN ('concerns', 'breach')),
-      EXISTS (SELECT 1 FROM review_sessions rs JOIN sittings t ON t.sitting_id = rs.session_id AND
-                     t.candidate_id = rs.candidate_id
-               WHERE rs.session_id = ?1 AND rs.state <> 'decided'))",
-                                          [](const sqlite::Statement& s) {
-                                            if (s.column_int(0) != 0) return ReviewHold::adverse;
-                                            if (s.column_int(1) != 0) return ReviewHold::under_review;
-                                            return ReviewHold::none;
-                                          },
-                                          sitting_id));
-  return hold.value_or(ReviewHold::none);
+  // The facts read the sitting's own candidate's reviews only: another candidate's device cannot
+  // hold (or free) someone else's result.
+  VIGIL_ASSIGN(const auto row, sitting_facts(sitting_id));
+  if (!row) return ReviewHold::none;
+  if (row->facts.void_after_review) return ReviewHold::adverse;
+  if (row->facts.review_open || row->facts.review_awaiting_second) return ReviewHold::under_review;
+  return ReviewHold::none;
 }
 
 Result<IdentityHold> SqliteResultsRepository::identity_hold(std::string_view sitting_id) {
-  // The same conditions as the release's UPDATE (invariant 5), on the sitting's results row.
-  VIGIL_ASSIGN(const auto hold, base_.one(std::string("SELECT ") + k_identity_withheld_exists + ", " +
-                                              k_identity_pending_exists + " FROM results WHERE results.sitting_id = ?",
-                                          [](const sqlite::Statement& s) {
-                                            if (s.column_int(0) != 0) return IdentityHold::withheld;
-                                            if (s.column_int(1) != 0) return IdentityHold::pending;
-                                            return IdentityHold::none;
-                                          },
-                                          sitting_id));
-  return hold.value_or(IdentityHold::none);
+  VIGIL_ASSIGN(const auto row, sitting_facts(sitting_id));
+  if (!row) return IdentityHold::none;
+  if (row->facts.identity_withheld) return IdentityHold::withheld;
+  if (row->facts.identity_pending || row->facts.identity_awaiting_second) return IdentityHold::pending;
+  return IdentityHold::none;
+}
+
+Result<std::optional<SittingFactsRow>> SqliteResultsRepository::sitting_facts(std::string_view sitting_id) {
+  return base_.one(std::string("SELECT ") + k_facts_columns + " FROM sitting_outcome_facts f WHERE f.sitting_id = ?",
+                   read_facts, sitting_id);
+}
+
+Result<std::vector<SittingFactsRow>> SqliteResultsRepository::sitting_facts_of_candidate(std::string_view candidate_id) {
+  return base_.collect(std::string("SELECT ") + k_facts_columns +
+                           " FROM sitting_outcome_facts f JOIN sittings s ON s.sitting_id = f.sitting_id"
+                           " WHERE f.candidate_id = ? ORDER BY s.scheduled_start_wall_ms, f.sitting_id",
+                       read_facts, candidate_id);
+}
+
+Result<std::vector<SittingFactsRow>> SqliteResultsRepository::sitting_facts_of_assessment(std::string_view assessment_id) {
+  return base_.collect(std::string("SELECT ") + k_facts_columns +
+                           " FROM sitting_outcome_facts f WHERE f.assessment_id = ? ORDER BY f.sitting_id",
+                       read_facts, assessment_id);
+}
+
+Result<std::vector<SittingFactsRow>> SqliteResultsRepository::sitting_facts_of_council(std::string_view council_id,
+                                                                                      std::int64_t limit) {
+  return base_.collect(std::string("SELECT ") + k_facts_columns +
+                           " FROM candidates c JOIN sitting_outcome_facts f ON f.candidate_id = c.candidate_id"
+                           " JOIN sittings s ON s.sitting_id = f.sitting_id WHERE c.council_id = ?"
+                           " ORDER BY c.full_name, c.candidate_id, s.scheduled_start_wall_ms, f.sitting_id LIMIT ?",
+                       read_facts, council_id, limit);
 }
 
 Status SqliteResultsRepository::add_credential(const CredentialRow& c) {
@@ -335,20 +366,6 @@ SELECT s.sitting_id FROM sittings s LEFT JOIN results r ON r.sitting_id = s.sitt
    AND EXISTS (SELECT 1 FROM sessions x WHERE x.session_id = s.sitting_id AND x.candidate_id = s.candidate_id AND x.submitted_seq IS NOT NULL)
  ORDER BY s.sitting_id)sql",
                        [](const sqlite::Statement& s) { return s.column_text(0); }, assessment_id);
-}
-
-Result<std::vector<CouncilResultRow>> SqliteResitRepository::released_of_council(std::string_view council_id,
-                                                                                std::int64_t limit) {
-  return base_.collect(R"sql(
-SELECT r.sitting_id, r.candidate_id, r.assessment_id, r.version, r.outcome, r.report, r.scored_wall_ms, r.released_wall_ms,
-       c.full_name
-  FROM results r JOIN candidates c ON c.candidate_id = r.candidate_id
- WHERE c.council_id = ? AND r.released_wall_ms IS NOT NULL
- ORDER BY c.full_name, c.candidate_id, r.released_wall_ms LIMIT ?)sql",
-                       [](const sqlite::Statement& s) {
-                         return CouncilResultRow{result_row_from(s), s.column_text(8)};
-                       },
-                       council_id, limit);
 }
 
 }  // namespace vigil::server

@@ -28,6 +28,10 @@ class SqliteResultsRepository final : public ResultsRepository {
   Result<ReleaseCounts> release(std::string_view assessment_id, std::int64_t now_ms) override;
   Result<ReviewHold> review_hold(std::string_view sitting_id) override;
   Result<IdentityHold> identity_hold(std::string_view sitting_id) override;
+  Result<std::optional<SittingFactsRow>> sitting_facts(std::string_view sitting_id) override;
+  Result<std::vector<SittingFactsRow>> sitting_facts_of_candidate(std::string_view candidate_id) override;
+  Result<std::vector<SittingFactsRow>> sitting_facts_of_assessment(std::string_view assessment_id) override;
+  Result<std::vector<SittingFactsRow>> sitting_facts_of_council(std::string_view council_id, std::int64_t limit) override;
   Status add_credential(const CredentialRow& c) override;
   Result<std::optional<CredentialRow>> credential(std::string_view credential_id) override;
   Result<std::optional<CredentialRow>> current_credential(std::string_view sitting_id) override;
@@ -47,7 +51,6 @@ class SqliteResitRepository final : public ResitRepository {
   Status link_resit(std::string_view not_met_sitting_id, std::string_view sitting_id, std::int64_t now_ms) override;
   Result<std::vector<WindowSummary>> windows() override;
   Result<std::vector<std::string>> submitted_unreleased(std::string_view assessment_id) override;
-  Result<std::vector<CouncilResultRow>> released_of_council(std::string_view council_id, std::int64_t limit) override;
 
  private:
   SqliteRepository& base_;

@@ -83,7 +83,10 @@ struct EndorsementRow {
 
 // Completion states, in the order a candidate moves through them.
 //   endorsed, enrolled, package_downloaded (a device asked for a sitting's grant), in_progress,
-//   submitted, received, under_review, result_released; or withdrawn.
+//   under_review (submitted; the identity check or a proctor review is not finished), submitted
+//   and received (checks finished, waiting for the release), result_released; or, by a decision
+//   of two proctors, void_after_review or withheld_identity; or withdrawn. From under_review on,
+//   the state of the candidate's current sitting (shared/results/outcome.hpp, schema 12).
 struct CandidateStatusRow {
   std::string candidate_id;
   std::string council_id;
@@ -96,6 +99,7 @@ struct CandidateStatusRow {
   std::string outcome;   // met | not_met: the latest released result (results table), until a resit is scheduled
   bool reendorsed = false;  // re-endorsed for a resit that is not scheduled yet (server/results/resits.hpp)
   std::int64_t attempt = 1; // of the candidate's current sitting
+  std::string public_reason;  // void_after_review, withheld_identity: the decision's public reason
 };
 
 struct StatusQuery {
@@ -159,9 +163,10 @@ struct TimelineEvent {
 struct DecisionRow {
   std::int64_t proctor_id = 0;
   std::string decision;
-  std::string note;
+  std::string note;            // the proctor's own reasons: shown on the review pages only
   std::int64_t wall_ms = 0;
   std::int64_t round = 1;
+  std::string public_reason;   // an adverse decision's reason for the candidate and council (schema 12)
 };
 
 // One page of a session's timeline: events after a sequence number, bounded by count and bytes.
@@ -207,8 +212,9 @@ struct IdentityDecisionRow {
   std::int64_t proctor_id = 0;
   int stage = 1;
   std::string decision;
-  std::string note;
+  std::string note;            // the proctor's own reasons: shown on the identity pages only
   std::int64_t wall_ms = 0;
+  std::string public_reason;   // a "does not match"'s reason for the candidate and council (schema 12)
 };
 
 // What the session's journal says about its identity step: the sealed photos' blob hashes (from
@@ -339,6 +345,9 @@ class StaffRepository {
                                   std::string_view proposed, std::int64_t proposed_by, std::string_view decision, bool disputed,
                                   std::int64_t now_ms) = 0;
   virtual Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) = 0;
+  // The reviews of a sitting's sessions on its own candidate's devices (the admin's withheld list
+  // links to them); at most 20.
+  virtual Result<std::vector<QueueEntry>> reviews_of_sitting(std::string_view sitting_id, std::string_view candidate_id) = 0;
 
   // Identity checks (schema 11). proctor_id set: the checks waiting for that proctor (open and
   // theirs, or awaiting them as the second); unset: every check not decided. Oldest first.
@@ -349,12 +358,17 @@ class StaffRepository {
   // Sets the first (second = false) or second proctor of a check that is not decided.
   virtual Status assign_identity(std::string_view device_id, std::string_view session_id, bool second,
                                  std::int64_t proctor_id) = 0;
-  // Records a decision and moves the check on; conflict if the check was decided meanwhile.
+  // Records a decision and moves the check on; conflict if the check was decided meanwhile. The
+  // decision is written first, so that a "does not match" that decides the check withholds the
+  // result with its public reason (schema 12 invariant 4).
   virtual Status decide_identity(std::string_view device_id, std::string_view session_id, const IdentityDecisionRow& d,
                                  std::string_view state, std::string_view proposed, std::int64_t proposed_by,
                                  std::string_view decision) = 0;
   virtual Result<std::vector<IdentityDecisionRow>> identity_decisions(std::string_view device_id,
                                                                       std::string_view session_id) = 0;
+  // The identity checks of a sitting's sessions on its own candidate's devices; at most 20.
+  virtual Result<std::vector<IdentityCheckRow>> identity_checks_of_sitting(std::string_view sitting_id,
+                                                                           std::string_view candidate_id) = 0;
   // At most max_thumbnails thumbnails.
   virtual Result<IdentityEvidence> identity_evidence(std::string_view device_id, std::string_view session_id,
                                                      std::int64_t max_thumbnails) = 0;

@@ -75,26 +75,30 @@ Status SqliteStaffRepository::decide_identity(std::string_view device_id, std::s
                                               const IdentityDecisionRow& d, std::string_view state, std::string_view proposed,
                                               std::int64_t proposed_by, std::string_view decision) {
   const auto lock = base_.hold();
+  // The decision first: the trigger that withholds a mismatch reads its public reason (schema 12).
+  // The caller's transaction undoes it if the check turns out to be decided already.
+  VIGIL_TRY(base_.run(
+      "INSERT INTO identity_decisions(device_id, session_id, proctor_id, stage, decision, note, wall_ms, public_reason) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, ''))",
+      device_id, session_id, d.proctor_id, static_cast<std::int64_t>(d.stage), d.decision, d.note, d.wall_ms,
+      d.public_reason));
   VIGIL_ASSIGN(const auto changed,
                base_.changes("UPDATE identity_checks SET state = ?1, proposed_decision = nullif(?2, ''), proposed_by = "
                              "nullif(?3, 0), decision = nullif(?4, ''), decided_wall_ms = CASE WHEN ?1 = 'decided' THEN ?5 END "
                              "WHERE device_id = ?6 AND session_id = ?7 AND state <> 'decided'",
                              state, proposed, proposed_by, decision, d.wall_ms, device_id, session_id));
   if (changed != 1) return fail(Errc::conflict, "this identity check has already been decided");
-  return base_.run(
-      "INSERT INTO identity_decisions(device_id, session_id, proctor_id, stage, decision, note, wall_ms) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      device_id, session_id, d.proctor_id, static_cast<std::int64_t>(d.stage), d.decision, d.note, d.wall_ms);
+  return {};
 }
 
 Result<std::vector<IdentityDecisionRow>> SqliteStaffRepository::identity_decisions(std::string_view device_id,
                                                                                    std::string_view session_id) {
   return base_.collect(
-      "SELECT proctor_id, stage, decision, note, wall_ms FROM identity_decisions WHERE device_id = ? AND session_id = ? "
-      "ORDER BY decision_id LIMIT 100",
+      "SELECT proctor_id, stage, decision, note, wall_ms, coalesce(public_reason, '') FROM identity_decisions "
+      "WHERE device_id = ? AND session_id = ? ORDER BY decision_id LIMIT 100",
       [](const sqlite::Statement& s) {
         return IdentityDecisionRow{s.column_int(0), static_cast<int>(s.column_int(1)), s.column_text(2), s.column_text(3),
-                                   s.column_int(4)};
+                                   s.column_int(4), s.column_text(5)};
       },
       device_id, session_id);
 }
@@ -261,6 +265,12 @@ Result<std::vector<ProctorLoad>> SqliteStaffRepository::workload() {
       [](const sqlite::Statement& s) {
         return ProctorLoad{s.column_int(0), s.column_text(1), s.column_int(2), s.column_int(3), s.column_int_or_null(4)};
       });
+}
+
+Result<std::vector<IdentityCheckRow>> SqliteStaffRepository::identity_checks_of_sitting(std::string_view sitting_id,
+                                                                                        std::string_view candidate_id) {
+  return base_.collect(std::string(k_identity_columns) + "WHERE ic.session_id = ? AND ic.candidate_id = ? ORDER BY ic.device_id LIMIT 20",
+                       read_identity, sitting_id, candidate_id);
 }
 
 }  // namespace vigil::server

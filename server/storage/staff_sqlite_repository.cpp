@@ -9,12 +9,30 @@ namespace {
 // One candidate's completion state, derived (StaffRepository invariant 3). The CASE lists the
 // states from the furthest along back to the first. Flags arrive while a candidate is still
 // sitting (sync is continuous): "under review" starts only once the session is submitted.
+//
+// Schema 12 (issue 16 part 3): after submission the status follows the outcome state of the
+// candidate's current sitting (their latest one not superseded by a scheduled resit), decided by
+// the one rule (shared/results/outcome.hpp) through vigil_outcome_state() on the
+// sitting_outcome_facts view: void_after_review and withheld_identity (with the decision's public
+// reason), under_review (a proctor review or the identity check is not finished), and otherwise
+// received / submitted until the release. A void or withheld sitting shows no outcome.
+//
+// The state comes from `st`, kept whole by LIMIT -1 OFFSET 0 so that each candidate's state is
+// decided once (SQLite does not flatten a subquery with an OFFSET; flattened, the state's subquery
+// would be repeated at each mention below). It is asked only of a candidate with a session:
+// without one, nothing the rule reads can be recorded (no review, no identity check, no
+// submission). The candidate's other columns stay in the flattened query, so that a page sorted
+// and cut to its LIMIT computes them for the rows it shows only. The public reason is read for a
+// void or withheld result only.
 constexpr const char* k_status_select = R"sql(
-SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, last_seen, outcome,
+SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, last_seen,
+  CASE WHEN state IN ('void_after_review', 'withheld_identity') THEN NULL ELSE outcome END AS outcome,
   CASE
     WHEN withdrawn IS NOT NULL THEN 'withdrawn'
+    WHEN state = 'void_after_review' THEN 'void_after_review'
+    WHEN state = 'withheld_identity' THEN 'withheld_identity'
     WHEN outcome IS NOT NULL THEN 'result_released'
-    WHEN under_review > 0 AND (received > 0 OR submitted > 0) THEN 'under_review'
+    WHEN state = 'under_review' THEN 'under_review'
     WHEN received > 0 THEN 'received'
     WHEN submitted > 0 THEN 'submitted'
     WHEN last_seen IS NOT NULL THEN 'in_progress'
@@ -22,10 +40,14 @@ SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, las
     WHEN devices > 0 THEN 'enrolled'
     ELSE 'endorsed'
   END AS status,
-  reendorsed, attempt
+  reendorsed, attempt,
+  CASE state
+    WHEN 'void_after_review' THEN (SELECT f.void_reason FROM sitting_outcome_facts f WHERE f.sitting_id = current_sitting)
+    WHEN 'withheld_identity' THEN (SELECT f.identity_reason FROM sitting_outcome_facts f WHERE f.sitting_id = current_sitting)
+  END AS public_reason
 FROM (
   SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, coalesce(e.employee_ref, '') AS employee_ref, c.level,
-         e.withdrawn_wall_ms AS withdrawn,
+         e.withdrawn_wall_ms AS withdrawn, st.state, st.current_sitting,
          -- The latest released result (results table, one release path: release_results), unless
          -- a resit has been scheduled after it: the status then follows the new attempt.
          (SELECT r.outcome FROM results r WHERE r.candidate_id = c.candidate_id AND r.released_wall_ms IS NOT NULL
@@ -42,10 +64,27 @@ FROM (
          (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.submitted_seq IS NOT NULL 
            AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS submitted,
          (SELECT count(*) FROM sessions s WHERE s.candidate_id = c.candidate_id AND s.receipt IS NOT NULL 
-           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS received,
-         (SELECT count(*) FROM review_sessions r WHERE r.candidate_id = c.candidate_id AND r.state <> 'decided') AS under_review
+           AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = s.session_id AND x.sitting_id IS NOT NULL)) AS received
     FROM candidates c
     JOIN endorsements e ON e.candidate_id = c.candidate_id
+    JOIN (
+      SELECT k.candidate_id, k.current_sitting,
+             CASE WHEN k.has_session THEN
+               (SELECT vigil_outcome_state(f.submitted, f.released_wall_ms IS NOT NULL, f.void_wall_ms IS NOT NULL,
+                                           f.identity_withheld_wall_ms IS NOT NULL, f.review_open, f.review_awaiting_second,
+                                           f.identity_pending, f.identity_awaiting_second)
+                  FROM sitting_outcome_facts f WHERE f.sitting_id = k.current_sitting) END AS state
+        FROM (
+          SELECT c.candidate_id,
+                 -- The current sitting: the latest one not superseded by a scheduled resit.
+                 (SELECT t.sitting_id FROM sittings t WHERE t.candidate_id = c.candidate_id
+                     AND NOT EXISTS (SELECT 1 FROM resits x WHERE x.resit_of = t.sitting_id AND x.sitting_id IS NOT NULL)
+                   ORDER BY t.scheduled_start_wall_ms DESC, t.sitting_id DESC LIMIT 1) AS current_sitting,
+                 EXISTS (SELECT 1 FROM sessions s WHERE s.candidate_id = c.candidate_id) AS has_session
+            FROM candidates c
+           WHERE %COUNCIL%
+           LIMIT -1 OFFSET 0) k
+       LIMIT -1 OFFSET 0) st ON st.candidate_id = c.candidate_id
    WHERE %COUNCIL%
 )
 )sql";
@@ -54,8 +93,9 @@ FROM (
 // statements rather than "?1 = '' OR ...", which would make SQLite scan every candidate.
 std::string status_select(bool one_council) {
   std::string sql = k_status_select;
-  const auto at = sql.find("%COUNCIL%");
-  sql.replace(at, 9, one_council ? "c.council_id = ?1" : "?1 = ''");
+  for (auto at = sql.find("%COUNCIL%"); at != std::string::npos; at = sql.find("%COUNCIL%")) {
+    sql.replace(at, 9, one_council ? "c.council_id = ?1" : "?1 = ''");
+  }
   return sql;
 }
 
@@ -94,6 +134,7 @@ CandidateStatusRow read_status(const sqlite::Statement& st) {
   r.status = st.column_text(8);
   r.reendorsed = st.column_int(9) != 0;
   r.attempt = st.column_int(10);
+  r.public_reason = st.column_text_or_null(11).value_or("");
   return r;
 }
 
@@ -426,8 +467,14 @@ Result<StatusPage> SqliteStaffRepository::status(const StatusQuery& q) {
   const std::string filter =
       " WHERE (?2 = '' OR status = ?2) AND (?3 = '' OR full_name LIKE ?3 OR work_email LIKE ?3 OR employee_ref LIKE ?3)";
   const std::string select = status_select(!q.council_id.empty());
-  VIGIL_ASSIGN(const auto total,
-               base_.one("SELECT count(*) FROM (" + select + ")" + filter, read_int, q.council_id, q.status, like));
+  // Without a status filter the count needs no state: the roster rows the search matches.
+  const std::string count =
+      q.status.empty()
+          ? std::string("SELECT count(*) FROM candidates c JOIN endorsements e ON e.candidate_id = c.candidate_id WHERE ") +
+                (q.council_id.empty() ? "?1 = ''" : "c.council_id = ?1") +
+                " AND ?2 = '' AND (?3 = '' OR c.full_name LIKE ?3 OR c.work_email LIKE ?3 OR coalesce(e.employee_ref, '') LIKE ?3)"
+          : "SELECT count(*) FROM (" + select + ")" + filter;
+  VIGIL_ASSIGN(const auto total, base_.one(count, read_int, q.council_id, q.status, like));
   StatusPage page;
   page.total = total.value_or(0);
   VIGIL_ASSIGN(page.rows, base_.collect("SELECT * FROM (" + select + ")" + filter +

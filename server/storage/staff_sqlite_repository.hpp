@@ -70,6 +70,7 @@ class SqliteStaffRepository final : public StaffRepository {
                           std::string_view proposed, std::int64_t proposed_by, std::string_view decision, bool disputed,
                           std::int64_t now_ms) override;
   Result<std::vector<DecisionRow>> decisions(std::string_view device_id, std::string_view session_id) override;
+  Result<std::vector<QueueEntry>> reviews_of_sitting(std::string_view sitting_id, std::string_view candidate_id) override;
 
   Status audit(const AuditEntry& e) override;
   Result<std::vector<AuditLine>> audit_entries(std::int64_t before, std::int64_t limit) override;
@@ -83,6 +84,8 @@ class SqliteStaffRepository final : public StaffRepository {
                          std::string_view state, std::string_view proposed, std::int64_t proposed_by,
                          std::string_view decision) override;
   Result<std::vector<IdentityDecisionRow>> identity_decisions(std::string_view device_id, std::string_view session_id) override;
+  Result<std::vector<IdentityCheckRow>> identity_checks_of_sitting(std::string_view sitting_id,
+                                                                   std::string_view candidate_id) override;
   Result<IdentityEvidence> identity_evidence(std::string_view device_id, std::string_view session_id,
                                              std::int64_t max_thumbnails) override;
 

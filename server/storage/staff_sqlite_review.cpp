@@ -169,8 +169,8 @@ Status SqliteStaffRepository::add_session_decision(std::string_view device_id, s
                                                    const DecisionRow& d) {
   return base_.run(
       "INSERT INTO review_decisions(device_id, session_id, proctor_id, decision, note, "
-      "wall_ms, round) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      device_id, session_id, d.proctor_id, d.decision, d.note, d.wall_ms, d.round);
+      "wall_ms, round, public_reason) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, ''))",
+      device_id, session_id, d.proctor_id, d.decision, d.note, d.wall_ms, d.round, d.public_reason);
 }
 
 Status SqliteStaffRepository::set_review_state(std::string_view device_id, std::string_view session_id,
@@ -190,12 +190,20 @@ Status SqliteStaffRepository::set_review_state(std::string_view device_id, std::
 
 Result<std::vector<DecisionRow>> SqliteStaffRepository::decisions(std::string_view device_id, std::string_view session_id) {
   return base_.collect(
-      "SELECT proctor_id, decision, note, wall_ms, round FROM review_decisions "
+      "SELECT proctor_id, decision, note, wall_ms, round, coalesce(public_reason, '') FROM review_decisions "
       "WHERE device_id = ? AND session_id = ? ORDER BY decision_id LIMIT 1000",
       [](const sqlite::Statement& s) {
-        return DecisionRow{s.column_int(0), s.column_text(1), s.column_text(2), s.column_int(3), s.column_int(4)};
+        return DecisionRow{s.column_int(0), s.column_text(1), s.column_text(2), s.column_int(3), s.column_int(4),
+                           s.column_text(5)};
       },
       device_id, session_id);
+}
+
+Result<std::vector<QueueEntry>> SqliteStaffRepository::reviews_of_sitting(std::string_view sitting_id,
+                                                                          std::string_view candidate_id) {
+  return base_.collect(std::string("SELECT ") + k_queue_columns +
+                           " FROM review_sessions r WHERE r.session_id = ? AND r.candidate_id = ? ORDER BY r.device_id LIMIT 20",
+                       read_queue, sitting_id, candidate_id);
 }
 
 }  // namespace vigil::server

@@ -1,5 +1,6 @@
 #include "shared/results/released.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "shared/assessment/json.hpp"
@@ -10,45 +11,98 @@ namespace vigil::results {
 using nlohmann::json;
 using protocol::ObjectReader;
 
+namespace {
+
+json result_json(const ReleasedResult& r) {
+  json j{{"sitting_id", r.sitting_id},
+         {"released_wall_ms", r.released_wall_ms},
+         {"report", to_json(r.report, false)},
+         {"next_steps", r.next_steps}};
+  if (r.certificate) j["certificate"] = json::parse(*r.certificate);
+  return j;
+}
+
+Result<ReleasedResult> decode_result(ObjectReader& e) {
+  ReleasedResult rr;
+  VIGIL_ASSIGN(rr.sitting_id, e.non_empty_string("sitting_id", 128));
+  VIGIL_ASSIGN(rr.released_wall_ms, e.integer("released_wall_ms"));
+  VIGIL_ASSIGN(auto report, e.object("report"));
+  VIGIL_ASSIGN(rr.report, decode_score_report(report));
+  VIGIL_ASSIGN(rr.next_steps, e.string("next_steps", 4000));
+  VIGIL_ASSIGN(auto cert, e.optional_object("certificate"));
+  if (cert) {
+    const std::string text = cert->value().dump();
+    if (auto c = certificate::parse_credential(text); !c) {
+      return fail(e.error("certificate", "is not a readable certificate: " + c.error().message));
+    }
+    rr.certificate = text;
+  }
+  VIGIL_TRY(e.finish());
+  return rr;
+}
+
+}  // namespace
+
 json to_json(const std::vector<ReleasedResult>& results) {
   json list = json::array();
-  for (const auto& r : results) {
-    json j{{"sitting_id", r.sitting_id},
-           {"released_wall_ms", r.released_wall_ms},
-           {"report", to_json(r.report, false)},
-           {"next_steps", r.next_steps}};
-    if (r.certificate) j["certificate"] = json::parse(*r.certificate);
-    list.push_back(std::move(j));
-  }
+  for (const auto& r : results) list.push_back(result_json(r));
   return json{{"v", 1}, {"results", std::move(list)}};
 }
 
-Result<std::vector<ReleasedResult>> parse_released_results(std::string_view body) {
-  return protocol::parse_top<std::vector<ReleasedResult>>(body, [](ObjectReader& r) -> Result<std::vector<ReleasedResult>> {
-    VIGIL_TRY(r.version(1));
-    std::vector<ReleasedResult> out;
+json to_json(const CandidateResults& r) {
+  json list = json::array();
+  for (const auto& x : r.results) list.push_back(result_json(x));
+  json sittings = json::array();
+  for (const auto& s : r.sittings) sittings.push_back(to_json(s));
+  return json{{"v", 2}, {"results", std::move(list)}, {"sittings", std::move(sittings)}};
+}
+
+Result<CandidateResults> parse_candidate_results(std::string_view body) {
+  return protocol::parse_top<CandidateResults>(body, [](ObjectReader& r) -> Result<CandidateResults> {
+    VIGIL_ASSIGN(const auto v, r.integer("v"));
+    if (v != 1 && v != 2) {
+      return fail(Error(Errc::unsupported_version, "results version " + std::to_string(v) + " is not supported (1 or 2)", "v"));
+    }
+    CandidateResults out;
     VIGIL_ASSIGN(auto list, r.objects("results", 100));
     for (auto& e : list) {
-      ReleasedResult rr;
-      VIGIL_ASSIGN(rr.sitting_id, e.non_empty_string("sitting_id", 128));
-      VIGIL_ASSIGN(rr.released_wall_ms, e.integer("released_wall_ms"));
-      VIGIL_ASSIGN(auto report, e.object("report"));
-      VIGIL_ASSIGN(rr.report, decode_score_report(report));
-      VIGIL_ASSIGN(rr.next_steps, e.string("next_steps", 4000));
-      VIGIL_ASSIGN(auto cert, e.optional_object("certificate"));
-      if (cert) {
-        const std::string text = cert->value().dump();
-        if (auto c = certificate::parse_credential(text); !c) {
-          return fail(e.error("certificate", "is not a readable certificate: " + c.error().message));
-        }
-        rr.certificate = text;
+      VIGIL_ASSIGN(auto rr, decode_result(e));
+      out.results.push_back(std::move(rr));
+    }
+    if (v == 1) {
+      // An older server's body: every result it sent was released.
+      for (const auto& x : out.results) {
+        out.sittings.push_back({x.sitting_id, x.report.assessment_id, OutcomeState::released, {}});
       }
-      VIGIL_TRY(e.finish());
-      out.push_back(std::move(rr));
+    } else {
+      VIGIL_ASSIGN(auto sittings, r.objects("sittings", 100));
+      for (auto& e : sittings) {
+        VIGIL_ASSIGN(auto s, decode_sitting_outcome(e));
+        out.sittings.push_back(std::move(s));
+      }
+      // (1): a result only for a released sitting, and every released sitting with its result.
+      for (const auto& x : out.results) {
+        const bool listed = std::any_of(out.sittings.begin(), out.sittings.end(), [&](const SittingOutcome& s) {
+          return s.sitting_id == x.sitting_id && s.state == OutcomeState::released;
+        });
+        if (!listed) return fail(r.error("results", "has a result for sitting " + x.sitting_id + ", which is not released"));
+      }
+      for (const auto& s : out.sittings) {
+        const bool has = std::any_of(out.results.begin(), out.results.end(),
+                                     [&](const ReleasedResult& x) { return x.sitting_id == s.sitting_id; });
+        if (s.state == OutcomeState::released && !has) {
+          return fail(r.error("sittings", "says sitting " + s.sitting_id + " is released but its result is missing"));
+        }
+      }
     }
     VIGIL_TRY(r.finish());
     return out;
   });
+}
+
+Result<std::vector<ReleasedResult>> parse_released_results(std::string_view body) {
+  VIGIL_ASSIGN(auto all, parse_candidate_results(body));
+  return std::move(all.results);
 }
 
 std::string describe(const ReleasedResult& r) {
@@ -80,6 +134,37 @@ std::string describe(const ReleasedResult& r) {
   }
   o << "\nNext steps: " << r.next_steps << "\n";
   if (r.certificate) o << "A signed certificate is stored with this result (vigil-client result --save-certificate FILE).\n";
+  return o.str();
+}
+
+std::string describe(const SittingOutcome& s) {
+  std::ostringstream o;
+  o << "Assessment " << s.assessment_id << " (sitting " << s.sitting_id << ")\n";
+  o << outcome_state_label(s.state);
+  const bool decided = s.state == OutcomeState::void_after_review || s.state == OutcomeState::withheld_identity;
+  if (decided && !s.public_reason.empty()) o << ": " << s.public_reason;
+  o << "\n";
+  switch (s.state) {
+    case OutcomeState::under_review:
+      o << "Your result is held back until the checks on your sitting are finished: a person checks the identity "
+           "photos of every sitting, and proctors look more closely at some. This is not a decision about you. Your "
+           "result will be here once the checks are finished and the results of your window are released.\n";
+      break;
+    case OutcomeState::void_after_review:
+      o << "Two proctors reviewed your sitting and decided that its result cannot stand. No result or certificate "
+           "will be issued for this sitting. Your endorsing manager can see this decision and its reason; talk to "
+           "them if you think it is wrong.\n";
+      break;
+    case OutcomeState::withheld_identity:
+      o << "Two proctors compared the photos taken at the start of your sitting with the name you were endorsed "
+           "under and could not confirm that they show you, so your result is withheld. Your endorsing manager can "
+           "see this decision and its reason; talk to them if you think it is wrong.\n";
+      break;
+    case OutcomeState::not_released:
+      o << "Results are released for everyone in an assessment window at once; your council will tell you when.\n";
+      break;
+    case OutcomeState::released: break;
+  }
   return o.str();
 }
 

@@ -1,10 +1,21 @@
 #pragma once
 // What a device receives from GET /v1/results (docs/api/openapi.yaml) and keeps offline: the
 // candidate's released results, each with its feedback per KSS area, next steps and, when the
-// outcome was met, the signed certificate (docs/CREDENTIALS.md).
+// outcome was met, the signed certificate (docs/CREDENTIALS.md); and, since version 2 (asked for
+// with ?v=2, issue 16 part 3), the outcome state of each submitted sitting
+// (shared/results/outcome.hpp), with the public reason of a void or withheld one.
 //
-//   {"v":1,"results":[{"sitting_id","released_wall_ms","report":{ScoreReport without items},
-//                      "next_steps":str,"certificate":{Credential}?}]}
+//   v1: {"v":1,"results":[{"sitting_id","released_wall_ms","report":{ScoreReport without items},
+//                          "next_steps":str,"certificate":{Credential}?}]}
+//   v2: {"v":2,"results":[... as v1 ...],
+//        "sittings":[{"sitting_id","assessment_id","state","public_reason"?}]}
+//
+// Invariants of a v2 body (checked when it is read):
+//  (1) every released result has a sittings entry whose state is "released", and every
+//      "released" entry has its result: a void result's scores never reach the device;
+//  (2) public_reason only on void_after_review and withheld_identity entries.
+// A v1 body (an older server, or the copy a client kept before it was upgraded) is read as v2
+// with one "released" entry per result.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shared/core/result.hpp"
+#include "shared/results/outcome.hpp"
 #include "shared/results/scoring.hpp"
 
 namespace vigil::results {
@@ -27,11 +39,25 @@ struct ReleasedResult {
   bool operator==(const ReleasedResult&) const = default;
 };
 
-nlohmann::json to_json(const std::vector<ReleasedResult>& results);
-// Strict; a certificate that is not a readable credential is an error naming the field.
+// The candidate's results and sittings (v2).
+struct CandidateResults {
+  std::vector<ReleasedResult> results;
+  std::vector<SittingOutcome> sittings;
+  bool operator==(const CandidateResults&) const = default;
+};
+
+nlohmann::json to_json(const std::vector<ReleasedResult>& results);  // v1
+nlohmann::json to_json(const CandidateResults& r);                   // v2
+// v1 or v2, strict; a certificate that is not a readable credential is an error naming the field.
+Result<CandidateResults> parse_candidate_results(std::string_view body);
+// The released results of a v1 or v2 body.
 Result<std::vector<ReleasedResult>> parse_released_results(std::string_view body);
 
 // A plain-text summary for a person: outcome, each stage, feedback per KSS area, next steps.
 std::string describe(const ReleasedResult& r);
+// What a candidate is told about a sitting without a released result: its state's words
+// (outcome_state_label), the public reason of a void or withheld one, and what it means
+// (docs/RESULTS.md "Outcome states").
+std::string describe(const SittingOutcome& s);
 
 }  // namespace vigil::results

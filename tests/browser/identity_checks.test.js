@@ -86,6 +86,10 @@ test('a proctor finds an identity mismatch, a second proctor confirms it, and re
     await a.getByRole('button', { name: 'Record decision' }).click();
     await a.locator('#decide-msg.error').waitFor();
     await a.getByLabel(/^Note/).fill('The face photo and the ID photo show two different people.');
+    // ... and a public reason, which the candidate and their council will see (issue 16 part 3).
+    await a.getByRole('button', { name: 'Record decision' }).click();
+    await a.locator('#decide-msg.error', { hasText: 'public reason' }).waitFor();
+    await a.getByLabel(/^Public reason/).fill('The face photo and the ID document show different people.');
     await a.getByRole('button', { name: 'Record decision' }).click();
     await a.locator('#decide-msg', { hasText: 'A second proctor will now decide this check.' }).waitFor();
     assert.equal(await a.locator('#decide').isHidden(), true, 'the first proctor cannot decide it again');
@@ -108,6 +112,8 @@ test('a proctor finds an identity mismatch, a second proctor confirms it, and re
     await b.getByText('The first proctor answered "Does not match".', { exact: false }).waitFor();
     assert.equal(await b.getByRole('radio', { name: 'Cannot tell' }).isVisible(), false, 'the second proctor decides');
     await checkAccessibility(b, 'identity check, second proctor');
+    await b.locator('#proposed-public-reason', { hasText: 'The face photo and the ID document show different people.' }).waitFor();
+    assert.equal(await b.getByLabel(/^Public reason/).inputValue(), 'The face photo and the ID document show different people.');
     await b.getByRole('radio', { name: 'Does not match' }).check();
     await b.getByLabel(/^Note/).fill('Agreed: the ID belongs to someone else.');
     await b.getByRole('button', { name: 'Record decision' }).click();

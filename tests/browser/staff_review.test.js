@@ -68,6 +68,11 @@ test('a proctor reviews a flagged session and a second proctor confirms the deci
     await flags.nth(1).getByText('Saved: Dismissed.').waitFor();
     await a.getByRole('radio', { name: 'Breach of the rules' }).check();
     await a.getByLabel(/^Reasons/).fill('Another person helped during the knowledge section.');
+    // An adverse decision needs a public reason (issue 16 part 3): refused without one.
+    await a.getByRole('button', { name: 'Record decision' }).click();
+    await a.locator('#decide-msg.error', { hasText: 'public reason' }).waitFor();
+    await a.getByLabel(/^Start the public reason/).selectOption({ label: 'Another person was present and helped during the assessment.' });
+    assert.equal(await a.getByLabel(/^Public reason/).inputValue(), 'Another person was present and helped during the assessment.');
     await a.getByRole('button', { name: 'Record decision' }).click();
     await a.getByText('Recorded. A second proctor must agree before it takes effect.').waitFor();
     // Proctor A cannot confirm their own proposal.
@@ -82,6 +87,9 @@ test('a proctor reviews a flagged session and a second proctor confirms the deci
     await signIn(b, s.url, 'b@proctors.example.org');
     await b.getByRole('link', { name: 'sitting-1' }).click();
     await b.getByText(/You are the second proctor/).waitFor();
+    // The second proctor sees the proposed public reason, offered to keep or reword.
+    await b.locator('#proposed-public-reason', { hasText: 'Another person was present and helped during the assessment.' }).waitFor();
+    assert.equal(await b.getByLabel(/^Public reason/).inputValue(), 'Another person was present and helped during the assessment.');
     await b.getByRole('radio', { name: 'Breach of the rules' }).check();
     await b.getByLabel(/^Reasons/).fill('I agree: a second person is visible.');
     await b.getByRole('button', { name: 'Record decision' }).click();

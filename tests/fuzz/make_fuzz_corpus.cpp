@@ -172,7 +172,7 @@ void write_api_corpora(const fs::path& root) {
   write(staff / "reauth", request(9, 0, R"({"password":"wrong password here"})"));
   write(staff / "thresholds", request(10, 1, R"({"v":1,"knowledge":70,"scenario":65,"written":60,"overall":65})"));
   write(staff / "marks", request(11, 1, R"({"round":1,"marks":[{"kss":"P6","mark":3,"comment":"Risk analysis: 3"}]})"));
-  write(staff / "decision", request(12, 2, R"({"decision":"concerns","note":"the reasons"})"));
+  write(staff / "decision", request(12, 2, R"({"decision":"concerns","note":"the reasons","public_reason":"Another person helped."})"));
   write(staff / "raw-candidates-get", request(14, 0, "GET /staff/api/councils/own/candidates?status=all&limit=5\n"));
   write(staff / "raw-logout", request(14, 0, "POST /staff/api/logout\n{}"));
   write(staff / "raw-nobody", request(14, 3, "GET /staff/api/me\n"));

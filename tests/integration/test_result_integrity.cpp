@@ -1,4 +1,5 @@
-// Issue 13, "answers belong to their candidate and are final at submission": every server-side
+// Issue 13, "answers belong to their candidate and are final at submission" (and, last, issue 16
+// part 3: the proctors' notes never leave the review pages): every server-side
 // attack from the security review, performed against the real vigil-server (TLS 1.3 on 127.0.0.1,
 // SQLite) with real device certificates from real enrolment and the real client store. Each
 // TEST_CASE is named for the guarantee it checks; each asserts the status, the error code and
@@ -17,6 +18,7 @@
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
 #include "client/sync/https_transport.hpp"
+#include "client/sync/results.hpp"
 #include "shared/crypto/sealed_box.hpp"
 #include "shared/protocol/messages.hpp"
 #include "shared/sqlite/sqlite.hpp"
@@ -238,9 +240,12 @@ void decide_flags(sync::HttpsTransport& http, const Staff& who, const std::strin
   }
 }
 
+// An adverse decision carries its public reason (issue 16 part 3).
 protocol::HttpResponse decide(sync::HttpsTransport& http, const Staff& who, const std::string& path,
                               const std::string& decision) {
-  auto r = staff_call(http, who, "POST", path + "/decision", json{{"decision", decision}, {"note", "Reasons given."}});
+  json body{{"decision", decision}, {"note", "Reasons given."}};
+  if (decision != "no_concerns") body["public_reason"] = "Another person helped during the assessment.";
+  auto r = staff_call(http, who, "POST", path + "/decision", body);
   UNSCOPED_INFO(decision << ": " << r.status << " " << r.body);
   return r;
 }
@@ -604,9 +609,11 @@ TEST_CASE("identity photos open only for the check's proctor, and a result waits
   CHECK_THAT(early.output, ContainsSubstring("withheld by the identity check: 2 not decided yet"));
 
   // Another proctor, the candidates' council manager and an admin: 403, and nothing opened (the
-  // handler audits before it opens anything; no audit row means it never ran).
+  // handler audits before it opens anything; no audit row means it never ran). An admin may follow
+  // the check itself (issue 16 part 3: the link from a withheld result), never its photos.
   for (const Staff* who : {&p2, &manager, &admin}) {
     for (const std::string tail : {"", "/photos/face", "/photos/id"}) {
+      if (who == &admin && tail.empty()) continue;
       auto r = staff_call(*http, *who, "GET", paths[0] + tail);
       INFO(tail << " " << r.body);
       CHECK(r.status == 403);
@@ -615,6 +622,13 @@ TEST_CASE("identity photos open only for the check's proctor, and a result waits
     CHECK(staff_call(*http, *who, "POST", paths[0] + "/decision", json{{"decision", "matches"}}).status == 403);
   }
   CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action IN ('identity.view', 'identity.photo')") == 0);
+  auto followed = staff_call(*http, admin, "GET", paths[0]);
+  INFO(followed.body);
+  CHECK(followed.status == 200);
+  CHECK(json::parse(followed.body).at("thumbnails").empty());
+  CHECK(followed.body.find(" of ") == std::string::npos);
+  CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action = 'identity.view'") == 1);
+  CHECK(db_int(server, "SELECT count(*) FROM audit_log WHERE action = 'identity.photo'") == 0);
 
   // The assigned proctor sees both photos, opened by the server for this view only, and audited.
   auto face = staff_call(*http, p1, "GET", paths[0] + "/photos/face");
@@ -633,4 +647,105 @@ TEST_CASE("identity photos open only for the check's proctor, and a result waits
   CHECK(db_int(server, "SELECT count(*) FROM results WHERE sitting_id = '" + s[0].id + "' AND released_wall_ms IS NOT NULL") == 1);
   CHECK(db_int(server, "SELECT count(*) FROM results WHERE sitting_id = '" + s[1].id + "' AND released_wall_ms IS NULL") == 1);
   CHECK(server_cmd(server, {"certificate", "issue", "--sitting", s[1].id}).exit_code != 0);
+}
+
+TEST_CASE("proctors' notes never reach the candidate's device or the council: only the decision's public reason does (over TLS)") {
+  TestServer server;
+  build_window(server, "pr-void");
+  struct Sitting {
+    std::string id;
+    std::unique_ptr<Device> device;
+  };
+  std::vector<Sitting> s;
+  for (const char* c : {"c-void", "c-ident"}) {
+    Sitting x{schedule(server, c, "pr-void"), enrol_device(server, c)};
+    sit_and_submit(*x.device, x.id, "pr-void", std::string(c) == "c-void", true);
+    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
+                .exit_code == 0);
+    REQUIRE_THAT(server_cmd(server, {"results", "score", "--sitting", x.id}).output, ContainsSubstring("outcome met"));
+    s.push_back(std::move(x));
+  }
+  auto http = staff_transport(server);
+  const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
+  const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");
+  const auto p2 = create_staff(server, *http, "p2@proctors.example.org", "proctor");
+  const auto manager = create_staff(server, *http, "manager@leeds.example.org", "council_manager", "leeds");
+  const std::string secret = "PRIVATE NOTE: seen at 10:02 on camera 2";
+  const std::string void_reason = "Another person answered questions during the assessment.";
+  const std::string identity_reason = "The ID document shows someone other than the endorsed candidate.";
+  const auto ok = [](const protocol::HttpResponse& r) {
+    INFO(r.status << " " << r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  };
+
+  // c-void: its identity matches; two proctors find a breach, each with a private note.
+  vigil::testing::identity_matches(*http, admin, p1, s[0].device->store->device_id(), s[0].id);
+  const auto review = session_path(*s[0].device, s[0].id);
+  for (const auto& p : {p1, p2}) REQUIRE(staff_call(*http, admin, "POST", review + "/assign", json{{"proctor_id", p.user_id}}).status == 200);
+  decide_flags(*http, p1, review);
+  CHECK(ok(staff_call(*http, p1, "POST", review + "/decision",
+                      json{{"decision", "breach"}, {"note", secret + " (first)"}, {"public_reason", "Someone helped."}}))
+            .at("state") == "awaiting_second");
+  CHECK(ok(staff_call(*http, p2, "POST", review + "/decision",
+                      json{{"decision", "breach"}, {"note", secret + " (second)"}, {"public_reason", void_reason}}))
+            .at("state") == "decided");
+  // c-ident: two proctors find that the photos do not match, each with a private note.
+  const auto check = vigil::testing::identity_path(s[1].device->store->device_id(), s[1].id);
+  REQUIRE(staff_call(*http, admin, "POST", check + "/assign", json{{"proctor_id", p1.user_id}}).status == 200);
+  ok(staff_call(*http, p1, "POST", check + "/decision",
+                json{{"decision", "does_not_match"}, {"note", secret + " (third)"}, {"public_reason", "Not the candidate."}}));
+  REQUIRE(staff_call(*http, admin, "POST", check + "/assign", json{{"proctor_id", p2.user_id}, {"second", true}}).status == 200);
+  CHECK(ok(staff_call(*http, p2, "POST", check + "/decision",
+                      json{{"decision", "does_not_match"}, {"note", secret + " (fourth)"}, {"public_reason", identity_reason}}))
+            .at("withheld") == true);
+  // The notes are where they belong: on the review pages.
+  CHECK(staff_call(*http, p1, "GET", review, {}).body.find(secret) != std::string::npos);
+  CHECK_THAT(server.admin({"release", "--assessment", "pr-void"}).output, ContainsSubstring("released 0 result(s)"));
+
+  // Each candidate's device: the state and the public reason, never a note, kept for offline.
+  const std::vector<std::pair<std::string, std::string>> expected{{"void_after_review", void_reason},
+                                                                  {"withheld_identity", identity_reason}};
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto raw = device_call(*s[i].device, "GET", "/v1/results?v=2");
+    INFO(raw.body);
+    CHECK(raw.status == 200);
+    CHECK(raw.body.find("PRIVATE NOTE") == std::string::npos);
+    CHECK(device_call(*s[i].device, "GET", "/v1/results").body.find("PRIVATE NOTE") == std::string::npos);
+    auto fetched = sync::fetch_results(*s[i].device->store, *s[i].device->transport);
+    REQUIRE(fetched);
+    CHECK(fetched->results.empty());
+    REQUIRE(fetched->sittings.size() == 1);
+    CHECK(results::outcome_state_name(fetched->sittings[0].state) == expected[i].first);
+    CHECK(fetched->sittings[0].public_reason == expected[i].second);
+    CHECK(sync::kept_results(*s[i].device->store).value().value() == *fetched);
+  }
+
+  // The council: every view and export of its candidates has the public reasons and no note.
+  for (const std::string target : {"/staff/api/councils/leeds/candidates", "/staff/api/councils/leeds/candidates.csv",
+                                   "/staff/api/councils/leeds/summary", "/staff/api/councils/leeds/results",
+                                   "/staff/api/councils/leeds/results.csv?assessment=pr-void"}) {
+    auto r = staff_call(*http, manager, "GET", target);
+    INFO(target << ": " << r.body);
+    CHECK(r.status == 200);
+    CHECK(r.body.find("PRIVATE NOTE") == std::string::npos);
+    if (target.find("summary") == std::string::npos) {
+      CHECK(r.body.find(void_reason) != std::string::npos);
+      CHECK(r.body.find(identity_reason) != std::string::npos);
+    }
+  }
+  // Nor does the admin's withheld list (it links to the review pages instead).
+  auto withheld = staff_call(*http, admin, "GET", "/staff/api/results/windows/pr-void/withheld");
+  CHECK(withheld.body.find("PRIVATE NOTE") == std::string::npos);
+  CHECK(json::parse(withheld.body).at("sittings").size() == 2);
+
+  // `vigil-client result` offline, from the kept copy: the state and its public reason, no result.
+  const auto data = s[0].device->dir.path();
+  s[0].device->transport.reset();
+  s[0].device->store.reset();   // the command opens the same store (the folder stays)
+  auto shown = testing::run({VIGIL_CLIENT_EXE, "--data", data.string(), "--key-storage", "file", "result", "--offline"});
+  INFO(shown.output);
+  CHECK(shown.exit_code == 3);   // no released result
+  CHECK_THAT(shown.output, ContainsSubstring("Void following a review: " + void_reason));
+  CHECK(shown.output.find("PRIVATE NOTE") == std::string::npos);
 }

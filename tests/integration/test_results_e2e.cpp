@@ -112,7 +112,11 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   CHECK_THAT(release0.output, ContainsSubstring("1 still awaiting marking"));
   auto none = sync::fetch_results(*s, *transport);
   REQUIRE(none);
-  CHECK(none->empty());
+  CHECK(none->results.empty());
+  // The device is told where the sitting stands: its identity check is not decided yet.
+  REQUIRE(none->sittings.size() == 1);
+  CHECK(none->sittings[0].sitting_id == sitting);
+  CHECK(none->sittings[0].state == results::OutcomeState::under_review);
 
   // A mark for an area the written stage does not assess is refused.
   auto bad_mark = server_cmd(server, {"results", "mark-written", "--sitting", sitting, "--mark", "P1=5/10", "--mark", "P7=5/10"});
@@ -151,8 +155,10 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   // The device fetches it over mTLS and keeps it.
   auto fetched = sync::fetch_results(*s, *transport);
   REQUIRE(fetched);
-  REQUIRE(fetched->size() == 1);
-  const auto& r = fetched->front();
+  REQUIRE(fetched->results.size() == 1);
+  REQUIRE(fetched->sittings.size() == 1);
+  CHECK(fetched->sittings[0].state == results::OutcomeState::released);
+  const auto& r = fetched->results.front();
   CHECK(r.sitting_id == sitting);
   CHECK(r.report.outcome == results::Outcome::met);
   CHECK(r.report.items.empty());  // no item detail reaches a device
@@ -167,9 +173,10 @@ TEST_CASE("a synced sitting is scored, released, fetched, kept offline and its c
   CHECK(offline.error().code == Errc::unavailable);
   auto kept = sync::kept_results(*s).value();
   REQUIRE(kept);
-  REQUIRE(kept->size() == 1);
-  CHECK(kept->front() == r);
-  const std::string cert_text = *kept->front().certificate;
+  REQUIRE(kept->results.size() == 1);
+  CHECK(kept->results.front() == r);
+  CHECK(kept->sittings == fetched->sittings);
+  const std::string cert_text = *kept->results.front().certificate;
   transport.reset();
   s.reset();  // the CLI below opens the same store
 

@@ -189,10 +189,10 @@ TEST_CASE("the CSV export lists a window's results, one council's only when aske
   REQUIRE(f.results->release("window-1", now));
 
   const auto all = srv::results_csv(*f.repo, *f.results, "window-1").value();
-  CHECK_THAT(all, ContainsSubstring("sitting_id,candidate_id,candidate_name,council_id,attempt,outcome,released,overall_percent,"
-                                    "knowledge_status,knowledge_percent"));
+  CHECK_THAT(all, ContainsSubstring("sitting_id,candidate_id,candidate_name,council_id,attempt,outcome,released,state,"
+                                    "public_reason,overall_percent,knowledge_status,knowledge_percent"));
   CHECK_THAT(all, ContainsSubstring(",P1_percent\r\n"));
-  CHECK_THAT(all, ContainsSubstring("s-a1,cand-a,Name of cand-a,council-1,1,met," + time::utc_date(now) + ",70,met,70"));
+  CHECK_THAT(all, ContainsSubstring("s-a1,cand-a,Name of cand-a,council-1,1,met," + time::utc_date(now) + ",released,,70,met,70"));
   // The name starts with "=" and holds a comma and quotes: apostrophe, quoted, quotes doubled.
   CHECK_THAT(all, ContainsSubstring("\"'=HYPERLINK(\"\"x\"\"), Smith\""));
   CHECK_THAT(all, !ContainsSubstring("s-a2"));  // another window

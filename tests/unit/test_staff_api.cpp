@@ -302,7 +302,8 @@ TEST_CASE("completion status follows the candidate from endorsement to review, a
   };
   const auto fresh = w.endorse("own", "Fresh Person", "FR1");
   CHECK(status_of("own", fresh, w.manager) == "endorsed");
-  Device d(w, fresh, "cccccccccccccccccccccccccccccccc", "sess-fresh");
+  // The client's session is its sitting (the journal's session id is the sitting id).
+  Device d(w, fresh, "cccccccccccccccccccccccccccccccc", "sitting-fresh");
   CHECK(status_of("own", fresh, w.manager) == "enrolled");
   // The device asks for a scheduled sitting's grant: the package is downloaded.
   srv::PackageRow pkg;
@@ -360,22 +361,39 @@ TEST_CASE("an adverse session decision needs a second, different proctor to agre
   Seeded w;
   const std::string base = "/staff/api/sessions/" + w.assigned->id + "/" + w.assigned->session;
   // Every flag is decided before the session.
-  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone visible"})", &w.proctor_a).status == 409);
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone visible","public_reason":"A phone was used."})",
+               &w.proctor_a).status == 409);
   CHECK(w.call("POST", base + "/flags/" + std::to_string(w.flag_row(*w.assigned)), R"({"decision":"concern"})", &w.proctor_a).status == 400);
   CHECK(w.call("POST", base + "/flags/" + std::to_string(w.flag_row(*w.assigned)), R"({"decision":"concern","note":"second face at 10:02"})", &w.proctor_a).status == 200);
-  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach"})", &w.proctor_a).status == 400);   // no reasons
-  auto first = w.call("POST", base + "/decision", R"({"decision":"breach","note":"second person visible"})", &w.proctor_a);
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","public_reason":"A phone was used."})", &w.proctor_a).status == 400);   // no reasons
+  // Issue 16 part 3: and no public reason, or one that is not a short line of text.
+  for (const char* body : {R"({"decision":"breach","note":"second person visible"})",
+                           R"({"decision":"breach","note":"second person visible","public_reason":"   "})",
+                           R"({"decision":"breach","note":"second person visible","public_reason":"line one\nline two"})"}) {
+    const auto r = w.call("POST", base + "/decision", body, &w.proctor_a);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"]["field"] == "public_reason");
+  }
+  auto first = w.call("POST", base + "/decision",
+                      R"({"decision":"breach","note":"second person visible","public_reason":"Another person helped during the assessment."})",
+                      &w.proctor_a);
   REQUIRE(first.status == 200);
   CHECK(body_of(first)["state"] == "awaiting_second");
+  // The second proctor is shown the proposal's public reason, to confirm it.
+  CHECK(body_of(w.call("GET", base, "", &w.proctor_b))["session"]["proposed_public_reason"] ==
+        "Another person helped during the assessment.");
   // The same proctor cannot confirm their own proposal.
-  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"still"})", &w.proctor_a).status == 409);
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"still","public_reason":"Helped."})", &w.proctor_a).status == 409);
   // A disagreeing second proctor sends it back for review.
-  auto disagree = w.call("POST", base + "/decision", R"({"decision":"concerns","note":"unclear"})", &w.proctor_b);
+  auto disagree = w.call("POST", base + "/decision", R"({"decision":"concerns","note":"unclear","public_reason":"Unclear conduct."})", &w.proctor_b);
   CHECK(body_of(disagree)["state"] == "open");
   CHECK(body_of(disagree)["disputed"] == true);
   // After the disagreement neither of the two may decide alone: a third proctor must (issue 13).
-  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"agreed evidence"})", &w.proctor_b).status == 409);
+  CHECK(w.call("POST", base + "/decision", R"({"decision":"breach","note":"agreed evidence","public_reason":"Helped."})", &w.proctor_b).status == 409);
   CHECK(w.call("POST", base + "/decision", R"({"decision":"no_concerns"})", &w.proctor_a).status == 409);
+  // No concerns takes no public reason.
+  CHECK(body_of(w.call("POST", base + "/decision", R"({"decision":"no_concerns","public_reason":"x"})", &w.proctor_a))["error"]["field"] ==
+        "public_reason");
   const auto session = body_of(w.call("GET", base, "", &w.proctor_a));
   CHECK(session["decisions"].size() == 2);
   CHECK(session["session"]["state"] == "open");
@@ -556,7 +574,7 @@ TEST_CASE("a session ends after 30 idle minutes, and sensitive endpoints need a 
   w.clock.advance_ms(6 * 60'000);
   const std::string base = "/staff/api/sessions/" + w.assigned->id + "/" + w.assigned->session;
   CHECK(w.call("POST", base + "/flags/" + std::to_string(w.flag_row(*w.assigned)), R"({"decision":"concern","note":"x"})", &w.proctor_a).status == 200);
-  const auto adverse = w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone"})", &w.proctor_a);
+  const auto adverse = w.call("POST", base + "/decision", R"({"decision":"breach","note":"phone","public_reason":"A phone was used."})", &w.proctor_a);
   CHECK(body_of(adverse)["error"]["code"] == "reauth_required");
 }
 

@@ -27,29 +27,37 @@ namespace {
 
 TEST_CASE("identity rules: matches decides at once, a mismatch or a doubt waits for a second, different proctor") {
   srv::IdentityCheckState open{"open", 7, 0, "", 0};
-  auto m = srv::identity_step(open, "matches", "", 7);
+  auto m = srv::identity_step(open, "matches", "", "", 7);
   REQUIRE(m);
   CHECK(m->state == "decided");
   CHECK(m->decision == "matches");
-  CHECK(srv::identity_step(open, "matches", "", 8).error().code == Errc::forbidden);   // not theirs
-  CHECK(srv::identity_step(open, "does_not_match", "  ", 7).error().field == "note");   // reasons needed
-  CHECK(srv::identity_step(open, "maybe", "x", 7).error().field == "decision");
-  auto d = srv::identity_step(open, "does_not_match", "The ID shows someone else.", 7);
+  CHECK(srv::identity_step(open, "matches", "", "", 8).error().code == Errc::forbidden);   // not theirs
+  CHECK(srv::identity_step(open, "does_not_match", "  ", "", 7).error().field == "note");   // reasons needed
+  CHECK(srv::identity_step(open, "maybe", "x", "", 7).error().field == "decision");
+  auto d = srv::identity_step(open, "does_not_match", "The ID shows someone else.", "The ID is not the candidate's.", 7);
   REQUIRE(d);
   CHECK(d->state == "awaiting_second");
   CHECK(d->proposed_decision == "does_not_match");
   CHECK(d->decision.empty());
 
   srv::IdentityCheckState waiting{"awaiting_second", 7, 9, "cannot_tell", 7};
-  CHECK(srv::identity_step(waiting, "matches", "", 7).error().code == Errc::conflict);      // the first cannot confirm
-  CHECK(srv::identity_step(waiting, "matches", "", 8).error().code == Errc::forbidden);     // not the second
-  CHECK(srv::identity_step(waiting, "cannot_tell", "still unsure", 9).error().field == "decision");
-  auto second = srv::identity_step(waiting, "does_not_match", "Different person.", 9);
+  CHECK(srv::identity_step(waiting, "matches", "", "", 7).error().code == Errc::conflict);      // the first cannot confirm
+  CHECK(srv::identity_step(waiting, "matches", "", "", 8).error().code == Errc::forbidden);     // not the second
+  CHECK(srv::identity_step(waiting, "cannot_tell", "still unsure", "", 9).error().field == "decision");
+  auto second = srv::identity_step(waiting, "does_not_match", "Different person.", "The ID is someone else's.", 9);
   REQUIRE(second);
   CHECK(second->state == "decided");
   CHECK(second->decision == "does_not_match");
   CHECK(second->stage == 2);
-  CHECK(srv::identity_step({"decided", 7, 9, "", 0}, "matches", "", 9).error().code == Errc::conflict);
+  CHECK(srv::identity_step({"decided", 7, 9, "", 0}, "matches", "", "", 9).error().code == Errc::conflict);
+  // Issue 16 part 3: "does not match" needs a public reason, from either proctor; nothing else takes one.
+  CHECK(srv::identity_step(open, "does_not_match", "The ID shows someone else.", "  ", 7).error().field == "public_reason");
+  CHECK(srv::identity_step(waiting, "does_not_match", "Different person.", "", 9).error().field == "public_reason");
+  CHECK(srv::identity_step(open, "cannot_tell", "Blurred.", "A reason.", 7).error().field == "public_reason");
+  CHECK(srv::identity_step(open, "matches", "", "A reason.", 7).error().field == "public_reason");
+  CHECK(srv::identity_step(open, "does_not_match", "x", std::string(301, 'a'), 7).error().field == "public_reason");
+  CHECK(srv::identity_step(open, "does_not_match", "x", "two\nlines", 7).error().field == "public_reason");
+  CHECK(d->public_reason == "The ID is not the candidate's.");
 
   CHECK(srv::may_see_identity(open, 7));
   CHECK_FALSE(srv::may_see_identity(open, 9));
@@ -117,8 +125,12 @@ struct World : testing::ServerWorld {
       return static_cast<std::int64_t>(std::count_if(v.begin(), v.end(), [&](const auto& e) { return e.action == action; }));
     }).value();
   }
-  HttpResponse decide(const Browser& who, const Sat& s, const std::string& decision, const std::string& note = "Reasons.") {
-    return call("POST", s.path + "/decision", json{{"decision", decision}, {"note", note}}.dump(), who);
+  // A "does not match" carries a public reason (issue 16 part 3).
+  HttpResponse decide(const Browser& who, const Sat& s, const std::string& decision, const std::string& note = "Reasons.",
+                      const std::string& public_reason = "The photos do not show the endorsed candidate.") {
+    json body{{"decision", decision}, {"note", note}};
+    if (decision == "does_not_match") body["public_reason"] = public_reason;
+    return call("POST", s.path + "/decision", body.dump(), who);
   }
   srv::ReleaseCounts release() {
     return srv::release_results(*repo, *results, "w1", nullptr, clock).value().counts;
@@ -156,6 +168,8 @@ TEST_CASE("the photos open only for the check's proctor; anyone else gets 403, n
   REQUIRE(w.staff->identity_check(s.device->id, s.device->session).value()->proctor_id == w.a);
   for (const Browser* who : {&w.proctor_b, &w.manager, &w.admin}) {
     for (const std::string& target : {s.path, s.path + "/photos/face", s.path + "/photos/id"}) {
+      // Issue 16 part 3: an admin follows the check from a withheld result (below), never its photos.
+      if (who == &w.admin && target == s.path) continue;
       const auto r = w.call("GET", target, "", *who);
       INFO(target << " " << r.body);
       CHECK(r.status == 403);
@@ -164,6 +178,12 @@ TEST_CASE("the photos open only for the check's proctor; anyone else gets 403, n
   }
   CHECK(w.audits("identity.photo") == 0);
   CHECK(w.audits("identity.view") == 0);
+  const auto followed = body_of(w.call("GET", s.path, "", w.admin));
+  CHECK(followed["full_name"] == "Candidate c1");
+  CHECK(followed["photos_for_you"] == false);
+  CHECK(followed["thumbnails"].empty());   // not even which blobs
+  CHECK(w.audits("identity.view") == 1);   // and the view is audited
+  CHECK(w.call("POST", s.path + "/decision", R"({"decision":"matches"})", w.admin).status == 403);
 
   const auto view = body_of(w.call("GET", s.path, "", w.proctor_a));
   CHECK(view["full_name"] == "Candidate c1");
@@ -181,7 +201,7 @@ TEST_CASE("the photos open only for the check's proctor; anyone else gets 403, n
   // A blob of the same device that is not this check's photo is not served through it.
   const auto other = s.device->evidence("\xFF\xD8\xFF something else");
   CHECK(w.call("GET", s.path + "/photos/" + other, "", w.proctor_a).status == 404);
-  CHECK(w.audits("identity.view") == 1);
+  CHECK(w.audits("identity.view") == 2);
   CHECK(w.audits("identity.photo") == 3);   // face, id, thumbnail (the refused blob opened nothing)
 }
 

@@ -35,7 +35,8 @@ TEST_CASE("every staff page is served whole: the layout's head, skip link and la
                                       {"reports.html", "Reports – Vigil"},
                                       {"account.html", "Your account – Vigil"},
                                       {"identity.html", "Identity checks – Vigil"},
-                                      {"identity_check.html", "Identity check – Vigil"}});
+                                      {"identity_check.html", "Identity check – Vigil"},
+                                      {"withheld.html", "Withheld results – Vigil"}});
   // Each page still loads its own script after the shared one.
   CHECK(served["council.html"].find("<script src=\"/staff/staff.js\" defer></script>\n"
                                     "<script src=\"/staff/council_results.js\" defer></script>\n"

@@ -366,8 +366,11 @@ TEST_CASE("a candidate added on the command line is on their council's roster: s
   const auto sitting = w.schedule("cand-cli", "w1");
   w.sit_and_submit("cand-cli", sitting, 'c');
 
-  // The council's status list and take-up count them.
+  // The council's status list and take-up count them: under review until a person has checked the
+  // identity photos (issue 16), then submitted, waiting for the release.
   CHECK(w.status_field("cand-cli", "full_name") == "Cleo Commandline");
+  CHECK(w.status_field("cand-cli", "status") == "under_review");
+  testing::identity_matches(w, std::string(32, 'c'), sitting);
   CHECK(w.status_field("cand-cli", "status") == "submitted");
   CHECK(w.status_field("cand-cli", "employee_ref").empty());
   const auto summary = w.get("/staff/api/councils/own/summary", w.manager);
@@ -376,10 +379,10 @@ TEST_CASE("a candidate added on the command line is on their council's roster: s
   const auto found = w.get("/staff/api/councils/own/candidates?search=Cleo", w.manager);
   CHECK(found["total"] == 1);
   CHECK_THAT(w.call("GET", "/staff/api/councils/own/candidates.csv", "", w.manager).body, ContainsSubstring(R"("cand-cli","Cleo Commandline","","","practitioner","submitted")"));
+  CHECK_THAT(w.call("GET", "/staff/api/councils/own/candidates.csv", "", w.manager).body, ContainsSubstring(R"("outcome","public_reason")"));
 
   // Scored and released: the council's results list them, and the status follows.
   w.score(sitting, "cand-cli", "w1", results::Outcome::met);
-  testing::identity_matches(w, std::string(32, 'c'), sitting);
   REQUIRE(w.call("POST", "/staff/api/results/windows/w1/release", k_confirm, &w.admin).status == 200);
   const auto results = w.get("/staff/api/councils/own/results", w.manager)["results"];
   REQUIRE(results.size() == 1);

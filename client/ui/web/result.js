@@ -1,7 +1,11 @@
-// The candidate's released result (GET /api/result): outcome, stages, feedback per KSS area and
-// next steps. The client fetches it when the server is reachable and otherwise shows the copy
-// kept on this computer (docs/RESULTS.md). Text only through textContent: nothing from the
-// server is parsed as HTML.
+// The candidate's result (GET /api/result): each sitting they submitted in its state
+// (docs/RESULTS.md "Outcome states"): a released result with its outcome, stages, feedback per KSS
+// area and next steps; or "Withheld: under review", "Void following a review: <the decision's
+// public reason>", "Withheld: identity not confirmed: <public reason>" or "Not yet released", each
+// with what it means. The client fetches it when the server is reachable and otherwise shows the
+// copy kept on this computer. The state's words come with the body (state_label, from
+// shared/results/outcome.hpp); the explanations are here. Text only through textContent: nothing
+// from the server is parsed as HTML.
 'use strict';
 
 const STAGES = { knowledge: 'Knowledge assessment', scenario: 'Scenario assessment', written: 'Written assessment' };
@@ -33,6 +37,33 @@ function table(caption, headings, rows) {
   }
   t.append(head, body);
   return t;
+}
+
+// What each state means for the candidate, beside its words (state_label).
+const MEANING = {
+  under_review: 'Your result is held back until the checks on your sitting are finished: a person checks the identity '
+    + 'photos of every sitting, and proctors look more closely at some. This is not a decision about you. Your result '
+    + 'will be shown here once the checks are finished and the results of your window are released.',
+  void_after_review: 'Two proctors reviewed your sitting and decided that its result cannot stand. No result or '
+    + 'certificate will be issued for this sitting. Your endorsing manager can see this decision and its reason; talk '
+    + 'to them if you think it is wrong.',
+  withheld_identity: 'Two proctors compared the photos taken at the start of your sitting with the name you were endorsed '
+    + 'under and could not confirm that they show you, so your result is withheld. Your endorsing manager can see this '
+    + 'decision and its reason; talk to them if you think it is wrong.',
+  not_released: 'Results are released for everyone in an assessment window at once; your council will tell you when.',
+};
+const DECIDED = ['void_after_review', 'withheld_identity'];
+
+// A sitting without a released result: its state, the public reason of a decision, what it means.
+function renderState(sitting, list) {
+  const id = `h-${sitting.sitting_id}`;
+  const section = el('section', undefined, { 'aria-labelledby': id, class: 'result-state', 'data-state': sitting.state });
+  section.append(el('h2', `Assessment ${sitting.assessment_id}`, { id }));
+  const state = el('p', undefined, { class: `panel ${DECIDED.includes(sitting.state) ? 'panel--stopped' : 'panel--waiting'}` });
+  state.append(el('strong', sitting.state_label || sitting.state));
+  if (DECIDED.includes(sitting.state) && sitting.public_reason) state.append(`: ${sitting.public_reason}`);
+  section.append(state, el('p', MEANING[sitting.state] || ''));
+  list.append(section);
 }
 
 function render(result, list) {
@@ -68,16 +99,24 @@ async function load() {
     const body = await r.json();
     if (!r.ok) throw new Error((body.error && body.error.message) || `error ${r.status}`);
     list.replaceChildren();
-    if (body.results.length === 0) {
+    const sittings = body.sittings || [];
+    if (sittings.length === 0) {
       status.textContent = body.offline
         ? 'No result is kept on this computer yet, and the assessment server cannot be reached. Try again when you are online.'
         : 'No result has been released to you yet. Your council will tell you when results are out.';
       return;
     }
-    status.textContent = body.offline
-      ? 'The assessment server cannot be reached: this is the result kept on this computer.'
-      : 'Your result, as released.';
-    for (const result of body.results) render(result, list);
+    const released = body.results.length > 0;
+    if (body.offline) {
+      status.textContent = 'The assessment server cannot be reached: this is what was kept on this computer when it was last online.';
+    } else {
+      status.textContent = released ? 'Your result, as released.' : 'No result has been released to you yet.';
+    }
+    for (const sitting of sittings) {
+      const result = body.results.find((r) => r.sitting_id === sitting.sitting_id);
+      if (sitting.state === 'released' && result) render(result, list);
+      else renderState(sitting, list);
+    }
   } catch (e) {
     status.textContent = `Your result could not be shown: ${e.message}`;
   }

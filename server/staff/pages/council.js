@@ -1,8 +1,11 @@
 'use strict';
 (async () => {
   const { h, api, say, when } = Vigil;
-  const STATUS = { endorsed: 'Endorsed', enrolled: 'Enrolled', package_downloaded: 'Package downloaded', in_progress: 'In progress', submitted: 'Submitted on device',
-    received: 'Received', under_review: 'Under review', result_released: 'Result released', withdrawn: 'Withdrawn' };
+  // The completion states in the order a candidate moves through them; from "Withheld: under review"
+  // on, the words of the outcome states (docs/RESULTS.md "Outcome states").
+  const STATUS = { endorsed: 'Endorsed', enrolled: 'Enrolled', package_downloaded: 'Package downloaded', in_progress: 'In progress',
+    under_review: 'Withheld: under review', submitted: 'Submitted on device', received: 'Received', result_released: 'Result released',
+    void_after_review: 'Void following a review', withheld_identity: 'Withheld: identity not confirmed', withdrawn: 'Withdrawn' };
   const LEVEL = { practitioner: 'Practitioner', practice_supervisor: 'Practice supervisor' };
   const me = await Vigil.start(['council_manager', 'programme_admin']);
   let council = me.council_id || '';
@@ -75,6 +78,7 @@
   function statusText(c) {
     let text = STATUS[c.status] || c.status;
     if (c.status === 'result_released' && c.outcome) text += c.outcome === 'met' ? ': met' : c.reendorsed ? ': not met — re-endorsed for a resit' : ': not met';
+    if ((c.status === 'void_after_review' || c.status === 'withheld_identity') && c.public_reason) text += ': ' + c.public_reason;
     if (c.attempt > 1) text += ` (attempt ${c.attempt})`;
     return text;
   }

@@ -1,8 +1,9 @@
 // The council's Results view on the council page: its own candidates' released results (outcome,
-// date, per stage and per KSS area with "at the standard"), a CSV per window, and re-endorsement
-// of a candidate whose latest released result is "not met" (docs/RESULTS.md "Not met, and
-// re-endorsement"). council.js calls CouncilResults.show(council, onChange) when the council is
-// chosen or its list refreshed.
+// date, per stage and per KSS area with "at the standard") and the sittings withheld or void (the
+// state's words and the decision's public reason, never the proctors' notes; docs/RESULTS.md
+// "Outcome states"), a CSV per window, and re-endorsement of a candidate whose latest released
+// result is "not met" (docs/RESULTS.md "Not met, and re-endorsement"). council.js calls
+// CouncilResults.show(council, onChange) when the council is chosen or its list refreshed.
 'use strict';
 const CouncilResults = (() => {
   const { h, api, say } = Vigil;
@@ -42,12 +43,20 @@ const CouncilResults = (() => {
     return '';
   }
 
+  // A sitting without a released result: its state's words and, for a decision, the public reason.
+  function state(r) {
+    return [h('strong', {}, r.state_label), r.public_reason ? ': ' + r.public_reason : '', r.since ? ` (since ${r.since})` : ''];
+  }
+
   async function load() {
     const { results } = await api('GET', 'councils/' + encodeURIComponent(council) + '/results');
-    document.querySelector('#results tbody').replaceChildren(...results.map((r) => h('tr', {},
+    document.querySelector('#results tbody').replaceChildren(...results.map((r) => (r.state === 'released' ? h('tr', {},
       h('th', { scope: 'row' }, r.full_name), h('td', {}, r.assessment_id), h('td', {}, String(r.attempt)),
       h('td', {}, OUTCOME[r.outcome] || r.outcome), h('td', {}, r.released), h('td', {}, `${r.overall.percent}%`),
-      h('td', {}, stages(r)), h('td', {}, areas(r)), h('td', {}, action(r)))));
+      h('td', {}, stages(r)), h('td', {}, areas(r)), h('td', {}, action(r)))
+      : h('tr', { class: 'withheld', 'data-state': r.state },
+        h('th', { scope: 'row' }, r.full_name), h('td', {}, r.assessment_id), h('td', {}, String(r.attempt)),
+        h('td', {}, state(r)), h('td', {}, '–'), h('td', {}, '–'), h('td', {}, '–'), h('td', {}, '–'), h('td', {}, '')))));
     document.getElementById('results-none').hidden = results.length > 0;
     document.getElementById('results-wrap').hidden = results.length === 0;
     const windows = [...new Set(results.map((r) => r.assessment_id))].sort();

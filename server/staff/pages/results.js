@@ -24,15 +24,36 @@
     show();
   }
 
+  // How many of the window's sittings are withheld and why, each count a link to those sittings
+  // (withheld.html). A sitting under review can wait for more than one check: it is counted under each.
+  function withheldSummary(w) {
+    const n = w.withheld;
+    const link = (reason, text) => h('a', { href: `/staff/withheld.html?w=${encodeURIComponent(w.assessment_id)}&reason=${reason}` }, text);
+    const box = document.getElementById('withheld-summary');
+    if (n.total === 0) {
+      box.replaceChildren(h('p', { id: 'withheld-none' }, 'No sitting of this window is withheld.'));
+      return;
+    }
+    const checks = [['review_open', 'proctor review not decided'], ['review_awaiting_second', 'proctor review awaiting a second proctor'],
+      ['identity_pending', 'identity check not decided'], ['identity_awaiting_second', 'identity check awaiting a second proctor']]
+      .filter(([k]) => n[k] > 0).map(([k, text]) => h('li', {}, link(k, `${n[k]}: ${text}`)));
+    box.replaceChildren(
+      h('p', {}, `${n.total} sitting(s) of this window withheld: `, link('', 'list them all'), '.'),
+      h('ul', { id: 'withheld-counts' },
+        n.under_review ? h('li', {}, link('under_review', `${n.under_review} withheld: under review`), checks.length ? h('ul', {}, checks) : null) : null,
+        n.void_after_review ? h('li', {}, link('void_after_review', `${n.void_after_review} void following a review`)) : null,
+        n.withheld_identity ? h('li', {}, link('withheld_identity', `${n.withheld_identity} withheld: identity not confirmed`)) : null));
+  }
+
   function show() {
     const w = current();
     if (!w) return;
     document.getElementById('h-window').textContent = 'Window ' + w.assessment_id;
     for (const k of ['knowledge', 'scenario', 'written', 'overall']) document.getElementById('t-' + k).value = w.thresholds[k];
-    const decided = w.met + w.not_met;
-    const unreleased = decided - Math.min(decided, w.released);
+    withheldSummary(w);
     document.getElementById('release-summary').textContent =
-      `${unreleased} decided result(s) not yet released (${w.met} met and ${w.not_met} not met in all); ` +
+      `${w.ready_to_release} scored result(s) ready to release now (${w.met} met and ${w.not_met} not met in all, ${w.released} released before); ` +
+      `${w.withheld.total} withheld sitting(s) stay back and release goes ahead for the rest; ` +
       `${w.incomplete} awaiting marking stay back; ${w.submitted - w.scored > 0 ? w.submitted - w.scored : 0} submitted sitting(s) not scored yet.`;
     document.getElementById('csv').href = '/staff/api/' + base() + 'results.csv';
   }

@@ -7,7 +7,18 @@
     clock_jump: 'Clock changed', bad_manifest: 'Submission list unreadable' };
   const DECISION = { no_concerns: 'No concerns', concerns: 'Concerns', breach: 'Breach of the rules', dismiss: 'Dismissed', note: 'Noted', concern: 'Concern' };
   const CHOICE = { dismiss: 'Dismiss', note: 'Note it', concern: 'Record a concern' };
+  // Standard public reasons a proctor can start from (docs/STAFF.md "Public reasons").
+  const PUBLIC_REASONS = [
+    'Another person was present and helped during the assessment.',
+    'Notes, books or another device were used during the assessment.',
+    'The candidate was out of the camera\u2019s view for long periods during the assessment.',
+    'The camera was covered or turned away for long periods during the assessment.',
+    'Answers were changed or added after the assessment was submitted.',
+  ];
   const me = await Vigil.start(['proctor', 'programme_admin']);
+  const preset = document.getElementById('decide-public-preset');
+  preset.append(...PUBLIC_REASONS.map((r) => h('option', { value: r }, r)));
+  preset.addEventListener('change', () => { if (preset.value) document.getElementById('decide-public').value = preset.value; });
   const params = new URLSearchParams(location.search);
   const path = `sessions/${encodeURIComponent(params.get('d') || '')}/${encodeURIComponent(params.get('s') || '')}`;
   let data = null;
@@ -127,11 +138,18 @@
     document.getElementById('timeline').replaceChildren(...data.timeline.map(timelineItem));
     showMore(data);
     document.getElementById('decisions').replaceChildren(...data.decisions.map((d) =>
-      h('li', {}, `${when(d.wall_ms)}: proctor ${d.proctor_id}${d.proctor_id === data.you ? ' (you)' : ''} – ${DECISION[d.decision]}${d.note ? ': ' + d.note : ''}`)));
+      h('li', {}, `${when(d.wall_ms)}: proctor ${d.proctor_id}${d.proctor_id === data.you ? ' (you)' : ''} – ${DECISION[d.decision]}${d.note ? ': ' + d.note : ''}`,
+        d.public_reason ? [h('br'), h('span', { class: 'hint' }, 'Public reason: '), d.public_reason] : null)));
     const state = document.getElementById('decide-state');
     if (s.state === 'awaiting_second') {
-      state.replaceChildren(h('p', { class: 'message' }, `Proposed: ${DECISION[s.proposed_decision]}. ` +
-        (s.proposed_by === data.you ? 'A second, different proctor must now agree.' : 'You are the second proctor: record the same decision to confirm it, or a different one to send the session back for review.')));
+      const second = s.proposed_by !== data.you;
+      state.replaceChildren(...[h('p', { class: 'message' }, `Proposed: ${DECISION[s.proposed_decision]}. ` +
+        (second ? 'You are the second proctor: record the same decision to confirm it, or a different one to send the session back for review.' : 'A second, different proctor must now agree.')),
+      s.proposed_public_reason ? h('p', { id: 'proposed-public-reason' }, h('strong', {}, 'Proposed public reason: '), s.proposed_public_reason,
+        second ? ' (below, to keep or reword if you confirm)' : '') : null].filter(Boolean));
+      // The second proctor starts from the proposal's public reason.
+      const field = document.getElementById('decide-public');
+      if (second && !field.value && s.proposed_public_reason) field.value = s.proposed_public_reason;
     } else if (s.disputed && s.state !== 'decided') {
       state.replaceChildren(h('p', { class: 'message' }, 'Two proctors disagreed in this review round: a third proctor who took no part in it must decide.'));
     } else if (s.state === 'decided') {
@@ -147,7 +165,9 @@
     const picked = ev.target.querySelector('input[name=decision]:checked');
     if (!picked) { say('decide-msg', 'Choose a decision.', 'error'); return; }
     try {
-      const d = await api('POST', path + '/decision', { decision: picked.value, note: document.getElementById('decide-note').value });
+      const body = { decision: picked.value, note: document.getElementById('decide-note').value };
+      if (picked.value !== 'no_concerns') body.public_reason = document.getElementById('decide-public').value;
+      const d = await api('POST', path + '/decision', body);
       say('decide-msg', d.state === 'awaiting_second' ? 'Recorded. A second proctor must agree before it takes effect.' :
         d.state === 'decided' ? 'Decided: ' + DECISION[d.decision] + '.' : 'Recorded. The proctors disagree: a third proctor who took no part must decide.', 'ok');
       await load();

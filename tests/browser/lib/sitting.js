@@ -71,9 +71,29 @@ async function prepareSitting(options = {}) {
   }
 
   const children = [server];
+  // A client of the same server for another candidate (one added with `admin add-candidate`):
+  // a new enrolment code from `admin new-code`, a data folder of its own, enrolled; start() as
+  // startClient below. For a candidate's result page when their sitting was made by another device.
+  async function clientFor(candidate) {
+    const dir = path.join(root, 'client-' + candidate);
+    fs.mkdirSync(dir, { recursive: true });
+    const issued = await must(SERVER, ['admin', 'new-code', home, '--candidate', candidate]);
+    const code = issued.match(/enrolment code: ([A-Z0-9-]+)/)[1];
+    const args = ['--data', dir, '--key-storage', 'file'];
+    await must(CLIENT, [...args, 'enrol', '--trust', path.join(clientDir, 'server-trust.json'), '--code', code]);
+    return {
+      dir,
+      async start() {
+        const proc = startProcess(CLIENT, [...args, 'start', '--no-browser']);
+        children.push(proc);
+        const m = await proc.waitFor(/ui: (http:\/\/127\.0\.0\.1:\d+\/launch\?token=\S+)/);
+        return { proc, url: m[1], readyAt: Date.now() };
+      },
+    };
+  }
   return {
     root, home, clientDir, contentDir, assessmentId, startCode, enrolmentCode, server,
-    clientArgs,
+    clientArgs, clientFor,
     // Starts `vigil-client start` and resolves with {proc, url, readyAt} once it printed its address
     // (a one-time launch token: the first page.goto(url) uses it up; the cookie it sets is what lasts).
     async startClient(extra = []) {

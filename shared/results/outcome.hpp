@@ -1,0 +1,106 @@
+#pragma once
+// A sitting's outcome state (issue 16 part 3; docs/RESULTS.md "Outcome states"): the one rule
+// that turns what is recorded about a sitting (submitted, released, proctor review, identity
+// check, decisions that withhold it) into what the candidate, their council and the programme are
+// shown. Pure: the server's storage gathers the facts (the sitting_outcome_facts view, schema 12)
+// and every reader of a state calls outcome_state(): the device API's result endpoint, the
+// council's status and results, the admin's withheld list, release, the CSV exports. The
+// completion status filters by state in SQL through the same function, registered with SQLite as
+// vigil_outcome_state() (server/storage/sqlite_repository.cpp).
+//
+// The rule, first match wins:
+//  (1) void_after_review: an adverse review decision ("concerns" or "breach", confirmed by two
+//      proctors) stands against the sitting. It wins over a release: a decision reached after a
+//      release (a late flag opened a new round) makes that released result void.
+//  (2) withheld_identity: two proctors found that the identity photos do not match the roster.
+//  (3) released: the result was released (met or not met).
+//  (4) under_review: the sitting was submitted and a proctor review is open or awaits a second
+//      proctor, or an identity check is not decided (open, or awaiting a second proctor). Every
+//      submitted sitting passes through this state: every sitting's identity is checked by a
+//      person. A review that opens after a release leaves the result released until a decision.
+//  (5) not_released: anything else (not submitted, awaiting marking, scored and waiting for the
+//      window's release).
+// Release releases exactly the scored, decided (met / not met) results whose state is
+// not_released.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "shared/core/names.hpp"
+#include "shared/core/result.hpp"
+#include "shared/protocol/json_reader.hpp"
+
+namespace vigil::results {
+
+enum class OutcomeState { not_released, under_review, void_after_review, withheld_identity, released };
+
+inline constexpr Names<OutcomeState, 5> k_outcome_state_names{{{OutcomeState::not_released, "not_released"},
+                                                               {OutcomeState::under_review, "under_review"},
+                                                               {OutcomeState::void_after_review, "void_after_review"},
+                                                               {OutcomeState::withheld_identity, "withheld_identity"},
+                                                               {OutcomeState::released, "released"}}};
+std::string_view outcome_state_name(OutcomeState s) noexcept;
+std::optional<OutcomeState> parse_outcome_state(std::string_view s) noexcept;
+
+// The words every page and export uses for a state (docs/RESULTS.md "Outcome states"):
+// "Not yet released", "Withheld: under review", "Void following a review",
+// "Withheld: identity not confirmed", "Released".
+std::string_view outcome_state_label(OutcomeState s) noexcept;
+
+// True for the states in which a result is kept back by a check or a decision: the admin's
+// withheld list (under_review, void_after_review, withheld_identity).
+bool is_withheld(OutcomeState s) noexcept;
+
+// What is recorded about one sitting (of its own candidate's devices and sessions only).
+struct OutcomeFacts {
+  bool submitted = false;                 // a session.submitted record arrived
+  bool released = false;                  // its result was released
+  bool void_after_review = false;         // an adverse review decision withholds it (not lifted)
+  bool identity_withheld = false;         // a confirmed "does not match" withholds it (not lifted)
+  bool review_open = false;               // a proctor review waits for a (first) decision
+  bool review_awaiting_second = false;    // an adverse proposal waits for a second proctor
+  bool identity_pending = false;          // a submitted session's identity check has no decision yet
+  bool identity_awaiting_second = false;  // "does not match" or "cannot tell" waits for a second proctor
+};
+
+// The rule above: the one place a state is decided.
+OutcomeState outcome_state(const OutcomeFacts& f) noexcept;
+
+// Why a sitting is under review: each check that is not finished (none unless the state is
+// under_review). Counted one by one on the admin's Results page: a sitting can wait for both.
+enum class PendingCheck { review_open, review_awaiting_second, identity_pending, identity_awaiting_second };
+inline constexpr Names<PendingCheck, 4> k_pending_check_names{{{PendingCheck::review_open, "review_open"},
+                                                           {PendingCheck::review_awaiting_second, "review_awaiting_second"},
+                                                           {PendingCheck::identity_pending, "identity_pending"},
+                                                           {PendingCheck::identity_awaiting_second, "identity_awaiting_second"}}};
+std::string_view pending_check_name(PendingCheck h) noexcept;
+// "proctor review not decided", "proctor review awaiting a second proctor", "identity check not
+// decided", "identity check awaiting a second proctor".
+std::string_view pending_check_label(PendingCheck h) noexcept;
+std::vector<PendingCheck> pending_checks(const OutcomeFacts& f);
+
+// The short reason the deciding proctors give for an adverse decision (a void or withheld result),
+// which the candidate and their council see; never the proctors' notes. Trimmed; 1 to
+// k_public_reason_max bytes of UTF-8 on one line. invalid_argument (field "public_reason") when it
+// is not.
+inline constexpr std::size_t k_public_reason_max = 300;
+Result<std::string> check_public_reason(std::string_view text);
+
+// One sitting as the candidate's device receives it (GET /v1/results?v=2, shared/results/released.hpp).
+// public_reason: for void_after_review and withheld_identity only; may be empty for a decision
+// recorded before public reasons existed (schema 12).
+struct SittingOutcome {
+  std::string sitting_id;
+  std::string assessment_id;
+  OutcomeState state = OutcomeState::not_released;
+  std::string public_reason;
+  bool operator==(const SittingOutcome&) const = default;
+};
+nlohmann::json to_json(const SittingOutcome& s);
+Result<SittingOutcome> decode_sitting_outcome(protocol::ObjectReader& r);
+
+}  // namespace vigil::results
