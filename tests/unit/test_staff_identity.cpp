@@ -103,15 +103,12 @@ struct World : testing::ServerWorld {
   Sat sit(const std::string& ref, char device_char) {
     Sat s;
     s.candidate = endorse("own", "Candidate " + ref, ref);
-    auto sitting = srv::schedule_attempt(*repo, *results, *resits, s.candidate, "w1", std::nullopt, clock.wall_ms(), 8, clock);
-    REQUIRE(sitting);
-    s.device = std::make_unique<Device>(*this, s.candidate, std::string(32, device_char), sitting->sitting.sitting_id);
+    s.device = testing::sitting_device(*this, s.candidate, "w1", device_char);
     auto& d = *s.device;
-    const auto face = d.evidence("\xFF\xD8\xFF face of " + ref);
-    const auto id_photo = d.evidence("\xFF\xD8\xFF ID card of " + ref);
+    const auto identity = d.identity_checked(ref);
     const auto thumb = d.evidence("\xFF\xD8\xFF thumbnail of " + ref);
     d.send({{"session.started", "{}"},
-            {"identity.checked", json{{"consent", "human"}, {"face_photo", face}, {"id_photo", id_photo}}.dump()},
+            {"identity.checked", identity},
             {"thumbnail.taken", json{{"sha256", thumb}, {"width", 160}, {"height", 120}}.dump()},
             {"session.submitted", R"({"v":1,"blobs":[]})"}});
     REQUIRE(results->put_result(testing::result_row(d.session, s.candidate, testing::sample_score("w1", results::Outcome::met),

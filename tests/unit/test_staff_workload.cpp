@@ -15,7 +15,6 @@
 #include <catch2/catch_test_macros.hpp>
 #include <nlohmann/json.hpp>
 
-#include "server/results/resits.hpp"
 #include "server/staff/staff_api.hpp"
 #include "tests/support/server_world.hpp"
 #include "tests/support/staff_device.hpp"
@@ -66,14 +65,9 @@ struct World : testing::ServerWorld {
   Sat sit(const std::string& ref, char device_char, bool flagged) {
     Sat s;
     s.candidate = endorse("own", "Candidate " + ref, ref);
-    auto sitting = srv::schedule_attempt(*repo, *results, *resits, s.candidate, "w1", std::nullopt, clock.wall_ms(), 8, clock);
-    REQUIRE(sitting);
-    s.device = std::make_unique<Device>(*this, s.candidate, std::string(32, device_char), sitting->sitting.sitting_id);
+    s.device = testing::sitting_device(*this, s.candidate, "w1", device_char);
     auto& d = *s.device;
-    const auto face = d.evidence("\xFF\xD8\xFF face of " + ref);
-    const auto id_photo = d.evidence("\xFF\xD8\xFF ID card of " + ref);
-    d.send({{"session.started", "{}"},
-            {"identity.checked", json{{"consent", "human"}, {"face_photo", face}, {"id_photo", id_photo}}.dump()}});
+    d.send({{"session.started", "{}"}, {"identity.checked", d.identity_checked(ref)}});
     if (flagged) d.flag("f1", "multi_face", "high", 0.9);
     d.send({{"session.submitted", R"({"v":1,"blobs":[]})"}});
     return s;
