@@ -10,26 +10,17 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { env, launchBrowser } = require('./lib/harness');
-const { must } = require('./lib/sitting');
-const { admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility } = require('./lib/staff');
+const { launchBrowser } = require('./lib/harness');
+const { PNG_2X2, adminAndTwoProctors, admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility } = require('./lib/staff');
 
-// A 2x2 PNG: the identity photos and the evidence snapshot (the device seals whatever bytes it is given).
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==';
 
 test('each review and identity check goes to the least-loaded proctor; a proctor sees their work, an admin reassigns it with a reason', async () => {
-  const SERVER = env('VIGIL_SERVER_EXE');
   const s = await startServer();
   const browser = await launchBrowser();
   try {
-    const content = path.join(env('VIGIL_SOURCE_DIR'), 'server/content/practitioner');
-    const assessment = JSON.parse(fs.readFileSync(path.join(content, 'assessment.json'), 'utf8')).id;
-    await must(SERVER, ['package', 'build', content, '--home', s.home]);
-    await admin(s.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
-    await admin(s.home, ['create-user', '--email', 'a@proctors.example.org', '--name', 'Alex Proctor', '--role', 'proctor']);
-    await admin(s.home, ['create-user', '--email', 'b@proctors.example.org', '--name', 'Bo Proctor', '--role', 'proctor']);
+    const assessment = await adminAndTwoProctors(s);
     const photo = path.join(s.dir, 'photo.png');
-    fs.writeFileSync(photo, Buffer.from(PNG, 'base64'));
+    fs.writeFileSync(photo, Buffer.from(PNG_2X2, 'base64'));
 
     // Empty: nothing waits on Alex; the admin sees both proctors with nothing, and no open work.
     const a = await newStaffPage(browser);
