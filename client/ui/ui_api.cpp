@@ -405,12 +405,14 @@ Result<HttpResponse> UiApi::capture(protocol::ObjectReader& in) {
   auto* r = runner();
   if (r == nullptr) return fail(Errc::conflict, "The assessment is not unlocked yet.");
   VIGIL_ASSIGN(Bytes jpeg, services_.capture_photo(kind));
-  // The photo leaves the device only sealed to the server's evidence key (write-only for us).
+  // The photo leaves the device only sealed to the server's evidence key (write-only for us), with
+  // the session id as context, as the monitor seals evidence (EVENTS.md): the server opens it only
+  // for this session, so a photo sealed for an earlier sitting cannot stand in for a later one.
   auto enrolment = store_.enrolment();
   if (!enrolment) return fail(std::move(enrolment.error()));
   std::string sha;
   if (*enrolment) {
-    VIGIL_ASSIGN(Bytes sealed, crypto::seal((*enrolment)->evidence_public_key, jpeg));
+    VIGIL_ASSIGN(Bytes sealed, crypto::seal((*enrolment)->evidence_public_key, jpeg, as_bytes(r->session_id())));
     VIGIL_ASSIGN(journal::Hash h, store_.add_blob(r->session_id(), sealed, store::OutboxPriority::submission));
     sha = to_hex(h);
   }

@@ -15,6 +15,8 @@ Result<std::unique_ptr<Server>> Server::open(const std::filesystem::path& dir, c
                                              ServerOptions options) {
   VIGIL_ASSIGN(auto data, ServerData::open(dir, options.sqlite_vfs));
   VIGIL_ASSIGN(options.staff.evidence_key, load_evidence_key(dir));
+  options.staff.review_target_hours = data->home.config.review_target_hours;
+  options.staff.identity_target_hours = data->home.config.identity_target_hours;
   // Release from the staff pages issues certificates with the issuer key active at start-up
   // (after `certificate keys rotate`, restart the server to sign with the new key).
   std::optional<IssuerSigner> signer;

@@ -148,7 +148,9 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
                               {"body_limit", 2 * 1024 * 1024},
                               {"device_rate_per_second", 50.0},
                               {"device_rate_burst", 200.0},
-                              {"threads", 2}};
+                              {"threads", 2},
+                              {"review_target_hours", 48},
+                              {"identity_target_hours", 24}};
   return write_public_file(dir / "config.json", config.dump(2) + "\n");
 }
 
@@ -171,6 +173,13 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
     if (c.body_limit < 64 * 1024 || c.body_limit > 64 * 1024 * 1024) return fail(r.error("body_limit", "expected 64 KiB to 64 MiB"));
     VIGIL_ASSIGN(auto threads, r.optional_uint("threads"));
     if (threads) c.threads = static_cast<unsigned>(std::clamp<std::uint64_t>(*threads, 1, 64));
+    for (const char* name : {"review_target_hours", "identity_target_hours"}) {
+      VIGIL_ASSIGN(auto hours, r.optional_uint(name));
+      if (!hours) continue;
+      if (*hours < 1 || *hours > 24 * 366) return fail(r.error(name, "expected 1 to 8784 hours"));
+      (std::string_view(name) == "review_target_hours" ? c.review_target_hours : c.identity_target_hours) =
+          static_cast<std::int64_t>(*hours);
+    }
     // Rates are numbers that may have fractions: read them directly.
     for (const char* name : {"device_rate_per_second", "device_rate_burst"}) {
       auto it = r.value().find(name);

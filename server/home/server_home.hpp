@@ -46,6 +46,10 @@ struct ServerConfig {
   double device_rate_per_second = 50.0;
   double device_rate_burst = 200.0;
   unsigned threads = 2;
+  // Targets for proctors' work (the staff API's StaffApiConfig, docs/STAFF.md "Workload"), in
+  // hours from arrival: a flagged session's review, an identity check.
+  std::int64_t review_target_hours = 48;
+  std::int64_t identity_target_hours = 24;
   std::optional<StaffListenerConfig> staff_listener;
 };
 

@@ -17,6 +17,7 @@
 #include "server/staff/staff_detail.hpp"
 #include "server/staff/staff_review.hpp"
 #include "server/staff/staff_identity.hpp"
+#include "server/staff/staff_workload.hpp"
 #include "server/results/identity.hpp"
 #include "server/staff/staff_equalities.hpp"
 #include "server/staff/staff_marking.hpp"
@@ -193,6 +194,11 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/identity/{device}/{session}", Permission::identity_view, ScopeFrom::session, get_identity_check},
     {"GET", "/staff/api/identity/{device}/{session}/photos/{which}", Permission::identity_read, ScopeFrom::session, get_identity_photo},
     {"POST", "/staff/api/identity/{device}/{session}/decision", Permission::identity_read, ScopeFrom::session, post_identity_decision},
+    // Workload (staff_workload.cpp): a proctor's own work, the admins' view, reassignment.
+    {"GET", "/staff/api/my-work", Permission::own_work, ScopeFrom::none, get_my_work},
+    {"GET", "/staff/api/workload", Permission::review_assign, ScopeFrom::none, get_workload},
+    {"POST", "/staff/api/sessions/{device}/{session}/reassign", Permission::review_assign, ScopeFrom::session, post_review_reassign},
+    {"POST", "/staff/api/identity/{device}/{session}/reassign", Permission::review_assign, ScopeFrom::session, post_identity_reassign},
     {"GET", "/staff/api/marking/queue", Permission::marking, ScopeFrom::none, get_marking_queue},
     {"GET", "/staff/api/marking/scripts/{script}", Permission::marking, ScopeFrom::none, get_marking_script},
     {"POST", "/staff/api/marking/scripts/{script}/marks", Permission::marking, ScopeFrom::none, post_marking_marks},
@@ -278,6 +284,7 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
       return {};
     }
     case Permission::marking: return who.role == Role::assessor ? Status{} : deny();
+    case Permission::own_work: return proctor ? Status{} : deny();
     case Permission::marking_progress: return admin ? Status{} : deny();
     case Permission::review_read:
     case Permission::review_evidence:
@@ -366,19 +373,34 @@ bool StaffApi::runs_password_kdf(const HttpRequest& request) noexcept {
 
 namespace {
 
+// The decision endpoints whose adverse decisions need a recent re-authentication, each with the
+// decisions that do not: a session's review (concerns and breach need it) and an identity check
+// (does_not_match needs it; cannot_tell only passes the check to a second proctor).
+struct DecisionEndpoint {
+  std::string_view pattern;
+  std::array<std::string_view, 2> benign;
+};
+constexpr std::array<DecisionEndpoint, 2> k_adverse_decisions{{
+    {"/staff/api/sessions/{device}/{session}/decision", {"no_concerns", "no_concerns"}},
+    {"/staff/api/identity/{device}/{session}/decision", {"matches", "cannot_tell"}},
+}};
+
 // The endpoints that need a recent re-authentication (invariant 7): every change to staff
-// accounts, releasing results, and an adverse session decision (concerns, breach).
+// accounts, releasing results, and an adverse decision (k_adverse_decisions).
 bool needs_reauth(const Endpoint& ep, const HttpRequest& req) {
   if (std::string_view(ep.method) == "GET") return false;
   if (ep.permission == Permission::users_manage) return true;
   const std::string_view pattern = ep.pattern;
   if (pattern == "/staff/api/results/windows/{assessment}/release") return true;
-  if (pattern == "/staff/api/sessions/{device}/{session}/decision") {
+  for (const auto& d : k_adverse_decisions) {
+    if (pattern != d.pattern) continue;
     // Read strictly as the handler will; a body it would refuse needs the re-authentication too.
     const auto body = protocol::parse_json(req.body);
     if (!body) return true;
     const auto decision = body->find("decision");
-    return !(decision != body->end() && decision->is_string() && decision->get_ref<const std::string&>() == "no_concerns");
+    if (decision == body->end() || !decision->is_string()) return true;
+    const auto& value = decision->get_ref<const std::string&>();
+    return std::find(d.benign.begin(), d.benign.end(), value) == d.benign.end();
   }
   return false;
 }

@@ -19,8 +19,9 @@
 //      requests), so sign-ins cannot stall device sync.
 //  (7) A session ends after idle_minutes without a request; it reaches nothing but the account
 //      endpoints while it owes a second factor, a password change or an authenticator set-up
-//      (staff_accounts.hpp); user management, release and adverse review decisions need a
-//      re-authentication within reauth_minutes (401 reauth_required).
+//      (staff_accounts.hpp); user management, release, adverse review decisions and a "does not
+//      match" identity decision need a re-authentication within reauth_minutes (401
+//      reauth_required).
 //  (4) Evidence is opened (decrypted) only in the response to a proctor's view, and every view and
 //      every decision is written to the audit log in the same transaction as its effect. Identity
 //      photos are opened only for the check's own proctors (the assigned one, and the second once
@@ -63,6 +64,11 @@ struct StaffApiConfig {
   std::size_t csv_limit_bytes = 2 * 1024 * 1024;
   std::size_t csv_limit_rows = 20'000;
   std::int64_t code_valid_days = 14;
+  // How soon a proctor should decide what waits on them, from when it arrived (a review: its first
+  // flag; an identity check: the submission); the queues mark what is past it as overdue
+  // (config.json review_target_hours, identity_target_hours; docs/SERVER.md).
+  std::int64_t review_target_hours = 48;
+  std::int64_t identity_target_hours = 24;
   crypto::ScryptParams password_scrypt{};   // defaults: N = 2^15, r = 8
   // When a written script is marked twice and when two markings disagree (shared/results/analysis.hpp).
   results::SecondMarkingPolicy second_marking{};
@@ -122,6 +128,7 @@ enum class Permission {
   identity_read,      // scope: the session in the path; only the check's proctors (photos, decisions)
   identity_view,      // scope: the session in the path; the check's proctors, and programme admins to follow a
                       // withheld result (the check and its decisions, never the photos)
+  own_work,           // proctors only: what waits on them ("My work")
 };
 
 // What a request is about: the council or the session named in its path.

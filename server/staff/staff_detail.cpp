@@ -119,4 +119,14 @@ json queue_json(const QueueEntry& q) {
   return j;
 }
 
+json timing_json(std::int64_t since_wall_ms, std::int64_t now_ms, std::int64_t target_hours) {
+  const std::int64_t age = std::max<std::int64_t>(0, now_ms - since_wall_ms);
+  const std::int64_t target = target_hours * 60 * k_minute_ms;
+  return json{{"age_ms", age}, {"target_ms", target}, {"due_wall_ms", since_wall_ms + target}, {"overdue", age > target}};
+}
+
+std::int64_t target_hours(const StaffApiConfig& config, WorkKind kind) {
+  return kind == WorkKind::review ? config.review_target_hours : config.identity_target_hours;
+}
+
 }  // namespace vigil::server::staff_detail

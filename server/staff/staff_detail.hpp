@@ -99,6 +99,11 @@ using Handler = Result<HttpResponse> (*)(Ctx&);
 // "high", "medium" or "low".
 std::string severity_name(std::int64_t s);
 json queue_json(const QueueEntry& q);
+// How long an item has waited and its target (StaffApiConfig review_target_hours,
+// identity_target_hours): age_ms, target_ms, due_wall_ms and overdue (age past the target).
+json timing_json(std::int64_t since_wall_ms, std::int64_t now_ms, std::int64_t target_hours);
+// The target for a kind of work, in hours.
+std::int64_t target_hours(const StaffApiConfig& config, WorkKind kind);
 
 // A sealed blob of a session (evidence, a thumbnail, an identity photo) opened with the evidence
 // key, in memory only (staff_api.hpp invariant 4): not_found until it has arrived, unavailable

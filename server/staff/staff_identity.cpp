@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/results/identity.hpp"
+#include "server/staff/staff_workload.hpp"
 #include "shared/results/outcome.hpp"
 
 namespace vigil::server::staff_detail {
@@ -21,11 +22,11 @@ IdentityCheckState state_of(const IdentityCheckRow& r) {
 
 std::string target_of(const IdentityCheckRow& r) { return "session/" + r.device_id + "/" + r.session_id; }
 
-json identity_json(const IdentityCheckRow& r, std::int64_t now) {
-  json j{{"device_id", r.device_id},   {"session_id", r.session_id},     {"candidate_id", r.candidate_id},
-         {"full_name", r.full_name},   {"level", r.level},               {"created_wall_ms", r.created_wall_ms},
-         {"age_ms", std::max<std::int64_t>(0, now - r.created_wall_ms)}, {"state", r.state},
-         {"proctor_id", r.proctor_id}, {"second_proctor_id", r.second_proctor_id}};
+json identity_json(const IdentityCheckRow& r, const Ctx& c) {
+  json j{{"device_id", r.device_id}, {"session_id", r.session_id}, {"candidate_id", r.candidate_id},
+         {"full_name", r.full_name}, {"level", r.level},           {"created_wall_ms", r.created_wall_ms},
+         {"state", r.state},         {"proctor_id", r.proctor_id}, {"second_proctor_id", r.second_proctor_id}};
+  j.update(timing_json(r.created_wall_ms, c.now(), c.config.identity_target_hours));
   if (!r.proposed_decision.empty()) {
     j["proposed_decision"] = r.proposed_decision;
     j["proposed_by"] = r.proposed_by;
@@ -40,30 +41,18 @@ Result<IdentityCheckRow> identity_row(Ctx& c) {
   return std::move(*r);
 }
 
-Result<StaffUser> active_proctor(Ctx& c, std::int64_t id) {
-  VIGIL_ASSIGN(auto p, c.staff.user(id));
-  if (!p || p->role != Role::proctor || p->disabled) {
-    return fail(Error(Errc::invalid_argument, "proctor_id is not an active proctor", "proctor_id"));
-  }
-  return std::move(*p);
-}
-
 }  // namespace
 
 Result<HttpResponse> get_identity_queue(Ctx& c) {
   VIGIL_ASSIGN(const auto q, http::query_params(c.req.query()));
-  // Checks that arrived while no proctor was active go to the least-loaded one now (schema 11
-  // invariant 1 assigns the rest as they arrive).
-  VIGIL_TRY(c.repo.transaction([&]() -> Status {
-    VIGIL_TRY(c.staff.assign_unassigned_identity(1000));
-    return {};
-  }));
+  // Checks are assigned as they arrive, and those that arrived while no proctor was active when one
+  // becomes active (schema 13 invariant 3); oldest first.
   std::optional<std::int64_t> proctor;
   if (c.who.role == Role::proctor) proctor = c.who.user_id;
   VIGIL_ASSIGN(auto rows, c.staff.identity_queue(proctor, int_param(q, "limit", 100, 1, 1000)));
   json list = json::array();
   for (const auto& r : rows) {
-    auto j = identity_json(r, c.now());
+    auto j = identity_json(r, c);
     j["your_part"] = r.state == "awaiting_second" && r.second_proctor_id == c.who.user_id ? "second" : "first";
     list.push_back(std::move(j));
   }
@@ -106,7 +95,7 @@ Result<HttpResponse> get_identity_check(Ctx& c) {
     jd.push_back(std::move(j));
   }
   VIGIL_TRY(c.audit("identity.view", target_of(row)));
-  auto out = identity_json(row, c.now());
+  auto out = identity_json(row, c);
   out["v"] = 1;
   out["face_photo"] = !evidence.face_photo.empty();
   out["id_photo"] = !evidence.id_photo.empty();
@@ -138,10 +127,9 @@ Result<HttpResponse> get_identity_photo(Ctx& c) {
   if (sha.empty()) return fail(Errc::not_found, "this identity check has no such photo");
   // Audited before anything is opened: a view that fails is still a view that was asked for.
   VIGIL_TRY(c.audit("identity.photo", target_of(row), which == "face" || which == "id" ? which : "thumbnail " + which));
-  // Thumbnails are sealed with the session id as context (EVENTS.md). The identity photos are
-  // sealed by client/ui/ui_api.cpp without one today; the session id is tried first so that a
-  // client that binds them opens too. Either way the blob must be this session's (above).
-  VIGIL_ASSIGN(auto opened, open_session_blob(c, row.device_id, sha, {row.session_id, std::string_view()}));
+  // Photos and thumbnails are sealed with the session id as context (EVENTS.md): a photo the same
+  // device sealed for another session (an earlier sitting's face, referenced again) does not open.
+  VIGIL_ASSIGN(auto opened, open_session_blob(c, row.device_id, sha, {row.session_id}));
   return image_response(opened);
 }
 
@@ -160,10 +148,9 @@ Result<HttpResponse> post_identity_decision(Ctx& c) {
                                       {c.who.user_id, step.stage, decision, note, c.now(), step.public_reason}, step.state,
                                       step.proposed_decision, step.proposed_by, step.decision));
     if (step.state == "awaiting_second") {
-      // The second proctor: the least-loaded active proctor other than the first (an admin can
-      // reassign); none yet leaves it for an admin to assign.
-      VIGIL_ASSIGN(auto second, c.staff.least_loaded_proctor(row.proctor_id));
-      if (second) VIGIL_TRY(c.staff.assign_identity(row.device_id, row.session_id, true, *second));
+      // The second proctor: the least-loaded active proctor who took no part in the check
+      // (schema 13); none free leaves it waiting until one becomes active, or an admin reassigns.
+      VIGIL_ASSIGN(auto second, c.staff.assign_next_proctor(WorkKind::identity, row.device_id, row.session_id, c.now()));
       out["second_proctor_id"] = second.value_or(0);
     }
     out["state"] = step.state;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/staff/staff_detail.hpp"
+#include "server/staff/staff_workload.hpp"
 #include "shared/protocol/json_limits.hpp"
 #include "shared/core/log.hpp"
 #include "shared/crypto/hash.hpp"
@@ -44,7 +45,11 @@ Result<HttpResponse> get_queue(Ctx& c) {
   if (c.who.role == Role::proctor) proctor = c.who.user_id;
   VIGIL_ASSIGN(auto entries, c.staff.queue(proctor, state, int_param(q, "limit", 100, 1, 1000)));
   json list = json::array();
-  for (const auto& e : entries) list.push_back(queue_json(e));
+  for (const auto& e : entries) {
+    auto j = queue_json(e);
+    j.update(timing_json(e.first_flag_wall_ms, c.now(), c.config.review_target_hours));
+    list.push_back(std::move(j));
+  }
   return json_response(200, json{{"v", 1}, {"sessions", list}});
 }
 
@@ -63,10 +68,7 @@ Result<HttpResponse> post_assign(Ctx& c) {
   ObjectReader in(body);
   VIGIL_ASSIGN(const std::int64_t proctor_id, in.integer("proctor_id"));
   VIGIL_TRY(in.finish());
-  VIGIL_ASSIGN(auto p, c.staff.user(proctor_id));
-  if (!p || p->role != Role::proctor || p->disabled) {
-    return fail(Error(Errc::invalid_argument, "proctor_id is not an active proctor", "proctor_id"));
-  }
+  VIGIL_TRY(active_proctor(c, proctor_id));
   VIGIL_ASSIGN(auto row, review_row(c));
   VIGIL_TRY(c.repo.transaction([&]() -> Status {
     VIGIL_TRY(c.staff.assign(row.device_id, row.session_id, proctor_id, c.who.user_id, c.now()));
@@ -252,6 +254,13 @@ Result<HttpResponse> post_session_decision(Ctx& c) {
     }
     VIGIL_TRY(c.staff.set_review_state(row.device_id, row.session_id, state, proposed, proposed_by, final_decision, disputed,
                                        c.now()));
+    if (state != "decided") {
+      // The next step (a second proctor, or a third after a disagreement) goes to the
+      // least-loaded active proctor who took no part in it, unless someone already waits on it
+      // (schema 13); none free leaves it waiting until one becomes active, or an admin reassigns.
+      VIGIL_ASSIGN(auto next, c.staff.assign_next_proctor(WorkKind::review, row.device_id, row.session_id, c.now()));
+      if (next) out["next_proctor_id"] = *next;
+    }
     out["disputed"] = disputed;
     out["state"] = state;
     if (!final_decision.empty()) out["decision"] = final_decision;

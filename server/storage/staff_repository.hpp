@@ -225,6 +225,32 @@ struct IdentityEvidence {
   std::vector<std::string> thumbnails;
 };
 
+// A proctor's work (schema 13, migrations/013_proctor_workload.sql): a flagged session's review or
+// an identity check, and who it waits on.
+enum class WorkKind { review, identity };
+std::string_view work_kind_name(WorkKind k) noexcept;
+
+struct WorkItem {
+  WorkKind kind = WorkKind::review;
+  std::string device_id;
+  std::string session_id;
+  std::string candidate_id;
+  std::string full_name;            // the roster's
+  std::int64_t since_wall_ms = 0;   // a review: its first flag; an identity check: its submission
+  std::int64_t proctor_id = 0;      // who it waits on; 0: nobody yet
+  std::string part;                 // first | second (a review's third proctor after a disagreement: first)
+  std::string state;                // open | awaiting_second
+};
+
+// One active proctor's load: what waits on them (schema 13 invariant 2).
+struct ProctorLoad {
+  std::int64_t proctor_id = 0;
+  std::string display_name;
+  std::int64_t open_reviews = 0;
+  std::int64_t open_identity_checks = 0;
+  std::optional<std::int64_t> oldest_since_wall_ms;   // none: nothing waits on them
+};
+
 class StaffRepository {
  public:
   virtual ~StaffRepository() = default;
@@ -329,13 +355,9 @@ class StaffRepository {
                                                                std::int64_t limit) = 0;
   virtual Result<std::optional<IdentityCheckRow>> identity_check(std::string_view device_id,
                                                                  std::string_view session_id) = 0;
-  // The active proctor with the fewest checks not decided, other than `except` (0: none).
-  virtual Result<std::optional<std::int64_t>> least_loaded_proctor(std::int64_t except) = 0;
   // Sets the first (second = false) or second proctor of a check that is not decided.
   virtual Status assign_identity(std::string_view device_id, std::string_view session_id, bool second,
                                  std::int64_t proctor_id) = 0;
-  // Gives each unassigned open check to the least-loaded active proctor; returns how many.
-  virtual Result<std::int64_t> assign_unassigned_identity(std::int64_t limit) = 0;
   // Records a decision and moves the check on; conflict if the check was decided meanwhile. The
   // decision is written first, so that a "does not match" that decides the check withholds the
   // result with its public reason (schema 12 invariant 4).
@@ -350,6 +372,33 @@ class StaffRepository {
   // At most max_thumbnails thumbnails.
   virtual Result<IdentityEvidence> identity_evidence(std::string_view device_id, std::string_view session_id,
                                                      std::int64_t max_thumbnails) = 0;
+
+  // Workload (schema 13): the one rule for giving reviews and identity checks to proctors.
+  // The least-loaded active proctor (fewest reviews and identity checks waiting on them, then the
+  // lowest user id) who took no part in this item (assigned to it, or decided it or its flags).
+  virtual Result<std::optional<std::int64_t>> least_loaded_proctor(WorkKind kind, std::string_view device_id,
+                                                                   std::string_view session_id) = 0;
+  // If nobody active waits on the item (not decided), gives its next step to least_loaded_proctor:
+  // a review gains an assignment (assigned_by 0), an open identity check its first proctor, one
+  // awaiting a second its second. Returns who, or nullopt (nothing to do, or no proctor free).
+  virtual Result<std::optional<std::int64_t>> assign_next_proctor(WorkKind kind, std::string_view device_id,
+                                                                  std::string_view session_id, std::int64_t now_ms) = 0;
+  // assign_next_proctor for every item nobody active waits on, oldest first; returns how many were
+  // assigned. add_user (a proctor) and disable_user run it themselves.
+  virtual Result<std::int64_t> assign_waiting_work(std::int64_t now_ms) = 0;
+  // An admin's reassignment: the item's waiting step moves to `to` (a review: the assignments of
+  // those waiting on it are removed and `to` added; an identity check: its first or second
+  // proctor). conflict if it is decided or `to` took part in it.
+  virtual Status reassign_work(WorkKind kind, std::string_view device_id, std::string_view session_id, std::int64_t to,
+                               std::int64_t by, std::int64_t now_ms) = 0;
+  // Work not decided, oldest first: what waits on `proctor_id`, or (nullopt) every item with whom
+  // it waits on (one row per waiting proctor; proctor_id 0 when nobody does).
+  virtual Result<std::vector<WorkItem>> open_work(std::optional<std::int64_t> proctor_id, std::int64_t limit) = 0;
+  // The proctors the item waits on now (open_work), disabled ones included.
+  virtual Result<std::vector<std::int64_t>> waiting_on(WorkKind kind, std::string_view device_id,
+                                                       std::string_view session_id) = 0;
+  // Every active proctor's load, by name.
+  virtual Result<std::vector<ProctorLoad>> workload() = 0;
 
   // Audit log (1).
   // An entry without a user is the command line's (schema 10 invariant 4).

@@ -175,7 +175,10 @@ Result<std::int64_t> SqliteStaffRepository::add_user(const StaffUser& u, std::in
     return fail(Error(Errc::conflict, "a staff account with this email already exists, or the council is unknown", "email"));
   }
   VIGIL_TRY(r);
-  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(base_.db().handle()));
+  const auto id = static_cast<std::int64_t>(sqlite3_last_insert_rowid(base_.db().handle()));
+  // Schema 13 invariant 3: work that waited for an active proctor goes to the new one now.
+  if (u.role == Role::proctor) VIGIL_TRY(assign_waiting_work(now_ms));
+  return id;
 }
 
 Result<std::optional<StaffUser>> SqliteStaffRepository::user_by_email(std::string_view email) {
@@ -201,7 +204,10 @@ Status SqliteStaffRepository::disable_user(std::int64_t user_id, std::int64_t no
                                                  "disabled_wall_ms IS NULL",
                                                  now_ms, user_id));
   if (changed != 1) return fail(Errc::not_found, "no such active staff account");
-  return base_.run("DELETE FROM staff_sessions WHERE user_id = ?", user_id);
+  VIGIL_TRY(base_.run("DELETE FROM staff_sessions WHERE user_id = ?", user_id));
+  // Schema 13 invariant 3: what waited on a disabled proctor goes to the active ones.
+  VIGIL_TRY(assign_waiting_work(now_ms));
+  return {};
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteStaffRepository::councils() {

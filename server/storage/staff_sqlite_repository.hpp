@@ -78,10 +78,8 @@ class SqliteStaffRepository final : public StaffRepository {
   // Identity checks: staff_sqlite_identity.cpp.
   Result<std::vector<IdentityCheckRow>> identity_queue(std::optional<std::int64_t> proctor_id, std::int64_t limit) override;
   Result<std::optional<IdentityCheckRow>> identity_check(std::string_view device_id, std::string_view session_id) override;
-  Result<std::optional<std::int64_t>> least_loaded_proctor(std::int64_t except) override;
   Status assign_identity(std::string_view device_id, std::string_view session_id, bool second,
                          std::int64_t proctor_id) override;
-  Result<std::int64_t> assign_unassigned_identity(std::int64_t limit) override;
   Status decide_identity(std::string_view device_id, std::string_view session_id, const IdentityDecisionRow& d,
                          std::string_view state, std::string_view proposed, std::int64_t proposed_by,
                          std::string_view decision) override;
@@ -90,6 +88,19 @@ class SqliteStaffRepository final : public StaffRepository {
                                                                    std::string_view candidate_id) override;
   Result<IdentityEvidence> identity_evidence(std::string_view device_id, std::string_view session_id,
                                              std::int64_t max_thumbnails) override;
+
+  // Workload: staff_sqlite_identity.cpp.
+  Result<std::optional<std::int64_t>> least_loaded_proctor(WorkKind kind, std::string_view device_id,
+                                                           std::string_view session_id) override;
+  Result<std::optional<std::int64_t>> assign_next_proctor(WorkKind kind, std::string_view device_id,
+                                                          std::string_view session_id, std::int64_t now_ms) override;
+  Result<std::int64_t> assign_waiting_work(std::int64_t now_ms) override;
+  Status reassign_work(WorkKind kind, std::string_view device_id, std::string_view session_id, std::int64_t to,
+                       std::int64_t by, std::int64_t now_ms) override;
+  Result<std::vector<WorkItem>> open_work(std::optional<std::int64_t> proctor_id, std::int64_t limit) override;
+  Result<std::vector<std::int64_t>> waiting_on(WorkKind kind, std::string_view device_id,
+                                               std::string_view session_id) override;
+  Result<std::vector<ProctorLoad>> workload() override;
 
  private:
   SqliteRepository& base_;

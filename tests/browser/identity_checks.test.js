@@ -11,26 +11,19 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { env, launchBrowser } = require('./lib/harness');
 const { must } = require('./lib/sitting');
-const { admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility } = require('./lib/staff');
+const { PNG_2X2, adminAndTwoProctors, admin, startServer, newStaffPage, signIn, runDevice, checkAccessibility } = require('./lib/staff');
 
-// 2x2 PNGs: a face photo and an ID photo (the device seals whatever bytes it is given).
-const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==';
 
 test('a proctor finds an identity mismatch, a second proctor confirms it, and release withholds that result only', async () => {
   const SERVER = env('VIGIL_SERVER_EXE');
   const s = await startServer();
   const browser = await launchBrowser();
   try {
-    const content = path.join(env('VIGIL_SOURCE_DIR'), 'server/content/practitioner');
-    const assessment = JSON.parse(fs.readFileSync(path.join(content, 'assessment.json'), 'utf8')).id;
-    await must(SERVER, ['package', 'build', content, '--home', s.home]);
-    await admin(s.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
-    await admin(s.home, ['create-user', '--email', 'a@proctors.example.org', '--name', 'Alex Proctor', '--role', 'proctor']);
-    await admin(s.home, ['create-user', '--email', 'b@proctors.example.org', '--name', 'Bo Proctor', '--role', 'proctor']);
+    const assessment = await adminAndTwoProctors(s);
     const photos = [];
     for (const name of ['face.png', 'id.png']) {
       photos.push(path.join(s.dir, name));
-      fs.writeFileSync(photos[photos.length - 1], Buffer.from(PNG, 'base64'));
+      fs.writeFileSync(photos[photos.length - 1], Buffer.from(PNG_2X2, 'base64'));
     }
     // Two knowledge-only candidates (their result is decided at scoring), each on their own device.
     const sittings = {};

@@ -8,6 +8,9 @@
 //
 //   vigil_device_sim --data DIR --trust client-trust.json --code CODE --session ID
 //                    [--flags N] [--evidence image.jpg] [--face-photo a.png --id-photo b.png] [--no-submit]
+//                    [--flags-hours-ago H]
+// --flags-hours-ago: the flags' times are H hours before now, as a device that sat offline and
+// synced later reports them (the workload tests' overdue review).
 // Prints one JSON line: {"device_id":"...","session_id":"...","flags":N}.
 #include <chrono>
 #include <fstream>
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Scripted candidate device for tests", "vigil_device_sim"};
   std::string data, trust_file, code, session, evidence_file, face_file, id_file;
   int flags = 2;
+  int flags_hours_ago = 0;
   bool no_submit = false;
   app.add_option("--data", data)->required();
   app.add_option("--trust", trust_file)->required();
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   app.add_option("--face-photo", face_file);
   app.add_option("--id-photo", id_file);
   app.add_flag("--no-submit", no_submit);
+  app.add_option("--flags-hours-ago", flags_hours_ago)->check(CLI::Range(0, 24 * 366));
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream tin(trust_file, std::ios::binary);
@@ -84,10 +89,10 @@ int main(int argc, char** argv) {
   check(s.record_event(session, "session.started", R"({"assessment_id":"practitioner-sample","version":"1","sitting_id":"sim","level":"practitioner","accommodations":{}})"), "session.started");
   check(s.record_event(session, "camera.status", R"({"status":"ok","detail":"sim camera"})"), "camera.status");
   if (!face_file.empty() && !id_file.empty()) {
-    // The identity photos are sealed without a context, as client/ui/ui_api.cpp seals them.
+    // The identity photos are sealed with the session id as context, as client/ui/ui_api.cpp seals them.
     json identity{{"consent", "human"}};
     for (const auto& [field, file] : {std::pair{"face_photo", face_file}, std::pair{"id_photo", id_file}}) {
-      auto sealed = check(crypto::seal(evidence_key, as_bytes(read_file(file))), "sealing a photo");
+      auto sealed = check(crypto::seal(evidence_key, as_bytes(read_file(file)), as_bytes(session)), "sealing a photo");
       identity[field] = to_hex(check(s.add_blob(session, sealed, client::store::OutboxPriority::submission), "storing a photo"));
     }
     check(s.record_event(session, "identity.checked", identity.dump()), "identity.checked");
@@ -103,7 +108,8 @@ int main(int argc, char** argv) {
     auto sealed = check(crypto::seal(evidence_key, as_bytes(image), as_bytes(session)), "sealing evidence");
     const auto sha = check(s.add_blob(session, sealed, client::store::OutboxPriority::evidence), "storing evidence");
     const auto now = static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::system_clock::now().time_since_epoch()).count());
+                                                   std::chrono::system_clock::now().time_since_epoch()).count()) -
+                     static_cast<std::int64_t>(flags_hours_ago) * 3'600'000;
     const json raised{{"flag_id", "f" + std::to_string(i + 1)}, {"check", k_checks[i % 4]}, {"severity", k_severity[i % 4]},
                       {"confidence", 0.95 - 0.1 * (i % 5)}, {"start_mono_ms", 1000 * i}, {"start_wall_ms", now},
                       {"evidence", json::array({to_hex(sha)})}};

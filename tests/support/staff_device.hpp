@@ -10,6 +10,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/results/resits.hpp"
 #include "shared/crypto/ed25519.hpp"
 #include "shared/crypto/hash.hpp"
 #include "shared/crypto/sealed_box.hpp"
@@ -64,8 +65,18 @@ struct Device {
                                {"start_wall_ms", clock.wall_ms()}, {"evidence", evidence}}.dump()}});
   }
 
+  // The identity step as the client records it: the face and ID photos stored as sealed blobs
+  // (bound to the session), and the payload of the identity.checked record naming them (consent
+  // to a check by a person).
+  std::string identity_checked(const std::string& ref) {
+    const auto face = evidence("\xFF\xD8\xFF face of " + ref);
+    const auto id_photo = evidence("\xFF\xD8\xFF ID card of " + ref);
+    return json{{"consent", "human"}, {"face_photo", face}, {"id_photo", id_photo}}.dump();
+  }
+
   // Stores a blob as the device would upload it (sealed to the server's evidence key, with the
-  // session id as context; the identity photos are sealed without one: client/ui/ui_api.cpp).
+  // session id as context, as the monitor and client/ui/ui_api.cpp seal them; session_bound
+  // false: without one, as the identity photos were before issue 16's follow-up).
   std::string evidence(const std::string& plaintext, bool session_bound = true) {
     const auto sealed =
         crypto::seal(w.home.keys.evidence_public, as_bytes(plaintext), session_bound ? as_bytes(session) : ByteView{}).value();
@@ -76,6 +87,16 @@ struct Device {
     return to_hex(sha);
   }
 };
+
+// A new device of the candidate for their sitting of `window`, scheduled now (the session is the
+// sitting; tests/unit/test_staff_identity.cpp, test_staff_workload.cpp).
+inline std::unique_ptr<Device> sitting_device(ServerWorld& w, const std::string& candidate, const std::string& window,
+                                              char device_char) {
+  auto sitting = server::schedule_attempt(*w.repo, *w.results, *w.resits, candidate, window, std::nullopt, w.clock.wall_ms(),
+                                          8, w.clock);
+  REQUIRE(sitting);
+  return std::make_unique<Device>(w, candidate, std::string(32, device_char), sitting->sitting.sitting_id);
+}
 
 // A proctor decides through the staff API that a session's identity photos match (issue 16: no
 // result is released before its identity check is decided), for the tests whose subject is not

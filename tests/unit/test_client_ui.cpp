@@ -10,6 +10,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #ifndef _WIN32  // the keep-alive test finds the listener's socket through /proc (Linux only)
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,7 +22,10 @@
 #include "client/ui/http_server.hpp"
 #include "client/embedded/ui_web.hpp"
 #include "client/ui/ui_api.hpp"
+#include "shared/crypto/sealed_box.hpp"
+#include "shared/crypto/x25519.hpp"
 #include "tests/support/page_checks.hpp"
+#include "tests/support/sample_assessment.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace vigil;
@@ -371,3 +376,53 @@ TEST_CASE("the listener keeps a connection for many requests and sends without N
 }
 #endif
 
+
+namespace {
+
+// Issue 16 part 2, follow-up: the identity photos are sealed with the session id as context, as
+// the monitor seals evidence, so that the server opens a photo only for the session it was taken
+// in (server/staff/staff_identity.cpp; the server's side is in test_staff_identity.cpp).
+TEST_CASE("an identity photo is sealed to the server's evidence key for its own session only") {
+  Fixture f;
+  const auto evidence = crypto::x25519_generate().value();
+  store::Enrolment e;
+  e.candidate_id = "c-1";
+  e.evidence_public_key = evidence.public_key;
+  REQUIRE(f.store->save_enrolment(e));
+  ui::UiServices services;
+  services.unlock = [](std::string_view) -> Result<runner::RunnerOptions> {
+    runner::RunnerOptions o;
+    o.session_id = "sitting-photo";
+    o.assessment = testing::small_assessment();
+    return o;
+  };
+  services.capture_photo = [](std::string_view kind) -> Result<Bytes> {
+    const std::string jpeg = "\xFF\xD8\xFF photo: " + std::string(kind);
+    return Bytes(jpeg.begin(), jpeg.end());
+  };
+  f.api = std::make_unique<ui::UiApi>(*f.store, f.clock, f.dir.path(), services);
+  f.api->set_port(k_port);
+  const std::string cookie = f.launch();
+  const auto post = [&](const std::string& target, const std::string& body) {
+    auto r = f.request("POST", target);
+    r.headers["Cookie"] = cookie;
+    r.headers["Content-Type"] = "application/json";
+    r.body = body;
+    return f.api->handle(r);
+  };
+  REQUIRE(post("/api/unlock", "{}").status == 200);
+  const auto captured = post("/api/camera/capture", R"({"kind":"face"})");
+  REQUIRE(captured.status == 200);
+  const auto sha_hex = nlohmann::json::parse(captured.body)["sha256"].get<std::string>();
+  const auto sha = from_hex(sha_hex).value();
+  journal::Hash h{};
+  std::copy(sha.begin(), sha.end(), h.begin());
+  const auto sealed = f.store->blob_chunk(h, 0, 1 << 20).value();
+  const auto opened = crypto::open_sealed(evidence, sealed, as_bytes(std::string_view("sitting-photo")));
+  REQUIRE(opened);
+  CHECK(std::string(as_chars(*opened)) == "\xFF\xD8\xFF photo: face");
+  CHECK_FALSE(crypto::open_sealed(evidence, sealed));                                            // no context
+  CHECK_FALSE(crypto::open_sealed(evidence, sealed, as_bytes(std::string_view("sitting-other"))));  // another session
+}
+
+}  // namespace

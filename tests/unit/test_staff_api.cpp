@@ -138,6 +138,12 @@ TEST_CASE("every staff endpoint allows exactly the roles and scopes in the autho
       {"GET", "/staff/api/sessions/{s}/evidence/{e}", "", "DD", "DD", "AD"},
       {"POST", "/staff/api/sessions/{s}/flags/{f}", R"({"decision":"note","note":"seen"})", "DD", "DD", "AD"},
       {"POST", "/staff/api/sessions/{s}/decision", R"({"decision":"concerns","note":"two faces"})", "DD", "DD", "AD"},
+      // Workload (issue 16 part 5): a proctor's own work; the admins' view and reassignment (to proctor B,
+      // who already waits on both sessions: allowed, and answered 409 without changing anything).
+      {"GET", "/staff/api/my-work", "", "DD", "DD", "AA"},
+      {"GET", "/staff/api/workload", "", "AA", "DD", "DD"},
+      {"POST", "/staff/api/sessions/{s}/reassign", json{{"proctor_id", w.user_ids["b@proctors.example.org"]}, {"reason", "leave"}}.dump(), "AA", "DD", "DD"},
+      {"POST", "/staff/api/identity/{s}/reassign", json{{"proctor_id", w.user_ids["b@proctors.example.org"]}, {"reason", "leave"}}.dump(), "AA", "DD", "DD"},
   };
   const auto fill = [&](std::string path, bool first_target) {
     auto put = [&](const std::string& key, const std::string& value) {

@@ -103,15 +103,12 @@ struct World : testing::ServerWorld {
   Sat sit(const std::string& ref, char device_char) {
     Sat s;
     s.candidate = endorse("own", "Candidate " + ref, ref);
-    auto sitting = srv::schedule_attempt(*repo, *results, *resits, s.candidate, "w1", std::nullopt, clock.wall_ms(), 8, clock);
-    REQUIRE(sitting);
-    s.device = std::make_unique<Device>(*this, s.candidate, std::string(32, device_char), sitting->sitting.sitting_id);
+    s.device = testing::sitting_device(*this, s.candidate, "w1", device_char);
     auto& d = *s.device;
-    const auto face = d.evidence("\xFF\xD8\xFF face of " + ref, false);
-    const auto id_photo = d.evidence("\xFF\xD8\xFF ID card of " + ref, false);
+    const auto identity = d.identity_checked(ref);
     const auto thumb = d.evidence("\xFF\xD8\xFF thumbnail of " + ref);
     d.send({{"session.started", "{}"},
-            {"identity.checked", json{{"consent", "human"}, {"face_photo", face}, {"id_photo", id_photo}}.dump()},
+            {"identity.checked", identity},
             {"thumbnail.taken", json{{"sha256", thumb}, {"width", 160}, {"height", 120}}.dump()},
             {"session.submitted", R"({"v":1,"blobs":[]})"}});
     REQUIRE(results->put_result(testing::result_row(d.session, s.candidate, testing::sample_score("w1", results::Outcome::met),
@@ -203,6 +200,40 @@ TEST_CASE("the photos open only for the check's proctor; anyone else gets 403, n
   CHECK(w.call("GET", s.path + "/photos/" + other, "", w.proctor_a).status == 404);
   CHECK(w.audits("identity.view") == 2);
   CHECK(w.audits("identity.photo") == 3);   // face, id, thumbnail (the refused blob opened nothing)
+}
+
+TEST_CASE("a photo the same device sealed for another sitting, or for no sitting, does not open in this sitting's check") {
+  World w;
+  auto first = w.sit("c1", 'a');   // A's
+  auto& d = *first.device;
+  const auto earlier = w.staff->identity_evidence(d.id, d.session, 0).value();
+  // The same laptop sits a second window. Its identity step names the first sitting's face photo
+  // (a genuine photo of the candidate, already on the server) and an ID photo sealed with no
+  // session, as clients sealed identity photos before this follow-up.
+  REQUIRE(w.repo->add_package({"w2", 1, "practitioner", "T", "k", Bytes(40, 1), Bytes(32, 2), Bytes(10, 3), Bytes(32, 4),
+                               w.clock.wall_ms()},
+                              "{}"));
+  auto sitting = srv::schedule_attempt(*w.repo, *w.results, *w.resits, first.candidate, "w2", std::nullopt,
+                                       w.clock.wall_ms(), 8, w.clock);
+  REQUIRE(sitting);
+  d.session = sitting->sitting.sitting_id;
+  d.chain = journal::chain_id_for(d.id, d.session);
+  d.app = journal::Appender(d.chain, journal::Head::genesis(d.chain));
+  const auto unbound = d.evidence("\xFF\xD8\xFF ID card sealed for no sitting", false);
+  d.send({{"session.started", "{}"},
+          {"identity.checked", json{{"consent", "human"}, {"face_photo", earlier.face_photo}, {"id_photo", unbound}}.dump()},
+          {"session.submitted", R"({"v":1,"blobs":[]})"}});
+  const std::string second = "/staff/api/identity/" + d.id + "/" + d.session;
+  REQUIRE(w.staff->identity_check(d.id, d.session).value()->proctor_id == w.a);
+  for (const std::string which : {"face", "id"}) {
+    const auto r = w.call("GET", second + "/photos/" + which, "", w.proctor_a);
+    INFO(which << " " << r.body);
+    CHECK(r.status == 422);
+    CHECK(r.body.find("face of c1") == std::string::npos);
+    CHECK(r.body.find("sealed for no sitting") == std::string::npos);
+  }
+  // The photo still opens in the sitting it was taken in.
+  CHECK(w.call("GET", first.path + "/photos/face", "", w.proctor_a).body == "\xFF\xD8\xFF face of c1");
 }
 
 TEST_CASE("a mismatch confirmed by a second proctor withholds the result; release refuses the undecided sitting and releases the one that matched") {

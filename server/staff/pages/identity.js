@@ -27,8 +27,8 @@
               h('span', { class: 'visually-hidden' }, ' for ' + c.full_name)));
         }
         const part = !admin && c.your_part === 'second' ? ' (you are the second proctor)' : '';
-        return h('tr', {}, h('th', { scope: 'row' }, h('a', { href, class: 'open-check' }, c.full_name), h('br'), h('span', { class: 'hint' }, 'sitting ' + c.session_id)),
-          h('td', {}, c.level.replace('_', ' ')), h('td', {}, Vigil.age(c.age_ms)), h('td', {}, STATE[c.state] + part), assignCell);
+        return h('tr', { class: c.overdue ? 'overdue' : null }, h('th', { scope: 'row' }, h('a', { href, class: 'open-check' }, c.full_name), h('br'), h('span', { class: 'hint' }, 'sitting ' + c.session_id)),
+          h('td', {}, c.level.replace('_', ' ')), h('td', {}, Vigil.age(c.age_ms)), h('td', {}, Vigil.due(c)), h('td', {}, STATE[c.state] + part), assignCell);
       });
       document.querySelector('#queue tbody').replaceChildren(...rows);
       say('msg', rows.length ? `${rows.length} check(s).` : 'No identity checks are waiting.');

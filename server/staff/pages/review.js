@@ -25,9 +25,9 @@
           assignCell = h('td', {}, h('label', { for: id, class: 'visually-hidden' }, 'Proctor for session ' + s.session_id), select,
             h('button', { type: 'button', class: 'secondary', onclick: () => assign(s, select) }, 'Assign', h('span', { class: 'visually-hidden' }, ' session ' + s.session_id)));
         }
-        return h('tr', {}, h('td', {}, String(i + 1)), h('th', { scope: 'row' }, h('a', { href, class: 'open-session' }, s.session_id), h('br'), h('span', { class: 'hint' }, 'candidate ' + s.candidate_id)),
+        return h('tr', { class: s.overdue && s.state !== 'decided' ? 'overdue' : null }, h('td', {}, String(i + 1)), h('th', { scope: 'row' }, h('a', { href, class: 'open-session' }, s.session_id), h('br'), h('span', { class: 'hint' }, 'candidate ' + s.candidate_id)),
           h('td', {}, String(s.flag_count)), h('td', { class: 'severity-' + s.max_severity }, s.max_severity),
-          h('td', {}, Math.round(s.max_confidence * 100) + '%'), h('td', {}, when(s.first_flag_wall_ms)),
+          h('td', {}, Math.round(s.max_confidence * 100) + '%'), h('td', {}, when(s.first_flag_wall_ms)), h('td', {}, s.state === 'decided' ? 'Decided' : Vigil.due(s)),
           h('td', {}, STATE[s.state] + (s.proposed_decision ? ` (proposed: ${s.proposed_decision.replace('_', ' ')})` : '') + (s.decision ? ` (${s.decision.replace('_', ' ')})` : '')),
           assignCell);
       });

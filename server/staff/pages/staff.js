@@ -105,8 +105,9 @@ const Vigil = (() => {
     const nav = document.getElementById('nav');
     const links = [];
     if (me.role === 'programme_admin') links.push(['Administration', '/staff/admin.html'], ['Councils', '/staff/council.html'], ['Review queue', '/staff/review.html']);
+    if (me.role === 'proctor') links.push(['My work', '/staff/my_work.html']);
     if (me.role === 'programme_admin' || me.role === 'proctor') links.push(['Identity checks', '/staff/identity.html']);
-    if (me.role === 'programme_admin') links.push(['Results', '/staff/results.html']);
+    if (me.role === 'programme_admin') links.push(['Workload', '/staff/workload.html'], ['Results', '/staff/results.html']);
     if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
     if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
     if (me.role === 'assessor') links.push(['Marking', '/staff/marking.html']);
@@ -151,6 +152,36 @@ const Vigil = (() => {
     return [d ? d + ' d' : '', hrs ? hrs + ' h' : '', min ? min + ' min' : ''].filter(Boolean).join(' ');
   }
 
+  // A review's or an identity check's timing (age_ms, target_ms, due_wall_ms, overdue from the
+  // API): "Due in 3 h (by 8 Dec 2026, 14:00)" or, in words and not by colour alone, "Overdue by
+  // 2 h (was due ...)".
+  function due(w) {
+    if (w.overdue) {
+      return [h('strong', { class: 'overdue-text' }, 'Overdue'), ' by ' + age(w.age_ms - w.target_ms), h('br'),
+        h('span', { class: 'hint' }, 'was due ' + when(w.due_wall_ms))];
+    }
+    return ['Due in ' + age(w.target_ms - w.age_ms), h('br'), h('span', { class: 'hint' }, 'by ' + when(w.due_wall_ms))];
+  }
+
+  // The work pages (my_work.html, workload.html): an item's name, its link, the proctor's part,
+  // and the targets in a sentence.
+  function workTitle(w) {
+    return w.kind === 'review' ? 'Review of session ' + w.session_id : 'Identity check: ' + w.full_name;
+  }
+  function workLink(w, cls) {
+    const page = w.kind === 'review' ? '/staff/session.html' : '/staff/identity_check.html';
+    const href = `${page}?d=${encodeURIComponent(w.device_id)}&s=${encodeURIComponent(w.session_id)}`;
+    return [h('a', { href, class: cls }, workTitle(w)), h('br'),
+      h('span', { class: 'hint' }, w.kind === 'review' ? 'candidate ' + w.candidate_id : 'sitting ' + w.session_id)];
+  }
+  function partText(w) {
+    if (w.part === 'second') return w.kind === 'review' ? 'Second proctor: confirm or not' : 'Second proctor: decide';
+    return w.state === 'open' && w.kind === 'review' ? 'Decide the session' : 'First decision';
+  }
+  function targetsText(t) {
+    return `Targets: an identity check within ${t.identity_hours} hours of the submission, a review within ${t.review_hours} hours of the first flag.`;
+  }
+
   // j and k move the focus down and up a queue's open links (`selector`), as in a mail client;
   // not while typing in a field, and not with a modifier (the browser's own shortcuts).
   function queueKeys(selector) {
@@ -164,5 +195,5 @@ const Vigil = (() => {
     });
   }
 
-  return { h, api, say, when, age, start, startQueue, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
+  return { h, api, say, when, age, due, workTitle, workLink, partText, targetsText, start, startQueue, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
 })();

@@ -3,6 +3,7 @@
 'use strict';
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { env, tempDir, startProcess, run, checkAccessibility } = require('./harness');
@@ -133,6 +134,24 @@ async function identityMatches(browser, url, home, sittingId) {
   await page.context().close();
 }
 
+// A 2x2 PNG: the identity photos and evidence snapshots the scripted devices seal (they seal
+// whatever bytes they are given).
+const PNG_2X2 = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==';
+
+// The proctors' tests' start (identity_checks, proctor_workload): the practitioner package built
+// into the server's home, an admin (Priya Admin) and two proctors (Alex Proctor, then Bo Proctor,
+// so Alex has the lower id); returns the package's assessment id.
+async function adminAndTwoProctors(s) {
+  const content = path.join(env('VIGIL_SOURCE_DIR'), 'server/content/practitioner');
+  const assessment = JSON.parse(fs.readFileSync(path.join(content, 'assessment.json'), 'utf8')).id;
+  const built = await run(env('VIGIL_SERVER_EXE'), ['package', 'build', content, '--home', s.home]);
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  await admin(s.home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
+  await admin(s.home, ['create-user', '--email', 'a@proctors.example.org', '--name', 'Alex Proctor', '--role', 'proctor']);
+  await admin(s.home, ['create-user', '--email', 'b@proctors.example.org', '--name', 'Bo Proctor', '--role', 'proctor']);
+  return assessment;
+}
+
 // Runs the scripted device: enrols with the code, writes flags with evidence, submits and syncs.
 // `extra`: more of vigil_device_sim's options (e.g. --face-photo and --id-photo).
 async function runDevice(dir, trust, code, session, flags, evidence, extra = []) {
@@ -159,4 +178,4 @@ async function assertNotShown(page, secrets, where) {
   for (const secret of secrets) assert.ok(!text.includes(secret), `${where} shows ${secret}`);
 }
 
-module.exports = { PASSWORD, accounts, totp, admin, startServer, newStaffPage, signIn, identityMatches, runDevice, checkAccessibility, markScript, assertNotShown };
+module.exports = { PASSWORD, PNG_2X2, adminAndTwoProctors, accounts, totp, admin, startServer, newStaffPage, signIn, identityMatches, runDevice, checkAccessibility, markScript, assertNotShown };
