@@ -148,7 +148,8 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
                               {"body_limit", 2 * 1024 * 1024},
                               {"device_rate_per_second", 50.0},
                               {"device_rate_burst", 200.0},
-                              {"threads", 2}};
+                              {"threads", 2},
+                              {"appeal_window_days", 28}};
   return write_public_file(dir / "config.json", config.dump(2) + "\n");
 }
 
@@ -171,6 +172,11 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
     if (c.body_limit < 64 * 1024 || c.body_limit > 64 * 1024 * 1024) return fail(r.error("body_limit", "expected 64 KiB to 64 MiB"));
     VIGIL_ASSIGN(auto threads, r.optional_uint("threads"));
     if (threads) c.threads = static_cast<unsigned>(std::clamp<std::uint64_t>(*threads, 1, 64));
+    VIGIL_ASSIGN(auto appeal_days, r.optional_uint("appeal_window_days"));
+    if (appeal_days) {
+      if (*appeal_days < 1 || *appeal_days > 365) return fail(r.error("appeal_window_days", "expected 1 to 365 days"));
+      c.appeal_window_days = static_cast<std::int64_t>(*appeal_days);
+    }
     // Rates are numbers that may have fractions: read them directly.
     for (const char* name : {"device_rate_per_second", "device_rate_burst"}) {
       auto it = r.value().find(name);

@@ -8,6 +8,9 @@
 //
 //   vigil_device_sim --data DIR --trust client-trust.json --code CODE --session ID
 //                    [--flags N] [--evidence image.jpg] [--face-photo a.png --id-photo b.png] [--no-submit]
+//                    [--answers answers.json]
+// --answers: a JSON object of item id -> answer value ({"choice":2}), each saved as an answer.saved
+// record before the submission, so that the sitting scores as a real candidate's would.
 // Prints one JSON line: {"device_id":"...","session_id":"...","flags":N}.
 #include <chrono>
 #include <fstream>
@@ -50,6 +53,8 @@ int main(int argc, char** argv) {
   app.add_option("--face-photo", face_file);
   app.add_option("--id-photo", id_file);
   app.add_flag("--no-submit", no_submit);
+  std::string answers_file;
+  app.add_option("--answers", answers_file);
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream tin(trust_file, std::ios::binary);
@@ -113,6 +118,11 @@ int main(int argc, char** argv) {
     const json ended{{"flag_id", "f" + std::to_string(i + 1)}, {"end_mono_ms", 1000 * i + 500}, {"end_wall_ms", now + 4000},
                      {"peak_confidence", 0.97}};
     check(s.record_event(session, "flag.ended", ended.dump()), "flag.ended");
+  }
+  if (!answers_file.empty()) {
+    const auto answers = json::parse(read_file(answers_file), nullptr, false);
+    if (!answers.is_object()) return failed("reading the answers", Error(Errc::invalid_argument, "not a JSON object"));
+    for (const auto& [item, value] : answers.items()) check(s.save_answer(session, item, value.dump()), "saving an answer");
   }
   if (!no_submit) check(s.submit_session(session), "submitting");
 

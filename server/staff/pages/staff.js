@@ -106,6 +106,7 @@ const Vigil = (() => {
     const links = [];
     if (me.role === 'programme_admin') links.push(['Administration', '/staff/admin.html'], ['Councils', '/staff/council.html'], ['Review queue', '/staff/review.html']);
     if (me.role === 'programme_admin' || me.role === 'proctor') links.push(['Identity checks', '/staff/identity.html']);
+    if (me.role === 'programme_admin' || me.role === 'proctor') links.push(['Appeals', '/staff/appeals.html']);
     if (me.role === 'programme_admin') links.push(['Results', '/staff/results.html']);
     if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
     if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
