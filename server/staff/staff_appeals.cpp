@@ -1,6 +1,7 @@
 #include "server/staff/staff_appeals.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <string>
 

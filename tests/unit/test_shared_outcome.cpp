@@ -70,7 +70,7 @@ TEST_CASE("outcome rule: a decision wins, then the release, then unfinished chec
                              s == OutcomeState::withheld_identity));
     CHECK(pending_checks(x).empty() == (s != OutcomeState::under_review));
     CHECK(parse_outcome_state(outcome_state_name(s)) == s);
-    CHECK(is_released(s) == x.released && !x.void_after_review && !x.identity_withheld);
+    CHECK(is_released(s) == (x.released && !x.void_after_review && !x.identity_withheld));
     CHECK(is_decided_hold(s) == (x.void_after_review || x.identity_withheld));
   }
 }
