@@ -18,24 +18,13 @@
     'The evidence supports the decision, and the appeal gives no reason to change it: the decision stands.',
   ];
   const me = await Vigil.start(['programme_admin', 'proctor']);
-  const preset = document.getElementById('decide-public-preset');
-  preset.append(...PUBLIC_REASONS.map((r) => h('option', { value: r }, r)));
-  preset.addEventListener('change', () => { if (preset.value) document.getElementById('decide-public').value = preset.value; });
+  Vigil.publicReasonPresets(PUBLIC_REASONS);
   const id = new URLSearchParams(location.search).get('a') || '';
   const path = 'appeals/' + encodeURIComponent(id);
 
-  // Each picture is fetched by the page (the server opens it for this request only) and shown from memory.
-  async function picture(device, which, alt, caption) {
-    const figure = h('figure', {});
-    try {
-      const res = await fetch(`/staff/api/${path}/evidence/${encodeURIComponent(device)}/${encodeURIComponent(which)}`, { credentials: 'same-origin' });
-      if (!res.ok) { const d = await res.json(); throw new Error(d.error.message); }
-      figure.append(h('img', { src: URL.createObjectURL(await res.blob()), alt }));
-    } catch (e) {
-      figure.append(h('p', { class: 'message error' }, `Could not show the ${caption.toLowerCase()}: ${e.message}`));
-    }
-    figure.append(h('figcaption', {}, caption));
-    return figure;
+  // Each picture is opened by the server for this request only (appeal.evidence, audited).
+  function picture(device, which, alt, caption) {
+    return Vigil.picture(`${path}/evidence/${encodeURIComponent(device)}/${encodeURIComponent(which)}`, alt, caption);
   }
 
   function who(idNum) { return idNum === me.user_id ? 'you' : 'proctor ' + idNum; }
