@@ -172,7 +172,7 @@ TEST_CASE("version 3 of the results body carries each sitting's appeal and perio
   auto open = sitting("sit-2", "w2", OutcomeState::void_after_review, "Someone helped.");
   open.appeal = SittingAppeal{"received", 700, "", 0, ""};
   auto may = sitting("sit-3", "w3", OutcomeState::withheld_identity, "Not the candidate.");
-  may.appeal_until_wall_ms = 86'400'000 * 30;
+  may.appeal_until_wall_ms = 86'400'000LL * 30;
   all.sittings = {overturned, open, may};
   const auto text = to_json(all).dump();
   CHECK_THAT(text, ContainsSubstring(R"("v":3)"));
