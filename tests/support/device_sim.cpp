@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
   if (!answers_file.empty()) {
     const auto answers = json::parse(read_file(answers_file), nullptr, false);
     if (!answers.is_object()) return failed("reading the answers", Error(Errc::invalid_argument, "not a JSON object"));
-    for (const auto& [item, value] : answers.items()) check(s.save_answer(session, item, value.dump()), "saving an answer");
+    for (const auto& e : answers.items()) check(s.save_answer(session, e.key(), e.value().dump()), "saving an answer");
   }
   if (!no_submit) check(s.submit_session(session), "submitting");
 
