@@ -560,8 +560,9 @@ TEST_CASE("appeals: two people decide; the proposer cannot confirm; a disagreeme
   REQUIRE(s.lodge(s.voided, s.voided.sitting, k_request).status == 201);
   const auto id = s.appeal_id_of(s.voided);
   const std::string overturn = "The evidence does not show a breach of the rules: the decision is overturned.";
-  // Nobody decides before an assignment; then a disagreement sends it back for two others.
-  CHECK(s.decide(id, "overturned", s.proctor_c, overturn).status == 409);
+  // Nobody decides before an assignment (the appeal is nobody's yet); then a disagreement sends it
+  // back for two others.
+  CHECK(s.decide(id, "overturned", s.proctor_c, overturn).status == 403);
   REQUIRE(s.assign(id, s.c, s.d).status == 200);
   CHECK(s.decide(id, "overturned", s.proctor_d, overturn).status == 403);   // the second cannot propose
   CHECK(s.decide(id, "maybe", s.proctor_c, overturn).status == 400);

@@ -165,6 +165,9 @@ TEST_CASE("version 3 of the results body carries each sitting's appeal and perio
   released.report.assessment_id = "w1";
   released.report.version = 1;
   released.report.outcome = Outcome::met;
+  for (auto k : {SectionKind::knowledge, SectionKind::scenario, SectionKind::written}) {
+    released.report.stages.push_back({k, StageStatus::met, {7, 10}, 60, {}});
+  }
   released.next_steps = "Keep your certificate.";
   all.results = {released};
   auto overturned = sitting("sit-1", "w1", OutcomeState::released_after_appeal, "");
