@@ -17,7 +17,9 @@
 #include "client/store/store.hpp"
 #include "client/sync/engine.hpp"
 #include "client/sync/enrol.hpp"
+#include "client/sync/appeals.hpp"
 #include "client/sync/results.hpp"
+#include "client/store/appeals.hpp"
 #include "client/ui/http_server.hpp"
 #include "client/ui/ui_api.hpp"
 #include "client/vision/monitor.hpp"
@@ -348,6 +350,8 @@ int run_start(const StartOptions& o) {
     std::optional<results::CandidateResults> list;
     bool offline = true;
     if (auto t = with_transport(); t) {
+      // An appeal waiting on this computer goes first, so that the page can say it was received.
+      (void)sync::push_appeals(store, **t);
       auto fetched = sync::fetch_results(store, **t);
       if (fetched) {
         list = std::move(*fetched);
@@ -366,8 +370,23 @@ int run_start(const StartOptions& o) {
     for (std::size_t i = 0; i < list->sittings.size(); ++i) {
       j["sittings"][i]["state_label"] = results::outcome_state_label(list->sittings[i].state);
     }
+    // Each sitting's appeal: the server's word, or the request kept here (sent, refused).
+    VIGIL_ASSIGN(auto kept_appeals, store::kept_appeals(store));
+    sync::add_appeals_for_page(j, *list, kept_appeals);
     j["offline"] = offline;
+    j["now_wall_ms"] = time::system_clock().wall_ms();
     return j.dump();
+  };
+  services.appeal = [&](std::string_view sitting_id, std::string_view reason) -> Result<std::string> {
+    // Kept first (client/store/appeals.hpp invariant 1), then the engine is woken to send it.
+    VIGIL_ASSIGN(auto kept, store::save_appeal(store, sitting_id, reason, time::system_clock().wall_ms()));
+    {
+      std::lock_guard lock(sync_mu);
+      if (engine) engine->notify();
+    }
+    return json{{"appeal", {{"state", "sent"}, {"label", "Appeal sent"}, {"sitting_id", kept.sitting_id},
+                            {"written_wall_ms", kept.request.written_wall_ms}}}}
+        .dump();
   };
 
   Camera camera(o, store);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "client/sync/appeals.hpp"
 #include "client/sync/equalities.hpp"
 #include "shared/http/status.hpp"
 #include "shared/protocol/messages.hpp"
@@ -252,6 +253,9 @@ Result<bool> SyncEngine::run_once() {
   // The optional equalities declaration: apart from the journal, last (it never delays the
   // assessment's records), retried with the same back-off (docs/EQUALITIES.md).
   VIGIL_TRY(push_equalities(store_, transport_));
+  // The candidate's appeals (docs/RESULTS.md "Appeals"): kept until the server has them.
+  VIGIL_ASSIGN(const bool appeals_sent, push_appeals(store_, transport_));
+  done = done && appeals_sent;
   refresh_counts();
   if (refusal) return fail(*refusal);
   if (receipt_problem) return fail(*receipt_problem);

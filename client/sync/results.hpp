@@ -10,8 +10,8 @@
 //      leaves the last good copy.
 //  (2) What is kept is the server's body as received, so a certificate inside it keeps the exact
 //      fields its signature covers.
-//  (3) A body of either version reads back (shared/results/released.hpp): an older server's v1, or
-//      the copy this client kept before it asked for v2.
+//  (3) A body of any version reads back (shared/results/released.hpp): an older server's v1 or v2,
+//      or the copy this client kept before it asked for v3.
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -23,7 +23,8 @@
 namespace vigil::client::sync {
 
 inline constexpr std::string_view k_results_state = "results.released";
-inline constexpr std::string_view k_results_target = "/v1/results?v=2";
+// Version 3 (issue 16 part 4) adds each sitting's appeal and until when a decision may be appealed.
+inline constexpr std::string_view k_results_target = "/v1/results?v=3";
 
 // Fetches and keeps (1) the results and sittings. Errors: unavailable when offline (the kept copy
 // stays), the server's error otherwise.

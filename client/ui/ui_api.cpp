@@ -9,6 +9,7 @@
 
 #include "client/embedded/ui_web.hpp"
 #include "client/store/equalities.hpp"
+#include "shared/results/appeal.hpp"
 #include "client/platform/platform.hpp"
 #include "shared/assessment/json.hpp"
 #include "shared/core/bytes.hpp"
@@ -58,8 +59,8 @@ Result<json> body_object(const HttpRequest& r) {
 
 // The actions of the local API (docs/api/client-ui.md), one row each, matched by
 // shared/http/router.hpp.
-enum class Action { state, check, section, result, equalities_get, enrol, download, unlock, equalities_put, sync, capture,
-                    identity, answer, flag, navigate, finish_section, end_break, events, submit };
+enum class Action { state, check, section, result, equalities_get, enrol, download, unlock, equalities_put, appeal, sync,
+                    capture, identity, answer, flag, navigate, finish_section, end_break, events, submit };
 struct Route {
   const char* method;
   const char* pattern;
@@ -75,6 +76,7 @@ constexpr Route k_routes[] = {
     {"POST", "/api/download", Action::download},
     {"POST", "/api/unlock", Action::unlock},
     {"PUT", "/api/equalities", Action::equalities_put},
+    {"POST", "/api/appeal", Action::appeal},
     {"POST", "/api/sync", Action::sync},
     {"POST", "/api/camera/capture", Action::capture},
     {"POST", "/api/identity", Action::identity},
@@ -280,6 +282,17 @@ Result<HttpResponse> UiApi::route(const HttpRequest& req) {
     VIGIL_TRY(store::save_equalities(store_, declaration));
     if (services_.sync_now) services_.sync_now();
     return json_response(200, json{{"saved", true}});
+  }
+  if (found.row->action == Action::appeal) {
+    // An appeal of a void or withheld result (docs/RESULTS.md "Appeals"): kept in the store before
+    // the answer, sent by the sync engine whenever a connection exists.
+    if (!services_.appeal) return fail(Errc::unavailable, "Appeals are not available.");
+    protocol::ObjectReader in(body);
+    VIGIL_ASSIGN(auto sitting, in.non_empty_string("sitting_id", 128));
+    VIGIL_ASSIGN(auto reason, in.string("reason", 4 * results::k_appeal_reason_max));
+    VIGIL_TRY(in.finish());
+    VIGIL_ASSIGN(std::string answer, services_.appeal(sitting, reason));
+    return json_response(200, json::parse(answer));
   }
   protocol::ObjectReader in(body);
   const auto ok = [&in]() -> Result<HttpResponse> {

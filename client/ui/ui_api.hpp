@@ -78,6 +78,9 @@ struct UiServices {
   // shared/results/released.hpp): fetched when the server is reachable, otherwise the copy kept
   // in the store (docs/RESULTS.md). Unset: GET /api/result is 503.
   std::function<Result<std::string>()> results;
+  // Keeps the candidate's appeal of a sitting (client/store/appeals.hpp) and nudges the sync
+  // engine; answers the page's body for it. Unset: POST /api/appeal is 503.
+  std::function<Result<std::string>(std::string_view sitting_id, std::string_view reason)> appeal;
 };
 
 // How long a launch token stays usable (time to start the browser and load the first page).

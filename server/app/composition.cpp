@@ -17,6 +17,10 @@ Result<std::unique_ptr<Server>> Server::open(const std::filesystem::path& dir, c
   VIGIL_ASSIGN(options.staff.evidence_key, load_evidence_key(dir));
   options.staff.review_target_hours = data->home.config.review_target_hours;
   options.staff.identity_target_hours = data->home.config.identity_target_hours;
+  // The appeal period (config.json appeal_window_days): the device API refuses late appeals by it
+  // and tells candidates their deadline; the staff pages show it.
+  options.api.appeal_window_days = data->home.config.appeal_window_days;
+  options.staff.appeal_window_days = data->home.config.appeal_window_days;
   // Release from the staff pages issues certificates with the issuer key active at start-up
   // (after `certificate keys rotate`, restart the server to sign with the new key).
   std::optional<IssuerSigner> signer;
@@ -33,14 +37,15 @@ Server::Server(std::unique_ptr<ServerData> data, std::optional<IssuerSigner> sig
                ServerOptions options)
     : data_(std::move(data)),
       signer_(std::move(signer)),
-      api_(data_->repo, data_->home.keys, clock, ApiDeps{data_->results, data_->equalities}, std::move(options.api)),
+      api_(data_->repo, data_->home.keys, clock, ApiDeps{data_->results, data_->equalities, data_->appeals}, std::move(options.api)),
       staff_api_(data_->repo, data_->staff, clock,
                  StaffResultsDeps{.results = data_->results,
                                         .keys = data_->home.keys,
                                         .signer = signer_ ? &*signer_ : nullptr,
                                         .resits = data_->resits,
                                         .equalities = data_->equalities,
-                                        .marking = data_->marking},
+                                        .marking = data_->marking,
+                                        .appeals = data_->appeals},
                  std::move(options.staff)) {}
 
 protocol::HttpResponse Server::handle(const protocol::HttpRequest& request, const protocol::PeerIdentity& peer) {

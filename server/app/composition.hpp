@@ -16,6 +16,7 @@
 #include "server/home/issuer_keys.hpp"
 #include "server/home/server_home.hpp"
 #include "server/staff/staff_api.hpp"
+#include "server/storage/appeals_repository.hpp"
 #include "server/storage/equalities_repository.hpp"
 #include "server/storage/marking_sqlite_repository.hpp"
 #include "server/storage/results_sqlite_repository.hpp"
@@ -49,6 +50,7 @@ class ServerData {
   SqliteResitRepository resits{*db_};
   SqliteMarkingRepository marking{*db_};
   SqliteEqualitiesRepository equalities{*db_};
+  SqliteAppealRepository appeals{*db_};
 };
 
 // What differs between a real server and a test: the APIs' settings. The composition root fills

@@ -10,6 +10,7 @@
 #include "server/results/equalities.hpp"
 #include "shared/protocol/json_limits.hpp"
 #include "server/packages/packages.hpp"
+#include "server/results/appeals.hpp"
 #include "server/results/outcome.hpp"
 #include "server/results/results.hpp"
 #include "shared/core/log.hpp"
@@ -43,8 +44,8 @@ constexpr std::size_t k_handle_len = 4;
 const crypto::ScryptParams k_code_scrypt{1u << 14, 8, 1};
 
 // The device endpoints (api.hpp), one row each, matched by shared/http/router.hpp.
-enum class Endpoint { health, server_keys, enrol, packages, package, grant, key, results, equalities, records, session,
-                      blob_get, blob_put };
+enum class Endpoint { health, server_keys, enrol, packages, package, grant, key, appeal, results, equalities, records,
+                      session, blob_get, blob_put };
 struct Route {
   const char* method;
   const char* pattern;
@@ -58,6 +59,7 @@ constexpr Route k_routes[] = {
     {"GET", "/v1/packages/{assessment}/{version}", Endpoint::package},
     {"POST", "/v1/sittings/{sitting}/grant", Endpoint::grant},
     {"POST", "/v1/sittings/{sitting}/key", Endpoint::key},
+    {"POST", "/v1/sittings/{sitting}/appeal", Endpoint::appeal},
     {"GET", "/v1/results", Endpoint::results},
     {"PUT", "/v1/equalities", Endpoint::equalities},
     {"POST", "/v1/sessions/{session}/records", Endpoint::records},
@@ -121,6 +123,7 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
     case Endpoint::package: return get_package(device, at.at("assessment"), at.at("version"));
     case Endpoint::grant: return post_grant(device, at.at("sitting"), req);
     case Endpoint::key: return post_key(device, at.at("sitting"));
+    case Endpoint::appeal: return post_appeal(device, at.at("sitting"), req);
     case Endpoint::results: return get_results(device, req);
     case Endpoint::equalities: return put_equalities(device, req);
     case Endpoint::records: return post_records(device, at.at("session"), req);
@@ -138,15 +141,35 @@ Result<HttpResponse> Api::route(const HttpRequest& req, const protocol::PeerIden
 Result<HttpResponse> Api::get_results(const DeviceRow& device, const HttpRequest& req) {
   VIGIL_ASSIGN(const auto q, http::query_params(req.query()));
   const auto v = q.find("v");
+  if (v != q.end() && v->second == "3") {
+    VIGIL_ASSIGN(auto all, candidate_results(deps_.results, device.candidate_id, &deps_.appeals, config_.appeal_window_days));
+    return json_response(200, results::to_json(all, 3));
+  }
   if (v != q.end() && v->second == "2") {
     VIGIL_ASSIGN(auto all, candidate_results(deps_.results, device.candidate_id));
-    return json_response(200, results::to_json(all));
+    return json_response(200, results::to_json(all, 2));
   }
   if (v != q.end() && v->second != "1") {
-    return fail(Error(Errc::invalid_argument, "v must be 1 or 2", "v"));
+    return fail(Error(Errc::invalid_argument, "v must be 1, 2 or 3", "v"));
   }
   VIGIL_ASSIGN(auto list, released_results_for(deps_.results, device.candidate_id));
   return json_response(200, results::to_json(list));
+}
+
+// An appeal of the device's own candidate's void or withheld result (server/results/appeals.hpp):
+// 201 with the appeal, or 200 with the same appeal for a request sent again.
+Result<HttpResponse> Api::post_appeal(const DeviceRow& device, std::string_view sitting_id, const HttpRequest& req) {
+  VIGIL_TRY(http::require_json(req));
+  VIGIL_ASSIGN(auto request, results::parse_appeal_request(req.body));
+  VIGIL_ASSIGN(auto lodged, lodge_appeal(repo_, deps_.results, deps_.appeals, device, sitting_id, request,
+                                         config_.appeal_window_days, clock_));
+  const auto& a = lodged.appeal;
+  return json_response(lodged.created ? 201 : 200,
+                       json{{"v", 1},
+                            {"appeal", {{"sitting_id", a.sitting_id},
+                                        {"request_id", a.request_id},
+                                        {"state", a.state == "decided" ? "decided" : "received"},
+                                        {"lodged_wall_ms", a.lodged_wall_ms}}}});
 }
 
 // The candidate is the device's (invariant 3 of shared/results/equalities.hpp): the body names

@@ -19,6 +19,9 @@
 //                                          (server clock); docs/PACKAGE-FORMAT.md
 //   GET  /v1/results                       device: its candidate's released results and
 //                                          certificates (docs/RESULTS.md)
+//   POST /v1/sittings/{sitting}/appeal     device: an appeal of its own candidate's void or
+//                                          withheld result, within the period (docs/RESULTS.md
+//                                          "Appeals"); the same request_id again answers alike
 //   PUT  /v1/equalities                    device: its candidate's optional equalities
 //                                          declaration, replacing any earlier one
 //                                          (docs/EQUALITIES.md); never journalled
@@ -46,11 +49,15 @@ namespace vigil::server {
 
 class ResultsRepository;     // server/storage/results_repository.hpp
 class EqualitiesRepository;  // server/storage/equalities_repository.hpp
+class AppealRepository;      // server/storage/appeals_repository.hpp
 
 struct ApiConfig {
   std::int64_t device_certificate_days = 400;
   std::int64_t max_failed_enrolment_attempts = 5;
   std::uint64_t device_blob_quota_bytes = 1024ull * 1024 * 1024;  // uploads one device may hold
+  // Days after the day of a decision within which its candidate may appeal it (config.json
+  // appeal_window_days; shared/results/appeal.hpp).
+  std::int64_t appeal_window_days = 28;
   // Where server-side failures (5xx) are reported, one key=value line each; never personal data.
   std::function<void(const std::string&)> log;
 };
@@ -60,6 +67,7 @@ struct ApiConfig {
 struct ApiDeps {
   ResultsRepository& results;
   EqualitiesRepository& equalities;
+  AppealRepository& appeals;          // POST /v1/sittings/{sitting}/appeal, GET /v1/results?v=3
 };
 
 // How early (device or server clock) an unlock may be before it is flagged; the client accepts a
@@ -95,6 +103,8 @@ class Api {
                                                    const journal::Record& r, std::int64_t now);
   Result<protocol::HttpResponse> get_results(const DeviceRow& device, const protocol::HttpRequest& req);
   Result<protocol::HttpResponse> put_equalities(const DeviceRow& device, const protocol::HttpRequest& request);
+  Result<protocol::HttpResponse> post_appeal(const DeviceRow& device, std::string_view sitting_id,
+                                             const protocol::HttpRequest& request);
   // Issues the receipt if the session has just become complete (inside the caller's transaction).
   Status maybe_issue_receipt(const DeviceRow& device, std::string_view session_id);
   // Issue 13, finding 6: a withdrawn candidate's devices may not download, unlock or submit.

@@ -150,7 +150,8 @@ Status init_server_home(const fs::path& dir, const std::string& server_name, std
                               {"device_rate_burst", 200.0},
                               {"threads", 2},
                               {"review_target_hours", 48},
-                              {"identity_target_hours", 24}};
+                              {"identity_target_hours", 24},
+                              {"appeal_window_days", 28}};
   return write_public_file(dir / "config.json", config.dump(2) + "\n");
 }
 
@@ -179,6 +180,11 @@ Result<ServerHome> load_server_home(const fs::path& dir) {
       if (*hours < 1 || *hours > 24 * 366) return fail(r.error(name, "expected 1 to 8784 hours"));
       (std::string_view(name) == "review_target_hours" ? c.review_target_hours : c.identity_target_hours) =
           static_cast<std::int64_t>(*hours);
+    }
+    VIGIL_ASSIGN(auto appeal_days, r.optional_uint("appeal_window_days"));
+    if (appeal_days) {
+      if (*appeal_days < 1 || *appeal_days > 365) return fail(r.error("appeal_window_days", "expected 1 to 365 days"));
+      c.appeal_window_days = static_cast<std::int64_t>(*appeal_days);
     }
     // Rates are numbers that may have fractions: read them directly.
     for (const char* name : {"device_rate_per_second", "device_rate_burst"}) {

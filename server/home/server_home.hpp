@@ -46,6 +46,9 @@ struct ServerConfig {
   double device_rate_per_second = 50.0;
   double device_rate_burst = 200.0;
   unsigned threads = 2;
+  // How long a candidate has to appeal a void or withheld result, in days after the day of the
+  // decision (issue 16 part 4; shared/results/appeal.hpp invariant 3; docs/SERVER.md).
+  std::int64_t appeal_window_days = 28;
   // Targets for proctors' work (the staff API's StaffApiConfig, docs/STAFF.md "Workload"), in
   // hours from arrival: a flagged session's review, an identity check.
   std::int64_t review_target_hours = 48;

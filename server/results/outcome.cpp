@@ -20,7 +20,8 @@ SittingOutcomeView outcome_of(const SittingFactsRow& row) {
       v.since_wall_ms = row.identity_withheld_wall_ms;
       v.public_reason = row.identity_reason;
       break;
-    case results::OutcomeState::released: v.since_wall_ms = row.released_wall_ms; break;
+    case results::OutcomeState::released:
+    case results::OutcomeState::released_after_appeal: v.since_wall_ms = row.released_wall_ms; break;
     case results::OutcomeState::under_review: {
       const bool identity = row.facts.identity_pending || row.facts.identity_awaiting_second;
       v.since_wall_ms = row.submitted_wall_ms;
@@ -79,7 +80,8 @@ WithheldCounts withheld_counts(const std::vector<SittingOutcomeView>& window) {
       case OutcomeState::not_released:
         if (v.row.outcome == "met" || v.row.outcome == "not_met") ++c.ready_to_release;
         break;
-      case OutcomeState::released: break;
+      case OutcomeState::released:
+      case OutcomeState::released_after_appeal: break;
     }
     for (const auto p : v.pending) {
       switch (p) {
@@ -94,7 +96,8 @@ WithheldCounts withheld_counts(const std::vector<SittingOutcomeView>& window) {
   return c;
 }
 
-Result<results::CandidateResults> candidate_results(ResultsRepository& results, std::string_view candidate_id) {
+Result<results::CandidateResults> candidate_results(ResultsRepository& results, std::string_view candidate_id,
+                                                     AppealRepository* appeals, std::int64_t appeal_window_days) {
   results::CandidateResults out;
   VIGIL_ASSIGN(out.results, released_results_for(results, candidate_id));
   VIGIL_ASSIGN(auto all, candidate_outcomes(results, candidate_id));
@@ -104,8 +107,38 @@ Result<results::CandidateResults> candidate_results(ResultsRepository& results, 
     const bool listed = std::any_of(out.results.begin(), out.results.end(),
                                     [&](const results::ReleasedResult& r) { return r.sitting_id == v.row.sitting_id; });
     // (2) A released state always comes with its result (released_results_for reads the same facts).
-    if (v.state == results::OutcomeState::released && !listed) continue;
-    out.sittings.push_back({v.row.sitting_id, v.row.assessment_id, v.state, v.public_reason});
+    if (results::is_released(v.state) && !listed) continue;
+    results::SittingOutcome s{v.row.sitting_id, v.row.assessment_id, v.state, v.public_reason, std::nullopt, std::nullopt};
+    if (appeals) {
+      // The sitting's latest appeal, and until when its current decision may be appealed: a void
+      // or withheld sitting with no appeal of this decision (schema 14; appeals.hpp invariant 2).
+      VIGIL_ASSIGN(auto list, appeals->appeals_of_sitting(v.row.sitting_id));
+      const AppealRow* latest = nullptr;
+      for (const auto& a : list) {
+        if (a.candidate_id == candidate_id) {
+          latest = &a;
+          break;
+        }
+      }
+      if (latest) {
+        results::SittingAppeal a;
+        a.state = latest->state == "decided" ? "decided" : "received";
+        a.lodged_wall_ms = latest->lodged_wall_ms;
+        if (latest->state == "decided") {
+          a.outcome = latest->outcome;
+          a.decided_wall_ms = latest->decided_wall_ms;
+          a.public_reason = latest->public_reason;
+        }
+        s.appeal = std::move(a);
+      }
+      const bool this_decision_appealed = latest && latest->lodged_wall_ms >= v.since_wall_ms.value_or(0);
+      if (results::is_decided_hold(v.state) && !this_decision_appealed) {
+        s.appeal_until_wall_ms = results::appeal_deadline_ms(v.since_wall_ms.value_or(0), appeal_window_days);
+        // A decided appeal of an earlier decision is history: the page shows the new decision.
+        if (latest && latest->state == "decided") s.appeal.reset();
+      }
+    }
+    out.sittings.push_back(std::move(s));
   }
   return out;
 }

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "server/storage/appeals_repository.hpp"
 #include "server/storage/results_repository.hpp"
+#include "shared/results/appeal.hpp"
 #include "shared/results/outcome.hpp"
 #include "shared/results/released.hpp"
 
@@ -60,8 +62,12 @@ struct WithheldCounts {
 };
 WithheldCounts withheld_counts(const std::vector<SittingOutcomeView>& window);
 
-// The device API's body (GET /v1/results?v=2): the candidate's released results (2) and the
-// state of every sitting they submitted (or that has a result or a decision).
-Result<results::CandidateResults> candidate_results(ResultsRepository& results, std::string_view candidate_id);
+// The device API's body (GET /v1/results?v=2 and v=3): the candidate's released results (2) and
+// the state of every sitting they submitted (or that has a result or a decision). With `appeals`
+// (v3), each sitting's latest appeal and, for a void or withheld one whose decision has no appeal
+// yet, until when it may be appealed (schema 14, server/results/appeals.hpp).
+Result<results::CandidateResults> candidate_results(ResultsRepository& results, std::string_view candidate_id,
+                                                     AppealRepository* appeals = nullptr,
+                                                     std::int64_t appeal_window_days = results::k_default_appeal_window_days);
 
 }  // namespace vigil::server

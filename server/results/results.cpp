@@ -169,7 +169,7 @@ Result<std::vector<results::ReleasedResult>> released_results_for(ResultsReposit
     if (!row.released_wall_ms) continue;  // (2)
     // (2) A released result stays released only while no decision voids it (outcome.hpp invariant 2).
     const auto f = std::find_if(facts.begin(), facts.end(), [&](const SittingFactsRow& x) { return x.sitting_id == row.sitting_id; });
-    if (f == facts.end() || results::outcome_state(f->facts) != results::OutcomeState::released) continue;
+    if (f == facts.end() || !results::is_released(results::outcome_state(f->facts))) continue;
     VIGIL_ASSIGN(auto report, stored_report(row));
     report.items.clear();
     results::ReleasedResult r{row.sitting_id, *row.released_wall_ms, std::move(report), {}, std::nullopt};
@@ -234,7 +234,7 @@ Result<std::string> results_csv(Repository& repo, ResultsRepository& results, st
       VIGIL_ASSIGN(l.attempt, attempt_of(*options.resits, v.row.sitting_id));
     }
     // A council sees the scores of a released result only (never of a void one).
-    if (!v.row.outcome.empty() && (!options.released_only || v.state == results::OutcomeState::released)) {
+    if (!v.row.outcome.empty() && (!options.released_only || results::is_released(v.state))) {
       VIGIL_ASSIGN(l.row, results.result(v.row.sitting_id));
       if (l.row) {
         VIGIL_ASSIGN(l.report, stored_report(*l.row));

@@ -18,6 +18,9 @@
 #include "server/staff/staff_review.hpp"
 #include "server/staff/staff_identity.hpp"
 #include "server/staff/staff_workload.hpp"
+#include "server/staff/staff_appeals.hpp"
+#include "server/results/appeals.hpp"
+#include "server/storage/appeals_repository.hpp"
 #include "server/results/identity.hpp"
 #include "server/staff/staff_equalities.hpp"
 #include "server/staff/staff_marking.hpp"
@@ -199,6 +202,12 @@ constexpr Endpoint k_endpoints[] = {
     {"GET", "/staff/api/workload", Permission::review_assign, ScopeFrom::none, get_workload},
     {"POST", "/staff/api/sessions/{device}/{session}/reassign", Permission::review_assign, ScopeFrom::session, post_review_reassign},
     {"POST", "/staff/api/identity/{device}/{session}/reassign", Permission::review_assign, ScopeFrom::session, post_identity_reassign},
+    // Appeals (staff_appeals.cpp).
+    {"GET", "/staff/api/appeals", Permission::appeals_list, ScopeFrom::none, get_appeals},
+    {"GET", "/staff/api/appeals/{appeal}", Permission::appeal_read, ScopeFrom::appeal, get_appeal},
+    {"POST", "/staff/api/appeals/{appeal}/assign", Permission::appeal_assign, ScopeFrom::appeal, post_appeal_assign},
+    {"GET", "/staff/api/appeals/{appeal}/evidence/{device}/{which}", Permission::appeal_review, ScopeFrom::appeal, get_appeal_evidence},
+    {"POST", "/staff/api/appeals/{appeal}/decision", Permission::appeal_review, ScopeFrom::appeal, post_appeal_decision},
     {"GET", "/staff/api/marking/queue", Permission::marking, ScopeFrom::none, get_marking_queue},
     {"GET", "/staff/api/marking/scripts/{script}", Permission::marking, ScopeFrom::none, get_marking_script},
     {"POST", "/staff/api/marking/scripts/{script}/marks", Permission::marking, ScopeFrom::none, post_marking_marks},
@@ -247,7 +256,8 @@ std::vector<EndpointInfo> staff_endpoints() {
   return out;
 }
 
-Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo) {
+Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo,
+                 AppealRepository* appeals) {
   const auto deny = [] { return fail(Errc::forbidden, "your role does not allow this"); };
   const bool admin = who.role == Role::programme_admin;
   const bool manager = who.role == Role::council_manager;
@@ -281,6 +291,16 @@ Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRe
                                       who.user_id)) {
         return fail(Errc::forbidden, "this identity check is not assigned to you");
       }
+      return {};
+    }
+    case Permission::appeals_list: return admin || proctor ? Status{} : deny();
+    case Permission::appeal_assign: return admin ? Status{} : deny();
+    case Permission::appeal_read:
+    case Permission::appeal_review: {
+      if (admin && p == Permission::appeal_read) return {};
+      if (!proctor || !appeals) return deny();
+      VIGIL_ASSIGN(auto a, appeals->appeal(scope.appeal_id));
+      if (!a || !may_see_appeal(*a, who.user_id)) return fail(Errc::forbidden, "this appeal is not assigned to you");
       return {};
     }
     case Permission::marking: return who.role == Role::assessor ? Status{} : deny();
@@ -392,6 +412,8 @@ bool needs_reauth(const Endpoint& ep, const HttpRequest& req) {
   if (ep.permission == Permission::users_manage) return true;
   const std::string_view pattern = ep.pattern;
   if (pattern == "/staff/api/results/windows/{assessment}/release") return true;
+  // Every appeal decision: upheld keeps a result void, overturned releases it (invariant 8).
+  if (pattern == "/staff/api/appeals/{appeal}/decision") return true;
   for (const auto& d : k_adverse_decisions) {
     if (pattern != d.pattern) continue;
     // Read strictly as the handler will; a body it would refuse needs the re-authentication too.
@@ -475,7 +497,10 @@ Result<HttpResponse> StaffApi::route(const HttpRequest& req, const protocol::Pee
     scope.device_id = params.at("device");
     scope.session_id = params.at("session");
   }
-  VIGIL_TRY(authorise(who, ep->permission, scope, staff_));
+  if (ep->scope == ScopeFrom::appeal) {
+    VIGIL_ASSIGN(scope.appeal_id, staff_detail::appeal_id_of(params.at("appeal")));
+  }
+  VIGIL_TRY(authorise(who, ep->permission, scope, staff_, &results_.appeals));
   Ctx ctx{repo_, staff_, clock_, config_, req, who, std::move(params),
           std::string(reinterpret_cast<const char*>(token_hash.data()), token_hash.size()),
           results_, *session, &*user, peer.remote_address};

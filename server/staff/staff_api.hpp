@@ -31,6 +31,9 @@
 //      review round may decide it. A decided round is final; a later flag opens a new round and the
 //      earlier outcome stays (schema 8, review_outcomes).
 //  (6) An endorsement upload is all or nothing: every bad row is reported and none is stored.
+//  (8) An appeal (issue 16 part 4, staff_appeals.hpp) is reviewed and decided by two people who
+//      took no part in the decision, each assigned by an admin; its evidence opens only for them,
+//      and every view, assignment and decision is audited. Its decisions need a re-authentication.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -69,6 +72,8 @@ struct StaffApiConfig {
   // (config.json review_target_hours, identity_target_hours; docs/SERVER.md).
   std::int64_t review_target_hours = 48;
   std::int64_t identity_target_hours = 24;
+  // The appeal period in days (config.json appeal_window_days), shown on the appeal pages.
+  std::int64_t appeal_window_days = 28;
   crypto::ScryptParams password_scrypt{};   // defaults: N = 2^15, r = 8
   // When a written script is marked twice and when two markings disagree (shared/results/analysis.hpp).
   results::SecondMarkingPolicy second_marking{};
@@ -81,6 +86,7 @@ struct StaffApiConfig {
 class ResultsRepository;     // server/storage/results_repository.hpp
 class EqualitiesRepository;  // server/storage/equalities_repository.hpp
 class MarkingRepository;     // server/storage/marking_repository.hpp
+class AppealRepository;      // server/storage/appeals_repository.hpp
 struct IssuerSigner;         // server/home/issuer_keys.hpp
 
 // What the results, marking and equalities endpoints need beyond the staff repository; every
@@ -96,6 +102,7 @@ struct StaffResultsDeps {
   ResitRepository& resits;            // windows, council results, re-endorsement
   EqualitiesRepository& equalities;   // the equalities declarations (reports only)
   MarkingRepository& marking;         // the assessors' marking queue
+  AppealRepository& appeals;          // candidates' appeals (schema 14)
 };
 
 struct Principal {
@@ -129,17 +136,24 @@ enum class Permission {
   identity_view,      // scope: the session in the path; the check's proctors, and programme admins to follow a
                       // withheld result (the check and its decisions, never the photos)
   own_work,           // proctors only: what waits on them ("My work")
+  appeals_list,       // programme admins (every appeal, to assign) and proctors (the appeals assigned to them)
+  appeal_assign,      // programme admins
+  appeal_read,        // scope: the appeal in the path; programme admins, and its two reviewers
+  appeal_review,      // scope: the appeal in the path; its two reviewers only (evidence, decisions)
 };
 
-// What a request is about: the council or the session named in its path.
+// What a request is about: the council, the session or the appeal named in its path.
 struct Scope {
   std::string council_id;
   std::string device_id;
   std::string session_id;
+  std::int64_t appeal_id = 0;
 };
 
-// The one authorisation decision (invariant 1). Proctors' session scope is looked up in `repo`.
-Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo);
+// The one authorisation decision (invariant 1). Proctors' session scope is looked up in `repo`,
+// an appeal's reviewers in `appeals` (without it, appeal scopes are denied to proctors).
+Status authorise(const Principal& who, Permission p, const Scope& scope, StaffRepository& repo,
+                 AppealRepository* appeals = nullptr);
 
 // Every row of the endpoint table (method, path pattern with {name} captures, permission), for
 // tests that check a rule against every endpoint rather than a hand-kept list.

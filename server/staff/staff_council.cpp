@@ -32,6 +32,8 @@ json status_row_json(const CandidateStatusRow& r) {
   j["attempt"] = r.attempt;
   // A void or withheld result: the deciding proctors' public reason (never their notes).
   if (r.status == "void_after_review" || r.status == "withheld_identity") j["public_reason"] = r.public_reason;
+  // The current sitting's appeal (schema 14): open, upheld or overturned.
+  if (!r.appeal.empty()) j["appeal"] = r.appeal;
   return j;
 }
 
@@ -79,10 +81,10 @@ Result<HttpResponse> get_candidates_csv(Ctx& c) {
   VIGIL_ASSIGN(auto page, c.staff.status(sq));
   CsvWriter csv(CsvWriter::Quote::always);
   csv.row({"candidate_id", "name", "work_email", "employee_ref", "level", "status", "last_seen_utc_ms", "outcome",
-           "public_reason"});
+           "public_reason", "appeal"});
   for (const auto& r : page.rows) {
     csv.row({r.candidate_id, r.full_name, r.work_email, r.employee_ref, r.level, r.status,
-             r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome, r.public_reason});
+             r.last_seen_wall_ms ? std::to_string(*r.last_seen_wall_ms) : "", r.outcome, r.public_reason, r.appeal});
   }
   VIGIL_TRY(c.audit("candidates.export", "council/" + sq.council_id, std::to_string(page.rows.size()) + " rows"));
   return csv_download(csv.take(), "vigil-status-" + sq.council_id + ".csv");

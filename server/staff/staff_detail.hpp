@@ -138,7 +138,7 @@ Result<HttpResponse> post_mfa_confirm(Ctx& c);
 Result<HttpResponse> post_reauth(Ctx& c);
 Result<HttpResponse> post_user_reset(Ctx& c);
 
-enum class ScopeFrom { none, council, session };
+enum class ScopeFrom { none, council, session, appeal };
 
 struct Endpoint {
   const char* method;

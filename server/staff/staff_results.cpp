@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/results/outcome.hpp"
+#include "server/storage/appeals_repository.hpp"
 #include "server/results/resits.hpp"
 #include "server/results/results.hpp"
 #include "shared/time/format.hpp"
@@ -274,7 +275,14 @@ Result<HttpResponse> get_council_results(Ctx& c) {
            {"state", results::outcome_state_name(v.state)},
            {"state_label", results::outcome_state_label(v.state)}};
     j["since"] = v.since_wall_ms ? json(time::utc_date(*v.since_wall_ms)) : json();
-    if (v.state != results::OutcomeState::released) {
+    // The sitting's latest appeal (schema 14): the council sees that one is open, and its outcome.
+    VIGIL_ASSIGN(auto appeals, deps.d.appeals.appeals_of_sitting(v.row.sitting_id));
+    if (!appeals.empty()) {
+      const auto& a = appeals.front();
+      j["appeal"] = a.state == "decided" ? json{{"state", "decided"}, {"outcome", a.outcome}, {"public_reason", a.public_reason}}
+                                         : json{{"state", "open"}};
+    }
+    if (!results::is_released(v.state)) {
       if (v.state != results::OutcomeState::under_review) j["public_reason"] = v.public_reason;
       j["reendorsed"] = false;
       j["can_reendorse"] = false;

@@ -20,11 +20,12 @@ constexpr const char* k_credential_columns =
     "SELECT credential_id, sitting_id, candidate_id, credential, issued_wall_ms, revoked_wall_ms, revoked_reason "
     "FROM credentials ";
 
-// The columns of sitting_outcome_facts (schema 12) that SittingFactsRow reads, in its order.
+// The columns of sitting_outcome_facts (schema 12; appeal_overturned since schema 14) that SittingFactsRow reads, in its order.
 constexpr const char* k_facts_columns =
     "f.sitting_id, f.candidate_id, f.assessment_id, f.outcome, f.released_wall_ms, f.submitted_wall_ms, f.submitted, "
     "f.void_wall_ms, f.void_reason, f.identity_withheld_wall_ms, f.identity_reason, f.review_open, "
-    "f.review_awaiting_second, f.review_since_wall_ms, f.identity_pending, f.identity_awaiting_second";
+    "f.review_awaiting_second, f.review_since_wall_ms, f.identity_pending, f.identity_awaiting_second, "
+    "f.appeal_overturned";
 
 SittingFactsRow read_facts(const sqlite::Statement& st) {
   SittingFactsRow r;
@@ -47,6 +48,7 @@ SittingFactsRow read_facts(const sqlite::Statement& st) {
   r.review_since_wall_ms = st.column_int_or_null(13);
   r.facts.identity_pending = st.column_int(14) != 0;
   r.facts.identity_awaiting_second = st.column_int(15) != 0;
+  r.facts.appeal_overturned = st.column_int(16) != 0;
   return r;
 }
 
@@ -215,7 +217,8 @@ Result<ReleaseCounts> SqliteResultsRepository::release(std::string_view assessme
         if (r.facts.review_open || r.facts.review_awaiting_second) ++c.withheld_under_review;
         else ++c.awaiting_identity;
         break;
-      case results::OutcomeState::released: break;   // released_wall_ms is set: counted above
+      case results::OutcomeState::released:
+      case results::OutcomeState::released_after_appeal: break;   // released_wall_ms is set: counted above
       case results::OutcomeState::not_released: {
         VIGIL_ASSIGN(const auto changed,
                      base_.changes("UPDATE results SET released_wall_ms = ? WHERE sitting_id = ? AND released_wall_ms IS NULL "

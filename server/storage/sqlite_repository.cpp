@@ -39,17 +39,18 @@ Status migrate(sqlite::Db& db) {
 }
 
 // vigil_outcome_state(submitted, released, void_after_review, identity_withheld, review_open,
-// review_awaiting_second, identity_pending, identity_awaiting_second): the name of the outcome
-// state, by the one rule (shared/results/outcome.hpp), for the SQL that filters or counts by
-// state (the completion status). Its arguments are the columns of sitting_outcome_facts (schema
-// 12); NULL counts as false.
+// review_awaiting_second, identity_pending, identity_awaiting_second, appeal_overturned): the name
+// of the outcome state, by the one rule (shared/results/outcome.hpp), for the SQL that filters or
+// counts by state (the completion status). Its arguments are the columns of sitting_outcome_facts
+// (schema 12; appeal_overturned since schema 14); NULL counts as false.
+constexpr int k_outcome_facts = 9;
 void outcome_state_sql(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
-  if (argc != 8) {
-    sqlite3_result_error(ctx, "vigil_outcome_state takes the 8 facts of sitting_outcome_facts", -1);
+  if (argc != k_outcome_facts) {
+    sqlite3_result_error(ctx, "vigil_outcome_state takes the 9 facts of sitting_outcome_facts", -1);
     return;
   }
   const auto at = [&](int i) { return sqlite3_value_type(argv[i]) != SQLITE_NULL && sqlite3_value_int64(argv[i]) != 0; };
-  const results::OutcomeFacts f{at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)};
+  const results::OutcomeFacts f{at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7), at(8)};
   const auto name = results::outcome_state_name(results::outcome_state(f));
   sqlite3_result_text(ctx, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
 }
@@ -66,7 +67,7 @@ Result<std::unique_ptr<SqliteRepository>> SqliteRepository::open(const std::file
   VIGIL_TRY(r->db_.exec("PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000"));
   VIGIL_TRY(migrate(r->db_));
   VIGIL_TRY(r->db_.exec("PRAGMA foreign_keys = ON"));
-  if (sqlite3_create_function_v2(r->db_.handle(), "vigil_outcome_state", 8, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+  if (sqlite3_create_function_v2(r->db_.handle(), "vigil_outcome_state", k_outcome_facts, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                  outcome_state_sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return fail(Errc::internal, "could not register vigil_outcome_state with SQLite");
   }

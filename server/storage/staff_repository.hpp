@@ -100,6 +100,7 @@ struct CandidateStatusRow {
   bool reendorsed = false;  // re-endorsed for a resit that is not scheduled yet (server/results/resits.hpp)
   std::int64_t attempt = 1; // of the candidate's current sitting
   std::string public_reason;  // void_after_review, withheld_identity: the decision's public reason
+  std::string appeal;         // the current sitting's latest appeal: "", open, upheld or overturned (schema 14)
 };
 
 struct StatusQuery {

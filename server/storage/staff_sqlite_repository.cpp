@@ -44,7 +44,11 @@ SELECT candidate_id, council_id, full_name, work_email, employee_ref, level, las
   CASE state
     WHEN 'void_after_review' THEN (SELECT f.void_reason FROM sitting_outcome_facts f WHERE f.sitting_id = current_sitting)
     WHEN 'withheld_identity' THEN (SELECT f.identity_reason FROM sitting_outcome_facts f WHERE f.sitting_id = current_sitting)
-  END AS public_reason
+  END AS public_reason,
+  -- The current sitting's latest appeal (schema 14): open (lodged, assigned or proposed), upheld or
+  -- overturned; released_after_appeal is a released result ('result_released') with appeal 'overturned'.
+  (SELECT CASE WHEN a.state = 'decided' THEN a.outcome ELSE 'open' END FROM appeals a
+    WHERE a.sitting_id = current_sitting ORDER BY a.appeal_id DESC LIMIT 1) AS appeal
 FROM (
   SELECT c.candidate_id, c.council_id, c.full_name, c.work_email, coalesce(e.employee_ref, '') AS employee_ref, c.level,
          e.withdrawn_wall_ms AS withdrawn, st.state, st.current_sitting,
@@ -72,7 +76,7 @@ FROM (
              CASE WHEN k.has_session THEN
                (SELECT vigil_outcome_state(f.submitted, f.released_wall_ms IS NOT NULL, f.void_wall_ms IS NOT NULL,
                                            f.identity_withheld_wall_ms IS NOT NULL, f.review_open, f.review_awaiting_second,
-                                           f.identity_pending, f.identity_awaiting_second)
+                                           f.identity_pending, f.identity_awaiting_second, f.appeal_overturned)
                   FROM sitting_outcome_facts f WHERE f.sitting_id = k.current_sitting) END AS state
         FROM (
           SELECT c.candidate_id,
@@ -135,6 +139,7 @@ CandidateStatusRow read_status(const sqlite::Statement& st) {
   r.reendorsed = st.column_int(9) != 0;
   r.attempt = st.column_int(10);
   r.public_reason = st.column_text_or_null(11).value_or("");
+  r.appeal = st.column_text_or_null(12).value_or("");
   return r;
 }
 

@@ -15,8 +15,17 @@ std::string_view outcome_state_label(OutcomeState s) noexcept {
     case OutcomeState::void_after_review: return "Void following a review";
     case OutcomeState::withheld_identity: return "Withheld: identity not confirmed";
     case OutcomeState::released: return "Released";
+    case OutcomeState::released_after_appeal: return "Released after an appeal";
   }
   return "Not yet released";
+}
+
+bool is_released(OutcomeState s) noexcept {
+  return s == OutcomeState::released || s == OutcomeState::released_after_appeal;
+}
+
+bool is_decided_hold(OutcomeState s) noexcept {
+  return s == OutcomeState::void_after_review || s == OutcomeState::withheld_identity;
 }
 
 bool is_withheld(OutcomeState s) noexcept {
@@ -26,7 +35,7 @@ bool is_withheld(OutcomeState s) noexcept {
 OutcomeState outcome_state(const OutcomeFacts& f) noexcept {
   if (f.void_after_review) return OutcomeState::void_after_review;   // (1)
   if (f.identity_withheld) return OutcomeState::withheld_identity;   // (2)
-  if (f.released) return OutcomeState::released;                     // (3)
+  if (f.released) return f.appeal_overturned ? OutcomeState::released_after_appeal : OutcomeState::released;  // (3)
   if (f.submitted && (f.review_open || f.review_awaiting_second || f.identity_pending || f.identity_awaiting_second)) {
     return OutcomeState::under_review;                                // (4)
   }
@@ -73,23 +82,59 @@ Result<std::string> check_public_reason(std::string_view text) {
   return std::string(text);
 }
 
-nlohmann::json to_json(const SittingOutcome& s) {
-  nlohmann::json j{{"sitting_id", s.sitting_id}, {"assessment_id", s.assessment_id}, {"state", outcome_state_name(s.state)}};
-  if (s.state == OutcomeState::void_after_review || s.state == OutcomeState::withheld_identity) {
-    j["public_reason"] = s.public_reason;
+nlohmann::json to_json(const SittingOutcome& s, int version) {
+  const auto state = version < 3 && s.state == OutcomeState::released_after_appeal ? OutcomeState::released : s.state;
+  nlohmann::json j{{"sitting_id", s.sitting_id}, {"assessment_id", s.assessment_id}, {"state", outcome_state_name(state)}};
+  if (is_decided_hold(s.state)) j["public_reason"] = s.public_reason;
+  if (version >= 3) {
+    if (s.appeal) {
+      nlohmann::json a{{"state", s.appeal->state}, {"lodged_wall_ms", s.appeal->lodged_wall_ms}};
+      if (s.appeal->state == "decided") {
+        a["outcome"] = s.appeal->outcome;
+        a["decided_wall_ms"] = s.appeal->decided_wall_ms;
+        a["public_reason"] = s.appeal->public_reason;
+      }
+      j["appeal"] = std::move(a);
+    }
+    if (s.appeal_until_wall_ms) j["appeal_until_wall_ms"] = *s.appeal_until_wall_ms;
   }
   return j;
 }
 
-Result<SittingOutcome> decode_sitting_outcome(protocol::ObjectReader& r) {
+Result<SittingOutcome> decode_sitting_outcome(protocol::ObjectReader& r, int version) {
   SittingOutcome s;
   VIGIL_ASSIGN(s.sitting_id, r.non_empty_string("sitting_id", 128));
   VIGIL_ASSIGN(s.assessment_id, r.non_empty_string("assessment_id", 128));
   VIGIL_ASSIGN(s.state, protocol::read_name(r, "state", k_outcome_state_names, 32));
+  if (version < 3 && s.state == OutcomeState::released_after_appeal) {
+    return fail(r.error("state", "released_after_appeal is a state of version 3"));
+  }
   VIGIL_ASSIGN(auto reason, r.optional_string("public_reason", 4 * k_public_reason_max));
-  const bool decided = s.state == OutcomeState::void_after_review || s.state == OutcomeState::withheld_identity;
-  if (reason && !decided) return fail(r.error("public_reason", "is given only for a void or withheld result"));
+  if (reason && !is_decided_hold(s.state)) return fail(r.error("public_reason", "is given only for a void or withheld result"));
   s.public_reason = reason.value_or("");
+  if (version >= 3) {
+    VIGIL_ASSIGN(auto appeal, r.optional_object("appeal"));
+    if (appeal) {
+      SittingAppeal a;
+      VIGIL_ASSIGN(a.state, appeal->non_empty_string("state", 16));
+      if (a.state != "received" && a.state != "decided") return fail(appeal->error("state", "expected received or decided"));
+      VIGIL_ASSIGN(a.lodged_wall_ms, appeal->integer("lodged_wall_ms"));
+      if (a.state == "decided") {
+        VIGIL_ASSIGN(a.outcome, appeal->non_empty_string("outcome", 16));
+        if (a.outcome != "upheld" && a.outcome != "overturned") {
+          return fail(appeal->error("outcome", "expected upheld or overturned"));
+        }
+        VIGIL_ASSIGN(a.decided_wall_ms, appeal->integer("decided_wall_ms"));
+        VIGIL_ASSIGN(a.public_reason, appeal->string("public_reason", 4 * k_public_reason_max));
+      }
+      VIGIL_TRY(appeal->finish());
+      s.appeal = std::move(a);
+    }
+    VIGIL_ASSIGN(s.appeal_until_wall_ms, r.optional_integer("appeal_until_wall_ms"));
+    if (s.appeal_until_wall_ms && !is_decided_hold(s.state)) {
+      return fail(r.error("appeal_until_wall_ms", "is given only for a void or withheld result"));
+    }
+  }
   VIGIL_TRY(r.finish());
   return s;
 }

@@ -13,7 +13,10 @@
 //      proctors) stands against the sitting. It wins over a release: a decision reached after a
 //      release (a late flag opened a new round) makes that released result void.
 //  (2) withheld_identity: two proctors found that the identity photos do not match the roster.
-//  (3) released: the result was released (met or not met).
+//  (3) released: the result was released (met or not met); released_after_appeal when it was
+//      released after an appeal overturned the decision that had voided or withheld it (issue 16
+//      part 4, docs/RESULTS.md "Appeals"): the decision's hold is lifted, so (1) and (2) no longer
+//      match, and the words say why the result is out after all.
 //  (4) under_review: the sitting was submitted and a proctor review is open or awaits a second
 //      proctor, or an identity check is not decided (open, or awaiting a second proctor). Every
 //      submitted sitting passes through this state: every sitting's identity is checked by a
@@ -21,7 +24,8 @@
 //  (5) not_released: anything else (not submitted, awaiting marking, scored and waiting for the
 //      window's release).
 // Release releases exactly the scored, decided (met / not met) results whose state is
-// not_released.
+// not_released. An appeal that is lodged or being decided changes no state: the appeal has its own
+// status beside the state (shared/results/appeal.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,20 +40,29 @@
 
 namespace vigil::results {
 
-enum class OutcomeState { not_released, under_review, void_after_review, withheld_identity, released };
+enum class OutcomeState { not_released, under_review, void_after_review, withheld_identity, released, released_after_appeal };
 
-inline constexpr Names<OutcomeState, 5> k_outcome_state_names{{{OutcomeState::not_released, "not_released"},
+inline constexpr Names<OutcomeState, 6> k_outcome_state_names{{{OutcomeState::not_released, "not_released"},
                                                                {OutcomeState::under_review, "under_review"},
                                                                {OutcomeState::void_after_review, "void_after_review"},
                                                                {OutcomeState::withheld_identity, "withheld_identity"},
-                                                               {OutcomeState::released, "released"}}};
+                                                               {OutcomeState::released, "released"},
+                                                               {OutcomeState::released_after_appeal, "released_after_appeal"}}};
 std::string_view outcome_state_name(OutcomeState s) noexcept;
 std::optional<OutcomeState> parse_outcome_state(std::string_view s) noexcept;
 
 // The words every page and export uses for a state (docs/RESULTS.md "Outcome states"):
 // "Not yet released", "Withheld: under review", "Void following a review",
-// "Withheld: identity not confirmed", "Released".
+// "Withheld: identity not confirmed", "Released", "Released after an appeal".
 std::string_view outcome_state_label(OutcomeState s) noexcept;
+
+// released and released_after_appeal: the result (and its certificate) reaches the candidate and
+// their council.
+bool is_released(OutcomeState s) noexcept;
+
+// void_after_review and withheld_identity: a decision of two proctors holds the result back, with
+// a public reason; what a candidate may appeal.
+bool is_decided_hold(OutcomeState s) noexcept;
 
 // True for the states in which a result is kept back by a check or a decision: the admin's
 // withheld list (under_review, void_after_review, withheld_identity).
@@ -65,6 +78,7 @@ struct OutcomeFacts {
   bool review_awaiting_second = false;    // an adverse proposal waits for a second proctor
   bool identity_pending = false;          // a submitted session's identity check has no decision yet
   bool identity_awaiting_second = false;  // "does not match" or "cannot tell" waits for a second proctor
+  bool appeal_overturned = false;         // an appeal overturned a decision that held it (schema 14)
 };
 
 // The rule above: the one place a state is decided.
@@ -90,17 +104,35 @@ std::vector<PendingCheck> pending_checks(const OutcomeFacts& f);
 inline constexpr std::size_t k_public_reason_max = 300;
 Result<std::string> check_public_reason(std::string_view text);
 
-// One sitting as the candidate's device receives it (GET /v1/results?v=2, shared/results/released.hpp).
-// public_reason: for void_after_review and withheld_identity only; may be empty for a decision
-// recorded before public reasons existed (schema 12).
+// The candidate's appeal of a sitting, as their device is told it (GET /v1/results?v=3; schema 14,
+// docs/RESULTS.md "Appeals"). received: the programme holds it (lodged, with a reviewer, or with
+// a proposed outcome: the candidate is not told which); decided: upheld (the decision stands) or
+// overturned (the result is released), with the deciding reviewers' public reason.
+struct SittingAppeal {
+  std::string state;              // received | decided
+  std::int64_t lodged_wall_ms = 0;
+  std::string outcome;            // upheld | overturned, once decided
+  std::int64_t decided_wall_ms = 0;
+  std::string public_reason;      // once decided
+  bool operator==(const SittingAppeal&) const = default;
+};
+
+// One sitting as the candidate's device receives it (GET /v1/results?v=2 and v=3,
+// shared/results/released.hpp). public_reason: for void_after_review and withheld_identity only;
+// may be empty for a decision recorded before public reasons existed (schema 12). Version 3 adds
+// released_after_appeal (version 2 says released), the appeal, and until when the decision may be
+// appealed (a void or withheld sitting without an appeal of its decision).
 struct SittingOutcome {
   std::string sitting_id;
   std::string assessment_id;
   OutcomeState state = OutcomeState::not_released;
   std::string public_reason;
+  std::optional<SittingAppeal> appeal;                  // v3
+  std::optional<std::int64_t> appeal_until_wall_ms;     // v3
   bool operator==(const SittingOutcome&) const = default;
 };
-nlohmann::json to_json(const SittingOutcome& s);
-Result<SittingOutcome> decode_sitting_outcome(protocol::ObjectReader& r);
+// version 2: released_after_appeal is sent as released, and no appeal fields.
+nlohmann::json to_json(const SittingOutcome& s, int version = 3);
+Result<SittingOutcome> decode_sitting_outcome(protocol::ObjectReader& r, int version = 3);
 
 }  // namespace vigil::results

@@ -5,6 +5,7 @@
 
 #include "shared/assessment/json.hpp"
 #include "shared/certificate/credential.hpp"
+#include "shared/time/format.hpp"
 
 namespace vigil::results {
 
@@ -49,19 +50,19 @@ json to_json(const std::vector<ReleasedResult>& results) {
   return json{{"v", 1}, {"results", std::move(list)}};
 }
 
-json to_json(const CandidateResults& r) {
+json to_json(const CandidateResults& r, int version) {
   json list = json::array();
   for (const auto& x : r.results) list.push_back(result_json(x));
   json sittings = json::array();
-  for (const auto& s : r.sittings) sittings.push_back(to_json(s));
-  return json{{"v", 2}, {"results", std::move(list)}, {"sittings", std::move(sittings)}};
+  for (const auto& s : r.sittings) sittings.push_back(to_json(s, version));
+  return json{{"v", version}, {"results", std::move(list)}, {"sittings", std::move(sittings)}};
 }
 
 Result<CandidateResults> parse_candidate_results(std::string_view body) {
   return protocol::parse_top<CandidateResults>(body, [](ObjectReader& r) -> Result<CandidateResults> {
     VIGIL_ASSIGN(const auto v, r.integer("v"));
-    if (v != 1 && v != 2) {
-      return fail(Error(Errc::unsupported_version, "results version " + std::to_string(v) + " is not supported (1 or 2)", "v"));
+    if (v < 1 || v > 3) {
+      return fail(Error(Errc::unsupported_version, "results version " + std::to_string(v) + " is not supported (1 to 3)", "v"));
     }
     CandidateResults out;
     VIGIL_ASSIGN(auto list, r.objects("results", 100));
@@ -72,25 +73,25 @@ Result<CandidateResults> parse_candidate_results(std::string_view body) {
     if (v == 1) {
       // An older server's body: every result it sent was released.
       for (const auto& x : out.results) {
-        out.sittings.push_back({x.sitting_id, x.report.assessment_id, OutcomeState::released, {}});
+        out.sittings.push_back({x.sitting_id, x.report.assessment_id, OutcomeState::released, {}, std::nullopt, std::nullopt});
       }
     } else {
       VIGIL_ASSIGN(auto sittings, r.objects("sittings", 100));
       for (auto& e : sittings) {
-        VIGIL_ASSIGN(auto s, decode_sitting_outcome(e));
+        VIGIL_ASSIGN(auto s, decode_sitting_outcome(e, static_cast<int>(v)));
         out.sittings.push_back(std::move(s));
       }
       // (1): a result only for a released sitting, and every released sitting with its result.
       for (const auto& x : out.results) {
         const bool listed = std::any_of(out.sittings.begin(), out.sittings.end(), [&](const SittingOutcome& s) {
-          return s.sitting_id == x.sitting_id && s.state == OutcomeState::released;
+          return s.sitting_id == x.sitting_id && is_released(s.state);
         });
         if (!listed) return fail(r.error("results", "has a result for sitting " + x.sitting_id + ", which is not released"));
       }
       for (const auto& s : out.sittings) {
         const bool has = std::any_of(out.results.begin(), out.results.end(),
                                      [&](const ReleasedResult& x) { return x.sitting_id == s.sitting_id; });
-        if (s.state == OutcomeState::released && !has) {
+        if (is_released(s.state) && !has) {
           return fail(r.error("sittings", "says sitting " + s.sitting_id + " is released but its result is missing"));
         }
       }
@@ -141,8 +142,7 @@ std::string describe(const SittingOutcome& s) {
   std::ostringstream o;
   o << "Assessment " << s.assessment_id << " (sitting " << s.sitting_id << ")\n";
   o << outcome_state_label(s.state);
-  const bool decided = s.state == OutcomeState::void_after_review || s.state == OutcomeState::withheld_identity;
-  if (decided && !s.public_reason.empty()) o << ": " << s.public_reason;
+  if (is_decided_hold(s.state) && !s.public_reason.empty()) o << ": " << s.public_reason;
   o << "\n";
   switch (s.state) {
     case OutcomeState::under_review:
@@ -152,18 +152,39 @@ std::string describe(const SittingOutcome& s) {
       break;
     case OutcomeState::void_after_review:
       o << "Two proctors reviewed your sitting and decided that its result cannot stand. No result or certificate "
-           "will be issued for this sitting. Your endorsing manager can see this decision and its reason; talk to "
-           "them if you think it is wrong.\n";
+           "will be issued for this sitting unless an appeal overturns the decision. Your endorsing manager can see "
+           "this decision and its reason.\n";
       break;
     case OutcomeState::withheld_identity:
       o << "Two proctors compared the photos taken at the start of your sitting with the name you were endorsed "
            "under and could not confirm that they show you, so your result is withheld. Your endorsing manager can "
-           "see this decision and its reason; talk to them if you think it is wrong.\n";
+           "see this decision and its reason.\n";
       break;
     case OutcomeState::not_released:
       o << "Results are released for everyone in an assessment window at once; your council will tell you when.\n";
       break;
-    case OutcomeState::released: break;
+    case OutcomeState::released:
+    case OutcomeState::released_after_appeal: break;
+  }
+  o << describe_appeal(s);
+  return o.str();
+}
+
+std::string describe_appeal(const SittingOutcome& s) {
+  std::ostringstream o;
+  if (s.appeal && s.appeal->state == "decided") {
+    o << "Appeal decided on " << time::utc_date(s.appeal->decided_wall_ms) << ": "
+      << (s.appeal->outcome == "overturned" ? "the decision is overturned and your result is released"
+                                            : "the decision stands");
+    if (!s.appeal->public_reason.empty()) o << ". " << s.appeal->public_reason;
+    o << "\n";
+  } else if (s.appeal) {
+    o << "Appeal received on " << time::utc_date(s.appeal->lodged_wall_ms)
+      << ": a reviewer who took no part in the decision is looking at it, and a second person must agree with the "
+         "outcome.\n";
+  } else if (s.appeal_until_wall_ms) {
+    o << "You may appeal this decision until " << time::utc_date(*s.appeal_until_wall_ms - 1)
+      << " (end of the day, UTC), on your result page (vigil-client start, then Your result).\n";
   }
   return o.str();
 }

@@ -9,10 +9,16 @@
 //                          "next_steps":str,"certificate":{Credential}?}]}
 //   v2: {"v":2,"results":[... as v1 ...],
 //        "sittings":[{"sitting_id","assessment_id","state","public_reason"?}]}
+//   v3 (?v=3, issue 16 part 4): as v2, and each sittings entry may carry
+//        "appeal":{"state":"received"|"decided","lodged_wall_ms",
+//                  "outcome"?,"decided_wall_ms"?,"public_reason"?}
+//        and "appeal_until_wall_ms" (a void or withheld result whose decision may still be
+//        appealed); state may be released_after_appeal (v2 says released).
 //
 // Invariants of a v2 body (checked when it is read):
-//  (1) every released result has a sittings entry whose state is "released", and every
-//      "released" entry has its result: a void result's scores never reach the device;
+//  (1) every released result has a sittings entry whose state is "released" (or
+//      "released_after_appeal"), and every such entry has its result: a void result's scores never
+//      reach the device;
 //  (2) public_reason only on void_after_review and withheld_identity entries.
 // A v1 body (an older server, or the copy a client kept before it was upgraded) is read as v2
 // with one "released" entry per result.
@@ -47,8 +53,8 @@ struct CandidateResults {
 };
 
 nlohmann::json to_json(const std::vector<ReleasedResult>& results);  // v1
-nlohmann::json to_json(const CandidateResults& r);                   // v2
-// v1 or v2, strict; a certificate that is not a readable credential is an error naming the field.
+nlohmann::json to_json(const CandidateResults& r, int version = 3);  // v2 or v3
+// v1, v2 or v3, strict; a certificate that is not a readable credential is an error naming the field.
 Result<CandidateResults> parse_candidate_results(std::string_view body);
 // The released results of a v1 or v2 body.
 Result<std::vector<ReleasedResult>> parse_released_results(std::string_view body);
@@ -59,5 +65,9 @@ std::string describe(const ReleasedResult& r);
 // (outcome_state_label), the public reason of a void or withheld one, and what it means
 // (docs/RESULTS.md "Outcome states").
 std::string describe(const SittingOutcome& s);
+// The appeal line of a sitting (shared/results/outcome.hpp SittingAppeal): received, decided
+// (upheld or overturned, with the reviewers' public reason), or until when one may be lodged;
+// empty when none applies.
+std::string describe_appeal(const SittingOutcome& s);
 
 }  // namespace vigil::results

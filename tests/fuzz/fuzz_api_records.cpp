@@ -26,6 +26,7 @@
 
 #include "server/device/api.hpp"
 #include "server/home/server_home.hpp"
+#include "server/storage/appeals_repository.hpp"
 #include "server/storage/equalities_repository.hpp"
 #include "server/storage/results_sqlite_repository.hpp"
 #include "server/storage/sqlite_repository.hpp"
@@ -60,6 +61,7 @@ struct World {
   // here the database is recreated per generation inside one home).
   std::unique_ptr<srv::SqliteResultsRepository> results;
   std::unique_ptr<srv::SqliteEqualitiesRepository> equalities;
+  std::unique_ptr<srv::SqliteAppealRepository> appeals;
   std::unique_ptr<srv::Api> api;
   std::string known_blob_hex;
   std::uint64_t inputs = 0;
@@ -90,6 +92,7 @@ void must(Status r, const char* what) {
 
 void open_database(World& w) {
   w.api.reset();
+  w.appeals.reset();
   w.equalities.reset();
   w.results.reset();
   w.repo.reset();
@@ -112,7 +115,8 @@ void open_database(World& w) {
   must(w.repo->revoke_device(fuzz::k_revoked_device, "fuzz", now), "revoking the second device");
   w.results = std::make_unique<srv::SqliteResultsRepository>(*w.repo);
   w.equalities = std::make_unique<srv::SqliteEqualitiesRepository>(*w.repo);
-  w.api = std::make_unique<srv::Api>(*w.repo, w.home.keys, w.clock, srv::ApiDeps{*w.results, *w.equalities});
+  w.appeals = std::make_unique<srv::SqliteAppealRepository>(*w.repo);
+  w.api = std::make_unique<srv::Api>(*w.repo, w.home.keys, w.clock, srv::ApiDeps{*w.results, *w.equalities, *w.appeals});
 }
 
 std::uintmax_t database_bytes(const World& w) {

@@ -11,6 +11,9 @@
 //                    [--flags-hours-ago H]
 // --flags-hours-ago: the flags' times are H hours before now, as a device that sat offline and
 // synced later reports them (the workload tests' overdue review).
+//                    [--answers answers.json]
+// --answers: a JSON object of item id -> answer value ({"choice":2}), each saved as an answer.saved
+// record before the submission, so that the sitting scores as a real candidate's would.
 // Prints one JSON line: {"device_id":"...","session_id":"...","flags":N}.
 #include <chrono>
 #include <fstream>
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--id-photo", id_file);
   app.add_flag("--no-submit", no_submit);
   app.add_option("--flags-hours-ago", flags_hours_ago)->check(CLI::Range(0, 24 * 366));
+  std::string answers_file;
+  app.add_option("--answers", answers_file);
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream tin(trust_file, std::ios::binary);
@@ -119,6 +124,11 @@ int main(int argc, char** argv) {
     const json ended{{"flag_id", "f" + std::to_string(i + 1)}, {"end_mono_ms", 1000 * i + 500}, {"end_wall_ms", now + 4000},
                      {"peak_confidence", 0.97}};
     check(s.record_event(session, "flag.ended", ended.dump()), "flag.ended");
+  }
+  if (!answers_file.empty()) {
+    const auto answers = json::parse(read_file(answers_file), nullptr, false);
+    if (!answers.is_object()) return failed("reading the answers", Error(Errc::invalid_argument, "not a JSON object"));
+    for (const auto& e : answers.items()) check(s.save_answer(session, e.key(), e.value().dump()), "saving an answer");
   }
   if (!no_submit) check(s.submit_session(session), "submitting");
 

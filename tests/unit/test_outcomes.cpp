@@ -14,9 +14,12 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <nlohmann/json.hpp>
 
+#include "server/home/issuer_keys.hpp"
 #include "server/results/outcome.hpp"
 #include "server/results/resits.hpp"
 #include "server/results/results.hpp"
+#include "shared/certificate/credential.hpp"
+#include "shared/results/appeal.hpp"
 #include "shared/results/released.hpp"
 #include "tests/support/server_world.hpp"
 #include "tests/support/staff_device.hpp"
@@ -182,12 +185,13 @@ struct Scene {
 
 TEST_CASE("the SQL of the completion status decides states by the same rule as the results layer") {
   World w;
-  for (unsigned bits = 0; bits < 256; ++bits) {
+  // Nine facts since schema 14 (appeal_overturned): all 512 combinations.
+  for (unsigned bits = 0; bits < 512; ++bits) {
     std::string args;
-    for (unsigned i = 0; i < 8; ++i) args += std::string(i ? ", " : "") + ((bits >> i) & 1 ? "1" : "0");
+    for (unsigned i = 0; i < 9; ++i) args += std::string(i ? ", " : "") + ((bits >> i) & 1 ? "1" : "0");
     const auto sql = w.repo->db().query_text("SELECT vigil_outcome_state(" + args + ")").value();
-    const results::OutcomeFacts f{(bits & 1) != 0,  (bits & 2) != 0,  (bits & 4) != 0,  (bits & 8) != 0,
-                                  (bits & 16) != 0, (bits & 32) != 0, (bits & 64) != 0, (bits & 128) != 0};
+    const results::OutcomeFacts f{(bits & 1) != 0,  (bits & 2) != 0,  (bits & 4) != 0,   (bits & 8) != 0,  (bits & 16) != 0,
+                                  (bits & 32) != 0, (bits & 64) != 0, (bits & 128) != 0, (bits & 256) != 0};
     INFO(bits);
     REQUIRE(sql);
     CHECK(*sql == results::outcome_state_name(results::outcome_state(f)));
@@ -254,7 +258,7 @@ TEST_CASE("the candidate's device is told each sitting's state and public reason
   // Version 1, for older clients: released results only, as before.
   CHECK(results::parse_released_results(w.device_results(s.released, "").body).value().size() == 1);
   CHECK(results::parse_released_results(w.device_results(s.voided, "").body).value().empty());
-  CHECK(w.device_results(s.voided, "3").status == 400);
+  CHECK(w.device_results(s.voided, "4").status == 400);
 }
 
 TEST_CASE("a released result that two proctors later find void is void everywhere, without a new certificate") {
@@ -422,4 +426,219 @@ TEST_CASE("migration 12 withholds the sittings of adverse outcomes decided befor
   CHECK(row.void_wall_ms == 50);
   CHECK(row.void_reason.empty());
   CHECK(results::outcome_state(row.facts) == OutcomeState::void_after_review);
+}
+
+// ---- Issue 16 part 4: appeals (server/results/appeals.hpp, schema 14) ----------------------------
+
+namespace {
+
+// The Scene with two more proctors, C and D, who took no part in any decision; the device of a
+// sitting posts appeals as the candidate's client does.
+struct AppealScene : Scene {
+  std::int64_t c = 0, d = 0;
+  Browser proctor_c, proctor_d;
+  AppealScene() {
+    c = w.add_user("c@proctors.example.org", "proctor");
+    proctor_c = w.login("c@proctors.example.org");
+    d = w.add_user("d@proctors.example.org", "proctor");
+    proctor_d = w.login("d@proctors.example.org");
+  }
+  // POST /v1/sittings/{sitting}/appeal from `from`'s device.
+  HttpResponse lodge(const World::Sat& from, const std::string& sitting, const std::string& request_id,
+                     const std::string& reason = "I was alone; the second face is a photograph on the wall.") {
+    HttpRequest req;
+    req.method = "POST";
+    req.target = "/v1/sittings/" + sitting + "/appeal";
+    req.headers["Content-Type"] = "application/json";
+    req.body = results::to_json(results::AppealRequest{request_id, reason, w.clock.wall_ms()}).dump();
+    const auto r = w.api->handle(req, PeerIdentity{true, from.device->id, from.device->serial, "127.0.0.1"});
+    INFO(req.target << " -> " << r.status << " " << r.body);
+    return r;
+  }
+  std::int64_t appeal_id_of(const World::Sat& s) {
+    return w.repo->db().query_int("SELECT appeal_id FROM appeals WHERE sitting_id = '" + s.sitting + "'").value();
+  }
+  HttpResponse decide(std::int64_t appeal, const std::string& outcome, const Browser& who, const std::string& reason) {
+    return w.post("/staff/api/appeals/" + std::to_string(appeal) + "/decision",
+                  json{{"outcome", outcome}, {"note", std::string(k_note) + " appeal"}, {"public_reason", reason}}, who);
+  }
+  HttpResponse assign(std::int64_t appeal, std::int64_t reviewer, std::int64_t second) {
+    json body{{"reviewer_id", reviewer}};
+    if (second) body["second_reviewer_id"] = second;
+    return w.post("/staff/api/appeals/" + std::to_string(appeal) + "/assign", body, w.admin);
+  }
+};
+
+constexpr const char* k_request = "0123456789abcdef0123456789abcdef";
+
+}  // namespace
+
+TEST_CASE("appeals: only the candidate's own device, only a void or withheld result, within the period, once per decision") {
+  AppealScene s;
+  auto& w = s.w;
+  // Another candidate's device cannot appeal Vera's result (nor can it learn whether the sitting
+  // exists): 403, audited, nothing written.
+  const auto cross = s.lodge(s.released, s.voided.sitting, k_request);
+  CHECK(cross.status == 403);
+  CHECK(body_of(cross)["error"]["field"] == "sitting");
+  CHECK(s.lodge(s.released, "no-such-sitting", "1111111111111111").status == 403);
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM appeals").value() == 0);
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM audit_log WHERE action = 'device.refused' AND detail LIKE '%appeal of sitting " +
+                               s.voided.sitting + "%'").value() == 1);
+  // Only a decision of two proctors is appealed: not a released result, not one under review.
+  CHECK_THAT(s.lodge(s.released, s.released.sitting, "2222222222222222").body, ContainsSubstring("this one is: Released"));
+  CHECK(s.lodge(s.review, s.review.sitting, "3333333333333333").status == 409);
+  // Vera appeals; the same request again finds the same appeal; a second one is refused while open.
+  const auto lodged = s.lodge(s.voided, s.voided.sitting, k_request);
+  REQUIRE(lodged.status == 201);
+  CHECK(body_of(lodged)["appeal"]["state"] == "received");
+  CHECK(s.lodge(s.voided, s.voided.sitting, k_request).status == 200);
+  const auto again = s.lodge(s.voided, s.voided.sitting, "4444444444444444");
+  CHECK(again.status == 409);
+  CHECK_THAT(again.body, ContainsSubstring("already open"));
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM appeals").value() == 1);
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM audit_log WHERE action = 'appeal.lodge'").value() == 1);
+  // The device is told it, and until when Ivan may still appeal (28 days, config.json's default).
+  const auto v3 = results::parse_candidate_results(w.device_results(s.voided, "3").body).value();
+  REQUIRE(v3.sittings.size() == 1);
+  REQUIRE(v3.sittings[0].appeal);
+  CHECK(v3.sittings[0].appeal->state == "received");
+  CHECK_FALSE(v3.sittings[0].appeal_until_wall_ms);
+  const auto ivan = results::parse_candidate_results(w.device_results(s.identity, "3").body).value();
+  REQUIRE(ivan.sittings[0].appeal_until_wall_ms);
+  const auto until = *ivan.sittings[0].appeal_until_wall_ms;
+  CHECK(until > w.clock.wall_ms() + 28LL * 86'400'000 - 86'400'000);
+  CHECK(until <= w.clock.wall_ms() + 29LL * 86'400'000);
+  // Ivan is late by a second: refused, with the last day in the message.
+  w.clock.advance_ms(until - w.clock.wall_ms());
+  const auto late = s.lodge(s.identity, s.identity.sitting, "5555555555555555");
+  CHECK(late.status == 409);
+  CHECK_THAT(late.body, ContainsSubstring("the period for appealing this decision ended"));
+  CHECK_THAT(late.body, ContainsSubstring("within 28 days of the decision"));
+}
+
+TEST_CASE("appeals: only proctors who took no part in the decision are offered, and the server and the schema refuse the others") {
+  AppealScene s;
+  auto& w = s.w;
+  REQUIRE(s.lodge(s.voided, s.voided.sitting, k_request).status == 201);
+  const auto id = s.appeal_id_of(s.voided);
+  // A and B decided Vera's review (and her identity check): only C and D are offered.
+  const auto list = w.get("/staff/api/appeals", w.admin);
+  REQUIRE(list["appeals"].size() == 1);
+  CHECK(list["appeals"][0]["eligible_reviewers"] == json::array({s.c, s.d}));
+  CHECK(list["appeals"][0]["full_name"] == "Vera Void");
+  for (const auto& [reviewer, second] : {std::pair{w.a, s.c}, std::pair{s.c, w.b}, std::pair{s.c, s.c}}) {
+    const auto r = s.assign(id, reviewer, second);
+    CHECK((r.status == 409 || r.status == 400));
+  }
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM appeals WHERE reviewer_id IS NOT NULL").value() == 0);
+  // The schema refuses them whatever calls it.
+  CHECK_FALSE(w.repo->db().exec("UPDATE appeals SET reviewer_id = " + std::to_string(w.a) + ", state = 'assigned'"));
+  CHECK_FALSE(w.repo->db().exec("INSERT INTO appeal_decisions(appeal_id, staff_id, stage, outcome, public_reason, note, wall_ms) "
+                                "VALUES (" + std::to_string(id) + ", " + std::to_string(w.b) + ", 1, 'overturned', 'x', 'y', 1)"));
+  // A proctor cannot assign, nor open an appeal not assigned to them.
+  CHECK(w.post("/staff/api/appeals/" + std::to_string(id) + "/assign", json{{"reviewer_id", s.c}}, s.proctor_c).status == 403);
+  CHECK(w.call("GET", "/staff/api/appeals/" + std::to_string(id), "", &s.proctor_c).status == 403);
+  CHECK(w.call("GET", "/staff/api/appeals/" + std::to_string(id), "", &w.manager).status == 403);
+  REQUIRE(s.assign(id, s.c, s.d).status == 200);
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM audit_log WHERE action = 'appeal.assign'").value() == 1);
+  // Now C sees the appeal, the candidate's words and the decision's public reason; A does not.
+  const auto page = w.get("/staff/api/appeals/" + std::to_string(id), s.proctor_c);
+  CHECK(page["reason"] == "I was alone; the second face is a photograph on the wall.");
+  CHECK(page["public_reason_now"] == k_void_reason);
+  CHECK(page["evidence_for_you"] == true);
+  REQUIRE(page["reviews"].size() == 1);
+  CHECK(page["reviews"][0]["decisions"].size() == 2);
+  CHECK(w.call("GET", "/staff/api/appeals/" + std::to_string(id), "", &w.proctor_a).status == 403);
+  CHECK(w.get("/staff/api/appeals", s.proctor_c)["appeals"].size() == 1);
+  CHECK(w.get("/staff/api/appeals", w.proctor_a)["appeals"].empty());
+}
+
+TEST_CASE("appeals: two people decide; the proposer cannot confirm; a disagreement goes back; overturned releases with a certificate that verifies") {
+  AppealScene s;
+  auto& w = s.w;
+  REQUIRE(s.lodge(s.voided, s.voided.sitting, k_request).status == 201);
+  const auto id = s.appeal_id_of(s.voided);
+  const std::string overturn = "The evidence does not show a breach of the rules: the decision is overturned.";
+  // Nobody decides before an assignment (the appeal is nobody's yet); then a disagreement sends it
+  // back for two others.
+  CHECK(s.decide(id, "overturned", s.proctor_c, overturn).status == 403);
+  REQUIRE(s.assign(id, s.c, s.d).status == 200);
+  CHECK(s.decide(id, "overturned", s.proctor_d, overturn).status == 403);   // the second cannot propose
+  CHECK(s.decide(id, "maybe", s.proctor_c, overturn).status == 400);
+  CHECK(w.post("/staff/api/appeals/" + std::to_string(id) + "/decision",
+               json{{"outcome", "overturned"}, {"note", "n"}}, s.proctor_c).status == 400);   // no public reason
+  REQUIRE(body_of(s.decide(id, "overturned", s.proctor_c, overturn))["state"] == "proposed");
+  CHECK(s.decide(id, "overturned", s.proctor_c, overturn).status == 409);   // not their own proposal
+  CHECK(body_of(s.decide(id, "upheld", s.proctor_d, "It stands."))["state"] == "lodged");
+  CHECK(w.state_of(s.voided) == OutcomeState::void_after_review);
+  // C and D have decided on it: only E and F may be assigned now.
+  CHECK(s.assign(id, s.c, 0).status == 409);
+  const auto e = w.add_user("e@proctors.example.org", "proctor");
+  const auto f = w.add_user("f@proctors.example.org", "proctor");
+  const auto proctor_e = w.login("e@proctors.example.org");
+  const auto proctor_f = w.login("f@proctors.example.org");
+  REQUIRE(s.assign(id, e, f).status == 200);
+  REQUIRE(body_of(s.decide(id, "overturned", proctor_e, overturn))["state"] == "proposed");
+  const auto page = w.get("/staff/api/appeals/" + std::to_string(id), proctor_f);
+  CHECK(page["proposed_public_reason"] == overturn);
+  const auto decided = body_of(s.decide(id, "overturned", proctor_f, overturn));
+  CHECK(decided["state"] == "decided");
+  CHECK(decided["released"] == true);
+  CHECK(decided["certificate_issued"] == true);
+  // Final: nothing more is recorded, and the schema refuses a change.
+  CHECK(s.decide(id, "upheld", proctor_f, "x").status == 409);
+  CHECK_FALSE(w.repo->db().exec("UPDATE appeals SET outcome = 'upheld' WHERE appeal_id = " + std::to_string(id)));
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM appeal_decisions").value() == 4);
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM audit_log WHERE action = 'appeal.decide'").value() == 4);
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM withheld_results WHERE lifted_by_appeal = " + std::to_string(id)).value() == 1);
+
+  // Released after an appeal, everywhere; the certificate verifies offline.
+  CHECK(w.state_of(s.voided) == OutcomeState::released_after_appeal);
+  const auto v3 = results::parse_candidate_results(w.device_results(s.voided, "3").body).value();
+  REQUIRE(v3.results.size() == 1);
+  REQUIRE(v3.results[0].certificate);
+  CHECK(v3.sittings[0].state == OutcomeState::released_after_appeal);
+  CHECK(v3.sittings[0].appeal->outcome == "overturned");
+  CHECK(v3.sittings[0].appeal->public_reason == overturn);
+  CHECK(results::parse_candidate_results(w.device_results(s.voided, "2").body).value().sittings[0].state == OutcomeState::released);
+  const auto keys = srv::load_issuer_keys(w.home.dir, w.clock.wall_ms()).value();
+  CHECK(certificate::verify_credential(*v3.results[0].certificate, keys, std::nullopt, w.clock.wall_ms()).ok());
+  const auto row = w.status_row(s.voided.candidate);
+  CHECK(row["status"] == "result_released");
+  CHECK(row["appeal"] == "overturned");
+  CHECK(row["outcome"] == "met");
+  const auto council = w.get("/staff/api/councils/own/results", w.manager).dump();
+  CHECK_THAT(council, ContainsSubstring("released_after_appeal"));
+  CHECK(council.find(k_note) == std::string::npos);
+  // A later decision against the same sitting (a late flag, a new round) voids it again.
+  s.voided.device->flag("f-late", "multi_face", "high", 0.9);
+  w.adverse_review(s.voided, "breach", "Someone helped.", "Someone helped after all.");
+  CHECK(w.state_of(s.voided) == OutcomeState::void_after_review);
+}
+
+TEST_CASE("appeals: upheld keeps the result void with its reason, and says so to the candidate and the council") {
+  AppealScene s;
+  auto& w = s.w;
+  REQUIRE(s.lodge(s.identity, s.identity.sitting, k_request).status == 201);
+  const auto id = s.appeal_id_of(s.identity);
+  REQUIRE(s.assign(id, s.c, s.d).status == 200);
+  const std::string stands = "The photos do not show the endorsed candidate: the decision stands.";
+  REQUIRE(body_of(s.decide(id, "upheld", s.proctor_c, stands))["state"] == "proposed");
+  const auto decided = body_of(s.decide(id, "upheld", s.proctor_d, stands));
+  CHECK(decided["state"] == "decided");
+  CHECK_FALSE(decided.contains("released"));
+  CHECK(w.state_of(s.identity) == OutcomeState::withheld_identity);
+  const auto v3 = results::parse_candidate_results(w.device_results(s.identity, "3").body).value();
+  CHECK(v3.results.empty());
+  CHECK(v3.sittings[0].public_reason == k_identity_reason);
+  CHECK(v3.sittings[0].appeal->outcome == "upheld");
+  CHECK(v3.sittings[0].appeal->public_reason == stands);
+  CHECK_FALSE(v3.sittings[0].appeal_until_wall_ms);   // decided once: final
+  CHECK(s.lodge(s.identity, s.identity.sitting, "6666666666666666").status == 409);
+  const auto row = w.status_row(s.identity.candidate);
+  CHECK(row["status"] == "withheld_identity");
+  CHECK(row["appeal"] == "upheld");
+  CHECK(w.repo->db().query_int("SELECT count(*) FROM withheld_results WHERE lifted_wall_ms IS NOT NULL").value() == 0);
+  CHECK_FALSE(srv::issue_certificate(*w.repo, *w.results, *w.server->signer(), s.identity.sitting, w.clock));
 }

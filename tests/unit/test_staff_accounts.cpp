@@ -143,7 +143,7 @@ TEST_CASE("a first sign-in with a one-time password reaches nothing until the us
     for (const auto& [k, v] : std::map<std::string, std::string>{{"{user}", "1"}, {"{council}", "own"}, {"{candidate}", "c"},
                                                                  {"{device}", "d"}, {"{session}", "s"}, {"{sha}", "a"},
                                                                  {"{flag}", "1"}, {"{assessment}", "w"}, {"{script}", "x"},
-                                                                 {"{which}", "face"}}) {
+                                                                 {"{which}", "face"}, {"{appeal}", "1"}}) {
       for (auto at = path.find(k); at != std::string::npos; at = path.find(k)) path.replace(at, k.size(), v);
     }
     const auto res = w.call(e.method, path, "{}", &b);

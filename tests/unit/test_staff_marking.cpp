@@ -214,7 +214,8 @@ TEST_CASE("only assessors mark, only programme admins see progress, and assessor
   std::vector<std::pair<std::string, std::string>> others;
   const std::map<std::string, std::string> sample = {
       {"{user}", "1"}, {"{council}", "council-harbourside"}, {"{candidate}", "cand-AL1"}, {"{device}", "dev"},
-      {"{session}", "sess"}, {"{sha}", "abc"}, {"{flag}", "1"}, {"{assessment}", "practitioner-test"}, {"{which}", "face"}};
+      {"{session}", "sess"}, {"{sha}", "abc"}, {"{flag}", "1"}, {"{assessment}", "practitioner-test"}, {"{which}", "face"},
+      {"{appeal}", "1"}};
   for (const auto& e : srv::staff_endpoints()) {
     if (e.permission == srv::Permission::signed_in || e.permission == srv::Permission::account ||
         e.permission == srv::Permission::marking) {

@@ -77,8 +77,13 @@
   // "Result released" says which; a resit shows its attempt (docs/RESULTS.md "Not met, and re-endorsement").
   function statusText(c) {
     let text = STATUS[c.status] || c.status;
+    if (c.status === 'result_released' && c.appeal === 'overturned') text += ' after an appeal';
     if (c.status === 'result_released' && c.outcome) text += c.outcome === 'met' ? ': met' : c.reendorsed ? ': not met — re-endorsed for a resit' : ': not met';
     if ((c.status === 'void_after_review' || c.status === 'withheld_identity') && c.public_reason) text += ': ' + c.public_reason;
+    // The candidate's appeal of the decision (docs/STAFF.md "Appeals").
+    if ((c.status === 'void_after_review' || c.status === 'withheld_identity') && c.appeal) {
+      text += c.appeal === 'open' ? ' — appeal received, being reviewed' : c.appeal === 'upheld' ? ' — appeal decided: the decision stands' : '';
+    }
     if (c.attempt > 1) text += ` (attempt ${c.attempt})`;
     return text;
   }

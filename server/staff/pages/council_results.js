@@ -45,14 +45,16 @@ const CouncilResults = (() => {
 
   // A sitting without a released result: its state's words and, for a decision, the public reason.
   function state(r) {
-    return [h('strong', {}, r.state_label), r.public_reason ? ': ' + r.public_reason : '', r.since ? ` (since ${r.since})` : ''];
+    const appeal = r.appeal ? (r.appeal.state === 'decided' ? ` Appeal decided: ${r.appeal.outcome === 'upheld' ? 'the decision stands' : 'overturned'}.`
+      : ' Appeal received, being reviewed.') : '';
+    return [h('strong', {}, r.state_label), r.public_reason ? ': ' + r.public_reason : '', r.since ? ` (since ${r.since})` : '', appeal];
   }
 
   async function load() {
     const { results } = await api('GET', 'councils/' + encodeURIComponent(council) + '/results');
-    document.querySelector('#results tbody').replaceChildren(...results.map((r) => (r.state === 'released' ? h('tr', {},
+    document.querySelector('#results tbody').replaceChildren(...results.map((r) => (r.state === 'released' || r.state === 'released_after_appeal' ? h('tr', {},
       h('th', { scope: 'row' }, r.full_name), h('td', {}, r.assessment_id), h('td', {}, String(r.attempt)),
-      h('td', {}, OUTCOME[r.outcome] || r.outcome), h('td', {}, r.released), h('td', {}, `${r.overall.percent}%`),
+      h('td', {}, (OUTCOME[r.outcome] || r.outcome) + (r.state === 'released_after_appeal' ? ' (released after an appeal)' : '')), h('td', {}, r.released), h('td', {}, `${r.overall.percent}%`),
       h('td', {}, stages(r)), h('td', {}, areas(r)), h('td', {}, action(r)))
       : h('tr', { class: 'withheld', 'data-state': r.state },
         h('th', { scope: 'row' }, r.full_name), h('td', {}, r.assessment_id), h('td', {}, String(r.attempt)),

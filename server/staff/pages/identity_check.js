@@ -11,26 +11,13 @@
   ];
   // Programme admins follow a check from a withheld result: its state and decisions, never its photos.
   const me = await Vigil.start(['proctor', 'programme_admin']);
-  const preset = document.getElementById('decide-public-preset');
-  preset.append(...PUBLIC_REASONS.map((r) => h('option', { value: r }, r)));
-  preset.addEventListener('change', () => { if (preset.value) document.getElementById('decide-public').value = preset.value; });
+  Vigil.publicReasonPresets(PUBLIC_REASONS);
   const params = new URLSearchParams(location.search);
   const path = `identity/${encodeURIComponent(params.get('d') || '')}/${encodeURIComponent(params.get('s') || '')}`;
 
   // Each picture is fetched by the page (the server opens it for this request only) and shown from
   // memory; nothing is kept once the page is left.
-  async function picture(which, alt, caption) {
-    const figure = h('figure', {});
-    try {
-      const res = await fetch('/staff/api/' + path + '/photos/' + which, { credentials: 'same-origin' });
-      if (!res.ok) { const d = await res.json(); throw new Error(d.error.message); }
-      figure.append(h('img', { src: URL.createObjectURL(await res.blob()), alt }));
-    } catch (e) {
-      figure.append(h('p', { class: 'message error' }, `Could not show the ${caption.toLowerCase()}: ${e.message}`));
-    }
-    figure.append(h('figcaption', {}, caption));
-    return figure;
-  }
+  function picture(which, alt, caption) { return Vigil.picture(path + '/photos/' + which, alt, caption); }
 
   async function load() {
     let d;

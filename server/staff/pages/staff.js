@@ -107,6 +107,7 @@ const Vigil = (() => {
     if (me.role === 'programme_admin') links.push(['Administration', '/staff/admin.html'], ['Councils', '/staff/council.html'], ['Review queue', '/staff/review.html']);
     if (me.role === 'proctor') links.push(['My work', '/staff/my_work.html']);
     if (me.role === 'programme_admin' || me.role === 'proctor') links.push(['Identity checks', '/staff/identity.html']);
+    if (me.role === 'programme_admin' || me.role === 'proctor') links.push(['Appeals', '/staff/appeals.html']);
     if (me.role === 'programme_admin') links.push(['Workload', '/staff/workload.html'], ['Results', '/staff/results.html']);
     if (me.role === 'council_manager') links.push(['Your candidates', '/staff/council.html']);
     if (me.role === 'proctor') links.push(['Review queue', '/staff/review.html']);
@@ -195,5 +196,28 @@ const Vigil = (() => {
     });
   }
 
-  return { h, api, say, when, age, due, workTitle, workLink, partText, targetsText, start, startQueue, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
+  // An image the server opens for this request only (an identity photo, a thumbnail, evidence),
+  // fetched by the page and shown from memory, in a figure with its caption; a failure says why.
+  async function picture(apiPath, alt, caption) {
+    const figure = h('figure', {});
+    try {
+      const res = await fetch('/staff/api/' + apiPath, { credentials: 'same-origin' });
+      if (!res.ok) { const d = await res.json(); throw new Error(d.error.message); }
+      figure.append(h('img', { src: URL.createObjectURL(await res.blob()), alt }));
+    } catch (e) {
+      figure.append(h('p', { class: 'message error' }, `Could not show the ${caption.toLowerCase()}: ${e.message}`));
+    }
+    figure.append(h('figcaption', {}, caption));
+    return figure;
+  }
+
+  // Fills a decision form's "standard wording" select (#decide-public-preset) with `reasons`;
+  // choosing one puts it in the public reason field (#decide-public) to keep or reword.
+  function publicReasonPresets(reasons) {
+    const preset = document.getElementById('decide-public-preset');
+    preset.append(...reasons.map((r) => h('option', { value: r }, r)));
+    preset.addEventListener('change', () => { if (preset.value) document.getElementById('decide-public').value = preset.value; });
+  }
+
+  return { h, api, say, when, age, due, workTitle, workLink, partText, targetsText, start, picture, publicReasonPresets, startQueue, homes, labels, queueKeys, get me() { return me; }, setCsrf(t) { csrf = t; } };
 })();
