@@ -38,7 +38,7 @@ TEST_CASE("every staff page is served whole: the layout's head, skip link and la
                                       {"identity_check.html", "Identity check – Vigil"},
                                       {"withheld.html", "Withheld results – Vigil"},
                                       {"my_work.html", "My work – Vigil"},
-                                      {"workload.html", "Workload – Vigil"}},
+                                      {"workload.html", "Workload – Vigil"},
                                       {"appeals.html", "Appeals – Vigil"},
                                       {"appeal.html", "Appeal – Vigil"}});
   // Each page still loads its own script after the shared one.
