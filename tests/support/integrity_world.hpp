@@ -187,13 +187,14 @@ inline int knowledge_raw(const RunResult& scored) {
 }
 
 // The identity step as client/ui/ui_api.cpp records it: each photo sealed to the server's evidence
-// key and stored as a blob, and the identity.checked record naming both ("<kind> of <sitting>").
+// key with the sitting's session id as context and stored as a blob, and the identity.checked
+// record naming both ("<kind> of <sitting>").
 inline void take_identity_photos(Device& d, const std::string& sitting) {
   const auto enrolment = d.store->enrolment().value().value();
   json photos{{"consent", "human"}};
   for (const std::string kind : {"face", "id"}) {
     const std::string jpeg = "\xFF\xD8\xFF " + kind + " of " + sitting;
-    auto sealed = crypto::seal(enrolment.evidence_public_key, as_bytes(jpeg)).value();
+    auto sealed = crypto::seal(enrolment.evidence_public_key, as_bytes(jpeg), as_bytes(sitting)).value();
     photos[kind + "_photo"] = to_hex(d.store->add_blob(sitting, sealed, store::OutboxPriority::submission).value());
   }
   REQUIRE(d.store->record_event(sitting, "identity.checked", photos.dump(), store::OutboxPriority::submission));
