@@ -207,7 +207,7 @@ test('consequences of a review: breach, appeal overturned by two others with a c
     assert.deepEqual(offered.sort(), ['Cara Proctor', 'Dev Proctor']);
     await checkAccessibility(adminPage, 'appeals list, waiting for a reviewer');
     await appealRow.getByLabel('Reviewer for the appeal of Fiona Flagged', { exact: true }).selectOption({ label: 'Cara Proctor' });
-    await appealRow.getByLabel('Second reviewer for the appeal of Fiona Flagged').selectOption({ label: 'Dev Proctor' });
+    await appealRow.getByLabel('Second reviewer for the appeal of Fiona Flagged', { exact: true }).selectOption({ label: 'Dev Proctor' });
     await appealRow.getByRole('button', { name: 'Assign the appeal of Fiona Flagged' }).click();
     await adminPage.getByText('Appeal of Fiona Flagged: reviewer Cara Proctor, second reviewer Dev Proctor.').waitFor();
     await appealRow.getByRole('link', { name: /Fiona Flagged/ }).click();

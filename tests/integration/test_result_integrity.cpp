@@ -28,19 +28,8 @@
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_server.hpp"
 
-using Catch::Matchers::ContainsSubstring;
 using namespace vigil;
-using namespace vigil::client;
-using nlohmann::json;
-using vigil::testing::RunResult;
-using vigil::testing::TempDir;
-using vigil::testing::TestServer;
-using vigil::testing::Staff;
-using vigil::testing::create_staff;
-using vigil::testing::staff_call;
-using vigil::testing::staff_transport;
-
-using namespace vigil::testing::integrity;
+using namespace vigil::testing::integrity;   // the helpers, and the names they use (json, TestServer, Staff, ...)
 
 TEST_CASE("a device cannot write answers into another candidate's sitting, and scoring reads only the candidate's own devices") {
   TestServer server;

@@ -24,6 +24,21 @@ OutcomeFacts facts_from(unsigned bits) {
                       (bits & 32) != 0, (bits & 64) != 0, (bits & 128) != 0, (bits & 256) != 0};
 }
 
+// A met result of sitting "sit-1" in window "w1", as release leaves it.
+ReleasedResult released_result() {
+  ReleasedResult released;
+  released.sitting_id = "sit-1";
+  released.released_wall_ms = 1000;
+  released.report.assessment_id = "w1";
+  released.report.version = 1;
+  released.report.outcome = Outcome::met;
+  for (auto k : {SectionKind::knowledge, SectionKind::scenario, SectionKind::written}) {
+    released.report.stages.push_back({k, StageStatus::met, {7, 10}, 60, {}});
+  }
+  released.next_steps = "Keep your certificate.";
+  return released;
+}
+
 SittingOutcome sitting(std::string id, std::string window, OutcomeState state, std::string reason) {
   return SittingOutcome{std::move(id), std::move(window), state, std::move(reason), std::nullopt, std::nullopt};
 }
@@ -101,17 +116,7 @@ TEST_CASE("a public reason is one short line of text") {
 
 TEST_CASE("the results body: version 2 carries each sitting's state and public reason; version 1 still reads") {
   CandidateResults all;
-  ReleasedResult released;
-  released.sitting_id = "sit-1";
-  released.released_wall_ms = 1000;
-  released.report.assessment_id = "w1";
-  released.report.version = 1;
-  released.report.outcome = Outcome::met;
-  for (auto k : {SectionKind::knowledge, SectionKind::scenario, SectionKind::written}) {
-    released.report.stages.push_back({k, StageStatus::met, {7, 10}, 60, {}});
-  }
-  released.next_steps = "Keep your certificate.";
-  all.results = {released};
+  all.results = {released_result()};
   all.sittings = {sitting("sit-1", "w1", OutcomeState::released, ""),
                   sitting("sit-2", "w2", OutcomeState::void_after_review, "Another person helped during the assessment."),
                   sitting("sit-3", "w3", OutcomeState::under_review, "")};
@@ -159,17 +164,7 @@ TEST_CASE("a sitting without a released result is described with its state, its 
 
 TEST_CASE("version 3 of the results body carries each sitting's appeal and period; version 2 says released after an appeal as released") {
   CandidateResults all;
-  ReleasedResult released;
-  released.sitting_id = "sit-1";
-  released.released_wall_ms = 1000;
-  released.report.assessment_id = "w1";
-  released.report.version = 1;
-  released.report.outcome = Outcome::met;
-  for (auto k : {SectionKind::knowledge, SectionKind::scenario, SectionKind::written}) {
-    released.report.stages.push_back({k, StageStatus::met, {7, 10}, 60, {}});
-  }
-  released.next_steps = "Keep your certificate.";
-  all.results = {released};
+  all.results = {released_result()};
   auto overturned = sitting("sit-1", "w1", OutcomeState::released_after_appeal, "");
   overturned.appeal = SittingAppeal{"decided", 500, "overturned", 900, "The evidence does not show a breach."};
   auto open = sitting("sit-2", "w2", OutcomeState::void_after_review, "Someone helped.");
