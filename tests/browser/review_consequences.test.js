@@ -6,8 +6,9 @@
 // server is down: "Appeal sent", then "Appeal received" once it is back); the admin can give the
 // appeal only to proctors who took no part; Cara (a third person) overturns it and Dev (a fourth)
 // confirms, and the result is released with a certificate that verifies offline. Two proctors
-// find that Ivan Identity's photos do not match: his result is withheld. Each candidate's page
-// and the council's status say the right thing.
+// find that Ivan Identity's photos do not match: his result is withheld. Ivan appeals; his two
+// reviewers disagree, the admin gives it to two others, who uphold it. Each candidate's page and
+// the council's status say the right thing.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -72,7 +73,8 @@ test('consequences of a review: breach, appeal overturned by two others with a c
 
     await admin(home, ['create-user', '--email', 'admin@programme.example.org', '--name', 'Priya Admin']);
     for (const [email, name] of [['a@proctors.example.org', 'Alex Proctor'], ['b@proctors.example.org', 'Bo Proctor'],
-      ['c@proctors.example.org', 'Cara Proctor'], ['d@proctors.example.org', 'Dev Proctor']]) {
+      ['c@proctors.example.org', 'Cara Proctor'], ['d@proctors.example.org', 'Dev Proctor'],
+      ['e@proctors.example.org', 'Eve Proctor'], ['f@proctors.example.org', 'Finn Proctor']]) {
       await admin(home, ['create-user', '--email', email, '--name', name, '--role', 'proctor']);
     }
     await admin(home, ['create-user', '--email', 'manager@northmere.example.org', '--name', 'Nia Manager', '--role',
@@ -204,7 +206,7 @@ test('consequences of a review: breach, appeal overturned by two others with a c
     const appealRow = adminPage.locator('#appeals tbody tr', { hasText: 'Fiona Flagged' });
     await appealRow.waitFor();
     const offered = await appealRow.getByLabel('Reviewer for the appeal of Fiona Flagged', { exact: true }).locator('option').allInnerTexts();
-    assert.deepEqual(offered.sort(), ['Cara Proctor', 'Dev Proctor']);
+    assert.deepEqual(offered.sort(), ['Cara Proctor', 'Dev Proctor', 'Eve Proctor', 'Finn Proctor']);
     await checkAccessibility(adminPage, 'appeals list, waiting for a reviewer');
     await appealRow.getByLabel('Reviewer for the appeal of Fiona Flagged', { exact: true }).selectOption({ label: 'Cara Proctor' });
     await appealRow.getByLabel('Second reviewer for the appeal of Fiona Flagged', { exact: true }).selectOption({ label: 'Dev Proctor' });
@@ -275,6 +277,61 @@ test('consequences of a review: breach, appeal overturned by two others with a c
     assert.match(await statusRow('Ivan Identity').innerText(), new RegExp('Withheld: identity not confirmed: ' + ID_REASON));
     assert.ok(!(await manager.content()).includes(NOTE), 'the council page shows no proctor note');
     await checkAccessibility(manager, 'council page after an appeal');
+
+    // Ivan appeals too. Cara proposes overturned, Dev records upheld: the reviewers disagree, and the
+    // appeal goes back to the admin, who can now give it only to Eve and Finn, who took no part;
+    // both uphold it, and Ivan's page says the decision stands, with their reason.
+    const UPHELD = 'The photographs do not show the endorsed candidate: the decision stands.';
+    await ivan.getByLabel('Why you think the decision is wrong').fill('The photo on my ID card is ten years old.');
+    await ivan.getByRole('button', { name: 'Send appeal' }).click();
+    await ivan.getByRole('heading', { name: 'Appeal received' }).waitFor();
+    const decideAppeal = async (page, outcome, note, reason, expect) => {
+      await page.goto(url + '/staff/appeals.html');
+      await page.getByRole('link', { name: /Ivan Identity/ }).click();
+      await page.getByRole('heading', { name: 'Appeal: Ivan Identity' }).waitFor();
+      await page.getByRole('radio', { name: outcome }).check();
+      await page.getByLabel(/^Note/).fill(note);
+      if (reason) await page.getByLabel(/^Public reason/).fill(reason);
+      await page.getByRole('button', { name: 'Record outcome' }).click();
+      await page.locator('#decide-msg', { hasText: expect }).waitFor();
+    };
+    const assignIvan = async (first, second) => {
+      await adminPage.goto(url + '/staff/appeals.html');
+      const row = adminPage.locator('#appeals tbody tr', { hasText: 'Ivan Identity' });
+      await row.waitFor();
+      await row.getByLabel('Reviewer for the appeal of Ivan Identity', { exact: true }).selectOption({ label: first });
+      await row.getByLabel('Second reviewer for the appeal of Ivan Identity', { exact: true }).selectOption({ label: second });
+      await row.getByRole('button', { name: 'Assign the appeal of Ivan Identity' }).click();
+      await adminPage.getByText(`Appeal of Ivan Identity: reviewer ${first}, second reviewer ${second}.`).waitFor();
+      return row;
+    };
+    await assignIvan('Cara Proctor', 'Dev Proctor');
+    await decideAppeal(c, 'Overturned: release the result', NOTE + ': the photo is old.', OVERTURN, 'The second reviewer must agree');
+    await decideAppeal(d, 'Upheld: the decision stands', NOTE + ': not the same person.', UPHELD, 'You and the reviewer disagree');
+    await checkAccessibility(d, 'appeal page, the reviewers disagree');
+    await adminPage.goto(url + '/staff/appeals.html');
+    const disputed = adminPage.locator('#appeals tbody tr', { hasText: 'Ivan Identity' });
+    await disputed.getByText('the reviewers disagreed: assign two others').waitFor();
+    const offeredAgain = await disputed.getByLabel('Reviewer for the appeal of Ivan Identity', { exact: true }).locator('option').allInnerTexts();
+    assert.deepEqual(offeredAgain.sort(), ['Eve Proctor', 'Finn Proctor']);
+    await checkAccessibility(adminPage, 'appeals list, disputed');
+    await assignIvan('Eve Proctor', 'Finn Proctor');
+    const e = await newStaffPage(browser);
+    await signIn(e, url, 'e@proctors.example.org');
+    await decideAppeal(e, 'Upheld: the decision stands', NOTE + ': agreed with Dev.', UPHELD, 'The second reviewer must agree');
+    const f = await newStaffPage(browser);
+    await signIn(f, url, 'f@proctors.example.org');
+    await decideAppeal(f, 'Upheld: the decision stands', NOTE + ': agreed.', '', 'Decided: upheld. The decision stands.');
+    await ivan.reload();
+    await ivan.locator('#result-list', { hasText: 'the decision stands. This outcome is final.' }).waitFor();
+    await ivan.locator('#result-list', { hasText: `The reviewers' reason: ${UPHELD}` }).waitFor();
+    await ivan.locator('#result-list', { hasText: `Withheld: identity not confirmed` }).waitFor();
+    assert.ok(!(await ivan.content()).includes(NOTE), 'the candidate page shows no proctor note');
+    await checkAccessibility(ivan, 'result page, appeal decided: the decision stands');
+    await manager.reload();
+    await statusRow('Ivan Identity').waitFor();
+    assert.match(await statusRow('Ivan Identity').innerText(), /decision stands/);
+    await checkAccessibility(manager, 'council page after an upheld appeal');
   } finally {
     await browser.close();
     if (restarted) await restarted.stop('SIGTERM');
