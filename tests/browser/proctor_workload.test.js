@@ -74,6 +74,7 @@ test('each review and identity check goes to the least-loaded proctor; a proctor
     await a.getByRole('link', { name: 'Identity check: Ben Hale' }).click();
     await a.getByRole('heading', { name: 'Identity check: Ben Hale' }).waitFor();
     await a.goto(s.url + '/staff/my_work.html');
+    await mine.nth(1).waitFor();  // the keys work once the list has loaded
     await a.keyboard.press('j');
     await a.keyboard.press('Enter');
     await a.waitForURL(/session\.html/);
