@@ -70,12 +70,14 @@ in_root id vigil
 state_dir=$(in_root stat -c '%U %a' /var/lib/vigil)
 [[ "$state_dir" == "vigil 700" ]] || { echo "try-install: /var/lib/vigil is not vigil's with mode 0700: $state_dir"; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A port free on the host's loopback, which the root shares.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 in_root setpriv --reuid vigil --regid vigil --init-groups -- vigil-server init /var/lib/vigil --host 127.0.0.1 --port "$port" >>"$log" 2>&1 \
   || { echo "try-install: vigil-server init as vigil failed (see $log)"; exit 1; }
 metrics_port=""
 if grep -q '"metrics"' "$root/var/lib/vigil/config.json"; then
-  metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  metrics_port=$(free_port)
   python3 - "$root/var/lib/vigil/config.json" "$metrics_port" <<'PY'
 import json, sys
 path, port = sys.argv[1], int(sys.argv[2])

@@ -45,14 +45,9 @@ constexpr int k_max_batches = 2000;  // a 16 MiB disk fills long before
 
 void say(const std::string& line) { std::cout << line << std::endl; }
 
-std::string error_code_of(const HttpResponse& r) {
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
-}
-std::string error_message_of(const HttpResponse& r) {
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  return j.is_object() && j.contains("error") ? j["error"].value("message", "") : "";
-}
+// The API's error body (docs/api/openapi.yaml), or an empty one when the body is not one.
+protocol::ErrorBody error_of(const HttpResponse& r) { return protocol::parse_error_body(r.body).value_or(protocol::ErrorBody{}); }
+std::string error_code_of(const HttpResponse& r) { return error_of(r).code; }
 
 struct Device {
   std::string id = "d15cf011d15cf011d15cf011d15cf011";
@@ -132,7 +127,7 @@ int main(int argc, char** argv) {
       continue;
     }
     say("FULL_AFTER " + std::to_string(batches) + " " + std::to_string(acked) + " " + std::to_string(r.status) + " " +
-        error_code_of(r) + " " + error_message_of(r));
+        error_of(r).code + " " + error_of(r).message);
     if (r.status != 507 || error_code_of(r) != "disk_full") fail("the refusal was not 507 disk_full: " + r.body);
     refused = std::move(b);
     break;

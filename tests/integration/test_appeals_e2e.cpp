@@ -19,19 +19,7 @@ using namespace vigil::testing::integrity;
 TEST_CASE("a candidate appeals offline and the engine sends it when the server is back; another candidate's device is refused; an overturn releases with a certificate (over TLS)") {
   TestServer server;
   build_window(server, "pr-appeal");
-  struct Sitting {
-    std::string id;
-    std::unique_ptr<Device> device;
-  };
-  std::vector<Sitting> s;
-  for (const char* c : {"c-appeal", "c-other"}) {
-    Sitting x{schedule(server, c, "pr-appeal"), enrol_device(server, c)};
-    sit_and_submit(*x.device, x.id, "pr-appeal", std::string(c) == "c-appeal", true);
-    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
-                .exit_code == 0);
-    REQUIRE_THAT(server_cmd(server, {"results", "score", "--sitting", x.id}).output, ContainsSubstring("outcome met"));
-    s.push_back(std::move(x));
-  }
+  auto s = scored_sittings(server, "pr-appeal", {"c-appeal", "c-other"}, [](const std::string& c) { return c == "c-appeal"; }, true);
   auto http = staff_transport(server);
   const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
   const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");

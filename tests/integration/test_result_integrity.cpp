@@ -141,20 +141,7 @@ TEST_CASE("a replacement device's answers win over an older device's whatever th
 TEST_CASE("release withholds sittings under review or decided adverse, issues them no certificate, and a later flag cannot erase a decision") {
   TestServer server;
   build_window(server, "pr-rel");
-  struct Sitting {
-    std::string candidate, id;
-    std::unique_ptr<Device> device;
-  };
-  std::vector<Sitting> s;
-  for (const char* c : {"c-review", "c-breach", "c-clean"}) {
-    Sitting x{c, schedule(server, c, "pr-rel"), enrol_device(server, c)};
-    sit_and_submit(*x.device, x.id, "pr-rel", std::string(c) != "c-clean");
-    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
-                .exit_code == 0);
-    auto scored = server_cmd(server, {"results", "score", "--sitting", x.id});
-    REQUIRE_THAT(scored.output, ContainsSubstring("outcome met"));
-    s.push_back(std::move(x));
-  }
+  auto s = scored_sittings(server, "pr-rel", {"c-review", "c-breach", "c-clean"}, [](const std::string& c) { return c != "c-clean"; }, false);
   // Two proctors confirm a breach on c-breach; c-review's review is still open.
   auto http = staff_transport(server);
   const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
@@ -358,19 +345,7 @@ TEST_CASE("a withdrawn candidate's devices can no longer download, unlock or sub
 TEST_CASE("identity photos open only for the check's proctor, and a result waits for its identity check (attacks over TLS)") {
   TestServer server;
   build_window(server, "pr-id");
-  struct Sitting {
-    std::string id;
-    std::unique_ptr<Device> device;
-  };
-  std::vector<Sitting> s;
-  for (const char* c : {"c-id-match", "c-id-waiting"}) {
-    Sitting x{schedule(server, c, "pr-id"), enrol_device(server, c)};
-    sit_and_submit(*x.device, x.id, "pr-id", false, true);
-    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
-                .exit_code == 0);
-    REQUIRE_THAT(server_cmd(server, {"results", "score", "--sitting", x.id}).output, ContainsSubstring("outcome met"));
-    s.push_back(std::move(x));
-  }
+  auto s = scored_sittings(server, "pr-id", {"c-id-match", "c-id-waiting"}, [](const std::string&) { return false; }, true);
   auto http = staff_transport(server);
   const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
   const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");
@@ -431,19 +406,7 @@ TEST_CASE("identity photos open only for the check's proctor, and a result waits
 TEST_CASE("proctors' notes never reach the candidate's device or the council: only the decision's public reason does (over TLS)") {
   TestServer server;
   build_window(server, "pr-void");
-  struct Sitting {
-    std::string id;
-    std::unique_ptr<Device> device;
-  };
-  std::vector<Sitting> s;
-  for (const char* c : {"c-void", "c-ident"}) {
-    Sitting x{schedule(server, c, "pr-void"), enrol_device(server, c)};
-    sit_and_submit(*x.device, x.id, "pr-void", std::string(c) == "c-void", true);
-    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
-                .exit_code == 0);
-    REQUIRE_THAT(server_cmd(server, {"results", "score", "--sitting", x.id}).output, ContainsSubstring("outcome met"));
-    s.push_back(std::move(x));
-  }
+  auto s = scored_sittings(server, "pr-void", {"c-void", "c-ident"}, [](const std::string& c) { return c == "c-void"; }, true);
   auto http = staff_transport(server);
   const auto admin = create_staff(server, *http, "admin@programme.example.org", "programme_admin");
   const auto p1 = create_staff(server, *http, "p1@proctors.example.org", "proctor");

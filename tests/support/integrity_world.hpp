@@ -217,6 +217,27 @@ inline void sit_and_submit(Device& d, const std::string& sitting, const std::str
   REQUIRE(*synced);
 }
 
+// One sitting per candidate, scored "met": scheduled in `assessment`, sat on a newly enrolled device
+// (sit_and_submit, with a flag when `flagged(candidate)`), its written answer marked, then scored.
+struct ScoredSitting {
+  std::string candidate, id;
+  std::unique_ptr<Device> device;
+};
+inline std::vector<ScoredSitting> scored_sittings(TestServer& server, const std::string& assessment,
+                                                  std::initializer_list<const char*> candidates,
+                                                  const std::function<bool(const std::string&)>& flagged, bool with_photos) {
+  std::vector<ScoredSitting> out;
+  for (const std::string c : candidates) {
+    ScoredSitting x{c, schedule(server, c, assessment), enrol_device(server, c)};
+    sit_and_submit(*x.device, x.id, assessment, flagged(c), with_photos);
+    REQUIRE(server_cmd(server, {"results", "mark-written", "--sitting", x.id, "--mark", "P6=6/10", "--mark", "P7=7/10"})
+                .exit_code == 0);
+    REQUIRE_THAT(server_cmd(server, {"results", "score", "--sitting", x.id}).output, ContainsSubstring("outcome met"));
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 // ---- staff over TLS: tests/support/staff_tls.hpp ----
 
 inline std::string session_path(Device& d, const std::string& session) {
